@@ -1,0 +1,571 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/linkage-org/linkage/internal/hsds"
+)
+
+// graph is a set of documents flattened to rows, table by table, in the
+// order they must be inserted (parents before children). Rows are keyed by id
+// so a record met twice (an organization nested in many services) is written
+// once.
+type graph struct {
+	taxonomies    rowset[taxonomyRow]
+	terms         rowset[taxonomyTermRow]
+	organizations rowset[organizationRow]
+	programs      rowset[programRow]
+	units         rowset[unitRow]
+	locations     rowset[locationRow]
+	services      rowset[serviceRow]
+	sals          rowset[serviceAtLocationRow]
+	contacts      rowset[contactRow]
+	phones        rowset[phoneRow]
+	addresses     rowset[addressRow]
+	schedules     rowset[scheduleRow]
+	areas         rowset[serviceAreaRow]
+	languages     rowset[languageRow]
+	accessibility rowset[accessibilityRow]
+	costs         rowset[costOptionRow]
+	funding       rowset[fundingRow]
+	documents     rowset[requiredDocumentRow]
+	identifiers   rowset[organizationIdentifierRow]
+	urls          rowset[urlRow]
+	capacities    rowset[serviceCapacityRow]
+	attributes    rowset[attributeRow]
+	metadata      rowset[metadataRow]
+
+	// Roots whose owned children are replaced by this write.
+	serviceRoots, orgRoots, locationRoots []string
+}
+
+type rowset[R any] struct {
+	order []string
+	rows  map[string]R
+}
+
+func (s *rowset[R]) put(id string, r R) {
+	if s.rows == nil {
+		s.rows = make(map[string]R)
+	}
+	if _, ok := s.rows[id]; !ok {
+		s.order = append(s.order, id)
+	}
+	s.rows[id] = r
+}
+
+func (s *rowset[R]) list() []R {
+	out := make([]R, len(s.order))
+	for i, id := range s.order {
+		out[i] = s.rows[id]
+	}
+	return out
+}
+
+func (s *rowset[R]) ids() []string { return s.order }
+
+func (g *graph) addTerm(t *hsds.TaxonomyTerm) {
+	if t.TaxonomyDetail != nil {
+		g.taxonomies.put(t.TaxonomyDetail.ID, taxonomyToRow(t.TaxonomyDetail))
+		g.addMetadata(t.TaxonomyDetail.Metadata, t.TaxonomyDetail.ID, "taxonomy")
+		if t.TaxonomyID == "" {
+			t.TaxonomyID = t.TaxonomyDetail.ID
+		}
+	}
+	g.terms.put(t.ID, termToRow(t))
+	g.addMetadata(t.Metadata, t.ID, "taxonomy_term")
+}
+
+func (g *graph) addAttributes(as []hsds.Attribute) {
+	for i := range as {
+		a := &as[i]
+		if a.TaxonomyTerm != nil {
+			g.addTerm(a.TaxonomyTerm)
+		}
+		g.attributes.put(a.ID, attributeToRow(a))
+		g.addMetadata(a.Metadata, a.ID, "attribute")
+	}
+}
+
+func (g *graph) addMetadata(ms []hsds.Metadata, resourceID, resourceType string) {
+	for i := range ms {
+		m := ms[i]
+		if m.ResourceID == "" {
+			m.ResourceID = resourceID
+		}
+		if m.ResourceType == "" {
+			m.ResourceType = resourceType
+		}
+		g.metadata.put(m.ID, metadataToRow(&m))
+	}
+}
+
+// addOrganization adds an organization document: the organization, its own
+// children (replaced), its locations and services (each replaced).
+func (g *graph) addOrganization(o *hsds.Organization) {
+	g.orgRoots = append(g.orgRoots, o.ID)
+	g.organizations.put(o.ID, orgToRow(o))
+	g.addMetadata(o.Metadata, o.ID, "organization")
+	g.addAttributes(o.Attributes)
+	for i := range o.AdditionalWebsites {
+		g.addURL(&o.AdditionalWebsites[i])
+	}
+	for i := range o.Funding {
+		f := &o.Funding[i]
+		g.funding.put(f.ID, fundingToRow(f))
+		g.addAttributes(f.Attributes)
+		g.addMetadata(f.Metadata, f.ID, "funding")
+	}
+	g.addContacts(o.Contacts)
+	g.addPhones(o.Phones)
+	for i := range o.Programs {
+		g.addProgram(&o.Programs[i])
+	}
+	for i := range o.OrganizationIdentifiers {
+		x := &o.OrganizationIdentifiers[i]
+		g.identifiers.put(x.ID, orgIdentifierToRow(x))
+		g.addAttributes(x.Attributes)
+		g.addMetadata(x.Metadata, x.ID, "organization_identifier")
+	}
+	for i := range o.Locations {
+		g.addLocation(&o.Locations[i])
+	}
+	for i := range o.Services {
+		g.addService(&o.Services[i])
+	}
+}
+
+func (g *graph) addProgram(p *hsds.Program) {
+	g.programs.put(p.ID, programToRow(p))
+	g.addAttributes(p.Attributes)
+	g.addMetadata(p.Metadata, p.ID, "program")
+}
+
+func (g *graph) addURL(u *hsds.URL) {
+	g.urls.put(u.ID, urlToRow(u))
+	g.addAttributes(u.Attributes)
+	g.addMetadata(u.Metadata, u.ID, "url")
+}
+
+func (g *graph) addContacts(cs []hsds.Contact) {
+	for i := range cs {
+		c := &cs[i]
+		g.contacts.put(c.ID, contactToRow(c))
+		g.addAttributes(c.Attributes)
+		g.addMetadata(c.Metadata, c.ID, "contact")
+		g.addPhones(c.Phones)
+	}
+}
+
+func (g *graph) addPhones(ps []hsds.Phone) {
+	for i := range ps {
+		p := &ps[i]
+		g.phones.put(p.ID, phoneToRow(p))
+		g.addAttributes(p.Attributes)
+		g.addMetadata(p.Metadata, p.ID, "phone")
+		g.addLanguages(p.Languages)
+	}
+}
+
+func (g *graph) addLanguages(ls []hsds.Language) {
+	for i := range ls {
+		x := &ls[i]
+		g.languages.put(x.ID, languageToRow(x))
+		g.addAttributes(x.Attributes)
+		g.addMetadata(x.Metadata, x.ID, "language")
+	}
+}
+
+func (g *graph) addSchedules(ss []hsds.Schedule) {
+	for i := range ss {
+		x := &ss[i]
+		g.schedules.put(x.ID, scheduleToRow(x))
+		g.addAttributes(x.Attributes)
+		g.addMetadata(x.Metadata, x.ID, "schedule")
+	}
+}
+
+func (g *graph) addAreas(as []hsds.ServiceArea) {
+	for i := range as {
+		x := &as[i]
+		g.areas.put(x.ID, serviceAreaToRow(x))
+		g.addAttributes(x.Attributes)
+		g.addMetadata(x.Metadata, x.ID, "service_area")
+	}
+}
+
+// addLocation adds a location document; its children are replaced.
+func (g *graph) addLocation(l *hsds.Location) {
+	g.locationRoots = append(g.locationRoots, l.ID)
+	g.locations.put(l.ID, locationToRow(l))
+	g.addMetadata(l.Metadata, l.ID, "location")
+	g.addAttributes(l.Attributes)
+	g.addLanguages(l.Languages)
+	for i := range l.Addresses {
+		a := &l.Addresses[i]
+		g.addresses.put(a.ID, addressToRow(a))
+		g.addAttributes(a.Attributes)
+		g.addMetadata(a.Metadata, a.ID, "address")
+	}
+	g.addContacts(l.Contacts)
+	for i := range l.Accessibility {
+		a := &l.Accessibility[i]
+		g.accessibility.put(a.ID, accessibilityToRow(a))
+		g.addAttributes(a.Attributes)
+		g.addMetadata(a.Metadata, a.ID, "accessibility")
+	}
+	g.addPhones(l.Phones)
+	g.addSchedules(l.Schedules)
+}
+
+// addService adds a service document; its children are replaced. A nested
+// organization or program is upserted as a flat record; a location nested in
+// a service_at_location is a location document.
+func (g *graph) addService(s *hsds.Service) {
+	g.serviceRoots = append(g.serviceRoots, s.ID)
+	if s.Organization != nil {
+		if _, ok := g.organizations.rows[s.Organization.ID]; !ok {
+			flat := *s.Organization
+			g.organizations.put(flat.ID, orgToRow(&flat))
+		}
+	}
+	if s.Program != nil {
+		g.addProgram(s.Program)
+	}
+	g.services.put(s.ID, serviceToRow(s))
+	g.addMetadata(s.Metadata, s.ID, "service")
+	g.addAttributes(s.Attributes)
+	for i := range s.AdditionalURLs {
+		g.addURL(&s.AdditionalURLs[i])
+	}
+	g.addPhones(s.Phones)
+	g.addSchedules(s.Schedules)
+	g.addAreas(s.ServiceAreas)
+	for i := range s.ServiceAtLocations {
+		sal := &s.ServiceAtLocations[i]
+		if sal.Location != nil {
+			g.addLocation(sal.Location)
+		}
+		g.sals.put(sal.ID, salToRow(sal))
+		g.addMetadata(sal.Metadata, sal.ID, "service_at_location")
+		g.addAttributes(sal.Attributes)
+		g.addAreas(sal.ServiceAreas)
+		g.addContacts(sal.Contacts)
+		g.addPhones(sal.Phones)
+		g.addSchedules(sal.Schedules)
+	}
+	g.addLanguages(s.Languages)
+	for i := range s.Funding {
+		f := &s.Funding[i]
+		g.funding.put(f.ID, fundingToRow(f))
+		g.addAttributes(f.Attributes)
+		g.addMetadata(f.Metadata, f.ID, "funding")
+	}
+	for i := range s.CostOptions {
+		c := &s.CostOptions[i]
+		g.costs.put(c.ID, costOptionToRow(c))
+		g.addAttributes(c.Attributes)
+		g.addMetadata(c.Metadata, c.ID, "cost_option")
+	}
+	for i := range s.RequiredDocuments {
+		d := &s.RequiredDocuments[i]
+		g.documents.put(d.ID, requiredDocumentToRow(d))
+		g.addAttributes(d.Attributes)
+		g.addMetadata(d.Metadata, d.ID, "required_document")
+	}
+	g.addContacts(s.Contacts)
+	for i := range s.Capacities {
+		c := &s.Capacities[i]
+		if c.Unit != nil {
+			g.units.put(c.Unit.ID, unitToRow(c.Unit))
+			g.addAttributes(c.Unit.Attributes)
+			g.addMetadata(c.Unit.Metadata, c.Unit.ID, "unit")
+		}
+		g.capacities.put(c.ID, capacityToRow(c))
+		g.addAttributes(c.Attributes)
+		g.addMetadata(c.Metadata, c.ID, "service_capacity")
+	}
+}
+
+// ownedIDs lists, per table, the children a write replaces: those nested in
+// a root, but never roots themselves, shared records (organizations nested in
+// services, terms, units, programs) or metadata, which is history.
+func (g *graph) ownedIDs() map[string][]string {
+	return map[string][]string{
+		"attributes":               g.attributes.ids(),
+		"languages":                g.languages.ids(),
+		"phones":                   g.phones.ids(),
+		"contacts":                 g.contacts.ids(),
+		"schedules":                g.schedules.ids(),
+		"service_areas":            g.areas.ids(),
+		"addresses":                g.addresses.ids(),
+		"accessibility":            g.accessibility.ids(),
+		"cost_options":             g.costs.ids(),
+		"funding":                  g.funding.ids(),
+		"required_documents":       g.documents.ids(),
+		"organization_identifiers": g.identifiers.ids(),
+		"urls":                     g.urls.ids(),
+		"service_capacities":       g.capacities.ids(),
+		"service_at_locations":     g.sals.ids(),
+	}
+}
+
+// deleteOrder deletes children before parents so no foreign key is violated
+// half way (cascades would do it too, but attributes have no foreign key).
+var deleteOrder = []string{
+	"attributes", "languages", "phones", "contacts", "schedules", "service_areas", "addresses",
+	"accessibility", "cost_options", "funding", "required_documents", "organization_identifiers",
+	"urls", "service_capacities", "service_at_locations",
+}
+
+// oldGraph loads what the roots own today, to delete it before writing the
+// new version. On an empty database this is one query per kind of root.
+func oldGraph(ctx context.Context, tx *gorm.DB, g *graph) (*graph, error) {
+	old := &graph{}
+	l := newLoader(ctx, tx)
+	if len(g.serviceRoots) > 0 {
+		svcs, err := l.services(g.serviceRoots, shapeFull)
+		if err != nil {
+			return nil, err
+		}
+		for i := range svcs {
+			s := svcs[i]
+			// Nested locations and organizations are not owned by the service.
+			for j := range s.ServiceAtLocations {
+				s.ServiceAtLocations[j].Location = nil
+			}
+			s.Organization, s.Program = nil, nil
+			s.Metadata = nil
+			old.addService(&s)
+		}
+	}
+	if len(g.locationRoots) > 0 {
+		locs, err := l.locations(g.locationRoots)
+		if err != nil {
+			return nil, err
+		}
+		l.want(g.locationRoots...)
+		if err := l.decorate(); err != nil {
+			return nil, err
+		}
+		for _, loc := range locs {
+			l.decorateLocation(&loc)
+			old.addLocation(&loc)
+		}
+	}
+	if len(g.orgRoots) > 0 {
+		flat, err := l.flatOrganizations(g.orgRoots)
+		if err != nil {
+			return nil, err
+		}
+		var ids []string
+		for id := range flat {
+			ids = append(ids, id)
+		}
+		if len(ids) > 0 {
+			orgs, err := l.organizationsOwnChildren(ids)
+			if err != nil {
+				return nil, err
+			}
+			for i := range orgs {
+				old.addOrganization(&orgs[i])
+			}
+		}
+	}
+	return old, nil
+}
+
+// organizationsOwnChildren loads only what an organization document owns
+// directly (not its locations or services, which are documents of their own).
+func (l *loader) organizationsOwnChildren(ids []string) ([]hsds.Organization, error) {
+	urls, err := l.urlsBy("organization_id", ids)
+	if err != nil {
+		return nil, err
+	}
+	funding, err := l.fundingBy("organization_id", ids)
+	if err != nil {
+		return nil, err
+	}
+	contacts, err := l.contactsBy("organization_id", ids)
+	if err != nil {
+		return nil, err
+	}
+	phones, err := l.phonesBy("organization_id", ids)
+	if err != nil {
+		return nil, err
+	}
+	idRows, err := fetch[organizationIdentifierRow](l.ctx, l.db, "organization_id", ids)
+	if err != nil {
+		return nil, err
+	}
+	for i := range idRows {
+		l.want(idRows[i].ID)
+	}
+	l.want(ids...)
+	if err := l.decorate(); err != nil {
+		return nil, err
+	}
+	out := make([]hsds.Organization, len(ids))
+	for i, id := range ids {
+		o := hsds.Organization{ID: id, AdditionalWebsites: urls[id], Funding: funding[id], Contacts: contacts[id], Phones: phones[id]}
+		o.Attributes = l.attrs[id]
+		for j := range idRows {
+			if zs(idRows[j].OrganizationID) == id {
+				x := orgIdentifierFromRow(&idRows[j])
+				x.Attributes = l.attrs[x.ID]
+				o.OrganizationIdentifiers = append(o.OrganizationIdentifiers, x)
+			}
+		}
+		l.decorateContacts(o.Contacts)
+		l.decoratePhones(o.Phones)
+		for j := range o.AdditionalWebsites {
+			o.AdditionalWebsites[j].Attributes = l.attrs[o.AdditionalWebsites[j].ID]
+		}
+		for j := range o.Funding {
+			o.Funding[j].Attributes = l.attrs[o.Funding[j].ID]
+		}
+		out[i] = o
+	}
+	return out, nil
+}
+
+// write replaces the owned children of g's roots and upserts every row.
+func write(ctx context.Context, tx *gorm.DB, g *graph) error {
+	old, err := oldGraph(ctx, tx, g)
+	if err != nil {
+		return fmt.Errorf("load current records: %w", err)
+	}
+	owned := old.ownedIDs()
+	for _, table := range deleteOrder {
+		ids := owned[table]
+		for start := 0; start < len(ids); start += inChunk {
+			end := min(start+inChunk, len(ids))
+			if err := tx.WithContext(ctx).Exec("DELETE FROM "+table+" WHERE id IN ?", ids[start:end]).Error; err != nil {
+				return fmt.Errorf("replace %s: %w", table, err)
+			}
+		}
+	}
+	steps := []func() error{
+		func() error { return upsert(ctx, tx, g.taxonomies.list()) },
+		func() error { return upsert(ctx, tx, g.terms.list()) },
+		func() error { return upsert(ctx, tx, g.organizations.list()) },
+		func() error { return upsert(ctx, tx, g.programs.list()) },
+		func() error { return upsert(ctx, tx, g.units.list()) },
+		func() error { return upsert(ctx, tx, g.locations.list()) },
+		func() error { return upsert(ctx, tx, g.services.list()) },
+		func() error { return upsert(ctx, tx, g.sals.list()) },
+		func() error { return upsert(ctx, tx, g.contacts.list()) },
+		func() error { return upsert(ctx, tx, g.phones.list()) },
+		func() error { return upsert(ctx, tx, g.addresses.list()) },
+		func() error { return upsert(ctx, tx, g.schedules.list()) },
+		func() error { return upsert(ctx, tx, g.areas.list()) },
+		func() error { return upsert(ctx, tx, g.languages.list()) },
+		func() error { return upsert(ctx, tx, g.accessibility.list()) },
+		func() error { return upsert(ctx, tx, g.costs.list()) },
+		func() error { return upsert(ctx, tx, g.funding.list()) },
+		func() error { return upsert(ctx, tx, g.documents.list()) },
+		func() error { return upsert(ctx, tx, g.identifiers.list()) },
+		func() error { return upsert(ctx, tx, g.urls.list()) },
+		func() error { return upsert(ctx, tx, g.capacities.list()) },
+		func() error { return upsert(ctx, tx, g.attributes.list()) },
+		func() error { return insertNew(ctx, tx, g.metadata.list()) },
+	}
+	for _, step := range steps {
+		if err := step(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// maxParams keeps one INSERT under SQLite's and PostgreSQL's bind limits.
+const maxParams = 30000
+
+func batchSize(cols int) int { return max(1, maxParams/cols) }
+
+func upsert[R any](ctx context.Context, tx *gorm.DB, rows []R) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	stmt := &gorm.Statement{DB: tx}
+	if err := stmt.Parse(&rows[0]); err != nil {
+		return fmt.Errorf("parse %T: %w", rows[0], err)
+	}
+	n := batchSize(len(stmt.Schema.DBNames))
+	err := tx.WithContext(ctx).Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "id"}}, UpdateAll: true}).
+		CreateInBatches(rows, n).Error
+	if err != nil {
+		return fmt.Errorf("write %s: %w", stmt.Schema.Table, err)
+	}
+	return nil
+}
+
+// insertNew inserts rows that are not there yet; metadata is history and is
+// never rewritten.
+func insertNew[R any](ctx context.Context, tx *gorm.DB, rows []R) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	stmt := &gorm.Statement{DB: tx}
+	if err := stmt.Parse(&rows[0]); err != nil {
+		return fmt.Errorf("parse %T: %w", rows[0], err)
+	}
+	n := batchSize(len(stmt.Schema.DBNames))
+	if err := tx.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(rows, n).Error; err != nil {
+		return fmt.Errorf("write %s: %w", stmt.Schema.Table, err)
+	}
+	return nil
+}
+
+// stamp sets last_modified where a document did not carry one and adds one
+// metadata row per top-level record for the action (import: not per field).
+func (g *graph) stamp(now time.Time, action, actor string) {
+	date := now.UTC().Format(time.RFC3339)
+	for _, id := range g.services.order {
+		r := g.services.rows[id]
+		if r.LastModified.IsZero() {
+			r.LastModified = now
+			g.services.rows[id] = r
+		}
+	}
+	for _, id := range g.organizations.order {
+		r := g.organizations.rows[id]
+		if r.LastModified.IsZero() {
+			r.LastModified = now
+			g.organizations.rows[id] = r
+		}
+	}
+	for _, id := range g.locations.order {
+		r := g.locations.rows[id]
+		if r.LastModified.IsZero() {
+			r.LastModified = now
+			g.locations.rows[id] = r
+		}
+	}
+	if action == "" {
+		return
+	}
+	add := func(id, typ string) {
+		m := metadataRow{ID: uuid.NewString(), ResourceID: nz(id), ResourceType: typ, LastActionDate: date,
+			LastActionType: action, FieldName: "*", PreviousValue: "", ReplacementValue: "", UpdatedBy: actor}
+		g.metadata.put(m.ID, m)
+	}
+	for _, id := range g.serviceRoots {
+		add(id, "service")
+	}
+	for _, id := range g.orgRoots {
+		add(id, "organization")
+	}
+	for _, id := range g.locationRoots {
+		add(id, "location")
+	}
+	for _, id := range g.terms.order {
+		add(id, "taxonomy_term")
+	}
+}

@@ -1,0 +1,236 @@
+// Package store is the only owner of the database: GORM on SQLite (the
+// embedded default) or PostgreSQL, versioned migrations, and every read and
+// write of the directory. Each write method is one transaction.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/glebarez/sqlite"
+	"github.com/pressly/goose/v3"
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+
+	"github.com/linkage-org/linkage/internal/apperr"
+)
+
+// Dialects.
+const (
+	SQLite   = "sqlite"
+	Postgres = "postgres"
+)
+
+//go:embed migrations
+var migrations embed.FS
+
+// Store is the directory database.
+type Store struct {
+	db      *gorm.DB
+	sqlDB   *sql.DB
+	dialect string
+	log     *slog.Logger
+	queries atomic.Int64
+	now     func() time.Time
+}
+
+// Option configures a Store.
+type Option func(*Store)
+
+// WithClock injects the time source (tests fix it).
+func WithClock(now func() time.Time) Option { return func(s *Store) { s.now = now } }
+
+// ParseURL tells the dialect of a database URL and the DSN its driver takes.
+// "sqlite:PATH", "sqlite://PATH" and a bare path select SQLite;
+// "postgres://" and "postgresql://" select PostgreSQL.
+func ParseURL(url string) (dialect, dsn string, err error) {
+	switch {
+	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
+		return Postgres, url, nil
+	case strings.HasPrefix(url, "sqlite://"):
+		return SQLite, strings.TrimPrefix(url, "sqlite://"), nil
+	case strings.HasPrefix(url, "sqlite:"):
+		return SQLite, strings.TrimPrefix(url, "sqlite:"), nil
+	case url == "":
+		return "", "", errors.New("database URL is empty")
+	case strings.Contains(url, "://"):
+		return "", "", fmt.Errorf("database URL %q: scheme must be sqlite: or postgres://", url)
+	default:
+		return SQLite, url, nil
+	}
+}
+
+// Open connects to the database named by url. It does not migrate.
+func Open(ctx context.Context, url string, log *slog.Logger, opts ...Option) (*Store, error) {
+	dialect, dsn, err := ParseURL(url)
+	if err != nil {
+		return nil, fmt.Errorf("store: open: %w", err)
+	}
+	s := &Store{dialect: dialect, log: log, now: time.Now}
+	for _, o := range opts {
+		o(s)
+	}
+	cfg := &gorm.Config{
+		Logger:                 logger.Discard,
+		SkipDefaultTransaction: true,
+		PrepareStmt:            false,
+		NowFunc:                func() time.Time { return s.now().UTC() },
+	}
+	var d gorm.Dialector
+	switch dialect {
+	case SQLite:
+		if dir := filepath.Dir(dsn); dir != "" && dsn != ":memory:" {
+			if err := os.MkdirAll(dir, 0o750); err != nil {
+				return nil, fmt.Errorf("store: create database directory: %w", err)
+			}
+		}
+		// WAL lets readers run beside the one writer; immediate transactions
+		// take the write lock up front, so busy_timeout applies instead of
+		// an upgrade deadlock; foreign keys are off in SQLite unless asked.
+		sep := "?"
+		if strings.Contains(dsn, "?") {
+			sep = "&"
+		}
+		dsn += sep + "_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+		d = sqlite.Open(dsn)
+	case Postgres:
+		d = postgres.Open(dsn)
+	}
+	db, err := gorm.Open(d, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s database: %w", dialect, err)
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s database: %w", dialect, err)
+	}
+	if dialect == Postgres {
+		sqlDB.SetMaxOpenConns(20)
+		sqlDB.SetMaxIdleConns(10)
+		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+	} else {
+		sqlDB.SetMaxOpenConns(8)
+	}
+	if err := sqlDB.PingContext(ctx); err != nil {
+		_ = sqlDB.Close()
+		return nil, fmt.Errorf("store: connect to %s database: %w", dialect, err)
+	}
+	s.db, s.sqlDB = db, sqlDB
+	s.countQueries()
+	return s, nil
+}
+
+// countQueries registers GORM callbacks that count statements, so tests can
+// prove that reads use a bounded number of queries.
+func (s *Store) countQueries() {
+	inc := func(*gorm.DB) { s.queries.Add(1) }
+	cb := s.db.Callback()
+	_ = cb.Query().After("gorm:query").Register("linkage:count_query", inc)
+	_ = cb.Row().After("gorm:row").Register("linkage:count_row", inc)
+	_ = cb.Raw().After("gorm:raw").Register("linkage:count_raw", inc)
+	_ = cb.Create().After("gorm:create").Register("linkage:count_create", inc)
+	_ = cb.Update().After("gorm:update").Register("linkage:count_update", inc)
+	_ = cb.Delete().After("gorm:delete").Register("linkage:count_delete", inc)
+}
+
+// QueryCount is the number of statements run since Open.
+func (s *Store) QueryCount() int64 { return s.queries.Load() }
+
+// Dialect is SQLite or Postgres.
+func (s *Store) Dialect() string { return s.dialect }
+
+// DB exposes the pool for metrics (connection statistics).
+func (s *Store) DB() *sql.DB { return s.sqlDB }
+
+// Close closes the pool.
+func (s *Store) Close() error { return s.sqlDB.Close() }
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.sqlDB.PingContext(ctx); err != nil {
+		return apperr.Wrap(err, apperr.Unavailable, "database is not reachable")
+	}
+	return nil
+}
+
+// Migrate applies every migration not yet applied.
+func (s *Store) Migrate(ctx context.Context) error {
+	p, err := s.migrator()
+	if err != nil {
+		return err
+	}
+	res, err := p.Up(ctx)
+	if err != nil {
+		return fmt.Errorf("store: migrate: %w", err)
+	}
+	for _, r := range res {
+		s.log.InfoContext(ctx, "migration applied", "version", r.Source.Version, "file", filepath.Base(r.Source.Path), "took", r.Duration)
+	}
+	return nil
+}
+
+// MigrationVersion reports the applied and the newest known version.
+func (s *Store) MigrationVersion(ctx context.Context) (current, latest int64, err error) {
+	p, err := s.migrator()
+	if err != nil {
+		return 0, 0, err
+	}
+	current, err = p.GetDBVersion(ctx)
+	if err != nil {
+		return 0, 0, fmt.Errorf("store: migration version: %w", err)
+	}
+	srcs := p.ListSources()
+	if len(srcs) > 0 {
+		latest = srcs[len(srcs)-1].Version
+	}
+	return current, latest, nil
+}
+
+func (s *Store) migrator() (*goose.Provider, error) {
+	sub, err := fs.Sub(migrations, "migrations/"+s.dialect)
+	if err != nil {
+		return nil, fmt.Errorf("store: migrations for %s: %w", s.dialect, err)
+	}
+	d := goose.DialectSQLite3
+	if s.dialect == Postgres {
+		d = goose.DialectPostgres
+	}
+	p, err := goose.NewProvider(d, s.sqlDB, sub)
+	if err != nil {
+		return nil, fmt.Errorf("store: migrations: %w", err)
+	}
+	return p, nil
+}
+
+// mapErr turns driver errors into apperr kinds; the rest stay internal.
+func mapErr(err error, format string, args ...any) error {
+	if err == nil {
+		return nil
+	}
+	msg := fmt.Sprintf(format, args...)
+	switch {
+	case errors.Is(err, gorm.ErrRecordNotFound):
+		return apperr.Wrap(err, apperr.NotFound, "%s: not found", msg)
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return apperr.Wrap(err, apperr.Unavailable, "%s: cancelled", msg)
+	}
+	e := strings.ToLower(err.Error())
+	switch {
+	case strings.Contains(e, "unique constraint"), strings.Contains(e, "duplicate key"):
+		return apperr.Wrap(err, apperr.Conflict, "%s: a record with that id already exists", msg)
+	case strings.Contains(e, "foreign key"):
+		return apperr.Wrap(err, apperr.Unprocessable, "%s: a referenced record does not exist or is still referenced", msg)
+	}
+	return fmt.Errorf("store: %s: %w", msg, err)
+}

@@ -1,0 +1,141 @@
+package store_test
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+
+	"github.com/linkage-org/linkage/internal/apperr"
+	"github.com/linkage-org/linkage/internal/hsds"
+	"github.com/linkage-org/linkage/internal/store"
+	"github.com/linkage-org/linkage/internal/store/storetest"
+)
+
+func seed(t *testing.T, s *store.Store, docs *store.Documents) {
+	t.Helper()
+	err := s.InTx(context.Background(), func(tx *store.Tx) error {
+		return tx.WriteDocuments(context.Background(), docs, "import", "test")
+	})
+	if err != nil {
+		t.Fatalf("write documents: %v", err)
+	}
+}
+
+func testDocs() *store.Documents {
+	return &store.Documents{
+		Terms:         []hsds.TaxonomyTerm{storetest.Term("BH", ""), storetest.Term("BH-1800", "BH"), storetest.Term("BD", "")},
+		Organizations: []hsds.Organization{storetest.Organization("a", 3, "BH-1800"), storetest.Organization("b", 2, "BD")},
+	}
+}
+
+func TestStore_Migrate(t *testing.T) {
+	for _, d := range storetest.Dialects {
+		t.Run(d, func(t *testing.T) {
+			s := storetest.Open(t, d)
+			cur, latest, err := s.MigrationVersion(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cur != latest || latest < 1 {
+				t.Fatalf("migrated to %d, newest is %d", cur, latest)
+			}
+			// Applying again is a no-op, not an error.
+			if err := s.Migrate(context.Background()); err != nil {
+				t.Fatalf("second migrate: %v", err)
+			}
+		})
+	}
+}
+
+func TestStore_WriteDocuments(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		docs := testDocs()
+		seed(t, s, docs)
+
+		t.Run("OK", func(t *testing.T) {
+			want := docs.Organizations[0].Services[1]
+			got, err := s.ServiceByID(ctx, want.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Organization == nil || got.Organization.ID != want.OrganizationID {
+				t.Fatalf("organization not nested: %+v", got.Organization)
+			}
+			if len(got.ServiceAtLocations) != 1 || got.ServiceAtLocations[0].Location == nil ||
+				len(got.ServiceAtLocations[0].Location.Addresses) != 1 || len(got.ServiceAtLocations[0].Schedules) != 1 {
+				t.Fatalf("service_at_location not fully nested: %s", js(got.ServiceAtLocations))
+			}
+			if len(got.Phones) != 1 || len(got.Phones[0].Languages) != 1 || got.Phones[0].Languages[0].Code != "ht" {
+				t.Fatalf("phone languages lost: %s", js(got.Phones))
+			}
+			if len(got.Attributes) != 1 || got.Attributes[0].TaxonomyTerm == nil || got.Attributes[0].TaxonomyTerm.Code != "BH-1800" ||
+				got.Attributes[0].TaxonomyTerm.TaxonomyDetail == nil {
+				t.Fatalf("attribute term not nested: %s", js(got.Attributes))
+			}
+			if *got.MinimumAge != 18 || got.CostOptions[0].Currency != "USD" || got.ServiceAreas[0].Extent == "" {
+				t.Fatalf("fields lost: %s", js(got))
+			}
+			if len(got.Metadata) != 1 || got.Metadata[0].LastActionType != "import" {
+				t.Fatalf("want one import metadata row, got %s", js(got.Metadata))
+			}
+		})
+
+		t.Run("ReplaceChildren", func(t *testing.T) {
+			svc, err := s.ServiceByID(ctx, docs.Organizations[0].Services[0].ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			svc.Organization, svc.Metadata = nil, nil
+			svc.Phones = []hsds.Phone{{ID: storetest.ID("new-phone"), Number: "786-555-0199"}}
+			svc.Languages = nil
+			svc.Normalize()
+			seed(t, s, &store.Documents{Services: []hsds.Service{svc}})
+			got, err := s.ServiceByID(ctx, svc.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got.Phones) != 1 || got.Phones[0].Number != "786-555-0199" || len(got.Languages) != 0 {
+				t.Fatalf("children not replaced: phones %s languages %s", js(got.Phones), js(got.Languages))
+			}
+			if len(got.Metadata) != 2 {
+				t.Fatalf("metadata is history and must be kept: %s", js(got.Metadata))
+			}
+		})
+
+		t.Run("ErrNotFound", func(t *testing.T) {
+			_, err := s.ServiceByID(ctx, storetest.ID("missing"))
+			if !apperr.Is(err, apperr.NotFound) {
+				t.Fatalf("want NotFound, got %v", err)
+			}
+		})
+
+		t.Run("ListFilters", func(t *testing.T) {
+			all, total, err := s.ListServices(ctx, store.Filter{}, store.Paging{Number: 1, Size: 2}, store.ShapeList)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if total != 5 || len(all) != 2 {
+				t.Fatalf("want total 5 and a page of 2, got %d and %d", total, len(all))
+			}
+			// A parent term selects services tagged with its children.
+			_, n, err := s.ListServices(ctx, store.Filter{TaxonomyTermID: storetest.ID("term:BH")}, store.Paging{Number: 1, Size: 50}, store.ShapeList)
+			if err != nil || n != 3 {
+				t.Fatalf("term BH with descendants: want 3, got %d (%v)", n, err)
+			}
+			_, n, err = s.ListServices(ctx, store.Filter{OrganizationID: storetest.ID("org:b")}, store.Paging{Number: 1, Size: 50}, store.ShapeList)
+			if err != nil || n != 2 {
+				t.Fatalf("organization b: want 2, got %d (%v)", n, err)
+			}
+			_, n, err = s.ListServices(ctx, store.Filter{OrganizationID: storetest.ID("org:b"), TaxonomyTermID: storetest.ID("term:BH")}, store.Paging{Number: 1, Size: 50}, store.ShapeList)
+			if err != nil || n != 0 {
+				t.Fatalf("filters combine with AND: want 0, got %d (%v)", n, err)
+			}
+		})
+	})
+}
+
+func js(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
