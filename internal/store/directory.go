@@ -594,3 +594,13 @@ func (s *Store) Counts(ctx context.Context) (map[string]int64, error) {
 	}
 	return out, nil
 }
+
+// DeferConstraints postpones foreign-key checks to commit, so a file may
+// name a record before the record itself (an import writes in file order).
+func (t *Tx) DeferConstraints(ctx context.Context) error {
+	stmt := "SET CONSTRAINTS ALL DEFERRED"
+	if t.s.dialect == SQLite {
+		stmt = "PRAGMA defer_foreign_keys = ON"
+	}
+	return mapErr(t.db.WithContext(ctx).Exec(stmt).Error, "defer constraints")
+}

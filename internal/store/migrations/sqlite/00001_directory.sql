@@ -19,7 +19,7 @@ CREATE TABLE taxonomy_terms (
     description TEXT NOT NULL,
     parent_id TEXT,
     taxonomy TEXT,
-    taxonomy_id TEXT REFERENCES taxonomies (id) ON DELETE SET NULL,
+    taxonomy_id TEXT REFERENCES taxonomies (id) ON DELETE SET NULL DEFERRABLE INITIALLY IMMEDIATE,
     language TEXT,
     term_uri TEXT
 );
@@ -48,7 +48,7 @@ CREATE INDEX organizations_last_modified_idx ON organizations (last_modified);
 
 CREATE TABLE programs (
     id TEXT PRIMARY KEY,
-    organization_id TEXT REFERENCES organizations (id) ON DELETE CASCADE,
+    organization_id TEXT REFERENCES organizations (id) ON DELETE CASCADE DEFERRABLE INITIALLY IMMEDIATE,
     name TEXT NOT NULL,
     alternate_name TEXT,
     description TEXT NOT NULL
@@ -57,8 +57,8 @@ CREATE INDEX programs_organization_id_idx ON programs (organization_id);
 
 CREATE TABLE services (
     id TEXT PRIMARY KEY,
-    organization_id TEXT NOT NULL REFERENCES organizations (id) ON DELETE RESTRICT,
-    program_id TEXT REFERENCES programs (id) ON DELETE SET NULL,
+    organization_id TEXT NOT NULL REFERENCES organizations (id) ON DELETE NO ACTION DEFERRABLE INITIALLY IMMEDIATE,
+    program_id TEXT REFERENCES programs (id) ON DELETE SET NULL DEFERRABLE INITIALLY IMMEDIATE,
     name TEXT NOT NULL,
     alternate_name TEXT,
     description TEXT,
@@ -88,7 +88,7 @@ CREATE TABLE locations (
     id TEXT PRIMARY KEY,
     location_type TEXT NOT NULL,
     url TEXT,
-    organization_id TEXT REFERENCES organizations (id) ON DELETE CASCADE,
+    organization_id TEXT REFERENCES organizations (id) ON DELETE CASCADE DEFERRABLE INITIALLY IMMEDIATE,
     name TEXT,
     alternate_name TEXT,
     description TEXT,
@@ -105,8 +105,8 @@ CREATE INDEX locations_last_modified_idx ON locations (last_modified);
 
 CREATE TABLE service_at_locations (
     id TEXT PRIMARY KEY,
-    service_id TEXT NOT NULL REFERENCES services (id) ON DELETE CASCADE,
-    location_id TEXT NOT NULL REFERENCES locations (id) ON DELETE CASCADE,
+    service_id TEXT NOT NULL REFERENCES services (id) ON DELETE CASCADE DEFERRABLE INITIALLY IMMEDIATE,
+    location_id TEXT NOT NULL REFERENCES locations (id) ON DELETE CASCADE DEFERRABLE INITIALLY IMMEDIATE,
     description TEXT
 );
 CREATE INDEX service_at_locations_service_id_idx ON service_at_locations (service_id);
@@ -114,7 +114,7 @@ CREATE INDEX service_at_locations_location_id_idx ON service_at_locations (locat
 
 CREATE TABLE addresses (
     id TEXT PRIMARY KEY,
-    location_id TEXT REFERENCES locations (id) ON DELETE CASCADE,
+    location_id TEXT REFERENCES locations (id) ON DELETE CASCADE DEFERRABLE INITIALLY IMMEDIATE,
     attention TEXT,
     address_1 TEXT NOT NULL,
     address_2 TEXT,
@@ -130,10 +130,10 @@ CREATE INDEX addresses_postal_code_idx ON addresses (postal_code);
 
 CREATE TABLE contacts (
     id TEXT PRIMARY KEY,
-    organization_id TEXT REFERENCES organizations (id) ON DELETE CASCADE,
-    service_id TEXT REFERENCES services (id) ON DELETE CASCADE,
-    service_at_location_id TEXT REFERENCES service_at_locations (id) ON DELETE CASCADE,
-    location_id TEXT REFERENCES locations (id) ON DELETE CASCADE,
+    organization_id TEXT REFERENCES organizations (id) ON DELETE CASCADE DEFERRABLE INITIALLY IMMEDIATE,
+    service_id TEXT REFERENCES services (id) ON DELETE CASCADE DEFERRABLE INITIALLY IMMEDIATE,
+    service_at_location_id TEXT REFERENCES service_at_locations (id) ON DELETE CASCADE DEFERRABLE INITIALLY IMMEDIATE,
+    location_id TEXT REFERENCES locations (id) ON DELETE CASCADE DEFERRABLE INITIALLY IMMEDIATE,
     name TEXT,
     title TEXT,
     department TEXT,
@@ -146,11 +146,11 @@ CREATE INDEX contacts_location_id_idx ON contacts (location_id);
 
 CREATE TABLE phones (
     id TEXT PRIMARY KEY,
-    location_id TEXT REFERENCES locations (id) ON DELETE CASCADE,
-    service_id TEXT REFERENCES services (id) ON DELETE CASCADE,
-    organization_id TEXT REFERENCES organizations (id) ON DELETE CASCADE,
-    contact_id TEXT REFERENCES contacts (id) ON DELETE CASCADE,
-    service_at_location_id TEXT REFERENCES service_at_locations (id) ON DELETE CASCADE,
+    location_id TEXT REFERENCES locations (id) ON DELETE CASCADE DEFERRABLE INITIALLY IMMEDIATE,
+    service_id TEXT REFERENCES services (id) ON DELETE CASCADE DEFERRABLE INITIALLY IMMEDIATE,
+    organization_id TEXT REFERENCES organizations (id) ON DELETE CASCADE DEFERRABLE INITIALLY IMMEDIATE,
+    contact_id TEXT REFERENCES contacts (id) ON DELETE CASCADE DEFERRABLE INITIALLY IMMEDIATE,
+    service_at_location_id TEXT REFERENCES service_at_locations (id) ON DELETE CASCADE DEFERRABLE INITIALLY IMMEDIATE,
     number TEXT NOT NULL,
     extension REAL,
     type TEXT,
@@ -164,9 +164,9 @@ CREATE INDEX phones_service_at_location_id_idx ON phones (service_at_location_id
 
 CREATE TABLE schedules (
     id TEXT PRIMARY KEY,
-    service_id TEXT REFERENCES services (id) ON DELETE CASCADE,
-    location_id TEXT REFERENCES locations (id) ON DELETE CASCADE,
-    service_at_location_id TEXT REFERENCES service_at_locations (id) ON DELETE CASCADE,
+    service_id TEXT REFERENCES services (id) ON DELETE CASCADE DEFERRABLE INITIALLY IMMEDIATE,
+    location_id TEXT REFERENCES locations (id) ON DELETE CASCADE DEFERRABLE INITIALLY IMMEDIATE,
+    service_at_location_id TEXT REFERENCES service_at_locations (id) ON DELETE CASCADE DEFERRABLE INITIALLY IMMEDIATE,
     valid_from TEXT,
     valid_to TEXT,
     dtstart TEXT,
@@ -193,8 +193,8 @@ CREATE INDEX schedules_service_at_location_id_idx ON schedules (service_at_locat
 
 CREATE TABLE service_areas (
     id TEXT PRIMARY KEY,
-    service_id TEXT REFERENCES services (id) ON DELETE CASCADE,
-    service_at_location_id TEXT REFERENCES service_at_locations (id) ON DELETE CASCADE,
+    service_id TEXT REFERENCES services (id) ON DELETE CASCADE DEFERRABLE INITIALLY IMMEDIATE,
+    service_at_location_id TEXT REFERENCES service_at_locations (id) ON DELETE CASCADE DEFERRABLE INITIALLY IMMEDIATE,
     name TEXT,
     description TEXT,
     extent TEXT,
@@ -206,9 +206,9 @@ CREATE INDEX service_areas_service_at_location_id_idx ON service_areas (service_
 
 CREATE TABLE languages (
     id TEXT PRIMARY KEY,
-    service_id TEXT REFERENCES services (id) ON DELETE CASCADE,
-    location_id TEXT REFERENCES locations (id) ON DELETE CASCADE,
-    phone_id TEXT REFERENCES phones (id) ON DELETE CASCADE,
+    service_id TEXT REFERENCES services (id) ON DELETE CASCADE DEFERRABLE INITIALLY IMMEDIATE,
+    location_id TEXT REFERENCES locations (id) ON DELETE CASCADE DEFERRABLE INITIALLY IMMEDIATE,
+    phone_id TEXT REFERENCES phones (id) ON DELETE CASCADE DEFERRABLE INITIALLY IMMEDIATE,
     name TEXT,
     code TEXT,
     note TEXT
@@ -219,7 +219,7 @@ CREATE INDEX languages_phone_id_idx ON languages (phone_id);
 
 CREATE TABLE accessibility (
     id TEXT PRIMARY KEY,
-    location_id TEXT REFERENCES locations (id) ON DELETE CASCADE,
+    location_id TEXT REFERENCES locations (id) ON DELETE CASCADE DEFERRABLE INITIALLY IMMEDIATE,
     description TEXT,
     details TEXT,
     url TEXT
@@ -228,7 +228,7 @@ CREATE INDEX accessibility_location_id_idx ON accessibility (location_id);
 
 CREATE TABLE cost_options (
     id TEXT PRIMARY KEY,
-    service_id TEXT REFERENCES services (id) ON DELETE CASCADE,
+    service_id TEXT REFERENCES services (id) ON DELETE CASCADE DEFERRABLE INITIALLY IMMEDIATE,
     valid_from TEXT,
     valid_to TEXT,
     option TEXT,
@@ -240,8 +240,8 @@ CREATE INDEX cost_options_service_id_idx ON cost_options (service_id);
 
 CREATE TABLE funding (
     id TEXT PRIMARY KEY,
-    organization_id TEXT REFERENCES organizations (id) ON DELETE CASCADE,
-    service_id TEXT REFERENCES services (id) ON DELETE CASCADE,
+    organization_id TEXT REFERENCES organizations (id) ON DELETE CASCADE DEFERRABLE INITIALLY IMMEDIATE,
+    service_id TEXT REFERENCES services (id) ON DELETE CASCADE DEFERRABLE INITIALLY IMMEDIATE,
     source TEXT
 );
 CREATE INDEX funding_organization_id_idx ON funding (organization_id);
@@ -249,7 +249,7 @@ CREATE INDEX funding_service_id_idx ON funding (service_id);
 
 CREATE TABLE required_documents (
     id TEXT PRIMARY KEY,
-    service_id TEXT REFERENCES services (id) ON DELETE CASCADE,
+    service_id TEXT REFERENCES services (id) ON DELETE CASCADE DEFERRABLE INITIALLY IMMEDIATE,
     document TEXT,
     uri TEXT
 );
@@ -257,7 +257,7 @@ CREATE INDEX required_documents_service_id_idx ON required_documents (service_id
 
 CREATE TABLE organization_identifiers (
     id TEXT PRIMARY KEY,
-    organization_id TEXT REFERENCES organizations (id) ON DELETE CASCADE,
+    organization_id TEXT REFERENCES organizations (id) ON DELETE CASCADE DEFERRABLE INITIALLY IMMEDIATE,
     identifier_scheme TEXT,
     identifier_type TEXT NOT NULL,
     identifier TEXT NOT NULL
@@ -268,8 +268,8 @@ CREATE TABLE urls (
     id TEXT PRIMARY KEY,
     label TEXT,
     url TEXT NOT NULL,
-    organization_id TEXT REFERENCES organizations (id) ON DELETE CASCADE,
-    service_id TEXT REFERENCES services (id) ON DELETE CASCADE
+    organization_id TEXT REFERENCES organizations (id) ON DELETE CASCADE DEFERRABLE INITIALLY IMMEDIATE,
+    service_id TEXT REFERENCES services (id) ON DELETE CASCADE DEFERRABLE INITIALLY IMMEDIATE
 );
 CREATE INDEX urls_organization_id_idx ON urls (organization_id);
 CREATE INDEX urls_service_id_idx ON urls (service_id);
@@ -284,8 +284,8 @@ CREATE TABLE units (
 
 CREATE TABLE service_capacities (
     id TEXT PRIMARY KEY,
-    service_id TEXT REFERENCES services (id) ON DELETE CASCADE,
-    unit_id TEXT NOT NULL REFERENCES units (id) ON DELETE RESTRICT,
+    service_id TEXT REFERENCES services (id) ON DELETE CASCADE DEFERRABLE INITIALLY IMMEDIATE,
+    unit_id TEXT NOT NULL REFERENCES units (id) ON DELETE NO ACTION DEFERRABLE INITIALLY IMMEDIATE,
     available REAL NOT NULL,
     maximum REAL,
     description TEXT,
@@ -297,7 +297,7 @@ CREATE INDEX service_capacities_unit_id_idx ON service_capacities (unit_id);
 CREATE TABLE attributes (
     id TEXT PRIMARY KEY,
     link_id TEXT,
-    taxonomy_term_id TEXT NOT NULL REFERENCES taxonomy_terms (id) ON DELETE RESTRICT,
+    taxonomy_term_id TEXT NOT NULL REFERENCES taxonomy_terms (id) ON DELETE NO ACTION DEFERRABLE INITIALLY IMMEDIATE,
     link_type TEXT,
     link_entity TEXT,
     value TEXT,

@@ -1,0 +1,232 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+
+	"github.com/linkage-org/linkage/internal/config"
+	"github.com/linkage-org/linkage/internal/hsds"
+	"github.com/linkage-org/linkage/internal/hsdsio"
+	"github.com/linkage-org/linkage/internal/importer"
+	"github.com/linkage-org/linkage/internal/seedgen"
+	"github.com/linkage-org/linkage/internal/store"
+	"github.com/linkage-org/linkage/seed"
+)
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// progress returns a progress callback: a bar on a terminal, nothing
+// otherwise (the summary line says what happened).
+func progress(stderr io.Writer, what string) (func(done, total int), func()) {
+	if !isTerminal(stderr) {
+		return nil, func() {}
+	}
+	var bar *progressbar.ProgressBar
+	return func(done, total int) {
+			if bar == nil {
+				bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(stderr), progressbar.OptionSetDescription(what),
+					progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("records"),
+					progressbar.OptionThrottle(100*time.Millisecond))
+			}
+			_ = bar.Set(done)
+		}, func() {
+			if bar != nil {
+				_ = bar.Finish()
+				fmt.Fprintln(stderr)
+			}
+		}
+}
+
+func cmdImport(ctx context.Context, cfg config.Config, log *slog.Logger, args []string, stdout, stderr io.Writer) error {
+	fs := flags("import [--dry-run] PATH", `Load HSDS data into the directory: a JSON array or JSON Lines file of fully nested
+services (organization nested), organizations (locations and services nested) or taxonomy terms,
+or an HSDS tabular data package (a folder or .zip with datapackage.json and CSV files).
+Records are upserted by id. The whole file is one transaction: if any record has a problem,
+nothing is written and every problem is listed with its line/row, record id and field.`, stdout)
+	dry := fs.Bool("dry-run", false, "check the input and report every problem without writing anything")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return errUsage
+	}
+	st, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	onProgress, finish := progress(stderr, "importing")
+	rep, err := importer.Import(ctx, st, fs.Arg(0), importer.Options{DryRun: *dry, Progress: onProgress})
+	finish()
+	for _, p := range rep.Problems {
+		fmt.Fprintln(stdout, p.String())
+	}
+	if err != nil {
+		if errors.Is(err, importer.ErrProblems) {
+			return fmt.Errorf("%s: %d problem(s); nothing was written", rep.Source, len(rep.Problems))
+		}
+		return err
+	}
+	verb := "imported"
+	if *dry {
+		verb = "checked (dry run, nothing written)"
+	}
+	rate := float64(rep.Services) / rep.Took.Seconds()
+	fmt.Fprintf(stdout, "%s %s: %d organizations, %d services, %d taxonomy terms in %s (%.0f services/s)\n",
+		verb, rep.Source, rep.Organizations, rep.Services, rep.Terms, rep.Took.Round(time.Millisecond), rate)
+	return nil
+}
+
+func cmdExport(ctx context.Context, cfg config.Config, log *slog.Logger, args []string, stdout io.Writer) error {
+	fs := flags("export --format json|csv PATH", `Write the whole directory: json is a JSON Lines file (taxonomy terms, organizations with
+their locations, then fully nested services), csv an HSDS tabular data package in the folder PATH.
+Both import back with 'linkage import'.`, stdout)
+	format := fs.String("format", "json", "json (JSON Lines) or csv (tabular data package folder)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 || (*format != importer.FormatJSON && *format != importer.FormatCSV) {
+		fs.Usage()
+		return errUsage
+	}
+	st, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	start := time.Now()
+	rep, err := importer.Export(ctx, st, *format, fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "exported %d organizations, %d services, %d taxonomy terms to %s in %s\n",
+		rep.Organizations, rep.Services, rep.Terms, fs.Arg(0), time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+func cmdSeed(ctx context.Context, cfg config.Config, log *slog.Logger, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || (args[0] != "demo" && args[0] != "synthetic") {
+		fmt.Fprintln(stdout, "Usage: linkage seed demo | linkage seed synthetic --services N --seed S [--out FILE]")
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+			return nil
+		}
+		return errUsage
+	}
+	if args[0] == "demo" {
+		fs := flags("seed demo", "Load the demo dataset (Palmetto County, FL: organizations, services, taxonomy). Existing records with the same ids are replaced.", stdout)
+		if err := parse(fs, args[1:]); err != nil {
+			return err
+		}
+		st, err := openStore(ctx, cfg, log)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		return loadDemo(ctx, st, log)
+	}
+	fs := flags("seed synthetic --services N --seed S [--out FILE]", `Generate a realistic synthetic directory (many metros, varied text, schedules, languages,
+ages, costs, our taxonomy), deterministic for a given seed. Without --out it is written to the
+database in one transaction, like an import; with --out it is written as a JSON Lines file
+that 'linkage import' loads.`, stdout)
+	n := fs.Int("services", 1000, "number of services to generate")
+	seedN := fs.Int64("seed", 1, "random seed: the same seed gives the same directory")
+	out := fs.String("out", "", "write JSON Lines to this file instead of the database")
+	if err := parse(fs, args[1:]); err != nil {
+		return err
+	}
+	if *n < 1 || *n > 10_000_000 {
+		return fmt.Errorf("--services must be between 1 and 10000000")
+	}
+	terms, err := seed.Taxonomy()
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	gen := seedgen.Config{Services: *n, Seed: *seedN}
+	if *out != "" {
+		if err := writeSynthetic(*out, gen, terms); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "generated %d services to %s in %s\n", *n, *out, time.Since(start).Round(time.Millisecond))
+		return nil
+	}
+	st, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	onProgress, finish := progress(stderr, "generating")
+	err = st.InTx(ctx, func(tx *store.Tx) error {
+		if err := tx.WriteDocuments(ctx, &store.Documents{Terms: terms}, "import", "linkage seed"); err != nil {
+			return err
+		}
+		batch, done := &store.Documents{}, 0
+		flush := func() error {
+			if err := tx.WriteDocuments(ctx, batch, "import", "linkage seed"); err != nil {
+				return err
+			}
+			for _, o := range batch.Organizations {
+				done += len(o.Services)
+			}
+			if onProgress != nil {
+				onProgress(done, *n)
+			}
+			batch = &store.Documents{}
+			return nil
+		}
+		if err := seedgen.Generate(gen, terms, func(o *hsds.Organization) error {
+			batch.Organizations = append(batch.Organizations, *o)
+			if len(batch.Organizations) >= 100 {
+				return flush()
+			}
+			return ctx.Err()
+		}); err != nil {
+			return err
+		}
+		return flush()
+	})
+	finish()
+	if err != nil {
+		return err
+	}
+	took := time.Since(start)
+	fmt.Fprintf(stdout, "generated %d services into the %s database in %s (%.0f services/s)\n", *n, st.Dialect(), took.Round(time.Millisecond), float64(*n)/took.Seconds())
+	return nil
+}
+
+// writeSynthetic writes taxonomy terms then organizations as JSON Lines.
+func writeSynthetic(path string, gen seedgen.Config, terms []hsds.TaxonomyTerm) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriterSize(f, 1<<20)
+	w := hsdsio.NewJSONLinesWriter(bw)
+	for i := range terms {
+		if err := w.Write(&terms[i]); err != nil {
+			f.Close()
+			return err
+		}
+	}
+	err = seedgen.Generate(gen, terms, func(o *hsds.Organization) error { return w.Write(o) })
+	if err == nil {
+		err = bw.Flush()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}

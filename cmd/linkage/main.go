@@ -1,0 +1,142 @@
+// Command linkage is the Linkage community resource directory: the HSDS API
+// server and its operator commands.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/linkage-org/linkage/internal/config"
+)
+
+const usage = `linkage: community resource directory and referral API (HSDS 3.1)
+
+Usage:
+  linkage <command> [flags]
+
+Commands:
+  serve              run the HTTP API (migrates first; loads the demo data into an empty database when LINKAGE_DEMO=true)
+  migrate            apply database migrations and exit
+  import PATH        load HSDS data: JSON array or JSON Lines of services/organizations/taxonomy terms, or a tabular data package (folder or .zip)
+  export --format json|csv PATH
+                     write the whole directory as JSON Lines or as an HSDS tabular data package
+  seed demo          load the demo dataset (Palmetto County, FL)
+  seed synthetic --services N --seed S [--out FILE]
+                     generate a realistic synthetic directory into the database (or a JSON Lines file)
+  version            print the version
+
+Run 'linkage <command> --help' for a command's flags.
+
+Environment:
+`
+
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	code := run(ctx, os.Args[1:], os.LookupEnv, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run is main without the process: testable, and every exit path returns a code.
+func run(ctx context.Context, args []string, env func(string) (string, bool), stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		printUsage(stdout)
+		return 0
+	}
+	cfg, err := config.Load(env)
+	if err != nil {
+		fmt.Fprintf(stderr, "linkage: configuration: %v\n", err)
+		return 2
+	}
+	log := newLogger(cfg, stderr)
+	cmd, rest := args[0], args[1:]
+	var runErr error
+	switch cmd {
+	case "serve":
+		runErr = cmdServe(ctx, cfg, log, rest, stdout)
+	case "migrate":
+		runErr = cmdMigrate(ctx, cfg, log, rest, stdout)
+	case "import":
+		runErr = cmdImport(ctx, cfg, log, rest, stdout, stderr)
+	case "export":
+		runErr = cmdExport(ctx, cfg, log, rest, stdout)
+	case "seed":
+		runErr = cmdSeed(ctx, cfg, log, rest, stdout, stderr)
+	case "version":
+		fmt.Fprintln(stdout, "linkage", version)
+	default:
+		fmt.Fprintf(stderr, "linkage: unknown command %q\n\n", cmd)
+		printUsage(stderr)
+		return 2
+	}
+	switch {
+	case runErr == nil:
+		return 0
+	case errors.Is(runErr, flag.ErrHelp):
+		return 0
+	case errors.Is(runErr, errUsage):
+		return 2
+	default:
+		fmt.Fprintf(stderr, "linkage %s: %v\n", cmd, runErr)
+		return 1
+	}
+}
+
+var errUsage = errors.New("usage")
+
+func printUsage(w io.Writer) {
+	fmt.Fprint(w, usage)
+	for _, v := range config.Vars {
+		fmt.Fprintf(w, "  %-26s %s (default %s)\n", v.Name, v.Help, orNone(v.Default))
+	}
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// flags builds a FlagSet whose --help prints the command's usage and flags.
+func flags(name, synopsis string, out io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.Usage = func() {
+		fmt.Fprintf(out, "Usage: linkage %s\n\n%s\n", name, strings.TrimSpace(synopsis))
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parse parses args; a bad flag is a usage error (exit 2).
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errUsage
+	}
+	return nil
+}

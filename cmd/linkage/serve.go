@@ -1,0 +1,131 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/linkage-org/linkage/internal/config"
+	"github.com/linkage-org/linkage/internal/httpapi"
+	"github.com/linkage-org/linkage/internal/importer"
+	"github.com/linkage-org/linkage/internal/metrics"
+	"github.com/linkage-org/linkage/internal/store"
+	"github.com/linkage-org/linkage/seed"
+)
+
+func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*store.Store, error) {
+	st, err := store.Open(ctx, cfg.DatabaseURL, log)
+	if err != nil {
+		return nil, err
+	}
+	if err := st.Migrate(ctx); err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	return st, nil
+}
+
+func cmdMigrate(ctx context.Context, cfg config.Config, log *slog.Logger, args []string, stdout io.Writer) error {
+	fs := flags("migrate", "Apply every pending database migration to LINKAGE_DATABASE_URL and exit.", stdout)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	st, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	cur, latest, err := st.MigrationVersion(ctx)
+	if err != nil {
+		return err
+	}
+	log.Info("database is migrated", "dialect", st.Dialect(), "version", cur, "latest", latest)
+	return nil
+}
+
+func cmdServe(ctx context.Context, cfg config.Config, log *slog.Logger, args []string, stdout io.Writer) error {
+	fs := flags("serve", "Run the HTTP API on LINKAGE_ADDR. Migrates the database first; with LINKAGE_DEMO=true an empty database gets the demo dataset.", stdout)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	st, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if cfg.Demo {
+		if err := loadDemoIfEmpty(ctx, st, log); err != nil {
+			return err
+		}
+	}
+	m := metrics.New()
+	m.RegisterDB(st.DB(), st.Dialect())
+	e, err := httpapi.New(httpapi.Deps{Store: st, Metrics: m, Logger: log, BaseURL: cfg.BaseURL,
+		MaxBodyBytes: cfg.MaxBodyBytes, CORSOrigins: cfg.CORSOrigins})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	srv := &http.Server{
+		Handler:           e,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	log.Info("Linkage is serving", "url", "http://"+ln.Addr().String(), "database", st.Dialect(), "openapi", cfg.BaseURL+"/openapi.json")
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	// SIGTERM: stop accepting, let in-flight requests finish.
+	log.Info("shutting down", "grace", cfg.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// loadDemoIfEmpty imports the embedded demo dataset into a database with no
+// organizations, so the first `make run` shows a realistic directory.
+func loadDemoIfEmpty(ctx context.Context, st *store.Store, log *slog.Logger) error {
+	counts, err := st.Counts(ctx)
+	if err != nil {
+		return err
+	}
+	if counts["organizations"] > 0 {
+		return nil
+	}
+	return loadDemo(ctx, st, log)
+}
+
+func loadDemo(ctx context.Context, st *store.Store, log *slog.Logger) error {
+	for _, name := range seed.DemoFiles {
+		rep, err := importer.ImportFS(ctx, st, seed.Demo(), name, importer.Options{Actor: "linkage demo"})
+		if err != nil {
+			for _, p := range rep.Problems {
+				log.Error("demo data problem", "problem", p.String())
+			}
+			return fmt.Errorf("load demo %s: %w", name, err)
+		}
+		log.Info("demo data loaded", "file", name, "organizations", rep.Organizations, "services", rep.Services, "taxonomy_terms", rep.Terms, "took", rep.Took.Round(time.Millisecond))
+	}
+	return nil
+}

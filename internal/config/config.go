@@ -1,0 +1,111 @@
+// Package config reads Linkage's settings from the environment, with
+// defaults that make `make run` work on a fresh machine.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is every setting of the service. It is passed down as a value;
+// nothing reads the environment after Load.
+type Config struct {
+	Addr            string        // LINKAGE_ADDR
+	DataDir         string        // LINKAGE_DATA_DIR
+	DatabaseURL     string        // LINKAGE_DATABASE_URL
+	LogLevel        string        // LINKAGE_LOG_LEVEL
+	LogFormat       string        // LINKAGE_LOG_FORMAT
+	Demo            bool          // LINKAGE_DEMO: load the demo dataset into an empty database
+	BaseURL         string        // LINKAGE_BASE_URL: public URL, for links in responses
+	MaxBodyBytes    int64         // LINKAGE_MAX_BODY_BYTES
+	ShutdownTimeout time.Duration // LINKAGE_SHUTDOWN_TIMEOUT
+	CORSOrigins     []string      // LINKAGE_CORS_ORIGINS
+	DefaultTZ       string        // LINKAGE_DEFAULT_TZ
+}
+
+// Var documents one environment variable.
+type Var struct {
+	Name, Default, Help string
+}
+
+// Vars lists every setting with its default, for --help and the README.
+var Vars = []Var{
+	{"LINKAGE_ADDR", "127.0.0.1:8080", "address the HTTP server listens on"},
+	{"LINKAGE_DATA_DIR", "./data", "directory for the embedded database and the search index"},
+	{"LINKAGE_DATABASE_URL", "sqlite://<data dir>/linkage.db", "database: sqlite:PATH, sqlite://PATH or postgres://user@host:port/db"},
+	{"LINKAGE_LOG_LEVEL", "info", "debug, info, warn or error"},
+	{"LINKAGE_LOG_FORMAT", "text", "text or json"},
+	{"LINKAGE_DEMO", "false", "load the demo dataset when the database is empty (make run sets true)"},
+	{"LINKAGE_BASE_URL", "http://<addr>", "public base URL, used for openapi_url in GET /"},
+	{"LINKAGE_MAX_BODY_BYTES", "10485760", "largest request body accepted (bytes); larger is 413"},
+	{"LINKAGE_SHUTDOWN_TIMEOUT", "20s", "how long in-flight requests may run after SIGTERM"},
+	{"LINKAGE_CORS_ORIGINS", "", "comma-separated origins allowed by CORS (client portals); empty = none"},
+	{"LINKAGE_DEFAULT_TZ", "America/New_York", "IANA time zone for locations that name none"},
+}
+
+// Load reads settings from env (a lookup like os.LookupEnv) and validates them.
+func Load(env func(string) (string, bool)) (Config, error) {
+	get := func(name, def string) string {
+		if v, ok := env(name); ok && strings.TrimSpace(v) != "" {
+			return strings.TrimSpace(v)
+		}
+		return def
+	}
+	c := Config{
+		Addr:      get("LINKAGE_ADDR", "127.0.0.1:8080"),
+		DataDir:   get("LINKAGE_DATA_DIR", "./data"),
+		LogLevel:  strings.ToLower(get("LINKAGE_LOG_LEVEL", "info")),
+		LogFormat: strings.ToLower(get("LINKAGE_LOG_FORMAT", "text")),
+		DefaultTZ: get("LINKAGE_DEFAULT_TZ", "America/New_York"),
+	}
+	c.DatabaseURL = get("LINKAGE_DATABASE_URL", "sqlite://"+filepath.Join(c.DataDir, "linkage.db"))
+	c.BaseURL = strings.TrimRight(get("LINKAGE_BASE_URL", "http://"+c.Addr), "/")
+	var errs []error
+	var err error
+	if c.Demo, err = strconv.ParseBool(get("LINKAGE_DEMO", "false")); err != nil {
+		errs = append(errs, fmt.Errorf("LINKAGE_DEMO: want true or false: %w", err))
+	}
+	if c.MaxBodyBytes, err = strconv.ParseInt(get("LINKAGE_MAX_BODY_BYTES", "10485760"), 10, 64); err != nil || c.MaxBodyBytes < 1024 {
+		errs = append(errs, fmt.Errorf("LINKAGE_MAX_BODY_BYTES: want a number of bytes of at least 1024"))
+	}
+	if c.ShutdownTimeout, err = time.ParseDuration(get("LINKAGE_SHUTDOWN_TIMEOUT", "20s")); err != nil || c.ShutdownTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("LINKAGE_SHUTDOWN_TIMEOUT: want a duration such as 20s"))
+	}
+	if o := get("LINKAGE_CORS_ORIGINS", ""); o != "" {
+		for _, s := range strings.Split(o, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				c.CORSOrigins = append(c.CORSOrigins, s)
+			}
+		}
+	}
+	if err := c.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	return c, errors.Join(errs...)
+}
+
+// Validate checks values that have a fixed set of choices.
+func (c Config) Validate() error {
+	var errs []error
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("LINKAGE_LOG_LEVEL: want debug, info, warn or error, got %q", c.LogLevel))
+	}
+	switch c.LogFormat {
+	case "text", "json":
+	default:
+		errs = append(errs, fmt.Errorf("LINKAGE_LOG_FORMAT: want text or json, got %q", c.LogFormat))
+	}
+	if _, err := time.LoadLocation(c.DefaultTZ); err != nil {
+		errs = append(errs, fmt.Errorf("LINKAGE_DEFAULT_TZ: %w", err))
+	}
+	if c.Addr == "" {
+		errs = append(errs, errors.New("LINKAGE_ADDR: must not be empty"))
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,31 @@
+package config
+
+import (
+	"strings"
+	"testing"
+)
+
+func envOf(m map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+func TestLoad(t *testing.T) {
+	c, err := Load(envOf(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != "127.0.0.1:8080" || c.DataDir != "./data" || c.DatabaseURL != "sqlite://data/linkage.db" || c.LogFormat != "text" {
+		t.Fatalf("defaults: %+v", c)
+	}
+	c, err = Load(envOf(map[string]string{"LINKAGE_DATA_DIR": "/srv/linkage", "LINKAGE_CORS_ORIGINS": "https://a.example, https://b.example"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.DatabaseURL != "sqlite:///srv/linkage/linkage.db" || len(c.CORSOrigins) != 2 {
+		t.Fatalf("derived: %+v", c)
+	}
+	_, err = Load(envOf(map[string]string{"LINKAGE_LOG_FORMAT": "xml", "LINKAGE_MAX_BODY_BYTES": "ten"}))
+	if err == nil || !strings.Contains(err.Error(), "LINKAGE_LOG_FORMAT") || !strings.Contains(err.Error(), "LINKAGE_MAX_BODY_BYTES") {
+		t.Fatalf("want both problems named, got %v", err)
+	}
+}

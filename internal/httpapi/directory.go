@@ -1,0 +1,249 @@
+package httpapi
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/linkage-org/linkage/internal/hsds"
+	"github.com/linkage-org/linkage/internal/store"
+)
+
+// apiMeta answers GET / as HSDS defines it.
+func (h *handler) apiMeta(c echo.Context) error {
+	return writeJSON(c, http.StatusOK, map[string]string{
+		"version":     hsds.Version,
+		"profile":     hsds.ProfileURI,
+		"openapi_url": h.baseURL + "/openapi.json",
+	})
+}
+
+func (h *handler) openapiJSON(c echo.Context) error {
+	return writeJSONBytes(c, h.spec.json)
+}
+
+func writeJSONBytes(c echo.Context, b []byte) error {
+	var raw rawJSON = b
+	return writeJSON(c, http.StatusOK, raw)
+}
+
+type rawJSON []byte
+
+func (r rawJSON) MarshalJSON() ([]byte, error) { return r, nil }
+
+// serviceMinimal is the minimal=true item: the fields HSDS's list shape
+// requires plus when the record last changed.
+type serviceMinimal struct {
+	ID           string     `json:"id"`
+	Name         string     `json:"name"`
+	Status       string     `json:"status"`
+	LastModified *time.Time `json:"last_modified,omitempty"`
+}
+
+func (h *handler) listServices(c echo.Context) error {
+	p, err := parseList(c, "taxonomy_term_id", "taxonomy_id", "organization_id", "modified_after", "minimal", "full", "postcode", "proximity")
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	shape := store.ShapeList
+	if p.full {
+		shape = store.ShapeFull
+	}
+	item := func(s *hsds.Service) any {
+		if p.minimal {
+			return serviceMinimal{ID: s.ID, Name: s.Name, Status: s.Status, LastModified: s.LastModified}
+		}
+		return s
+	}
+	if p.ndjson {
+		w := startNDJSON(c)
+		if err := h.store.StreamServices(ctx, p.filter, shape, func(s *hsds.Service) error { return w.write(item(s)) }); err != nil {
+			return err
+		}
+		return w.close()
+	}
+	svcs, total, err := h.store.ListServices(ctx, p.filter, p.paging, shape)
+	if err != nil {
+		return err
+	}
+	items := make([]any, len(svcs))
+	for i := range svcs {
+		items[i] = item(&svcs[i])
+	}
+	return writeJSON(c, http.StatusOK, newPage(items, total, p))
+}
+
+func (h *handler) getService(c echo.Context) error {
+	id, err := pathID(c, "service")
+	if err != nil {
+		return err
+	}
+	s, err := h.store.ServiceByID(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	return writeJSON(c, http.StatusOK, s)
+}
+
+func (h *handler) listOrganizations(c echo.Context) error {
+	p, err := parseList(c, "taxonomy_term_id", "taxonomy_id", "full", "full_service")
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	shape := store.ShapeList
+	switch {
+	case p.fullService:
+		shape = store.ShapeFullServices
+	case p.full:
+		shape = store.ShapeFull
+	}
+	if p.ndjson {
+		w := startNDJSON(c)
+		if err := h.store.StreamOrganizations(ctx, p.filter, shape, func(o *hsds.Organization) error { return w.write(o) }); err != nil {
+			return err
+		}
+		return w.close()
+	}
+	orgs, total, err := h.store.ListOrganizations(ctx, p.filter, p.paging, shape)
+	if err != nil {
+		return err
+	}
+	return writeJSON(c, http.StatusOK, newPage(orgs, total, p))
+}
+
+func (h *handler) getOrganization(c echo.Context) error {
+	id, err := pathID(c, "organization")
+	if err != nil {
+		return err
+	}
+	shape := store.ShapeFull
+	if v := c.QueryParam("full_service"); v != "" {
+		b, err := parseBoolParam("full_service", v)
+		if err != nil {
+			return err
+		}
+		if b {
+			shape = store.ShapeFullServices
+		}
+	}
+	o, err := h.store.OrganizationByID(c.Request().Context(), id, shape)
+	if err != nil {
+		return err
+	}
+	return writeJSON(c, http.StatusOK, o)
+}
+
+func (h *handler) listServiceAtLocations(c echo.Context) error {
+	p, err := parseList(c, "taxonomy_term_id", "taxonomy_id", "organization_id", "modified_after", "full", "postcode", "proximity")
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	shape := store.ShapeList
+	if p.full {
+		shape = store.ShapeFull
+	}
+	if p.ndjson {
+		w := startNDJSON(c)
+		if err := h.store.StreamServiceAtLocations(ctx, p.filter, shape, func(s *hsds.ServiceAtLocation) error { return w.write(s) }); err != nil {
+			return err
+		}
+		return w.close()
+	}
+	sals, total, err := h.store.ListServiceAtLocations(ctx, p.filter, p.paging, shape)
+	if err != nil {
+		return err
+	}
+	return writeJSON(c, http.StatusOK, newPage(sals, total, p))
+}
+
+func (h *handler) getServiceAtLocation(c echo.Context) error {
+	id, err := pathID(c, "service_at_location")
+	if err != nil {
+		return err
+	}
+	s, err := h.store.ServiceAtLocationByID(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	return writeJSON(c, http.StatusOK, s)
+}
+
+func (h *handler) getLocation(c echo.Context) error {
+	id, err := pathID(c, "location")
+	if err != nil {
+		return err
+	}
+	l, err := h.store.LocationByID(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	return writeJSON(c, http.StatusOK, l)
+}
+
+func (h *handler) listTaxonomies(c echo.Context) error {
+	p, err := parseList(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	if p.ndjson {
+		w := startNDJSON(c)
+		if err := h.store.StreamTaxonomies(ctx, func(t *hsds.Taxonomy) error { return w.write(t) }); err != nil {
+			return err
+		}
+		return w.close()
+	}
+	items, total, err := h.store.ListTaxonomies(ctx, p.paging)
+	if err != nil {
+		return err
+	}
+	return writeJSON(c, http.StatusOK, newPage(items, total, p))
+}
+
+func (h *handler) getTaxonomy(c echo.Context) error {
+	id, err := pathID(c, "taxonomy")
+	if err != nil {
+		return err
+	}
+	t, err := h.store.TaxonomyByID(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	return writeJSON(c, http.StatusOK, t)
+}
+
+func (h *handler) listTaxonomyTerms(c echo.Context) error {
+	p, err := parseList(c, "taxonomy_id", "top_only", "parent_id")
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	if p.ndjson {
+		w := startNDJSON(c)
+		if err := h.store.StreamTaxonomyTerms(ctx, p.filter, func(t *hsds.TaxonomyTerm) error { return w.write(t) }); err != nil {
+			return err
+		}
+		return w.close()
+	}
+	items, total, err := h.store.ListTaxonomyTerms(ctx, p.filter, p.paging)
+	if err != nil {
+		return err
+	}
+	return writeJSON(c, http.StatusOK, newPage(items, total, p))
+}
+
+func (h *handler) getTaxonomyTerm(c echo.Context) error {
+	id, err := pathID(c, "taxonomy term")
+	if err != nil {
+		return err
+	}
+	t, err := h.store.TaxonomyTermByID(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	return writeJSON(c, http.StatusOK, t)
+}

@@ -1,0 +1,114 @@
+package httpapi
+
+import (
+	"bufio"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+)
+
+// Page is the HSDS list envelope.
+type Page[T any] struct {
+	TotalItems int64 `json:"total_items"`
+	TotalPages int64 `json:"total_pages"`
+	PageNumber int   `json:"page_number"`
+	Size       int   `json:"size"`
+	FirstPage  bool  `json:"first_page"`
+	LastPage   bool  `json:"last_page"`
+	Empty      bool  `json:"empty"`
+	Contents   []T   `json:"contents"`
+}
+
+func newPage[T any](items []T, total int64, p listParams) Page[T] {
+	if items == nil {
+		items = []T{}
+	}
+	per := int64(p.paging.Size)
+	pages := max(1, (total+per-1)/per)
+	return Page[T]{
+		TotalItems: total, TotalPages: pages, PageNumber: p.paging.Number, Size: len(items),
+		FirstPage: p.paging.Number == 1, LastPage: int64(p.paging.Number) >= pages, Empty: len(items) == 0,
+		Contents: items,
+	}
+}
+
+// publicCache lets proxies and clients keep public directory reads briefly;
+// the ETag makes revalidation cheap.
+const publicCache = "public, max-age=60"
+
+// writeJSON sends v with a strong ETag of its bytes, answering 304 when
+// the client already has them.
+func writeJSON(c echo.Context, status int, v any) error {
+	body, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	sum := sha256.Sum256(body)
+	etag := `"` + base64.RawURLEncoding.EncodeToString(sum[:18]) + `"`
+	hdr := c.Response().Header()
+	hdr.Set("ETag", etag)
+	hdr.Set("Cache-Control", publicCache)
+	hdr.Set("Vary", "Accept-Encoding")
+	r := c.Request()
+	if (r.Method == http.MethodGet || r.Method == http.MethodHead) && etagMatch(r.Header.Get("If-None-Match"), etag) {
+		return c.NoContent(http.StatusNotModified)
+	}
+	return c.Blob(status, echo.MIMEApplicationJSON, body)
+}
+
+func etagMatch(header, etag string) bool {
+	if header == "" {
+		return false
+	}
+	for _, t := range strings.Split(header, ",") {
+		t = strings.TrimSpace(t)
+		if t == "*" || strings.TrimPrefix(t, "W/") == etag {
+			return true
+		}
+	}
+	return false
+}
+
+// ndjsonWriter streams one JSON document per line, flushing as it goes so
+// a client sees results while the server still reads the database.
+type ndjsonWriter struct {
+	c   echo.Context
+	buf *bufio.Writer
+	enc *json.Encoder
+	n   int
+}
+
+func startNDJSON(c echo.Context) *ndjsonWriter {
+	h := c.Response().Header()
+	h.Set(echo.HeaderContentType, "application/x-ndjson")
+	h.Set("Cache-Control", "no-store")
+	c.Response().WriteHeader(http.StatusOK)
+	buf := bufio.NewWriterSize(c.Response(), 64<<10)
+	return &ndjsonWriter{c: c, buf: buf, enc: json.NewEncoder(buf)}
+}
+
+func (w *ndjsonWriter) write(v any) error {
+	if err := w.enc.Encode(v); err != nil {
+		return err
+	}
+	w.n++
+	if w.n%200 == 0 {
+		if err := w.buf.Flush(); err != nil {
+			return err
+		}
+		w.c.Response().Flush()
+	}
+	return nil
+}
+
+func (w *ndjsonWriter) close() error {
+	if err := w.buf.Flush(); err != nil {
+		return err
+	}
+	w.c.Response().Flush()
+	return nil
+}

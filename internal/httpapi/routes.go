@@ -1,0 +1,44 @@
+package httpapi
+
+import (
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/linkage-org/linkage/internal/apperr"
+)
+
+// routes is the whole route table, one line per route.
+func (h *handler) routes(e *echo.Echo) {
+	e.GET("/", h.apiMeta)
+	e.GET("/openapi.json", h.openapiJSON)
+	e.GET("/healthz", h.healthz)
+	e.GET("/readyz", h.readyz)
+	e.GET("/metrics", h.metricsHandler)
+
+	e.GET("/services", h.listServices)
+	e.POST("/services", h.listServices)
+	e.GET("/services/:id", h.getService)
+	e.GET("/organizations", h.listOrganizations)
+	e.POST("/organizations", h.listOrganizations)
+	e.GET("/organizations/:id", h.getOrganization)
+	e.GET("/service_at_locations", h.listServiceAtLocations)
+	e.POST("/service_at_locations", h.listServiceAtLocations)
+	e.GET("/service_at_locations/:id", h.getServiceAtLocation)
+	e.GET("/locations/:id", h.getLocation)
+	e.GET("/taxonomies", h.listTaxonomies)
+	e.POST("/taxonomies", h.listTaxonomies)
+	e.GET("/taxonomies/:id", h.getTaxonomy)
+	e.GET("/taxonomy_terms", h.listTaxonomyTerms)
+	e.POST("/taxonomy_terms", h.listTaxonomyTerms)
+	e.GET("/taxonomy_terms/:id", h.getTaxonomyTerm)
+}
+
+func parseBoolParam(name, v string) (bool, error) {
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, apperr.WithFields(apperr.Invalid, "Some parameters are not valid; see errors.",
+			apperr.FieldErrors{{Parameter: name, Message: "must be true or false, got " + strconv.Quote(clip(v))}})
+	}
+	return b, nil
+}

@@ -1,0 +1,182 @@
+// Package httpapi is Linkage's HTTP edge: the Echo server, its routes,
+// middleware, OpenAPI request validation and the problem+json error map.
+package httpapi
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/linkage-org/linkage/internal/apperr"
+	"github.com/linkage-org/linkage/internal/metrics"
+	"github.com/linkage-org/linkage/internal/store"
+)
+
+// Deps are what the API needs; cmd builds them.
+type Deps struct {
+	Store        *store.Store
+	Metrics      *metrics.Metrics
+	Logger       *slog.Logger
+	BaseURL      string   // public base URL, for openapi_url
+	MaxBodyBytes int64    // request bodies above this are 413
+	CORSOrigins  []string // origins allowed to call from a browser
+	// Ready reports whether the service can take traffic (database reachable,
+	// index caught up); nil means ready.
+	Ready func(ctx context.Context) error
+}
+
+type handler struct {
+	store   *store.Store
+	metrics *metrics.Metrics
+	log     *slog.Logger
+	baseURL string
+	ready   func(ctx context.Context) error
+	spec    *spec
+}
+
+// New builds the HTTP server with every route and middleware.
+func New(d Deps) (*echo.Echo, error) {
+	if d.MaxBodyBytes <= 0 {
+		d.MaxBodyBytes = 10 << 20
+	}
+	sp, err := loadSpec()
+	if err != nil {
+		return nil, err
+	}
+	h := &handler{store: d.Store, metrics: d.Metrics, log: d.Logger, baseURL: d.BaseURL, ready: d.Ready, spec: sp}
+	if h.metrics == nil {
+		h.metrics = metrics.New()
+	}
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = h.errorHandler
+	e.Pre(middleware.RequestIDWithConfig(middleware.RequestIDConfig{
+		// Accept a caller's id only when it is short and plain, so logs
+		// cannot be forged with newlines or flooded.
+		Generator: newRequestID,
+		RequestIDHandler: func(c echo.Context, id string) {
+			if len(id) > 64 || !plainID(id) {
+				c.Response().Header().Set(echo.HeaderXRequestID, newRequestID())
+			}
+		},
+	}))
+	e.Use(h.observe)
+	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
+		h.log.ErrorContext(c.Request().Context(), "panic", "err", err, "stack", string(stack), "request_id", requestID(c))
+		return err
+	}}))
+	e.Use(bodyLimit(d.MaxBodyBytes))
+	if len(d.CORSOrigins) > 0 {
+		e.Use(middleware.CORSWithConfig(middleware.CORSConfig{AllowOrigins: d.CORSOrigins,
+			AllowHeaders:  []string{"Authorization", "Content-Type", "If-Match", "If-None-Match", "Idempotency-Key"},
+			ExposeHeaders: []string{"ETag", "X-Request-Id", "Retry-After"}}))
+	}
+	e.Use(h.validateRequest)
+	h.routes(e)
+	return e, nil
+}
+
+func newRequestID() string {
+	var b [12]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return strconv.FormatInt(time.Now().UnixNano(), 36)
+	}
+	return fmt.Sprintf("%x", b)
+}
+
+func plainID(s string) bool {
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// observe logs one line per request and records its metrics. It never logs
+// query strings or bodies: they may carry personal data.
+func (h *handler) observe(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		h.metrics.HTTPInFlight.Inc()
+		defer h.metrics.HTTPInFlight.Dec()
+		err := next(c)
+		if err != nil {
+			// Write the problem now so the status below is the one sent.
+			c.Error(err)
+		}
+		route := c.Path()
+		if route == "" {
+			route = "unmatched"
+		}
+		status := c.Response().Status
+		dur := time.Since(start)
+		h.metrics.HTTPRequests.WithLabelValues(route, c.Request().Method, strconv.Itoa(status)).Inc()
+		h.metrics.HTTPDuration.WithLabelValues(route, c.Request().Method).Observe(dur.Seconds())
+		level := slog.LevelInfo
+		if status >= 500 {
+			level = slog.LevelError
+		}
+		h.log.LogAttrs(c.Request().Context(), level, "request",
+			slog.String("request_id", requestID(c)), slog.String("method", c.Request().Method),
+			slog.String("route", route), slog.Int("status", status), slog.Int64("bytes", c.Response().Size),
+			slog.Duration("took", dur))
+		return nil
+	}
+}
+
+// bodyLimit rejects bodies over max with 413 before a handler reads them.
+func bodyLimit(max int64) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			r := c.Request()
+			if r.ContentLength > max {
+				return apperr.E(apperr.TooLarge, "The request body is %d bytes; the limit is %d bytes.", r.ContentLength, max)
+			}
+			if r.Body != nil {
+				r.Body = http.MaxBytesReader(c.Response(), r.Body, max)
+			}
+			return next(c)
+		}
+	}
+}
+
+// healthz says the process is alive.
+func (h *handler) healthz(c echo.Context) error {
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// readyz says whether the process can serve: the database answers and
+// whatever Deps.Ready checks (the search index, later) is caught up.
+func (h *handler) readyz(c echo.Context) error {
+	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
+	defer cancel()
+	c.Response().Header().Set("Cache-Control", "no-store")
+	if err := h.store.Ping(ctx); err != nil {
+		return err
+	}
+	if h.ready != nil {
+		if err := h.ready(ctx); err != nil {
+			var ae *apperr.Error
+			if !errors.As(err, &ae) {
+				err = apperr.Wrap(err, apperr.Unavailable, "not ready: %v", err)
+			}
+			return err
+		}
+	}
+	return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
+}
+
+func (h *handler) metricsHandler(c echo.Context) error {
+	h.metrics.Handler().ServeHTTP(c.Response(), c.Request())
+	return nil
+}

@@ -1,0 +1,137 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+	"github.com/labstack/echo/v4"
+
+	"github.com/linkage-org/linkage/internal/apperr"
+	"github.com/linkage-org/linkage/openapi"
+)
+
+// spec is our OpenAPI document, loaded once, and the router kin-openapi
+// uses to find the operation of a request.
+type spec struct {
+	doc    *openapi3.T
+	router routers.Router
+	json   []byte
+}
+
+func loadSpec() (*spec, error) {
+	loader := openapi3.NewLoader()
+	doc, err := loader.LoadFromData(openapi.YAML)
+	if err != nil {
+		return nil, fmt.Errorf("httpapi: load openapi.yaml: %w", err)
+	}
+	if err := doc.Validate(context.Background()); err != nil {
+		return nil, fmt.Errorf("httpapi: openapi.yaml is not valid: %w", err)
+	}
+	js, err := doc.MarshalJSON()
+	if err != nil {
+		return nil, fmt.Errorf("httpapi: openapi.yaml to JSON: %w", err)
+	}
+	// Without servers the router matches any host (we run behind proxies).
+	doc.Servers = nil
+	r, err := gorillamux.NewRouter(doc)
+	if err != nil {
+		return nil, fmt.Errorf("httpapi: openapi router: %w", err)
+	}
+	return &spec{doc: doc, router: r, json: js}, nil
+}
+
+// Doc is the loaded OpenAPI document (tests use it to check responses).
+func (s *spec) Doc() *openapi3.T { return s.doc }
+
+// validateRequest checks parameters and bodies against the OpenAPI document
+// before a handler runs, and reports every violation in one 400.
+func (h *handler) validateRequest(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		req := c.Request()
+		route, params, err := h.spec.router.FindRoute(req)
+		if err != nil {
+			// Unknown path or method: Echo's router answers 404 or 405.
+			return next(c)
+		}
+		in := &openapi3filter.RequestValidationInput{
+			Request: req, PathParams: params, Route: route,
+			Options: &openapi3filter.Options{MultiError: true, AuthenticationFunc: openapi3filter.NoopAuthenticationFunc},
+		}
+		if err := openapi3filter.ValidateRequest(req.Context(), in); err != nil {
+			return requestProblem(err)
+		}
+		return next(c)
+	}
+}
+
+// requestProblem turns kin-openapi's errors into one Invalid error naming
+// each parameter or body field.
+func requestProblem(err error) error {
+	var fields apperr.FieldErrors
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return apperr.E(apperr.TooLarge, "The request body is larger than the limit of %d bytes.", mbe.Limit)
+	}
+	var collect func(error)
+	collect = func(err error) {
+		var me openapi3.MultiError
+		if errors.As(err, &me) {
+			for _, e := range me {
+				collect(e)
+			}
+			return
+		}
+		var re *openapi3filter.RequestError
+		if errors.As(err, &re) {
+			if re.Parameter != nil {
+				fields = append(fields, apperr.FieldError{Parameter: re.Parameter.Name, Message: reason(re.Err, re.Reason)})
+				return
+			}
+			if re.RequestBody != nil {
+				var se *openapi3.SchemaError
+				if errors.As(re.Err, &se) {
+					fields = append(fields, apperr.FieldError{Pointer: "/" + strings.Join(se.JSONPointer(), "/"), Message: se.Reason})
+					return
+				}
+				var ct *openapi3filter.ParseError
+				if errors.As(re.Err, &ct) || strings.Contains(re.Error(), "unsupported content type") {
+					fields = append(fields, apperr.FieldError{Pointer: "", Message: "the body must be application/json or application/x-www-form-urlencoded: " + reason(re.Err, re.Reason)})
+					return
+				}
+				fields = append(fields, apperr.FieldError{Pointer: "", Message: reason(re.Err, re.Reason)})
+				return
+			}
+		}
+		fields = append(fields, apperr.FieldError{Message: err.Error()})
+	}
+	collect(err)
+	if len(fields) == 0 {
+		fields = append(fields, apperr.FieldError{Message: err.Error()})
+	}
+	return apperr.WithFields(apperr.Invalid, "The request does not match the API description; see errors for each parameter.", fields)
+}
+
+func reason(err error, fallback string) string {
+	var se *openapi3.SchemaError
+	if errors.As(err, &se) {
+		if se.Reason != "" {
+			return se.Reason
+		}
+	}
+	if err != nil {
+		msg := err.Error()
+		// kin-openapi prefixes nested messages; keep the last, most specific part.
+		if i := strings.LastIndex(msg, ": "); i >= 0 && i+2 < len(msg) {
+			return msg[i+2:]
+		}
+		return msg
+	}
+	return fallback
+}

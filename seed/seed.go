@@ -1,0 +1,43 @@
+// Package seed embeds the data Linkage ships with: the demo directory of
+// Palmetto County, Florida (a fictional county laid over the Miami area),
+// and our taxonomy. The files are plain HSDS JSON, importable by
+// `linkage import` like any operator's data.
+package seed
+
+import (
+	"embed"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+
+	"github.com/linkage-org/linkage/internal/hsds"
+)
+
+//go:embed demo/*.json
+var files embed.FS
+
+// Demo is the demo dataset: taxonomy.json (taxonomy terms) and
+// organizations.json (organizations with their locations and services).
+func Demo() fs.FS {
+	sub, err := fs.Sub(files, "demo")
+	if err != nil {
+		panic(err) // the embedded tree is fixed at build time
+	}
+	return sub
+}
+
+// DemoFiles lists the demo files in the order they must be imported.
+var DemoFiles = []string{"taxonomy.json", "organizations.json"}
+
+// Taxonomy returns the shipped taxonomy terms.
+func Taxonomy() ([]hsds.TaxonomyTerm, error) {
+	b, err := fs.ReadFile(Demo(), "taxonomy.json")
+	if err != nil {
+		return nil, fmt.Errorf("seed: read taxonomy: %w", err)
+	}
+	var terms []hsds.TaxonomyTerm
+	if err := json.Unmarshal(b, &terms); err != nil {
+		return nil, fmt.Errorf("seed: parse taxonomy: %w", err)
+	}
+	return terms, nil
+}
