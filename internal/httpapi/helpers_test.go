@@ -160,3 +160,12 @@ func checkContract(t *testing.T, method, path string, hdr []string, r response) 
 		t.Fatalf("%s %s -> %d does not match openapi.yaml: %v\nbody: %s", method, path, r.status, err, body)
 	}
 }
+
+func loadDoc(t *testing.T) *openapi3.T {
+	t.Helper()
+	doc, err := openapi3.NewLoader().LoadFromData(openapi.YAML)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return doc
+}

@@ -79,39 +79,44 @@ func requestProblem(err error) error {
 	if errors.As(err, &mbe) {
 		return apperr.E(apperr.TooLarge, "The request body is larger than the limit of %d bytes.", mbe.Limit)
 	}
+	unsupported := false
 	var collect func(error)
 	collect = func(err error) {
-		var me openapi3.MultiError
-		if errors.As(err, &me) {
-			for _, e := range me {
+		switch x := err.(type) {
+		case openapi3.MultiError:
+			for _, e := range x {
 				collect(e)
 			}
 			return
-		}
-		var re *openapi3filter.RequestError
-		if errors.As(err, &re) {
-			if re.Parameter != nil {
-				fields = append(fields, apperr.FieldError{Parameter: re.Parameter.Name, Message: reason(re.Err, re.Reason)})
+		case *openapi3filter.RequestError:
+			if x.Parameter != nil {
+				fields = append(fields, apperr.FieldError{Parameter: x.Parameter.Name, Message: reason(x.Err, x.Reason)})
 				return
 			}
-			if re.RequestBody != nil {
+			if x.RequestBody != nil {
+				if strings.Contains(x.Error(), "Content-Type") || strings.Contains(x.Error(), "content type") {
+					unsupported = true
+					return
+				}
 				var se *openapi3.SchemaError
-				if errors.As(re.Err, &se) {
+				if errors.As(x.Err, &se) {
 					fields = append(fields, apperr.FieldError{Pointer: "/" + strings.Join(se.JSONPointer(), "/"), Message: se.Reason})
 					return
 				}
-				var ct *openapi3filter.ParseError
-				if errors.As(re.Err, &ct) || strings.Contains(re.Error(), "unsupported content type") {
-					fields = append(fields, apperr.FieldError{Pointer: "", Message: "the body must be application/json or application/x-www-form-urlencoded: " + reason(re.Err, re.Reason)})
-					return
-				}
-				fields = append(fields, apperr.FieldError{Pointer: "", Message: reason(re.Err, re.Reason)})
+				fields = append(fields, apperr.FieldError{Pointer: "", Message: reason(x.Err, x.Reason)})
+				return
+			}
+			if strings.Contains(x.Error(), "Content-Type") {
+				unsupported = true
 				return
 			}
 		}
 		fields = append(fields, apperr.FieldError{Message: err.Error()})
 	}
 	collect(err)
+	if unsupported && len(fields) == 0 {
+		return apperr.E(apperr.Unsupported, "The request body must be application/json or application/x-www-form-urlencoded.")
+	}
 	if len(fields) == 0 {
 		fields = append(fields, apperr.FieldError{Message: err.Error()})
 	}
@@ -119,8 +124,15 @@ func requestProblem(err error) error {
 }
 
 func reason(err error, fallback string) string {
+	var me openapi3.MultiError
+	if errors.As(err, &me) && len(me) > 0 {
+		err = me[0]
+	}
 	var se *openapi3.SchemaError
 	if errors.As(err, &se) {
+		if strings.Contains(se.Reason, `format "date-time"`) {
+			return "must be a date-time such as 2026-01-31T00:00:00Z"
+		}
 		if se.Reason != "" {
 			return se.Reason
 		}
