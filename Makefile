@@ -1,0 +1,37 @@
+# Linkage: `make run` serves the demo directory on SQLite; `make test` runs every test.
+GO      ?= go
+BIN     := bin/linkage
+# -race needs cgo; use it where a C compiler is present (it keeps the run well under 10 minutes).
+RACE    := $(shell command -v gcc >/dev/null 2>&1 && echo -race)
+N       ?= 10000
+SEED    ?= 1
+
+.PHONY: run build test bench lint migrate seed openapi clean
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/linkage
+
+run: build
+	LINKAGE_DEMO=true ./$(BIN) serve
+
+test:
+	$(GO) test $(RACE) -count=1 -timeout 9m ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 80m ./internal/benchmark/
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+migrate: build
+	./$(BIN) migrate
+
+seed: build
+	./$(BIN) seed synthetic --services $(N) --seed $(SEED)
+
+openapi:
+	$(GO) test -count=1 ./openapi/
+
+clean:
+	rm -rf bin data
