@@ -44,8 +44,8 @@ func (c *checker) id(ptr, v string) {
 		c.add(ptr, "is required")
 		return
 	}
-	if _, err := uuid.Parse(v); err != nil || len(v) != 36 {
-		c.add(ptr, "must be a UUID such as 0b7f5c1e-8a52-4f55-9d4b-2d7f1c3e9a10, got %q", clip(v))
+	if u, err := uuid.Parse(v); err != nil || u.String() != v {
+		c.add(ptr, "must be a lowercase UUID such as 0b7f5c1e-8a52-4f55-9d4b-2d7f1c3e9a10, got %q", clip(v))
 	}
 }
 

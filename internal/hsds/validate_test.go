@@ -1,0 +1,98 @@
+package hsds
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/linkage-org/linkage/internal/apperr"
+)
+
+func f(v float64) *float64 { return &v }
+
+const (
+	svcID = "0b7f5c1e-8a52-4f55-9d4b-2d7f1c3e9a10"
+	orgID = "1b0abca8-a476-532d-b54d-334abfdfcebb"
+	locID = "2c1bcdb9-b587-443e-c65e-445bfe0fddcc"
+)
+
+func validService() Service {
+	return Service{ID: svcID, OrganizationID: orgID, Name: "Rent help", Status: StatusActive,
+		MinimumAge: f(18), MaximumAge: f(64), Email: "help@example.org", URL: "https://example.org/rent",
+		Phones:             []Phone{{ID: "3d2cdec0-c698-454f-876f-556c0aeeeedd", Number: "305-555-0142"}},
+		ServiceAtLocations: []ServiceAtLocation{{ID: "4e3defd1-d7a9-4650-987a-667d1bfffeee", LocationID: locID}},
+		Schedules:          []Schedule{{ID: "5f4ef0e2-e8b0-4761-a98b-778e2c000fff", Freq: "WEEKLY", ByDay: "MO,TU", OpensAt: "09:00", ClosesAt: "17:00"}},
+	}
+}
+
+func TestService_Validate(t *testing.T) {
+	cases := []struct {
+		name    string
+		mutate  func(*Service)
+		pointer string // "" means valid
+	}{
+		{"valid", func(*Service) {}, ""},
+		{"missing name", func(s *Service) { s.Name = " " }, "/name"},
+		{"bad status", func(s *Service) { s.Status = "open" }, "/status"},
+		{"bad id", func(s *Service) { s.ID = "123" }, "/id"},
+		{"uppercase id", func(s *Service) { s.ID = strings.ToUpper(svcID) }, ""},
+		{"ages reversed", func(s *Service) { s.MinimumAge = f(65) }, "/maximum_age"},
+		{"negative age", func(s *Service) { s.MinimumAge = f(-1) }, "/minimum_age"},
+		{"bad email", func(s *Service) { s.Email = "help at example" }, "/email"},
+		{"relative url", func(s *Service) { s.URL = "example.org" }, "/url"},
+		{"bad phone", func(s *Service) { s.Phones[0].Number = "call us!" }, "/phones/0/number"},
+		{"sal without location", func(s *Service) { s.ServiceAtLocations[0].LocationID = "" }, "/service_at_locations/0/location_id"},
+		{"bad byday", func(s *Service) { s.Schedules[0].ByDay = "Monday" }, "/schedules/0/byday"},
+		{"bad opens_at", func(s *Service) { s.Schedules[0].OpensAt = "9am" }, "/schedules/0/opens_at"},
+		{"phone of another service", func(s *Service) { s.Phones[0].ServiceID = orgID }, "/phones/0/service_id"},
+		{"name too long", func(s *Service) { s.Name = strings.Repeat("n", MaxNameLen+1) }, "/name"},
+		{"bad extent", func(s *Service) {
+			s.ServiceAreas = []ServiceArea{{ID: "6a5f01f3-f9c1-4872-ba9c-889f3d111000", ExtentType: "geojson", Extent: "{nope"}}
+		}, "/service_areas/0/extent"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s := validService()
+			c.mutate(&s)
+			s.Normalize()
+			err := s.Validate()
+			if c.pointer == "" {
+				if c.name == "uppercase id" {
+					// Ids are compared as text on SQLite: only the canonical form is accepted.
+					if err == nil {
+						t.Fatal("an uppercase id was accepted")
+					}
+					return
+				}
+				if err != nil {
+					t.Fatalf("valid service rejected: %v", err)
+				}
+				return
+			}
+			e, ok := apperr.As(err)
+			if !ok || e.Kind != apperr.Unprocessable {
+				t.Fatalf("want Unprocessable, got %v", err)
+			}
+			for _, fe := range e.Fields {
+				if fe.Pointer == c.pointer {
+					return
+				}
+			}
+			t.Fatalf("no error at %s: %v", c.pointer, err)
+		})
+	}
+}
+
+func TestNormalize_FillsKeysKeepsGiven(t *testing.T) {
+	o := Organization{ID: orgID, Name: "Org", Description: "d",
+		Locations: []Location{{ID: locID, LocationType: "physical", Phones: []Phone{{ID: "3d2cdec0-c698-454f-876f-556c0aeeeedd", Number: "305-555-0100"}}}},
+		Services:  []Service{validService()}}
+	o.Services[0].OrganizationID = ""
+	o.Normalize()
+	if o.Services[0].OrganizationID != orgID || o.Locations[0].OrganizationID != orgID || o.Locations[0].Phones[0].LocationID != locID ||
+		o.Services[0].Phones[0].ServiceID != svcID || o.Services[0].ServiceAtLocations[0].ServiceID != svcID {
+		t.Fatalf("keys not filled: %+v", o)
+	}
+	if err := o.Validate(); err != nil {
+		t.Fatalf("normalized organization invalid: %v", err)
+	}
+}
