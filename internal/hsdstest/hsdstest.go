@@ -83,7 +83,7 @@ func compile(s Schema) (*jsonschema.Schema, error) {
 		// The HSDS Page wrapper, with every field required as our API
 		// promises (3.1.1 makes empty required upstream too).
 		page := map[string]any{
-			"type": "object",
+			"type":     "object",
 			"required": []any{"total_items", "total_pages", "page_number", "size", "first_page", "last_page", "empty", "contents"},
 			"properties": map[string]any{
 				"total_items": map[string]any{"type": "integer", "minimum": 0},

@@ -242,7 +242,7 @@ func TestAPI_Filters(t *testing.T) {
 		}
 	}
 	var children pageOf[hsds.TaxonomyTerm]
-	e.get("/taxonomy_terms?per_page=100&parent_id=" + food.ID).json(t, &children)
+	e.get("/taxonomy_terms?per_page=100&parent_id="+food.ID).json(t, &children)
 	childIDs := map[string]bool{}
 	for _, c := range children.Contents {
 		if c.ParentID != food.ID {
@@ -255,7 +255,7 @@ func TestAPI_Filters(t *testing.T) {
 	}
 	// A top-level term selects services tagged with any of its children.
 	var svcs pageOf[hsds.Service]
-	e.get("/services?full=true&per_page=1000&taxonomy_term_id=" + food.ID).json(t, &svcs)
+	e.get("/services?full=true&per_page=1000&taxonomy_term_id="+food.ID).json(t, &svcs)
 	if svcs.TotalItems == 0 {
 		t.Fatal("no food services")
 	}
@@ -277,12 +277,12 @@ func TestAPI_Filters(t *testing.T) {
 		break
 	}
 	var both pageOf[hsds.Service]
-	e.get("/services?per_page=1000&organization_id=" + org + "&taxonomy_term_id=" + food.ID).json(t, &both)
+	e.get("/services?per_page=1000&organization_id="+org+"&taxonomy_term_id="+food.ID).json(t, &both)
 	if int(both.TotalItems) != orgs[org] {
 		t.Fatalf("AND of filters: %d, want %d", both.TotalItems, orgs[org])
 	}
 	var all pageOf[hsds.Service]
-	e.get("/services?per_page=1000&organization_id=" + org).json(t, &all)
+	e.get("/services?per_page=1000&organization_id="+org).json(t, &all)
 	if all.TotalItems < both.TotalItems {
 		t.Fatal("organization filter alone returned fewer than combined")
 	}
@@ -302,13 +302,13 @@ func TestAPI_Filters(t *testing.T) {
 		}
 	}
 	var after pageOf[idOnly]
-	e.get("/services?per_page=1000&modified_after=" + url.QueryEscape(cut)).json(t, &after)
+	e.get("/services?per_page=1000&modified_after="+url.QueryEscape(cut)).json(t, &after)
 	if int(after.TotalItems) != want || want == 0 || want == len(times) {
 		t.Fatalf("modified_after=%s: %d, want %d of %d", cut, after.TotalItems, want, len(times))
 	}
 	// service_at_locations filter by organization through their service.
 	var sals pageOf[hsds.ServiceAtLocation]
-	e.get("/service_at_locations?per_page=1000&organization_id=" + org).json(t, &sals)
+	e.get("/service_at_locations?per_page=1000&organization_id="+org).json(t, &sals)
 	for _, s := range sals.Contents {
 		if s.Service == nil || s.Service.OrganizationID != org {
 			t.Fatalf("service_at_location of another organization: %+v", s.Service)

@@ -31,9 +31,9 @@ func TestAPI_Errors(t *testing.T) {
 	big := strings.Repeat("x", 5000)
 	cases := []struct {
 		name, method, path, body, ctype string
-		status                         int
-		param                          string // a parameter the errors must name
-		detail                         string // a phrase the detail must hold
+		status                          int
+		param                           string // a parameter the errors must name
+		detail                          string // a phrase the detail must hold
 	}{
 		{"unknown id", "GET", "/services/0b7f5c1e-8a52-4f55-9d4b-2d7f1c3e9a10", "", "", 404, "", "no service"},
 		{"id not a uuid", "GET", "/organizations/abc", "", "", 404, "", "ids are UUIDs"},

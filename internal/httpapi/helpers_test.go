@@ -91,7 +91,9 @@ func (e *env) do(method, path string, body io.Reader, hdr ...string) response {
 	return r
 }
 
-func (e *env) get(path string, hdr ...string) response { return e.do(http.MethodGet, path, nil, hdr...) }
+func (e *env) get(path string, hdr ...string) response {
+	return e.do(http.MethodGet, path, nil, hdr...)
+}
 
 var (
 	specOnce   sync.Once

@@ -394,9 +394,9 @@ func (l *loader) programs(ids []string) (map[string]hsds.Program, error) {
 type serviceShape int
 
 const (
-	shapeList serviceShape = iota // one-to-one fields + organization + program
-	shapeFull                     // everything nested
-	shapeFullNoSAL                // everything but service_at_locations (inside a SAL)
+	shapeList      serviceShape = iota // one-to-one fields + organization + program
+	shapeFull                          // everything nested
+	shapeFullNoSAL                     // everything but service_at_locations (inside a SAL)
 )
 
 // services loads services by id, in the order of ids; missing ids are skipped.
