@@ -48,6 +48,7 @@ type Schema string
 // Response shapes of the HSDS API.
 const (
 	Service               Schema = "compiled/service.json"
+	ServiceListItem       Schema = "compiled/service_list.json"
 	Organization          Schema = "compiled/organization.json"
 	ServiceAtLocation     Schema = "compiled/service_at_location.json"
 	Location              Schema = "location.json"

@@ -212,6 +212,7 @@ func ndjsonIDs(t *testing.T, e *env, path string) []string {
 	sc := bufio.NewScanner(bytes.NewReader(r.body))
 	sc.Buffer(make([]byte, 1<<20), 16<<20)
 	for sc.Scan() {
+		hsdstest.Check(t, hsdstest.ServiceListItem, sc.Bytes())
 		var v idOnly
 		if err := json.Unmarshal(sc.Bytes(), &v); err != nil || v.ID == "" {
 			t.Fatalf("ndjson line %q: %v", sc.Text(), err)

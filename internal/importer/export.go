@@ -75,10 +75,9 @@ func exportTo(ctx context.Context, st *store.Store, rep *ExportReport,
 	}); err != nil {
 		return err
 	}
-	if err := st.StreamOrganizations(ctx, store.Filter{}, store.ShapeFull, func(o *hsds.Organization) error {
+	// Services follow as records of their own, fully nested.
+	if err := st.StreamOrganizations(ctx, store.Filter{}, store.ShapeOwn, func(o *hsds.Organization) error {
 		rep.Organizations++
-		// Services follow as records of their own, fully nested.
-		o.Services = nil
 		return org(o)
 	}); err != nil {
 		return err

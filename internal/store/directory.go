@@ -24,6 +24,9 @@ const (
 	ShapeFull
 	// ShapeFullServices is an organization with fully nested services.
 	ShapeFullServices
+	// ShapeOwn is a fully nested organization without its services (export
+	// writes services as records of their own).
+	ShapeOwn
 )
 
 // Filter narrows a directory list. Empty fields do not filter; the rest are
@@ -197,6 +200,8 @@ func (s *Store) loadOrganizations(ctx context.Context, ids []string, sh Shape) (
 		return out, nil
 	case ShapeFullServices:
 		return l.organizations(ids, shapeFull)
+	case ShapeOwn:
+		return l.organizations(ids, shapeNone)
 	default:
 		return l.organizations(ids, shapeList)
 	}

@@ -397,6 +397,7 @@ const (
 	shapeList      serviceShape = iota // one-to-one fields + organization + program
 	shapeFull                          // everything nested
 	shapeFullNoSAL                     // everything but service_at_locations (inside a SAL)
+	shapeNone                          // not at all (an organization without its services)
 )
 
 // services loads services by id, in the order of ids; missing ids are skipped.
@@ -746,24 +747,22 @@ func (l *loader) organizations(ids []string, svcShape serviceShape) ([]hsds.Orga
 	if err != nil {
 		return nil, err
 	}
-	svcRows, err := fetch[serviceRow](l.ctx, l.db, "organization_id", oids)
-	if err != nil {
-		return nil, err
-	}
-	svcIDs := make([]string, len(svcRows))
-	for i := range svcRows {
-		svcIDs[i] = svcRows[i].ID
-	}
 	var svcs []hsds.Service
-	if svcShape == shapeList {
-		svcs, err = l.services(svcIDs, shapeList)
-	} else {
-		// The services' own decorate runs inside; organization-level
+	if svcShape != shapeNone {
+		svcRows, err := fetch[serviceRow](l.ctx, l.db, "organization_id", oids)
+		if err != nil {
+			return nil, err
+		}
+		svcIDs := make([]string, len(svcRows))
+		for i := range svcRows {
+			svcIDs[i] = svcRows[i].ID
+		}
+		// With full services their own decorate runs inside; organization-level
 		// decorations are fetched again below for the remaining ids.
-		svcs, err = l.services(svcIDs, shapeFull)
-	}
-	if err != nil {
-		return nil, err
+		svcs, err = l.services(svcIDs, svcShape)
+		if err != nil {
+			return nil, err
+		}
 	}
 	l.want(oids...)
 	for i := range progRows {
