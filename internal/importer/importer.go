@@ -16,6 +16,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/linkage-org/linkage/internal/apperr"
 	"github.com/linkage-org/linkage/internal/hsds"
 	"github.com/linkage-org/linkage/internal/hsdsio"
@@ -384,6 +386,11 @@ func (r *refs) missing(ctx context.Context, tx *store.Tx) ([]hsdsio.Problem, err
 	for _, entity := range []string{"organization", "program", "location", "taxonomy_term", "unit"} {
 		var ask []string
 		for id := range r.named[entity] {
+			// A malformed id was already reported by validation; asking the
+			// database about it would only be a type error on PostgreSQL.
+			if u, err := uuid.Parse(id); err != nil || u.String() != id {
+				continue
+			}
 			if !r.defined[entity][id] {
 				ask = append(ask, id)
 			}

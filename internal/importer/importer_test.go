@@ -235,3 +235,28 @@ func TestImport_HSDSExamplePackage(t *testing.T) {
 		}
 	}
 }
+
+// TestImport_MalformedReferences: ids that are not UUIDs are validation
+// problems on both databases, never a database type error.
+func TestImport_MalformedReferences(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		path := filepath.Join(t.TempDir(), "bad.jsonl")
+		doc := `{"id":"x","name":"No","status":"active","organization_id":"y","service_at_locations":[{"id":"z","location_id":"w"}]}` + "\n"
+		if err := os.WriteFile(path, []byte(doc), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		rep, err := importer.Import(context.Background(), st, path, importer.Options{})
+		if !errors.Is(err, importer.ErrProblems) {
+			t.Fatalf("want problems, got %v", err)
+		}
+		fields := map[string]bool{}
+		for _, p := range rep.Problems {
+			fields[p.Field] = true
+		}
+		for _, f := range []string{"/id", "/organization_id", "/service_at_locations/0/id", "/service_at_locations/0/location_id"} {
+			if !fields[f] {
+				t.Fatalf("no problem at %s: %+v", f, rep.Problems)
+			}
+		}
+	})
+}
