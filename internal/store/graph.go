@@ -484,10 +484,17 @@ func write(ctx context.Context, tx *gorm.DB, g *graph) error {
 	return nil
 }
 
-// maxParams keeps one INSERT under SQLite's and PostgreSQL's bind limits.
-const maxParams = 30000
+// maxParams bounds the bind parameters of one INSERT: under PostgreSQL's
+// limit of 65535, and small on SQLite, whose pure-Go driver binds each
+// parameter by scanning all of them (quadratic in the statement's size).
+func maxParams(tx *gorm.DB) int {
+	if tx.Dialector.Name() == SQLite {
+		return 400
+	}
+	return 30000
+}
 
-func batchSize(cols int) int { return max(1, maxParams/cols) }
+func batchSize(tx *gorm.DB, cols int) int { return max(1, maxParams(tx)/cols) }
 
 func upsert[R any](ctx context.Context, tx *gorm.DB, rows []R) error {
 	if len(rows) == 0 {
@@ -497,7 +504,7 @@ func upsert[R any](ctx context.Context, tx *gorm.DB, rows []R) error {
 	if err := stmt.Parse(&rows[0]); err != nil {
 		return fmt.Errorf("parse %T: %w", rows[0], err)
 	}
-	n := batchSize(len(stmt.Schema.DBNames))
+	n := batchSize(tx, len(stmt.Schema.DBNames))
 	err := tx.WithContext(ctx).Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "id"}}, UpdateAll: true}).
 		CreateInBatches(rows, n).Error
 	if err != nil {
@@ -516,7 +523,7 @@ func insertNew[R any](ctx context.Context, tx *gorm.DB, rows []R) error {
 	if err := stmt.Parse(&rows[0]); err != nil {
 		return fmt.Errorf("parse %T: %w", rows[0], err)
 	}
-	n := batchSize(len(stmt.Schema.DBNames))
+	n := batchSize(tx, len(stmt.Schema.DBNames))
 	if err := tx.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(rows, n).Error; err != nil {
 		return fmt.Errorf("write %s: %w", stmt.Schema.Table, err)
 	}
