@@ -9,9 +9,11 @@ import "time"
 func (o *Organization) Normalize() {
 	for i := range o.AdditionalWebsites {
 		fill(&o.AdditionalWebsites[i].OrganizationID, o.ID)
+		linkAttributes(o.AdditionalWebsites[i].Attributes, o.AdditionalWebsites[i].ID, "url")
 	}
 	for i := range o.Funding {
 		fill(&o.Funding[i].OrganizationID, o.ID)
+		linkAttributes(o.Funding[i].Attributes, o.Funding[i].ID, "funding")
 	}
 	for i := range o.Contacts {
 		fill(&o.Contacts[i].OrganizationID, o.ID)
@@ -31,6 +33,7 @@ func (o *Organization) Normalize() {
 	}
 	for i := range o.OrganizationIdentifiers {
 		fill(&o.OrganizationIdentifiers[i].OrganizationID, o.ID)
+		linkAttributes(o.OrganizationIdentifiers[i].Attributes, o.OrganizationIdentifiers[i].ID, "organization_identifier")
 	}
 	linkAttributes(o.Attributes, o.ID, LinkEntityOrganization)
 	for i := range o.Services {
@@ -56,6 +59,7 @@ func (s *Service) Normalize() {
 	}
 	for i := range s.AdditionalURLs {
 		fill(&s.AdditionalURLs[i].ServiceID, s.ID)
+		linkAttributes(s.AdditionalURLs[i].Attributes, s.AdditionalURLs[i].ID, "url")
 	}
 	for i := range s.Phones {
 		fill(&s.Phones[i].ServiceID, s.ID)
@@ -80,6 +84,7 @@ func (s *Service) Normalize() {
 		}
 		for j := range sal.ServiceAreas {
 			fill(&sal.ServiceAreas[j].ServiceAtLocationID, sal.ID)
+			linkAttributes(sal.ServiceAreas[j].Attributes, sal.ServiceAreas[j].ID, "service_area")
 		}
 		for j := range sal.Contacts {
 			fill(&sal.Contacts[j].ServiceAtLocationID, sal.ID)
@@ -91,14 +96,17 @@ func (s *Service) Normalize() {
 		}
 		for j := range sal.Schedules {
 			fill(&sal.Schedules[j].ServiceAtLocationID, sal.ID)
+			linkAttributes(sal.Schedules[j].Attributes, sal.Schedules[j].ID, "schedule")
 		}
 		linkAttributes(sal.Attributes, sal.ID, "service_at_location")
 	}
+	linkLanguages(s.Languages)
 	for i := range s.Languages {
 		fill(&s.Languages[i].ServiceID, s.ID)
 	}
 	for i := range s.Funding {
 		fill(&s.Funding[i].ServiceID, s.ID)
+		linkAttributes(s.Funding[i].Attributes, s.Funding[i].ID, "funding")
 	}
 	for i := range s.CostOptions {
 		fill(&s.CostOptions[i].ServiceID, s.ID)
@@ -106,6 +114,7 @@ func (s *Service) Normalize() {
 	}
 	for i := range s.RequiredDocuments {
 		fill(&s.RequiredDocuments[i].ServiceID, s.ID)
+		linkAttributes(s.RequiredDocuments[i].Attributes, s.RequiredDocuments[i].ID, "required_document")
 	}
 	for i := range s.Contacts {
 		fill(&s.Contacts[i].ServiceID, s.ID)
@@ -118,12 +127,17 @@ func (s *Service) Normalize() {
 			fill(&c.UnitID, c.Unit.ID)
 		}
 		c.Updated = c.Updated.UTC().Truncate(time.Microsecond)
+		linkAttributes(c.Attributes, c.ID, "service_capacity")
+		if c.Unit != nil {
+			linkAttributes(c.Unit.Attributes, c.Unit.ID, "unit")
+		}
 	}
 	linkAttributes(s.Attributes, s.ID, LinkEntityService)
 }
 
 // Normalize fills implied foreign keys; see Organization.Normalize.
 func (l *Location) Normalize() {
+	linkLanguages(l.Languages)
 	for i := range l.Languages {
 		fill(&l.Languages[i].LocationID, l.ID)
 	}
@@ -137,6 +151,7 @@ func (l *Location) Normalize() {
 	}
 	for i := range l.Accessibility {
 		fill(&l.Accessibility[i].LocationID, l.ID)
+		linkAttributes(l.Accessibility[i].Attributes, l.Accessibility[i].ID, "accessibility")
 	}
 	for i := range l.Phones {
 		fill(&l.Phones[i].LocationID, l.ID)
@@ -144,11 +159,13 @@ func (l *Location) Normalize() {
 	}
 	for i := range l.Schedules {
 		fill(&l.Schedules[i].LocationID, l.ID)
+		linkAttributes(l.Schedules[i].Attributes, l.Schedules[i].ID, "schedule")
 	}
 	linkAttributes(l.Attributes, l.ID, LinkEntityLocation)
 }
 
 func (p *Phone) normalize() {
+	linkLanguages(p.Languages)
 	for i := range p.Languages {
 		fill(&p.Languages[i].PhoneID, p.ID)
 	}
@@ -181,5 +198,11 @@ func linkAttributes(attrs []Attribute, id, entity string) {
 func fill(dst *string, v string) {
 	if *dst == "" {
 		*dst = v
+	}
+}
+
+func linkLanguages(ls []Language) {
+	for i := range ls {
+		linkAttributes(ls[i].Attributes, ls[i].ID, "language")
 	}
 }

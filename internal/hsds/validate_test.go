@@ -96,3 +96,21 @@ func TestNormalize_FillsKeysKeepsGiven(t *testing.T) {
 		t.Fatalf("normalized organization invalid: %v", err)
 	}
 }
+
+// Attributes nested anywhere get link_id, or they could not be found again
+// once stored flat.
+func TestNormalize_LinksNestedAttributes(t *testing.T) {
+	s := validService()
+	attr := func() []Attribute {
+		return []Attribute{{ID: "7b6012a4-0ad2-4983-8bad-99a04e222111", TaxonomyTermID: "8c7123b5-1be3-4a94-9cbe-aab15f333222"}}
+	}
+	s.Languages = []Language{{ID: "9d8234c6-2cf4-4ba5-8dcf-bbc26a444333", Code: "es", Attributes: attr()}}
+	s.Phones[0].Languages = []Language{{ID: "ae9345d7-3d05-4cb6-9ed0-ccd37b555444", Code: "ht", Attributes: attr()}}
+	s.RequiredDocuments = []RequiredDocument{{ID: "bfa456e8-4e16-4dc7-8fe1-dde48c666555", Document: "ID", Attributes: attr()}}
+	s.Normalize()
+	for _, a := range []Attribute{s.Languages[0].Attributes[0], s.Phones[0].Languages[0].Attributes[0], s.RequiredDocuments[0].Attributes[0]} {
+		if a.LinkID == "" || a.LinkEntity == "" {
+			t.Fatalf("attribute not linked: %+v", a)
+		}
+	}
+}
