@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	_ "time/tzdata" // location zones work on hosts and images without a zone database
 
 	"github.com/linkage-org/linkage/internal/config"
 )
