@@ -122,6 +122,9 @@ func (h *handler) observe(next echo.HandlerFunc) echo.HandlerFunc {
 		h.metrics.HTTPRequests.WithLabelValues(route, c.Request().Method, strconv.Itoa(status)).Inc()
 		h.metrics.HTTPDuration.WithLabelValues(route, c.Request().Method).Observe(dur.Seconds())
 		level := slog.LevelInfo
+		if status < 400 && (route == "/healthz" || route == "/readyz" || route == "/metrics") {
+			level = slog.LevelDebug // probes and scrapes every few seconds would drown the log
+		}
 		if status >= 500 {
 			level = slog.LevelError
 		}

@@ -230,11 +230,16 @@ func run(ctx context.Context, st *store.Store, src *source, opts Options) (Repor
 		}
 		return flush()
 	})
-	rep.Took = time.Since(start)
 	if err != nil {
+		rep.Took = time.Since(start)
 		return rep, fmt.Errorf("import %s: write: %w", src.name, err)
 	}
 	rep.Written = true
+	if err := st.Optimize(ctx); err != nil {
+		rep.Took = time.Since(start)
+		return rep, fmt.Errorf("import %s: written, but refreshing statistics failed: %w", src.name, err)
+	}
+	rep.Took = time.Since(start)
 	return rep, nil
 }
 

@@ -19,6 +19,7 @@ import (
 
 	"github.com/glebarez/sqlite"
 	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -40,6 +41,7 @@ type Store struct {
 	db      *gorm.DB
 	sqlDB   *sql.DB
 	dialect string
+	path    string // SQLite file
 	log     *slog.Logger
 	queries atomic.Int64
 	now     func() time.Time
@@ -90,6 +92,7 @@ func Open(ctx context.Context, url string, log *slog.Logger, opts ...Option) (*S
 	var d gorm.Dialector
 	switch dialect {
 	case SQLite:
+		s.path = strings.SplitN(dsn, "?", 2)[0]
 		if dir := filepath.Dir(dsn); dir != "" && dsn != ":memory:" {
 			if err := os.MkdirAll(dir, 0o750); err != nil {
 				return nil, fmt.Errorf("store: create database directory: %w", err)
@@ -203,10 +206,20 @@ func (s *Store) migrator() (*goose.Provider, error) {
 		return nil, fmt.Errorf("store: migrations for %s: %w", s.dialect, err)
 	}
 	d := goose.DialectSQLite3
+	var opts []goose.ProviderOption
 	if s.dialect == Postgres {
 		d = goose.DialectPostgres
+		// Replicas starting together must not migrate at the same time: a
+		// session advisory lock makes the others wait, then find nothing to do.
+		locker, err := lock.NewPostgresSessionLocker()
+		if err != nil {
+			return nil, fmt.Errorf("store: migration lock: %w", err)
+		}
+		opts = append(opts, goose.WithSessionLocker(locker))
+	} else if s.path != "" && s.path != ":memory:" {
+		opts = append(opts, goose.WithSessionLocker(&fileLocker{path: s.path + ".migrate-lock"}))
 	}
-	p, err := goose.NewProvider(d, s.sqlDB, sub)
+	p, err := goose.NewProvider(d, s.sqlDB, sub, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("store: migrations: %w", err)
 	}

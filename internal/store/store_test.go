@@ -139,3 +139,30 @@ func js(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
+
+// Replicas that start together migrate one at a time: none fails.
+func TestStore_ConcurrentMigrate(t *testing.T) {
+	for _, d := range storetest.Dialects {
+		t.Run(d, func(t *testing.T) {
+			url := storetest.URL(t, d)
+			ctx := context.Background()
+			errs := make(chan error, 3)
+			for range 3 {
+				go func() {
+					s, err := store.Open(ctx, url, storetest.Logger())
+					if err != nil {
+						errs <- err
+						return
+					}
+					defer s.Close()
+					errs <- s.Migrate(ctx)
+				}()
+			}
+			for range 3 {
+				if err := <-errs; err != nil {
+					t.Fatalf("concurrent migrate: %v", err)
+				}
+			}
+		})
+	}
+}
