@@ -17,7 +17,6 @@ type Metrics struct {
 	HTTPRequests *prometheus.CounterVec
 	HTTPDuration *prometheus.HistogramVec
 	HTTPInFlight prometheus.Gauge
-	ImportedDocs *prometheus.CounterVec
 }
 
 // New builds a registry with Go runtime and process collectors.
@@ -35,12 +34,9 @@ func New() *Metrics {
 		HTTPInFlight: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "linkage_http_requests_in_flight", Help: "HTTP requests being served.",
 		}),
-		ImportedDocs: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "linkage_imported_documents_total", Help: "HSDS documents written by imports, by kind.",
-		}, []string{"kind"}),
 	}
 	r.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		m.HTTPRequests, m.HTTPDuration, m.HTTPInFlight, m.ImportedDocs)
+		m.HTTPRequests, m.HTTPDuration, m.HTTPInFlight)
 	return m
 }
 
