@@ -32,6 +32,30 @@ type rawJSON []byte
 
 func (r rawJSON) MarshalJSON() ([]byte, error) { return r, nil }
 
+// respondList answers a list route: every match streamed as ndjson, or one
+// page in the HSDS envelope. item maps a record to what is sent.
+func respondList[T any](c echo.Context, p listParams, item func(*T) any,
+	stream func(fn func(*T) error) error, page func() ([]T, int64, error)) error {
+	if p.ndjson {
+		w := startNDJSON(c)
+		if err := stream(func(x *T) error { return w.write(item(x)) }); err != nil {
+			return err
+		}
+		return w.close()
+	}
+	rows, total, err := page()
+	if err != nil {
+		return err
+	}
+	items := make([]any, len(rows))
+	for i := range rows {
+		items[i] = item(&rows[i])
+	}
+	return writeJSON(c, http.StatusOK, newPage(items, total, p))
+}
+
+func asIs[T any](x *T) any { return x }
+
 // serviceMinimal is the minimal=true item: the fields HSDS's list shape
 // requires plus when the record last changed.
 type serviceMinimal struct {
@@ -57,22 +81,9 @@ func (h *handler) listServices(c echo.Context) error {
 		}
 		return s
 	}
-	if p.ndjson {
-		w := startNDJSON(c)
-		if err := h.store.StreamServices(ctx, p.filter, shape, func(s *hsds.Service) error { return w.write(item(s)) }); err != nil {
-			return err
-		}
-		return w.close()
-	}
-	svcs, total, err := h.store.ListServices(ctx, p.filter, p.paging, shape)
-	if err != nil {
-		return err
-	}
-	items := make([]any, len(svcs))
-	for i := range svcs {
-		items[i] = item(&svcs[i])
-	}
-	return writeJSON(c, http.StatusOK, newPage(items, total, p))
+	return respondList(c, p, item,
+		func(fn func(*hsds.Service) error) error { return h.store.StreamServices(ctx, p.filter, shape, fn) },
+		func() ([]hsds.Service, int64, error) { return h.store.ListServices(ctx, p.filter, p.paging, shape) })
 }
 
 func (h *handler) getService(c echo.Context) error {
@@ -100,18 +111,13 @@ func (h *handler) listOrganizations(c echo.Context) error {
 	case p.full:
 		shape = store.ShapeFull
 	}
-	if p.ndjson {
-		w := startNDJSON(c)
-		if err := h.store.StreamOrganizations(ctx, p.filter, shape, func(o *hsds.Organization) error { return w.write(o) }); err != nil {
-			return err
-		}
-		return w.close()
-	}
-	orgs, total, err := h.store.ListOrganizations(ctx, p.filter, p.paging, shape)
-	if err != nil {
-		return err
-	}
-	return writeJSON(c, http.StatusOK, newPage(orgs, total, p))
+	return respondList(c, p, asIs[hsds.Organization],
+		func(fn func(*hsds.Organization) error) error {
+			return h.store.StreamOrganizations(ctx, p.filter, shape, fn)
+		},
+		func() ([]hsds.Organization, int64, error) {
+			return h.store.ListOrganizations(ctx, p.filter, p.paging, shape)
+		})
 }
 
 func (h *handler) getOrganization(c echo.Context) error {
@@ -146,18 +152,13 @@ func (h *handler) listServiceAtLocations(c echo.Context) error {
 	if p.full {
 		shape = store.ShapeFull
 	}
-	if p.ndjson {
-		w := startNDJSON(c)
-		if err := h.store.StreamServiceAtLocations(ctx, p.filter, shape, func(s *hsds.ServiceAtLocation) error { return w.write(s) }); err != nil {
-			return err
-		}
-		return w.close()
-	}
-	sals, total, err := h.store.ListServiceAtLocations(ctx, p.filter, p.paging, shape)
-	if err != nil {
-		return err
-	}
-	return writeJSON(c, http.StatusOK, newPage(sals, total, p))
+	return respondList(c, p, asIs[hsds.ServiceAtLocation],
+		func(fn func(*hsds.ServiceAtLocation) error) error {
+			return h.store.StreamServiceAtLocations(ctx, p.filter, shape, fn)
+		},
+		func() ([]hsds.ServiceAtLocation, int64, error) {
+			return h.store.ListServiceAtLocations(ctx, p.filter, p.paging, shape)
+		})
 }
 
 func (h *handler) getServiceAtLocation(c echo.Context) error {
@@ -190,18 +191,9 @@ func (h *handler) listTaxonomies(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	if p.ndjson {
-		w := startNDJSON(c)
-		if err := h.store.StreamTaxonomies(ctx, func(t *hsds.Taxonomy) error { return w.write(t) }); err != nil {
-			return err
-		}
-		return w.close()
-	}
-	items, total, err := h.store.ListTaxonomies(ctx, p.paging)
-	if err != nil {
-		return err
-	}
-	return writeJSON(c, http.StatusOK, newPage(items, total, p))
+	return respondList(c, p, asIs[hsds.Taxonomy],
+		func(fn func(*hsds.Taxonomy) error) error { return h.store.StreamTaxonomies(ctx, fn) },
+		func() ([]hsds.Taxonomy, int64, error) { return h.store.ListTaxonomies(ctx, p.paging) })
 }
 
 func (h *handler) getTaxonomy(c echo.Context) error {
@@ -222,18 +214,9 @@ func (h *handler) listTaxonomyTerms(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	if p.ndjson {
-		w := startNDJSON(c)
-		if err := h.store.StreamTaxonomyTerms(ctx, p.filter, func(t *hsds.TaxonomyTerm) error { return w.write(t) }); err != nil {
-			return err
-		}
-		return w.close()
-	}
-	items, total, err := h.store.ListTaxonomyTerms(ctx, p.filter, p.paging)
-	if err != nil {
-		return err
-	}
-	return writeJSON(c, http.StatusOK, newPage(items, total, p))
+	return respondList(c, p, asIs[hsds.TaxonomyTerm],
+		func(fn func(*hsds.TaxonomyTerm) error) error { return h.store.StreamTaxonomyTerms(ctx, p.filter, fn) },
+		func() ([]hsds.TaxonomyTerm, int64, error) { return h.store.ListTaxonomyTerms(ctx, p.filter, p.paging) })
 }
 
 func (h *handler) getTaxonomyTerm(c echo.Context) error {
