@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -54,6 +55,9 @@ func TestServe_GracefulShutdown(t *testing.T) {
 		t.Fatalf("demo data not loaded: %d services", page.TotalItems)
 	}
 
+	// Earlier requests are done (only the probe itself is in flight), so
+	// the next count of two can only be the slow request below.
+	waitInFlight(t, base, 1)
 	// A POST whose body is still being sent is in flight.
 	bodyR, bodyW := io.Pipe()
 	result := make(chan *http.Response, 1)
@@ -69,7 +73,7 @@ func TestServe_GracefulShutdown(t *testing.T) {
 	if _, err := bodyW.Write([]byte("per_page=")); err != nil {
 		t.Fatal(err)
 	}
-	waitInFlight(t, base)
+	waitInFlight(t, base, 2)
 	stop() // SIGTERM
 	// The listener closes: new connections are refused while the old one works.
 	for {
@@ -96,8 +100,8 @@ func TestServe_GracefulShutdown(t *testing.T) {
 	}
 }
 
-// waitInFlight polls /metrics until a request other than itself is being served.
-func waitInFlight(t *testing.T, base string) {
+// waitInFlight polls /metrics until n requests (itself included) are being served.
+func waitInFlight(t *testing.T, base string, n int) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
@@ -107,11 +111,11 @@ func waitInFlight(t *testing.T, base string) {
 		}
 		b, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		if bytes.Contains(b, []byte("linkage_http_requests_in_flight 2")) {
+		if bytes.Contains(b, []byte(fmt.Sprintf("linkage_http_requests_in_flight %d\n", n))) {
 			return
 		}
 	}
-	t.Fatal("the slow request never arrived")
+	t.Fatalf("never saw %d requests in flight", n)
 }
 
 func getJSON(t *testing.T, url string, v any) {
