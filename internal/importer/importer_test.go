@@ -1,6 +1,7 @@
 package importer_test
 
 import (
+	"archive/zip"
 	"context"
 	"encoding/json"
 	"errors"
@@ -259,4 +260,50 @@ func TestImport_MalformedReferences(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestImport_Zip: an exported CSV package, zipped, imports like the folder.
+func TestImport_Zip(t *testing.T) {
+	ctx := context.Background()
+	src := storetest.Open(t, "sqlite")
+	loadDemo(t, src)
+	dir := filepath.Join(t.TempDir(), "pkg")
+	if _, err := importer.Export(ctx, src, importer.FormatCSV, dir); err != nil {
+		t.Fatal(err)
+	}
+	zipPath := filepath.Join(t.TempDir(), "pkg.zip")
+	zf, err := os.Create(zipPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zw := zip.NewWriter(zf)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, err := zw.Create(e.Name())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Write(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	zf.Close()
+	dst := storetest.Open(t, "postgres")
+	rep, err := importer.Import(ctx, dst, zipPath, importer.Options{})
+	if err != nil {
+		t.Fatalf("zip import: %v %v", err, rep.Problems)
+	}
+	if snapshot(t, dst) != snapshot(t, src) {
+		t.Fatal("zip import differs from the source directory")
+	}
 }
