@@ -774,6 +774,26 @@ func (l *loader) organizations(ids []string, svcShape serviceShape) ([]hsds.Orga
 	if err := l.decorate(); err != nil {
 		return nil, err
 	}
+	// Group children by organization once, not per organization.
+	locsOf := make(map[string][]string)
+	for i := range locRows {
+		oid := zs(locRows[i].OrganizationID)
+		locsOf[oid] = append(locsOf[oid], locRows[i].ID)
+	}
+	progsOf := make(map[string][]*programRow)
+	for i := range progRows {
+		oid := zs(progRows[i].OrganizationID)
+		progsOf[oid] = append(progsOf[oid], &progRows[i])
+	}
+	idsOf := make(map[string][]*organizationIdentifierRow)
+	for i := range idRows {
+		oid := zs(idRows[i].OrganizationID)
+		idsOf[oid] = append(idsOf[oid], &idRows[i])
+	}
+	svcsOf := make(map[string][]hsds.Service)
+	for _, s := range svcs {
+		svcsOf[s.OrganizationID] = append(svcsOf[s.OrganizationID], s)
+	}
 	out := make([]hsds.Organization, 0, len(flat))
 	for _, id := range uniq(ids) {
 		o, ok := flat[id]
@@ -792,37 +812,29 @@ func (l *loader) organizations(ids []string, svcShape serviceShape) ([]hsds.Orga
 		}
 		l.decorateContacts(o.Contacts)
 		l.decoratePhones(o.Phones)
-		for i := range locRows {
-			if zs(locRows[i].OrganizationID) == id {
-				loc := locs[locRows[i].ID]
-				l.decorateLocation(&loc)
-				o.Locations = append(o.Locations, loc)
-			}
+		for _, lid := range locsOf[id] {
+			loc := locs[lid]
+			l.decorateLocation(&loc)
+			o.Locations = append(o.Locations, loc)
 		}
-		for i := range progRows {
-			if zs(progRows[i].OrganizationID) == id {
-				p := programFromRow(&progRows[i])
-				p.Attributes, p.Metadata = l.attrs[p.ID], l.meta[p.ID]
-				o.Programs = append(o.Programs, p)
-			}
+		for _, r := range progsOf[id] {
+			p := programFromRow(r)
+			p.Attributes, p.Metadata = l.attrs[p.ID], l.meta[p.ID]
+			o.Programs = append(o.Programs, p)
 		}
-		for i := range idRows {
-			if zs(idRows[i].OrganizationID) == id {
-				x := orgIdentifierFromRow(&idRows[i])
-				x.Attributes, x.Metadata = l.attrs[x.ID], l.meta[x.ID]
-				o.OrganizationIdentifiers = append(o.OrganizationIdentifiers, x)
-			}
+		for _, r := range idsOf[id] {
+			x := orgIdentifierFromRow(r)
+			x.Attributes, x.Metadata = l.attrs[x.ID], l.meta[x.ID]
+			o.OrganizationIdentifiers = append(o.OrganizationIdentifiers, x)
 		}
-		for _, s := range svcs {
-			if s.OrganizationID == id {
-				if svcShape == shapeFull {
-					l.applyDecorations(&s)
-				}
-				// The organization is the parent here; repeating it in
-				// each service would only double the body.
-				s.Organization = nil
-				o.Services = append(o.Services, s)
+		for _, s := range svcsOf[id] {
+			if svcShape == shapeFull {
+				l.applyDecorations(&s)
 			}
+			// The organization is the parent here; repeating it in
+			// each service would only double the body.
+			s.Organization = nil
+			o.Services = append(o.Services, s)
 		}
 		out = append(out, o)
 	}
