@@ -12,7 +12,7 @@ import (
 	"github.com/linkage-org/linkage/internal/hsds"
 )
 
-// The HSDS spec files live beside the repository: /work/main and /work/shared.
+// The HSDS spec files live beside the repository, in ../shared/hsds.
 var (
 	specDir    = filepath.Join("..", "..", "..", "shared", "hsds")
 	exampleDir = filepath.Join(specDir, "examples", "csv")

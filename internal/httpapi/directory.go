@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
 	"time"
 
@@ -56,6 +57,20 @@ func respondList[T any](c echo.Context, p listParams, item func(*T) any,
 
 func asIs[T any](x *T) any { return x }
 
+// respondItem answers an item route: the {id} checked, the record loaded
+// fully nested, sent with its ETag.
+func respondItem[T any](c echo.Context, entity string, load func(ctx context.Context, id string) (T, error)) error {
+	id, err := pathID(c, entity)
+	if err != nil {
+		return err
+	}
+	v, err := load(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	return writeJSON(c, http.StatusOK, v)
+}
+
 // serviceMinimal is the minimal=true item: the fields HSDS's list shape
 // requires plus when the record last changed.
 type serviceMinimal struct {
@@ -87,15 +102,7 @@ func (h *handler) listServices(c echo.Context) error {
 }
 
 func (h *handler) getService(c echo.Context) error {
-	id, err := pathID(c, "service")
-	if err != nil {
-		return err
-	}
-	s, err := h.store.ServiceByID(c.Request().Context(), id)
-	if err != nil {
-		return err
-	}
-	return writeJSON(c, http.StatusOK, s)
+	return respondItem(c, "service", h.store.ServiceByID)
 }
 
 func (h *handler) listOrganizations(c echo.Context) error {
@@ -162,27 +169,11 @@ func (h *handler) listServiceAtLocations(c echo.Context) error {
 }
 
 func (h *handler) getServiceAtLocation(c echo.Context) error {
-	id, err := pathID(c, "service_at_location")
-	if err != nil {
-		return err
-	}
-	s, err := h.store.ServiceAtLocationByID(c.Request().Context(), id)
-	if err != nil {
-		return err
-	}
-	return writeJSON(c, http.StatusOK, s)
+	return respondItem(c, "service_at_location", h.store.ServiceAtLocationByID)
 }
 
 func (h *handler) getLocation(c echo.Context) error {
-	id, err := pathID(c, "location")
-	if err != nil {
-		return err
-	}
-	l, err := h.store.LocationByID(c.Request().Context(), id)
-	if err != nil {
-		return err
-	}
-	return writeJSON(c, http.StatusOK, l)
+	return respondItem(c, "location", h.store.LocationByID)
 }
 
 func (h *handler) listTaxonomies(c echo.Context) error {
@@ -197,15 +188,7 @@ func (h *handler) listTaxonomies(c echo.Context) error {
 }
 
 func (h *handler) getTaxonomy(c echo.Context) error {
-	id, err := pathID(c, "taxonomy")
-	if err != nil {
-		return err
-	}
-	t, err := h.store.TaxonomyByID(c.Request().Context(), id)
-	if err != nil {
-		return err
-	}
-	return writeJSON(c, http.StatusOK, t)
+	return respondItem(c, "taxonomy", h.store.TaxonomyByID)
 }
 
 func (h *handler) listTaxonomyTerms(c echo.Context) error {
@@ -220,13 +203,5 @@ func (h *handler) listTaxonomyTerms(c echo.Context) error {
 }
 
 func (h *handler) getTaxonomyTerm(c echo.Context) error {
-	id, err := pathID(c, "taxonomy term")
-	if err != nil {
-		return err
-	}
-	t, err := h.store.TaxonomyTermByID(c.Request().Context(), id)
-	if err != nil {
-		return err
-	}
-	return writeJSON(c, http.StatusOK, t)
+	return respondItem(c, "taxonomy term", h.store.TaxonomyTermByID)
 }
