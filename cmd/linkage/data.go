@@ -202,6 +202,9 @@ that 'linkage import' loads.`, stdout)
 	if err != nil {
 		return err
 	}
+	if err := st.Optimize(ctx); err != nil {
+		return err
+	}
 	took := time.Since(start)
 	fmt.Fprintf(stdout, "generated %d services into the %s database in %s (%.0f services/s)\n", *n, st.Dialect(), took.Round(time.Millisecond), float64(*n)/took.Seconds())
 	return nil
