@@ -284,9 +284,14 @@ func adminExec(ctx context.Context, stmt string) error {
 	return err
 }
 
-// size is how many bytes d takes on disk (SQLite: the file and its WAL).
+// size is how many bytes d takes on disk at rest. On SQLite the WAL is
+// checkpointed into the file first: a large import leaves every page it
+// wrote in the WAL, which would count them twice.
 func (d *database) size(ctx context.Context) (int64, error) {
 	if d.file != "" {
+		if _, err := d.st.DB().ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+			return 0, fmt.Errorf("checkpoint: %w", err)
+		}
 		var total int64
 		for _, suffix := range []string{"", "-wal"} {
 			fi, err := os.Stat(d.file + suffix)
