@@ -18,7 +18,6 @@ import (
 	"github.com/linkage-org/linkage/internal/hsdsio"
 	"github.com/linkage-org/linkage/internal/importer"
 	"github.com/linkage-org/linkage/internal/seedgen"
-	"github.com/linkage-org/linkage/internal/store"
 	"github.com/linkage-org/linkage/seed"
 )
 
@@ -155,9 +154,9 @@ that 'linkage import' loads.`, stdout)
 		return err
 	}
 	start := time.Now()
-	gen := seedgen.Config{Services: *n, Seed: *seedN}
+	genCfg := seedgen.Config{Services: *n, Seed: *seedN}
 	if *out != "" {
-		if err := writeSynthetic(*out, gen, terms); err != nil {
+		if err := writeSynthetic(*out, genCfg, terms); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "generated %d services to %s in %s\n", *n, *out, time.Since(start).Round(time.Millisecond))
@@ -168,45 +167,31 @@ that 'linkage import' loads.`, stdout)
 		return err
 	}
 	defer st.Close()
-	onProgress, finish := progress(stderr, "generating")
-	err = st.InTx(ctx, func(tx *store.Tx) error {
-		if err := tx.WriteDocuments(ctx, &store.Documents{Terms: terms}, "import", "linkage seed"); err != nil {
-			return err
-		}
-		batch, done := &store.Documents{}, 0
-		flush := func() error {
-			if err := tx.WriteDocuments(ctx, batch, "import", "linkage seed"); err != nil {
+	// The generator is deterministic, so it can feed the importer's two
+	// passes: synthetic data gets the same validation and writes as a file.
+	gen := func(fn func(hsdsio.Record) error) error {
+		for i := range terms {
+			if err := fn(hsdsio.Record{Kind: hsdsio.KindTaxonomyTerm, Source: "synthetic", Term: &terms[i]}); err != nil {
 				return err
 			}
-			for _, o := range batch.Organizations {
-				done += len(o.Services)
-			}
-			if onProgress != nil {
-				onProgress(done, *n)
-			}
-			batch = &store.Documents{}
-			return nil
 		}
-		if err := seedgen.Generate(gen, terms, func(o *hsds.Organization) error {
-			batch.Organizations = append(batch.Organizations, *o)
-			if len(batch.Organizations) >= 100 {
-				return flush()
-			}
-			return ctx.Err()
-		}); err != nil {
-			return err
-		}
-		return flush()
-	})
+		line := len(terms)
+		return seedgen.Generate(genCfg, terms, func(o *hsds.Organization) error {
+			line++
+			return fn(hsdsio.Record{Kind: hsdsio.KindOrganization, Source: "synthetic", Line: line, Organization: o})
+		})
+	}
+	onProgress, finish := progress(stderr, "generating")
+	rep, err := importer.ImportGenerated(ctx, st, "synthetic", gen, importer.Options{Actor: "linkage seed", Progress: onProgress})
 	finish()
 	if err != nil {
-		return err
-	}
-	if err := st.Optimize(ctx); err != nil {
+		for _, p := range rep.Problems[:min(20, len(rep.Problems))] {
+			fmt.Fprintln(stderr, p.String())
+		}
 		return err
 	}
 	took := time.Since(start)
-	fmt.Fprintf(stdout, "generated %d services into the %s database in %s (%.0f services/s)\n", *n, st.Dialect(), took.Round(time.Millisecond), float64(*n)/took.Seconds())
+	fmt.Fprintf(stdout, "generated %d services into the %s database in %s (%.0f services/s)\n", rep.Services, st.Dialect(), took.Round(time.Millisecond), float64(rep.Services)/took.Seconds())
 	return nil
 }
 

@@ -127,6 +127,16 @@ func ImportFS(ctx context.Context, st *store.Store, fsys fs.FS, name string, opt
 	return run(ctx, st, src, opts)
 }
 
+// ImportGenerated loads records produced by gen, which must yield the same
+// records each time it is called (it runs once to validate, once to write):
+// a deterministic generator goes through the same checks as a file.
+func ImportGenerated(ctx context.Context, st *store.Store, name string, gen func(fn func(hsdsio.Record) error) error, opts Options) (Report, error) {
+	src := &source{name: name, done: func() {}, read: func(fn func(hsdsio.Record) error) ([]hsdsio.Problem, error) {
+		return nil, gen(fn)
+	}}
+	return run(ctx, st, src, opts)
+}
+
 func run(ctx context.Context, st *store.Store, src *source, opts Options) (Report, error) {
 	start := time.Now()
 	if opts.BatchSize <= 0 {
