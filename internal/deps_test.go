@@ -58,8 +58,9 @@ func TestDependencyDirection(t *testing.T) {
 // through it (httpapi serves the metrics registry; importer calls store).
 func allowedIndirect(pkg, owner string) bool {
 	deps := map[string][]string{
-		"httpapi":  {"store", "metrics"},
-		"importer": {"store"},
+		"httpapi":   {"store", "metrics", "search"},
+		"importer":  {"store"},
+		"indexsync": {"store", "search", "metrics"},
 	}
 	for _, o := range deps[pkg] {
 		if o == owner {

@@ -13,7 +13,7 @@ import (
 	"github.com/linkage-org/linkage/internal/hsds"
 )
 
-//go:embed demo/*.json
+//go:embed demo/*.json synonyms.txt postcodes/demo_zcta.txt
 var files embed.FS
 
 // Demo is the demo dataset: taxonomy.json (taxonomy terms) and
@@ -40,4 +40,24 @@ func Taxonomy() ([]hsds.TaxonomyTerm, error) {
 		return nil, fmt.Errorf("seed: parse taxonomy: %w", err)
 	}
 	return terms, nil
+}
+
+// Synonyms is the editable synonym list of search (synonyms.txt): one group
+// of equivalent phrases per line.
+func Synonyms() []byte {
+	b, err := files.ReadFile("synonyms.txt")
+	if err != nil {
+		panic(err) // embedded at build time
+	}
+	return b
+}
+
+// DemoPostcodes are the postcode centroids of the demo region, in the US
+// Census ZCTA Gazetteer format that `linkage import-postcodes` reads.
+func DemoPostcodes() []byte {
+	b, err := files.ReadFile("postcodes/demo_zcta.txt")
+	if err != nil {
+		panic(err) // embedded at build time
+	}
+	return b
 }

@@ -17,6 +17,17 @@ type Metrics struct {
 	HTTPRequests *prometheus.CounterVec
 	HTTPDuration *prometheus.HistogramVec
 	HTTPInFlight prometheus.Gauge
+
+	// Search index and its outbox.
+	IndexSeq       prometheus.Gauge
+	OutboxLastSeq  prometheus.Gauge
+	OutboxBacklog  prometheus.Gauge
+	IndexLag       prometheus.Gauge
+	IndexReady     prometheus.Gauge
+	IndexDocuments prometheus.Gauge
+	IndexApplied   prometheus.Counter
+	IndexRebuilds  prometheus.Counter
+	SearchDuration *prometheus.HistogramVec
 }
 
 // New builds a registry with Go runtime and process collectors.
@@ -35,8 +46,25 @@ func New() *Metrics {
 			Name: "linkage_http_requests_in_flight", Help: "HTTP requests being served.",
 		}),
 	}
+	gauge := func(name, help string) prometheus.Gauge {
+		return prometheus.NewGauge(prometheus.GaugeOpts{Name: name, Help: help})
+	}
+	m.IndexSeq = gauge("linkage_search_index_seq", "Last outbox sequence applied to this process's search index.")
+	m.OutboxLastSeq = gauge("linkage_search_outbox_last_seq", "Highest sequence in the search outbox (the database's newest change).")
+	m.OutboxBacklog = gauge("linkage_search_outbox_backlog", "Outbox changes this process's index has not applied yet.")
+	m.IndexLag = gauge("linkage_search_index_lag_seconds", "Age of the oldest change this process's index has not applied (0 when current).")
+	m.IndexReady = gauge("linkage_search_index_ready", "1 when the search index is open and caught up, 0 while it is being built.")
+	m.IndexDocuments = gauge("linkage_search_index_documents", "Documents in the search index.")
+	m.IndexApplied = prometheus.NewCounter(prometheus.CounterOpts{Name: "linkage_search_index_changes_applied_total", Help: "Outbox changes applied to the search index."})
+	m.IndexRebuilds = prometheus.NewCounter(prometheus.CounterOpts{Name: "linkage_search_index_rebuilds_total", Help: "Full rebuilds of the search index."})
+	m.SearchDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "linkage_search_duration_seconds", Help: "Search engine time per query, by kind (text, geo, filter).",
+		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1},
+	}, []string{"kind"})
 	r.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		m.HTTPRequests, m.HTTPDuration, m.HTTPInFlight)
+		m.HTTPRequests, m.HTTPDuration, m.HTTPInFlight,
+		m.IndexSeq, m.OutboxLastSeq, m.OutboxBacklog, m.IndexLag, m.IndexReady, m.IndexDocuments,
+		m.IndexApplied, m.IndexRebuilds, m.SearchDuration)
 	return m
 }
 

@@ -528,15 +528,36 @@ func (d *Documents) Len() int { return len(d.Terms) + len(d.Organizations) + len
 
 // Tx is a directory write transaction.
 type Tx struct {
-	s  *Store
-	db *gorm.DB
+	s       *Store
+	db      *gorm.DB
+	changes []Change // for the search outbox, appended at commit
+	lastSeq int64
 }
 
 // InTx runs fn in one transaction: everything fn writes lands, or nothing.
+// The records it changed are appended to the search outbox in the same
+// transaction.
 func (s *Store) InTx(ctx context.Context, fn func(*Tx) error) error {
-	return s.db.WithContext(ctx).Transaction(func(db *gorm.DB) error {
-		return fn(&Tx{s: s, db: db})
+	_, err := s.InTxSeq(ctx, fn)
+	return err
+}
+
+// InTxSeq is InTx that also returns the highest outbox seq the transaction
+// wrote (0 if it changed nothing searchable), for read-your-writes.
+func (s *Store) InTxSeq(ctx context.Context, fn func(*Tx) error) (int64, error) {
+	var seq int64
+	err := s.db.WithContext(ctx).Transaction(func(db *gorm.DB) error {
+		tx := &Tx{s: s, db: db}
+		if err := fn(tx); err != nil {
+			return err
+		}
+		if err := tx.flushOutbox(ctx); err != nil {
+			return err
+		}
+		seq = tx.lastSeq
+		return nil
 	})
+	return seq, err
 }
 
 // WriteDocuments upserts documents by id, replacing the children nested in
@@ -556,6 +577,12 @@ func (t *Tx) WriteDocuments(ctx context.Context, docs *Documents, action, actor 
 	g.stamp(t.s.now().UTC().Truncate(time.Microsecond), action, actor)
 	if err := write(ctx, t.db, g); err != nil {
 		return mapErr(err, "write documents")
+	}
+	t.change(EntityService, g.serviceRoots...)
+	t.change(EntityOrganization, g.orgRoots...)
+	t.change(EntityLocation, g.locationRoots...)
+	for _, r := range g.terms.list() {
+		t.change(EntityTaxonomyTerm, r.ID)
 	}
 	return nil
 }

@@ -1,0 +1,619 @@
+// Package indexsync keeps this process's search index in step with the
+// database: it drains the search outbox in sequence order (re-reading each
+// changed service, so the index never holds what the database no longer
+// says), rebuilds the index when it is missing, corrupt, built with another
+// mapping version or too far behind, and lets a writer wait until its change
+// is searchable.
+package indexsync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/linkage-org/linkage/internal/apperr"
+	"github.com/linkage-org/linkage/internal/hsds"
+	"github.com/linkage-org/linkage/internal/metrics"
+	"github.com/linkage-org/linkage/internal/search"
+	"github.com/linkage-org/linkage/internal/store"
+)
+
+// Options configure a Syncer.
+type Options struct {
+	// Dir is the index directory; "" keeps the index in memory (tests).
+	Dir string
+	// Zone is the IANA zone of locations that name none.
+	Zone     string
+	Synonyms *search.Synonyms
+	Logger   *slog.Logger
+	Metrics  *metrics.Metrics
+	// Poll is how often the outbox is read for other processes' changes.
+	Poll time.Duration
+	// Retention is how long outbox rows are kept; 0 never prunes.
+	Retention time.Duration
+	// Batch is how many outbox rows one index batch applies.
+	Batch int
+}
+
+// Syncer owns the index of this process.
+type Syncer struct {
+	st   *store.Store
+	opts Options
+	log  *slog.Logger
+	m    *metrics.Metrics
+
+	mu       sync.RWMutex // guards searcher; writers swap it after a rebuild
+	searcher *search.Searcher
+
+	drainMu sync.Mutex // one drain at a time
+	applied atomic.Int64
+	ready   atomic.Bool
+	status  atomic.Value // string: why not ready
+
+	waitMu  sync.Mutex
+	applyCh chan struct{} // closed and replaced after every applied batch
+
+	wake chan struct{}
+	tax  *search.Taxonomy
+}
+
+// New makes a Syncer; call Open, then Run (or Drain in tests).
+func New(st *store.Store, opts Options) *Syncer {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Metrics == nil {
+		opts.Metrics = metrics.New()
+	}
+	if opts.Poll <= 0 {
+		opts.Poll = 250 * time.Millisecond
+	}
+	if opts.Batch <= 0 {
+		opts.Batch = 500
+	}
+	if opts.Zone == "" {
+		opts.Zone = "America/New_York"
+	}
+	s := &Syncer{st: st, opts: opts, log: opts.Logger, m: opts.Metrics,
+		applyCh: make(chan struct{}), wake: make(chan struct{}, 1)}
+	s.status.Store("the search index is opening")
+	return s
+}
+
+func (s *Syncer) indexPath() string {
+	if s.opts.Dir == "" {
+		return ""
+	}
+	return filepath.Join(s.opts.Dir, "index")
+}
+
+// Open opens the index on disk. It reports whether the index must be
+// rebuilt (missing, corrupt, another mapping version, or behind the pruned
+// outbox); Run does that rebuild.
+func (s *Syncer) Open(ctx context.Context) (rebuild bool, err error) {
+	if s.opts.Dir == "" {
+		return true, nil
+	}
+	s.cleanLeftovers()
+	ix, err := search.Open(s.indexPath())
+	switch {
+	case errors.Is(err, search.ErrMissing), errors.Is(err, search.ErrStale), errors.Is(err, search.ErrCorrupt):
+		s.log.InfoContext(ctx, "search index must be rebuilt", "reason", err.Error())
+		return true, nil
+	case err != nil:
+		return false, err
+	}
+	seq, err := ix.Seq()
+	if err != nil {
+		_ = ix.Close()
+		s.log.InfoContext(ctx, "search index must be rebuilt", "reason", err.Error())
+		return true, nil
+	}
+	pruned, err := s.st.PrunedThrough(ctx)
+	if err != nil {
+		_ = ix.Close()
+		return false, err
+	}
+	if seq < pruned {
+		_ = ix.Close()
+		s.log.InfoContext(ctx, "search index must be rebuilt", "reason", "it is behind changes already pruned from the outbox", "index_seq", seq, "pruned_through", pruned)
+		return true, nil
+	}
+	if err := s.install(ix, seq); err != nil {
+		_ = ix.Close()
+		return false, err
+	}
+	return false, nil
+}
+
+// cleanLeftovers removes half-built indexes of a process that died while
+// rebuilding.
+func (s *Syncer) cleanLeftovers() {
+	matches, _ := filepath.Glob(filepath.Join(s.opts.Dir, "index.*"))
+	for _, m := range matches {
+		if strings.HasSuffix(m, ".building") || strings.HasSuffix(m, ".old") {
+			_ = os.RemoveAll(m)
+		}
+	}
+}
+
+func (s *Syncer) install(ix *search.Index, seq int64) error {
+	sr, err := search.NewSearcher(ix, s.opts.Synonyms)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	old := s.searcher
+	s.searcher = sr
+	s.mu.Unlock()
+	if old != nil {
+		_ = old.Index().Close()
+	}
+	s.applied.Store(seq)
+	s.m.IndexSeq.Set(float64(seq))
+	return nil
+}
+
+// Run keeps the index current until ctx ends: it rebuilds first if Open
+// said so, then drains the outbox whenever woken and every Poll.
+func (s *Syncer) Run(ctx context.Context, rebuild bool) error {
+	if rebuild {
+		if err := s.Rebuild(ctx, nil); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			s.status.Store("the search index could not be built: " + err.Error())
+			return err
+		}
+	}
+	if err := s.CatchUp(ctx); err != nil && ctx.Err() == nil {
+		s.log.ErrorContext(ctx, "search index catch-up failed", "err", err)
+	}
+	ticker := time.NewTicker(s.opts.Poll)
+	defer ticker.Stop()
+	lastPrune := time.Time{}
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-ticker.C:
+		case <-s.wake:
+		}
+		if err := s.Drain(ctx); err != nil && ctx.Err() == nil {
+			s.log.ErrorContext(ctx, "search index update failed; retrying", "err", err)
+		}
+		if s.opts.Retention > 0 && time.Since(lastPrune) > time.Hour {
+			lastPrune = time.Now()
+			if n, err := s.st.PruneChanges(ctx, time.Now().Add(-s.opts.Retention)); err != nil {
+				s.log.WarnContext(ctx, "pruning the search outbox failed", "err", err)
+			} else if n > 0 {
+				s.log.InfoContext(ctx, "search outbox pruned", "rows", n)
+			}
+		}
+	}
+}
+
+func (s *Syncer) setReady(ok bool) {
+	s.ready.Store(ok)
+	if ok {
+		s.m.IndexReady.Set(1)
+	} else {
+		s.m.IndexReady.Set(0)
+	}
+}
+
+// CatchUp drains the outbox and then declares the index ready.
+func (s *Syncer) CatchUp(ctx context.Context) error {
+	if err := s.Drain(ctx); err != nil {
+		return err
+	}
+	s.setReady(true)
+	s.log.InfoContext(ctx, "search index is current", "seq", s.applied.Load())
+	return nil
+}
+
+// Notify wakes the loop at once (this process just wrote).
+func (s *Syncer) Notify() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Ready is nil when the index is open and has caught up since start.
+func (s *Syncer) Ready(context.Context) error {
+	if s.ready.Load() {
+		return nil
+	}
+	msg, _ := s.status.Load().(string)
+	return apperr.E(apperr.Unavailable, "Not ready: %s.", msg)
+}
+
+// Applied is the last outbox sequence in the index.
+func (s *Syncer) Applied() int64 { return s.applied.Load() }
+
+// WaitFor blocks until the index has applied seq or ctx ends (then it
+// returns ctx's error): read-your-writes for this process's writes.
+func (s *Syncer) WaitFor(ctx context.Context, seq int64) error {
+	s.Notify()
+	for {
+		s.waitMu.Lock()
+		ch := s.applyCh
+		s.waitMu.Unlock()
+		if s.applied.Load() >= seq {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-ch:
+		}
+	}
+}
+
+func (s *Syncer) announce(seq int64) {
+	s.applied.Store(seq)
+	s.m.IndexSeq.Set(float64(seq))
+	s.waitMu.Lock()
+	close(s.applyCh)
+	s.applyCh = make(chan struct{})
+	s.waitMu.Unlock()
+}
+
+// Search runs q on the current index.
+func (s *Syncer) Search(ctx context.Context, q search.Query) (search.Result, error) {
+	sr, release, err := s.acquire()
+	if err != nil {
+		return search.Result{}, err
+	}
+	defer release()
+	return sr.Search(ctx, q)
+}
+
+// Values runs q and returns the distinct values of a stored field.
+func (s *Syncer) Values(ctx context.Context, q search.Query, field string, limit int) ([]string, error) {
+	sr, release, err := s.acquire()
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	return sr.Values(ctx, q, field, limit)
+}
+
+func (s *Syncer) acquire() (*search.Searcher, func(), error) {
+	s.mu.RLock()
+	if s.searcher == nil || !s.ready.Load() {
+		s.mu.RUnlock()
+		msg, _ := s.status.Load().(string)
+		return nil, nil, apperr.E(apperr.Unavailable, "Search is not available yet: %s. Try again shortly.", msg)
+	}
+	return s.searcher, s.mu.RUnlock, nil
+}
+
+// Close closes the index.
+func (s *Syncer) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.searcher == nil {
+		return nil
+	}
+	err := s.searcher.Index().Close()
+	s.searcher = nil
+	return err
+}
+
+func (s *Syncer) taxonomy(ctx context.Context, reload bool) (*search.Taxonomy, error) {
+	if s.tax != nil && !reload {
+		return s.tax, nil
+	}
+	var terms []hsds.TaxonomyTerm
+	err := s.st.StreamTaxonomyTerms(ctx, store.Filter{}, func(t *hsds.TaxonomyTerm) error {
+		terms = append(terms, *t)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("indexsync: load taxonomy: %w", err)
+	}
+	s.tax = search.NewTaxonomy(terms)
+	return s.tax, nil
+}
+
+// Drain applies every change in the outbox, batch by batch, and returns
+// when none is left. Each batch lands in the index with its last sequence.
+func (s *Syncer) Drain(ctx context.Context) error {
+	s.drainMu.Lock()
+	defer s.drainMu.Unlock()
+	s.mu.RLock()
+	sr := s.searcher
+	s.mu.RUnlock()
+	if sr == nil {
+		return nil
+	}
+	for {
+		changes, err := s.st.ChangesAfter(ctx, s.applied.Load(), s.opts.Batch)
+		if err != nil {
+			return err
+		}
+		if len(changes) == 0 {
+			s.observe(ctx, sr.Index())
+			return nil
+		}
+		s.m.IndexLag.Set(time.Since(changes[0].CreatedAt).Seconds())
+		if err := s.apply(ctx, sr.Index(), changes); err != nil {
+			return err
+		}
+		s.m.IndexApplied.Add(float64(len(changes)))
+		s.announce(changes[len(changes)-1].Seq)
+	}
+}
+
+// apply re-reads what changes touch and writes it to ix with the last seq.
+func (s *Syncer) apply(ctx context.Context, ix *search.Index, changes []store.Change) error {
+	reloadTax := slices.ContainsFunc(changes, func(c store.Change) bool { return c.Entity == store.EntityTaxonomyTerm })
+	tax, err := s.taxonomy(ctx, reloadTax)
+	if err != nil {
+		return err
+	}
+	svcIDs, err := s.st.AffectedServiceIDs(ctx, changes)
+	if err != nil {
+		return err
+	}
+	// What the index holds for the changed records, so documents of deleted
+	// services and of moved service_at_locations go.
+	var orgs, locs, svcs []string
+	for _, c := range changes {
+		switch c.Entity {
+		case store.EntityService:
+			svcs = append(svcs, c.EntityID)
+		case store.EntityOrganization:
+			orgs = append(orgs, c.EntityID)
+		case store.EntityLocation:
+			locs = append(locs, c.EntityID)
+		}
+	}
+	old := map[string]bool{}
+	for _, q := range []struct {
+		field string
+		ids   []string
+	}{{"service_id", append(svcs, svcIDs...)}, {"organization_id", orgs}, {"location_id", locs}} {
+		if len(q.ids) == 0 {
+			continue
+		}
+		ids, err := ix.DocIDs(ctx, q.field, q.ids)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			old[id] = true
+		}
+	}
+	var docs []search.Document
+	for start := 0; start < len(svcIDs); start += 250 {
+		part := svcIDs[start:min(start+250, len(svcIDs))]
+		loaded, err := s.st.ServicesByIDs(ctx, part)
+		if err != nil {
+			return err
+		}
+		for i := range loaded {
+			docs = append(docs, search.Build(&loaded[i], tax, s.opts.Zone)...)
+		}
+	}
+	for _, d := range docs {
+		delete(old, d.ID)
+	}
+	del := make([]string, 0, len(old))
+	for id := range old {
+		del = append(del, id)
+	}
+	slices.Sort(del)
+	return ix.Apply(ctx, docs, del, changes[len(changes)-1].Seq)
+}
+
+// observe exports how far behind the index is.
+func (s *Syncer) observe(ctx context.Context, ix *search.Index) {
+	last, err := s.st.LastChangeSeq(ctx)
+	if err == nil {
+		s.m.OutboxLastSeq.Set(float64(last))
+		s.m.OutboxBacklog.Set(float64(max(0, last-s.applied.Load())))
+	}
+	s.m.IndexLag.Set(0)
+	if n, err := ix.Count(); err == nil {
+		s.m.IndexDocuments.Set(float64(n))
+	}
+}
+
+// Progress reports rebuild progress: services done of total.
+type Progress func(done, total int)
+
+// Rebuild builds a new index from the database beside the current one and
+// swaps it in; while it runs the Syncer is not ready. Changes that commit
+// during the rebuild are applied after it by Drain.
+func (s *Syncer) Rebuild(ctx context.Context, progress Progress) error {
+	s.setReady(false)
+	s.status.Store("the search index is being rebuilt")
+	s.m.IndexRebuilds.Inc()
+	start := time.Now()
+	// The sequence before reading: everything up to it is in what we read;
+	// later changes are replayed (re-reading is idempotent).
+	seq, err := s.st.LastChangeSeq(ctx)
+	if err != nil {
+		return err
+	}
+	counts, err := s.st.Counts(ctx)
+	if err != nil {
+		return err
+	}
+	total := int(counts["services"])
+	tax, err := s.taxonomy(ctx, true)
+	if err != nil {
+		return err
+	}
+	path := ""
+	if s.opts.Dir != "" {
+		if err := os.MkdirAll(s.opts.Dir, 0o750); err != nil {
+			return fmt.Errorf("indexsync: create index directory: %w", err)
+		}
+		path = s.indexPath() + ".building"
+		if err := os.RemoveAll(path); err != nil {
+			return fmt.Errorf("indexsync: clear %s: %w", path, err)
+		}
+	}
+	ix, err := search.Create(path)
+	if err != nil {
+		return err
+	}
+	s.log.InfoContext(ctx, "search index rebuild started", "services", total)
+	done, lastLog := 0, time.Now()
+	var docs []search.Document
+	flush := func() error {
+		if len(docs) == 0 {
+			return nil
+		}
+		err := ix.Apply(ctx, docs, nil, 0)
+		docs = docs[:0]
+		return err
+	}
+	err = s.st.StreamServices(ctx, store.Filter{}, store.ShapeFull, func(svc *hsds.Service) error {
+		docs = append(docs, search.Build(svc, tax, s.opts.Zone)...)
+		done++
+		if len(docs) >= 500 {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+		if progress != nil {
+			progress(done, total)
+		}
+		if time.Since(lastLog) > 5*time.Second {
+			lastLog = time.Now()
+			s.log.InfoContext(ctx, "search index rebuild progress", "done", done, "total", total)
+		}
+		return nil
+	})
+	if err == nil {
+		err = flush()
+	}
+	if err == nil {
+		err = ix.Apply(ctx, nil, nil, seq)
+	}
+	if err != nil {
+		_ = ix.Close()
+		if path != "" {
+			_ = os.RemoveAll(path)
+		}
+		return fmt.Errorf("indexsync: rebuild: %w", err)
+	}
+	if path != "" {
+		// Swap directories: close the new index, move it into place, reopen.
+		if err := ix.Close(); err != nil {
+			return fmt.Errorf("indexsync: rebuild: close: %w", err)
+		}
+		s.mu.Lock()
+		if s.searcher != nil {
+			_ = s.searcher.Index().Close()
+			s.searcher = nil
+		}
+		final := s.indexPath()
+		_ = os.RemoveAll(final + ".old")
+		if _, err := os.Stat(final); err == nil {
+			if err := os.Rename(final, final+".old"); err != nil {
+				s.mu.Unlock()
+				return fmt.Errorf("indexsync: rebuild: move old index: %w", err)
+			}
+		}
+		if err := os.Rename(path, final); err != nil {
+			s.mu.Unlock()
+			return fmt.Errorf("indexsync: rebuild: move new index: %w", err)
+		}
+		s.mu.Unlock()
+		_ = os.RemoveAll(final + ".old")
+		if ix, err = search.Open(final); err != nil {
+			return fmt.Errorf("indexsync: rebuild: reopen: %w", err)
+		}
+	}
+	if err := s.install(ix, seq); err != nil {
+		return err
+	}
+	s.log.InfoContext(ctx, "search index rebuilt", "services", done, "seq", seq, "took", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// Check compares the index with the database: documents missing from the
+// index, documents the database no longer has, and documents whose content
+// differs. All empty means the index matches exactly.
+type Check struct {
+	Documents int
+	Missing   []string
+	Extra     []string
+	Different []string
+}
+
+// OK reports an exact match.
+func (c Check) OK() bool { return len(c.Missing)+len(c.Extra)+len(c.Different) == 0 }
+
+// Verify builds every document from the database and compares it with the
+// index.
+func (s *Syncer) Verify(ctx context.Context) (Check, error) {
+	sr, release, err := s.acquireAny()
+	if err != nil {
+		return Check{}, err
+	}
+	defer release()
+	return Verify(ctx, s.st, sr.Index(), s.opts.Zone)
+}
+
+func (s *Syncer) acquireAny() (*search.Searcher, func(), error) {
+	s.mu.RLock()
+	if s.searcher == nil {
+		s.mu.RUnlock()
+		return nil, nil, apperr.E(apperr.Unavailable, "the search index is not open")
+	}
+	return s.searcher, s.mu.RUnlock, nil
+}
+
+// Verify compares ix with the documents the database gives.
+func Verify(ctx context.Context, st *store.Store, ix *search.Index, zone string) (Check, error) {
+	got, err := ix.Dump(ctx)
+	if err != nil {
+		return Check{}, err
+	}
+	var terms []hsds.TaxonomyTerm
+	if err := st.StreamTaxonomyTerms(ctx, store.Filter{}, func(t *hsds.TaxonomyTerm) error {
+		terms = append(terms, *t)
+		return nil
+	}); err != nil {
+		return Check{}, err
+	}
+	tax := search.NewTaxonomy(terms)
+	var c Check
+	err = st.StreamServices(ctx, store.Filter{}, store.ShapeFull, func(svc *hsds.Service) error {
+		for _, d := range search.Build(svc, tax, zone) {
+			c.Documents++
+			h, ok := got[d.ID]
+			switch {
+			case !ok:
+				c.Missing = append(c.Missing, d.ID)
+			case h != d.Hash:
+				c.Different = append(c.Different, d.ID)
+			}
+			delete(got, d.ID)
+		}
+		return nil
+	})
+	if err != nil {
+		return Check{}, err
+	}
+	for id := range got {
+		c.Extra = append(c.Extra, id)
+	}
+	slices.Sort(c.Extra)
+	return c, nil
+}

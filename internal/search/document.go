@@ -1,0 +1,414 @@
+package search
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/linkage-org/linkage/internal/hsds"
+)
+
+// Document is what the index holds for one service at one location (or for
+// a service with no location at all, whose document id is the service id).
+// Text is analysed for relevance; the rest are exact filter values.
+type Document struct {
+	ID             string `json:"-"`
+	ServiceID      string `json:"service_id"`
+	LocationID     string `json:"location_id,omitempty"`
+	OrganizationID string `json:"organization_id,omitempty"`
+
+	Name        string `json:"name"`
+	Org         string `json:"org,omitempty"`
+	Terms       string `json:"terms,omitempty"`
+	Description string `json:"description,omitempty"`
+	Details     string `json:"details,omitempty"`
+	NameSort    string `json:"name_sort"`
+
+	TermIDs     []string `json:"term_ids,omitempty"`
+	Codes       []string `json:"codes,omitempty"`
+	Categories  []string `json:"categories,omitempty"`
+	TaxonomyIDs []string `json:"taxonomy_ids,omitempty"`
+	Languages   []string `json:"languages,omitempty"`
+	Cost        string   `json:"cost"`
+	MinAge      float64  `json:"min_age"`
+	MaxAge      float64  `json:"max_age"`
+	Status      string   `json:"status"`
+	Wheelchair  bool     `json:"wheelchair"`
+	Attending   []string `json:"attending,omitempty"`
+	TZ          string   `json:"tz,omitempty"`
+	Open        []string `json:"open,omitempty"`
+	Postcodes   []string `json:"postcodes,omitempty"`
+	Updated     float64  `json:"updated"` // Unix seconds
+
+	Geo   []float64      `json:"geo,omitempty"`   // [lon, lat]
+	Areas map[string]any `json:"areas,omitempty"` // GeoJSON geometry collection of the service areas
+
+	Hash string `json:"h"`
+}
+
+// Cost classes of a service.
+const (
+	CostFree    = "free"
+	CostSliding = "sliding_scale"
+	CostFee     = "fee"
+	CostUnknown = "unknown"
+)
+
+// Attending types.
+const (
+	AttendInPerson = "in_person"
+	AttendOnline   = "online"
+	AttendPhone    = "phone"
+)
+
+// Ages stored when a service names no limit, so one range query answers
+// "does this service take a person of age N".
+const (
+	noMinAge = 0
+	noMaxAge = 1000
+)
+
+// Taxonomy resolves a term to itself and its ancestors.
+type Taxonomy struct {
+	terms map[string]hsds.TaxonomyTerm
+}
+
+// NewTaxonomy indexes terms by id.
+func NewTaxonomy(terms []hsds.TaxonomyTerm) *Taxonomy {
+	t := &Taxonomy{terms: make(map[string]hsds.TaxonomyTerm, len(terms))}
+	for _, x := range terms {
+		t.terms[x.ID] = x
+	}
+	return t
+}
+
+// Term returns the term with id.
+func (t *Taxonomy) Term(id string) (hsds.TaxonomyTerm, bool) {
+	x, ok := t.terms[id]
+	return x, ok
+}
+
+// TermByCode returns the term with the code (case-insensitive).
+func (t *Taxonomy) TermByCode(code string) (hsds.TaxonomyTerm, bool) {
+	for _, x := range t.terms {
+		if x.Code != "" && strings.EqualFold(x.Code, code) {
+			return x, true
+		}
+	}
+	return hsds.TaxonomyTerm{}, false
+}
+
+// Lineage is the term followed by its parents up to the root.
+func (t *Taxonomy) Lineage(id string) []hsds.TaxonomyTerm {
+	var out []hsds.TaxonomyTerm
+	seen := map[string]bool{}
+	for id != "" && !seen[id] {
+		seen[id] = true
+		x, ok := t.terms[id]
+		if !ok {
+			break
+		}
+		out = append(out, x)
+		id = x.ParentID
+	}
+	return out
+}
+
+// Build returns the documents of a fully nested service (service_at_locations
+// with their locations, organization, attributes with their terms). zone is
+// the IANA zone for locations that name none.
+func Build(s *hsds.Service, tax *Taxonomy, zone string) []Document {
+	base := Document{
+		ServiceID:   s.ID,
+		Name:        join(s.Name, s.AlternateName),
+		Description: s.Description,
+		NameSort:    strings.ToLower(strings.TrimSpace(s.Name)),
+		Status:      strings.ToLower(s.Status),
+		Cost:        costClass(s),
+		MinAge:      noMinAge,
+		MaxAge:      noMaxAge,
+	}
+	if s.Status == "" {
+		base.Status = hsds.StatusActive
+	}
+	if s.MinimumAge != nil {
+		base.MinAge = *s.MinimumAge
+	}
+	if s.MaximumAge != nil {
+		base.MaxAge = *s.MaximumAge
+	}
+	if s.LastModified != nil {
+		base.Updated = float64(s.LastModified.Unix())
+	}
+	base.OrganizationID = s.OrganizationID
+	if s.Organization != nil {
+		base.Org = join(s.Organization.Name, s.Organization.AlternateName)
+		if base.OrganizationID == "" {
+			base.OrganizationID = s.Organization.ID
+		}
+	}
+	base.Details = join(s.EligibilityDescription, s.ApplicationProcess, s.FeesDescription, s.InterpretationServices)
+
+	var termNames []string
+	for _, a := range s.Attributes {
+		if a.TaxonomyTermID == "" {
+			continue
+		}
+		line := tax.Lineage(a.TaxonomyTermID)
+		if len(line) == 0 && a.TaxonomyTerm != nil {
+			line = []hsds.TaxonomyTerm{*a.TaxonomyTerm}
+		}
+		for i, x := range line {
+			base.TermIDs = appendUniq(base.TermIDs, x.ID)
+			if x.Code != "" {
+				base.Codes = appendUniq(base.Codes, strings.ToUpper(x.Code))
+			}
+			if x.TaxonomyID != "" {
+				base.TaxonomyIDs = appendUniq(base.TaxonomyIDs, x.TaxonomyID)
+			}
+			termNames = appendUniq(termNames, x.Name)
+			if i == len(line)-1 && x.Code != "" {
+				base.Categories = appendUniq(base.Categories, strings.ToUpper(x.Code))
+			}
+		}
+	}
+	base.Terms = strings.Join(termNames, ". ")
+
+	for _, l := range s.Languages {
+		base.Languages = appendUniq(base.Languages, langCode(l))
+	}
+	for _, p := range s.Phones {
+		for _, l := range p.Languages {
+			base.Languages = appendUniq(base.Languages, langCode(l))
+		}
+	}
+	if len(s.Phones) > 0 {
+		base.Attending = appendUniq(base.Attending, AttendPhone)
+	}
+	if areas := areaCollection(s.ServiceAreas); areas != nil {
+		base.Areas = areas
+	}
+
+	if len(s.ServiceAtLocations) == 0 {
+		d := base
+		d.ID = s.ID
+		d.TZ = zone
+		d.Open = openSlots(s.Schedules)
+		for _, sc := range s.Schedules {
+			d.Attending = appendUniq(d.Attending, attendingType(sc.AttendingType))
+		}
+		d.finish()
+		return []Document{d}
+	}
+	out := make([]Document, 0, len(s.ServiceAtLocations))
+	for i := range s.ServiceAtLocations {
+		sal := &s.ServiceAtLocations[i]
+		d := base
+		d.ID = sal.ID
+		d.LocationID = sal.LocationID
+		d.Languages = slices.Clone(base.Languages)
+		d.Attending = slices.Clone(base.Attending)
+		d.TZ = zone
+		schedules := sal.Schedules
+		var extra []string
+		if sal.Description != "" {
+			extra = append(extra, sal.Description)
+		}
+		if l := sal.Location; l != nil {
+			if d.LocationID == "" {
+				d.LocationID = l.ID
+			}
+			if l.TZ != "" {
+				d.TZ = l.TZ
+			}
+			extra = append(extra, l.Name)
+			if l.Latitude != nil && l.Longitude != nil {
+				d.Geo = []float64{*l.Longitude, *l.Latitude}
+			}
+			for _, a := range l.Addresses {
+				if a.PostalCode != "" {
+					d.Postcodes = appendUniq(d.Postcodes, NormalizePostcode(a.PostalCode))
+				}
+				extra = append(extra, a.City)
+			}
+			for _, x := range l.Languages {
+				d.Languages = appendUniq(d.Languages, langCode(x))
+			}
+			for _, p := range l.Phones {
+				for _, x := range p.Languages {
+					d.Languages = appendUniq(d.Languages, langCode(x))
+				}
+			}
+			d.Wheelchair = wheelchair(l.Accessibility)
+			switch strings.ToLower(l.LocationType) {
+			case "virtual":
+				d.Attending = appendUniq(d.Attending, AttendOnline)
+			case "physical", "":
+				d.Attending = appendUniq(d.Attending, AttendInPerson)
+			}
+			if len(schedules) == 0 {
+				schedules = l.Schedules
+			}
+		}
+		if len(schedules) == 0 {
+			schedules = s.Schedules
+		}
+		d.Open = openSlots(schedules)
+		for _, sc := range schedules {
+			d.Attending = appendUniq(d.Attending, attendingType(sc.AttendingType))
+		}
+		d.Details = join(d.Details, join(extra...))
+		d.finish()
+		out = append(out, d)
+	}
+	return out
+}
+
+// finish drops empty values and computes the content hash, which lets a
+// check compare what the index holds with what the database says.
+func (d *Document) finish() {
+	d.Languages = slices.DeleteFunc(d.Languages, func(s string) bool { return s == "" })
+	d.Attending = slices.DeleteFunc(d.Attending, func(s string) bool { return s == "" })
+	for _, l := range [][]string{d.TermIDs, d.Codes, d.Categories, d.TaxonomyIDs, d.Languages, d.Attending, d.Postcodes} {
+		slices.Sort(l)
+	}
+	d.Hash = ""
+	b, _ := json.Marshal(d) // a Document always marshals
+	sum := sha256.Sum256(append([]byte(d.ID+"\n"), b...))
+	d.Hash = hex.EncodeToString(sum[:12])
+}
+
+func join(parts ...string) string {
+	var out []string
+	for _, p := range parts {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return strings.Join(out, ". ")
+}
+
+func appendUniq(list []string, v string) []string {
+	if v == "" || slices.Contains(list, v) {
+		return list
+	}
+	return append(list, v)
+}
+
+func langCode(l hsds.Language) string {
+	c := strings.ToLower(strings.TrimSpace(l.Code))
+	if i := strings.IndexAny(c, "-_"); i > 0 {
+		c = c[:i] // "es-US" is Spanish
+	}
+	return c
+}
+
+func attendingType(v string) string {
+	v = strings.ToLower(strings.TrimSpace(v))
+	switch strings.NewReplacer("-", " ", "_", " ").Replace(v) {
+	case "in person", "inperson", "person":
+		return AttendInPerson
+	case "online", "virtual", "video":
+		return AttendOnline
+	case "phone", "telephone":
+		return AttendPhone
+	}
+	return ""
+}
+
+// ParseAttending reads a user's attending_type value.
+func ParseAttending(v string) (string, bool) {
+	a := attendingType(v)
+	return a, a != ""
+}
+
+// wheelchair reads the location's accessibility notes: accessible unless a
+// note says it is only partly or not accessible.
+func wheelchair(acc []hsds.Accessibility) bool {
+	yes := false
+	for _, a := range acc {
+		t := strings.ToLower(a.Description + " " + a.Details)
+		if strings.Contains(t, "not wheelchair") || strings.Contains(t, "not accessible") ||
+			strings.Contains(t, "partially") || strings.Contains(t, "no wheelchair") || strings.Contains(t, "inaccessible") {
+			return false
+		}
+		if strings.Contains(t, "wheelchair") || strings.Contains(t, "accessible") || strings.Contains(t, "ramp") ||
+			strings.Contains(t, "elevator") || strings.Contains(t, "step-free") || strings.Contains(t, "step free") {
+			yes = true
+		}
+	}
+	return yes
+}
+
+// costClass reads cost options first, then the fee text.
+func costClass(s *hsds.Service) string {
+	hasFree, hasPaid, sliding := false, false, false
+	for _, c := range s.CostOptions {
+		t := strings.ToLower(c.Option + " " + c.AmountDescription)
+		if strings.Contains(t, "sliding") {
+			sliding = true
+		}
+		switch {
+		case c.Amount != nil && *c.Amount > 0:
+			hasPaid = true
+		case c.Amount != nil && *c.Amount == 0, strings.Contains(t, "free"), strings.Contains(t, "no cost"):
+			hasFree = true
+		}
+	}
+	fees := strings.ToLower(s.FeesDescription + " " + s.Fees)
+	switch {
+	case sliding || strings.Contains(fees, "sliding"):
+		return CostSliding
+	case hasPaid:
+		return CostFee
+	case hasFree:
+		return CostFree
+	case strings.HasPrefix(strings.TrimSpace(fees), "free") || strings.Contains(fees, "no cost") ||
+		strings.Contains(fees, "no charge") || strings.Contains(fees, "free of charge"):
+		return CostFree
+	case strings.TrimSpace(fees) != "":
+		return CostFee
+	}
+	return CostUnknown
+}
+
+// openSlots are the weekly slot tokens of the schedules, in local time.
+func openSlots(schedules []hsds.Schedule) []string {
+	seen := map[int]bool{}
+	var slots []int
+	for i := range schedules {
+		for _, x := range schedules[i].WeeklySlots() {
+			if !seen[x] {
+				seen[x] = true
+				slots = append(slots, x)
+			}
+		}
+	}
+	slices.Sort(slots)
+	out := make([]string, len(slots))
+	for i, x := range slots {
+		out[i] = slotToken(x)
+	}
+	return out
+}
+
+func slotToken(slot int) string { return "s" + strconv.Itoa(slot) }
+
+// localSlot is the slot token of t in zone.
+func localSlot(t time.Time, zone *time.Location) string {
+	return slotToken(hsds.Slot(t.In(zone)))
+}
+
+// NormalizePostcode keeps the five-digit ZIP of a ZIP+4 and upper-cases
+// others, so "33125-1234" and "33125" meet.
+func NormalizePostcode(p string) string {
+	p = strings.ToUpper(strings.TrimSpace(p))
+	if len(p) == 10 && p[5] == '-' {
+		return p[:5]
+	}
+	return p
+}

@@ -1,0 +1,227 @@
+package search
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"sync"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/index/scorch"
+	"github.com/blevesearch/bleve/v2/search/query"
+)
+
+// Reasons an index cannot be opened as it is; each means "rebuild it".
+var (
+	ErrMissing = errors.New("search index does not exist")
+	ErrStale   = errors.New("search index was built with another mapping version")
+	ErrCorrupt = errors.New("search index cannot be read")
+)
+
+var (
+	keySeq     = []byte("linkage_seq")
+	keyMapping = []byte("linkage_mapping_version")
+)
+
+// Index is one Bleve index of service_at_location documents.
+type Index struct {
+	b    bleve.Index
+	path string
+
+	mu    sync.Mutex
+	zones []string // distinct time zones, for open-now; nil until asked
+}
+
+// Create makes a new empty index at path ("" keeps it in memory).
+func Create(path string) (*Index, error) {
+	var (
+		b   bleve.Index
+		err error
+	)
+	if path == "" {
+		// Scorch in memory (NewMemOnly's upside-down index has no geo shapes).
+		b, err = bleve.NewUsing("", newMapping(), scorch.Name, scorch.Name, nil)
+	} else {
+		b, err = bleve.New(path, newMapping())
+	}
+	if err != nil {
+		return nil, fmt.Errorf("search: create index: %w", err)
+	}
+	if err := b.SetInternal(keyMapping, []byte(MappingVersion)); err != nil {
+		_ = b.Close()
+		return nil, fmt.Errorf("search: create index: %w", err)
+	}
+	return &Index{b: b, path: path}, nil
+}
+
+// Open opens the index at path. ErrMissing, ErrStale and ErrCorrupt (test
+// with errors.Is) all mean the index must be rebuilt.
+func Open(path string) (*Index, error) {
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		return nil, ErrMissing
+	}
+	b, err := bleve.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
+	}
+	v, err := b.GetInternal(keyMapping)
+	if err != nil {
+		_ = b.Close()
+		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
+	}
+	if string(v) != MappingVersion {
+		_ = b.Close()
+		return nil, fmt.Errorf("%w (index %q, program %q)", ErrStale, v, MappingVersion)
+	}
+	return &Index{b: b, path: path}, nil
+}
+
+// Path is where the index lives ("" in memory).
+func (ix *Index) Path() string { return ix.path }
+
+// Close closes the index.
+func (ix *Index) Close() error { return ix.b.Close() }
+
+// Seq is the last outbox sequence applied to the index.
+func (ix *Index) Seq() (int64, error) {
+	v, err := ix.b.GetInternal(keySeq)
+	if err != nil {
+		return 0, fmt.Errorf("search: read sequence: %w", err)
+	}
+	if len(v) == 0 {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(string(v), 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%w: sequence %q", ErrCorrupt, v)
+	}
+	return n, nil
+}
+
+// Count is the number of documents.
+func (ix *Index) Count() (uint64, error) {
+	n, err := ix.b.DocCount()
+	if err != nil {
+		return 0, fmt.Errorf("search: count: %w", err)
+	}
+	return n, nil
+}
+
+// Apply indexes docs, deletes the documents with ids in del, and records seq
+// as applied, all in one batch: after a crash the index holds either all of
+// it or none of it.
+func (ix *Index) Apply(ctx context.Context, docs []Document, del []string, seq int64) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	batch := ix.b.NewBatch()
+	for _, id := range del {
+		batch.Delete(id)
+	}
+	for i := range docs {
+		if err := batch.Index(docs[i].ID, &docs[i]); err != nil {
+			return fmt.Errorf("search: index %s: %w", docs[i].ID, err)
+		}
+	}
+	if seq > 0 {
+		batch.SetInternal(keySeq, []byte(strconv.FormatInt(seq, 10)))
+	}
+	if err := ix.b.Batch(batch); err != nil {
+		return fmt.Errorf("search: apply batch: %w", err)
+	}
+	ix.mu.Lock()
+	ix.zones = nil
+	ix.mu.Unlock()
+	return nil
+}
+
+// DocIDs returns the ids of the documents whose keyword field holds any of
+// values (service_id, organization_id, location_id).
+func (ix *Index) DocIDs(ctx context.Context, field string, values []string) ([]string, error) {
+	var out []string
+	for start := 0; start < len(values); start += 500 {
+		part := values[start:min(start+500, len(values))]
+		qs := make([]query.Query, len(part))
+		for i, v := range part {
+			tq := bleve.NewTermQuery(v)
+			tq.SetField(field)
+			qs[i] = tq
+		}
+		var after []string
+		for {
+			req := bleve.NewSearchRequestOptions(bleve.NewDisjunctionQuery(qs...), 1000, 0, false)
+			req.SortBy([]string{"_id"})
+			if after != nil {
+				req.SearchAfter = after
+			}
+			res, err := ix.b.SearchInContext(ctx, req)
+			if err != nil {
+				return nil, fmt.Errorf("search: documents by %s: %w", field, err)
+			}
+			for _, h := range res.Hits {
+				out = append(out, h.ID)
+			}
+			if len(res.Hits) < 1000 {
+				break
+			}
+			after = []string{res.Hits[len(res.Hits)-1].ID}
+		}
+	}
+	return out, nil
+}
+
+// Dump returns every document id with its content hash, for checking the
+// index against the database.
+func (ix *Index) Dump(ctx context.Context) (map[string]string, error) {
+	out := make(map[string]string)
+	var after []string
+	for {
+		req := bleve.NewSearchRequestOptions(bleve.NewMatchAllQuery(), 1000, 0, false)
+		req.SortBy([]string{"_id"})
+		req.Fields = []string{"h"}
+		if after != nil {
+			req.SearchAfter = after
+		}
+		res, err := ix.b.SearchInContext(ctx, req)
+		if err != nil {
+			return nil, fmt.Errorf("search: dump: %w", err)
+		}
+		for _, h := range res.Hits {
+			s, _ := h.Fields["h"].(string)
+			out[h.ID] = s
+		}
+		if len(res.Hits) < 1000 {
+			return out, nil
+		}
+		after = []string{res.Hits[len(res.Hits)-1].ID}
+	}
+}
+
+// timeZones are the distinct zones of indexed documents, cached until the
+// next write.
+func (ix *Index) timeZones(ctx context.Context) ([]string, error) {
+	ix.mu.Lock()
+	z := ix.zones
+	ix.mu.Unlock()
+	if z != nil {
+		return z, nil
+	}
+	req := bleve.NewSearchRequestOptions(bleve.NewMatchAllQuery(), 0, 0, false)
+	req.AddFacet("tz", bleve.NewFacetRequest("tz", 500))
+	res, err := ix.b.SearchInContext(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("search: time zones: %w", err)
+	}
+	z = []string{}
+	if f := res.Facets["tz"]; f != nil && f.Terms != nil {
+		for _, t := range f.Terms.Terms() {
+			z = append(z, t.Term)
+		}
+	}
+	ix.mu.Lock()
+	ix.zones = z
+	ix.mu.Unlock()
+	return z, nil
+}

@@ -1,0 +1,94 @@
+// Package search owns the Bleve index: its mapping, the documents built from
+// HSDS services (one per service_at_location), and the queries behind
+// GET /search and the HSDS search, postcode and proximity parameters. The
+// index is derived from the database and can always be rebuilt.
+package search
+
+import (
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
+	"github.com/blevesearch/bleve/v2/analysis/lang/en"
+	"github.com/blevesearch/bleve/v2/mapping"
+)
+
+// MappingVersion changes whenever the mapping or the way documents are built
+// changes; an index built with another version is rebuilt at start.
+const MappingVersion = "4"
+
+// Text fields and their boosts: names and taxonomy terms above descriptions.
+var textFields = []struct {
+	name  string
+	boost float64
+}{
+	{"name", 4},
+	{"terms", 3},
+	{"org", 2},
+	{"description", 1},
+	{"details", 0.4},
+}
+
+func newMapping() mapping.IndexMapping {
+	im := bleve.NewIndexMapping()
+	im.ScoringModel = "bm25"
+	im.DefaultAnalyzer = en.AnalyzerName
+	doc := bleve.NewDocumentStaticMapping()
+
+	text := func() *mapping.FieldMapping {
+		f := bleve.NewTextFieldMapping()
+		f.Analyzer = en.AnalyzerName
+		f.Store = false
+		f.IncludeTermVectors = true // phrase queries need positions
+		f.IncludeInAll = false
+		f.DocValues = false
+		return f
+	}
+	kw := func(store bool) *mapping.FieldMapping {
+		f := bleve.NewKeywordFieldMapping()
+		f.Analyzer = keyword.Name
+		f.Store = store
+		f.IncludeTermVectors = false
+		f.IncludeInAll = false
+		f.DocValues = false
+		return f
+	}
+	for _, tf := range textFields {
+		doc.AddFieldMappingsAt(tf.name, text())
+	}
+	for _, name := range []string{"service_id", "location_id", "organization_id", "h"} {
+		doc.AddFieldMappingsAt(name, kw(true))
+	}
+	for _, name := range []string{"term_ids", "codes", "categories", "taxonomy_ids", "languages", "cost",
+		"status", "attending", "tz", "open", "postcodes"} {
+		doc.AddFieldMappingsAt(name, kw(false))
+	}
+	sortKW := kw(false)
+	sortKW.DocValues = true
+	doc.AddFieldMappingsAt("name_sort", sortKW)
+
+	num := func(docValues bool) *mapping.FieldMapping {
+		f := bleve.NewNumericFieldMapping()
+		f.Store, f.IncludeInAll, f.DocValues = false, false, docValues
+		return f
+	}
+	doc.AddFieldMappingsAt("min_age", num(false))
+	doc.AddFieldMappingsAt("max_age", num(false))
+	doc.AddFieldMappingsAt("updated", num(true))
+
+	b := bleve.NewBooleanFieldMapping()
+	b.Store, b.IncludeInAll, b.DocValues = false, false, false
+	doc.AddFieldMappingsAt("wheelchair", b)
+
+	geo := bleve.NewGeoPointFieldMapping()
+	geo.Store, geo.IncludeInAll, geo.DocValues = false, false, true
+	doc.AddFieldMappingsAt("geo", geo)
+
+	shape := bleve.NewGeoShapeFieldMapping()
+	shape.Store, shape.IncludeInAll = false, false
+	doc.AddFieldMappingsAt("areas", shape)
+
+	im.DefaultMapping = doc
+	im.StoreDynamic = false
+	im.IndexDynamic = false
+	im.DocValuesDynamic = false
+	return im
+}

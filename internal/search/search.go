@@ -1,0 +1,439 @@
+package search
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/analysis"
+	bsearch "github.com/blevesearch/bleve/v2/search"
+	"github.com/blevesearch/bleve/v2/search/query"
+
+	"github.com/linkage-org/linkage/internal/hsds"
+)
+
+// Sort orders.
+const (
+	SortRelevance = "relevance"
+	SortDistance  = "distance"
+	SortName      = "name"
+	SortUpdated   = "updated"
+)
+
+// MaxWindow bounds how deep a search can page (from + size).
+const MaxWindow = 10000
+
+// Query is one search. Empty fields do not filter; the rest combine with
+// AND. Values inside one list field combine with OR.
+type Query struct {
+	Text           string
+	TermIDs        []string // with their descendants (documents carry ancestors)
+	Codes          []string // taxonomy codes; a trailing * takes the whole branch
+	TaxonomyID     string
+	OrganizationID string
+	Categories     []string // top-level term codes
+	Languages      []string // ISO 639 codes
+	Cost           string
+	Age            *float64
+	Statuses       []string // default: active
+	OpenAt         *time.Time
+	Wheelchair     bool
+	Attending      string
+	Near           *Point  // with RadiusM: within that distance
+	RadiusM        float64 // 0: no distance limit (Near still sorts)
+	Serves         *Point  // a service area contains the point
+	ServesPostcode string  // with Serves: or a location in this postcode
+
+	Sort   string // default relevance with Text, distance with Near, else name
+	From   int
+	Size   int
+	Facets bool
+	Now    time.Time // for the open-now facet
+}
+
+// Hit is one matching document.
+type Hit struct {
+	ID             string
+	ServiceID      string
+	LocationID     string
+	OrganizationID string
+	Score          float64
+}
+
+// FacetCount is one value of a facet and how many results have it.
+type FacetCount struct {
+	Value string `json:"value"`
+	Count int    `json:"count"`
+}
+
+// Facets count the whole result set by category, language, cost and
+// open-now.
+type Facets struct {
+	Category []FacetCount `json:"category"`
+	Language []FacetCount `json:"language"`
+	Cost     []FacetCount `json:"cost"`
+	OpenNow  FacetOpen    `json:"open_now"`
+}
+
+// FacetOpen counts the results open at the time of the search.
+type FacetOpen struct {
+	True  int `json:"true"`
+	False int `json:"false"`
+}
+
+// Result is one page of hits and the total.
+type Result struct {
+	Hits   []Hit
+	Total  int
+	Facets *Facets
+}
+
+// Searcher runs queries on an index with the synonym list.
+type Searcher struct {
+	ix  *Index
+	syn *Synonyms
+	an  analysis.Analyzer
+}
+
+// NewSearcher pairs an index with synonyms (nil: none).
+func NewSearcher(ix *Index, syn *Synonyms) (*Searcher, error) {
+	an, err := englishAnalyzer()
+	if err != nil {
+		return nil, err
+	}
+	return &Searcher{ix: ix, syn: syn, an: an}, nil
+}
+
+// Index is the searcher's index.
+func (s *Searcher) Index() *Index { return s.ix }
+
+// Search runs q and returns one page.
+func (s *Searcher) Search(ctx context.Context, q Query) (Result, error) {
+	bq, err := s.build(ctx, q)
+	if err != nil {
+		return Result{}, err
+	}
+	size := q.Size
+	if size <= 0 {
+		size = 50
+	}
+	req := bleve.NewSearchRequestOptions(bq, size, q.From, false)
+	req.Fields = []string{"service_id", "location_id", "organization_id"}
+	req.SortByCustom(s.order(q))
+	if q.Facets {
+		req.AddFacet("category", bleve.NewFacetRequest("categories", 50))
+		req.AddFacet("language", bleve.NewFacetRequest("languages", 50))
+		req.AddFacet("cost", bleve.NewFacetRequest("cost", 10))
+	}
+	res, err := s.ix.b.SearchInContext(ctx, req)
+	if err != nil {
+		return Result{}, fmt.Errorf("search: %w", err)
+	}
+	out := Result{Total: int(res.Total), Hits: make([]Hit, 0, len(res.Hits))}
+	for _, h := range res.Hits {
+		out.Hits = append(out.Hits, Hit{ID: h.ID, Score: h.Score,
+			ServiceID: str(h.Fields["service_id"]), LocationID: str(h.Fields["location_id"]),
+			OrganizationID: str(h.Fields["organization_id"])})
+	}
+	if q.Facets {
+		f := &Facets{Category: facet(res.Facets["category"]), Language: facet(res.Facets["language"]), Cost: facet(res.Facets["cost"])}
+		now := q.Now
+		if now.IsZero() {
+			now = time.Now()
+		}
+		open, err := s.openFilter(ctx, now)
+		if err != nil {
+			return Result{}, err
+		}
+		cq := bleve.NewBooleanQuery()
+		cq.AddMust(bq)
+		cq.AddFilter(open)
+		creq := bleve.NewSearchRequestOptions(cq, 0, 0, false)
+		cres, err := s.ix.b.SearchInContext(ctx, creq)
+		if err != nil {
+			return Result{}, fmt.Errorf("search: open-now facet: %w", err)
+		}
+		f.OpenNow = FacetOpen{True: int(cres.Total), False: out.Total - int(cres.Total)}
+		out.Facets = f
+	}
+	return out, nil
+}
+
+// Values returns the distinct values of a stored field (service_id or
+// organization_id) over the best limit hits, in result order: what the HSDS
+// list endpoints page through when they search.
+func (s *Searcher) Values(ctx context.Context, q Query, field string, limit int) ([]string, error) {
+	bq, err := s.build(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	req := bleve.NewSearchRequestOptions(bq, limit, 0, false)
+	req.Fields = []string{field}
+	req.SortByCustom(s.order(q))
+	res, err := s.ix.b.SearchInContext(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("search: %w", err)
+	}
+	seen := make(map[string]bool, len(res.Hits))
+	var out []string
+	for _, h := range res.Hits {
+		v := str(h.Fields[field])
+		if v != "" && !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	return out, nil
+}
+
+func str(v any) string {
+	s, _ := v.(string)
+	return s
+}
+
+func facet(f *bsearch.FacetResult) []FacetCount {
+	out := []FacetCount{}
+	if f == nil || f.Terms == nil {
+		return out
+	}
+	for _, t := range f.Terms.Terms() {
+		out = append(out, FacetCount{Value: t.Term, Count: t.Count})
+	}
+	return out
+}
+
+// EffectiveSort is the order a query gets when it names none.
+func EffectiveSort(q Query) string {
+	switch {
+	case q.Sort != "":
+		return q.Sort
+	case strings.TrimSpace(q.Text) != "":
+		return SortRelevance
+	case q.Near != nil:
+		return SortDistance
+	default:
+		return SortName
+	}
+}
+
+func (s *Searcher) order(q Query) bsearch.SortOrder {
+	id := &bsearch.SortField{Field: "_id", Type: bsearch.SortFieldAsString}
+	switch EffectiveSort(q) {
+	case SortDistance:
+		if q.Near != nil {
+			return bsearch.SortOrder{&bsearch.SortGeoDistance{Field: "geo", Lon: q.Near.Lon, Lat: q.Near.Lat, Unit: "m"}, &bsearch.SortScore{Desc: true}, id}
+		}
+	case SortName:
+		return bsearch.SortOrder{&bsearch.SortField{Field: "name_sort", Type: bsearch.SortFieldAsString}, id}
+	case SortUpdated:
+		return bsearch.SortOrder{&bsearch.SortField{Field: "updated", Type: bsearch.SortFieldAsNumber, Desc: true}, id}
+	}
+	return bsearch.SortOrder{&bsearch.SortScore{Desc: true}, id}
+}
+
+// build turns q into a Bleve query: the text part scores, the filters only
+// filter.
+func (s *Searcher) build(ctx context.Context, q Query) (query.Query, error) {
+	bq := bleve.NewBooleanQuery()
+	text, err := s.textQuery(q.Text)
+	if err != nil {
+		return nil, err
+	}
+	if text != nil {
+		bq.AddMust(text)
+	} else {
+		bq.AddMust(bleve.NewMatchAllQuery())
+	}
+	var filters []query.Query
+	statuses := q.Statuses
+	if len(statuses) == 0 {
+		statuses = []string{hsds.StatusActive}
+	}
+	filters = append(filters, anyTerm("status", statuses))
+	if len(q.TermIDs) > 0 {
+		filters = append(filters, anyTerm("term_ids", q.TermIDs))
+	}
+	if len(q.Codes) > 0 {
+		var qs []query.Query
+		for _, c := range q.Codes {
+			c = strings.ToUpper(c)
+			if p, ok := strings.CutSuffix(c, "*"); ok {
+				pq := bleve.NewPrefixQuery(p)
+				pq.SetField("codes")
+				qs = append(qs, pq)
+			} else {
+				qs = append(qs, termQ("codes", c))
+			}
+		}
+		filters = append(filters, bleve.NewDisjunctionQuery(qs...))
+	}
+	if q.TaxonomyID != "" {
+		filters = append(filters, termQ("taxonomy_ids", q.TaxonomyID))
+	}
+	if q.OrganizationID != "" {
+		filters = append(filters, termQ("organization_id", q.OrganizationID))
+	}
+	if len(q.Categories) > 0 {
+		filters = append(filters, anyTerm("categories", upper(q.Categories)))
+	}
+	if len(q.Languages) > 0 {
+		filters = append(filters, anyTerm("languages", q.Languages))
+	}
+	if q.Cost != "" {
+		filters = append(filters, termQ("cost", q.Cost))
+	}
+	if q.Age != nil {
+		a := *q.Age
+		yes := true
+		minQ := bleve.NewNumericRangeInclusiveQuery(nil, &a, nil, &yes)
+		minQ.SetField("min_age")
+		maxQ := bleve.NewNumericRangeInclusiveQuery(&a, nil, &yes, nil)
+		maxQ.SetField("max_age")
+		filters = append(filters, minQ, maxQ)
+	}
+	if q.OpenAt != nil {
+		f, err := s.openFilter(ctx, *q.OpenAt)
+		if err != nil {
+			return nil, err
+		}
+		filters = append(filters, f)
+	}
+	if q.Wheelchair {
+		b := bleve.NewBoolFieldQuery(true)
+		b.SetField("wheelchair")
+		filters = append(filters, b)
+	}
+	if q.Attending != "" {
+		filters = append(filters, termQ("attending", q.Attending))
+	}
+	if q.Near != nil && q.RadiusM > 0 {
+		g := bleve.NewGeoDistanceQuery(q.Near.Lon, q.Near.Lat, strconv.FormatFloat(q.RadiusM, 'f', 0, 64)+"m")
+		g.SetField("geo")
+		filters = append(filters, g)
+	}
+	if q.Serves != nil {
+		shape, err := bleve.NewGeoShapeQuery([][][][]float64{{{{q.Serves.Lon, q.Serves.Lat}}}}, "point", "intersects")
+		if err != nil {
+			return nil, fmt.Errorf("search: service area query: %w", err)
+		}
+		shape.SetField("areas")
+		if q.ServesPostcode != "" {
+			filters = append(filters, bleve.NewDisjunctionQuery(shape, termQ("postcodes", NormalizePostcode(q.ServesPostcode))))
+		} else {
+			filters = append(filters, shape)
+		}
+	}
+	bq.AddFilter(bleve.NewConjunctionQuery(filters...))
+	return bq, nil
+}
+
+// openFilter matches documents open at t, each in its own time zone.
+func (s *Searcher) openFilter(ctx context.Context, t time.Time) (query.Query, error) {
+	zones, err := s.ix.timeZones(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var qs []query.Query
+	for _, z := range zones {
+		loc, err := time.LoadLocation(z)
+		if err != nil {
+			continue // validated at write; an unknown zone cannot be open
+		}
+		qs = append(qs, bleve.NewConjunctionQuery(termQ("tz", z), termQ("open", localSlot(t, loc))))
+	}
+	if len(qs) == 0 {
+		return bleve.NewMatchNoneQuery(), nil
+	}
+	return bleve.NewDisjunctionQuery(qs...), nil
+}
+
+func termQ(field, v string) query.Query {
+	t := bleve.NewTermQuery(v)
+	t.SetField(field)
+	return t
+}
+
+func anyTerm(field string, vs []string) query.Query {
+	if len(vs) == 1 {
+		return termQ(field, vs[0])
+	}
+	qs := make([]query.Query, len(vs))
+	for i, v := range vs {
+		qs[i] = termQ(field, v)
+	}
+	return bleve.NewDisjunctionQuery(qs...)
+}
+
+func upper(vs []string) []string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = strings.ToUpper(v)
+	}
+	return out
+}
+
+// textQuery builds the scoring part of q: every term matched in every text
+// field with that field's boost; exact words above typo matches; synonyms
+// beside the words typed.
+func (s *Searcher) textQuery(text string) (query.Query, error) {
+	if strings.TrimSpace(text) == "" {
+		return nil, nil
+	}
+	an := s.an
+	toks := parseText(text)
+	if len(toks) == 0 {
+		return nil, nil
+	}
+	endsInWord := !strings.HasSuffix(text, " ") && !strings.HasSuffix(text, `"`)
+	terms := s.syn.terms(an, toks, endsInWord)
+	var clauses []query.Query
+	for _, t := range terms {
+		var qs []query.Query
+		for _, f := range textFields {
+			qs = append(qs, matchQ(t.text, t.phrase, f.name, f.boost))
+			if !t.phrase && wordLen(t.text) >= 5 && stem(an, t.text) != "" && f.boost >= 1 {
+				fz := bleve.NewMatchQuery(t.text)
+				fz.SetField(f.name)
+				// Levenshtein without transpositions: "shleter" is two edits
+				// from "shelter", so longer words get two.
+				fz.SetFuzziness(1)
+				if wordLen(t.text) >= 7 {
+					fz.SetFuzziness(2)
+				}
+				fz.SetPrefix(1)
+				fz.SetBoost(f.boost * 0.3)
+				qs = append(qs, fz)
+			}
+			if t.last && wordLen(t.text) >= 3 && f.boost >= 2 {
+				p := bleve.NewPrefixQuery(t.text)
+				p.SetField(f.name)
+				p.SetBoost(f.boost * 0.5)
+				qs = append(qs, p)
+			}
+			for _, a := range t.alts {
+				qs = append(qs, matchQ(a, strings.Contains(a, " "), f.name, f.boost*0.9))
+			}
+		}
+		clauses = append(clauses, bleve.NewDisjunctionQuery(qs...))
+	}
+	if len(clauses) == 1 {
+		return clauses[0], nil
+	}
+	return bleve.NewDisjunctionQuery(clauses...), nil
+}
+
+func matchQ(text string, phrase bool, field string, boost float64) query.Query {
+	if phrase {
+		p := bleve.NewMatchPhraseQuery(text)
+		p.SetField(field)
+		p.SetBoost(boost)
+		return p
+	}
+	m := bleve.NewMatchQuery(text)
+	m.SetField(field)
+	m.SetBoost(boost)
+	return m
+}
