@@ -257,8 +257,8 @@ func TestDocument(t *testing.T) {
 			}
 		}
 	}
-	if len(seen) != 21 {
-		t.Errorf("%d operations, want 21", len(seen))
+	if len(seen) != 23 {
+		t.Errorf("%d operations, want 23", len(seen))
 	}
 }
 

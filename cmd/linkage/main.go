@@ -29,6 +29,9 @@ Commands:
   import PATH        load HSDS data: JSON array or JSON Lines of services/organizations/taxonomy terms, or a tabular data package (folder or .zip)
   export --format json|csv PATH
                      write the whole directory as JSON Lines or as an HSDS tabular data package
+  reindex [--check]  rebuild the search index from the database (--check: compare them, exit 1 on a difference)
+  import-postcodes FILE
+                     load postcode centroids (US Census ZCTA Gazetteer format)
   seed demo          load the demo dataset (Palmetto County, FL)
   seed synthetic --services N --seed S [--out FILE]
                      generate a realistic synthetic directory into the database (or a JSON Lines file)
@@ -74,6 +77,10 @@ func run(ctx context.Context, args []string, env func(string) (string, bool), st
 		runErr = cmdExport(ctx, cfg, log, rest, stdout)
 	case "seed":
 		runErr = cmdSeed(ctx, cfg, log, rest, stdout, stderr)
+	case "reindex":
+		runErr = cmdReindex(ctx, cfg, log, rest, stdout, stderr)
+	case "import-postcodes":
+		runErr = cmdImportPostcodes(ctx, cfg, log, rest, stdout)
 	case "version":
 		fmt.Fprintln(stdout, "linkage", version)
 	default:

@@ -63,10 +63,33 @@ func cmdServe(ctx context.Context, cfg config.Config, log *slog.Logger, args []s
 			return err
 		}
 	}
+	if err := loadDemoPostcodes(ctx, st, log); err != nil {
+		return err
+	}
 	m := metrics.New()
 	m.RegisterDB(st.DB(), st.Dialect())
-	e, err := httpapi.New(httpapi.Deps{Store: st, Metrics: m, Logger: log, BaseURL: cfg.BaseURL,
-		MaxBodyBytes: cfg.MaxBodyBytes, CORSOrigins: cfg.CORSOrigins})
+	sy, err := newSyncer(cfg, st, log, m)
+	if err != nil {
+		return err
+	}
+	defer sy.Close()
+	rebuild, err := sy.Open(ctx)
+	if err != nil {
+		return err
+	}
+	// The index catches up (or is rebuilt) in the background; /readyz says
+	// not ready until it is current.
+	syncCtx, stopSync := context.WithCancel(context.WithoutCancel(ctx))
+	syncDone := make(chan error, 1)
+	go func() { syncDone <- sy.Run(syncCtx, rebuild) }()
+	defer func() {
+		stopSync()
+		if err := <-syncDone; err != nil {
+			log.Error("search index", "err", err)
+		}
+	}()
+	e, err := httpapi.New(httpapi.Deps{Store: st, Index: sy, Metrics: m, Logger: log, BaseURL: cfg.BaseURL,
+		MaxBodyBytes: cfg.MaxBodyBytes, CORSOrigins: cfg.CORSOrigins, Ready: sy.Ready})
 	if err != nil {
 		return err
 	}

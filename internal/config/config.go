@@ -25,6 +25,9 @@ type Config struct {
 	ShutdownTimeout time.Duration // LINKAGE_SHUTDOWN_TIMEOUT
 	CORSOrigins     []string      // LINKAGE_CORS_ORIGINS
 	DefaultTZ       string        // LINKAGE_DEFAULT_TZ
+	SynonymsFile    string        // LINKAGE_SYNONYMS_FILE: "" uses the shipped list
+	OutboxRetention time.Duration // LINKAGE_OUTBOX_RETENTION
+	IndexPoll       time.Duration // LINKAGE_INDEX_POLL
 }
 
 // Var documents one environment variable.
@@ -45,6 +48,9 @@ var Vars = []Var{
 	{"LINKAGE_SHUTDOWN_TIMEOUT", "20s", "how long in-flight requests may run after SIGTERM"},
 	{"LINKAGE_CORS_ORIGINS", "", "comma-separated origins allowed by CORS (client portals); empty = none"},
 	{"LINKAGE_DEFAULT_TZ", "America/New_York", "IANA time zone for locations that name none"},
+	{"LINKAGE_SYNONYMS_FILE", "", "search synonyms file (format of seed/synonyms.txt); empty uses the shipped list"},
+	{"LINKAGE_OUTBOX_RETENTION", "168h", "how long search outbox rows are kept; a replica further behind rebuilds its index"},
+	{"LINKAGE_INDEX_POLL", "250ms", "how often each process reads the outbox for other processes' changes"},
 }
 
 // Load reads settings from env (a lookup like os.LookupEnv) and validates them.
@@ -74,6 +80,13 @@ func Load(env func(string) (string, bool)) (Config, error) {
 	}
 	if c.ShutdownTimeout, err = time.ParseDuration(get("LINKAGE_SHUTDOWN_TIMEOUT", "20s")); err != nil || c.ShutdownTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("LINKAGE_SHUTDOWN_TIMEOUT: want a duration such as 20s"))
+	}
+	c.SynonymsFile = get("LINKAGE_SYNONYMS_FILE", "")
+	if c.OutboxRetention, err = time.ParseDuration(get("LINKAGE_OUTBOX_RETENTION", "168h")); err != nil || c.OutboxRetention < time.Minute {
+		errs = append(errs, fmt.Errorf("LINKAGE_OUTBOX_RETENTION: want a duration of at least 1m such as 168h"))
+	}
+	if c.IndexPoll, err = time.ParseDuration(get("LINKAGE_INDEX_POLL", "250ms")); err != nil || c.IndexPoll < 10*time.Millisecond || c.IndexPoll > time.Minute {
+		errs = append(errs, fmt.Errorf("LINKAGE_INDEX_POLL: want a duration from 10ms to 1m such as 250ms"))
 	}
 	if o := get("LINKAGE_CORS_ORIGINS", ""); o != "" {
 		for _, s := range strings.Split(o, ",") {

@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/linkage-org/linkage/internal/hsds"
+	"github.com/linkage-org/linkage/internal/search"
 	"github.com/linkage-org/linkage/internal/store"
 )
 
@@ -96,6 +97,18 @@ func (h *handler) listServices(c echo.Context) error {
 		}
 		return s
 	}
+	if q, err := h.engineQuery(ctx, p); err != nil || q != nil {
+		if err != nil {
+			return err
+		}
+		ids, err := h.searchedIDs(ctx, q, "service_id")
+		if err != nil {
+			return err
+		}
+		return respondSearched(c, p, ids, func(ids []string) ([]hsds.Service, error) {
+			return h.store.ServicesByIDsShape(ctx, ids, shape)
+		}, item)
+	}
 	return respondList(c, p, item,
 		func(fn func(*hsds.Service) error) error { return h.store.StreamServices(ctx, p.filter, shape, fn) },
 		func() ([]hsds.Service, int64, error) { return h.store.ListServices(ctx, p.filter, p.paging, shape) })
@@ -117,6 +130,18 @@ func (h *handler) listOrganizations(c echo.Context) error {
 		shape = store.ShapeFullServices
 	case p.full:
 		shape = store.ShapeFull
+	}
+	if q, err := h.engineQuery(ctx, p); err != nil || q != nil {
+		if err != nil {
+			return err
+		}
+		ids, err := h.searchedIDs(ctx, q, "organization_id")
+		if err != nil {
+			return err
+		}
+		return respondSearched(c, p, ids, func(ids []string) ([]hsds.Organization, error) {
+			return h.store.OrganizationsByIDs(ctx, ids, shape)
+		}, asIs[hsds.Organization])
 	}
 	return respondList(c, p, asIs[hsds.Organization],
 		func(fn func(*hsds.Organization) error) error {
@@ -159,6 +184,18 @@ func (h *handler) listServiceAtLocations(c echo.Context) error {
 	if p.full {
 		shape = store.ShapeFull
 	}
+	if q, err := h.engineQuery(ctx, p); err != nil || q != nil {
+		if err != nil {
+			return err
+		}
+		ids, err := h.searchedIDs(ctx, q, search.FieldSAL)
+		if err != nil {
+			return err
+		}
+		return respondSearched(c, p, ids, func(ids []string) ([]hsds.ServiceAtLocation, error) {
+			return h.store.ServiceAtLocationsByIDs(ctx, ids, shape)
+		}, asIs[hsds.ServiceAtLocation])
+	}
 	return respondList(c, p, asIs[hsds.ServiceAtLocation],
 		func(fn func(*hsds.ServiceAtLocation) error) error {
 			return h.store.StreamServiceAtLocations(ctx, p.filter, shape, fn)
@@ -183,8 +220,8 @@ func (h *handler) listTaxonomies(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	return respondList(c, p, asIs[hsds.Taxonomy],
-		func(fn func(*hsds.Taxonomy) error) error { return h.store.StreamTaxonomies(ctx, fn) },
-		func() ([]hsds.Taxonomy, int64, error) { return h.store.ListTaxonomies(ctx, p.paging) })
+		func(fn func(*hsds.Taxonomy) error) error { return h.store.StreamTaxonomies(ctx, p.filter, fn) },
+		func() ([]hsds.Taxonomy, int64, error) { return h.store.ListTaxonomies(ctx, p.filter, p.paging) })
 }
 
 func (h *handler) getTaxonomy(c echo.Context) error {

@@ -8,6 +8,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/linkage-org/linkage/internal/httpapi"
+	"github.com/linkage-org/linkage/internal/indexsync"
+	"github.com/linkage-org/linkage/internal/indexsync/indexsynctest"
 	"github.com/linkage-org/linkage/internal/store/storetest"
 )
 
@@ -48,9 +50,30 @@ func TestAPI_Errors(t *testing.T) {
 		{"bad uuid filter", "GET", "/services?organization_id=42", "", "", 400, "organization_id", ""},
 		{"unknown parameter", "GET", "/services?per_pgae=5", "", "", 400, "per_pgae", ""},
 		{"minimal with full", "GET", "/services?minimal=true&full=true", "", "", 400, "minimal", ""},
-		{"search not yet", "GET", "/services?search=food", "", "", 501, "", "search"},
-		{"postcode not yet", "GET", "/service_at_locations?postcode=33125", "", "", 501, "", "postcode"},
-		{"proximity not yet", "POST", "/service_at_locations?proximity=1000", "", "", 501, "", "roximity"},
+		{"unknown postcode", "GET", "/service_at_locations?postcode=99999", "", "", 400, "postcode", ""},
+		{"proximity without postcode", "POST", "/service_at_locations?proximity=1000", "", "", 400, "proximity", ""},
+		{"search too long", "GET", "/services?search=" + strings.Repeat("a", 501), "", "", 400, "search", ""},
+		{"search q too long", "GET", "/search?q=" + strings.Repeat("a", 501), "", "", 400, "q", ""},
+		{"search too many words", "GET", "/search?q=" + strings.Repeat("a+", 41), "", "", 400, "q", ""},
+		{"search radius too big", "GET", "/search?lat=25.7&lon=-80.2&radius_km=501", "", "", 400, "radius_km", ""},
+		{"search latitude out of range", "GET", "/search?lat=91&lon=-80.2", "", "", 400, "lat", ""},
+		{"search longitude out of range", "GET", "/search?lat=25&lon=-181", "", "", 400, "lon", ""},
+		{"search lat without lon", "GET", "/search?lat=25", "", "", 400, "lon", ""},
+		{"search radius without point", "GET", "/search?radius_km=5", "", "", 400, "radius_km", ""},
+		{"search unknown category", "GET", "/search?category=ZZ", "", "", 400, "category", ""},
+		{"search bad open_at", "GET", "/search?open_at=saturday", "", "", 400, "open_at", ""},
+		{"search bad age", "GET", "/search?age=-3", "", "", 400, "age", ""},
+		{"search bad cost", "GET", "/search?cost=cheap", "", "", 400, "cost", ""},
+		{"search bad sort", "GET", "/search?sort=random", "", "", 400, "sort", ""},
+		{"search distance without point", "GET", "/search?sort=distance", "", "", 400, "sort", ""},
+		{"search bad serves", "GET", "/search?serves=north", "", "", 400, "serves", ""},
+		{"search unknown postcode", "GET", "/search?postcode=99999", "", "", 400, "postcode", ""},
+		{"search bad language", "GET", "/search?language=spanish", "", "", 400, "language", ""},
+		{"search bad attending", "GET", "/search?attending_type=carrier+pigeon", "", "", 400, "attending_type", ""},
+		{"search bad taxonomy code", "GET", "/search?taxonomy_code=B*D", "", "", 400, "taxonomy_code", ""},
+		{"search too deep", "GET", "/search?page=300&per_page=50", "", "", 400, "page", ""},
+		{"search unknown parameter", "GET", "/search?query=food", "", "", 400, "query", ""},
+		{"search point and postcode", "GET", "/search?lat=25.7&lon=-80.2&postcode=33125", "", "", 400, "postcode", ""},
 		{"method not allowed", "DELETE", "/services", "", "", 405, "", ""},
 		{"no such route", "GET", "/nowhere", "", "", 404, "", "openapi.json"},
 		{"body too large", "POST", "/services", big, "application/x-www-form-urlencoded", 413, "", "limit"},
@@ -98,7 +121,8 @@ func TestAPI_Errors(t *testing.T) {
 // TestRoutes_MatchOpenAPI fails when a route exists in the router but not in
 // openapi.yaml, or the reverse.
 func TestRoutes_MatchOpenAPI(t *testing.T) {
-	e, err := httpapi.New(httpapi.Deps{Store: storetest.Open(t, "sqlite"), Logger: storetest.Logger()})
+	st0 := storetest.Open(t, "sqlite")
+	e, err := httpapi.New(httpapi.Deps{Store: st0, Index: indexsynctest.Ready(t, st0, indexsync.Options{}), Logger: storetest.Logger()})
 	if err != nil {
 		t.Fatal(err)
 	}

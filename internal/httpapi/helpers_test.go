@@ -17,6 +17,8 @@ import (
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 
 	"github.com/linkage-org/linkage/internal/httpapi"
+	"github.com/linkage-org/linkage/internal/indexsync"
+	"github.com/linkage-org/linkage/internal/indexsync/indexsynctest"
 	"github.com/linkage-org/linkage/internal/importer"
 	"github.com/linkage-org/linkage/internal/store"
 	"github.com/linkage-org/linkage/internal/store/storetest"
@@ -45,7 +47,7 @@ func newEnv(t *testing.T, dialect string) *env {
 
 func newEnvWith(t *testing.T, st *store.Store, maxBody int64) *env {
 	t.Helper()
-	e, err := httpapi.New(httpapi.Deps{Store: st, Logger: storetest.Logger(), BaseURL: "http://linkage.test", MaxBodyBytes: maxBody})
+	e, err := httpapi.New(httpapi.Deps{Store: st, Index: indexsynctest.Ready(t, st, indexsync.Options{}), Logger: storetest.Logger(), BaseURL: "http://linkage.test", MaxBodyBytes: maxBody})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -34,14 +34,8 @@ type listParams struct {
 	full        bool
 	fullService bool
 	filter      store.Filter
-}
-
-// notYet are HSDS parameters whose capability has not landed; they are
-// refused rather than ignored, so no client believes its filter applied.
-var notYet = map[string]string{
-	"search":    "Full-text search (the 'search' parameter) is not available yet; it arrives with the search index. Remove the parameter to list without it.",
-	"postcode":  "Postcode search (the 'postcode' parameter) is not available yet; it arrives with geographic search. Remove the parameter to list without it.",
-	"proximity": "Proximity search (the 'proximity' parameter) is not available yet; it arrives with geographic search. Remove the parameter to list without it.",
+	// The HSDS search parameters, answered by the search engine.
+	search, postcode, proximity string
 }
 
 // values merges the query string with a POST body (form or JSON object);
@@ -113,9 +107,6 @@ func parseList(c echo.Context, allowed ...string) (listParams, error) {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		if msg, ok := notYet[k]; ok && slices.Contains(allowed, k) {
-			return p, apperr.E(apperr.NotImplemented, "%s", msg)
-		}
 		if !slices.Contains(allowed, k) {
 			fe = append(fe, apperr.FieldError{Parameter: k, Message: fmt.Sprintf("is not a parameter of this route; it takes %s", strings.Join(sorted(allowed), ", "))})
 			continue
@@ -184,6 +175,10 @@ func parseList(c echo.Context, allowed ...string) (listParams, error) {
 			p.filter.ModifiedAfter = &t
 		}
 	}
+	p.search = v.Get("search")
+	p.filter.Text = p.search
+	p.postcode = get("postcode")
+	p.proximity = get("proximity")
 	if p.minimal && p.full {
 		fe = append(fe, apperr.FieldError{Parameter: "minimal", Message: "cannot be combined with full=true"})
 	}
@@ -191,6 +186,11 @@ func parseList(c echo.Context, allowed ...string) (listParams, error) {
 		return p, apperr.WithFields(apperr.Invalid, "Some parameters are not valid; see errors.", fe)
 	}
 	return p, nil
+}
+
+func isUUID(s string) bool {
+	_, err := uuid.Parse(s)
+	return err == nil && len(s) == 36
 }
 
 func parseTime(s string) (time.Time, error) {

@@ -16,6 +16,9 @@ func (h *handler) routes(e *echo.Echo) {
 	e.GET("/readyz", h.readyz)
 	e.GET("/metrics", h.metricsHandler)
 
+	e.GET("/search", h.search)
+	e.POST("/search", h.search)
+
 	e.GET("/services", h.listServices)
 	e.POST("/services", h.listServices)
 	e.GET("/services/:id", h.getService)

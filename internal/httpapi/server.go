@@ -16,6 +16,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/linkage-org/linkage/internal/apperr"
+	"github.com/linkage-org/linkage/internal/indexsync"
 	"github.com/linkage-org/linkage/internal/metrics"
 	"github.com/linkage-org/linkage/internal/store"
 )
@@ -23,6 +24,7 @@ import (
 // Deps are what the API needs; cmd builds them.
 type Deps struct {
 	Store        *store.Store
+	Index        *indexsync.Syncer // search; required
 	Metrics      *metrics.Metrics
 	Logger       *slog.Logger
 	BaseURL      string   // public base URL, for openapi_url
@@ -35,6 +37,7 @@ type Deps struct {
 
 type handler struct {
 	store   *store.Store
+	index   *indexsync.Syncer
 	metrics *metrics.Metrics
 	log     *slog.Logger
 	baseURL string
@@ -51,7 +54,10 @@ func New(d Deps) (*echo.Echo, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &handler{store: d.Store, metrics: d.Metrics, log: d.Logger, baseURL: d.BaseURL, ready: d.Ready, spec: sp}
+	if d.Index == nil {
+		return nil, fmt.Errorf("httpapi: a search index is required")
+	}
+	h := &handler{store: d.Store, index: d.Index, metrics: d.Metrics, log: d.Logger, baseURL: d.BaseURL, ready: d.Ready, spec: sp}
 	if h.metrics == nil {
 		h.metrics = metrics.New()
 	}

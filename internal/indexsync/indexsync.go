@@ -288,6 +288,17 @@ func (s *Syncer) Values(ctx context.Context, q search.Query, field string, limit
 	return sr.Values(ctx, q, field, limit)
 }
 
+// Highlights marks the words of a text query in fields (see
+// search.Searcher.Highlights).
+func (s *Syncer) Highlights(query string, fields map[string]string) map[string]string {
+	sr, release, err := s.acquire()
+	if err != nil {
+		return nil
+	}
+	defer release()
+	return sr.Highlights(query, fields)
+}
+
 func (s *Syncer) acquire() (*search.Searcher, func(), error) {
 	s.mu.RLock()
 	if s.searcher == nil || !s.ready.Load() {

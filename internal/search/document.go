@@ -38,10 +38,10 @@ type Document struct {
 	MaxAge      float64  `json:"max_age"`
 	Status      string   `json:"status"`
 	Wheelchair  bool     `json:"wheelchair"`
+	HasArea     bool     `json:"has_area"`
 	Attending   []string `json:"attending,omitempty"`
 	TZ          string   `json:"tz,omitempty"`
 	Open        []string `json:"open,omitempty"`
-	Postcodes   []string `json:"postcodes,omitempty"`
 	Updated     float64  `json:"updated"` // Unix seconds
 
 	Geo   []float64      `json:"geo,omitempty"`   // [lon, lat]
@@ -191,6 +191,7 @@ func Build(s *hsds.Service, tax *Taxonomy, zone string) []Document {
 	}
 	if areas := areaCollection(s.ServiceAreas); areas != nil {
 		base.Areas = areas
+		base.HasArea = true
 	}
 
 	if len(s.ServiceAtLocations) == 0 {
@@ -230,9 +231,6 @@ func Build(s *hsds.Service, tax *Taxonomy, zone string) []Document {
 				d.Geo = []float64{*l.Longitude, *l.Latitude}
 			}
 			for _, a := range l.Addresses {
-				if a.PostalCode != "" {
-					d.Postcodes = appendUniq(d.Postcodes, NormalizePostcode(a.PostalCode))
-				}
 				extra = append(extra, a.City)
 			}
 			for _, x := range l.Languages {
@@ -273,7 +271,7 @@ func Build(s *hsds.Service, tax *Taxonomy, zone string) []Document {
 func (d *Document) finish() {
 	d.Languages = slices.DeleteFunc(d.Languages, func(s string) bool { return s == "" })
 	d.Attending = slices.DeleteFunc(d.Attending, func(s string) bool { return s == "" })
-	for _, l := range [][]string{d.TermIDs, d.Codes, d.Categories, d.TaxonomyIDs, d.Languages, d.Attending, d.Postcodes} {
+	for _, l := range [][]string{d.TermIDs, d.Codes, d.Categories, d.TaxonomyIDs, d.Languages, d.Attending} {
 		slices.Sort(l)
 	}
 	d.Hash = ""

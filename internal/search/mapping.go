@@ -58,7 +58,7 @@ func newMapping() mapping.IndexMapping {
 		doc.AddFieldMappingsAt(name, kw(true))
 	}
 	for _, name := range []string{"term_ids", "codes", "categories", "taxonomy_ids", "languages", "cost",
-		"status", "attending", "tz", "open", "postcodes"} {
+		"status", "attending", "tz", "open"} {
 		doc.AddFieldMappingsAt(name, kw(false))
 	}
 	sortKW := kw(false)
@@ -74,9 +74,11 @@ func newMapping() mapping.IndexMapping {
 	doc.AddFieldMappingsAt("max_age", num(false))
 	doc.AddFieldMappingsAt("updated", num(true))
 
-	b := bleve.NewBooleanFieldMapping()
-	b.Store, b.IncludeInAll, b.DocValues = false, false, false
-	doc.AddFieldMappingsAt("wheelchair", b)
+	for _, name := range []string{"wheelchair", "has_area"} {
+		b := bleve.NewBooleanFieldMapping()
+		b.Store, b.IncludeInAll, b.DocValues = false, false, false
+		doc.AddFieldMappingsAt(name, b)
+	}
 
 	geo := bleve.NewGeoPointFieldMapping()
 	geo.Store, geo.IncludeInAll, geo.DocValues = false, false, true

@@ -39,13 +39,17 @@ type Query struct {
 	Cost           string
 	Age            *float64
 	Statuses       []string // default: active
+	AnyStatus      bool     // every status (the HSDS list routes)
+	UpdatedAfter   *time.Time
 	OpenAt         *time.Time
 	Wheelchair     bool
 	Attending      string
 	Near           *Point  // with RadiusM: within that distance
 	RadiusM        float64 // 0: no distance limit (Near still sorts)
 	Serves         *Point  // a service area contains the point
-	ServesPostcode string  // with Serves: or a location in this postcode
+	// ServesOrUnknown also keeps services that describe no service area
+	// (HSDS postcode search: "if service_area is available").
+	ServesOrUnknown bool
 
 	Sort   string // default relevance with Text, distance with Near, else name
 	From   int
@@ -162,6 +166,9 @@ func (s *Searcher) Search(ctx context.Context, q Query) (Result, error) {
 	return out, nil
 }
 
+// FieldSAL asks Values for service_at_location ids.
+const FieldSAL = "_sal"
+
 // Values returns the distinct values of a stored field (service_id or
 // organization_id) over the best limit hits, in result order: what the HSDS
 // list endpoints page through when they search.
@@ -171,7 +178,7 @@ func (s *Searcher) Values(ctx context.Context, q Query, field string, limit int)
 		return nil, err
 	}
 	req := bleve.NewSearchRequestOptions(bq, limit, 0, false)
-	req.Fields = []string{field}
+	req.Fields = []string{field, "location_id"}
 	req.SortByCustom(s.order(q))
 	res, err := s.ix.b.SearchInContext(ctx, req)
 	if err != nil {
@@ -181,6 +188,14 @@ func (s *Searcher) Values(ctx context.Context, q Query, field string, limit int)
 	var out []string
 	for _, h := range res.Hits {
 		v := str(h.Fields[field])
+		if field == FieldSAL {
+			// Documents of services without a location are not
+			// service_at_locations.
+			if str(h.Fields["location_id"]) == "" {
+				continue
+			}
+			v = h.ID
+		}
 		if v != "" && !seen[v] {
 			seen[v] = true
 			out = append(out, v)
@@ -252,7 +267,16 @@ func (s *Searcher) build(ctx context.Context, q Query) (query.Query, error) {
 	if len(statuses) == 0 {
 		statuses = []string{hsds.StatusActive}
 	}
-	filters = append(filters, anyTerm("status", statuses))
+	if !q.AnyStatus {
+		filters = append(filters, anyTerm("status", statuses))
+	}
+	if q.UpdatedAfter != nil {
+		t := float64(q.UpdatedAfter.Unix())
+		yes := true
+		u := bleve.NewNumericRangeInclusiveQuery(&t, nil, &yes, nil)
+		u.SetField("updated")
+		filters = append(filters, u)
+	}
 	if len(q.TermIDs) > 0 {
 		filters = append(filters, anyTerm("term_ids", q.TermIDs))
 	}
@@ -320,11 +344,16 @@ func (s *Searcher) build(ctx context.Context, q Query) (query.Query, error) {
 			return nil, fmt.Errorf("search: service area query: %w", err)
 		}
 		shape.SetField("areas")
-		if q.ServesPostcode != "" {
-			filters = append(filters, bleve.NewDisjunctionQuery(shape, termQ("postcodes", NormalizePostcode(q.ServesPostcode))))
+		if q.ServesOrUnknown {
+			none := bleve.NewBoolFieldQuery(false)
+			none.SetField("has_area")
+			filters = append(filters, bleve.NewDisjunctionQuery(shape, none))
 		} else {
 			filters = append(filters, shape)
 		}
+	}
+	if len(filters) == 0 {
+		filters = append(filters, bleve.NewMatchAllQuery())
 	}
 	bq.AddFilter(bleve.NewConjunctionQuery(filters...))
 	return bq, nil

@@ -38,6 +38,25 @@ type Filter struct {
 	ModifiedAfter  *time.Time
 	ParentID       string // taxonomy terms
 	TopOnly        bool   // taxonomy terms without a parent
+	// Text matches taxonomies and terms whose name, code or description
+	// contains it (case-insensitive); services are searched by the index.
+	Text string
+}
+
+// textMatch narrows q to rows with text in one of cols.
+func textMatch(q *gorm.DB, text string, cols ...string) *gorm.DB {
+	text = strings.ToLower(strings.TrimSpace(text))
+	if text == "" {
+		return q
+	}
+	like := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(text) + "%"
+	var conds []string
+	var args []any
+	for _, c := range cols {
+		conds = append(conds, "LOWER(COALESCE("+c+", '')) LIKE ? ESCAPE '\\'")
+		args = append(args, like)
+	}
+	return q.Where("("+strings.Join(conds, " OR ")+")", args...)
 }
 
 // Paging is a page request; Number starts at 1.
@@ -386,9 +405,13 @@ func (s *Store) LocationByID(ctx context.Context, id string) (hsds.Location, err
 	return loc, nil
 }
 
+func (s *Store) taxonomyQuery(ctx context.Context, f Filter) *gorm.DB {
+	return textMatch(s.db.WithContext(ctx).Model(&taxonomyRow{}), f.Text, "name", "description")
+}
+
 // ListTaxonomies returns one page of taxonomies.
-func (s *Store) ListTaxonomies(ctx context.Context, p Paging) ([]hsds.Taxonomy, int64, error) {
-	ids, total, err := pageIDs(s.db.WithContext(ctx).Model(&taxonomyRow{}), p)
+func (s *Store) ListTaxonomies(ctx context.Context, f Filter, p Paging) ([]hsds.Taxonomy, int64, error) {
+	ids, total, err := pageIDs(s.taxonomyQuery(ctx, f), p)
 	if err != nil {
 		return nil, 0, mapErr(err, "list taxonomies")
 	}
@@ -415,8 +438,8 @@ func (s *Store) taxonomiesByIDs(ctx context.Context, ids []string) ([]hsds.Taxon
 }
 
 // StreamTaxonomies calls fn for every taxonomy.
-func (s *Store) StreamTaxonomies(ctx context.Context, fn func(*hsds.Taxonomy) error) error {
-	err := streamIDs(s.db.WithContext(ctx).Model(&taxonomyRow{}), func(ids []string) error {
+func (s *Store) StreamTaxonomies(ctx context.Context, f Filter, fn func(*hsds.Taxonomy) error) error {
+	err := streamIDs(s.taxonomyQuery(ctx, f), func(ids []string) error {
 		out, err := s.taxonomiesByIDs(ctx, ids)
 		if err != nil {
 			return err
@@ -454,7 +477,7 @@ func (s *Store) termQuery(ctx context.Context, f Filter) *gorm.DB {
 	if f.TopOnly {
 		q = q.Where("parent_id IS NULL")
 	}
-	return q
+	return textMatch(q, f.Text, "name", "code", "description")
 }
 
 func (s *Store) termsByIDs(ctx context.Context, ids []string) ([]hsds.TaxonomyTerm, error) {
@@ -657,4 +680,22 @@ func (s *Store) Optimize(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// ServicesByIDsShape returns services in the order of ids, in shape sh.
+func (s *Store) ServicesByIDsShape(ctx context.Context, ids []string, sh Shape) ([]hsds.Service, error) {
+	out, err := newLoader(ctx, s.db).services(ids, svcShape(sh))
+	return out, mapErr(err, "load services")
+}
+
+// OrganizationsByIDs returns organizations in the order of ids, in shape sh.
+func (s *Store) OrganizationsByIDs(ctx context.Context, ids []string, sh Shape) ([]hsds.Organization, error) {
+	out, err := s.loadOrganizations(ctx, ids, sh)
+	return out, mapErr(err, "load organizations")
+}
+
+// ServiceAtLocationsByIDs returns service_at_locations in the order of ids.
+func (s *Store) ServiceAtLocationsByIDs(ctx context.Context, ids []string, sh Shape) ([]hsds.ServiceAtLocation, error) {
+	out, err := s.loadSALs(ctx, ids, sh)
+	return out, mapErr(err, "load service_at_locations")
 }

@@ -230,3 +230,47 @@ func (t *Tx) DeleteService(ctx context.Context, id string) error {
 	t.change(EntityService, id)
 	return nil
 }
+
+// Postcode is the centroid of a postal code area.
+type Postcode struct {
+	Code      string `gorm:"primaryKey"`
+	Latitude  float64
+	Longitude float64
+	State     *string
+}
+
+// TableName is the table of postcodes.
+func (Postcode) TableName() string { return "postcodes" }
+
+// UpsertPostcodes writes centroids, replacing those with the same code, in
+// one transaction.
+func (s *Store) UpsertPostcodes(ctx context.Context, pcs []Postcode) error {
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		size := batchSize(tx, 4)
+		for start := 0; start < len(pcs); start += size {
+			part := pcs[start:min(start+size, len(pcs))]
+			if err := tx.Clauses(clause.OnConflict{UpdateAll: true}).Create(&part).Error; err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return mapErr(err, "write postcodes")
+}
+
+// PostcodeByCode returns the centroid of code, or NotFound.
+func (s *Store) PostcodeByCode(ctx context.Context, code string) (Postcode, error) {
+	var p Postcode
+	err := s.db.WithContext(ctx).Where("code = ?", code).Take(&p).Error
+	if err != nil {
+		return p, mapErr(err, "postcode %s", code)
+	}
+	return p, nil
+}
+
+// CountPostcodes is how many centroids are loaded.
+func (s *Store) CountPostcodes(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.db.WithContext(ctx).Model(&Postcode{}).Count(&n).Error
+	return n, mapErr(err, "count postcodes")
+}

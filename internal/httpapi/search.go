@@ -1,0 +1,540 @@
+package httpapi
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/linkage-org/linkage/internal/apperr"
+	"github.com/linkage-org/linkage/internal/hsds"
+	"github.com/linkage-org/linkage/internal/search"
+	"github.com/linkage-org/linkage/internal/store"
+)
+
+// Search bounds.
+const (
+	MaxRadiusKM    = 500
+	MaxProximityM  = 500_000
+	maxListValues  = 20 // values of one comma-separated filter
+	hsdsSearchCap  = 5000
+	maxPostcodeLen = 16
+)
+
+var langCodeRe = regexp.MustCompile(`^[a-z]{2,3}$`)
+
+// searchParams are the parameters of GET /search.
+var searchParams = []string{"q", "taxonomy_term_id", "taxonomy_code", "taxonomy_id", "organization_id", "category",
+	"language", "cost", "age", "status", "open_now", "open_at", "wheelchair", "attending_type", "lat", "lon",
+	"radius_km", "postcode", "proximity", "serves", "sort", "page", "per_page", "facets", "full"}
+
+// SearchItem is one result: a service_at_location with its service and
+// location nested, plus our extension fields.
+type SearchItem struct {
+	hsds.ServiceAtLocation
+	Score      float64           `json:"score"`
+	DistanceM  *float64          `json:"distance_m,omitempty"`
+	Highlights map[string]string `json:"highlights,omitempty"`
+}
+
+// SearchPage is the HSDS Page of results with facets for the whole set.
+type SearchPage struct {
+	Page[SearchItem]
+	Facets *search.Facets `json:"facets,omitempty"`
+}
+
+type fieldErrs struct{ apperr.FieldErrors }
+
+func (f *fieldErrs) add(param, format string, args ...any) {
+	f.FieldErrors = append(f.FieldErrors, apperr.FieldError{Parameter: param, Message: fmt.Sprintf(format, args...)})
+}
+
+func (f *fieldErrs) err() error {
+	if len(f.FieldErrors) == 0 {
+		return nil
+	}
+	return apperr.WithFields(apperr.Invalid, "Some parameters are not valid; see errors.", f.FieldErrors)
+}
+
+// searchSpec is a parsed search: the engine query plus what the response
+// needs (the point distances are measured from, paging).
+type searchSpec struct {
+	q      search.Query
+	point  *search.Point
+	paging store.Paging
+	full   bool
+}
+
+func (h *handler) search(c echo.Context) error {
+	v, err := values(c)
+	if err != nil {
+		return err
+	}
+	var fe fieldErrs
+	for k, vals := range v {
+		if !slices.Contains(searchParams, k) {
+			fe.add(k, "is not a parameter of /search; it takes %s", strings.Join(sorted(searchParams), ", "))
+		} else if len(vals) > 1 {
+			fe.add(k, "is given more than once; separate several values with commas")
+		}
+	}
+	if err := fe.err(); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	sp, err := h.parseSearch(ctx, v)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	res, err := h.index.Search(ctx, sp.q)
+	if err != nil {
+		return err
+	}
+	h.metrics.SearchDuration.WithLabelValues(queryKind(sp.q)).Observe(time.Since(start).Seconds())
+	items, err := h.searchItems(ctx, sp, res.Hits)
+	if err != nil {
+		return err
+	}
+	page := newPage(items, int64(res.Total), listParams{paging: sp.paging})
+	return writeJSON(c, http.StatusOK, SearchPage{Page: page, Facets: res.Facets})
+}
+
+func queryKind(q search.Query) string {
+	switch {
+	case q.Near != nil && q.Text != "":
+		return "text_geo"
+	case q.Near != nil:
+		return "geo"
+	case q.Text != "":
+		return "text"
+	}
+	return "filter"
+}
+
+// searchItems hydrates hits from the database, in hit order. A hit whose
+// record is gone (deleted since the index saw it) is left out: the API never
+// answers with what the database no longer has.
+func (h *handler) searchItems(ctx context.Context, sp searchSpec, hits []search.Hit) ([]SearchItem, error) {
+	shape := store.ShapeList
+	if sp.full {
+		shape = store.ShapeFull
+	}
+	var salIDs, svcOnly []string
+	for _, x := range hits {
+		if x.LocationID == "" {
+			svcOnly = append(svcOnly, x.ServiceID)
+		} else {
+			salIDs = append(salIDs, x.ID)
+		}
+	}
+	sals, err := h.store.ServiceAtLocationsByIDs(ctx, salIDs, shape)
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[string]hsds.ServiceAtLocation, len(sals)+len(svcOnly))
+	for _, s := range sals {
+		byID[s.ID] = s
+	}
+	if len(svcOnly) > 0 {
+		svcs, err := h.store.ServicesByIDsShape(ctx, svcOnly, shape)
+		if err != nil {
+			return nil, err
+		}
+		for i := range svcs {
+			sv := svcs[i]
+			// A service delivered at no location appears with its own id.
+			byID[sv.ID] = hsds.ServiceAtLocation{ID: sv.ID, ServiceID: sv.ID, Service: &sv}
+		}
+	}
+	out := make([]SearchItem, 0, len(hits))
+	for _, x := range hits {
+		sal, ok := byID[x.ID]
+		if !ok {
+			continue
+		}
+		it := SearchItem{ServiceAtLocation: sal, Score: round(x.Score, 4)}
+		if sp.point != nil && sal.Location != nil && sal.Location.Latitude != nil && sal.Location.Longitude != nil {
+			d := round(search.DistanceM(*sp.point, search.Point{Lat: *sal.Location.Latitude, Lon: *sal.Location.Longitude}), 0)
+			it.DistanceM = &d
+		}
+		if sp.q.Text != "" && sal.Service != nil {
+			fields := map[string]string{"name": sal.Service.Name, "description": sal.Service.Description}
+			if sal.Service.Organization != nil {
+				fields["organization"] = sal.Service.Organization.Name
+			}
+			it.Highlights = h.index.Highlights(sp.q.Text, fields)
+		}
+		out = append(out, it)
+	}
+	return out, nil
+}
+
+func round(v float64, places int) float64 {
+	p, _ := strconv.ParseFloat(strconv.FormatFloat(v, 'f', places, 64), 64)
+	return p
+}
+
+// parseSearch reads and checks every /search parameter, reporting all
+// problems at once.
+func (h *handler) parseSearch(ctx context.Context, v url.Values) (searchSpec, error) {
+	var fe fieldErrs
+	sp := searchSpec{paging: store.Paging{Number: 1, Size: DefaultPerPage}}
+	q := &sp.q
+	q.Facets = true
+	q.Now = time.Now()
+	get := func(k string) string { return strings.TrimSpace(v.Get(k)) }
+	list := func(k string) []string {
+		s := get(k)
+		if s == "" {
+			return nil
+		}
+		var out []string
+		for _, x := range strings.Split(s, ",") {
+			if x = strings.TrimSpace(x); x != "" {
+				out = append(out, x)
+			}
+		}
+		if len(out) > maxListValues {
+			fe.add(k, "takes at most %d values", maxListValues)
+			return nil
+		}
+		return out
+	}
+	boolP := func(k string) bool {
+		s := get(k)
+		if s == "" {
+			return false
+		}
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			fe.add(k, "must be true or false, got %q", clip(s))
+		}
+		return b
+	}
+	num := func(k string, lo, hi float64) *float64 {
+		s := get(k)
+		if s == "" {
+			return nil
+		}
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil || f < lo || f > hi || f != f {
+			fe.add(k, "must be a number from %g to %g, got %q", lo, hi, clip(s))
+			return nil
+		}
+		return &f
+	}
+	id := func(k, s string) bool {
+		if !isUUID(s) {
+			fe.add(k, "must be a UUID, got %q", clip(s))
+			return false
+		}
+		return true
+	}
+
+	q.Text = v.Get("q")
+	if n := len([]rune(q.Text)); n > search.MaxTextLen {
+		fe.add("q", "is %d characters; the limit is %d", n, search.MaxTextLen)
+	} else if len(strings.Fields(q.Text)) > search.MaxTextWords {
+		fe.add("q", "has more than %d words; shorten the search", search.MaxTextWords)
+	}
+	for _, x := range list("taxonomy_term_id") {
+		if x = strings.ToLower(x); id("taxonomy_term_id", x) {
+			q.TermIDs = append(q.TermIDs, x)
+		}
+	}
+	for _, x := range list("taxonomy_code") {
+		if len(x) > 64 || strings.Count(x, "*") > 1 || (strings.Contains(x, "*") && !strings.HasSuffix(x, "*")) || x == "*" {
+			fe.add("taxonomy_code", "must be a code, or a code prefix ending in one * (BD*), got %q", clip(x))
+			continue
+		}
+		q.Codes = append(q.Codes, x)
+	}
+	if x := strings.ToLower(get("taxonomy_id")); x != "" && id("taxonomy_id", x) {
+		q.TaxonomyID = x
+	}
+	if x := strings.ToLower(get("organization_id")); x != "" && id("organization_id", x) {
+		q.OrganizationID = x
+	}
+	if cats := list("category"); len(cats) > 0 {
+		known, err := h.topCodes(ctx)
+		if err != nil {
+			return sp, err
+		}
+		for _, c := range cats {
+			if !slices.Contains(known, strings.ToUpper(c)) {
+				fe.add("category", "%q is not a top-level category; the categories are %s", clip(c), strings.Join(known, ", "))
+				continue
+			}
+			q.Categories = append(q.Categories, strings.ToUpper(c))
+		}
+	}
+	for _, l := range list("language") {
+		l = strings.ToLower(l)
+		if !langCodeRe.MatchString(l) {
+			fe.add("language", "must be ISO 639 codes such as es or ht, got %q", clip(l))
+			continue
+		}
+		q.Languages = append(q.Languages, l)
+	}
+	switch c := strings.ToLower(get("cost")); c {
+	case "":
+	case search.CostFree, search.CostSliding, search.CostFee:
+		q.Cost = c
+	default:
+		fe.add("cost", "must be free, sliding_scale or fee, got %q", clip(c))
+	}
+	q.Age = num("age", 0, 130)
+	for _, st := range list("status") {
+		st = strings.ToLower(st)
+		if !slices.Contains([]string{hsds.StatusActive, hsds.StatusInactive, hsds.StatusDefunct, hsds.StatusTemporaryClosed}, st) {
+			fe.add("status", "must be active, inactive, defunct or temporarily closed, got %q", clip(st))
+			continue
+		}
+		q.Statuses = append(q.Statuses, st)
+	}
+	if boolP("open_now") {
+		t := q.Now
+		q.OpenAt = &t
+	}
+	if s := get("open_at"); s != "" {
+		t, err := time.Parse(time.RFC3339, s)
+		switch {
+		case err != nil:
+			fe.add("open_at", "must be an RFC 3339 date-time such as 2026-12-05T10:00:00-05:00, got %q", clip(s))
+		case q.OpenAt != nil:
+			fe.add("open_at", "cannot be combined with open_now=true")
+		default:
+			q.OpenAt = &t
+		}
+	}
+	q.Wheelchair = boolP("wheelchair")
+	if s := get("attending_type"); s != "" {
+		a, ok := search.ParseAttending(s)
+		if !ok {
+			fe.add("attending_type", "must be in_person, online or phone, got %q", clip(s))
+		}
+		q.Attending = a
+	}
+	// Geography: a point from lat/lon or from a postcode, and a service
+	// area test from serves or from a postcode without proximity.
+	lat, lon := num("lat", -90, 90), num("lon", -180, 180)
+	if (lat == nil) != (lon == nil) && get("lat")+get("lon") != "" {
+		if lat == nil && get("lat") == "" {
+			fe.add("lat", "is required with lon")
+		}
+		if lon == nil && get("lon") == "" {
+			fe.add("lon", "is required with lat")
+		}
+	}
+	radius := num("radius_km", 0.001, MaxRadiusKM)
+	if lat != nil && lon != nil {
+		sp.point = &search.Point{Lat: *lat, Lon: *lon}
+		q.Near = sp.point
+		if radius != nil {
+			q.RadiusM = *radius * 1000
+		}
+	} else if radius != nil {
+		fe.add("radius_km", "needs lat and lon")
+	}
+	if s := get("serves"); s != "" {
+		p, ok := parsePoint(s)
+		if !ok {
+			fe.add("serves", "must be lat,lon such as 25.77,-80.19, got %q", clip(s))
+		} else {
+			q.Serves = &p
+		}
+	}
+	if err := h.postcodeFilter(ctx, get("postcode"), get("proximity"), sp.point != nil, q, &sp.point, &fe); err != nil {
+		return sp, err
+	}
+	switch s := strings.ToLower(get("sort")); s {
+	case "":
+	case search.SortRelevance, search.SortName, search.SortUpdated:
+		q.Sort = s
+	case search.SortDistance:
+		q.Sort = s
+		if sp.point == nil {
+			fe.add("sort", "distance needs a point: give lat and lon, or postcode")
+		}
+	default:
+		fe.add("sort", "must be relevance, distance, name or updated, got %q", clip(s))
+	}
+	if s := get("facets"); s != "" {
+		q.Facets = boolP("facets")
+	}
+	sp.full = boolP("full")
+	sp.paging.Number = intIn(get("page"), 1, 1, 1_000_000, "page", &fe)
+	sp.paging.Size = intIn(get("per_page"), DefaultPerPage, 1, MaxPerPage, "per_page", &fe)
+	if sp.paging.Number*sp.paging.Size > search.MaxWindow {
+		fe.add("page", "search results can be paged to the first %d only; narrow the search", search.MaxWindow)
+	}
+	q.From, q.Size = (sp.paging.Number-1)*sp.paging.Size, sp.paging.Size
+	if err := fe.err(); err != nil {
+		return sp, err
+	}
+	return sp, nil
+}
+
+// postcodeFilter applies HSDS postcode semantics: without proximity, keep
+// services whose service area contains the postcode's centroid (or that
+// describe no area); with proximity (metres), keep those within that
+// distance of the centroid, which also becomes the point to sort by.
+func (h *handler) postcodeFilter(ctx context.Context, code, proximity string, havePoint bool, q *search.Query, point **search.Point, fe *fieldErrs) error {
+	if code == "" {
+		if proximity != "" {
+			fe.add("proximity", "needs postcode: it is a distance from the postcode's centroid")
+		}
+		return nil
+	}
+	if len(code) > maxPostcodeLen {
+		fe.add("postcode", "is not a postcode: %q", clip(code))
+		return nil
+	}
+	if havePoint {
+		fe.add("postcode", "cannot be combined with lat and lon; give one location")
+		return nil
+	}
+	pc, err := h.store.PostcodeByCode(ctx, search.NormalizePostcode(code))
+	if apperr.KindOf(err) == apperr.NotFound {
+		n, _ := h.store.CountPostcodes(ctx)
+		fe.add("postcode", "%q is not a known postcode (%d are loaded; an operator adds more with linkage import-postcodes)", clip(code), n)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	p := search.Point{Lat: pc.Latitude, Lon: pc.Longitude}
+	if proximity == "" {
+		q.Serves, q.ServesOrUnknown = &p, true
+		return nil
+	}
+	m, err := strconv.ParseFloat(proximity, 64)
+	if err != nil || m <= 0 || m > MaxProximityM || m != m {
+		fe.add("proximity", "must be a distance in metres from 1 to %d, got %q", MaxProximityM, clip(proximity))
+		return nil
+	}
+	*point = &p
+	q.Near, q.RadiusM = &p, m
+	return nil
+}
+
+func parsePoint(s string) (search.Point, bool) {
+	a, b, ok := strings.Cut(s, ",")
+	if !ok {
+		return search.Point{}, false
+	}
+	lat, err1 := strconv.ParseFloat(strings.TrimSpace(a), 64)
+	lon, err2 := strconv.ParseFloat(strings.TrimSpace(b), 64)
+	if err1 != nil || err2 != nil || lat < -90 || lat > 90 || lon < -180 || lon > 180 {
+		return search.Point{}, false
+	}
+	return search.Point{Lat: lat, Lon: lon}, true
+}
+
+func intIn(s string, def, lo, hi int, name string, fe *fieldErrs) int {
+	if s == "" {
+		return def
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < lo || n > hi {
+		fe.add(name, "must be a whole number from %d to %d, got %q", lo, hi, clip(s))
+		return def
+	}
+	return n
+}
+
+// topCodes are the codes of the top-level taxonomy terms (the categories).
+func (h *handler) topCodes(ctx context.Context) ([]string, error) {
+	terms, _, err := h.store.ListTaxonomyTerms(ctx, store.Filter{TopOnly: true}, store.Paging{Number: 1, Size: MaxPerPage})
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, t := range terms {
+		if t.Code != "" {
+			out = append(out, strings.ToUpper(t.Code))
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out), nil
+}
+
+// engineQuery turns the HSDS list parameters search, postcode and
+// proximity (with the route's other filters) into an engine query, or nil
+// when the request does not search. Every status is listed, as without
+// search; the order is relevance when there is text, else distance or name.
+func (h *handler) engineQuery(ctx context.Context, p listParams) (*search.Query, error) {
+	if p.search == "" && p.postcode == "" && p.proximity == "" {
+		return nil, nil
+	}
+	var fe fieldErrs
+	q := &search.Query{Text: p.search, AnyStatus: true, OrganizationID: p.filter.OrganizationID,
+		TaxonomyID: p.filter.TaxonomyID, UpdatedAfter: p.filter.ModifiedAfter}
+	if p.filter.TaxonomyTermID != "" {
+		q.TermIDs = []string{p.filter.TaxonomyTermID}
+	}
+	if n := len([]rune(p.search)); n > search.MaxTextLen {
+		fe.add("search", "is %d characters; the limit is %d", n, search.MaxTextLen)
+	} else if len(strings.Fields(p.search)) > search.MaxTextWords {
+		fe.add("search", "has more than %d words; shorten the search", search.MaxTextWords)
+	}
+	var point *search.Point
+	if err := h.postcodeFilter(ctx, p.postcode, p.proximity, false, q, &point, &fe); err != nil {
+		return nil, err
+	}
+	if err := fe.err(); err != nil {
+		return nil, err
+	}
+	return q, nil
+}
+
+// searchedIDs runs an engine query for an HSDS list route and returns the
+// distinct record ids (service_id, organization_id, or document ids for
+// service_at_locations) in result order, at most hsdsSearchCap.
+func (h *handler) searchedIDs(ctx context.Context, q *search.Query, field string) ([]string, error) {
+	return h.index.Values(ctx, *q, field, hsdsSearchCap)
+}
+
+// pageOf cuts one page from ids.
+func pageOf(ids []string, p store.Paging) []string {
+	from := min(len(ids), (p.Number-1)*p.Size)
+	to := min(len(ids), from+p.Size)
+	return ids[from:to]
+}
+
+// respondSearched answers an HSDS list route from searched ids: a page, or
+// every match streamed as ndjson.
+func respondSearched[T any](c echo.Context, p listParams, ids []string, load func([]string) ([]T, error), item func(*T) any) error {
+	if p.ndjson {
+		w := startNDJSON(c)
+		for start := 0; start < len(ids); start += 250 {
+			rows, err := load(ids[start:min(start+250, len(ids))])
+			if err != nil {
+				return err
+			}
+			for i := range rows {
+				if err := w.write(item(&rows[i])); err != nil {
+					return err
+				}
+			}
+		}
+		return w.close()
+	}
+	rows, err := load(pageOf(ids, p.paging))
+	if err != nil {
+		return err
+	}
+	items := make([]any, len(rows))
+	for i := range rows {
+		items[i] = item(&rows[i])
+	}
+	return writeJSON(c, http.StatusOK, newPage(items, int64(len(ids)), p))
+}
