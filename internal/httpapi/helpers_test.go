@@ -16,10 +16,11 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 
+	"github.com/linkage-org/linkage/internal/gazetteer"
 	"github.com/linkage-org/linkage/internal/httpapi"
+	"github.com/linkage-org/linkage/internal/importer"
 	"github.com/linkage-org/linkage/internal/indexsync"
 	"github.com/linkage-org/linkage/internal/indexsync/indexsynctest"
-	"github.com/linkage-org/linkage/internal/importer"
 	"github.com/linkage-org/linkage/internal/store"
 	"github.com/linkage-org/linkage/internal/store/storetest"
 	"github.com/linkage-org/linkage/openapi"
@@ -41,6 +42,17 @@ func newEnv(t *testing.T, dialect string) *env {
 		if _, err := importer.ImportFS(ctx, st, seed.Demo(), name, importer.Options{}); err != nil {
 			t.Fatalf("load demo %s: %v", name, err)
 		}
+	}
+	cs, err := gazetteer.Read(bytes.NewReader(seed.DemoPostcodes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pcs := make([]store.Postcode, len(cs))
+	for i, c := range cs {
+		pcs[i] = store.Postcode{Code: c.Code, Latitude: c.Lat, Longitude: c.Lon}
+	}
+	if err := st.UpsertPostcodes(ctx, pcs); err != nil {
+		t.Fatal(err)
 	}
 	return newEnvWith(t, st, 1<<20)
 }
