@@ -28,6 +28,7 @@ type Config struct {
 	SynonymsFile    string        // LINKAGE_SYNONYMS_FILE: "" uses the shipped list
 	OutboxRetention time.Duration // LINKAGE_OUTBOX_RETENTION
 	IndexPoll       time.Duration // LINKAGE_INDEX_POLL
+	IndexBatch      int           // LINKAGE_INDEX_BATCH
 }
 
 // Var documents one environment variable.
@@ -51,6 +52,7 @@ var Vars = []Var{
 	{"LINKAGE_SYNONYMS_FILE", "", "search synonyms file (format of seed/synonyms.txt); empty uses the shipped list"},
 	{"LINKAGE_OUTBOX_RETENTION", "168h", "how long search outbox rows are kept; a replica further behind rebuilds its index"},
 	{"LINKAGE_INDEX_POLL", "250ms", "how often each process reads the outbox for other processes' changes"},
+	{"LINKAGE_INDEX_BATCH", "500", "outbox changes (or services, when rebuilding) per search index batch"},
 }
 
 // Load reads settings from env (a lookup like os.LookupEnv) and validates them.
@@ -87,6 +89,9 @@ func Load(env func(string) (string, bool)) (Config, error) {
 	}
 	if c.IndexPoll, err = time.ParseDuration(get("LINKAGE_INDEX_POLL", "250ms")); err != nil || c.IndexPoll < 10*time.Millisecond || c.IndexPoll > time.Minute {
 		errs = append(errs, fmt.Errorf("LINKAGE_INDEX_POLL: want a duration from 10ms to 1m such as 250ms"))
+	}
+	if c.IndexBatch, err = strconv.Atoi(get("LINKAGE_INDEX_BATCH", "500")); err != nil || c.IndexBatch < 1 || c.IndexBatch > 100000 {
+		errs = append(errs, fmt.Errorf("LINKAGE_INDEX_BATCH: want a number from 1 to 100000"))
 	}
 	if o := get("LINKAGE_CORS_ORIGINS", ""); o != "" {
 		for _, s := range strings.Split(o, ",") {

@@ -363,6 +363,7 @@ func (s *Syncer) Drain(ctx context.Context) error {
 		}
 		s.m.IndexApplied.Add(float64(len(changes)))
 		s.announce(changes[len(changes)-1].Seq)
+		s.log.DebugContext(ctx, "search index batch applied", "changes", len(changes), "seq", changes[len(changes)-1].Seq)
 	}
 }
 
@@ -490,12 +491,13 @@ func (s *Syncer) Rebuild(ctx context.Context, progress Progress) error {
 		}
 		err := ix.Apply(ctx, docs, nil, 0)
 		docs = docs[:0]
+		s.log.DebugContext(ctx, "search index rebuild batch applied", "services", done)
 		return err
 	}
 	err = s.st.StreamServices(ctx, store.Filter{}, store.ShapeFull, func(svc *hsds.Service) error {
 		docs = append(docs, search.Build(svc, tax, s.opts.Zone)...)
 		done++
-		if len(docs) >= 500 {
+		if len(docs) >= s.opts.Batch {
 			if err := flush(); err != nil {
 				return err
 			}

@@ -1,12 +1,17 @@
 package indexsync_test
 
 import (
-	"bytes"
 	"context"
+	"os"
+	"path/filepath"
+	"sync"
 	"testing"
+	"time"
 
+	"github.com/linkage-org/linkage/internal/hsds"
 	"github.com/linkage-org/linkage/internal/importer"
 	"github.com/linkage-org/linkage/internal/indexsync"
+	"github.com/linkage-org/linkage/internal/indexsync/indexsynctest"
 	"github.com/linkage-org/linkage/internal/search"
 	"github.com/linkage-org/linkage/internal/store"
 	"github.com/linkage-org/linkage/internal/store/storetest"
@@ -22,76 +27,281 @@ func loadDemo(t testing.TB, st *store.Store) {
 	}
 }
 
-func synonyms(t testing.TB) *search.Synonyms {
+func serviceIDs(t *testing.T, sy *indexsync.Syncer, q search.Query) map[string]bool {
 	t.Helper()
-	syn, err := search.ParseSynonyms(bytes.NewReader(seed.Synonyms()))
+	q.Size = 1000
+	res, err := sy.Search(context.Background(), q)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return syn
+	out := map[string]bool{}
+	for _, h := range res.Hits {
+		out[h.ServiceID] = true
+	}
+	return out
 }
 
-func TestSmoke(t *testing.T) {
+func verify(t *testing.T, sy *indexsync.Syncer) {
+	t.Helper()
+	c, err := sy.Verify(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.OK() || c.Documents == 0 {
+		t.Fatalf("index differs from the database: %d documents, missing %v, extra %v, different %v", c.Documents, c.Missing, c.Extra, c.Different)
+	}
+}
+
+// TestSync_WritesReachIndex: an update and a delete reach the index through
+// the outbox, and the index then matches the database exactly.
+func TestSync_WritesReachIndex(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		loadDemo(t, st)
+		sy := indexsynctest.Ready(t, st, indexsync.Options{})
+		verify(t, sy)
+		pantry := serviceIDs(t, sy, search.Query{Text: "kosher"})
+		if len(pantry) == 0 {
+			t.Fatal("no kosher service in the demo data")
+		}
+		var id string
+		for id = range pantry {
+			break
+		}
+		svc, err := st.ServiceByID(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		svc.Name = "Zanzibar Grocery Hub"
+		// Write it back in the file shape: locations and organization are
+		// referenced, not owned.
+		for i := range svc.ServiceAtLocations {
+			svc.ServiceAtLocations[i].Location = nil
+		}
+		svc.Organization, svc.Program, svc.Metadata = nil, nil, nil
+		seq, err := st.InTxSeq(ctx, func(tx *store.Tx) error {
+			return tx.WriteDocuments(ctx, &store.Documents{Services: []hsds.Service{svc}}, "update", "test")
+		})
+		if err != nil || seq == 0 {
+			t.Fatalf("write: seq %d, %v", seq, err)
+		}
+		if got := serviceIDs(t, sy, search.Query{Text: "zanzibar"}); len(got) != 0 {
+			t.Fatal("found before the index applied the change")
+		}
+		if err := sy.Drain(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got := serviceIDs(t, sy, search.Query{Text: "zanzibar"}); !got[id] || len(got) != 1 {
+			t.Fatalf("renamed service not found: %v", got)
+		}
+		verify(t, sy)
+
+		if err := st.InTx(ctx, func(tx *store.Tx) error { return tx.DeleteService(ctx, id) }); err != nil {
+			t.Fatal(err)
+		}
+		if err := sy.Drain(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got := serviceIDs(t, sy, search.Query{Text: "zanzibar"}); len(got) != 0 {
+			t.Fatalf("deleted service still found: %v", got)
+		}
+		verify(t, sy)
+	})
+}
+
+// TestSync_RebuildWhenUnusable: a missing or damaged index is rebuilt; an
+// intact one is reopened at its sequence.
+func TestSync_RebuildWhenUnusable(t *testing.T) {
 	ctx := context.Background()
 	st := storetest.Open(t, store.SQLite)
 	loadDemo(t, st)
-	sy := indexsync.New(st, indexsync.Options{Dir: t.TempDir(), Synonyms: synonyms(t)})
-	rebuild, err := sy.Open(ctx)
-	if err != nil || !rebuild {
-		t.Fatal(rebuild, err)
+	dir := t.TempDir()
+	sy := indexsynctest.Ready(t, st, indexsync.Options{Dir: dir})
+	seq := sy.Applied()
+	if seq == 0 {
+		t.Fatal("no sequence after the demo import")
 	}
-	if err := sy.Rebuild(ctx, nil); err != nil {
+	if err := sy.Close(); err != nil {
 		t.Fatal(err)
+	}
+	again := indexsync.New(st, indexsync.Options{Dir: dir, Synonyms: indexsynctest.Synonyms(t)})
+	rebuild, err := again.Open(ctx)
+	if err != nil || rebuild || again.Applied() != seq {
+		t.Fatalf("reopen: rebuild %v, seq %d (want %d), %v", rebuild, again.Applied(), seq, err)
+	}
+	_ = again.Close()
+
+	// Damage the index metadata.
+	if err := os.WriteFile(filepath.Join(dir, "index", "index_meta.json"), []byte("{not json"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	broken := indexsync.New(st, indexsync.Options{Dir: dir, Synonyms: indexsynctest.Synonyms(t)})
+	if rebuild, err := broken.Open(ctx); err != nil || !rebuild {
+		t.Fatalf("damaged index: rebuild %v, %v", rebuild, err)
+	}
+	if err := broken.Rebuild(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := broken.CatchUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	verify(t, broken)
+	_ = broken.Close()
+
+	if err := os.RemoveAll(filepath.Join(dir, "index")); err != nil {
+		t.Fatal(err)
+	}
+	gone := indexsync.New(st, indexsync.Options{Dir: dir})
+	if rebuild, err := gone.Open(ctx); err != nil || !rebuild {
+		t.Fatalf("missing index: rebuild %v, %v", rebuild, err)
+	}
+}
+
+// TestSync_SlowTransaction: on PostgreSQL a transaction that took its outbox
+// sequence and has not committed holds back every later writer, so an
+// indexer reading "seq > cursor" can never step over it.
+func TestSync_SlowTransaction(t *testing.T) {
+	ctx := context.Background()
+	url := storetest.URL(t, store.Postgres)
+	hold := make(chan struct{})
+	held := make(chan struct{}, 1)
+	var once sync.Once
+	slow, err := store.Open(ctx, url, storetest.Logger(), store.WithBeforeCommit(func() {
+		once.Do(func() {
+			held <- struct{}{}
+			<-hold
+		})
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer slow.Close()
+	if err := slow.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	fast, err := store.Open(ctx, url, storetest.Logger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fast.Close()
+	loadDemo(t, fast)
+	sy := indexsynctest.Ready(t, fast, indexsync.Options{})
+
+	orgA := storetest.Organization("slow", 1, "ZA")
+	orgB := storetest.Organization("fast", 1, "ZB")
+	orgA.Services[0].Name, orgB.Services[0].Name = "Quokka Slow Service", "Wombat Fast Service"
+	slowDone := make(chan int64, 1)
+	go func() {
+		seq, err := slow.InTxSeq(ctx, func(tx *store.Tx) error {
+			return tx.WriteDocuments(ctx, &store.Documents{Terms: []hsds.TaxonomyTerm{storetest.Term("ZA", "")}, Organizations: []hsds.Organization{orgA}}, "import", "test")
+		})
+		if err != nil {
+			t.Error(err)
+		}
+		slowDone <- seq
+	}()
+	<-held // the slow transaction has its sequence and is not committed
+	fastDone := make(chan int64, 1)
+	go func() {
+		seq, err := fast.InTxSeq(ctx, func(tx *store.Tx) error {
+			return tx.WriteDocuments(ctx, &store.Documents{Terms: []hsds.TaxonomyTerm{storetest.Term("ZB", "")}, Organizations: []hsds.Organization{orgB}}, "import", "test")
+		})
+		if err != nil {
+			t.Error(err)
+		}
+		fastDone <- seq
+	}()
+	// Whatever the indexer reads now, it must not pass the slow one.
+	if err := sy.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if len(serviceIDs(t, sy, search.Query{Text: "wombat"})) != 0 {
+		t.Fatal("the later transaction committed before the slow one")
+	}
+	close(hold)
+	seqA, seqB := <-slowDone, <-fastDone
+	if seqA == 0 || seqB <= seqA {
+		t.Fatalf("sequences: slow %d, fast %d", seqA, seqB)
 	}
 	if err := sy.Drain(ctx); err != nil {
 		t.Fatal(err)
 	}
-	chk, err := sy.Verify(ctx)
-	if err != nil || !chk.OK() {
-		t.Fatalf("%+v %v", chk, err)
+	if len(serviceIDs(t, sy, search.Query{Text: "quokka"})) != 1 || len(serviceIDs(t, sy, search.Query{Text: "wombat"})) != 1 {
+		t.Fatal("a committed change is missing from the index")
 	}
-	t.Logf("docs %d", chk.Documents)
+	verify(t, sy)
 }
 
-func TestPrint(t *testing.T) {
-	ctx := context.Background()
-	st := storetest.Open(t, store.SQLite)
-	loadDemo(t, st)
-	sy := indexsync.New(st, indexsync.Options{Synonyms: synonyms(t)})
-	if err := sy.Rebuild(ctx, nil); err != nil {
-		t.Fatal(err)
-	}
-	if err := sy.CatchUp(ctx); err != nil {
-		t.Fatal(err)
-	}
-	for _, q := range []string{"help paying rent", "food bank", "shleter", "lawyer for eviction", "GED", "couns", `"legal aid`} {
-		res, err := sy.Search(ctx, search.Query{Text: q, Size: 5, Facets: true})
+// TestSync_TwoProcesses: two indexers on one PostgreSQL database, each with
+// its own index, both see an import, an update and a delete within 2 s.
+func TestSync_TwoProcesses(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	url := storetest.URL(t, store.Postgres)
+	var replicas []*indexsync.Syncer
+	var stores []*store.Store
+	for i := 0; i < 2; i++ {
+		st, err := store.Open(ctx, url, storetest.Logger())
 		if err != nil {
 			t.Fatal(err)
 		}
-		svcs, _ := st.ServicesByIDs(ctx, ids(res.Hits))
-		t.Logf("%q: %d", q, res.Total)
-		for i, s := range svcs {
-			t.Logf("   %.2f %s", res.Hits[i].Score, s.Name)
+		t.Cleanup(func() { _ = st.Close() })
+		if err := st.Migrate(ctx); err != nil {
+			t.Fatal(err)
 		}
-		t.Logf("   %+v", res.Facets)
+		sy := indexsync.New(st, indexsync.Options{Dir: t.TempDir(), Synonyms: indexsynctest.Synonyms(t), Poll: 50 * time.Millisecond})
+		rebuild, err := sy.Open(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan struct{})
+		go func() { defer close(done); _ = sy.Run(ctx, rebuild) }()
+		t.Cleanup(func() { cancel(); <-done; _ = sy.Close() })
+		replicas, stores = append(replicas, sy), append(stores, st)
 	}
-	pt := search.Point{Lat: 25.7617, Lon: -80.1918}
-	res, err := sy.Search(ctx, search.Query{Near: &pt, RadiusM: 3000, Size: 3})
-	t.Logf("near: %d %v %v", res.Total, res.Hits, err)
-	res, err = sy.Search(ctx, search.Query{Serves: &pt, Size: 3})
-	t.Logf("serves: %d %v", res.Total, err)
-	far := search.Point{Lat: 40, Lon: -80}
-	res, err = sy.Search(ctx, search.Query{Serves: &far, Size: 3})
-	t.Logf("serves far: %d %v", res.Total, err)
-	res, err = sy.Search(ctx, search.Query{Codes: []string{"BD*"}, Size: 3})
-	t.Logf("BD*: %d %v", res.Total, err)
-}
+	writer := stores[0]
+	expect := func(what, text string, want int, seq int64) {
+		t.Helper()
+		for i, sy := range replicas {
+			wctx, stop := context.WithTimeout(ctx, 2*time.Second)
+			err := sy.WaitFor(wctx, seq)
+			stop()
+			if err != nil {
+				t.Fatalf("%s: replica %d did not apply seq %d within 2 s (at %d)", what, i, seq, sy.Applied())
+			}
+			if got := len(serviceIDs(t, sy, search.Query{Text: text})); got != want {
+				t.Fatalf("%s: replica %d finds %d %q services, want %d", what, i, got, text, want)
+			}
+		}
+	}
+	org := storetest.Organization("replicas", 2, "ZC")
+	org.Services[0].Name, org.Services[1].Name = "Capybara Housing Help", "Capybara Food Help"
+	seq, err := writer.InTxSeq(ctx, func(tx *store.Tx) error {
+		return tx.WriteDocuments(ctx, &store.Documents{Terms: []hsds.TaxonomyTerm{storetest.Term("ZC", "")}, Organizations: []hsds.Organization{org}}, "import", "test")
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	expect("import", "capybara", 2, seq)
 
-func ids(h []search.Hit) []string {
-	var out []string
-	for _, x := range h {
-		out = append(out, x.ServiceID)
+	svc := org.Services[1]
+	svc.Name = "Axolotl Food Help"
+	svc.OrganizationID = org.ID
+	seq, err = writer.InTxSeq(ctx, func(tx *store.Tx) error {
+		return tx.WriteDocuments(ctx, &store.Documents{Services: []hsds.Service{svc}}, "update", "test")
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
-	return out
+	expect("update", "axolotl", 1, seq)
+	expect("update", "capybara", 1, seq)
+
+	seq, err = writer.InTxSeq(ctx, func(tx *store.Tx) error { return tx.DeleteService(ctx, org.Services[0].ID) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	expect("delete", "capybara", 0, seq)
+	for _, sy := range replicas {
+		verify(t, sy)
+	}
 }

@@ -577,6 +577,9 @@ func (s *Store) InTxSeq(ctx context.Context, fn func(*Tx) error) (int64, error) 
 		if err := tx.flushOutbox(ctx); err != nil {
 			return err
 		}
+		if s.beforeCommit != nil && len(tx.changes) > 0 {
+			s.beforeCommit()
+		}
 		seq = tx.lastSeq
 		return nil
 	})

@@ -45,10 +45,16 @@ type Store struct {
 	log     *slog.Logger
 	queries atomic.Int64
 	now     func() time.Time
+
+	beforeCommit func()
 }
 
 // Option configures a Store.
 type Option func(*Store)
+
+// WithBeforeCommit runs fn in every write transaction after its outbox rows
+// are written and before it commits (tests hold a transaction open there).
+func WithBeforeCommit(fn func()) Option { return func(s *Store) { s.beforeCommit = fn } }
 
 // WithClock injects the time source (tests fix it).
 func WithClock(now func() time.Time) Option { return func(s *Store) { s.now = now } }
