@@ -6,7 +6,7 @@ RACE    := $(shell command -v gcc >/dev/null 2>&1 && echo -race)
 N       ?= 10000
 SEED    ?= 1
 
-.PHONY: run build test bench lint migrate seed openapi clean
+.PHONY: run build test bench lint migrate seed reindex openapi clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/linkage
@@ -29,6 +29,9 @@ migrate: build
 
 seed: build
 	./$(BIN) seed synthetic --services $(N) --seed $(SEED)
+
+reindex: build
+	./$(BIN) reindex
 
 openapi:
 	$(GO) test -count=1 ./openapi/
