@@ -61,8 +61,10 @@ type Syncer struct {
 	waitMu  sync.Mutex
 	applyCh chan struct{} // closed and replaced after every applied batch
 
-	wake chan struct{}
-	tax  *search.Taxonomy
+	wake      chan struct{}
+	tax       *search.Taxonomy
+	readyCh   chan struct{} // closed when first ready
+	readyOnce sync.Once
 }
 
 // New makes a Syncer; call Open, then Run (or Drain in tests).
@@ -83,7 +85,7 @@ func New(st *store.Store, opts Options) *Syncer {
 		opts.Zone = "America/New_York"
 	}
 	s := &Syncer{st: st, opts: opts, log: opts.Logger, m: opts.Metrics,
-		applyCh: make(chan struct{}), wake: make(chan struct{}, 1)}
+		applyCh: make(chan struct{}), wake: make(chan struct{}, 1), readyCh: make(chan struct{})}
 	s.status.Store("the search index is opening")
 	return s
 }
@@ -204,6 +206,7 @@ func (s *Syncer) Run(ctx context.Context, rebuild bool) error {
 func (s *Syncer) setReady(ok bool) {
 	s.ready.Store(ok)
 	if ok {
+		s.readyOnce.Do(func() { close(s.readyCh) })
 		s.m.IndexReady.Set(1)
 	} else {
 		s.m.IndexReady.Set(0)
@@ -235,6 +238,16 @@ func (s *Syncer) Ready(context.Context) error {
 	}
 	msg, _ := s.status.Load().(string)
 	return apperr.E(apperr.Unavailable, "Not ready: %s.", msg)
+}
+
+// WaitReady blocks until the index is first ready or ctx ends.
+func (s *Syncer) WaitReady(ctx context.Context) error {
+	select {
+	case <-s.readyCh:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // Applied is the last outbox sequence in the index.

@@ -259,6 +259,13 @@ func TestSync_TwoProcesses(t *testing.T) {
 		t.Cleanup(func() { cancel(); <-done; _ = sy.Close() })
 		replicas, stores = append(replicas, sy), append(stores, st)
 	}
+	for _, sy := range replicas {
+		wctx, stop := context.WithTimeout(ctx, 30*time.Second)
+		if err := sy.WaitReady(wctx); err != nil {
+			t.Fatalf("replica never ready: %v", err)
+		}
+		stop()
+	}
 	writer := stores[0]
 	expect := func(what, text string, want int, seq int64) {
 		t.Helper()
