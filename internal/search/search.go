@@ -423,7 +423,9 @@ func (s *Searcher) textQuery(text string) (query.Query, error) {
 		var qs []query.Query
 		for _, f := range textFields {
 			qs = append(qs, matchQ(t.text, t.phrase, f.name, f.boost))
-			if !t.phrase && wordLen(t.text) >= 5 && stem(an, t.text) != "" && f.boost >= 1 {
+			// Typo tolerance for real words only: a fuzzy match of a very long
+			// token costs far more than it can find.
+			if !t.phrase && wordLen(t.text) >= 5 && wordLen(t.text) <= 20 && stem(an, t.text) != "" && f.boost >= 1 {
 				fz := bleve.NewMatchQuery(t.text)
 				fz.SetField(f.name)
 				// Levenshtein without transpositions: "shleter" is two edits
