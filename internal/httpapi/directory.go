@@ -97,17 +97,10 @@ func (h *handler) listServices(c echo.Context) error {
 		}
 		return s
 	}
-	if q, err := h.engineQuery(ctx, p); err != nil || q != nil {
-		if err != nil {
-			return err
-		}
-		ids, err := h.searchedIDs(ctx, q, "service_id")
-		if err != nil {
-			return err
-		}
-		return respondSearched(c, p, ids, func(ids []string) ([]hsds.Service, error) {
-			return h.store.ServicesByIDsShape(ctx, ids, shape)
-		}, item)
+	if ok, err := searchList(h, c, p, "service_id", func(ids []string) ([]hsds.Service, error) {
+		return h.store.ServicesByIDsShape(ctx, ids, shape)
+	}, item); ok {
+		return err
 	}
 	return respondList(c, p, item,
 		func(fn func(*hsds.Service) error) error { return h.store.StreamServices(ctx, p.filter, shape, fn) },
@@ -131,17 +124,10 @@ func (h *handler) listOrganizations(c echo.Context) error {
 	case p.full:
 		shape = store.ShapeFull
 	}
-	if q, err := h.engineQuery(ctx, p); err != nil || q != nil {
-		if err != nil {
-			return err
-		}
-		ids, err := h.searchedIDs(ctx, q, "organization_id")
-		if err != nil {
-			return err
-		}
-		return respondSearched(c, p, ids, func(ids []string) ([]hsds.Organization, error) {
-			return h.store.OrganizationsByIDs(ctx, ids, shape)
-		}, asIs[hsds.Organization])
+	if ok, err := searchList(h, c, p, "organization_id", func(ids []string) ([]hsds.Organization, error) {
+		return h.store.OrganizationsByIDs(ctx, ids, shape)
+	}, asIs[hsds.Organization]); ok {
+		return err
 	}
 	return respondList(c, p, asIs[hsds.Organization],
 		func(fn func(*hsds.Organization) error) error {
@@ -184,17 +170,10 @@ func (h *handler) listServiceAtLocations(c echo.Context) error {
 	if p.full {
 		shape = store.ShapeFull
 	}
-	if q, err := h.engineQuery(ctx, p); err != nil || q != nil {
-		if err != nil {
-			return err
-		}
-		ids, err := h.searchedIDs(ctx, q, search.FieldSAL)
-		if err != nil {
-			return err
-		}
-		return respondSearched(c, p, ids, func(ids []string) ([]hsds.ServiceAtLocation, error) {
-			return h.store.ServiceAtLocationsByIDs(ctx, ids, shape)
-		}, asIs[hsds.ServiceAtLocation])
+	if ok, err := searchList(h, c, p, search.FieldSAL, func(ids []string) ([]hsds.ServiceAtLocation, error) {
+		return h.store.ServiceAtLocationsByIDs(ctx, ids, shape)
+	}, asIs[hsds.ServiceAtLocation]); ok {
+		return err
 	}
 	return respondList(c, p, asIs[hsds.ServiceAtLocation],
 		func(fn func(*hsds.ServiceAtLocation) error) error {

@@ -117,15 +117,9 @@ func parseList(c echo.Context, allowed ...string) (listParams, error) {
 	}
 	get := func(k string) string { return strings.TrimSpace(v.Get(k)) }
 	intParam := func(k string, def, min, max int) int {
-		s := get(k)
-		if s == "" {
-			return def
-		}
-		n, err := strconv.Atoi(s)
-		if err != nil || n < min || n > max {
-			fe = append(fe, apperr.FieldError{Parameter: k, Message: fmt.Sprintf("must be a whole number from %d to %d, got %q", min, max, clip(s))})
-			return def
-		}
+		var ints fieldErrs
+		n := intIn(get(k), def, min, max, k, &ints)
+		fe = append(fe, ints.FieldErrors...)
 		return n
 	}
 	boolParam := func(k string) bool {
@@ -144,7 +138,7 @@ func parseList(c echo.Context, allowed ...string) (listParams, error) {
 		if s == "" {
 			return ""
 		}
-		if _, err := uuid.Parse(s); err != nil || len(s) != 36 {
+		if !isUUID(s) {
 			fe = append(fe, apperr.FieldError{Parameter: k, Message: fmt.Sprintf("must be a UUID, got %q", clip(s))})
 			return ""
 		}
@@ -220,7 +214,7 @@ func clip(s string) string {
 // database's uuid type.
 func pathID(c echo.Context, entity string) (string, error) {
 	id := strings.ToLower(c.Param("id"))
-	if _, err := uuid.Parse(id); err != nil || len(id) != 36 {
+	if !isUUID(id) {
 		return "", apperr.E(apperr.NotFound, "No %s has id %q: ids are UUIDs.", entity, clip(c.Param("id")))
 	}
 	return id, nil

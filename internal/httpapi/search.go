@@ -154,6 +154,10 @@ func (h *handler) searchItems(ctx context.Context, sp searchSpec, hits []search.
 			byID[sv.ID] = hsds.ServiceAtLocation{ID: sv.ID, ServiceID: sv.ID, Service: &sv}
 		}
 	}
+	var highlight func(map[string]string) map[string]string
+	if sp.q.Text != "" {
+		highlight = h.index.Highlighter(sp.q.Text)
+	}
 	out := make([]SearchItem, 0, len(hits))
 	for _, x := range hits {
 		sal, ok := byID[x.ID]
@@ -165,12 +169,12 @@ func (h *handler) searchItems(ctx context.Context, sp searchSpec, hits []search.
 			d := round(search.DistanceM(*sp.point, search.Point{Lat: *sal.Location.Latitude, Lon: *sal.Location.Longitude}), 0)
 			it.DistanceM = &d
 		}
-		if sp.q.Text != "" && sal.Service != nil {
+		if highlight != nil && sal.Service != nil {
 			fields := map[string]string{"name": sal.Service.Name, "description": sal.Service.Description}
 			if sal.Service.Organization != nil {
 				fields["organization"] = sal.Service.Organization.Name
 			}
-			it.Highlights = h.index.Highlights(sp.q.Text, fields)
+			it.Highlights = highlight(fields)
 		}
 		out = append(out, it)
 	}
@@ -496,11 +500,22 @@ func (h *handler) engineQuery(ctx context.Context, p listParams) (*search.Query,
 	return q, nil
 }
 
-// searchedIDs runs an engine query for an HSDS list route and returns the
-// distinct record ids (service_id, organization_id, or document ids for
-// service_at_locations) in result order, at most hsdsSearchCap.
-func (h *handler) searchedIDs(ctx context.Context, q *search.Query, field string) ([]string, error) {
-	return h.index.Values(ctx, *q, field, hsdsSearchCap)
+// searchList answers an HSDS list route from the search engine when the
+// request uses search, postcode or proximity (handled is false otherwise).
+// field names the record each result stands for (service_id,
+// organization_id, or search.FieldSAL); the best hsdsSearchCap distinct
+// records are paged in result order.
+func searchList[T any](h *handler, c echo.Context, p listParams, field string, load func([]string) ([]T, error), item func(*T) any) (handled bool, err error) {
+	ctx := c.Request().Context()
+	q, err := h.engineQuery(ctx, p)
+	if err != nil || q == nil {
+		return err != nil, err
+	}
+	ids, err := h.index.Values(ctx, *q, field, hsdsSearchCap)
+	if err != nil {
+		return true, err
+	}
+	return true, respondSearched(c, p, ids, load, item)
 }
 
 // pageOf cuts one page from ids.

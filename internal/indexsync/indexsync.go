@@ -301,15 +301,15 @@ func (s *Syncer) Values(ctx context.Context, q search.Query, field string, limit
 	return sr.Values(ctx, q, field, limit)
 }
 
-// Highlights marks the words of a text query in fields (see
-// search.Searcher.Highlights).
-func (s *Syncer) Highlights(query string, fields map[string]string) map[string]string {
+// Highlighter marks the words of a text query in fields (see
+// search.Searcher.Highlighter); it marks nothing while search is not ready.
+func (s *Syncer) Highlighter(query string) func(fields map[string]string) map[string]string {
 	sr, release, err := s.acquire()
 	if err != nil {
-		return nil
+		return func(map[string]string) map[string]string { return nil }
 	}
 	defer release()
-	return sr.Highlights(query, fields)
+	return sr.Highlighter(query)
 }
 
 func (s *Syncer) acquire() (*search.Searcher, func(), error) {
@@ -338,16 +338,24 @@ func (s *Syncer) taxonomy(ctx context.Context, reload bool) (*search.Taxonomy, e
 	if s.tax != nil && !reload {
 		return s.tax, nil
 	}
+	tax, err := loadTaxonomy(ctx, s.st)
+	if err != nil {
+		return nil, err
+	}
+	s.tax = tax
+	return tax, nil
+}
+
+func loadTaxonomy(ctx context.Context, st *store.Store) (*search.Taxonomy, error) {
 	var terms []hsds.TaxonomyTerm
-	err := s.st.StreamTaxonomyTerms(ctx, store.Filter{}, func(t *hsds.TaxonomyTerm) error {
+	err := st.StreamTaxonomyTerms(ctx, store.Filter{}, func(t *hsds.TaxonomyTerm) error {
 		terms = append(terms, *t)
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("indexsync: load taxonomy: %w", err)
 	}
-	s.tax = search.NewTaxonomy(terms)
-	return s.tax, nil
+	return search.NewTaxonomy(terms), nil
 }
 
 // Drain applies every change in the outbox, batch by batch, and returns
@@ -392,12 +400,11 @@ func (s *Syncer) apply(ctx context.Context, ix *search.Index, changes []store.Ch
 		return err
 	}
 	// What the index holds for the changed records, so documents of deleted
-	// services and of moved service_at_locations go.
-	var orgs, locs, svcs []string
+	// services and of moved service_at_locations go. svcIDs already holds
+	// every changed service, deleted ones included.
+	var orgs, locs []string
 	for _, c := range changes {
 		switch c.Entity {
-		case store.EntityService:
-			svcs = append(svcs, c.EntityID)
 		case store.EntityOrganization:
 			orgs = append(orgs, c.EntityID)
 		case store.EntityLocation:
@@ -408,7 +415,7 @@ func (s *Syncer) apply(ctx context.Context, ix *search.Index, changes []store.Ch
 	for _, q := range []struct {
 		field string
 		ids   []string
-	}{{"service_id", append(svcs, svcIDs...)}, {"organization_id", orgs}, {"location_id", locs}} {
+	}{{"service_id", svcIDs}, {"organization_id", orgs}, {"location_id", locs}} {
 		if len(q.ids) == 0 {
 			continue
 		}
@@ -611,14 +618,10 @@ func Verify(ctx context.Context, st *store.Store, ix *search.Index, zone string)
 	if err != nil {
 		return Check{}, err
 	}
-	var terms []hsds.TaxonomyTerm
-	if err := st.StreamTaxonomyTerms(ctx, store.Filter{}, func(t *hsds.TaxonomyTerm) error {
-		terms = append(terms, *t)
-		return nil
-	}); err != nil {
+	tax, err := loadTaxonomy(ctx, st)
+	if err != nil {
 		return Check{}, err
 	}
-	tax := search.NewTaxonomy(terms)
 	var c Check
 	err = st.StreamServices(ctx, store.Filter{}, store.ShapeFull, func(svc *hsds.Service) error {
 		for _, d := range search.Build(svc, tax, zone) {

@@ -11,24 +11,32 @@ const snippetRunes = 160
 
 // Highlights marks the words of text query in each of fields (name ->
 // text), wrapping matches in <mark></mark>; the rest is HTML-escaped, so a
-// client may render it as HTML. Long texts are cut to a snippet
-// around the first match. It works on the rows a page returns, so nothing
-// needs to be stored in the index. Fields without a match are left out.
+// client may render it as HTML. Long texts are cut to a snippet around the
+// first match. It works on the rows a page returns, so nothing needs to be
+// stored in the index. Fields without a match are left out.
 func (s *Searcher) Highlights(query string, fields map[string]string) map[string]string {
+	return s.Highlighter(query)(fields)
+}
+
+// Highlighter analyses query once and returns Highlights for it, for
+// marking every result of a page.
+func (s *Searcher) Highlighter(query string) func(fields map[string]string) map[string]string {
 	want := s.queryStems(query)
-	if len(want) == 0 {
-		return nil
-	}
-	out := map[string]string{}
-	for name, text := range fields {
-		if h, ok := s.mark(text, want); ok {
-			out[name] = h
+	return func(fields map[string]string) map[string]string {
+		if len(want) == 0 {
+			return nil
 		}
+		out := map[string]string{}
+		for name, text := range fields {
+			if h, ok := s.mark(text, want); ok {
+				out[name] = h
+			}
+		}
+		if len(out) == 0 {
+			return nil
+		}
+		return out
 	}
-	if len(out) == 0 {
-		return nil
-	}
-	return out
 }
 
 // queryStems are the stems of the query's words and of their synonyms.

@@ -154,28 +154,13 @@ func (ix *Index) DocIDs(ctx context.Context, field string, values []string) ([]s
 		part := values[start:min(start+500, len(values))]
 		qs := make([]query.Query, len(part))
 		for i, v := range part {
-			tq := bleve.NewTermQuery(v)
-			tq.SetField(field)
-			qs[i] = tq
+			qs[i] = termQ(field, v)
 		}
-		var after []string
-		for {
-			req := bleve.NewSearchRequestOptions(bleve.NewDisjunctionQuery(qs...), 1000, 0, false)
-			req.SortBy([]string{"_id"})
-			if after != nil {
-				req.SearchAfter = after
-			}
-			res, err := ix.b.SearchInContext(ctx, req)
-			if err != nil {
-				return nil, fmt.Errorf("search: documents by %s: %w", field, err)
-			}
-			for _, h := range res.Hits {
-				out = append(out, h.ID)
-			}
-			if len(res.Hits) < 1000 {
-				break
-			}
-			after = []string{res.Hits[len(res.Hits)-1].ID}
+		err := ix.eachHit(ctx, bleve.NewDisjunctionQuery(qs...), nil, func(id string, _ map[string]any) {
+			out = append(out, id)
+		})
+		if err != nil {
+			return nil, fmt.Errorf("search: documents by %s: %w", field, err)
 		}
 	}
 	return out, nil
@@ -185,24 +170,34 @@ func (ix *Index) DocIDs(ctx context.Context, field string, values []string) ([]s
 // index against the database.
 func (ix *Index) Dump(ctx context.Context) (map[string]string, error) {
 	out := make(map[string]string)
+	err := ix.eachHit(ctx, bleve.NewMatchAllQuery(), []string{"h"}, func(id string, f map[string]any) {
+		out[id] = str(f["h"])
+	})
+	if err != nil {
+		return nil, fmt.Errorf("search: dump: %w", err)
+	}
+	return out, nil
+}
+
+// eachHit walks every match of q in id order, a thousand at a time
+// (search-after paging, so memory stays flat), with the stored fields asked.
+func (ix *Index) eachHit(ctx context.Context, q query.Query, fields []string, fn func(id string, fields map[string]any)) error {
+	const page = 1000
 	var after []string
 	for {
-		req := bleve.NewSearchRequestOptions(bleve.NewMatchAllQuery(), 1000, 0, false)
+		req := bleve.NewSearchRequestOptions(q, page, 0, false)
 		req.SortBy([]string{"_id"})
-		req.Fields = []string{"h"}
-		if after != nil {
-			req.SearchAfter = after
-		}
+		req.Fields = fields
+		req.SearchAfter = after
 		res, err := ix.b.SearchInContext(ctx, req)
 		if err != nil {
-			return nil, fmt.Errorf("search: dump: %w", err)
+			return err
 		}
 		for _, h := range res.Hits {
-			s, _ := h.Fields["h"].(string)
-			out[h.ID] = s
+			fn(h.ID, h.Fields)
 		}
-		if len(res.Hits) < 1000 {
-			return out, nil
+		if len(res.Hits) < page {
+			return nil
 		}
 		after = []string{res.Hits[len(res.Hits)-1].ID}
 	}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -167,6 +168,10 @@ func stemKey(an analysis.Analyzer, words []string) string {
 // alternatives, the rest are words. endsInWord says the user is still typing
 // the last word (no space after it).
 func (s *Synonyms) terms(an analysis.Analyzer, toks []token, endsInWord bool) []term {
+	stems := make([]string, len(toks)) // each word analysed once
+	for i, t := range toks {
+		stems[i] = stem(an, t.word)
+	}
 	var out []term
 	for i := 0; i < len(toks); {
 		t := toks[i]
@@ -184,34 +189,29 @@ func (s *Synonyms) terms(an analysis.Analyzer, toks []token, endsInWord bool) []
 		matched := false
 		if s != nil {
 			for n := min(s.maxLen+2, len(toks)-i); n >= 1 && !matched; n-- {
-				var words []string
-				ok := true
-				for k := i; k < i+n; k++ {
-					if toks[k].group != 0 {
-						ok = false
-						break
-					}
-					words = append(words, toks[k].word)
-				}
-				if !ok {
+				window := stems[i : i+n]
+				if slices.ContainsFunc(toks[i:i+n], func(t token) bool { return t.group != 0 }) {
 					continue
 				}
-				key := stemKey(an, words)
-				if key == "" || stem(an, words[0]) == "" || stem(an, words[len(words)-1]) == "" {
+				if window[0] == "" || window[n-1] == "" {
 					continue // phrases do not start or end on a stop word
 				}
+				key := strings.Join(slices.DeleteFunc(slices.Clone(window), func(x string) bool { return x == "" }), " ")
 				alts, found := s.byStem[key]
 				if !found {
 					continue
 				}
-				text := strings.Join(words, " ")
+				words := make([]string, n)
+				for k := range n {
+					words[k] = toks[i+k].word
+				}
 				var others []string
 				for _, a := range alts {
 					if stemKey(an, strings.Fields(a)) != key {
 						others = append(others, a)
 					}
 				}
-				out = append(out, term{text: text, phrase: n > 1, alts: others})
+				out = append(out, term{text: strings.Join(words, " "), phrase: n > 1, alts: others})
 				i += n
 				matched = true
 			}
