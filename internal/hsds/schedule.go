@@ -93,13 +93,22 @@ func (s *Schedule) days() []int {
 // and valid_to, inclusive; missing bounds are open).
 func (s *Schedule) ValidOn(t time.Time) bool {
 	day := t.Format(time.DateOnly)
-	if s.ValidFrom != "" && day < s.ValidFrom {
+	if from := datePart(s.ValidFrom); from != "" && day < from {
 		return false
 	}
-	if s.ValidTo != "" && day > s.ValidTo {
+	if to := datePart(s.ValidTo); to != "" && day > to {
 		return false
 	}
 	return true
+}
+
+// datePart is the YYYY-MM-DD of a date or RFC 3339 date-time.
+func datePart(v string) string {
+	v = strings.TrimSpace(v)
+	if len(v) > len(time.DateOnly) {
+		return v[:len(time.DateOnly)]
+	}
+	return v
 }
 
 // OpenAt reports whether a weekly schedule is open at t, read in t's zone

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/linkage-org/linkage/internal/hsds"
 )
@@ -324,25 +325,46 @@ func ParseAttending(v string) (string, bool) {
 	return a, a != ""
 }
 
-// wheelchair reads the location's accessibility notes: accessible unless a
-// note says it is only partly or not accessible.
+// wheelchair reads the location's accessibility notes: accessible when a
+// note names wheelchair access, a ramp, an elevator or step-free entry, and
+// no note says access is partial or negated ("not accessible", "no
+// elevator", "not ADA accessible", "stairs only").
 func wheelchair(acc []hsds.Accessibility) bool {
 	yes := false
 	for _, a := range acc {
-		t := strings.ToLower(a.Description + " " + a.Details)
-		if strings.Contains(t, "not wheelchair") || strings.Contains(t, "not accessible") ||
-			strings.Contains(t, "partially") || strings.Contains(t, "no wheelchair") || strings.Contains(t, "inaccessible") {
-			return false
-		}
-		if strings.Contains(t, "wheelchair") || strings.Contains(t, "accessible") || strings.Contains(t, "ramp") ||
-			strings.Contains(t, "elevator") || strings.Contains(t, "step-free") || strings.Contains(t, "step free") {
+		words := strings.FieldsFunc(strings.ToLower(a.Description+" "+a.Details), func(r rune) bool {
+			return !unicode.IsLetter(r) && !unicode.IsDigit(r)
+		})
+		for i, w := range words {
+			switch w {
+			case "partially", "partial", "inaccessible":
+				return false
+			case "stairs", "steps":
+				if i+1 < len(words) && words[i+1] == "only" {
+					return false
+				}
+			}
+			if !accessWords[w] && !(w == "step" && i+1 < len(words) && words[i+1] == "free") {
+				continue
+			}
+			// A negation shortly before the access word turns it around.
+			for j := max(0, i-3); j < i; j++ {
+				if negations[words[j]] {
+					return false
+				}
+			}
 			yes = true
 		}
 	}
 	return yes
 }
 
-// costClass reads cost options first, then the fee text.
+var (
+	accessWords = map[string]bool{"wheelchair": true, "accessible": true, "ramp": true, "ramps": true, "elevator": true, "elevators": true, "lift": true}
+	negations   = map[string]bool{"no": true, "not": true, "without": true, "non": true, "lacks": true}
+)
+
+// costClass reads cost options first, then the fee texts.
 func costClass(s *hsds.Service) string {
 	hasFree, hasPaid, sliding := false, false, false
 	for _, c := range s.CostOptions {
@@ -357,21 +379,39 @@ func costClass(s *hsds.Service) string {
 			hasFree = true
 		}
 	}
-	fees := strings.ToLower(s.FeesDescription + " " + s.Fees)
+	fees := []string{s.FeesDescription, s.Fees}
 	switch {
-	case sliding || strings.Contains(fees, "sliding"):
+	case sliding || strings.Contains(strings.ToLower(s.FeesDescription+" "+s.Fees), "sliding"):
 		return CostSliding
 	case hasPaid:
 		return CostFee
 	case hasFree:
 		return CostFree
-	case strings.HasPrefix(strings.TrimSpace(fees), "free") || strings.Contains(fees, "no cost") ||
-		strings.Contains(fees, "no charge") || strings.Contains(fees, "free of charge"):
+	case freeText(fees[0]) || freeText(fees[1]):
 		return CostFree
-	case strings.TrimSpace(fees) != "":
+	case strings.TrimSpace(fees[0]+fees[1]) != "":
 		return CostFee
 	}
 	return CostUnknown
+}
+
+// freeText reads a fee text as "no charge": it starts with "free", says
+// free without naming an amount, or says there is no fee, cost or charge.
+func freeText(t string) bool {
+	t = strings.Trim(strings.ToLower(strings.TrimSpace(t)), ".!")
+	switch {
+	case t == "":
+		return false
+	case t == "none", strings.HasPrefix(t, "free"):
+		return true
+	}
+	for _, p := range []string{"no fee", "no cost", "no charge", "free of charge", "without charge", "at no charge"} {
+		if strings.Contains(t, p) {
+			return true
+		}
+	}
+	words := strings.FieldsFunc(t, func(r rune) bool { return !unicode.IsLetter(r) })
+	return slices.Contains(words, "free") && !strings.ContainsAny(t, "$0123456789")
 }
 
 // openSlots are the weekly slot tokens of the schedules, in local time.

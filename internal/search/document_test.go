@@ -286,7 +286,7 @@ func TestCostClass(t *testing.T) {
 		name string
 		s    hsds.Service
 		want string
-		bug  string // non-empty: known wrong today, skipped
+		bug  string // non-empty: the mistake this case guards against
 	}{
 		{"nothing", hsds.Service{}, CostUnknown, ""},
 		{"blank fee text", hsds.Service{Fees: "  "}, CostUnknown, ""},
@@ -316,9 +316,6 @@ func TestCostClass(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			if c.bug != "" {
-				t.Skip("known bug: " + c.bug)
-			}
 			if got := costClass(&c.s); got != c.want {
 				t.Errorf("costClass = %q, want %q", got, c.want)
 			}
@@ -338,7 +335,7 @@ func TestWheelchair(t *testing.T) {
 		name string
 		acc  []hsds.Accessibility
 		want bool
-		bug  string // non-empty: known wrong today, skipped
+		bug  string // non-empty: the mistake this case guards against
 	}{
 		{"none", nil, false, ""},
 		{"wheelchair accessible", acc("Wheelchair accessible"), true, ""},
@@ -361,9 +358,6 @@ func TestWheelchair(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			if c.bug != "" {
-				t.Skip("known bug: " + c.bug)
-			}
 			if got := wheelchair(c.acc); got != c.want {
 				t.Errorf("wheelchair(%+v) = %v, want %v", c.acc, got, c.want)
 			}

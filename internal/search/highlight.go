@@ -79,7 +79,9 @@ func (s *Searcher) mark(text string, want map[string]bool) (string, bool) {
 	from, to := 0, len(text)
 	if len(text) > snippetRunes {
 		from = max(0, spans[0].start-snippetRunes/4)
-		for from > 0 && from < len(text) && text[from-1] != ' ' {
+		// Start on a word: forward to the next space, but never past the
+		// first match (a long token such as a URL may hold it).
+		for from > 0 && from < spans[0].start && text[from-1] != ' ' {
 			from++
 		}
 		to = min(len(text), from+snippetRunes)

@@ -13,7 +13,7 @@ import (
 
 // MappingVersion changes whenever the mapping or the way documents are built
 // changes; an index built with another version is rebuilt at start.
-const MappingVersion = "4"
+const MappingVersion = "5"
 
 // Text fields and their boosts: names and taxonomy terms above descriptions.
 var textFields = []struct {

@@ -444,6 +444,12 @@ func (s *Searcher) textQuery(text string) (query.Query, error) {
 				p.SetBoost(f.boost * 0.5)
 				qs = append(qs, p)
 			}
+			if len(t.alts) > 0 && t.phrase {
+				// The typed words of a synonym also count as words: as a
+				// phrase they miss text that differs only in stop words
+				// ("help with the rent" for "help with rent").
+				qs = append(qs, matchQ(t.text, false, f.name, f.boost*0.5))
+			}
 			for _, a := range t.alts {
 				qs = append(qs, matchQ(a, strings.Contains(a, " "), f.name, f.boost*0.9))
 			}
