@@ -503,24 +503,28 @@ func (s *Syncer) Rebuild(ctx context.Context, progress Progress) error {
 		return err
 	}
 	s.log.InfoContext(ctx, "search index rebuild started", "services", total)
+	// Reading the database and writing the index overlap: one goroutine
+	// indexes a batch while the stream loads the next.
+	batches := make(chan []search.Document, 2)
+	applied := make(chan error, 1)
+	go func() {
+		var err error
+		for docs := range batches {
+			if err == nil {
+				err = ix.Apply(ctx, docs, nil, 0)
+			}
+		}
+		applied <- err
+	}()
 	done, lastLog := 0, time.Now()
 	var docs []search.Document
-	flush := func() error {
-		if len(docs) == 0 {
-			return nil
-		}
-		err := ix.Apply(ctx, docs, nil, 0)
-		docs = docs[:0]
-		s.log.DebugContext(ctx, "search index rebuild batch applied", "services", done)
-		return err
-	}
 	err = s.st.StreamServices(ctx, store.Filter{}, store.ShapeFull, func(svc *hsds.Service) error {
 		docs = append(docs, search.Build(svc, tax, s.opts.Zone)...)
 		done++
 		if len(docs) >= s.opts.Batch {
-			if err := flush(); err != nil {
-				return err
-			}
+			batches <- docs
+			docs = nil
+			s.log.DebugContext(ctx, "search index rebuild batch applied", "services", done)
 		}
 		if progress != nil {
 			progress(done, total)
@@ -531,11 +535,18 @@ func (s *Syncer) Rebuild(ctx context.Context, progress Progress) error {
 		}
 		return nil
 	})
-	if err == nil {
-		err = flush()
+	if err == nil && len(docs) > 0 {
+		batches <- docs
+	}
+	close(batches)
+	if aerr := <-applied; err == nil {
+		err = aerr
 	}
 	if err == nil {
 		err = ix.Apply(ctx, nil, nil, seq)
+	}
+	if err == nil {
+		err = ix.Compact(ctx)
 	}
 	if err != nil {
 		_ = ix.Close()

@@ -42,7 +42,8 @@ type Document struct {
 	HasArea     bool     `json:"has_area"`
 	Attending   []string `json:"attending,omitempty"`
 	TZ          string   `json:"tz,omitempty"`
-	Open        []string `json:"open,omitempty"`
+	Open        []string `json:"open,omitempty"`   // weekly slots, local time
+	OpenZ       []string `json:"open_z,omitempty"` // the same, qualified by TZ: what is indexed
 	Updated     float64  `json:"updated"` // Unix seconds
 
 	Geo   []float64      `json:"geo,omitempty"`   // [lon, lat]
@@ -436,9 +437,21 @@ func openSlots(schedules []hsds.Schedule) []string {
 
 func slotToken(slot int) string { return "s" + strconv.Itoa(slot) }
 
-// localSlot is the slot token of t in zone.
+// zoneSlot is the indexed token of an open slot in a zone: one posting
+// list per zone and slot, so "open now" reads only the documents open now.
+func zoneSlot(zone, slot string) string { return zone + " " + slot }
+
+// localSlot is the indexed token of t's slot, read in zone.
 func localSlot(t time.Time, zone *time.Location) string {
-	return slotToken(hsds.Slot(t.In(zone)))
+	return zoneSlot(zone.String(), slotToken(hsds.Slot(t.In(zone))))
+}
+
+// zoned fills OpenZ from Open and TZ.
+func (d *Document) zoned() {
+	d.OpenZ = make([]string, len(d.Open))
+	for i, x := range d.Open {
+		d.OpenZ[i] = zoneSlot(d.TZ, x)
+	}
 }
 
 // NormalizePostcode keeps the five-digit ZIP of a ZIP+4 and upper-cases

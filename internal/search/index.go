@@ -109,6 +109,27 @@ func (ix *Index) Seq() (int64, error) {
 	return n, nil
 }
 
+// Compact merges the index's segments into one. A rebuild writes many small
+// batches; every query pays per segment, so a freshly built index is merged
+// before it serves. (In memory there is no merger; nothing to do.)
+func (ix *Index) Compact(ctx context.Context) error {
+	if ix.path == "" {
+		return nil
+	}
+	adv, err := ix.b.Advanced()
+	if err != nil {
+		return fmt.Errorf("search: compact: %w", err)
+	}
+	sc, ok := adv.(*scorch.Scorch)
+	if !ok {
+		return nil
+	}
+	if err := sc.ForceMerge(ctx, nil); err != nil {
+		return fmt.Errorf("search: compact: %w", err)
+	}
+	return nil
+}
+
 // Count is the number of documents.
 func (ix *Index) Count() (uint64, error) {
 	n, err := ix.b.DocCount()
@@ -130,6 +151,7 @@ func (ix *Index) Apply(ctx context.Context, docs []Document, del []string, seq i
 		batch.Delete(id)
 	}
 	for i := range docs {
+		docs[i].zoned()
 		if err := batch.Index(docs[i].ID, &docs[i]); err != nil {
 			return fmt.Errorf("search: index %s: %w", docs[i].ID, err)
 		}

@@ -13,7 +13,7 @@ import (
 
 // MappingVersion changes whenever the mapping or the way documents are built
 // changes; an index built with another version is rebuilt at start.
-const MappingVersion = "5"
+const MappingVersion = "7"
 
 // Text fields and their boosts: names and taxonomy terms above descriptions.
 var textFields = []struct {
@@ -57,9 +57,14 @@ func newMapping() mapping.IndexMapping {
 	for _, name := range []string{"service_id", "location_id", "organization_id", "h"} {
 		doc.AddFieldMappingsAt(name, kw(true))
 	}
-	for _, name := range []string{"term_ids", "codes", "categories", "taxonomy_ids", "languages", "cost",
-		"status", "attending", "tz", "open"} {
+	for _, name := range []string{"term_ids", "codes", "taxonomy_ids", "status", "attending", "open_z"} {
 		doc.AddFieldMappingsAt(name, kw(false))
+	}
+	// Faceted fields keep doc values: facets read them per hit.
+	for _, name := range []string{"categories", "languages", "cost", "tz"} {
+		f := kw(false)
+		f.DocValues = true
+		doc.AddFieldMappingsAt(name, f)
 	}
 	sortKW := kw(false)
 	sortKW.DocValues = true

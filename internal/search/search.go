@@ -152,9 +152,11 @@ func (s *Searcher) Search(ctx context.Context, q Query) (Result, error) {
 		if err != nil {
 			return Result{}, err
 		}
+		// Counted from the (small) set of documents open now, each checked
+		// against the search: far cheaper than running the search again.
 		cq := bleve.NewBooleanQuery()
-		cq.AddMust(bq)
-		cq.AddFilter(open)
+		cq.AddMust(open)
+		cq.AddFilter(bq)
 		creq := bleve.NewSearchRequestOptions(cq, 0, 0, false)
 		cres, err := s.ix.b.SearchInContext(ctx, creq)
 		if err != nil {
@@ -371,7 +373,7 @@ func (s *Searcher) openFilter(ctx context.Context, t time.Time) (query.Query, er
 		if err != nil {
 			continue // validated at write; an unknown zone cannot be open
 		}
-		qs = append(qs, bleve.NewConjunctionQuery(termQ("tz", z), termQ("open", localSlot(t, loc))))
+		qs = append(qs, termQ("open_z", localSlot(t, loc)))
 	}
 	if len(qs) == 0 {
 		return bleve.NewMatchNoneQuery(), nil
@@ -425,7 +427,9 @@ func (s *Searcher) textQuery(text string) (query.Query, error) {
 			qs = append(qs, matchQ(t.text, t.phrase, f.name, f.boost))
 			// Typo tolerance for real words only: a fuzzy match of a very long
 			// token costs far more than it can find.
-			if !t.phrase && wordLen(t.text) >= 5 && wordLen(t.text) <= 20 && stem(an, t.text) != "" && f.boost >= 1 {
+			// Typo matches only in the short, weighty fields: in long
+			// descriptions they cost the most and find the least.
+			if !t.phrase && wordLen(t.text) >= 5 && wordLen(t.text) <= 20 && stem(an, t.text) != "" && f.boost >= 2 {
 				fz := bleve.NewMatchQuery(t.text)
 				fz.SetField(f.name)
 				// Levenshtein without transpositions: "shleter" is two edits
