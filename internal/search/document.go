@@ -44,7 +44,7 @@ type Document struct {
 	TZ          string   `json:"tz,omitempty"`
 	Open        []string `json:"open,omitempty"`   // weekly slots, local time
 	OpenZ       []string `json:"open_z,omitempty"` // the same, qualified by TZ: what is indexed
-	Updated     float64  `json:"updated"` // Unix seconds
+	Updated     float64  `json:"updated"`          // Unix seconds
 
 	Geo   []float64      `json:"geo,omitempty"`   // [lon, lat]
 	Areas map[string]any `json:"areas,omitempty"` // GeoJSON geometry collection of the service areas
