@@ -44,7 +44,11 @@ type Document struct {
 	TZ          string   `json:"tz,omitempty"`
 	Open        []string `json:"open,omitempty"`   // weekly slots, local time
 	OpenZ       []string `json:"open_z,omitempty"` // the same, qualified by TZ: what is indexed
-	Updated     float64  `json:"updated"`          // Unix seconds
+	All         string   `json:"all,omitempty"`    // every text above: what text search matches
+	Cells       []string `json:"cells,omitempty"`  // geohash cells of Geo, for radius search
+	Lat         *float64 `json:"lat,omitempty"`    // Geo again, stored for the exact distance check
+	Lon         *float64 `json:"lon,omitempty"`
+	Updated     float64  `json:"updated"` // Unix seconds
 
 	Geo   []float64      `json:"geo,omitempty"`   // [lon, lat]
 	Areas map[string]any `json:"areas,omitempty"` // GeoJSON geometry collection of the service areas
@@ -446,11 +450,18 @@ func localSlot(t time.Time, zone *time.Location) string {
 	return zoneSlot(zone.String(), slotToken(hsds.Slot(t.In(zone))))
 }
 
-// zoned fills OpenZ from Open and TZ.
-func (d *Document) zoned() {
+// derive fills the indexed forms that follow from the rest: OpenZ from
+// Open and TZ, All from the texts, Cells, Lat and Lon from Geo.
+func (d *Document) derive() {
 	d.OpenZ = make([]string, len(d.Open))
 	for i, x := range d.Open {
 		d.OpenZ[i] = zoneSlot(d.TZ, x)
+	}
+	d.All = join(d.Name, d.Terms, d.Org, d.Description, d.Details)
+	d.Cells, d.Lat, d.Lon = nil, nil, nil
+	if len(d.Geo) == 2 {
+		lon, lat := d.Geo[0], d.Geo[1]
+		d.Cells, d.Lat, d.Lon = cellTokens(lat, lon), &lat, &lon
 	}
 }
 

@@ -151,7 +151,7 @@ func (ix *Index) Apply(ctx context.Context, docs []Document, del []string, seq i
 		batch.Delete(id)
 	}
 	for i := range docs {
-		docs[i].zoned()
+		docs[i].derive()
 		if err := batch.Index(docs[i].ID, &docs[i]); err != nil {
 			return fmt.Errorf("search: index %s: %w", docs[i].ID, err)
 		}

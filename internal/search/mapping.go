@@ -13,19 +13,23 @@ import (
 
 // MappingVersion changes whenever the mapping or the way documents are built
 // changes; an index built with another version is rebuilt at start.
-const MappingVersion = "7"
+const MappingVersion = "9"
 
-// Text fields and their boosts: names and taxonomy terms above descriptions.
-var textFields = []struct {
-	name  string
-	boost float64
-}{
-	{"name", 4},
-	{"terms", 3},
-	{"org", 2},
-	{"description", 1},
-	{"details", 0.4},
-}
+// Text is indexed twice: every text of a document in "all" (recall), and
+// the service name and its taxonomy terms again on their own, so a match
+// there weighs more than one in a description.
+const (
+	fieldAll   = "all"
+	fieldName  = "name"
+	fieldTerms = "terms"
+)
+
+// Boosts of a match in the name and in the taxonomy terms, on top of the
+// match in "all".
+const (
+	boostName  = 3.0
+	boostTerms = 2.0
+)
 
 func newMapping() mapping.IndexMapping {
 	im := bleve.NewIndexMapping()
@@ -51,13 +55,15 @@ func newMapping() mapping.IndexMapping {
 		f.DocValues = false
 		return f
 	}
-	for _, tf := range textFields {
-		doc.AddFieldMappingsAt(tf.name, text())
-	}
+	doc.AddFieldMappingsAt(fieldAll, text())
+	doc.AddFieldMappingsAt(fieldName, text())
+	terms := text()
+	terms.IncludeTermVectors = false // never matched as a phrase
+	doc.AddFieldMappingsAt(fieldTerms, terms)
 	for _, name := range []string{"service_id", "location_id", "organization_id", "h"} {
 		doc.AddFieldMappingsAt(name, kw(true))
 	}
-	for _, name := range []string{"term_ids", "codes", "taxonomy_ids", "status", "attending", "open_z"} {
+	for _, name := range []string{"term_ids", "codes", "taxonomy_ids", "status", "attending", "open_z", "cells"} {
 		doc.AddFieldMappingsAt(name, kw(false))
 	}
 	// Faceted fields keep doc values: facets read them per hit.
@@ -78,6 +84,11 @@ func newMapping() mapping.IndexMapping {
 	doc.AddFieldMappingsAt("min_age", num(false))
 	doc.AddFieldMappingsAt("max_age", num(false))
 	doc.AddFieldMappingsAt("updated", num(true))
+	for _, name := range []string{"lat", "lon"} {
+		f := num(false)
+		f.Index, f.Store = false, true
+		doc.AddFieldMappingsAt(name, f)
+	}
 
 	for _, name := range []string{"wheelchair", "has_area"} {
 		b := bleve.NewBooleanFieldMapping()

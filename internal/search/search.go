@@ -3,7 +3,6 @@ package search
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -336,8 +335,10 @@ func (s *Searcher) build(ctx context.Context, q Query) (query.Query, error) {
 		filters = append(filters, termQ("attending", q.Attending))
 	}
 	if q.Near != nil && q.RadiusM > 0 {
-		g := bleve.NewGeoDistanceQuery(q.Near.Lon, q.Near.Lat, strconv.FormatFloat(q.RadiusM, 'f', 0, 64)+"m")
-		g.SetField("geo")
+		g, err := s.radiusFilter(ctx, *q.Near, q.RadiusM, filters)
+		if err != nil {
+			return nil, err
+		}
 		filters = append(filters, g)
 	}
 	if q.Serves != nil {
@@ -422,41 +423,50 @@ func (s *Searcher) textQuery(text string) (query.Query, error) {
 	terms := s.syn.terms(an, toks, endsInWord)
 	var clauses []query.Query
 	for _, t := range terms {
-		var qs []query.Query
-		for _, f := range textFields {
-			qs = append(qs, matchQ(t.text, t.phrase, f.name, f.boost))
-			// Typo tolerance for real words only: a fuzzy match of a very long
-			// token costs far more than it can find.
-			// Typo matches only in the short, weighty fields: in long
-			// descriptions they cost the most and find the least.
-			if !t.phrase && wordLen(t.text) >= 5 && wordLen(t.text) <= 20 && stem(an, t.text) != "" && f.boost >= 2 {
-				fz := bleve.NewMatchQuery(t.text)
-				fz.SetField(f.name)
-				// Levenshtein without transpositions: "shleter" is two edits
-				// from "shelter", so longer words get two.
-				fz.SetFuzziness(1)
-				if wordLen(t.text) >= 7 {
-					fz.SetFuzziness(2)
-				}
-				fz.SetPrefix(1)
-				fz.SetBoost(f.boost * 0.3)
-				qs = append(qs, fz)
+		// Every term is matched in "all" and, weighing more, in the name
+		// and the taxonomy terms. The fewer sub-queries per term, the
+		// cheaper each of thousands of hits is to score.
+		qs := []query.Query{
+			matchQ(t.text, t.phrase, fieldAll, 1),
+			matchQ(t.text, t.phrase, fieldName, boostName),
+		}
+		if !t.phrase {
+			qs = append(qs, matchQ(t.text, false, fieldTerms, boostTerms))
+		}
+		// Typo tolerance for real words only: a fuzzy match of a very long
+		// token costs far more than it can find. Levenshtein has no
+		// transpositions: "shleter" is two edits from "shelter", so longer
+		// words get two.
+		if !t.phrase && wordLen(t.text) >= 5 && wordLen(t.text) <= 20 && stem(an, t.text) != "" {
+			fz := bleve.NewMatchQuery(t.text)
+			fz.SetField(fieldAll)
+			fz.SetFuzziness(1)
+			if wordLen(t.text) >= 7 {
+				fz.SetFuzziness(2)
 			}
-			if t.last && wordLen(t.text) >= 3 && f.boost >= 2 {
-				p := bleve.NewPrefixQuery(t.text)
-				p.SetField(f.name)
-				p.SetBoost(f.boost * 0.5)
-				qs = append(qs, p)
-			}
-			if len(t.alts) > 0 && t.phrase {
-				// The typed words of a synonym also count as words: as a
-				// phrase they miss text that differs only in stop words
-				// ("help with the rent" for "help with rent").
-				qs = append(qs, matchQ(t.text, false, f.name, f.boost*0.5))
-			}
-			for _, a := range t.alts {
-				qs = append(qs, matchQ(a, strings.Contains(a, " "), f.name, f.boost*0.9))
-			}
+			fz.SetPrefix(1)
+			fz.SetBoost(0.3)
+			qs = append(qs, fz)
+		}
+		if t.last && wordLen(t.text) >= 3 {
+			p := bleve.NewPrefixQuery(t.text)
+			p.SetField(fieldAll)
+			p.SetBoost(0.5)
+			qs = append(qs, p)
+		}
+		if len(t.alts) > 0 && t.phrase {
+			// The typed words of a synonym also count as words: as a phrase
+			// they miss text that differs only in stop words ("help with
+			// the rent" for "help with rent").
+			qs = append(qs, matchQ(t.text, false, fieldAll, 0.5))
+		}
+		for _, a := range t.alts {
+			// Synonyms need all their words, not their order.
+			m := bleve.NewMatchQuery(a)
+			m.SetField(fieldAll)
+			m.SetOperator(query.MatchQueryOperatorAnd)
+			m.SetBoost(0.9)
+			qs = append(qs, m)
 		}
 		clauses = append(clauses, bleve.NewDisjunctionQuery(qs...))
 	}

@@ -1,0 +1,239 @@
+package search
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strconv"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/search/query"
+)
+
+// Radius search without Bleve's geo-distance query, whose searcher walks
+// numeric terms over the whole circle on every query: each document
+// carries the geohash cells of its location at a few precisions as
+// keywords; a query takes the cells that lie wholly inside the circle as
+// they are, and checks the documents of the cells on its edge one by one
+// against the exact distance.
+
+// cellPrecisions are the geohash lengths indexed (about 156 km, 39 km,
+// 4.9 km and 1.2 km wide cells).
+var cellPrecisions = []int{3, 4, 5, 6}
+
+// maxCells bounds the cells one query names.
+const maxCells = 400
+
+const base32 = "0123456789bcdefghjkmnpqrstuvwxyz"
+
+// box is a cell's bounds.
+type box struct{ minLat, maxLat, minLon, maxLon float64 }
+
+// geohash encodes a point at precision n and returns the cell's bounds.
+func geohash(lat, lon float64, n int) (string, box) {
+	b := box{-90, 90, -180, 180}
+	out := make([]byte, 0, n)
+	even, bit, ch := true, 0, 0
+	for len(out) < n {
+		if even {
+			mid := (b.minLon + b.maxLon) / 2
+			if lon >= mid {
+				ch |= 1 << (4 - bit)
+				b.minLon = mid
+			} else {
+				b.maxLon = mid
+			}
+		} else {
+			mid := (b.minLat + b.maxLat) / 2
+			if lat >= mid {
+				ch |= 1 << (4 - bit)
+				b.minLat = mid
+			} else {
+				b.maxLat = mid
+			}
+		}
+		even = !even
+		if bit++; bit == 5 {
+			out = append(out, base32[ch])
+			bit, ch = 0, 0
+		}
+	}
+	return string(out), b
+}
+
+// cellTokens are the indexed cells of a point.
+func cellTokens(lat, lon float64) []string {
+	out := make([]string, len(cellPrecisions))
+	for i, p := range cellPrecisions {
+		h, _ := geohash(lat, lon, p)
+		out[i] = strconv.Itoa(p) + h
+	}
+	return out
+}
+
+// cellSize is the height and width in degrees of a cell of precision n.
+func cellSize(n int) (dLat, dLon float64) {
+	_, b := geohash(0, 0, n)
+	return b.maxLat - b.minLat, b.maxLon - b.minLon
+}
+
+// cellBox is the bounds of a geohash.
+func cellBox(code string) box {
+	b := box{-90, 90, -180, 180}
+	even := true
+	for i := 0; i < len(code); i++ {
+		v := indexByte(base32, code[i])
+		for bit := 4; bit >= 0; bit-- {
+			on := v>>bit&1 == 1
+			if even {
+				mid := (b.minLon + b.maxLon) / 2
+				if on {
+					b.minLon = mid
+				} else {
+					b.maxLon = mid
+				}
+			} else {
+				mid := (b.minLat + b.maxLat) / 2
+				if on {
+					b.minLat = mid
+				} else {
+					b.maxLat = mid
+				}
+			}
+			even = !even
+		}
+	}
+	return b
+}
+
+func indexByte(s string, c byte) int {
+	for i := 0; i < len(s); i++ {
+		if s[i] == c {
+			return i
+		}
+	}
+	return 0
+}
+
+// classify says whether a cell lies outside the circle, wholly inside it,
+// or on its edge.
+func classify(c Point, r float64, b box) (outside, inside bool) {
+	near := DistanceM(c, Point{Lat: clamp(c.Lat, b.minLat, b.maxLat), Lon: clamp(c.Lon, b.minLon, b.maxLon)})
+	if near > r {
+		return true, false
+	}
+	for _, p := range []Point{{b.minLat, b.minLon}, {b.minLat, b.maxLon}, {b.maxLat, b.minLon}, {b.maxLat, b.maxLon}} {
+		if DistanceM(c, p) > r {
+			return false, false
+		}
+	}
+	return false, true
+}
+
+// circleCells covers the circle with geohash cells: coarse ones inside,
+// edge cells refined to the finest indexed precision while the count stays
+// under maxCells. It returns the cells wholly inside and those on the edge.
+func circleCells(c Point, r float64) (inner, edge []string) {
+	dLat := r / 111320
+	dLon := r / (111320 * math.Max(0.01, math.Cos(c.Lat*math.Pi/180)))
+	// Start at the finest precision whose grid over the bounding box is
+	// small.
+	prec := cellPrecisions[0]
+	for _, p := range cellPrecisions {
+		h, w := cellSize(p)
+		if (2*dLat/h+2)*(2*dLon/w+2) <= maxCells/8 {
+			prec = p
+		}
+	}
+	h, w := cellSize(prec)
+	seen := map[string]bool{}
+	var todo []string
+	for lat := c.Lat - dLat - h; lat <= c.Lat+dLat+h; lat += h {
+		for lon := c.Lon - dLon - w; lon <= c.Lon+dLon+w; lon += w {
+			if lat < -90 || lat > 90 {
+				continue
+			}
+			code, _ := geohash(lat, normLon(lon), prec)
+			if !seen[code] {
+				seen[code] = true
+				todo = append(todo, code)
+			}
+		}
+	}
+	finest := cellPrecisions[len(cellPrecisions)-1]
+	for len(todo) > 0 {
+		code := todo[0]
+		todo = todo[1:]
+		out, in := classify(c, r, cellBox(code))
+		switch {
+		case out:
+		case in:
+			inner = append(inner, strconv.Itoa(len(code))+code)
+		case len(code) < finest && len(inner)+len(edge)+len(todo)+32 <= maxCells:
+			for i := 0; i < len(base32); i++ {
+				todo = append(todo, code+base32[i:i+1])
+			}
+		default:
+			edge = append(edge, strconv.Itoa(len(code))+code)
+		}
+	}
+	return inner, edge
+}
+
+func clamp(v, lo, hi float64) float64 { return math.Max(lo, math.Min(hi, v)) }
+
+func normLon(lon float64) float64 {
+	for lon < -180 {
+		lon += 360
+	}
+	for lon >= 180 {
+		lon -= 360
+	}
+	return lon
+}
+
+// maxEdgeDocs bounds the documents checked one by one on a circle's edge.
+const maxEdgeDocs = 20000
+
+// radiusFilter matches the documents within r metres of c: the inner cells'
+// documents, and those of the edge cells that pass the exact distance
+// check (restricted by the query's other filters, so fewer are read).
+func (s *Searcher) radiusFilter(ctx context.Context, c Point, r float64, others []query.Query) (query.Query, error) {
+	inner, edge := circleCells(c, r)
+	var qs []query.Query
+	for _, t := range inner {
+		qs = append(qs, termQ("cells", t))
+	}
+	if len(edge) > 0 {
+		eq := make([]query.Query, len(edge))
+		for i, t := range edge {
+			eq[i] = termQ("cells", t)
+		}
+		var where query.Query = bleve.NewDisjunctionQuery(eq...)
+		if len(others) > 0 {
+			where = bleve.NewConjunctionQuery(append([]query.Query{where}, others...)...)
+		}
+		req := bleve.NewSearchRequestOptions(where, maxEdgeDocs, 0, false)
+		req.Fields = []string{"lat", "lon"}
+		req.SortBy([]string{"_id"})
+		res, err := s.ix.b.SearchInContext(ctx, req)
+		if err != nil {
+			return nil, fmt.Errorf("search: radius edge: %w", err)
+		}
+		var ids []string
+		for _, h := range res.Hits {
+			lat, ok1 := h.Fields["lat"].(float64)
+			lon, ok2 := h.Fields["lon"].(float64)
+			if ok1 && ok2 && DistanceM(c, Point{Lat: lat, Lon: lon}) <= r {
+				ids = append(ids, h.ID)
+			}
+		}
+		if len(ids) > 0 {
+			qs = append(qs, bleve.NewDocIDQuery(ids))
+		}
+	}
+	if len(qs) == 0 {
+		return bleve.NewMatchNoneQuery(), nil
+	}
+	return bleve.NewDisjunctionQuery(qs...), nil
+}
