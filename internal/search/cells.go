@@ -213,12 +213,18 @@ func (s *Searcher) radiusFilter(ctx context.Context, c Point, r float64, others 
 		if len(others) > 0 {
 			where = bleve.NewConjunctionQuery(append([]query.Query{where}, others...)...)
 		}
-		req := bleve.NewSearchRequestOptions(where, maxEdgeDocs, 0, false)
+		req := bleve.NewSearchRequestOptions(where, s.edgeCap, 0, false)
 		req.Fields = []string{"lat", "lon"}
 		req.SortBy([]string{"_id"})
 		res, err := s.ix.b.SearchInContext(ctx, req)
 		if err != nil {
 			return nil, fmt.Errorf("search: radius edge: %w", err)
+		}
+		if res.Total > uint64(len(res.Hits)) {
+			// Too many to check one by one: Bleve's own (slower) query.
+			g := bleve.NewGeoDistanceQuery(c.Lon, c.Lat, strconv.FormatFloat(r, 'f', 0, 64)+"m")
+			g.SetField("geo")
+			return g, nil
 		}
 		var ids []string
 		for _, h := range res.Hits {

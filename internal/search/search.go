@@ -99,6 +99,9 @@ type Searcher struct {
 	ix  *Index
 	syn *Synonyms
 	an  analysis.Analyzer
+	// edgeCap is how many edge documents a radius search checks itself
+	// before leaving the whole filter to Bleve.
+	edgeCap int
 }
 
 // NewSearcher pairs an index with synonyms (nil: none).
@@ -107,7 +110,7 @@ func NewSearcher(ix *Index, syn *Synonyms) (*Searcher, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Searcher{ix: ix, syn: syn, an: an}, nil
+	return &Searcher{ix: ix, syn: syn, an: an, edgeCap: maxEdgeDocs}, nil
 }
 
 // Index is the searcher's index.
