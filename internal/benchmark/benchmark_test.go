@@ -16,8 +16,6 @@ import (
 
 	"github.com/linkage-org/linkage/internal/httpapi"
 	"github.com/linkage-org/linkage/internal/importer"
-	"github.com/linkage-org/linkage/internal/indexsync"
-	"github.com/linkage-org/linkage/internal/indexsync/indexsynctest"
 	"github.com/linkage-org/linkage/internal/store"
 	"github.com/linkage-org/linkage/internal/store/storetest"
 )
@@ -126,7 +124,7 @@ func BenchmarkAPI(b *testing.B) {
 			}
 			fx := bench.fixture(b, size)
 			d := latencyDatabase(b, dialect, fx)
-			e, err := httpapi.New(httpapi.Deps{Store: d.st, Index: indexsynctest.Ready(b, d.st, indexsync.Options{Dir: b.TempDir()}), Logger: storetest.Logger(), BaseURL: "http://linkage.bench"})
+			e, err := httpapi.New(httpapi.Deps{Store: d.st, Index: bench.searchIndex(b, d, size), Logger: storetest.Logger(), BaseURL: "http://linkage.bench"})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -21,6 +21,8 @@ import (
 
 	"github.com/linkage-org/linkage/internal/hsds"
 	"github.com/linkage-org/linkage/internal/hsdsio"
+	"github.com/linkage-org/linkage/internal/indexsync"
+	"github.com/linkage-org/linkage/internal/indexsync/indexsynctest"
 	"github.com/linkage-org/linkage/internal/seedgen"
 	"github.com/linkage-org/linkage/internal/store"
 	"github.com/linkage-org/linkage/internal/store/storetest" // also registers the "pgx" database/sql driver
@@ -88,6 +90,7 @@ type suite struct {
 	loaded   map[string]*database // dialect → database holding the latency size
 	kept     []*database          // dropped when the run ends
 	rows     []row
+	indexes  map[*database]*indexsync.Syncer // one search index per kept database
 	pgOnce   sync.Once
 	pgErr    error
 }
@@ -98,7 +101,38 @@ type row struct {
 	figure, dialect, size, value string
 }
 
-var bench = &suite{fixtures: map[int]*fixture{}, loaded: map[string]*database{}}
+var bench = &suite{fixtures: map[int]*fixture{}, loaded: map[string]*database{}, indexes: map[*database]*indexsync.Syncer{}}
+
+// searchIndex is the search index of d, built on disk on first use (the
+// rebuild's time and the index's size are recorded then) and shared by the
+// benchmarks after it.
+func (s *suite) searchIndex(b *testing.B, d *database, size int) *indexsync.Syncer {
+	b.Helper()
+	s.mu.Lock()
+	sy := s.indexes[d]
+	s.mu.Unlock()
+	if sy != nil {
+		return sy
+	}
+	ctx := context.Background()
+	dir := filepath.Join(s.dir, "index-"+d.dialect)
+	sy = indexsync.New(d.st, indexsync.Options{Dir: dir, Synonyms: indexsynctest.Synonyms(b)})
+	start := time.Now()
+	if err := sy.Rebuild(ctx, nil); err != nil {
+		b.Fatal(err)
+	}
+	took := time.Since(start)
+	if err := sy.CatchUp(ctx); err != nil {
+		b.Fatal(err)
+	}
+	bytes := dirSize(filepath.Join(dir, "index"))
+	s.record(b, "index rebuild", d.dialect, size, fmt.Sprintf("%.1f s", took.Seconds()))
+	s.record(b, "index size", d.dialect, size, fmt.Sprintf("%.0f MB, %.0f bytes/service", float64(bytes)/1e6, float64(bytes)/float64(size)))
+	s.mu.Lock()
+	s.indexes[d] = sy
+	s.mu.Unlock()
+	return sy
+}
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "linkage-bench-")
@@ -110,6 +144,9 @@ func TestMain(m *testing.M) {
 	start := time.Now()
 	code := m.Run()
 	bench.printSummary(os.Stdout, time.Since(start))
+	for _, sy := range bench.indexes {
+		_ = sy.Close()
+	}
 	for _, d := range bench.kept {
 		bench.drop(d)
 	}
