@@ -48,7 +48,8 @@ type Document struct {
 	Cells       []string `json:"cells,omitempty"`  // geohash cells of Geo, for radius search
 	Lat         *float64 `json:"lat,omitempty"`    // Geo again, stored for the exact distance check
 	Lon         *float64 `json:"lon,omitempty"`
-	Updated     float64  `json:"updated"` // Unix seconds
+	Facets      []string `json:"facets,omitempty"` // categories, languages and cost, prefixed, for one facet
+	Updated     float64  `json:"updated"`          // Unix seconds
 
 	Geo   []float64      `json:"geo,omitempty"`   // [lon, lat]
 	Areas map[string]any `json:"areas,omitempty"` // GeoJSON geometry collection of the service areas
@@ -441,6 +442,13 @@ func openSlots(schedules []hsds.Schedule) []string {
 
 func slotToken(slot int) string { return "s" + strconv.Itoa(slot) }
 
+// Prefixes of the values of the combined facet field.
+const (
+	facetCategory = "c"
+	facetLanguage = "l"
+	facetCost     = "$"
+)
+
 // zoneSlot is the indexed token of an open slot in a zone: one posting
 // list per zone and slot, so "open now" reads only the documents open now.
 func zoneSlot(zone, slot string) string { return zone + " " + slot }
@@ -458,6 +466,13 @@ func (d *Document) derive() {
 		d.OpenZ[i] = zoneSlot(d.TZ, x)
 	}
 	d.All = join(d.Name, d.Terms, d.Org, d.Description, d.Details)
+	d.Facets = []string{facetCost + ":" + d.Cost}
+	for _, c := range d.Categories {
+		d.Facets = append(d.Facets, facetCategory+":"+c)
+	}
+	for _, l := range d.Languages {
+		d.Facets = append(d.Facets, facetLanguage+":"+l)
+	}
 	d.Cells, d.Lat, d.Lon = nil, nil, nil
 	if len(d.Geo) == 2 {
 		lon, lat := d.Geo[0], d.Geo[1]

@@ -13,7 +13,7 @@ import (
 
 // MappingVersion changes whenever the mapping or the way documents are built
 // changes; an index built with another version is rebuilt at start.
-const MappingVersion = "9"
+const MappingVersion = "10"
 
 // Text is indexed twice: every text of a document in "all" (recall), and
 // the service name and its taxonomy terms again on their own, so a match
@@ -63,11 +63,12 @@ func newMapping() mapping.IndexMapping {
 	for _, name := range []string{"service_id", "location_id", "organization_id", "h"} {
 		doc.AddFieldMappingsAt(name, kw(true))
 	}
-	for _, name := range []string{"term_ids", "codes", "taxonomy_ids", "status", "attending", "open_z", "cells"} {
+	for _, name := range []string{"term_ids", "codes", "taxonomy_ids", "status", "attending", "open_z", "cells",
+		"categories", "languages", "cost"} {
 		doc.AddFieldMappingsAt(name, kw(false))
 	}
 	// Faceted fields keep doc values: facets read them per hit.
-	for _, name := range []string{"categories", "languages", "cost", "tz"} {
+	for _, name := range []string{"facets", "tz"} {
 		f := kw(false)
 		f.DocValues = true
 		doc.AddFieldMappingsAt(name, f)

@@ -130,9 +130,9 @@ func (s *Searcher) Search(ctx context.Context, q Query) (Result, error) {
 	req.Fields = []string{"service_id", "location_id", "organization_id"}
 	req.SortByCustom(s.order(q))
 	if q.Facets {
-		req.AddFacet("category", bleve.NewFacetRequest("categories", 50))
-		req.AddFacet("language", bleve.NewFacetRequest("languages", 50))
-		req.AddFacet("cost", bleve.NewFacetRequest("cost", 10))
+		// One facet over one field holding every facet value: each hit's
+		// doc values are read once, not once per facet.
+		req.AddFacet("facets", bleve.NewFacetRequest("facets", 1000))
 	}
 	res, err := s.ix.b.SearchInContext(ctx, req)
 	if err != nil {
@@ -145,7 +145,7 @@ func (s *Searcher) Search(ctx context.Context, q Query) (Result, error) {
 			OrganizationID: str(h.Fields["organization_id"])})
 	}
 	if q.Facets {
-		f := &Facets{Category: facet(res.Facets["category"]), Language: facet(res.Facets["language"]), Cost: facet(res.Facets["cost"])}
+		f := splitFacets(res.Facets["facets"])
 		now := q.Now
 		if now.IsZero() {
 			now = time.Now()
@@ -213,13 +213,27 @@ func str(v any) string {
 	return s
 }
 
-func facet(f *bsearch.FacetResult) []FacetCount {
-	out := []FacetCount{}
+// splitFacets sorts the combined facet's values ("c:BD", "l:es", "$:free")
+// into their facets, each in descending count order.
+func splitFacets(f *bsearch.FacetResult) *Facets {
+	out := &Facets{Category: []FacetCount{}, Language: []FacetCount{}, Cost: []FacetCount{}}
 	if f == nil || f.Terms == nil {
 		return out
 	}
 	for _, t := range f.Terms.Terms() {
-		out = append(out, FacetCount{Value: t.Term, Count: t.Count})
+		kind, v, ok := strings.Cut(t.Term, ":")
+		if !ok {
+			continue
+		}
+		c := FacetCount{Value: v, Count: t.Count}
+		switch kind {
+		case facetCategory:
+			out.Category = append(out.Category, c)
+		case facetLanguage:
+			out.Language = append(out.Language, c)
+		case facetCost:
+			out.Cost = append(out.Cost, c)
+		}
 	}
 	return out
 }

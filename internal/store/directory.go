@@ -607,8 +607,11 @@ func (t *Tx) WriteDocuments(ctx context.Context, docs *Documents, action, actor 
 	t.change(EntityService, g.serviceRoots...)
 	t.change(EntityOrganization, g.orgRoots...)
 	t.change(EntityLocation, g.locationRoots...)
-	for _, r := range g.terms.list() {
-		t.change(EntityTaxonomyTerm, r.ID)
+	// Terms written as documents of their own; a term nested in a record's
+	// attributes only references it, and re-indexing every service of
+	// that term on each such write would make every write cost thousands.
+	for i := range docs.Terms {
+		t.change(EntityTaxonomyTerm, docs.Terms[i].ID)
 	}
 	return nil
 }
