@@ -156,10 +156,7 @@ func (s *Searcher) Search(ctx context.Context, q Query) (Result, error) {
 		}
 		// Counted from the (small) set of documents open now, each checked
 		// against the search: far cheaper than running the search again.
-		cq := bleve.NewBooleanQuery()
-		cq.AddMust(open)
-		cq.AddFilter(bq)
-		creq := bleve.NewSearchRequestOptions(cq, 0, 0, false)
+		creq := bleve.NewSearchRequestOptions(unscored{bleve.NewConjunctionQuery(open, bq)}, 0, 0, false)
 		cres, err := s.ix.b.SearchInContext(ctx, creq)
 		if err != nil {
 			return Result{}, fmt.Errorf("search: open-now facet: %w", err)
@@ -253,32 +250,28 @@ func EffectiveSort(q Query) string {
 }
 
 func (s *Searcher) order(q Query) bsearch.SortOrder {
-	id := &bsearch.SortField{Field: "_id", Type: bsearch.SortFieldAsString}
+	// Equal values keep index order (Bleve breaks ties by hit number), so
+	// no tie-breaker field is read per hit; ordering by score alone also
+	// lets Bleve skip reading any field for hits that miss the page.
 	switch EffectiveSort(q) {
 	case SortDistance:
 		if q.Near != nil {
-			return bsearch.SortOrder{&bsearch.SortGeoDistance{Field: "geo", Lon: q.Near.Lon, Lat: q.Near.Lat, Unit: "m"}, &bsearch.SortScore{Desc: true}, id}
+			return bsearch.SortOrder{&bsearch.SortGeoDistance{Field: "geo", Lon: q.Near.Lon, Lat: q.Near.Lat, Unit: "m"}, &bsearch.SortScore{Desc: true}}
 		}
 	case SortName:
-		return bsearch.SortOrder{&bsearch.SortField{Field: "name_sort", Type: bsearch.SortFieldAsString}, id}
+		return bsearch.SortOrder{&bsearch.SortField{Field: "name_sort", Type: bsearch.SortFieldAsString}}
 	case SortUpdated:
-		return bsearch.SortOrder{&bsearch.SortField{Field: "updated", Type: bsearch.SortFieldAsNumber, Desc: true}, id}
+		return bsearch.SortOrder{&bsearch.SortField{Field: "updated", Type: bsearch.SortFieldAsNumber, Desc: true}}
 	}
-	return bsearch.SortOrder{&bsearch.SortScore{Desc: true}, id}
+	return bsearch.SortOrder{&bsearch.SortScore{Desc: true}}
 }
 
 // build turns q into a Bleve query: the text part scores, the filters only
-// filter.
+// filter (see unscored).
 func (s *Searcher) build(ctx context.Context, q Query) (query.Query, error) {
-	bq := bleve.NewBooleanQuery()
 	text, err := s.textQuery(q.Text)
 	if err != nil {
 		return nil, err
-	}
-	if text != nil {
-		bq.AddMust(text)
-	} else {
-		bq.AddMust(bleve.NewMatchAllQuery())
 	}
 	var filters []query.Query
 	statuses := q.Statuses
@@ -372,11 +365,20 @@ func (s *Searcher) build(ctx context.Context, q Query) (query.Query, error) {
 			filters = append(filters, shape)
 		}
 	}
-	if len(filters) == 0 {
-		filters = append(filters, bleve.NewMatchAllQuery())
+	var f query.Query
+	switch len(filters) {
+	case 0:
+		f = bleve.NewMatchAllQuery()
+	case 1:
+		f = filters[0]
+	default:
+		f = bleve.NewConjunctionQuery(filters...)
 	}
-	bq.AddFilter(bleve.NewConjunctionQuery(filters...))
-	return bq, nil
+	if text == nil {
+		return unscored{f}, nil
+	}
+	// Filters add nothing to the score, so the order is the text's.
+	return bleve.NewConjunctionQuery(text, unscored{f}), nil
 }
 
 // openFilter matches documents open at t, each in its own time zone.
@@ -444,17 +446,17 @@ func (s *Searcher) textQuery(text string) (query.Query, error) {
 		// and the taxonomy terms. The fewer sub-queries per term, the
 		// cheaper each of thousands of hits is to score.
 		qs := []query.Query{
-			matchQ(t.text, t.phrase, fieldAll, 1),
-			matchQ(t.text, t.phrase, fieldName, boostName),
+			matchQ(t, fieldAll, 1),
+			matchQ(t, fieldName, boostName),
 		}
 		if !t.phrase {
-			qs = append(qs, matchQ(t.text, false, fieldTerms, boostTerms))
+			qs = append(qs, matchQ(t, fieldTerms, boostTerms))
 		}
 		// Typo tolerance for real words only: a fuzzy match of a very long
 		// token costs far more than it can find. Levenshtein has no
 		// transpositions: "shleter" is two edits from "shelter", so longer
 		// words get two.
-		if !t.phrase && wordLen(t.text) >= 5 && wordLen(t.text) <= 20 && stem(an, t.text) != "" {
+		if !t.phrase && !t.allWords && wordLen(t.text) >= 5 && wordLen(t.text) <= 20 && stem(an, t.text) != "" {
 			fz := bleve.NewMatchQuery(t.text)
 			fz.SetField(fieldAll)
 			fz.SetFuzziness(1)
@@ -471,11 +473,10 @@ func (s *Searcher) textQuery(text string) (query.Query, error) {
 			p.SetBoost(0.5)
 			qs = append(qs, p)
 		}
-		if len(t.alts) > 0 && t.phrase {
-			// The typed words of a synonym also count as words: as a phrase
-			// they miss text that differs only in stop words ("help with
-			// the rent" for "help with rent").
-			qs = append(qs, matchQ(t.text, false, fieldAll, 0.5))
+		if len(t.alts) > 0 && t.allWords {
+			// Each typed word of a synonym also counts on its own, for
+			// partial credit.
+			qs = append(qs, matchQ(term{text: t.text}, fieldAll, 0.5))
 		}
 		for _, a := range t.alts {
 			// Synonyms need all their words, not their order.
@@ -493,15 +494,18 @@ func (s *Searcher) textQuery(text string) (query.Query, error) {
 	return bleve.NewDisjunctionQuery(clauses...), nil
 }
 
-func matchQ(text string, phrase bool, field string, boost float64) query.Query {
-	if phrase {
-		p := bleve.NewMatchPhraseQuery(text)
+func matchQ(t term, field string, boost float64) query.Query {
+	if t.phrase {
+		p := bleve.NewMatchPhraseQuery(t.text)
 		p.SetField(field)
 		p.SetBoost(boost)
 		return p
 	}
-	m := bleve.NewMatchQuery(text)
+	m := bleve.NewMatchQuery(t.text)
 	m.SetField(field)
 	m.SetBoost(boost)
+	if t.allWords {
+		m.SetOperator(query.MatchQueryOperatorAnd)
+	}
 	return m
 }

@@ -25,6 +25,10 @@ const (
 type term struct {
 	text   string   // as typed, lower case
 	phrase bool     // quoted by the user: match as a phrase
+	// allWords marks a phrase of the synonym list found in the text: every
+	// word must match, in any order. (Matched as a phrase, it cost a
+	// position check on every document holding its words.)
+	allWords bool
 	last   bool     // the last word typed, still being typed: also a prefix
 	alts   []string // synonyms (phrases) found for text
 }
@@ -211,7 +215,7 @@ func (s *Synonyms) terms(an analysis.Analyzer, toks []token, endsInWord bool) []
 						others = append(others, a)
 					}
 				}
-				out = append(out, term{text: strings.Join(words, " "), phrase: n > 1, alts: others})
+				out = append(out, term{text: strings.Join(words, " "), allWords: n > 1, alts: others})
 				i += n
 				matched = true
 			}

@@ -174,27 +174,27 @@ func TestTerms(t *testing.T) {
 		want       []term
 	}{
 		{"synonym by stems", "food banks near me", true, syn, []term{
-			{text: "food banks", phrase: true, alts: []string{"food pantry"}},
+			{text: "food banks", allWords: true, alts: []string{"food pantry"}},
 			{text: "near"},
 			{text: "me", last: true},
 		}},
 		{"synonym the other way", "Food Pantries", false, syn, []term{
-			{text: "food pantries", phrase: true, alts: []string{"food bank"}},
+			{text: "food pantries", allWords: true, alts: []string{"food bank"}},
 		}},
 		{"synonym last is not a prefix", "rental assistance", true, syn, []term{
-			{text: "rental assistance", phrase: true, alts: []string{"rent help"}},
+			{text: "rental assistance", allWords: true, alts: []string{"rent help"}},
 		}},
 		{"synonym between words", "emergency rent help now", true, syn, []term{
 			{text: "emergency"},
-			{text: "rent help", phrase: true, alts: []string{"rental assistance"}},
+			{text: "rent help", allWords: true, alts: []string{"rental assistance"}},
 			{text: "now", last: true},
 		}},
 		{"stop words do not start a synonym", "the food bank", false, syn, []term{
 			{text: "the"},
-			{text: "food bank", phrase: true, alts: []string{"food pantry"}},
+			{text: "food bank", allWords: true, alts: []string{"food pantry"}},
 		}},
 		{"stop words do not end a synonym", "rent help me", true, syn, []term{
-			{text: "rent help", phrase: true, alts: []string{"rental assistance"}},
+			{text: "rent help", allWords: true, alts: []string{"rental assistance"}},
 			{text: "me", last: true},
 		}},
 		{"last word is a prefix when typing", "legal ai", true, syn, []term{
@@ -216,7 +216,7 @@ func TestTerms(t *testing.T) {
 			{text: "food bank", phrase: true},
 		}},
 		{"unpaired quote read as text", `"food bank`, true, syn, []term{
-			{text: "food bank", phrase: true, alts: []string{"food pantry"}},
+			{text: "food bank", allWords: true, alts: []string{"food pantry"}},
 		}},
 		{"no synonyms", "food banks", true, nil, []term{
 			{text: "food"}, {text: "banks", last: true},
