@@ -23,14 +23,14 @@ const (
 // term is one unit of a parsed text query: a word, or a phrase the user
 // quoted, or a phrase found in the synonym list.
 type term struct {
-	text   string   // as typed, lower case
-	phrase bool     // quoted by the user: match as a phrase
+	text   string // as typed, lower case
+	phrase bool   // quoted by the user: match as a phrase
 	// allWords marks a phrase of the synonym list found in the text: every
 	// word must match, in any order. (Matched as a phrase, it cost a
 	// position check on every document holding its words.)
 	allWords bool
-	last   bool     // the last word typed, still being typed: also a prefix
-	alts   []string // synonyms (phrases) found for text
+	last     bool     // the last word typed, still being typed: also a prefix
+	alts     []string // synonyms (phrases) found for text
 }
 
 // token is a word of the query with the quote group it belongs to.
