@@ -1,0 +1,302 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+
+	"github.com/linkage-org/linkage/internal/apperr"
+)
+
+// Agency is a tenant: it manages organizations and acts through API keys.
+type Agency struct {
+	ID              string    `json:"id"`
+	Name            string    `json:"name"`
+	CreatedAt       time.Time `json:"created_at"`
+	OrganizationIDs []string  `json:"organization_ids"`
+}
+
+type agencyRow struct {
+	ID        string `gorm:"primaryKey"`
+	Name      string
+	CreatedAt time.Time
+}
+
+func (agencyRow) TableName() string { return "agencies" }
+
+type agencyOrgRow struct {
+	OrganizationID string `gorm:"primaryKey"`
+	AgencyID       string
+}
+
+func (agencyOrgRow) TableName() string { return "agency_organizations" }
+
+// APIKey is a key as listed: never its secret.
+type APIKey struct {
+	ID         string     `json:"id" gorm:"primaryKey"`
+	AgencyID   *string    `json:"agency_id"`
+	Role       string     `json:"role"`
+	Name       string     `json:"name"`
+	Prefix     string     `json:"prefix"`
+	Hash       []byte     `json:"-"`
+	CreatedAt  time.Time  `json:"created_at"`
+	LastUsedAt *time.Time `json:"last_used_at"`
+	RevokedAt  *time.Time `json:"revoked_at"`
+}
+
+// TableName is the table of API keys.
+func (APIKey) TableName() string { return "api_keys" }
+
+// Limits of names people type.
+const (
+	MaxNameLen = 200
+)
+
+// CreateAgency adds an agency managing orgIDs (each managed by no other
+// agency yet).
+func (t *Tx) CreateAgency(ctx context.Context, name string, orgIDs []string) (Agency, error) {
+	a := Agency{ID: uuid.NewString(), Name: name, CreatedAt: t.s.now().UTC().Truncate(time.Microsecond)}
+	if err := t.db.WithContext(ctx).Create(&agencyRow{ID: a.ID, Name: a.Name, CreatedAt: a.CreatedAt}).Error; err != nil {
+		return Agency{}, mapErr(err, "create agency")
+	}
+	if err := t.SetAgencyOrganizations(ctx, a.ID, orgIDs); err != nil {
+		return Agency{}, err
+	}
+	a.OrganizationIDs = normIDs(orgIDs)
+	return a, nil
+}
+
+func normIDs(ids []string) []string {
+	out := make([]string, 0, len(ids))
+	for _, id := range ids {
+		out = append(out, strings.ToLower(id))
+	}
+	return uniq(out)
+}
+
+// SetAgencyOrganizations makes orgIDs exactly the organizations agencyID
+// manages. An organization another agency manages is a conflict: it must be
+// released there first, so no agency loses one by accident.
+func (t *Tx) SetAgencyOrganizations(ctx context.Context, agencyID string, orgIDs []string) error {
+	orgIDs = normIDs(orgIDs)
+	if len(orgIDs) > 0 {
+		exist, err := t.ExistingIDs(ctx, "organization", orgIDs)
+		if err != nil {
+			return err
+		}
+		var fe apperr.FieldErrors
+		for i, id := range orgIDs {
+			if !exist[id] {
+				fe.Add(fmt.Sprintf("/organization_ids/%d", i), "no organization has id %s", id)
+			}
+		}
+		if len(fe) > 0 {
+			return apperr.WithFields(apperr.Unprocessable, "Some organizations do not exist.", fe)
+		}
+		var taken []agencyOrgRow
+		if err := t.db.WithContext(ctx).Where("organization_id IN ? AND agency_id <> ?", orgIDs, agencyID).Find(&taken).Error; err != nil {
+			return mapErr(err, "check agency organizations")
+		}
+		if len(taken) > 0 {
+			return apperr.E(apperr.Conflict, "organization %s is managed by agency %s; remove it from that agency first", taken[0].OrganizationID, taken[0].AgencyID)
+		}
+	}
+	if err := t.db.WithContext(ctx).Where("agency_id = ?", agencyID).Delete(&agencyOrgRow{}).Error; err != nil {
+		return mapErr(err, "replace agency organizations")
+	}
+	for _, id := range orgIDs {
+		if err := t.db.WithContext(ctx).Create(&agencyOrgRow{OrganizationID: id, AgencyID: agencyID}).Error; err != nil {
+			return mapErr(err, "add agency organization")
+		}
+	}
+	return nil
+}
+
+// AddAgencyOrganization makes agencyID manage a (new) organization.
+func (t *Tx) AddAgencyOrganization(ctx context.Context, agencyID, orgID string) error {
+	err := t.db.WithContext(ctx).Create(&agencyOrgRow{OrganizationID: strings.ToLower(orgID), AgencyID: agencyID}).Error
+	return mapErr(err, "add agency organization")
+}
+
+// Agencies lists every agency with its organizations, by name.
+func (s *Store) Agencies(ctx context.Context) ([]Agency, error) {
+	var rows []agencyRow
+	if err := s.db.WithContext(ctx).Order("name, id").Find(&rows).Error; err != nil {
+		return nil, mapErr(err, "list agencies")
+	}
+	var links []agencyOrgRow
+	if err := s.db.WithContext(ctx).Order("organization_id").Find(&links).Error; err != nil {
+		return nil, mapErr(err, "list agency organizations")
+	}
+	orgs := map[string][]string{}
+	for _, l := range links {
+		orgs[l.AgencyID] = append(orgs[l.AgencyID], l.OrganizationID)
+	}
+	out := make([]Agency, len(rows))
+	for i, r := range rows {
+		out[i] = Agency{ID: r.ID, Name: r.Name, CreatedAt: r.CreatedAt.UTC(), OrganizationIDs: orgs[r.ID]}
+		if out[i].OrganizationIDs == nil {
+			out[i].OrganizationIDs = []string{}
+		}
+	}
+	return out, nil
+}
+
+// AgencyByID is one agency with its organizations.
+func (s *Store) AgencyByID(ctx context.Context, id string) (Agency, error) {
+	var r agencyRow
+	if err := s.db.WithContext(ctx).Where("id = ?", strings.ToLower(id)).Take(&r).Error; err != nil {
+		if err == gorm.ErrRecordNotFound {
+			return Agency{}, apperr.E(apperr.NotFound, "no agency has id %s", id)
+		}
+		return Agency{}, mapErr(err, "read agency")
+	}
+	orgs, err := s.AgencyOrganizations(ctx, r.ID)
+	if err != nil {
+		return Agency{}, err
+	}
+	return Agency{ID: r.ID, Name: r.Name, CreatedAt: r.CreatedAt.UTC(), OrganizationIDs: orgs}, nil
+}
+
+// AgencyOrganizations lists the ids of the organizations agencyID manages.
+func (s *Store) AgencyOrganizations(ctx context.Context, agencyID string) ([]string, error) {
+	out := []string{}
+	err := s.db.WithContext(ctx).Model(&agencyOrgRow{}).Where("agency_id = ?", agencyID).Order("organization_id").Pluck("organization_id", &out).Error
+	return out, mapErr(err, "list agency organizations")
+}
+
+// OrganizationAgency is the agency managing orgID, or "".
+func (s *Store) OrganizationAgency(ctx context.Context, orgID string) (string, error) {
+	var ids []string
+	err := s.db.WithContext(ctx).Model(&agencyOrgRow{}).Where("organization_id = ?", strings.ToLower(orgID)).Pluck("agency_id", &ids).Error
+	if err != nil || len(ids) == 0 {
+		return "", mapErr(err, "read organization agency")
+	}
+	return ids[0], nil
+}
+
+// CreateKey stores a new key (its hash only).
+func (t *Tx) CreateKey(ctx context.Context, k *APIKey) error {
+	k.ID = uuid.NewString()
+	k.CreatedAt = t.s.now().UTC().Truncate(time.Microsecond)
+	return mapErr(t.db.WithContext(ctx).Create(k).Error, "create key")
+}
+
+// Keys lists the keys of agencyID ("" : every key), newest first.
+func (s *Store) Keys(ctx context.Context, agencyID string) ([]APIKey, error) {
+	q := s.db.WithContext(ctx).Order("created_at DESC, id")
+	if agencyID != "" {
+		q = q.Where("agency_id = ?", agencyID)
+	}
+	out := []APIKey{}
+	return out, mapErr(q.Find(&out).Error, "list keys")
+}
+
+// RevokeKey revokes key keyID of agencyID. Revoking twice keeps the first
+// time. A key of another agency is not found.
+func (t *Tx) RevokeKey(ctx context.Context, agencyID, keyID string) (APIKey, error) {
+	var k APIKey
+	err := t.db.WithContext(ctx).Where("id = ? AND agency_id = ?", strings.ToLower(keyID), agencyID).Take(&k).Error
+	if err == gorm.ErrRecordNotFound {
+		return APIKey{}, apperr.E(apperr.NotFound, "agency %s has no key %s", agencyID, keyID)
+	}
+	if err != nil {
+		return APIKey{}, mapErr(err, "read key")
+	}
+	if k.RevokedAt == nil {
+		now := t.s.now().UTC().Truncate(time.Microsecond)
+		if err := t.db.WithContext(ctx).Model(&APIKey{}).Where("id = ?", k.ID).Update("revoked_at", now).Error; err != nil {
+			return APIKey{}, mapErr(err, "revoke key")
+		}
+		k.RevokedAt = &now
+	}
+	return k, nil
+}
+
+// KeyByHash finds the key with hash; revoked keys are returned too (the
+// caller refuses them).
+func (s *Store) KeyByHash(ctx context.Context, hash []byte) (APIKey, error) {
+	var k APIKey
+	err := s.db.WithContext(ctx).Where("hash = ?", hash).Take(&k).Error
+	if err == gorm.ErrRecordNotFound {
+		return APIKey{}, apperr.E(apperr.Unauthenticated, "unknown API key")
+	}
+	return k, mapErr(err, "read key")
+}
+
+// TouchKey records that a key was used at now.
+func (s *Store) TouchKey(ctx context.Context, id string, now time.Time) error {
+	err := s.db.WithContext(ctx).Model(&APIKey{}).Where("id = ?", id).Update("last_used_at", now.UTC().Truncate(time.Microsecond)).Error
+	return mapErr(err, "touch key")
+}
+
+// AuditEntry is one line of the audit log: who did what to which resource.
+// It never holds personal values or secrets, only ids and field names.
+type AuditEntry struct {
+	ID           int64     `json:"id" gorm:"primaryKey"`
+	At           time.Time `json:"at"`
+	KeyID        *string   `json:"key_id"`
+	Role         string    `json:"role"`
+	AgencyID     *string   `json:"agency_id"`
+	Action       string    `json:"action"`
+	ResourceType string    `json:"resource_type"`
+	ResourceID   string    `json:"resource_id"`
+	ClientAddr   string    `json:"client_addr"`
+	RequestID    string    `json:"request_id"`
+	Detail       string    `json:"detail"`
+}
+
+// TableName is the audit log table.
+func (AuditEntry) TableName() string { return "audit_log" }
+
+// Audit appends e to the audit log in the transaction of the change it
+// records.
+func (t *Tx) Audit(ctx context.Context, e AuditEntry) error {
+	if e.At.IsZero() {
+		e.At = t.s.now()
+	}
+	e.At = e.At.UTC().Truncate(time.Microsecond)
+	return mapErr(t.db.WithContext(ctx).Create(&e).Error, "append audit entry")
+}
+
+// AuditFilter narrows the audit log.
+type AuditFilter struct {
+	AgencyID     string
+	ResourceType string
+	ResourceID   string
+	From, To     *time.Time
+}
+
+// AuditLog lists entries matching f, newest first, with the total.
+func (s *Store) AuditLog(ctx context.Context, f AuditFilter, p Paging) ([]AuditEntry, int64, error) {
+	q := s.db.WithContext(ctx).Model(&AuditEntry{})
+	if f.AgencyID != "" {
+		q = q.Where("agency_id = ?", f.AgencyID)
+	}
+	if f.ResourceType != "" {
+		q = q.Where("resource_type = ?", f.ResourceType)
+	}
+	if f.ResourceID != "" {
+		q = q.Where("resource_id = ?", f.ResourceID)
+	}
+	if f.From != nil {
+		q = q.Where("at >= ?", f.From.UTC())
+	}
+	if f.To != nil {
+		q = q.Where("at < ?", f.To.UTC())
+	}
+	var total int64
+	if err := q.Count(&total).Error; err != nil {
+		return nil, 0, mapErr(err, "count audit log")
+	}
+	out := []AuditEntry{}
+	err := q.Order("id DESC").Offset(p.offset()).Limit(p.Size).Find(&out).Error
+	for i := range out {
+		out[i].At = out[i].At.UTC()
+	}
+	return out, total, mapErr(err, "list audit log")
+}
