@@ -4,6 +4,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -37,22 +39,30 @@ type Document struct {
 	Cost        string   `json:"cost"`
 	MinAge      float64  `json:"min_age"`
 	MaxAge      float64  `json:"max_age"`
-	Status      string   `json:"status"`
-	Wheelchair  bool     `json:"wheelchair"`
-	HasArea     bool     `json:"has_area"`
-	Attending   []string `json:"attending,omitempty"`
-	TZ          string   `json:"tz,omitempty"`
-	Open        []string `json:"open,omitempty"`   // weekly slots, local time
-	OpenZ       []string `json:"open_z,omitempty"` // the same, qualified by TZ: what is indexed
-	All         string   `json:"all,omitempty"`    // every text above: what text search matches
-	Cells       []string `json:"cells,omitempty"`  // geohash cells of Geo, for radius search
-	Lat         *float64 `json:"lat,omitempty"`    // Geo again, stored for the exact distance check
-	Lon         *float64 `json:"lon,omitempty"`
-	Facets      []string `json:"facets,omitempty"` // categories, languages and cost, prefixed, for one facet
-	Updated     float64  `json:"updated"`          // Unix seconds
+	// The ages again as fixed-width keywords, what is indexed: one posting
+	// each instead of a numeric field's sixteen.
+	MinAgeKey  string   `json:"min_age_k,omitempty"`
+	MaxAgeKey  string   `json:"max_age_k,omitempty"`
+	Status     string   `json:"status"`
+	Wheelchair bool     `json:"wheelchair"`
+	HasArea    bool     `json:"has_area"`
+	Attending  []string `json:"attending,omitempty"`
+	TZ         string   `json:"tz,omitempty"`
+	Open       []string `json:"open,omitempty"`   // weekly slots, local time
+	OpenZ      []string `json:"open_z,omitempty"` // the same, qualified by TZ: what is indexed
+	All        string   `json:"all,omitempty"`    // every text above: what text search matches
+	Cells      []string `json:"cells,omitempty"`  // geohash cells of Geo, for radius search
+	Lat        *float64 `json:"lat,omitempty"`    // Geo again, stored for the exact distance check
+	Lon        *float64 `json:"lon,omitempty"`
+	Facets     []string `json:"facets,omitempty"` // categories, languages and cost, prefixed, for one facet
+	Updated    float64  `json:"updated"`          // Unix seconds
 
-	Geo   []float64      `json:"geo,omitempty"`   // [lon, lat]
-	Areas map[string]any `json:"areas,omitempty"` // GeoJSON geometry collection of the service areas
+	Geo []float64 `json:"geo,omitempty"` // [lon, lat]
+	// Service areas: polygon keys, covering cells and the polygons (see
+	// areas.go).
+	AreaKeys  []string `json:"area_keys,omitempty"`
+	AreaCells []string `json:"area_cells,omitempty"`
+	AreaGeo   string   `json:"area_geo,omitempty"`
 
 	Hash string `json:"h"`
 }
@@ -196,8 +206,8 @@ func Build(s *hsds.Service, tax *Taxonomy, zone string) []Document {
 	if len(s.Phones) > 0 {
 		base.Attending = appendUniq(base.Attending, AttendPhone)
 	}
-	if areas := areaCollection(s.ServiceAreas); areas != nil {
-		base.Areas = areas
+	if as := buildAreas(s.ServiceAreas); len(as.keys) > 0 {
+		base.AreaKeys, base.AreaCells, base.AreaGeo = as.keys, as.cells, as.geo
 		base.HasArea = true
 	}
 
@@ -420,27 +430,56 @@ func freeText(t string) bool {
 	return slices.Contains(words, "free") && !strings.ContainsAny(t, "$0123456789")
 }
 
-// openSlots are the weekly slot tokens of the schedules, in local time.
+// openSlots are the weekly opening tokens of the schedules, in local time:
+// "d<day>" for a day open throughout, "h<hour of the week>" for an hour
+// open throughout, and "s<slot>" for the 15-minute slots of the hours open
+// in part. A day open 9:00-17:30 is 10 tokens instead of 34 slots: the
+// open-now postings were most of the index.
 func openSlots(schedules []hsds.Schedule) []string {
-	seen := map[int]bool{}
-	var slots []int
+	var open [hsds.WeekSlots]bool
 	for i := range schedules {
 		for _, x := range schedules[i].WeeklySlots() {
-			if !seen[x] {
-				seen[x] = true
-				slots = append(slots, x)
-			}
+			open[x] = true
 		}
 	}
-	slices.Sort(slots)
-	out := make([]string, len(slots))
-	for i, x := range slots {
-		out[i] = slotToken(x)
+	const perHour, perDay = 60 / hsds.SlotMinutes, 24 * 60 / hsds.SlotMinutes
+	all := func(from, n int) bool {
+		for _, o := range open[from : from+n] {
+			if !o {
+				return false
+			}
+		}
+		return true
+	}
+	var out []string
+	for day := range 7 {
+		if all(day*perDay, perDay) {
+			out = append(out, "d"+strconv.Itoa(day))
+			continue
+		}
+		for h := day * 24; h < (day+1)*24; h++ {
+			if all(h*perHour, perHour) {
+				out = append(out, "h"+strconv.Itoa(h))
+				continue
+			}
+			for x := h * perHour; x < (h+1)*perHour; x++ {
+				if open[x] {
+					out = append(out, slotToken(x))
+				}
+			}
+		}
 	}
 	return out
 }
 
 func slotToken(slot int) string { return "s" + strconv.Itoa(slot) }
+
+// slotTokens are the tokens that say "open" at slot: its day's, its
+// hour's and its own.
+func slotTokens(slot int) [3]string {
+	const perHour, perDay = 60 / hsds.SlotMinutes, 24 * 60 / hsds.SlotMinutes
+	return [3]string{"d" + strconv.Itoa(slot/perDay), "h" + strconv.Itoa(slot/perHour), slotToken(slot)}
+}
 
 // Prefixes of the values of the combined facet field.
 const (
@@ -453,9 +492,14 @@ const (
 // list per zone and slot, so "open now" reads only the documents open now.
 func zoneSlot(zone, slot string) string { return zone + " " + slot }
 
-// localSlot is the indexed token of t's slot, read in zone.
-func localSlot(t time.Time, zone *time.Location) string {
-	return zoneSlot(zone.String(), slotToken(hsds.Slot(t.In(zone))))
+// localSlots are the indexed tokens open at t, read in zone.
+func localSlots(t time.Time, zone *time.Location) []string {
+	ts := slotTokens(hsds.Slot(t.In(zone)))
+	out := make([]string, len(ts))
+	for i, x := range ts {
+		out[i] = zoneSlot(zone.String(), x)
+	}
+	return out
 }
 
 // derive fills the indexed forms that follow from the rest: OpenZ from
@@ -466,6 +510,7 @@ func (d *Document) derive() {
 		d.OpenZ[i] = zoneSlot(d.TZ, x)
 	}
 	d.All = join(d.Name, d.Terms, d.Org, d.Description, d.Details)
+	d.MinAgeKey, d.MaxAgeKey = ageKey(d.MinAge), ageKey(d.MaxAge)
 	d.Facets = []string{facetCost + ":" + d.Cost}
 	for _, c := range d.Categories {
 		d.Facets = append(d.Facets, facetCategory+":"+c)
@@ -478,6 +523,11 @@ func (d *Document) derive() {
 		lon, lat := d.Geo[0], d.Geo[1]
 		d.Cells, d.Lat, d.Lon = cellTokens(lat, lon), &lat, &lon
 	}
+}
+
+// ageKey writes an age so that keywords sort as the ages do.
+func ageKey(a float64) string {
+	return fmt.Sprintf("%08.2f", math.Max(0, math.Min(noMaxAge, a)))
 }
 
 // NormalizePostcode keeps the five-digit ZIP of a ZIP+4 and upper-cases

@@ -127,7 +127,7 @@ func TestBuild_ServiceAtLocations(t *testing.T) {
 		t.Errorf("doc 1: tz %q", d1.TZ)
 	}
 	// Its own schedule (Tuesday 10-11), not the service's.
-	if want := []string{"s136", "s137", "s138", "s139"}; !slices.Equal(d1.Open, want) {
+	if want := []string{"h34"}; !slices.Equal(d1.Open, want) { // Tuesday 10:00-11:00: the whole hour
 		t.Errorf("doc 1: open %q, want %q", d1.Open, want)
 	}
 	if want := "Palmetto County residents.. Ring the bell.. Main Street Hall. Palmetto"; d1.Details != want {
@@ -154,7 +154,7 @@ func TestBuild_ServiceAtLocations(t *testing.T) {
 		t.Errorf("doc 2: tz %q, want the default zone", d2.TZ)
 	}
 	// Falls back to the service's schedule (Monday 9-10).
-	if want := []string{"s36", "s37", "s38", "s39"}; !slices.Equal(d2.Open, want) {
+	if want := []string{"h9"}; !slices.Equal(d2.Open, want) {
 		t.Errorf("doc 2: open %q, want %q", d2.Open, want)
 	}
 	if d1.Hash == d2.Hash {
@@ -227,8 +227,8 @@ func TestBuild_NoLocation(t *testing.T) {
 	if d.MinAge != noMinAge || d.MaxAge != noMaxAge {
 		t.Errorf("ages %v-%v, want no limits", d.MinAge, d.MaxAge)
 	}
-	if !d.HasArea || d.Areas == nil {
-		t.Errorf("has_area %v, areas %v", d.HasArea, d.Areas)
+	if !d.HasArea || len(d.AreaKeys) != 1 || len(d.AreaCells) == 0 || d.AreaGeo == "" {
+		t.Errorf("has_area %v, area keys %q, cells %d, geo %q", d.HasArea, d.AreaKeys, len(d.AreaCells), d.AreaGeo)
 	}
 	if d.Languages != nil {
 		t.Errorf("languages %q, want none", d.Languages)
@@ -262,6 +262,9 @@ func TestBuild_Searchable(t *testing.T) {
 		{"open tuesday 10:30 new york", Query{OpenAt: &tuesday}, []string{"sal-1"}},
 		{"near with radius", Query{Near: &Point{Lat: 25.77, Lon: -80.19}, RadiusM: 1000}, []string{"sal-1"}},
 		{"age 17", Query{Age: fp(17)}, nil},
+		{"age 17.99", Query{Age: fp(17.99)}, nil},
+		{"age 18, the minimum", Query{Age: fp(18)}, []string{"sal-1", "sal-2"}},
+		{"age 120", Query{Age: fp(120)}, []string{"sal-1", "sal-2"}},
 		{"age 40", Query{Age: fp(40)}, []string{"sal-1", "sal-2"}},
 	}
 	for _, c := range cases {
@@ -445,5 +448,37 @@ func TestTaxonomy(t *testing.T) {
 	}
 	if x, ok := tax.Term("c"); !ok || x.ParentID != "b" {
 		t.Errorf("Term(c) = %v, %v", x, ok)
+	}
+}
+
+// Opening hours are indexed as whole days, whole hours and the 15-minute
+// slots of hours open in part; a time is open when one of its three
+// tokens is there.
+func TestOpenSlots(t *testing.T) {
+	sched := []hsds.Schedule{
+		{Freq: "WEEKLY", ByDay: "MO", OpensAt: "09:00", ClosesAt: "17:30"},
+		{Freq: "WEEKLY", ByDay: "WE", OpensAt: "00:00", ClosesAt: "23:59"},
+	}
+	got := openSlots(sched)
+	want := []string{"h9", "h10", "h11", "h12", "h13", "h14", "h15", "h16", "s68", "s69"}
+	if !slices.Equal(got[:len(want)], want) {
+		t.Fatalf("Monday 9:00-17:30: tokens %q, want %q", got[:len(want)], want)
+	}
+	set := map[string]bool{}
+	for _, x := range got {
+		set[x] = true
+	}
+	for slot := range hsds.WeekSlots {
+		tok := slotTokens(slot)
+		open := set[tok[0]] || set[tok[1]] || set[tok[2]]
+		var wantOpen bool
+		for _, s := range sched {
+			if slices.Contains(s.WeeklySlots(), slot) {
+				wantOpen = true
+			}
+		}
+		if open != wantOpen {
+			t.Fatalf("slot %d: open %v, want %v (tokens %q)", slot, open, wantOpen, got)
+		}
 	}
 }

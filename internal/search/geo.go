@@ -1,11 +1,8 @@
 package search
 
 import (
-	"encoding/json"
 	"math"
 	"strings"
-
-	"github.com/linkage-org/linkage/internal/hsds"
 )
 
 // Point is a WGS84 coordinate.
@@ -22,27 +19,6 @@ func DistanceM(a, b Point) float64 {
 	dLon := (b.Lon - a.Lon) * math.Pi / 180
 	h := math.Sin(dLat/2)*math.Sin(dLat/2) + math.Cos(la1)*math.Cos(la2)*math.Sin(dLon/2)*math.Sin(dLon/2)
 	return 2 * earthRadiusM * math.Asin(math.Min(1, math.Sqrt(h)))
-}
-
-// areaCollection turns the GeoJSON service areas into one geometry
-// collection the index can hold. Areas that are not GeoJSON polygons are
-// skipped: they cannot answer "does this area contain a point".
-func areaCollection(areas []hsds.ServiceArea) map[string]any {
-	var geoms []any
-	for _, a := range areas {
-		if !strings.EqualFold(a.ExtentType, "geojson") || a.Extent == "" {
-			continue
-		}
-		var g map[string]any
-		if err := json.Unmarshal([]byte(a.Extent), &g); err != nil {
-			continue
-		}
-		geoms = append(geoms, polygons(g)...)
-	}
-	if len(geoms) == 0 {
-		return nil
-	}
-	return map[string]any{"type": "geometrycollection", "geometries": geoms}
 }
 
 // polygons extracts the polygon geometries of a GeoJSON object (a geometry,

@@ -13,15 +13,6 @@ import (
 	"github.com/blevesearch/bleve/v2/search/query"
 )
 
-func init() {
-	// Bleve analyses a batch's documents on a shared worker pool, and the
-	// s2 region indexer behind geoshape fields is shared by those workers
-	// without a lock (a data race the race detector reports in
-	// blevesearch/geo's RegionTermIndexer). One analysis worker avoids it;
-	// rebuilds lose at most the second core.
-	bleve.Config.SetAnalysisQueueSize(1)
-}
-
 // Reasons an index cannot be opened as it is; each means "rebuild it".
 var (
 	ErrMissing = errors.New("search index does not exist")

@@ -13,7 +13,7 @@ import (
 
 // MappingVersion changes whenever the mapping or the way documents are built
 // changes; an index built with another version is rebuilt at start.
-const MappingVersion = "10"
+const MappingVersion = "13"
 
 // Text is indexed twice: every text of a document in "all" (recall), and
 // the service name and its taxonomy terms again on their own, so a match
@@ -22,6 +22,10 @@ const (
 	fieldAll   = "all"
 	fieldName  = "name"
 	fieldTerms = "terms"
+
+	fieldAreaCells = "area_cells"
+	fieldAreaKeys  = "area_keys"
+	fieldAreaGeo   = "area_geo"
 )
 
 // Boosts of a match in the name and in the taxonomy terms, on top of the
@@ -82,8 +86,8 @@ func newMapping() mapping.IndexMapping {
 		f.Store, f.IncludeInAll, f.DocValues = false, false, docValues
 		return f
 	}
-	doc.AddFieldMappingsAt("min_age", num(false))
-	doc.AddFieldMappingsAt("max_age", num(false))
+	doc.AddFieldMappingsAt("min_age_k", kw(false))
+	doc.AddFieldMappingsAt("max_age_k", kw(false))
 	doc.AddFieldMappingsAt("updated", num(true))
 	for _, name := range []string{"lat", "lon"} {
 		f := num(false)
@@ -101,9 +105,13 @@ func newMapping() mapping.IndexMapping {
 	geo.Store, geo.IncludeInAll, geo.DocValues = false, false, true
 	doc.AddFieldMappingsAt("geo", geo)
 
-	shape := bleve.NewGeoShapeFieldMapping()
-	shape.Store, shape.IncludeInAll = false, false
-	doc.AddFieldMappingsAt("areas", shape)
+	doc.AddFieldMappingsAt(fieldAreaCells, kw(false))
+	areaKeys := kw(false)
+	areaKeys.DocValues = true // counted per query: the boundary polygons to test
+	doc.AddFieldMappingsAt(fieldAreaKeys, areaKeys)
+	areaGeo := kw(true)
+	areaGeo.Index = false
+	doc.AddFieldMappingsAt(fieldAreaGeo, areaGeo)
 
 	im.DefaultMapping = doc
 	im.StoreDynamic = false

@@ -102,6 +102,7 @@ type Searcher struct {
 	// edgeCap is how many edge documents a radius search checks itself
 	// before leaving the whole filter to Bleve.
 	edgeCap int
+	areas   *areaCache
 }
 
 // NewSearcher pairs an index with synonyms (nil: none).
@@ -110,7 +111,7 @@ func NewSearcher(ix *Index, syn *Synonyms) (*Searcher, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Searcher{ix: ix, syn: syn, an: an, edgeCap: maxEdgeDocs}, nil
+	return &Searcher{ix: ix, syn: syn, an: an, edgeCap: maxEdgeDocs, areas: &areaCache{}}, nil
 }
 
 // Index is the searcher's index.
@@ -321,12 +322,12 @@ func (s *Searcher) build(ctx context.Context, q Query) (query.Query, error) {
 		filters = append(filters, termQ("cost", q.Cost))
 	}
 	if q.Age != nil {
-		a := *q.Age
+		a := ageKey(*q.Age)
 		yes := true
-		minQ := bleve.NewNumericRangeInclusiveQuery(nil, &a, nil, &yes)
-		minQ.SetField("min_age")
-		maxQ := bleve.NewNumericRangeInclusiveQuery(&a, nil, &yes, nil)
-		maxQ.SetField("max_age")
+		minQ := bleve.NewTermRangeInclusiveQuery("", a, nil, &yes)
+		minQ.SetField("min_age_k")
+		maxQ := bleve.NewTermRangeInclusiveQuery(a, "", &yes, nil)
+		maxQ.SetField("max_age_k")
 		filters = append(filters, minQ, maxQ)
 	}
 	if q.OpenAt != nil {
@@ -352,18 +353,16 @@ func (s *Searcher) build(ctx context.Context, q Query) (query.Query, error) {
 		filters = append(filters, g)
 	}
 	if q.Serves != nil {
-		shape, err := bleve.NewGeoShapeQuery([][][][]float64{{{{q.Serves.Lon, q.Serves.Lat}}}}, "point", "intersects")
+		area, err := s.servesFilter(ctx, *q.Serves)
 		if err != nil {
-			return nil, fmt.Errorf("search: service area query: %w", err)
+			return nil, err
 		}
-		shape.SetField("areas")
 		if q.ServesOrUnknown {
 			none := bleve.NewBoolFieldQuery(false)
 			none.SetField("has_area")
-			filters = append(filters, bleve.NewDisjunctionQuery(shape, none))
-		} else {
-			filters = append(filters, shape)
+			area = bleve.NewDisjunctionQuery(area, none)
 		}
+		filters = append(filters, area)
 	}
 	var f query.Query
 	switch len(filters) {
@@ -393,7 +392,9 @@ func (s *Searcher) openFilter(ctx context.Context, t time.Time) (query.Query, er
 		if err != nil {
 			continue // validated at write; an unknown zone cannot be open
 		}
-		qs = append(qs, termQ("open_z", localSlot(t, loc)))
+		for _, tok := range localSlots(t, loc) {
+			qs = append(qs, termQ("open_z", tok))
+		}
 	}
 	if len(qs) == 0 {
 		return bleve.NewMatchNoneQuery(), nil
