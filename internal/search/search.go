@@ -2,6 +2,7 @@ package search
 
 import (
 	"context"
+	"slices"
 	"fmt"
 	"strings"
 	"time"
@@ -103,6 +104,7 @@ type Searcher struct {
 	// before leaving the whole filter to Bleve.
 	edgeCap int
 	areas   *areaCache
+	bitmaps *bitmaps
 }
 
 // NewSearcher pairs an index with synonyms (nil: none).
@@ -111,7 +113,7 @@ func NewSearcher(ix *Index, syn *Synonyms) (*Searcher, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Searcher{ix: ix, syn: syn, an: an, edgeCap: maxEdgeDocs, areas: &areaCache{}}, nil
+	return &Searcher{ix: ix, syn: syn, an: an, edgeCap: maxEdgeDocs, areas: &areaCache{}, bitmaps: &bitmaps{}}, nil
 }
 
 // Index is the searcher's index.
@@ -130,11 +132,6 @@ func (s *Searcher) Search(ctx context.Context, q Query) (Result, error) {
 	req := bleve.NewSearchRequestOptions(bq, size, q.From, false)
 	req.Fields = []string{"service_id", "location_id", "organization_id"}
 	req.SortByCustom(s.order(q))
-	if q.Facets {
-		// One facet over one field holding every facet value: each hit's
-		// doc values are read once, not once per facet.
-		req.AddFacet("facets", bleve.NewFacetRequest("facets", 1000))
-	}
 	res, err := s.ix.b.SearchInContext(ctx, req)
 	if err != nil {
 		return Result{}, fmt.Errorf("search: %w", err)
@@ -146,7 +143,6 @@ func (s *Searcher) Search(ctx context.Context, q Query) (Result, error) {
 			OrganizationID: str(h.Fields["organization_id"])})
 	}
 	if q.Facets {
-		f := splitFacets(res.Facets["facets"])
 		now := q.Now
 		if now.IsZero() {
 			now = time.Now()
@@ -155,14 +151,11 @@ func (s *Searcher) Search(ctx context.Context, q Query) (Result, error) {
 		if err != nil {
 			return Result{}, err
 		}
-		// Counted from the (small) set of documents open now, each checked
-		// against the search: far cheaper than running the search again.
-		creq := bleve.NewSearchRequestOptions(unscored{bleve.NewConjunctionQuery(open, bq)}, 0, 0, false)
-		cres, err := s.ix.b.SearchInContext(ctx, creq)
+		f, openCount, err := s.facetCounts(ctx, bq, open)
 		if err != nil {
-			return Result{}, fmt.Errorf("search: open-now facet: %w", err)
+			return Result{}, err
 		}
-		f.OpenNow = FacetOpen{True: int(cres.Total), False: out.Total - int(cres.Total)}
+		f.OpenNow = FacetOpen{True: openCount, False: out.Total - openCount}
 		out.Facets = f
 	}
 	return out, nil
@@ -211,29 +204,34 @@ func str(v any) string {
 	return s
 }
 
-// splitFacets sorts the combined facet's values ("c:BD", "l:es", "$:free")
-// into their facets, each in descending count order.
-func splitFacets(f *bsearch.FacetResult) *Facets {
-	out := &Facets{Category: []FacetCount{}, Language: []FacetCount{}, Cost: []FacetCount{}}
-	if f == nil || f.Terms == nil {
-		return out
+// addFacet files one value of the combined facet field ("c:BD", "l:es",
+// "$:free") under its facet.
+func addFacet(f *Facets, term string, n int) {
+	kind, v, ok := strings.Cut(term, ":")
+	if !ok {
+		return
 	}
-	for _, t := range f.Terms.Terms() {
-		kind, v, ok := strings.Cut(t.Term, ":")
-		if !ok {
-			continue
-		}
-		c := FacetCount{Value: v, Count: t.Count}
-		switch kind {
-		case facetCategory:
-			out.Category = append(out.Category, c)
-		case facetLanguage:
-			out.Language = append(out.Language, c)
-		case facetCost:
-			out.Cost = append(out.Cost, c)
-		}
+	c := FacetCount{Value: v, Count: n}
+	switch kind {
+	case facetCategory:
+		f.Category = append(f.Category, c)
+	case facetLanguage:
+		f.Language = append(f.Language, c)
+	case facetCost:
+		f.Cost = append(f.Cost, c)
 	}
-	return out
+}
+
+// sortFacets orders each facet by descending count, then value.
+func sortFacets(f *Facets) {
+	for _, l := range [][]FacetCount{f.Category, f.Language, f.Cost} {
+		slices.SortFunc(l, func(a, b FacetCount) int {
+			if a.Count != b.Count {
+				return b.Count - a.Count
+			}
+			return strings.Compare(a.Value, b.Value)
+		})
+	}
 }
 
 // EffectiveSort is the order a query gets when it names none.
