@@ -2,8 +2,8 @@ package search
 
 import (
 	"context"
-	"slices"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
