@@ -84,7 +84,7 @@ func (s *server) kill(t *testing.T, sig os.Signal) {
 func TestServe_KilledWhileIndexing(t *testing.T) {
 	dir := t.TempDir()
 	vars := map[string]string{"LINKAGE_DATA_DIR": dir, "LINKAGE_ADDR": "127.0.0.1:0", "LINKAGE_LOG_LEVEL": "debug",
-		"LINKAGE_INDEX_BATCH": "10"}
+		"LINKAGE_INDEX_BATCH": "10", "LINKAGE_INDEX_REBUILD_BATCH": "10"}
 	var env []string
 	for k, v := range vars {
 		env = append(env, k+"="+v)

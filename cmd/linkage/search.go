@@ -39,7 +39,7 @@ func newSyncer(cfg config.Config, st *store.Store, log *slog.Logger, m *metrics.
 		return nil, err
 	}
 	return indexsync.New(st, indexsync.Options{Dir: cfg.DataDir, Zone: cfg.DefaultTZ, Synonyms: syn, Logger: log,
-		Metrics: m, Poll: cfg.IndexPoll, Retention: cfg.OutboxRetention, Batch: cfg.IndexBatch}), nil
+		Metrics: m, Poll: cfg.IndexPoll, Retention: cfg.OutboxRetention, Batch: cfg.IndexBatch, RebuildBatch: cfg.RebuildBatch}), nil
 }
 
 func cmdReindex(ctx context.Context, cfg config.Config, log *slog.Logger, args []string, stdout, stderr io.Writer) error {

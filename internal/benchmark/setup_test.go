@@ -125,7 +125,11 @@ func (s *suite) searchIndex(b *testing.B, d *database, size int) *indexsync.Sync
 	if err := sy.CatchUp(ctx); err != nil {
 		b.Fatal(err)
 	}
-	bytes := dirSize(filepath.Join(dir, "index"))
+	n, err := sy.DiskBytes()
+	if err != nil {
+		b.Fatal(err)
+	}
+	bytes := int64(n)
 	s.record(b, "index rebuild", d.dialect, size, fmt.Sprintf("%.1f s", took.Seconds()))
 	s.record(b, "index size", d.dialect, size, fmt.Sprintf("%.0f MB, %.0f bytes/service", float64(bytes)/1e6, float64(bytes)/float64(size)))
 	s.mu.Lock()

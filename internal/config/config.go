@@ -29,6 +29,7 @@ type Config struct {
 	OutboxRetention time.Duration // LINKAGE_OUTBOX_RETENTION
 	IndexPoll       time.Duration // LINKAGE_INDEX_POLL
 	IndexBatch      int           // LINKAGE_INDEX_BATCH
+	RebuildBatch    int           // LINKAGE_INDEX_REBUILD_BATCH
 }
 
 // Var documents one environment variable.
@@ -52,7 +53,8 @@ var Vars = []Var{
 	{"LINKAGE_SYNONYMS_FILE", "", "search synonyms file (format of seed/synonyms.txt); empty uses the shipped list"},
 	{"LINKAGE_OUTBOX_RETENTION", "168h", "how long search outbox rows are kept; a replica further behind rebuilds its index"},
 	{"LINKAGE_INDEX_POLL", "250ms", "how often each process reads the outbox for other processes' changes"},
-	{"LINKAGE_INDEX_BATCH", "500", "outbox changes (or services, when rebuilding) per search index batch"},
+	{"LINKAGE_INDEX_BATCH", "500", "outbox changes per search index batch"},
+	{"LINKAGE_INDEX_REBUILD_BATCH", "5000", "documents per search index batch when rebuilding (each batch is a segment to merge)"},
 }
 
 // Load reads settings from env (a lookup like os.LookupEnv) and validates them.
@@ -92,6 +94,9 @@ func Load(env func(string) (string, bool)) (Config, error) {
 	}
 	if c.IndexBatch, err = strconv.Atoi(get("LINKAGE_INDEX_BATCH", "500")); err != nil || c.IndexBatch < 1 || c.IndexBatch > 100000 {
 		errs = append(errs, fmt.Errorf("LINKAGE_INDEX_BATCH: want a number from 1 to 100000"))
+	}
+	if c.RebuildBatch, err = strconv.Atoi(get("LINKAGE_INDEX_REBUILD_BATCH", "5000")); err != nil || c.RebuildBatch < 1 || c.RebuildBatch > 100000 {
+		errs = append(errs, fmt.Errorf("LINKAGE_INDEX_REBUILD_BATCH: want a number from 1 to 100000"))
 	}
 	if o := get("LINKAGE_CORS_ORIGINS", ""); o != "" {
 		for _, s := range strings.Split(o, ",") {

@@ -52,7 +52,7 @@ func (s *Schedule) WeeklySlots() []int {
 	}
 	days := s.days()
 	var out []int
-	seen := make(map[int]bool)
+	var seen [WeekSlots]bool // an array, not a map: indexing calls this per schedule
 	for _, d := range days {
 		start := d*24*60 + open
 		end := d*24*60 + closeAt

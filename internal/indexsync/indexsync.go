@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -41,6 +42,10 @@ type Options struct {
 	Retention time.Duration
 	// Batch is how many outbox rows one index batch applies.
 	Batch int
+	// RebuildBatch is how many documents one rebuild batch indexes (0:
+	// 5,000). Each batch is a segment to merge later, so fewer, larger
+	// ones cost less in all.
+	RebuildBatch int
 }
 
 // Syncer owns the index of this process.
@@ -80,6 +85,9 @@ func New(st *store.Store, opts Options) *Syncer {
 	}
 	if opts.Batch <= 0 {
 		opts.Batch = 500
+	}
+	if opts.RebuildBatch <= 0 {
+		opts.RebuildBatch = 5000
 	}
 	if opts.Zone == "" {
 		opts.Zone = "America/New_York"
@@ -430,7 +438,7 @@ func (s *Syncer) apply(ctx context.Context, ix *search.Index, changes []store.Ch
 	var docs []search.Document
 	for start := 0; start < len(svcIDs); start += 250 {
 		part := svcIDs[start:min(start+250, len(svcIDs))]
-		loaded, err := s.st.ServicesByIDs(ctx, part)
+		loaded, err := s.st.ServicesByIDsShape(ctx, part, store.ShapeIndex)
 		if err != nil {
 			return err
 		}
@@ -503,25 +511,34 @@ func (s *Syncer) Rebuild(ctx context.Context, progress Progress) error {
 		return err
 	}
 	s.log.InfoContext(ctx, "search index rebuild started", "services", total)
-	// Reading the database and writing the index overlap: one goroutine
-	// indexes a batch while the stream loads the next.
+	// A rebuild allocates hundreds of bytes per token and keeps little: the
+	// collector ran a third of its time at the default. Collect less often
+	// while it runs.
+	defer debug.SetGCPercent(debug.SetGCPercent(400))
+	// Reading the database and writing the index overlap: batches are
+	// indexed while the stream loads the next.
+	// Two appliers: Bleve builds each batch's segment on the calling
+	// goroutine, so one applier left the second core idle.
 	batches := make(chan []search.Document, 2)
-	applied := make(chan error, 1)
-	go func() {
-		var err error
-		for docs := range batches {
-			if err == nil {
-				err = ix.Apply(ctx, docs, nil, 0)
+	const appliers = 2
+	applied := make(chan error, appliers)
+	for range appliers {
+		go func() {
+			var err error
+			for docs := range batches {
+				if err == nil {
+					err = ix.Apply(ctx, docs, nil, 0)
+				}
 			}
-		}
-		applied <- err
-	}()
+			applied <- err
+		}()
+	}
 	done, lastLog := 0, time.Now()
 	var docs []search.Document
-	err = s.st.StreamServices(ctx, store.Filter{}, store.ShapeFull, func(svc *hsds.Service) error {
+	err = s.st.StreamServices(ctx, store.Filter{}, store.ShapeIndex, func(svc *hsds.Service) error {
 		docs = append(docs, search.Build(svc, tax, s.opts.Zone)...)
 		done++
-		if len(docs) >= s.opts.Batch {
+		if len(docs) >= s.opts.RebuildBatch {
 			batches <- docs
 			docs = nil
 			s.log.DebugContext(ctx, "search index rebuild batch applied", "services", done)
@@ -539,14 +556,13 @@ func (s *Syncer) Rebuild(ctx context.Context, progress Progress) error {
 		batches <- docs
 	}
 	close(batches)
-	if aerr := <-applied; err == nil {
-		err = aerr
+	for range appliers {
+		if aerr := <-applied; err == nil {
+			err = aerr
+		}
 	}
 	if err == nil {
 		err = ix.Apply(ctx, nil, nil, seq)
-	}
-	if err == nil {
-		err = ix.Compact(ctx)
 	}
 	if err != nil {
 		_ = ix.Close()
@@ -582,12 +598,28 @@ func (s *Syncer) Rebuild(ctx context.Context, progress Progress) error {
 		if ix, err = search.Open(final); err != nil {
 			return fmt.Errorf("indexsync: rebuild: reopen: %w", err)
 		}
+		// Merged to one segment only now: before the close, the last
+		// batches could still be in memory, and a merge leaves those out.
+		if err := ix.Compact(ctx); err != nil {
+			_ = ix.Close()
+			return fmt.Errorf("indexsync: rebuild: %w", err)
+		}
 	}
 	if err := s.install(ix, seq); err != nil {
 		return err
 	}
 	s.log.InfoContext(ctx, "search index rebuilt", "services", done, "seq", seq, "took", time.Since(start).Round(time.Millisecond))
 	return nil
+}
+
+// DiskBytes is the size of the index at rest (see search.Index.DiskBytes).
+func (s *Syncer) DiskBytes() (uint64, error) {
+	sr, release, err := s.acquireAny()
+	if err != nil {
+		return 0, err
+	}
+	defer release()
+	return sr.Index().DiskBytes()
 }
 
 // Check compares the index with the database: documents missing from the
@@ -634,7 +666,7 @@ func Verify(ctx context.Context, st *store.Store, ix *search.Index, zone string)
 		return Check{}, err
 	}
 	var c Check
-	err = st.StreamServices(ctx, store.Filter{}, store.ShapeFull, func(svc *hsds.Service) error {
+	err = st.StreamServices(ctx, store.Filter{}, store.ShapeIndex, func(svc *hsds.Service) error {
 		for _, d := range search.Build(svc, tax, zone) {
 			c.Documents++
 			h, ok := got[d.ID]

@@ -51,11 +51,14 @@ type Document struct {
 	Open       []string `json:"open,omitempty"`   // weekly slots, local time
 	OpenZ      []string `json:"open_z,omitempty"` // the same, qualified by TZ: what is indexed
 	All        string   `json:"all,omitempty"`    // every text above: what text search matches
+	Pairs      string   `json:"pairs,omitempty"`  // All again, indexed as word pairs for quoted phrases
 	Cells      []string `json:"cells,omitempty"`  // geohash cells of Geo, for radius search
 	Lat        *float64 `json:"lat,omitempty"`    // Geo again, stored for the exact distance check
 	Lon        *float64 `json:"lon,omitempty"`
 	Facets     []string `json:"facets,omitempty"` // categories, languages and cost, prefixed, for one facet
 	Updated    float64  `json:"updated"`          // Unix seconds
+	UpdatedKey string   `json:"updated_k"`        // the same, fixed-width: indexed and sorted as a keyword
+	UpdatedDay string   `json:"updated_d"`        // its UTC day, so a time range expands to few terms
 
 	Geo []float64 `json:"geo,omitempty"` // [lon, lat]
 	// Service areas: polygon keys, covering cells and the polygons (see
@@ -431,10 +434,11 @@ func freeText(t string) bool {
 }
 
 // openSlots are the weekly opening tokens of the schedules, in local time:
-// "d<day>" for a day open throughout, "h<hour of the week>" for an hour
-// open throughout, and "s<slot>" for the 15-minute slots of the hours open
-// in part. A day open 9:00-17:30 is 10 tokens instead of 34 slots: the
-// open-now postings were most of the index.
+// the largest aligned spans open throughout, from whole days ("d<day>")
+// through four-hour blocks ("b<block>") and hours ("h<hour>") down to the
+// 15-minute slots ("s<slot>") of hours open in part. A day open
+// 9:00-17:30 is 7 tokens instead of 34 slots: open-now postings were most
+// of the index.
 func openSlots(schedules []hsds.Schedule) []string {
 	var open [hsds.WeekSlots]bool
 	for i := range schedules {
@@ -442,43 +446,56 @@ func openSlots(schedules []hsds.Schedule) []string {
 			open[x] = true
 		}
 	}
-	const perHour, perDay = 60 / hsds.SlotMinutes, 24 * 60 / hsds.SlotMinutes
-	all := func(from, n int) bool {
-		for _, o := range open[from : from+n] {
-			if !o {
-				return false
-			}
-		}
-		return true
-	}
 	var out []string
+	var walk func(level, from int)
+	walk = func(level, from int) {
+		span := openLevels[level].slots
+		all := true
+		for _, o := range open[from : from+span] {
+			if !o {
+				all = false
+				break
+			}
+		}
+		if all {
+			out = append(out, openLevels[level].prefix+strconv.Itoa(from/span))
+			return
+		}
+		if level == len(openLevels)-1 {
+			return
+		}
+		next := openLevels[level+1].slots
+		for x := from; x < from+span; x += next {
+			walk(level+1, x)
+		}
+	}
 	for day := range 7 {
-		if all(day*perDay, perDay) {
-			out = append(out, "d"+strconv.Itoa(day))
-			continue
-		}
-		for h := day * 24; h < (day+1)*24; h++ {
-			if all(h*perHour, perHour) {
-				out = append(out, "h"+strconv.Itoa(h))
-				continue
-			}
-			for x := h * perHour; x < (h+1)*perHour; x++ {
-				if open[x] {
-					out = append(out, slotToken(x))
-				}
-			}
-		}
+		walk(0, day*openLevels[0].slots)
 	}
 	return out
 }
 
+// openLevels are the spans opening hours are indexed at, largest first;
+// each divides the one before it.
+var openLevels = []struct {
+	prefix string
+	slots  int
+}{
+	{"d", 24 * 60 / hsds.SlotMinutes},
+	{"b", 4 * 60 / hsds.SlotMinutes},
+	{"h", 60 / hsds.SlotMinutes},
+	{"s", 1},
+}
+
 func slotToken(slot int) string { return "s" + strconv.Itoa(slot) }
 
-// slotTokens are the tokens that say "open" at slot: its day's, its
-// hour's and its own.
-func slotTokens(slot int) [3]string {
-	const perHour, perDay = 60 / hsds.SlotMinutes, 24 * 60 / hsds.SlotMinutes
-	return [3]string{"d" + strconv.Itoa(slot/perDay), "h" + strconv.Itoa(slot/perHour), slotToken(slot)}
+// slotTokens are the tokens that say "open" at slot: one per level.
+func slotTokens(slot int) []string {
+	out := make([]string, len(openLevels))
+	for i, l := range openLevels {
+		out[i] = l.prefix + strconv.Itoa(slot/l.slots)
+	}
+	return out
 }
 
 // Prefixes of the values of the combined facet field.
@@ -494,9 +511,8 @@ func zoneSlot(zone, slot string) string { return zone + " " + slot }
 
 // localSlots are the indexed tokens open at t, read in zone.
 func localSlots(t time.Time, zone *time.Location) []string {
-	ts := slotTokens(hsds.Slot(t.In(zone)))
-	out := make([]string, len(ts))
-	for i, x := range ts {
+	out := slotTokens(hsds.Slot(t.In(zone)))
+	for i, x := range out {
 		out[i] = zoneSlot(zone.String(), x)
 	}
 	return out
@@ -510,7 +526,9 @@ func (d *Document) derive() {
 		d.OpenZ[i] = zoneSlot(d.TZ, x)
 	}
 	d.All = join(d.Name, d.Terms, d.Org, d.Description, d.Details)
+	d.Pairs = d.All
 	d.MinAgeKey, d.MaxAgeKey = ageKey(d.MinAge), ageKey(d.MaxAge)
+	d.UpdatedKey, d.UpdatedDay = updatedKey(d.Updated), updatedDay(d.Updated)
 	d.Facets = []string{facetCost + ":" + d.Cost}
 	for _, c := range d.Categories {
 		d.Facets = append(d.Facets, facetCategory+":"+c)
@@ -523,6 +541,17 @@ func (d *Document) derive() {
 		lon, lat := d.Geo[0], d.Geo[1]
 		d.Cells, d.Lat, d.Lon = cellTokens(lat, lon), &lat, &lon
 	}
+}
+
+// updatedKey writes Unix seconds so that keywords sort as the times do (a
+// numeric field indexed seven terms a document, most of them unique).
+func updatedKey(unix float64) string {
+	return fmt.Sprintf("%012d", int64(math.Max(0, unix)))
+}
+
+// updatedDay is the UTC day of Unix seconds as YYYYMMDD.
+func updatedDay(unix float64) string {
+	return time.Unix(int64(math.Max(0, unix)), 0).UTC().Format("20060102")
 }
 
 // ageKey writes an age so that keywords sort as the ages do.

@@ -3,7 +3,9 @@ package search
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"math/rand/v2"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -123,5 +125,98 @@ func TestFacets_MatchDocuments(t *testing.T) {
 		if fmt.Sprint(*res.Facets) != fmt.Sprint(*want) {
 			t.Errorf("%q %v %v: facets\n got %+v\nwant %+v", c.q.Text, c.q.Categories, c.q.Languages, *res.Facets, *want)
 		}
+	}
+}
+
+// Name and update order come from doc values alone (the fields are not
+// indexed for search).
+func TestSearch_SortByNameAndUpdated(t *testing.T) {
+	var docs []Document
+	names := []string{"delta", "alpha", "echo", "charlie", "bravo"}
+	// 1,700,000,000 is 22:13:20 UTC: d4 falls on the next day.
+	for i, n := range names {
+		d := Document{ID: fmt.Sprintf("d%d", i), ServiceID: fmt.Sprintf("s%d", i), Name: n, NameSort: n, Status: "active",
+			Updated: float64(1_700_000_000 + 1000*i + 3000*(i/4))}
+		d.finish()
+		docs = append(docs, d)
+	}
+	s := newTestSearcher(t, nil, docs)
+	ids := func(q Query) []string {
+		q.Size = 10
+		res, err := s.Search(context.Background(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, h := range res.Hits {
+			out = append(out, h.ID)
+		}
+		return out
+	}
+	if got, want := ids(Query{Sort: SortName}), []string{"d1", "d4", "d3", "d0", "d2"}; !slices.Equal(got, want) {
+		t.Errorf("by name: %v, want %v", got, want)
+	}
+	if got, want := ids(Query{Sort: SortUpdated}), []string{"d4", "d3", "d2", "d1", "d0"}; !slices.Equal(got, want) {
+		t.Errorf("by update, newest first: %v, want %v", got, want)
+	}
+	for _, c := range []struct {
+		after int64
+		want  []string
+	}{
+		{1_700_002_000, []string{"d2", "d3", "d4"}}, // the same second counts
+		{1_700_002_001, []string{"d3", "d4"}},
+		{1_699_999_999, []string{"d0", "d1", "d2", "d3", "d4"}},
+		{1_700_007_000, []string{"d4"}},                         // the next day, exactly
+		{1_700_007_001, nil},                                    // after everything
+		{1_699_900_000, []string{"d0", "d1", "d2", "d3", "d4"}}, // a day before
+	} {
+		at := time.Unix(c.after, 0)
+		got := ids(Query{UpdatedAfter: &at, Sort: SortUpdated})
+		slices.Sort(got)
+		if !slices.Equal(got, c.want) {
+			t.Errorf("updated at or after %d: %v, want %v", c.after, got, c.want)
+		}
+	}
+}
+
+// DiskBytes counts the segments in use: after a merge, no more than the
+// directory holds, and more than nothing.
+func TestDiskBytes(t *testing.T) {
+	dir := t.TempDir() + "/ix"
+	ix, err := Create(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	ctx := context.Background()
+	for b := range 3 {
+		var docs []Document
+		for i := range 200 {
+			d := Document{ID: fmt.Sprintf("d%d-%d", b, i), ServiceID: "s", Name: "service number " + fmt.Sprint(i), Status: "active"}
+			d.finish()
+			docs = append(docs, d)
+		}
+		if err := ix.Apply(ctx, docs, nil, int64(b+1)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := ix.Compact(ctx); err != nil {
+		t.Fatal(err)
+	}
+	n, err := ix.DiskBytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var onDisk int64
+	_ = filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			if fi, err := d.Info(); err == nil {
+				onDisk += fi.Size()
+			}
+		}
+		return nil
+	})
+	if n == 0 || int64(n) > onDisk {
+		t.Fatalf("DiskBytes = %d, directory holds %d", n, onDisk)
 	}
 }

@@ -36,15 +36,16 @@ type Index struct {
 
 // Create makes a new empty index at path ("" keeps it in memory).
 func Create(path string) (*Index, error) {
-	var (
-		b   bleve.Index
-		err error
-	)
+	m, err := newMapping()
+	if err != nil {
+		return nil, err
+	}
+	var b bleve.Index
 	if path == "" {
-		// Scorch in memory (NewMemOnly's upside-down index has no geo shapes).
-		b, err = bleve.NewUsing("", newMapping(), scorch.Name, scorch.Name, nil)
+		// Scorch in memory, as on disk (NewMemOnly's is upside-down).
+		b, err = bleve.NewUsing("", m, scorch.Name, scorch.Name, nil)
 	} else {
-		b, err = bleve.New(path, newMapping())
+		b, err = bleve.New(path, m)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("search: create index: %w", err)
@@ -119,6 +120,22 @@ func (ix *Index) Compact(ctx context.Context) error {
 		return fmt.Errorf("search: compact: %w", err)
 	}
 	return nil
+}
+
+// DiskBytes is the size of the segment files the current snapshot uses: the
+// index at rest. Files of segments merged away are deleted shortly after
+// and are not counted.
+func (ix *Index) DiskBytes() (uint64, error) {
+	adv, err := ix.b.Advanced()
+	if err != nil {
+		return 0, fmt.Errorf("search: size: %w", err)
+	}
+	sc, ok := adv.(*scorch.Scorch)
+	if !ok {
+		return 0, fmt.Errorf("search: size: not a scorch index")
+	}
+	n, _ := sc.StatsMap()["num_bytes_used_disk_by_root"].(uint64)
+	return n, nil
 }
 
 // Count is the number of documents.

@@ -5,15 +5,22 @@
 package search
 
 import (
+	"fmt"
+
 	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/analysis/analyzer/custom"
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
 	"github.com/blevesearch/bleve/v2/analysis/lang/en"
+	"github.com/blevesearch/bleve/v2/analysis/token/lowercase"
+	"github.com/blevesearch/bleve/v2/analysis/token/porter"
+	"github.com/blevesearch/bleve/v2/analysis/token/shingle"
+	"github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
 	"github.com/blevesearch/bleve/v2/mapping"
 )
 
 // MappingVersion changes whenever the mapping or the way documents are built
 // changes; an index built with another version is rebuilt at start.
-const MappingVersion = "13"
+const MappingVersion = "16"
 
 // Text is indexed twice: every text of a document in "all" (recall), and
 // the service name and its taxonomy terms again on their own, so a match
@@ -22,6 +29,9 @@ const (
 	fieldAll   = "all"
 	fieldName  = "name"
 	fieldTerms = "terms"
+	fieldPairs = "pairs"
+
+	analyzerPairs = "en_pairs"
 
 	fieldAreaCells = "area_cells"
 	fieldAreaKeys  = "area_keys"
@@ -35,10 +45,21 @@ const (
 	boostTerms = 2.0
 )
 
-func newMapping() mapping.IndexMapping {
+func newMapping() (mapping.IndexMapping, error) {
 	im := bleve.NewIndexMapping()
 	im.ScoringModel = "bm25"
 	im.DefaultAnalyzer = en.AnalyzerName
+	// Word pairs, for quoted phrases: "all" keeps no positions (they were a
+	// quarter of the index and of its build time), so a phrase matches
+	// documents holding each of its consecutive pairs of words (stop words
+	// leave a "_" gap on both sides alike).
+	if err := im.AddCustomTokenFilter("pairs", map[string]any{"type": shingle.Name, "min": 2.0, "max": 2.0, "output_original": false}); err != nil {
+		return nil, fmt.Errorf("search: mapping: %w", err)
+	}
+	if err := im.AddCustomAnalyzer(analyzerPairs, map[string]any{"type": custom.Name, "tokenizer": unicode.Name,
+		"token_filters": []any{en.PossessiveName, lowercase.Name, en.StopName, porter.Name, "pairs"}}); err != nil {
+		return nil, fmt.Errorf("search: mapping: %w", err)
+	}
 	doc := bleve.NewDocumentStaticMapping()
 
 	text := func() *mapping.FieldMapping {
@@ -59,14 +80,23 @@ func newMapping() mapping.IndexMapping {
 		f.DocValues = false
 		return f
 	}
-	doc.AddFieldMappingsAt(fieldAll, text())
+	all := text()
+	all.IncludeTermVectors = false // phrases match word pairs instead
+	doc.AddFieldMappingsAt(fieldAll, all)
+	pairs := text()
+	pairs.Analyzer = analyzerPairs
+	pairs.IncludeTermVectors = false
+	doc.AddFieldMappingsAt(fieldPairs, pairs)
 	doc.AddFieldMappingsAt(fieldName, text())
 	terms := text()
 	terms.IncludeTermVectors = false // never matched as a phrase
 	doc.AddFieldMappingsAt(fieldTerms, terms)
-	for _, name := range []string{"service_id", "location_id", "organization_id", "h"} {
+	for _, name := range []string{"service_id", "location_id", "organization_id"} {
 		doc.AddFieldMappingsAt(name, kw(true))
 	}
+	hash := kw(true)
+	hash.Index = false // read, never searched
+	doc.AddFieldMappingsAt("h", hash)
 	for _, name := range []string{"term_ids", "codes", "taxonomy_ids", "status", "attending", "open_z", "cells",
 		"categories", "languages", "cost"} {
 		doc.AddFieldMappingsAt(name, kw(false))
@@ -78,7 +108,7 @@ func newMapping() mapping.IndexMapping {
 		doc.AddFieldMappingsAt(name, f)
 	}
 	sortKW := kw(false)
-	sortKW.DocValues = true
+	sortKW.DocValues = true // (Bleve sorts wrongly on a field that is not also indexed)
 	doc.AddFieldMappingsAt("name_sort", sortKW)
 
 	num := func(docValues bool) *mapping.FieldMapping {
@@ -88,7 +118,10 @@ func newMapping() mapping.IndexMapping {
 	}
 	doc.AddFieldMappingsAt("min_age_k", kw(false))
 	doc.AddFieldMappingsAt("max_age_k", kw(false))
-	doc.AddFieldMappingsAt("updated", num(true))
+	updated := kw(false)
+	updated.DocValues = true
+	doc.AddFieldMappingsAt("updated_k", updated)
+	doc.AddFieldMappingsAt("updated_d", kw(false))
 	for _, name := range []string{"lat", "lon"} {
 		f := num(false)
 		f.Index, f.Store = false, true
@@ -117,5 +150,5 @@ func newMapping() mapping.IndexMapping {
 	im.StoreDynamic = false
 	im.IndexDynamic = false
 	im.DocValuesDynamic = false
-	return im
+	return im, nil
 }

@@ -260,7 +260,7 @@ func (s *Searcher) order(q Query) bsearch.SortOrder {
 	case SortName:
 		return bsearch.SortOrder{&bsearch.SortField{Field: "name_sort", Type: bsearch.SortFieldAsString}}
 	case SortUpdated:
-		return bsearch.SortOrder{&bsearch.SortField{Field: "updated", Type: bsearch.SortFieldAsNumber, Desc: true}}
+		return bsearch.SortOrder{&bsearch.SortField{Field: "updated_k", Type: bsearch.SortFieldAsString, Desc: true}}
 	}
 	return bsearch.SortOrder{&bsearch.SortScore{Desc: true}}
 }
@@ -281,11 +281,7 @@ func (s *Searcher) build(ctx context.Context, q Query) (query.Query, error) {
 		filters = append(filters, anyTerm("status", statuses))
 	}
 	if q.UpdatedAfter != nil {
-		t := float64(q.UpdatedAfter.Unix())
-		yes := true
-		u := bleve.NewNumericRangeInclusiveQuery(&t, nil, &yes, nil)
-		u.SetField("updated")
-		filters = append(filters, u)
+		filters = append(filters, updatedSince(*q.UpdatedAfter))
 	}
 	if len(q.TermIDs) > 0 {
 		filters = append(filters, anyTerm("term_ids", q.TermIDs))
@@ -376,6 +372,21 @@ func (s *Searcher) build(ctx context.Context, q Query) (query.Query, error) {
 	}
 	// Filters add nothing to the score, so the order is the text's.
 	return bleve.NewConjunctionQuery(text, unscored{f}), nil
+}
+
+// updatedSince matches documents updated at or after t: any later day, or
+// t's own day from t's second on (a range over seconds alone would name
+// every document's own term).
+func updatedSince(t time.Time) query.Query {
+	unix := float64(t.Unix())
+	day := updatedDay(unix)
+	next := t.UTC().Truncate(24 * time.Hour).Add(24 * time.Hour)
+	yes, no := true, false
+	later := bleve.NewTermRangeInclusiveQuery(day, "", &no, nil)
+	later.SetField("updated_d")
+	secs := bleve.NewTermRangeInclusiveQuery(updatedKey(unix), updatedKey(float64(next.Unix())), &yes, &no)
+	secs.SetField("updated_k")
+	return bleve.NewDisjunctionQuery(later, bleve.NewConjunctionQuery(termQ("updated_d", day), secs))
 }
 
 // openFilter matches documents open at t, each in its own time zone.
@@ -494,6 +505,10 @@ func (s *Searcher) textQuery(text string) (query.Query, error) {
 }
 
 func matchQ(t term, field string, boost float64) query.Query {
+	if t.phrase && field == fieldAll {
+		// "all" keeps no positions: a quoted phrase matches its word pairs.
+		field, t.phrase, t.allWords = fieldPairs, false, true
+	}
 	if t.phrase {
 		p := bleve.NewMatchPhraseQuery(t.text)
 		p.SetField(field)

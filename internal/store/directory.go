@@ -27,6 +27,9 @@ const (
 	// ShapeOwn is a fully nested organization without its services (export
 	// writes services as records of their own).
 	ShapeOwn
+	// ShapeIndex is a service with what the search index reads and no more
+	// (no metadata, contacts, URLs, funding, documents or capacities).
+	ShapeIndex
 )
 
 // Filter narrows a directory list. Empty fields do not filter; the rest are
@@ -67,7 +70,7 @@ type Paging struct {
 func (p Paging) offset() int { return (p.Number - 1) * p.Size }
 
 // streamBatch is how many records a stream holds in memory at once.
-const streamBatch = 250
+const streamBatch = 1000
 
 const termTree = `WITH RECURSIVE tree(id) AS (
   SELECT id FROM taxonomy_terms WHERE id = ?
@@ -134,8 +137,11 @@ func streamIDs(q *gorm.DB, fn func(ids []string) error) error {
 }
 
 func svcShape(sh Shape) serviceShape {
-	if sh == ShapeList {
+	switch sh {
+	case ShapeList:
 		return shapeList
+	case ShapeIndex:
+		return shapeIndex
 	}
 	return shapeFull
 }

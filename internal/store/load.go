@@ -57,13 +57,30 @@ type loader struct {
 	wanted []string
 	attrs  map[string][]hsds.Attribute
 	meta   map[string][]hsds.Metadata
+	// lean loads what the search index reads and no more: no metadata,
+	// contacts, URLs, funding, required documents or capacities, and
+	// attributes of services only. Rebuilding the index spent most of its
+	// time reading those.
+	lean bool
 }
 
 func newLoader(ctx context.Context, db *gorm.DB) *loader {
 	return &loader{ctx: ctx, db: db}
 }
 
-func (l *loader) want(ids ...string) { l.wanted = append(l.wanted, ids...) }
+func (l *loader) want(ids ...string) {
+	if !l.lean {
+		l.wanted = append(l.wanted, ids...)
+	}
+}
+
+// unlessLean is ids, or none in a lean load (for what the index never reads).
+func (l *loader) unlessLean(ids []string) []string {
+	if l.lean {
+		return nil
+	}
+	return ids
+}
 
 // decorate fetches attributes (with their terms and taxonomies) and metadata
 // of every wanted id.
@@ -88,12 +105,15 @@ func (l *loader) decorate() error {
 		}
 		l.attrs[a.LinkID] = append(l.attrs[a.LinkID], a)
 	}
+	l.meta = make(map[string][]hsds.Metadata)
+	if l.lean {
+		return nil
+	}
 	metaRows, err := fetch[metadataRow](l.ctx, l.db, "resource_id", l.wanted)
 	if err != nil {
 		return err
 	}
 	sort.SliceStable(metaRows, func(i, j int) bool { return metaRows[i].LastActionDate < metaRows[j].LastActionDate })
-	l.meta = make(map[string][]hsds.Metadata)
 	for i := range metaRows {
 		m := metadataFromRow(&metaRows[i])
 		l.meta[m.ResourceID] = append(l.meta[m.ResourceID], m)
@@ -332,7 +352,7 @@ func (l *loader) locations(ids []string) (map[string]hsds.Location, error) {
 		l.want(a.ID)
 		addrs[a.LocationID] = append(addrs[a.LocationID], a)
 	}
-	contacts, err := l.contactsBy("location_id", lids)
+	contacts, err := l.contactsBy("location_id", l.unlessLean(lids))
 	if err != nil {
 		return nil, err
 	}
@@ -398,10 +418,14 @@ const (
 	shapeFull                          // everything nested
 	shapeFullNoSAL                     // everything but service_at_locations (inside a SAL)
 	shapeNone                          // not at all (an organization without its services)
+	shapeIndex                         // what the search index reads (see loader.lean)
 )
 
 // services loads services by id, in the order of ids; missing ids are skipped.
 func (l *loader) services(ids []string, shape serviceShape) ([]hsds.Service, error) {
+	if shape == shapeIndex {
+		l.lean, shape = true, shapeFull
+	}
 	rows, err := fetch[serviceRow](l.ctx, l.db, "id", ids)
 	if err != nil {
 		return nil, err
@@ -447,7 +471,7 @@ func (l *loader) services(ids []string, shape serviceShape) ([]hsds.Service, err
 }
 
 func (l *loader) fillServices(out []hsds.Service, sids []string, shape serviceShape) error {
-	urls, err := l.urlsBy("service_id", sids)
+	urls, err := l.urlsBy("service_id", l.unlessLean(sids))
 	if err != nil {
 		return err
 	}
@@ -467,7 +491,7 @@ func (l *loader) fillServices(out []hsds.Service, sids []string, shape serviceSh
 	if err != nil {
 		return err
 	}
-	funding, err := l.fundingBy("service_id", sids)
+	funding, err := l.fundingBy("service_id", l.unlessLean(sids))
 	if err != nil {
 		return err
 	}
@@ -481,7 +505,7 @@ func (l *loader) fillServices(out []hsds.Service, sids []string, shape serviceSh
 		l.want(x.ID)
 		costs[x.ServiceID] = append(costs[x.ServiceID], x)
 	}
-	docRows, err := fetch[requiredDocumentRow](l.ctx, l.db, "service_id", sids)
+	docRows, err := fetch[requiredDocumentRow](l.ctx, l.db, "service_id", l.unlessLean(sids))
 	if err != nil {
 		return err
 	}
@@ -491,11 +515,11 @@ func (l *loader) fillServices(out []hsds.Service, sids []string, shape serviceSh
 		l.want(x.ID)
 		docs[x.ServiceID] = append(docs[x.ServiceID], x)
 	}
-	contacts, err := l.contactsBy("service_id", sids)
+	contacts, err := l.contactsBy("service_id", l.unlessLean(sids))
 	if err != nil {
 		return err
 	}
-	caps, err := l.capacities(sids)
+	caps, err := l.capacities(l.unlessLean(sids))
 	if err != nil {
 		return err
 	}
@@ -514,7 +538,7 @@ func (l *loader) fillServices(out []hsds.Service, sids []string, shape serviceSh
 			sals[s.ServiceID] = append(sals[s.ServiceID], s)
 		}
 	}
-	l.want(sids...)
+	l.wanted = append(l.wanted, sids...) // in a lean load, the only attributes read
 	if err := l.decorate(); err != nil {
 		return err
 	}
@@ -574,7 +598,7 @@ func (l *loader) fillSALs(rows []serviceAtLocationRow) ([]hsds.ServiceAtLocation
 	if err != nil {
 		return nil, err
 	}
-	contacts, err := l.contactsBy("service_at_location_id", ids)
+	contacts, err := l.contactsBy("service_at_location_id", l.unlessLean(ids))
 	if err != nil {
 		return nil, err
 	}
