@@ -30,6 +30,8 @@ Commands:
   export --format json|csv PATH
                      write the whole directory as JSON Lines or as an HSDS tabular data package
   reindex [--check]  rebuild the search index from the database (--check: compare them, exit 1 on a difference)
+  apikey create [--agency ID] --role ROLE --name NAME
+                     create an API key (admin, agency, caseworker or portal); prints it once
   import-postcodes FILE
                      load postcode centroids (US Census ZCTA Gazetteer format)
   seed demo          load the demo dataset (Palmetto County, FL)
@@ -79,6 +81,8 @@ func run(ctx context.Context, args []string, env func(string) (string, bool), st
 		runErr = cmdSeed(ctx, cfg, log, rest, stdout, stderr)
 	case "reindex":
 		runErr = cmdReindex(ctx, cfg, log, rest, stdout, stderr)
+	case "apikey":
+		runErr = cmdAPIKey(ctx, cfg, log, rest, stdout)
 	case "import-postcodes":
 		runErr = cmdImportPostcodes(ctx, cfg, log, rest, stdout)
 	case "version":

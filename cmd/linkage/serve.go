@@ -62,6 +62,13 @@ func cmdServe(ctx context.Context, cfg config.Config, log *slog.Logger, args []s
 		if err := loadDemoIfEmpty(ctx, st, log); err != nil {
 			return err
 		}
+		keys, err := ensureDemoAccess(ctx, st, cfg.DataDir)
+		if err != nil {
+			return err
+		}
+		if keys != "" {
+			fmt.Fprint(stdout, keys)
+		}
 	}
 	if err := loadDemoPostcodes(ctx, st, log); err != nil {
 		return err
@@ -89,7 +96,8 @@ func cmdServe(ctx context.Context, cfg config.Config, log *slog.Logger, args []s
 		}
 	}()
 	e, err := httpapi.New(httpapi.Deps{Store: st, Index: sy, Metrics: m, Logger: log, BaseURL: cfg.BaseURL,
-		MaxBodyBytes: cfg.MaxBodyBytes, CORSOrigins: cfg.CORSOrigins, Ready: sy.Ready})
+		MaxBodyBytes: cfg.MaxBodyBytes, CORSOrigins: cfg.CORSOrigins, Ready: sy.Ready,
+		RateLimits: httpapi.RateLimits{Anonymous: cfg.RateAnonymous, Key: cfg.RateKey, Portal: cfg.RatePortal}})
 	if err != nil {
 		return err
 	}

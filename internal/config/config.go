@@ -30,6 +30,9 @@ type Config struct {
 	IndexPoll       time.Duration // LINKAGE_INDEX_POLL
 	IndexBatch      int           // LINKAGE_INDEX_BATCH
 	RebuildBatch    int           // LINKAGE_INDEX_REBUILD_BATCH
+	RateAnonymous   float64       // LINKAGE_RATE_ANONYMOUS
+	RateKey         float64       // LINKAGE_RATE_KEY
+	RatePortal      float64       // LINKAGE_RATE_PORTAL
 }
 
 // Var documents one environment variable.
@@ -54,6 +57,9 @@ var Vars = []Var{
 	{"LINKAGE_OUTBOX_RETENTION", "168h", "how long search outbox rows are kept; a replica further behind rebuilds its index"},
 	{"LINKAGE_INDEX_POLL", "250ms", "how often each process reads the outbox for other processes' changes"},
 	{"LINKAGE_INDEX_BATCH", "500", "outbox changes per search index batch"},
+	{"LINKAGE_RATE_ANONYMOUS", "20", "requests a second per client address without a key (burst: twice as many); 0 = no limit"},
+	{"LINKAGE_RATE_KEY", "50", "requests a second per admin, agency or caseworker key; 0 = no limit"},
+	{"LINKAGE_RATE_PORTAL", "200", "requests a second per portal key; 0 = no limit"},
 	{"LINKAGE_INDEX_REBUILD_BATCH", "5000", "documents per search index batch when rebuilding (each batch is a segment to merge)"},
 }
 
@@ -94,6 +100,14 @@ func Load(env func(string) (string, bool)) (Config, error) {
 	}
 	if c.IndexBatch, err = strconv.Atoi(get("LINKAGE_INDEX_BATCH", "500")); err != nil || c.IndexBatch < 1 || c.IndexBatch > 100000 {
 		errs = append(errs, fmt.Errorf("LINKAGE_INDEX_BATCH: want a number from 1 to 100000"))
+	}
+	for _, r := range []struct {
+		name, def string
+		dst       *float64
+	}{{"LINKAGE_RATE_ANONYMOUS", "20", &c.RateAnonymous}, {"LINKAGE_RATE_KEY", "50", &c.RateKey}, {"LINKAGE_RATE_PORTAL", "200", &c.RatePortal}} {
+		if *r.dst, err = strconv.ParseFloat(get(r.name, r.def), 64); err != nil || *r.dst < 0 || *r.dst > 1e6 {
+			errs = append(errs, fmt.Errorf("%s: want requests a second from 0 (no limit) to 1000000", r.name))
+		}
 	}
 	if c.RebuildBatch, err = strconv.Atoi(get("LINKAGE_INDEX_REBUILD_BATCH", "5000")); err != nil || c.RebuildBatch < 1 || c.RebuildBatch > 100000 {
 		errs = append(errs, fmt.Errorf("LINKAGE_INDEX_REBUILD_BATCH: want a number from 1 to 100000"))

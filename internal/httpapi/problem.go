@@ -122,6 +122,9 @@ func writeProblem(c echo.Context, p Problem) {
 	c.Response().Header().Set(echo.HeaderContentType, "application/problem+json")
 	c.Response().Header().Del("ETag")
 	c.Response().Header().Set("Cache-Control", "no-store")
+	if p.Status == http.StatusUnauthorized {
+		c.Response().Header().Set("WWW-Authenticate", `Bearer realm="linkage"`)
+	}
 	if c.Request().Method == http.MethodHead {
 		c.Response().WriteHeader(p.Status)
 		return

@@ -35,6 +35,16 @@ func (h *handler) routes(e *echo.Echo) {
 	e.GET("/taxonomy_terms", h.listTaxonomyTerms)
 	e.POST("/taxonomy_terms", h.listTaxonomyTerms)
 	e.GET("/taxonomy_terms/:id", h.getTaxonomyTerm)
+
+	e.GET("/me", h.me)
+	e.GET("/agencies", h.listAgencies)
+	e.POST("/agencies", h.createAgency)
+	e.GET("/agencies/:id", h.getAgency)
+	e.PATCH("/agencies/:id", h.patchAgency)
+	e.GET("/agencies/:id/keys", h.listKeys)
+	e.POST("/agencies/:id/keys", h.createKey)
+	e.DELETE("/agencies/:id/keys/:key_id", h.revokeKey)
+	e.GET("/audit", h.auditLog)
 }
 
 func parseBoolParam(name, v string) (bool, error) {

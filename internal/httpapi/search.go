@@ -518,13 +518,6 @@ func searchList[T any](h *handler, c echo.Context, p listParams, field string, l
 	return true, respondSearched(c, p, ids, load, item)
 }
 
-// pageOf cuts one page from ids.
-func pageOf(ids []string, p store.Paging) []string {
-	from := min(len(ids), (p.Number-1)*p.Size)
-	to := min(len(ids), from+p.Size)
-	return ids[from:to]
-}
-
 // respondSearched answers an HSDS list route from searched ids: a page, or
 // every match streamed as ndjson.
 func respondSearched[T any](c echo.Context, p listParams, ids []string, load func([]string) ([]T, error), item func(*T) any) error {

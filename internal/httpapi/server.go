@@ -33,6 +33,8 @@ type Deps struct {
 	// Ready reports whether the service can take traffic (database reachable,
 	// index caught up); nil means ready.
 	Ready func(ctx context.Context) error
+	// RateLimits bound requests per caller; the zero value turns them off.
+	RateLimits RateLimits
 }
 
 type handler struct {
@@ -43,6 +45,8 @@ type handler struct {
 	baseURL string
 	ready   func(ctx context.Context) error
 	spec    *spec
+	touched keyToucher
+	limiter *rateLimiter
 }
 
 // New builds the HTTP server with every route and middleware.
@@ -57,12 +61,17 @@ func New(d Deps) (*echo.Echo, error) {
 	if d.Index == nil {
 		return nil, fmt.Errorf("httpapi: a search index is required")
 	}
-	h := &handler{store: d.Store, index: d.Index, metrics: d.Metrics, log: d.Logger, baseURL: d.BaseURL, ready: d.Ready, spec: sp}
+	h := &handler{store: d.Store, index: d.Index, metrics: d.Metrics, log: d.Logger, baseURL: d.BaseURL, ready: d.Ready, spec: sp,
+		limiter: newRateLimiter(d.RateLimits)}
 	if h.metrics == nil {
 		h.metrics = metrics.New()
 	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
+	// The client address is the connection's, or the one a proxy on this
+	// host or a private network forwards: a client cannot pick its own (and
+	// its rate limit) with a header.
+	e.IPExtractor = echo.ExtractIPFromXFFHeader(echo.TrustLoopback(true), echo.TrustPrivateNet(true))
 	e.HTTPErrorHandler = h.errorHandler
 	e.Pre(middleware.RequestIDWithConfig(middleware.RequestIDConfig{
 		// Accept a caller's id only when it is short and plain, so logs
@@ -83,8 +92,10 @@ func New(d Deps) (*echo.Echo, error) {
 	if len(d.CORSOrigins) > 0 {
 		e.Use(middleware.CORSWithConfig(middleware.CORSConfig{AllowOrigins: d.CORSOrigins,
 			AllowHeaders:  []string{"Authorization", "Content-Type", "If-Match", "If-None-Match", "Idempotency-Key"},
-			ExposeHeaders: []string{"ETag", "X-Request-Id", "Retry-After"}}))
+			ExposeHeaders: []string{"ETag", "X-Request-Id", "Retry-After", "Linkage-Index-Lag"}}))
 	}
+	e.Use(h.authenticate)
+	e.Use(h.rateLimit)
 	e.Use(h.validateRequest)
 	h.routes(e)
 	return e, nil

@@ -78,6 +78,11 @@ func normIDs(ids []string) []string {
 	return uniq(out)
 }
 
+// RenameAgency changes an agency's name.
+func (t *Tx) RenameAgency(ctx context.Context, id, name string) error {
+	return mapErr(t.db.WithContext(ctx).Model(&agencyRow{}).Where("id = ?", id).Update("name", name).Error, "rename agency")
+}
+
 // SetAgencyOrganizations makes orgIDs exactly the organizations agencyID
 // manages. An organization another agency manages is a conflict: it must be
 // released there first, so no agency loses one by accident.

@@ -1,0 +1,161 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/linkage-org/linkage/internal/auth"
+	"github.com/linkage-org/linkage/internal/config"
+	"github.com/linkage-org/linkage/internal/httpapi"
+	"github.com/linkage-org/linkage/internal/store"
+)
+
+// cmdAPIKey creates API keys: `linkage apikey create --agency ID --role
+// ROLE --name NAME`. The key is printed alone on the last line, so a script
+// can take it with `tail -n 1`; it is stored only as a hash.
+func cmdAPIKey(ctx context.Context, cfg config.Config, log *slog.Logger, args []string, stdout io.Writer) error {
+	if len(args) == 0 || args[0] != "create" {
+		fmt.Fprintln(stdout, "Usage: linkage apikey create [--agency ID] --role admin|agency|caseworker|portal --name NAME")
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+			return nil
+		}
+		return errUsage
+	}
+	fs := flags("apikey create [--agency ID] --role ROLE --name NAME", `Create an API key and print it. It is shown only now: Linkage keeps its hash.
+Every role but admin belongs to an agency (--agency); admin keys belong to none.`, stdout)
+	agency := fs.String("agency", "", "agency id (every role but admin)")
+	roleName := fs.String("role", "", "admin, agency, caseworker or portal")
+	name := fs.String("name", "", "what the key is for, e.g. the person or system using it")
+	if err := parse(fs, args[1:]); err != nil {
+		return err
+	}
+	role, err := auth.ParseRole(*roleName)
+	if err != nil {
+		return fmt.Errorf("--role: %w", err)
+	}
+	*name = strings.TrimSpace(*name)
+	switch {
+	case *name == "" || len(*name) > store.MaxNameLen:
+		return fmt.Errorf("--name: give what the key is for (at most %d characters)", store.MaxNameLen)
+	case role.NeedsAgency() && *agency == "":
+		return fmt.Errorf("--agency: a %s key belongs to an agency; give its id (GET /agencies lists them)", role)
+	case !role.NeedsAgency() && *agency != "":
+		return fmt.Errorf("--agency: admin keys belong to no agency")
+	}
+	st, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	var agencyID *string
+	if *agency != "" {
+		a, err := st.AgencyByID(ctx, *agency)
+		if err != nil {
+			return err
+		}
+		agencyID = &a.ID
+	}
+	var key string
+	err = st.InTx(ctx, func(tx *store.Tx) error {
+		k, err := httpapi.CreateKey(ctx, tx, agencyID, role, *name)
+		if err != nil {
+			return err
+		}
+		key = k.Key
+		detail := "role=" + string(role)
+		e := store.AuditEntry{Role: "operator", AgencyID: agencyID, Action: "create", ResourceType: "api_key", ResourceID: k.ID,
+			ClientAddr: "cli", RequestID: "cli", Detail: detail}
+		if err := tx.Audit(ctx, e); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "Created %s key %s (%s). It is shown once; keep it safe:\n", role, k.Prefix, k.ID)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, key)
+	return nil
+}
+
+// The demo agencies: two partner agencies managing demo organizations,
+// and a case management agency managing none (its staff refer clients).
+var demoAgencies = []struct {
+	name string
+	orgs []string
+}{
+	{"Greater Palmetto Food Network", []string{
+		"2668a8c7-583f-5548-aa78-98c6a7f84363", // Greater Palmetto Food Bank
+		"eb87cf6e-7ebf-5bf5-9a08-e18ba9737f92", // Bayside Community Kitchen
+		"bc999952-40f5-5f60-a7b1-4c5808455a7a", // Meals at Home Palmetto
+	}},
+	{"Bayview Behavioral Health", []string{
+		"dc39c38d-2bd8-5382-9c38-eb1c3cfa6023", // Bayview Behavioral Health Center
+		"57c45521-b50f-5c62-ac28-0392b1fb1d0f", // Palmetto Crisis Center
+	}},
+	{"Palmetto Family Navigators", nil},
+}
+
+// demoKeysFile holds the demo keys in the data dir (demo mode only).
+const demoKeysFile = "demo-keys.txt"
+
+// ensureDemoAccess creates the demo agencies and one key per role on the
+// first start of a demo, writes the keys to demo-keys.txt in the data dir,
+// and returns that file's text (printed at every start).
+func ensureDemoAccess(ctx context.Context, st *store.Store, dataDir string) (string, error) {
+	path := filepath.Join(dataDir, demoKeysFile)
+	if b, err := os.ReadFile(path); err == nil {
+		return string(b), nil
+	}
+	existing, err := st.Agencies(ctx)
+	if err != nil {
+		return "", err
+	}
+	if len(existing) > 0 {
+		return "", nil // an operator's agencies: no demo keys
+	}
+	var b strings.Builder
+	b.WriteString("# Linkage demo API keys (demo mode only). Send one as: Authorization: Bearer <key>\n")
+	err = st.InTx(ctx, func(tx *store.Tx) error {
+		var ids []string
+		for _, d := range demoAgencies {
+			a, err := tx.CreateAgency(ctx, d.name, d.orgs)
+			if err != nil {
+				return err
+			}
+			ids = append(ids, a.ID)
+		}
+		for _, k := range []struct {
+			role   auth.Role
+			agency int // index in demoAgencies; -1: none
+		}{{auth.Admin, -1}, {auth.Agency, 0}, {auth.Agency, 1}, {auth.Caseworker, 2}, {auth.Portal, 2}} {
+			var agencyID *string
+			label := "no agency"
+			if k.agency >= 0 {
+				agencyID = &ids[k.agency]
+				label = demoAgencies[k.agency].name
+			}
+			created, err := httpapi.CreateKey(ctx, tx, agencyID, k.role, "demo "+string(k.role))
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(&b, "%-10s  %-32s  %s\n", k.role, label, created.Key)
+		}
+		return nil
+	})
+	if err != nil {
+		return "", fmt.Errorf("demo agencies: %w", err)
+	}
+	if err := os.MkdirAll(dataDir, 0o750); err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		return "", fmt.Errorf("write %s: %w", path, err)
+	}
+	return b.String(), nil
+}

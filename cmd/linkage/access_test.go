@@ -1,0 +1,124 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/linkage-org/linkage/internal/auth"
+	"github.com/linkage-org/linkage/internal/httpapi"
+	"github.com/linkage-org/linkage/internal/indexsync"
+	"github.com/linkage-org/linkage/internal/indexsync/indexsynctest"
+	"github.com/linkage-org/linkage/internal/store"
+	"github.com/linkage-org/linkage/internal/store/storetest"
+)
+
+// Demo mode makes three agencies and a key of every role once, keeps them in
+// demo-keys.txt, and each key works as its role.
+func TestDemoAccess(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	st, err := store.Open(ctx, "sqlite:"+filepath.Join(dir, "linkage.db"), storetest.Logger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := loadDemo(ctx, st, storetest.Logger()); err != nil {
+		t.Fatal(err)
+	}
+	text, err := ensureDemoAccess(ctx, st, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := ensureDemoAccess(ctx, st, dir)
+	if err != nil || again != text {
+		t.Fatalf("second start: %v, keys changed: %v", err, again != text)
+	}
+	agencies, err := st.Agencies(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	managing := 0
+	for _, a := range agencies {
+		if len(a.OrganizationIDs) > 0 {
+			managing++
+		}
+	}
+	if len(agencies) != 3 || managing != 2 {
+		t.Fatalf("%d demo agencies, %d managing organizations; want 3 and 2", len(agencies), managing)
+	}
+	if fi, err := os.Stat(filepath.Join(dir, demoKeysFile)); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("demo-keys.txt: %v %v", fi, err)
+	}
+
+	e, err := httpapi.New(httpapi.Deps{Store: st, Index: indexsynctest.Ready(t, st, indexsync.Options{}), Logger: storetest.Logger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(e)
+	defer srv.Close()
+	roles := map[string]bool{}
+	for _, line := range strings.Split(text, "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 || strings.HasPrefix(line, "#") {
+			continue
+		}
+		key := f[len(f)-1]
+		req, _ := http.NewRequest("GET", srv.URL+"/me", nil)
+		req.Header.Set("Authorization", "Bearer "+key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var me struct{ Role string }
+		_ = json.NewDecoder(resp.Body).Decode(&me)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || me.Role != f[0] {
+			t.Errorf("demo %s key: %d, role %q", f[0], resp.StatusCode, me.Role)
+		}
+		roles[me.Role] = true
+	}
+	for _, r := range auth.Roles {
+		if !roles[string(r)] {
+			t.Errorf("no demo key for role %s", r)
+		}
+	}
+}
+
+// `linkage apikey create` prints the key alone on its last line, and
+// refuses what cannot be a key.
+func TestCLI_APIKey(t *testing.T) {
+	dir := t.TempDir()
+	env := envMap(map[string]string{"LINKAGE_DATA_DIR": dir})
+	ctx := context.Background()
+	var out, errOut bytes.Buffer
+	if code := run(ctx, []string{"apikey", "create", "--role", "admin", "--name", "ops"}, env, &out, &errOut); code != 0 {
+		t.Fatalf("admin key: exit %d: %s", code, errOut.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if last := lines[len(lines)-1]; !auth.WellFormed(last) {
+		t.Fatalf("last line %q is not a key", last)
+	}
+	for _, args := range [][]string{
+		{"apikey", "create", "--role", "agency", "--name", "x"},                                                         // no agency
+		{"apikey", "create", "--role", "root", "--name", "x"},                                                           // no such role
+		{"apikey", "create", "--role", "admin"},                                                                         // no name
+		{"apikey", "create", "--role", "admin", "--name", "x", "--agency", storetest.ID("a")},                           // admin with an agency
+		{"apikey", "create", "--role", "caseworker", "--name", "x", "--agency", "00000000-0000-0000-0000-000000000000"}, // unknown agency
+	} {
+		out.Reset()
+		errOut.Reset()
+		if code := run(ctx, args, env, &out, &errOut); code == 0 || errOut.Len() == 0 {
+			t.Errorf("%v: exit %d, stderr %q", args, code, errOut.String())
+		}
+	}
+}

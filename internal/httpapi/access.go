@@ -1,0 +1,204 @@
+package httpapi
+
+import (
+	"context"
+	"crypto/subtle"
+	"math"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"golang.org/x/time/rate"
+
+	"github.com/linkage-org/linkage/internal/apperr"
+	"github.com/linkage-org/linkage/internal/auth"
+	"github.com/linkage-org/linkage/internal/store"
+)
+
+const principalKey = "linkage.principal"
+
+// principal is the caller of c (Anonymous before authenticate ran).
+func principal(c echo.Context) auth.Principal {
+	p, _ := c.Get(principalKey).(auth.Principal)
+	return p
+}
+
+// touchEvery bounds how often a key's last_used_at is written.
+const touchEvery = time.Minute
+
+// keyToucher remembers when each key's last use was last written, so a busy
+// key costs one UPDATE a minute, not one per request.
+type keyToucher struct {
+	mu   sync.Mutex
+	last map[string]time.Time
+}
+
+func (k *keyToucher) due(id string, now time.Time) bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.last == nil {
+		k.last = map[string]time.Time{}
+	}
+	if t, ok := k.last[id]; ok && now.Sub(t) < touchEvery {
+		return false
+	}
+	if len(k.last) > 100000 {
+		k.last = map[string]time.Time{}
+	}
+	k.last[id] = now
+	return true
+}
+
+// authenticate reads "Authorization: Bearer KEY". No header is the
+// anonymous public; a malformed, unknown or revoked key is a 401, never a
+// silent downgrade to anonymous.
+func (h *handler) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		hdr := c.Request().Header.Get(echo.HeaderAuthorization)
+		if hdr == "" {
+			c.Set(principalKey, auth.Principal{})
+			return next(c)
+		}
+		p, err := h.resolveKey(c.Request().Context(), hdr)
+		if err != nil {
+			return err
+		}
+		c.Set(principalKey, p)
+		return next(c)
+	}
+}
+
+func (h *handler) resolveKey(ctx context.Context, hdr string) (auth.Principal, error) {
+	scheme, key, _ := strings.Cut(hdr, " ")
+	key = strings.TrimSpace(key)
+	if !strings.EqualFold(scheme, "Bearer") || !auth.WellFormed(key) {
+		return auth.Principal{}, apperr.E(apperr.Unauthenticated, "The Authorization header must be \"Bearer <key>\" with a Linkage API key (lnk_...).")
+	}
+	hash := auth.Hash(key)
+	k, err := h.store.KeyByHash(ctx, hash)
+	if err != nil {
+		if apperr.KindOf(err) == apperr.Unauthenticated {
+			return auth.Principal{}, apperr.E(apperr.Unauthenticated, "This API key is not valid. Ask your Linkage administrator for a new one.")
+		}
+		return auth.Principal{}, err
+	}
+	// The lookup was by hash; compare again in constant time so a future
+	// change of lookup cannot turn into a timing oracle.
+	if subtle.ConstantTimeCompare(k.Hash, hash) != 1 {
+		return auth.Principal{}, apperr.E(apperr.Unauthenticated, "This API key is not valid.")
+	}
+	if k.RevokedAt != nil {
+		return auth.Principal{}, apperr.E(apperr.Unauthenticated, "This API key was revoked on %s. Ask your Linkage administrator for a new one.", k.RevokedAt.UTC().Format(time.DateOnly))
+	}
+	p := auth.Principal{KeyID: k.ID, Role: auth.Role(k.Role)}
+	if k.AgencyID != nil {
+		p.AgencyID = *k.AgencyID
+		orgs, err := h.store.AgencyOrganizations(ctx, p.AgencyID)
+		if err != nil {
+			return auth.Principal{}, err
+		}
+		p.Organizations = orgs
+	}
+	now := time.Now()
+	if h.touched.due(k.ID, now) {
+		if err := h.store.TouchKey(ctx, k.ID, now); err != nil {
+			h.log.WarnContext(ctx, "record key use", "key_id", k.ID, "err", err)
+		}
+	}
+	return p, nil
+}
+
+// allow turns an access decision into the error a client sees.
+func allow(d auth.Decision) error {
+	switch d {
+	case auth.Allow:
+		return nil
+	case auth.Unauthenticated:
+		return apperr.E(apperr.Unauthenticated, "This route needs an API key: send Authorization: Bearer <key>.")
+	default:
+		return apperr.E(apperr.Forbidden, "Your API key's role or agency may not do this.")
+	}
+}
+
+// RateLimits are requests per second, each with a burst of twice as many;
+// 0 turns a limit off.
+type RateLimits struct {
+	Anonymous float64 // per client address, without a key
+	Key       float64 // per key (admin, agency, caseworker)
+	Portal    float64 // per portal key
+}
+
+// rateLimiter keeps one token bucket per caller.
+type rateLimiter struct {
+	limits              RateLimits
+	anon, keys, portals *middleware.RateLimiterMemoryStore
+}
+
+func newRateLimiter(l RateLimits) *rateLimiter {
+	store := func(r float64) *middleware.RateLimiterMemoryStore {
+		if r <= 0 {
+			return nil
+		}
+		return middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
+			Rate: rate.Limit(r), Burst: int(math.Ceil(2 * r)), ExpiresIn: 5 * time.Minute})
+	}
+	return &rateLimiter{limits: l, anon: store(l.Anonymous), keys: store(l.Key), portals: store(l.Portal)}
+}
+
+// rateLimit answers 429 with Retry-After once a caller has used its burst.
+// It runs after authenticate: keys are limited per key, the public per
+// client address (behind a proxy on a private network, the address the
+// proxy forwards).
+func (h *handler) rateLimit(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if c.Path() == "/healthz" || c.Path() == "/readyz" || c.Path() == "/metrics" {
+			return next(c)
+		}
+		p := principal(c)
+		st, id, r := h.limiter.anon, "ip:"+c.RealIP(), h.limiter.limits.Anonymous
+		switch {
+		case p.Role == auth.Portal:
+			st, id, r = h.limiter.portals, "key:"+p.KeyID, h.limiter.limits.Portal
+		case p.Authenticated():
+			st, id, r = h.limiter.keys, "key:"+p.KeyID, h.limiter.limits.Key
+		}
+		if st == nil {
+			return next(c)
+		}
+		ok, err := st.Allow(id)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Max(1, math.Ceil(1/r)))))
+			return apperr.E(apperr.RateLimited, "Too many requests: the limit is %g a second. Wait and try again.", r)
+		}
+		return next(c)
+	}
+}
+
+// audit appends what the caller of c did to the audit log, inside tx.
+func (h *handler) audit(c echo.Context, tx *store.Tx, action, resourceType, resourceID, detail string) error {
+	p := principal(c)
+	e := store.AuditEntry{Role: string(p.Role), Action: action, ResourceType: resourceType, ResourceID: resourceID,
+		ClientAddr: c.RealIP(), RequestID: requestID(c), Detail: detail}
+	if p.Role == auth.Anonymous {
+		e.Role = "anonymous"
+	}
+	if p.KeyID != "" {
+		e.KeyID = &p.KeyID
+	}
+	if p.AgencyID != "" {
+		e.AgencyID = &p.AgencyID
+	}
+	return tx.Audit(c.Request().Context(), e)
+}
+
+// writePrivate sends v as JSON that no cache may keep.
+func writePrivate(c echo.Context, status int, v any) error {
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.JSON(status, v)
+}

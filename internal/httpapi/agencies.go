@@ -1,0 +1,378 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/linkage-org/linkage/internal/apperr"
+	"github.com/linkage-org/linkage/internal/auth"
+	"github.com/linkage-org/linkage/internal/store"
+)
+
+// me tells a key who it is.
+func (h *handler) me(c echo.Context) error {
+	p := principal(c)
+	if err := allow(authenticated(p)); err != nil {
+		return err
+	}
+	out := map[string]any{"role": p.Role, "key_id": p.KeyID, "agency": nil, "organization_ids": nonNil(p.Organizations)}
+	if p.AgencyID != "" {
+		a, err := h.store.AgencyByID(c.Request().Context(), p.AgencyID)
+		if err != nil {
+			return err
+		}
+		out["agency"] = map[string]string{"id": a.ID, "name": a.Name}
+	}
+	return writePrivate(c, http.StatusOK, out)
+}
+
+func authenticated(p auth.Principal) auth.Decision {
+	if !p.Authenticated() {
+		return auth.Unauthenticated
+	}
+	return auth.Allow
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// agencyBody is what POST and PATCH /agencies take.
+type agencyBody struct {
+	Name            *string   `json:"name"`
+	OrganizationIDs *[]string `json:"organization_ids"`
+}
+
+func (b *agencyBody) check(creating bool) error {
+	var fe apperr.FieldErrors
+	if b.Name != nil {
+		*b.Name = strings.TrimSpace(*b.Name)
+	}
+	switch {
+	case creating && b.Name == nil, b.Name != nil && *b.Name == "":
+		fe.Add("/name", "is required")
+	case b.Name != nil && len(*b.Name) > store.MaxNameLen:
+		fe.Add("/name", "is longer than %d characters", store.MaxNameLen)
+	}
+	if b.OrganizationIDs != nil {
+		if len(*b.OrganizationIDs) > 10000 {
+			fe.Add("/organization_ids", "lists more than 10000 organizations")
+		}
+		for i, id := range *b.OrganizationIDs {
+			if !isUUID(id) {
+				fe.Add("/organization_ids/"+strconv.Itoa(i), "is not a UUID")
+			}
+		}
+	}
+	if len(fe) > 0 {
+		return apperr.WithFields(apperr.Unprocessable, "The agency is not valid; see errors.", fe)
+	}
+	return nil
+}
+
+// listAgencies answers GET /agencies (admin).
+func (h *handler) listAgencies(c echo.Context) error {
+	if err := allow(auth.AdminOnly(principal(c))); err != nil {
+		return err
+	}
+	p, err := parseList(c)
+	if err != nil {
+		return err
+	}
+	all, err := h.store.Agencies(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return writePrivate(c, http.StatusOK, newPage(pageOf(all, p.paging), int64(len(all)), p))
+}
+
+// pageOf cuts one page from all.
+func pageOf[T any](all []T, p store.Paging) []T {
+	from := min(len(all), (p.Number-1)*p.Size)
+	return all[from:min(len(all), from+p.Size)]
+}
+
+// createAgency answers POST /agencies (admin).
+func (h *handler) createAgency(c echo.Context) error {
+	if err := allow(auth.AdminOnly(principal(c))); err != nil {
+		return err
+	}
+	var b agencyBody
+	if err := decodeJSON(c, &b); err != nil {
+		return err
+	}
+	if err := b.check(true); err != nil {
+		return err
+	}
+	var orgs []string
+	if b.OrganizationIDs != nil {
+		orgs = *b.OrganizationIDs
+	}
+	var a store.Agency
+	err := h.store.InTx(c.Request().Context(), func(tx *store.Tx) error {
+		var err error
+		if a, err = tx.CreateAgency(c.Request().Context(), *b.Name, orgs); err != nil {
+			return err
+		}
+		return h.audit(c, tx, "create", "agency", a.ID, "organization_ids")
+	})
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderLocation, "/agencies/"+a.ID)
+	return writePrivate(c, http.StatusCreated, a)
+}
+
+// getAgency answers GET /agencies/{id}: an admin, or a key of the agency.
+func (h *handler) getAgency(c echo.Context) error {
+	p := principal(c)
+	id := strings.ToLower(c.Param("id"))
+	if err := h.ownAgency(p, id); err != nil {
+		return err
+	}
+	a, err := h.store.AgencyByID(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	return writePrivate(c, http.StatusOK, a)
+}
+
+// ownAgency allows admins, and keys of agency id; others learn nothing of
+// another agency (404).
+func (h *handler) ownAgency(p auth.Principal, id string) error {
+	if !isUUID(id) {
+		return apperr.WithFields(apperr.Invalid, "The agency id is not valid.", apperr.FieldErrors{{Parameter: "id", Message: "is not a UUID"}})
+	}
+	if err := allow(authenticated(p)); err != nil {
+		return err
+	}
+	if p.Role != auth.Admin && p.AgencyID != id {
+		return apperr.E(apperr.NotFound, "no agency has id %s", id)
+	}
+	return nil
+}
+
+// patchAgency answers PATCH /agencies/{id} (admin): a new name, or the
+// exact list of organizations the agency manages.
+func (h *handler) patchAgency(c echo.Context) error {
+	if err := allow(auth.AdminOnly(principal(c))); err != nil {
+		return err
+	}
+	id := strings.ToLower(c.Param("id"))
+	if !isUUID(id) {
+		return apperr.WithFields(apperr.Invalid, "The agency id is not valid.", apperr.FieldErrors{{Parameter: "id", Message: "is not a UUID"}})
+	}
+	var b agencyBody
+	if err := decodeJSON(c, &b, echo.MIMEApplicationJSON, "application/merge-patch+json"); err != nil {
+		return err
+	}
+	if err := b.check(false); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	if _, err := h.store.AgencyByID(ctx, id); err != nil {
+		return err
+	}
+	err := h.store.InTx(ctx, func(tx *store.Tx) error {
+		var fields []string
+		if b.Name != nil {
+			if err := tx.RenameAgency(ctx, id, *b.Name); err != nil {
+				return err
+			}
+			fields = append(fields, "name")
+		}
+		if b.OrganizationIDs != nil {
+			if err := tx.SetAgencyOrganizations(ctx, id, *b.OrganizationIDs); err != nil {
+				return err
+			}
+			fields = append(fields, "organization_ids")
+		}
+		return h.audit(c, tx, "update", "agency", id, strings.Join(fields, ","))
+	})
+	if err != nil {
+		return err
+	}
+	a, err := h.store.AgencyByID(ctx, id)
+	if err != nil {
+		return err
+	}
+	return writePrivate(c, http.StatusOK, a)
+}
+
+// keyBody is what POST /agencies/{id}/keys takes.
+type keyBody struct {
+	Role string `json:"role"`
+	Name string `json:"name"`
+}
+
+// createdKey is the answer to a key's creation: the only time the secret
+// is shown.
+type createdKey struct {
+	store.APIKey
+	Key string `json:"key"`
+}
+
+// createKey answers POST /agencies/{id}/keys (admin).
+func (h *handler) createKey(c echo.Context) error {
+	if err := allow(auth.AdminOnly(principal(c))); err != nil {
+		return err
+	}
+	id := strings.ToLower(c.Param("id"))
+	if !isUUID(id) {
+		return apperr.WithFields(apperr.Invalid, "The agency id is not valid.", apperr.FieldErrors{{Parameter: "id", Message: "is not a UUID"}})
+	}
+	var b keyBody
+	if err := decodeJSON(c, &b); err != nil {
+		return err
+	}
+	var fe apperr.FieldErrors
+	role, err := auth.ParseRole(b.Role)
+	switch {
+	case err != nil:
+		fe.Add("/role", "%v", err)
+	case role == auth.Admin:
+		fe.Add("/role", "admin keys belong to no agency; create them with `linkage apikey create --role admin`")
+	}
+	b.Name = strings.TrimSpace(b.Name)
+	if b.Name == "" || len(b.Name) > store.MaxNameLen {
+		fe.Add("/name", "is required, at most %d characters", store.MaxNameLen)
+	}
+	if len(fe) > 0 {
+		return apperr.WithFields(apperr.Unprocessable, "The key is not valid; see errors.", fe)
+	}
+	ctx := c.Request().Context()
+	if _, err := h.store.AgencyByID(ctx, id); err != nil {
+		return err
+	}
+	var out createdKey
+	err = h.store.InTx(ctx, func(tx *store.Tx) error {
+		k, err := CreateKey(ctx, tx, &id, role, b.Name)
+		if err != nil {
+			return err
+		}
+		out = k
+		return h.audit(c, tx, "create", "api_key", k.ID, "role="+string(role))
+	})
+	if err != nil {
+		return err
+	}
+	return writePrivate(c, http.StatusCreated, out)
+}
+
+// CreateKey makes a key for agencyID (nil: an admin key) in tx and returns
+// it with its secret, which is not kept.
+func CreateKey(ctx context.Context, tx *store.Tx, agencyID *string, role auth.Role, name string) (createdKey, error) {
+	secret, prefix, err := auth.NewKey()
+	if err != nil {
+		return createdKey{}, err
+	}
+	k := store.APIKey{AgencyID: agencyID, Role: string(role), Name: name, Prefix: prefix, Hash: auth.Hash(secret)}
+	if err := tx.CreateKey(ctx, &k); err != nil {
+		return createdKey{}, err
+	}
+	return createdKey{APIKey: k, Key: secret}, nil
+}
+
+// listKeys answers GET /agencies/{id}/keys (admin).
+func (h *handler) listKeys(c echo.Context) error {
+	if err := allow(auth.AdminOnly(principal(c))); err != nil {
+		return err
+	}
+	id := strings.ToLower(c.Param("id"))
+	if !isUUID(id) {
+		return apperr.WithFields(apperr.Invalid, "The agency id is not valid.", apperr.FieldErrors{{Parameter: "id", Message: "is not a UUID"}})
+	}
+	p, err := parseList(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	if _, err := h.store.AgencyByID(ctx, id); err != nil {
+		return err
+	}
+	keys, err := h.store.Keys(ctx, id)
+	if err != nil {
+		return err
+	}
+	return writePrivate(c, http.StatusOK, newPage(pageOf(keys, p.paging), int64(len(keys)), p))
+}
+
+// revokeKey answers DELETE /agencies/{id}/keys/{key_id} (admin).
+func (h *handler) revokeKey(c echo.Context) error {
+	if err := allow(auth.AdminOnly(principal(c))); err != nil {
+		return err
+	}
+	id, keyID := strings.ToLower(c.Param("id")), strings.ToLower(c.Param("key_id"))
+	var fe apperr.FieldErrors
+	if !isUUID(id) {
+		fe = append(fe, apperr.FieldError{Parameter: "id", Message: "is not a UUID"})
+	}
+	if !isUUID(keyID) {
+		fe = append(fe, apperr.FieldError{Parameter: "key_id", Message: "is not a UUID"})
+	}
+	if len(fe) > 0 {
+		return apperr.WithFields(apperr.Invalid, "Some ids are not valid.", fe)
+	}
+	ctx := c.Request().Context()
+	var k store.APIKey
+	err := h.store.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		if k, err = tx.RevokeKey(ctx, id, keyID); err != nil {
+			return err
+		}
+		return h.audit(c, tx, "revoke", "api_key", k.ID, "")
+	})
+	if err != nil {
+		return err
+	}
+	return writePrivate(c, http.StatusOK, k)
+}
+
+// auditLog answers GET /audit (admin).
+func (h *handler) auditLog(c echo.Context) error {
+	if err := allow(auth.AdminOnly(principal(c))); err != nil {
+		return err
+	}
+	p, err := parseList(c, "agency_id", "resource_type", "resource_id", "from", "to")
+	if err != nil {
+		return err
+	}
+	q := c.QueryParams()
+	f := store.AuditFilter{AgencyID: strings.ToLower(q.Get("agency_id")), ResourceType: q.Get("resource_type"), ResourceID: strings.ToLower(q.Get("resource_id"))}
+	var fe apperr.FieldErrors
+	if f.AgencyID != "" && !isUUID(f.AgencyID) {
+		fe = append(fe, apperr.FieldError{Parameter: "agency_id", Message: "is not a UUID"})
+	}
+	for _, name := range []string{"from", "to"} {
+		v := q.Get(name)
+		if v == "" {
+			continue
+		}
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			fe = append(fe, apperr.FieldError{Parameter: name, Message: "must be an RFC 3339 time such as 2026-01-31T00:00:00Z"})
+			continue
+		}
+		if name == "from" {
+			f.From = &t
+		} else {
+			f.To = &t
+		}
+	}
+	if len(fe) > 0 {
+		return apperr.WithFields(apperr.Invalid, "Some parameters are not valid; see errors.", fe)
+	}
+	entries, total, err := h.store.AuditLog(c.Request().Context(), f, p.paging)
+	if err != nil {
+		return err
+	}
+	return writePrivate(c, http.StatusOK, newPage(entries, total, p))
+}
