@@ -258,8 +258,8 @@ func TestDocument(t *testing.T) {
 			}
 		}
 	}
-	if len(seen) != 32 {
-		t.Errorf("%d operations, want 32", len(seen))
+	if len(seen) != 47 {
+		t.Errorf("%d operations, want 47", len(seen))
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 
@@ -32,7 +33,7 @@ type access struct {
 
 func newAccess(t *testing.T, dialect string) *access {
 	t.Helper()
-	a := &access{env: newEnv(t, dialect)}
+	a := &access{env: newRunningEnv(t, dialect)}
 	ctx := context.Background()
 	err := a.store.InTx(ctx, func(tx *store.Tx) error {
 		ag, err := tx.CreateAgency(ctx, "Food Network", []string{orgFoodBank, orgKitchen})
@@ -73,7 +74,9 @@ func (a *access) send(method, path, body, key string, hdr ...string) response {
 		h = append(h, bearer(key)...)
 	}
 	if body != "" {
-		h = append(h, "Content-Type", "application/json")
+		if !slices.Contains(hdr, "Content-Type") {
+			h = append(h, "Content-Type", "application/json")
+		}
 		return a.do(method, path, strings.NewReader(body), h...)
 	}
 	return a.do(method, path, nil, h...)

@@ -36,6 +36,21 @@ type env struct {
 
 func newEnv(t *testing.T, dialect string) *env {
 	t.Helper()
+	return newEnvWith(t, demoStore(t, dialect), 1<<20)
+}
+
+// newRunningEnv is newEnv with the index kept current by its loop, as in a
+// server: what the write API needs for read-your-writes. (Its polling
+// queries would count in TestAPI_QueryCount, so the others do without.)
+func newRunningEnv(t *testing.T, dialect string) *env {
+	t.Helper()
+	st := demoStore(t, dialect)
+	return serveEnv(t, st, indexsynctest.Running(t, st, indexsync.Options{}), 1<<20)
+}
+
+// demoStore is a database holding the demo dataset and postcodes.
+func demoStore(t *testing.T, dialect string) *store.Store {
+	t.Helper()
 	st := storetest.Open(t, dialect)
 	ctx := context.Background()
 	for _, name := range seed.DemoFiles {
@@ -54,12 +69,17 @@ func newEnv(t *testing.T, dialect string) *env {
 	if err := st.UpsertPostcodes(ctx, pcs); err != nil {
 		t.Fatal(err)
 	}
-	return newEnvWith(t, st, 1<<20)
+	return st
 }
 
 func newEnvWith(t *testing.T, st *store.Store, maxBody int64) *env {
 	t.Helper()
-	e, err := httpapi.New(httpapi.Deps{Store: st, Index: indexsynctest.Ready(t, st, indexsync.Options{}), Logger: storetest.Logger(), BaseURL: "http://linkage.test", MaxBodyBytes: maxBody})
+	return serveEnv(t, st, indexsynctest.Ready(t, st, indexsync.Options{}), maxBody)
+}
+
+func serveEnv(t *testing.T, st *store.Store, sy *indexsync.Syncer, maxBody int64) *env {
+	t.Helper()
+	e, err := httpapi.New(httpapi.Deps{Store: st, Index: sy, Logger: storetest.Logger(), BaseURL: "http://linkage.test", MaxBodyBytes: maxBody})
 	if err != nil {
 		t.Fatal(err)
 	}

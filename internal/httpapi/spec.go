@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"mime"
 	"net/http"
+	"sort"
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -60,6 +62,9 @@ func (h *handler) validateRequest(next echo.HandlerFunc) echo.HandlerFunc {
 			// Unknown path or method: Echo's router answers 404 or 405.
 			return next(c)
 		}
+		if err := contentTypeAllowed(req, route.Operation); err != nil {
+			return err
+		}
 		in := &openapi3filter.RequestValidationInput{
 			Request: req, PathParams: params, Route: route,
 			Options: &openapi3filter.Options{MultiError: true, AuthenticationFunc: openapi3filter.NoopAuthenticationFunc},
@@ -69,6 +74,29 @@ func (h *handler) validateRequest(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		return next(c)
 	}
+}
+
+// contentTypeAllowed answers 415 for a body of a media type the operation
+// does not take, naming those it does.
+func contentTypeAllowed(req *http.Request, op *openapi3.Operation) error {
+	if op == nil || op.RequestBody == nil || op.RequestBody.Value == nil || req.Body == nil || req.Body == http.NoBody || req.ContentLength == 0 {
+		return nil
+	}
+	ct := req.Header.Get("Content-Type")
+	if ct == "" {
+		return nil // the handler says what it needs
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	content := op.RequestBody.Value.Content
+	if err == nil && content.Get(mt) != nil {
+		return nil
+	}
+	types := make([]string, 0, len(content))
+	for t := range content {
+		types = append(types, t)
+	}
+	sort.Strings(types)
+	return apperr.E(apperr.Unsupported, "The request body must be %s, not %q.", strings.Join(types, " or "), ct)
 }
 
 // requestProblem turns kin-openapi's errors into one Invalid error naming

@@ -549,6 +549,7 @@ func (s *Store) TaxonomyTermByID(ctx context.Context, id string) (hsds.TaxonomyT
 type Documents struct {
 	Terms         []hsds.TaxonomyTerm
 	Organizations []hsds.Organization
+	Locations     []hsds.Location // WriteRecords only
 	Services      []hsds.Service
 }
 

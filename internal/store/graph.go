@@ -43,6 +43,9 @@ type graph struct {
 
 	// Roots whose owned children are replaced by this write.
 	serviceRoots, orgRoots, locationRoots []string
+	// ignoreMetadata drops metadata rows found in documents (API writes:
+	// history is written by the server only).
+	ignoreMetadata bool
 }
 
 type rowset[R any] struct {
@@ -94,6 +97,9 @@ func (g *graph) addAttributes(as []hsds.Attribute) {
 }
 
 func (g *graph) addMetadata(ms []hsds.Metadata, resourceID, resourceType string) {
+	if g.ignoreMetadata {
+		return
+	}
 	for i := range ms {
 		m := ms[i]
 		if m.ResourceID == "" {
@@ -530,10 +536,32 @@ func insertNew[R any](ctx context.Context, tx *gorm.DB, rows []R) error {
 	return nil
 }
 
+// touch sets every root's last_modified to now (an API write changed it).
+func (g *graph) touch(now time.Time) {
+	for _, id := range g.serviceRoots {
+		if r, ok := g.services.rows[id]; ok {
+			r.LastModified = now
+			g.services.rows[id] = r
+		}
+	}
+	for _, id := range g.orgRoots {
+		if r, ok := g.organizations.rows[id]; ok {
+			r.LastModified = now
+			g.organizations.rows[id] = r
+		}
+	}
+	for _, id := range g.locationRoots {
+		if r, ok := g.locations.rows[id]; ok {
+			r.LastModified = now
+			g.locations.rows[id] = r
+		}
+	}
+}
+
 // stamp sets last_modified where a document did not carry one and adds one
 // metadata row per top-level record for the action (import: not per field).
 func (g *graph) stamp(now time.Time, action, actor string) {
-	date := now.UTC().Format(time.RFC3339)
+	date := now.UTC().Format(HistoryTime)
 	for _, id := range g.services.order {
 		r := g.services.rows[id]
 		if r.LastModified.IsZero() {

@@ -47,3 +47,21 @@ func Ready(t testing.TB, st *store.Store, opts indexsync.Options) *indexsync.Syn
 	t.Cleanup(func() { _ = sy.Close() })
 	return sy
 }
+
+// Running is Ready with the syncer's loop running, as in a server: writes
+// reach the index by themselves (and WaitFor returns once they have).
+func Running(t testing.TB, st *store.Store, opts indexsync.Options) *indexsync.Syncer {
+	t.Helper()
+	sy := Ready(t, st, opts)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = sy.Run(ctx, false)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	return sy
+}

@@ -1,0 +1,258 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/linkage-org/linkage/internal/apperr"
+	"github.com/linkage-org/linkage/internal/hsds"
+	"github.com/linkage-org/linkage/internal/store"
+)
+
+// The four kinds of records the write API edits.
+
+var serviceRecord = record[hsds.Service]{
+	entity: "service",
+	load:   func(ctx context.Context, v *store.Store, id string) (hsds.Service, error) { return v.ServiceByID(ctx, id) },
+	owner: func(_ context.Context, _ *store.Store, s *hsds.Service) (string, error) {
+		return strings.ToLower(s.OrganizationID), nil
+	},
+	id: func(s *hsds.Service) *string { return &s.ID },
+	prepare: func(s *hsds.Service, id string, cur *hsds.Service) {
+		s.ID = id
+		// The nested organization and program are read-only here; a nested
+		// service_at_location's location is edited at /locations/{id}.
+		s.Organization, s.Program, s.Metadata = nil, nil, nil
+		if s.ServiceAtLocations == nil && cur != nil {
+			// Left out: the service stays where it is offered.
+			s.ServiceAtLocations = cur.ServiceAtLocations
+		}
+		for i := range s.ServiceAtLocations {
+			s.ServiceAtLocations[i].Location, s.ServiceAtLocations[i].Service = nil, nil
+		}
+		s.Normalize()
+	},
+	check: func(ctx context.Context, tx *store.Tx, s *hsds.Service) error {
+		fe, err := fieldErrors(s.Validate())
+		if err != nil {
+			return err
+		}
+		var r refs
+		if s.OrganizationID == "" {
+			fe.Add("/organization_id", "is required")
+		}
+		r.add("organization", s.OrganizationID, "/organization_id")
+		r.add("program", s.ProgramID, "/program_id")
+		attrRefs(&r, s.Attributes, "")
+		for i, sal := range s.ServiceAtLocations {
+			p := "/service_at_locations/" + strconv.Itoa(i)
+			r.add("location", sal.LocationID, p+"/location_id")
+			attrRefs(&r, sal.Attributes, p)
+		}
+		return r.check(ctx, tx, fe, "The service")
+	},
+	write: func(ctx context.Context, tx *store.Tx, s *hsds.Service, meta []hsds.Metadata) error {
+		return tx.WriteRecords(ctx, &store.Documents{Services: []hsds.Service{*s}}, meta)
+	},
+	del: func(ctx context.Context, tx *store.Tx, id string) error { return tx.DeleteService(ctx, id) },
+}
+
+var organizationRecord = record[hsds.Organization]{
+	entity: "organization",
+	load: func(ctx context.Context, v *store.Store, id string) (hsds.Organization, error) {
+		return v.OrganizationByID(ctx, id, store.ShapeFull)
+	},
+	owner: func(_ context.Context, _ *store.Store, o *hsds.Organization) (string, error) { return strings.ToLower(o.ID), nil },
+	id:    func(o *hsds.Organization) *string { return &o.ID },
+	prepare: func(o *hsds.Organization, id string, _ *hsds.Organization) {
+		o.ID = id
+		// Services and locations are records of their own, edited at their
+		// paths; nested here they are read-only.
+		o.Services, o.Locations, o.Metadata = nil, nil, nil
+		o.Normalize()
+	},
+	check: func(ctx context.Context, tx *store.Tx, o *hsds.Organization) error {
+		fe, err := fieldErrors(o.Validate())
+		if err != nil {
+			return err
+		}
+		var r refs
+		r.add("organization", o.ParentOrganizationID, "/parent_organization_id")
+		attrRefs(&r, o.Attributes, "")
+		return r.check(ctx, tx, fe, "The organization")
+	},
+	write: func(ctx context.Context, tx *store.Tx, o *hsds.Organization, meta []hsds.Metadata) error {
+		return tx.WriteRecords(ctx, &store.Documents{Organizations: []hsds.Organization{*o}}, meta)
+	},
+	del: func(ctx context.Context, tx *store.Tx, id string) error { return tx.DeleteOrganization(ctx, id) },
+}
+
+var locationRecord = record[hsds.Location]{
+	entity: "location",
+	load:   func(ctx context.Context, v *store.Store, id string) (hsds.Location, error) { return v.LocationByID(ctx, id) },
+	owner: func(_ context.Context, _ *store.Store, l *hsds.Location) (string, error) {
+		return strings.ToLower(l.OrganizationID), nil
+	},
+	id: func(l *hsds.Location) *string { return &l.ID },
+	prepare: func(l *hsds.Location, id string, _ *hsds.Location) {
+		l.ID = id
+		l.Metadata = nil
+		l.Normalize()
+	},
+	check: func(ctx context.Context, tx *store.Tx, l *hsds.Location) error {
+		fe, err := fieldErrors(l.Validate())
+		if err != nil {
+			return err
+		}
+		var r refs
+		if l.OrganizationID == "" {
+			fe.Add("/organization_id", "is required")
+		}
+		r.add("organization", l.OrganizationID, "/organization_id")
+		attrRefs(&r, l.Attributes, "")
+		return r.check(ctx, tx, fe, "The location")
+	},
+	write: func(ctx context.Context, tx *store.Tx, l *hsds.Location, meta []hsds.Metadata) error {
+		return tx.WriteRecords(ctx, &store.Documents{Locations: []hsds.Location{*l}}, meta)
+	},
+	del: func(ctx context.Context, tx *store.Tx, id string) error { return tx.DeleteLocation(ctx, id) },
+}
+
+// A service_at_location is stored with its service: writing one rewrites
+// the service's list of them.
+var salRecord = record[hsds.ServiceAtLocation]{
+	entity: "service_at_location",
+	load: func(ctx context.Context, v *store.Store, id string) (hsds.ServiceAtLocation, error) {
+		return v.ServiceAtLocationByID(ctx, id)
+	},
+	owner: func(ctx context.Context, v *store.Store, x *hsds.ServiceAtLocation) (string, error) {
+		if x.ServiceID == "" {
+			return "", nil
+		}
+		s, err := v.ServiceByID(ctx, x.ServiceID)
+		if apperr.KindOf(err) == apperr.NotFound {
+			return "", apperr.WithFields(apperr.Unprocessable, "The service_at_location is not valid.", apperr.FieldErrors{{Pointer: "/service_id", Message: "no service has id " + x.ServiceID}})
+		}
+		if err != nil {
+			return "", err
+		}
+		return strings.ToLower(s.OrganizationID), nil
+	},
+	id: func(x *hsds.ServiceAtLocation) *string { return &x.ID },
+	prepare: func(x *hsds.ServiceAtLocation, id string, _ *hsds.ServiceAtLocation) {
+		x.ID = id
+		x.ServiceID = strings.ToLower(x.ServiceID)
+		x.Location, x.Service, x.Metadata = nil, nil, nil
+	},
+	check: func(ctx context.Context, tx *store.Tx, x *hsds.ServiceAtLocation) error {
+		var fe apperr.FieldErrors
+		if x.ServiceID == "" {
+			fe.Add("/service_id", "is required")
+		}
+		if x.LocationID == "" {
+			fe.Add("/location_id", "is required")
+		}
+		var r refs
+		r.add("location", x.LocationID, "/location_id")
+		attrRefs(&r, x.Attributes, "")
+		return r.check(ctx, tx, fe, "The service_at_location")
+	},
+	write: func(ctx context.Context, tx *store.Tx, x *hsds.ServiceAtLocation, meta []hsds.Metadata) error {
+		s, err := tx.View().ServiceByID(ctx, x.ServiceID)
+		if err != nil {
+			return err
+		}
+		// It may move from another service: take it out of that one.
+		if cur, err := tx.View().ServiceAtLocationByID(ctx, x.ID); err == nil && !strings.EqualFold(cur.ServiceID, x.ServiceID) {
+			if err := removeSAL(ctx, tx, cur.ServiceID, x.ID); err != nil {
+				return err
+			}
+		}
+		replaced := false
+		for i := range s.ServiceAtLocations {
+			if s.ServiceAtLocations[i].ID == x.ID {
+				s.ServiceAtLocations[i], replaced = *x, true
+			}
+		}
+		if !replaced {
+			s.ServiceAtLocations = append(s.ServiceAtLocations, *x)
+		}
+		serviceRecord.prepare(&s, s.ID, nil)
+		if err := serviceRecord.check(ctx, tx, &s); err != nil {
+			return err
+		}
+		if err := tx.WriteRecords(ctx, &store.Documents{Services: []hsds.Service{s}}, nil); err != nil {
+			return err
+		}
+		return tx.AddMetadata(ctx, meta)
+	},
+	del: func(ctx context.Context, tx *store.Tx, id string) error {
+		cur, err := tx.View().ServiceAtLocationByID(ctx, id)
+		if err != nil {
+			return err
+		}
+		return removeSAL(ctx, tx, cur.ServiceID, id)
+	},
+}
+
+func removeSAL(ctx context.Context, tx *store.Tx, serviceID, id string) error {
+	s, err := tx.View().ServiceByID(ctx, serviceID)
+	if err != nil {
+		return err
+	}
+	kept := s.ServiceAtLocations[:0]
+	for _, x := range s.ServiceAtLocations {
+		if x.ID != id {
+			kept = append(kept, x)
+		}
+	}
+	s.ServiceAtLocations = kept
+	if s.ServiceAtLocations == nil {
+		s.ServiceAtLocations = []hsds.ServiceAtLocation{}
+	}
+	serviceRecord.prepare(&s, s.ID, nil)
+	return tx.WriteRecords(ctx, &store.Documents{Services: []hsds.Service{s}}, nil)
+}
+
+func (h *handler) putService(c echo.Context) error    { return put(h, c, serviceRecord, false) }
+func (h *handler) patchService(c echo.Context) error  { return put(h, c, serviceRecord, true) }
+func (h *handler) deleteService(c echo.Context) error { return del(h, c, serviceRecord) }
+
+func (h *handler) putOrganization(c echo.Context) error    { return put(h, c, organizationRecord, false) }
+func (h *handler) patchOrganization(c echo.Context) error  { return put(h, c, organizationRecord, true) }
+func (h *handler) deleteOrganization(c echo.Context) error { return del(h, c, organizationRecord) }
+
+func (h *handler) putLocation(c echo.Context) error    { return put(h, c, locationRecord, false) }
+func (h *handler) patchLocation(c echo.Context) error  { return put(h, c, locationRecord, true) }
+func (h *handler) deleteLocation(c echo.Context) error { return del(h, c, locationRecord) }
+
+func (h *handler) putSAL(c echo.Context) error    { return put(h, c, salRecord, false) }
+func (h *handler) patchSAL(c echo.Context) error  { return put(h, c, salRecord, true) }
+func (h *handler) deleteSAL(c echo.Context) error { return del(h, c, salRecord) }
+
+// recordHistory answers GET /{records}/{id}/history: the record's HSDS
+// metadata rows, newest first.
+func (h *handler) recordHistory(entity string) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := pathID(c, entity)
+		if err != nil {
+			return err
+		}
+		p, err := parseList(c)
+		if err != nil {
+			return err
+		}
+		rows, total, err := h.store.History(c.Request().Context(), entity, id, p.paging)
+		if err != nil {
+			return err
+		}
+		if total == 0 {
+			return apperr.E(apperr.NotFound, "No %s %s has any history.", entity, id)
+		}
+		return writeJSON(c, http.StatusOK, newPage(rows, total, p))
+	}
+}

@@ -1,0 +1,201 @@
+package store
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/linkage-org/linkage/internal/apperr"
+	"github.com/linkage-org/linkage/internal/hsds"
+)
+
+// Reads bound to a write transaction, so a write checks and changes the
+// same state (If-Match, ownership, referential integrity).
+
+// View is a read-only Store bound to the transaction: its reads see the
+// transaction's own writes and locks. Do not write through it.
+func (t *Tx) View() *Store {
+	return &Store{db: t.db, sqlDB: t.s.sqlDB, dialect: t.s.dialect, path: t.s.path, log: t.s.log, now: t.s.now}
+}
+
+// LockRecord serializes writers of one record (and of its creation) until
+// the transaction ends. SQLite transactions already hold the database's
+// write lock from their start.
+func (t *Tx) LockRecord(ctx context.Context, entity, id string) error {
+	if t.s.dialect != Postgres {
+		return nil
+	}
+	err := t.db.WithContext(ctx).Exec("SELECT pg_advisory_xact_lock(hashtext(?))", entity+":"+strings.ToLower(id)).Error
+	return mapErr(err, "lock %s %s", entity, id)
+}
+
+// WriteRecords writes documents from the API: children in a document
+// replace the stored ones, every root's last_modified becomes now, the
+// metadata rows a client sent are ignored (history is the server's), and
+// meta, the field-level history of this change, is appended.
+func (t *Tx) WriteRecords(ctx context.Context, docs *Documents, meta []hsds.Metadata) error {
+	g := &graph{ignoreMetadata: true}
+	for i := range docs.Organizations {
+		g.addOrganization(&docs.Organizations[i])
+	}
+	for i := range docs.Locations {
+		g.addLocation(&docs.Locations[i])
+	}
+	for i := range docs.Services {
+		g.addService(&docs.Services[i])
+	}
+	g.serviceRoots, g.orgRoots, g.locationRoots = uniq(g.serviceRoots), uniq(g.orgRoots), uniq(g.locationRoots)
+	now := t.s.now().UTC().Truncate(time.Microsecond)
+	g.touch(now)
+	g.ignoreMetadata = false
+	for i := range meta {
+		m := meta[i]
+		if m.ID == "" {
+			m.ID = uuid.NewString()
+		}
+		if m.LastActionDate == "" {
+			m.LastActionDate = now.Format(HistoryTime)
+		}
+		g.metadata.put(m.ID, metadataToRow(&m))
+	}
+	if err := write(ctx, t.db, g); err != nil {
+		return mapErr(err, "write records")
+	}
+	t.change(EntityService, g.serviceRoots...)
+	t.change(EntityOrganization, g.orgRoots...)
+	t.change(EntityLocation, g.locationRoots...)
+	return nil
+}
+
+// HistoryTime is how metadata dates are written: fixed width, so that
+// they sort as text in time order.
+const HistoryTime = "2006-01-02T15:04:05.000000Z"
+
+// AddMetadata appends history rows.
+func (t *Tx) AddMetadata(ctx context.Context, meta []hsds.Metadata) error {
+	if len(meta) == 0 {
+		return nil
+	}
+	rows := make([]metadataRow, len(meta))
+	now := t.s.now().UTC().Format(HistoryTime)
+	for i := range meta {
+		m := meta[i]
+		if m.ID == "" {
+			m.ID = uuid.NewString()
+		}
+		if m.LastActionDate == "" {
+			m.LastActionDate = now
+		}
+		rows[i] = metadataToRow(&m)
+	}
+	return mapErr(insertNew(ctx, t.db, rows), "write history")
+}
+
+// History lists the metadata rows of one record, newest first.
+func (s *Store) History(ctx context.Context, resourceType, id string, p Paging) ([]hsds.Metadata, int64, error) {
+	q := s.db.WithContext(ctx).Model(&metadataRow{}).Where("resource_id = ? AND resource_type = ?", strings.ToLower(id), resourceType)
+	var total int64
+	if err := q.Count(&total).Error; err != nil {
+		return nil, 0, mapErr(err, "count history")
+	}
+	var rows []metadataRow
+	if err := q.Order("last_action_date DESC, id DESC").Offset(p.offset()).Limit(p.Size).Find(&rows).Error; err != nil {
+		return nil, 0, mapErr(err, "read history")
+	}
+	out := make([]hsds.Metadata, len(rows))
+	for i := range rows {
+		out[i] = metadataFromRow(&rows[i])
+	}
+	return out, total, nil
+}
+
+// CountServicesOf and CountLocationsOf tell whether an organization still
+// has records of its own.
+func (t *Tx) countWhere(ctx context.Context, table, where string, args ...any) (int64, error) {
+	var n int64
+	err := t.db.WithContext(ctx).Table(table).Where(where, args...).Count(&n).Error
+	return n, mapErr(err, "count %s", table)
+}
+
+// DeleteOrganization removes an organization with what it owns directly.
+// One that still has services or locations is a conflict: they are
+// records of their own, deleted on purpose, not as a side effect.
+func (t *Tx) DeleteOrganization(ctx context.Context, id string) error {
+	for _, table := range []string{"services", "locations"} {
+		n, err := t.countWhere(ctx, table, "organization_id = ?", id)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			return apperr.E(apperr.Conflict, "organization %s still has %d %s; delete or move them first", id, n, table)
+		}
+	}
+	orgs, err := newLoader(ctx, t.db).organizationsOwnChildren([]string{id})
+	if err != nil {
+		return mapErr(err, "delete organization %s", id)
+	}
+	old := &graph{}
+	for i := range orgs {
+		orgs[i].Metadata = nil
+		old.addOrganization(&orgs[i])
+	}
+	if err := t.deleteOwned(ctx, old); err != nil {
+		return err
+	}
+	for _, stmt := range []string{"DELETE FROM programs WHERE organization_id = ?", "DELETE FROM organizations WHERE id = ?"} {
+		if err := t.db.WithContext(ctx).Exec(stmt, id).Error; err != nil {
+			return mapErr(err, "delete organization %s", id)
+		}
+	}
+	t.change(EntityOrganization, id)
+	return nil
+}
+
+// DeleteLocation removes a location with what it owns. A location services
+// are still offered at is a conflict.
+func (t *Tx) DeleteLocation(ctx context.Context, id string) error {
+	n, err := t.countWhere(ctx, "service_at_locations", "location_id = ?", id)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		return apperr.E(apperr.Conflict, "location %s still has %d service_at_locations; delete them first", id, n)
+	}
+	l := newLoader(ctx, t.db)
+	locs, err := l.locations([]string{id})
+	if err != nil {
+		return mapErr(err, "delete location %s", id)
+	}
+	l.want(id)
+	if err := l.decorate(); err != nil {
+		return mapErr(err, "delete location %s", id)
+	}
+	old := &graph{}
+	for _, loc := range locs {
+		l.decorateLocation(&loc)
+		loc.Metadata = nil
+		old.addLocation(&loc)
+	}
+	if err := t.deleteOwned(ctx, old); err != nil {
+		return err
+	}
+	if err := t.db.WithContext(ctx).Exec("DELETE FROM locations WHERE id = ?", id).Error; err != nil {
+		return mapErr(err, "delete location %s", id)
+	}
+	t.change(EntityLocation, id)
+	return nil
+}
+
+func (t *Tx) deleteOwned(ctx context.Context, old *graph) error {
+	owned := old.ownedIDs()
+	for _, table := range deleteOrder {
+		for _, part := range chunks(owned[table]) {
+			if err := t.db.WithContext(ctx).Exec("DELETE FROM "+table+" WHERE id IN ?", part).Error; err != nil {
+				return mapErr(err, "delete %s", table)
+			}
+		}
+	}
+	return nil
+}
