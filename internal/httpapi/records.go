@@ -17,7 +17,9 @@ import (
 
 var serviceRecord = record[hsds.Service]{
 	entity: "service",
-	load:   func(ctx context.Context, v *store.Store, id string) (hsds.Service, error) { return v.ServiceByID(ctx, id) },
+	load: func(ctx context.Context, v *store.Store, id string) (hsds.Service, error) {
+		return v.ServiceByID(ctx, id)
+	},
 	owner: func(_ context.Context, _ *store.Store, s *hsds.Service) (string, error) {
 		return strings.ToLower(s.OrganizationID), nil
 	},
@@ -66,8 +68,10 @@ var organizationRecord = record[hsds.Organization]{
 	load: func(ctx context.Context, v *store.Store, id string) (hsds.Organization, error) {
 		return v.OrganizationByID(ctx, id, store.ShapeFull)
 	},
-	owner: func(_ context.Context, _ *store.Store, o *hsds.Organization) (string, error) { return strings.ToLower(o.ID), nil },
-	id:    func(o *hsds.Organization) *string { return &o.ID },
+	owner: func(_ context.Context, _ *store.Store, o *hsds.Organization) (string, error) {
+		return strings.ToLower(o.ID), nil
+	},
+	id: func(o *hsds.Organization) *string { return &o.ID },
 	prepare: func(o *hsds.Organization, id string, _ *hsds.Organization) {
 		o.ID = id
 		// Services and locations are records of their own, edited at their
@@ -93,7 +97,9 @@ var organizationRecord = record[hsds.Organization]{
 
 var locationRecord = record[hsds.Location]{
 	entity: "location",
-	load:   func(ctx context.Context, v *store.Store, id string) (hsds.Location, error) { return v.LocationByID(ctx, id) },
+	load: func(ctx context.Context, v *store.Store, id string) (hsds.Location, error) {
+		return v.LocationByID(ctx, id)
+	},
 	owner: func(_ context.Context, _ *store.Store, l *hsds.Location) (string, error) {
 		return strings.ToLower(l.OrganizationID), nil
 	},
