@@ -52,6 +52,10 @@ func (h *handler) routes(e *echo.Echo) {
 	e.PATCH("/service_at_locations/:id", h.patchSAL)
 	e.DELETE("/service_at_locations/:id", h.deleteSAL)
 
+	e.POST("/services/:id/verify", h.verifyService)
+	e.GET("/reports/stale", h.staleReport)
+	e.GET("/export", h.export)
+
 	e.GET("/me", h.me)
 	e.GET("/agencies", h.listAgencies)
 	e.POST("/agencies", h.createAgency)

@@ -1,10 +1,13 @@
 package importer
 
 import (
+	"archive/zip"
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"os"
+	"path/filepath"
 
 	"github.com/linkage-org/linkage/internal/apperr"
 	"github.com/linkage-org/linkage/internal/hsds"
@@ -86,4 +89,66 @@ func exportTo(ctx context.Context, st *store.Store, rep *ExportReport,
 		rep.Services++
 		return svc(s)
 	})
+}
+
+// ExportJSONLines streams the whole directory to w as JSON Lines (the
+// format of Export's FormatJSON).
+func ExportJSONLines(ctx context.Context, st *store.Store, w io.Writer) (ExportReport, error) {
+	var rep ExportReport
+	bw := bufio.NewWriterSize(w, 64<<10)
+	jw := hsdsio.NewJSONLinesWriter(bw)
+	err := exportTo(ctx, st, &rep,
+		func(t *hsds.TaxonomyTerm) error { return jw.Write(t) },
+		func(o *hsds.Organization) error { return jw.Write(o) },
+		func(s *hsds.Service) error { return jw.Write(s) })
+	if err == nil {
+		err = bw.Flush()
+	}
+	return rep, err
+}
+
+// ExportZip writes the whole directory to w as an HSDS tabular data package
+// in a .zip. The package is built in a temporary directory first (its CSV
+// files are written side by side), then zipped to w.
+func ExportZip(ctx context.Context, st *store.Store, w io.Writer) (ExportReport, error) {
+	dir, err := os.MkdirTemp("", "linkage-export-")
+	if err != nil {
+		return ExportReport{}, fmt.Errorf("export: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	pkg := filepath.Join(dir, "package")
+	rep, err := Export(ctx, st, FormatCSV, pkg)
+	if err != nil {
+		return rep, err
+	}
+	zw := zip.NewWriter(w)
+	entries, err := os.ReadDir(pkg)
+	if err != nil {
+		return rep, fmt.Errorf("export: %w", err)
+	}
+	for _, e := range entries {
+		if e.IsDir() {
+			continue
+		}
+		if err := addToZip(zw, filepath.Join(pkg, e.Name()), e.Name()); err != nil {
+			return rep, err
+		}
+	}
+	return rep, zw.Close()
+}
+
+func addToZip(zw *zip.Writer, path, name string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	defer f.Close()
+	out, err := zw.Create(name)
+	if err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	if _, err := io.Copy(out, f); err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	return nil
 }

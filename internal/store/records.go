@@ -199,3 +199,36 @@ func (t *Tx) deleteOwned(ctx context.Context, old *graph) error {
 	}
 	return nil
 }
+
+// StaleService is a service not changed or verified since a cutoff.
+type StaleService struct {
+	ID               string    `json:"id"`
+	Name             string    `json:"name"`
+	OrganizationID   string    `json:"organization_id"`
+	OrganizationName string    `json:"organization_name"`
+	AgencyID         *string   `json:"agency_id"`
+	LastModified     time.Time `json:"last_modified"`
+	AssuredDate      string    `json:"assured_date"`
+}
+
+// StaleServices lists services whose last change is before cutoff and that
+// were not verified (assured_date) on or after its day, oldest first; only
+// those of agencyID's organizations unless agencyID is "".
+func (s *Store) StaleServices(ctx context.Context, cutoff time.Time, agencyID string, limit int) ([]StaleService, error) {
+	day := cutoff.UTC().Format(time.DateOnly)
+	q := s.db.WithContext(ctx).Table("services AS s").
+		Select("s.id, s.name, s.organization_id, o.name AS organization_name, ao.agency_id, s.last_modified, COALESCE(s.assured_date, '') AS assured_date").
+		Joins("JOIN organizations o ON o.id = s.organization_id").
+		Joins("LEFT JOIN agency_organizations ao ON ao.organization_id = s.organization_id").
+		Where("s.last_modified < ?", cutoff.UTC()).
+		Where("(s.assured_date IS NULL OR s.assured_date = '' OR s.assured_date < ?)", day)
+	if agencyID != "" {
+		q = q.Where("ao.agency_id = ?", agencyID)
+	}
+	var out []StaleService
+	err := q.Order("s.last_modified, s.id").Limit(limit).Scan(&out).Error
+	for i := range out {
+		out[i].LastModified = out[i].LastModified.UTC()
+	}
+	return out, mapErr(err, "list stale services")
+}

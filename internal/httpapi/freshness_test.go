@@ -1,0 +1,140 @@
+package httpapi_test
+
+import (
+	"archive/zip"
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/csv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/linkage-org/linkage/internal/hsds"
+	"github.com/linkage-org/linkage/internal/store"
+)
+
+// Verifying a listing sets assured_date and takes it off the stale report;
+// the report is per agency and comes as JSON or CSV.
+func TestFreshness(t *testing.T) {
+	a := newAccess(t, store.SQLite)
+	id := firstService(t, a.store, orgFoodBank)
+
+	var rep struct {
+		Total    int `json:"total"`
+		Services []struct {
+			ID        string  `json:"id"`
+			AgencyID  *string `json:"agency_id"`
+			DaysSince int     `json:"days_since"`
+		} `json:"services"`
+	}
+	// Every service changed just now: nothing is stale.
+	if _, err := a.store.DB().ExecContext(context.Background(), "UPDATE services SET last_modified = ?", time.Now().UTC()); err != nil {
+		t.Fatal(err)
+	}
+	a.send("GET", "/reports/stale?older_than=1d", "", a.admin).json(t, &rep)
+	if rep.Total != 0 {
+		t.Fatalf("fresh data: %d stale", rep.Total)
+	}
+	if r := a.send("GET", "/reports/stale?older_than=0d", "", a.admin); r.status != 400 {
+		t.Errorf("older_than=0d: %d, want 400", r.status)
+	}
+	if r := a.send("GET", "/reports/stale", "", a.caseworker); r.status != 403 {
+		t.Errorf("caseworker: %d, want 403", r.status)
+	}
+	// Age every service by 400 days, none verified since.
+	old := time.Now().UTC().AddDate(0, 0, -400)
+	if _, err := a.store.DB().ExecContext(context.Background(), "UPDATE services SET last_modified = ?, assured_date = NULL", old); err != nil {
+		t.Fatal(err)
+	}
+	a.send("GET", "/reports/stale?older_than=180d", "", a.admin).json(t, &rep)
+	all := rep.Total
+	if all < 250 {
+		t.Fatalf("admin stale report: %d services, want every demo service", all)
+	}
+	r := a.send("GET", "/reports/stale?older_than=180d", "", a.keyA)
+	r.json(t, &rep)
+	mine := rep.Total
+	if mine == 0 || mine >= all {
+		t.Fatalf("agency report: %d of %d", mine, all)
+	}
+	for _, s := range rep.Services {
+		if s.AgencyID == nil || *s.AgencyID != a.agencyA || s.DaysSince < 399 {
+			t.Errorf("agency report row %+v", s)
+		}
+	}
+
+	// Verify: only the owner, with who confirmed it.
+	if r := a.send("POST", "/services/"+id+"/verify", `{"assurer_email":"ops@foodbank.example.org"}`, a.keyB); r.status != 403 {
+		t.Errorf("verify by another agency: %d, want 403", r.status)
+	}
+	if r := a.send("POST", "/services/"+id+"/verify", `{}`, a.keyA); r.status != 400 || !strings.Contains(string(r.body), "assurer_email") {
+		t.Errorf("verify without assurer_email: %d %s, want 400 naming it", r.status, r.body)
+	}
+	if r := a.send("POST", "/services/"+id+"/verify", `{"assurer_email":"nobody"}`, a.keyA); r.status != 422 {
+		t.Errorf("verify with a bad email: %d, want 422", r.status)
+	}
+	r = a.send("POST", "/services/"+id+"/verify", `{"assurer_email":"ops@foodbank.example.org"}`, a.keyA)
+	var svc hsds.Service
+	r.json(t, &svc)
+	if r.status != 200 || svc.AssuredDate != time.Now().UTC().Format(time.DateOnly) || svc.AssurerEmail != "ops@foodbank.example.org" {
+		t.Fatalf("verify: %d %s", r.status, r.body)
+	}
+	a.send("GET", "/reports/stale?older_than=180d", "", a.keyA).json(t, &rep)
+	if rep.Total != mine-1 {
+		t.Errorf("after verifying one: %d stale, want %d", rep.Total, mine-1)
+	}
+	for _, s := range rep.Services {
+		if s.ID == id {
+			t.Error("a verified service is still stale")
+		}
+	}
+	// CSV: a header and one row per service.
+	r = a.send("GET", "/reports/stale?older_than=180d&format=csv", "", a.keyA)
+	rows, err := csv.NewReader(bytes.NewReader(r.body)).ReadAll()
+	if err != nil || r.header.Get("Content-Type") != "text/csv; charset=utf-8" || len(rows) != mine || rows[0][0] != "id" {
+		t.Errorf("csv report: %v, %d rows (want %d with the header)", err, len(rows), mine)
+	}
+}
+
+// GET /export streams the directory: JSON Lines with every record, or a
+// tabular package as a .zip.
+func TestExport(t *testing.T) {
+	a := newAccess(t, store.SQLite)
+	r := a.send("GET", "/export?format=json", "", "")
+	if r.status != 200 || r.header.Get("Content-Type") != "application/x-ndjson" {
+		t.Fatalf("export json: %d %s", r.status, r.header.Get("Content-Type"))
+	}
+	services := 0
+	sc := bufio.NewScanner(bytes.NewReader(r.body))
+	sc.Buffer(make([]byte, 1<<20), 16<<20)
+	for sc.Scan() {
+		if strings.Contains(sc.Text(), `"service_at_locations"`) && strings.Contains(sc.Text(), `"organization_id"`) && !strings.Contains(sc.Text(), `"services"`) {
+			services++
+		}
+	}
+	counts, err := a.store.Counts(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if services == 0 || int64(services) > counts["services"] {
+		t.Errorf("export json: %d service lines, %d services stored", services, counts["services"])
+	}
+	r = a.send("GET", "/export?format=csv", "", "")
+	zr, err := zip.NewReader(bytes.NewReader(r.body), int64(len(r.body)))
+	if err != nil || r.status != 200 {
+		t.Fatalf("export csv: %d %v", r.status, err)
+	}
+	names := map[string]bool{}
+	for _, f := range zr.File {
+		names[f.Name] = true
+	}
+	for _, want := range []string{"datapackage.json", "services.csv", "organizations.csv", "locations.csv"} {
+		if !names[want] {
+			t.Errorf("package lacks %s: %v", want, names)
+		}
+	}
+	if r := a.send("GET", "/export?format=xml", "", ""); r.status != 400 {
+		t.Errorf("format=xml: %d", r.status)
+	}
+}
