@@ -511,10 +511,13 @@ func (s *Syncer) Rebuild(ctx context.Context, progress Progress) error {
 		return err
 	}
 	s.log.InfoContext(ctx, "search index rebuild started", "services", total)
-	// A rebuild allocates hundreds of bytes per token and keeps little: the
-	// collector ran a third of its time at the default. Collect less often
-	// while it runs.
-	defer debug.SetGCPercent(debug.SetGCPercent(400))
+	// A rebuild allocates hundreds of bytes per token and keeps little: at
+	// the default the collector took a fifth of it (100,000 services: 73 s
+	// -> about 55 s at 300). Its garbage is gone once it ends: the memory
+	// goes back to the system, so the peak does not stay the process's
+	// resident size (1.4 GB -> 235 MB after it at 100,000).
+	defer debug.FreeOSMemory()
+	defer debug.SetGCPercent(debug.SetGCPercent(300))
 	// Reading the database and writing the index overlap: batches are
 	// indexed while the stream loads the next.
 	// Two appliers: Bleve builds each batch's segment on the calling
