@@ -259,8 +259,8 @@ func TestDocument(t *testing.T) {
 			}
 		}
 	}
-	if len(seen) != 50 {
-		t.Errorf("%d operations, want 50", len(seen))
+	if len(seen) != 51 {
+		t.Errorf("%d operations, want 51", len(seen))
 	}
 }
 

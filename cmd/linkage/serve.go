@@ -97,7 +97,8 @@ func cmdServe(ctx context.Context, cfg config.Config, log *slog.Logger, args []s
 	}()
 	e, err := httpapi.New(httpapi.Deps{Store: st, Index: sy, Metrics: m, Logger: log, BaseURL: cfg.BaseURL,
 		MaxBodyBytes: cfg.MaxBodyBytes, CORSOrigins: cfg.CORSOrigins, Ready: sy.Ready,
-		RateLimits: httpapi.RateLimits{Anonymous: cfg.RateAnonymous, Key: cfg.RateKey, Portal: cfg.RatePortal}})
+		RateLimits:     httpapi.RateLimits{Anonymous: cfg.RateAnonymous, Key: cfg.RateKey, Portal: cfg.RatePortal},
+		CapacityMaxAge: cfg.CapacityMaxAge})
 	if err != nil {
 		return err
 	}

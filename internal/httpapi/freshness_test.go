@@ -138,3 +138,53 @@ func TestExport(t *testing.T) {
 		t.Errorf("format=xml: %d", r.status)
 	}
 }
+
+// An agency reports live capacity; search filters on it at once.
+func TestCapacity(t *testing.T) {
+	a := newAccess(t, store.SQLite)
+	id := firstService(t, a.store, orgFoodBank)
+	capID := "5a0e5a4e-3b49-4f55-9a0f-7d1f3c2b9e10"
+	path := "/services/" + id + "/capacities/" + capID
+	report := `{"unit":{"name":"food boxes"},"available":12,"maximum":40,"description":"Boxes left today"}`
+	if r := a.send("PUT", path, report, a.keyB); r.status != 403 {
+		t.Errorf("another agency's report: %d, want 403", r.status)
+	}
+	if r := a.send("PUT", path, `{"unit":{"name":"boxes"},"available":-1}`, a.keyA); r.status != 422 || !strings.Contains(string(r.body), `"/available"`) {
+		t.Errorf("negative capacity: %d %s", r.status, r.body)
+	}
+	if r := a.send("PUT", "/services/"+id+"/capacities/nope", report, a.keyA); r.status != 400 {
+		t.Errorf("bad capacity id: %d", r.status)
+	}
+	r := a.send("PUT", path, report, a.keyA)
+	var svc hsds.Service
+	r.json(t, &svc)
+	if r.status != 201 || len(svc.Capacities) != 1 || svc.Capacities[0].Available != 12 || svc.Capacities[0].Updated.IsZero() || svc.Capacities[0].Unit == nil {
+		t.Fatalf("report: %d %s", r.status, r.body)
+	}
+	found := func() bool {
+		var page struct {
+			Total    int `json:"total_items"`
+			Contents []struct {
+				Service struct{ ID string } `json:"service"`
+			} `json:"contents"`
+		}
+		a.send("GET", "/search?has_capacity=true&per_page=100", "", "").json(t, &page)
+		hit := false
+		for _, c := range page.Contents {
+			if c.Service.ID != id {
+				t.Errorf("has_capacity found %s, which reports none", c.Service.ID)
+			}
+			hit = true
+		}
+		return hit
+	}
+	if !found() {
+		t.Fatal("has_capacity does not find the service that reported places")
+	}
+	if r := a.send("PUT", path, `{"unit":{"name":"food boxes"},"available":0,"maximum":40}`, a.keyA); r.status != 200 {
+		t.Fatalf("second report: %d %s", r.status, r.body)
+	}
+	if found() {
+		t.Error("has_capacity still finds a service with no places left")
+	}
+}

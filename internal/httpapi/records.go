@@ -5,10 +5,13 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
 	"github.com/linkage-org/linkage/internal/apperr"
+	"github.com/linkage-org/linkage/internal/auth"
 	"github.com/linkage-org/linkage/internal/hsds"
 	"github.com/linkage-org/linkage/internal/store"
 )
@@ -261,4 +264,108 @@ func (h *handler) recordHistory(entity string) echo.HandlerFunc {
 		}
 		return writeJSON(c, http.StatusOK, newPage(rows, total, p))
 	}
+}
+
+// unitSpace names units by their name, so reports of "beds" share a unit.
+var unitSpace = uuid.MustParse("6f1d2c64-5a3e-4b8e-9d0c-2b7f3e1a9c55")
+
+// putCapacity answers PUT /services/{id}/capacities/{capacity_id}: a live
+// capacity report. It states the current count, so the last report wins
+// (no If-Match); updated is set now.
+func (h *handler) putCapacity(c echo.Context) error {
+	p, err := writer(c)
+	if err != nil {
+		return err
+	}
+	id, err := pathID(c, "service")
+	if err != nil {
+		return err
+	}
+	capID := strings.ToLower(c.Param("capacity_id"))
+	if !isUUID(capID) {
+		return apperr.WithFields(apperr.Invalid, "The capacity id is not valid.", apperr.FieldErrors{{Parameter: "capacity_id", Message: "is not a UUID"}})
+	}
+	body, err := readBody(c, echo.MIMEApplicationJSON)
+	if err != nil {
+		return err
+	}
+	var x hsds.ServiceCapacity
+	if err := decodeStrictBytes(body, &x); err != nil {
+		return err
+	}
+	if x.ID != "" && !strings.EqualFold(x.ID, capID) {
+		return apperr.WithFields(apperr.Unprocessable, "The body's id is not the id in the path.", apperr.FieldErrors{{Pointer: "/id", Message: "must be " + capID + " or left out"}})
+	}
+	x.ID, x.ServiceID, x.Updated = capID, id, time.Now().UTC().Truncate(time.Second)
+	if x.Unit != nil && x.Unit.ID == "" && x.Unit.Name != "" {
+		x.Unit.ID = uuid.NewSHA1(unitSpace, []byte(strings.ToLower(strings.TrimSpace(x.Unit.Name)))).String()
+	}
+	if x.Unit != nil && x.UnitID == "" {
+		x.UnitID = x.Unit.ID
+	}
+	ctx := c.Request().Context()
+	created := false
+	seq, err := h.store.InTxSeq(ctx, func(tx *store.Tx) error {
+		if err := tx.LockRecord(ctx, "service", id); err != nil {
+			return err
+		}
+		s, err := tx.View().ServiceByID(ctx, id)
+		if err != nil {
+			return err
+		}
+		owner := strings.ToLower(s.OrganizationID)
+		if err := allow(auth.Write(p, owner, owner, false)); err != nil {
+			return err
+		}
+		before, err := serviceBody(s)
+		if err != nil {
+			return err
+		}
+		created = true
+		for i := range s.Capacities {
+			if strings.EqualFold(s.Capacities[i].ID, capID) {
+				s.Capacities[i], created = x, false
+			}
+		}
+		if created {
+			s.Capacities = append(s.Capacities, x)
+		}
+		serviceRecord.prepare(&s, id, nil)
+		if err := serviceRecord.check(ctx, tx, &s); err != nil {
+			if e, ok := apperr.As(err); ok {
+				// Point at the body, not at the service around it.
+				for i := range e.Fields {
+					if _, rest, found := strings.Cut(e.Fields[i].Pointer, "/capacities/"); found {
+						if _, tail, ok := strings.Cut(rest, "/"); ok {
+							e.Fields[i].Pointer = "/" + tail
+						} else {
+							e.Fields[i].Pointer = ""
+						}
+					}
+				}
+			}
+			return err
+		}
+		meta, err := history("service", id, before, &s, updatedBy(p), true)
+		if err != nil {
+			return err
+		}
+		if err := serviceRecord.write(ctx, tx, &s, meta); err != nil {
+			return err
+		}
+		return h.audit(c, tx, "capacity", "service", id, "capacities/"+capID)
+	})
+	if err != nil {
+		return err
+	}
+	h.waitIndexed(c, seq)
+	s, err := h.store.ServiceByID(ctx, id)
+	if err != nil {
+		return err
+	}
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	return writeRecord(c, status, s)
 }

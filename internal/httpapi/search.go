@@ -32,7 +32,7 @@ var langCodeRe = regexp.MustCompile(`^[a-z]{2,3}$`)
 
 // searchParams are the parameters of GET /search.
 var searchParams = []string{"q", "taxonomy_term_id", "taxonomy_code", "taxonomy_id", "organization_id", "category",
-	"language", "cost", "age", "status", "open_now", "open_at", "wheelchair", "attending_type", "lat", "lon",
+	"language", "cost", "age", "status", "open_now", "open_at", "wheelchair", "has_capacity", "attending_type", "lat", "lon",
 	"radius_km", "postcode", "proximity", "serves", "sort", "page", "per_page", "facets", "full"}
 
 // SearchItem is one result: a service_at_location with its service and
@@ -320,6 +320,8 @@ func (h *handler) parseSearch(ctx context.Context, v url.Values) (searchSpec, er
 		}
 	}
 	q.Wheelchair = boolP("wheelchair")
+	q.HasCapacity = boolP("has_capacity")
+	q.CapacityMaxAge = h.capacityMaxAge
 	if s := get("attending_type"); s != "" {
 		a, ok := search.ParseAttending(s)
 		if !ok {

@@ -35,6 +35,8 @@ type Deps struct {
 	Ready func(ctx context.Context) error
 	// RateLimits bound requests per caller; the zero value turns them off.
 	RateLimits RateLimits
+	// CapacityMaxAge is how long a capacity report counts (0: 48 hours).
+	CapacityMaxAge time.Duration
 }
 
 type handler struct {
@@ -47,6 +49,8 @@ type handler struct {
 	spec    *spec
 	touched keyToucher
 	limiter *rateLimiter
+
+	capacityMaxAge time.Duration
 }
 
 // New builds the HTTP server with every route and middleware.
@@ -62,7 +66,7 @@ func New(d Deps) (*echo.Echo, error) {
 		return nil, fmt.Errorf("httpapi: a search index is required")
 	}
 	h := &handler{store: d.Store, index: d.Index, metrics: d.Metrics, log: d.Logger, baseURL: d.BaseURL, ready: d.Ready, spec: sp,
-		limiter: newRateLimiter(d.RateLimits)}
+		limiter: newRateLimiter(d.RateLimits), capacityMaxAge: d.CapacityMaxAge}
 	if h.metrics == nil {
 		h.metrics = metrics.New()
 	}

@@ -41,10 +41,16 @@ type Document struct {
 	MaxAge      float64  `json:"max_age"`
 	// The ages again as fixed-width keywords, what is indexed: one posting
 	// each instead of a numeric field's sixteen.
-	MinAgeKey  string   `json:"min_age_k,omitempty"`
-	MaxAgeKey  string   `json:"max_age_k,omitempty"`
-	Status     string   `json:"status"`
-	Wheelchair bool     `json:"wheelchair"`
+	MinAgeKey  string `json:"min_age_k,omitempty"`
+	MaxAgeKey  string `json:"max_age_k,omitempty"`
+	Status     string `json:"status"`
+	Wheelchair bool   `json:"wheelchair"`
+	// Capacity: "yes" when a capacity has places available, "no" when every
+	// reported capacity is full, "" when none is reported; CapKey is when
+	// the latest was reported (fixed-width Unix seconds), so a search can
+	// treat old reports as unknown.
+	Cap        string   `json:"cap,omitempty"`
+	CapKey     string   `json:"cap_k,omitempty"`
 	HasArea    bool     `json:"has_area"`
 	Attending  []string `json:"attending,omitempty"`
 	TZ         string   `json:"tz,omitempty"`
@@ -209,6 +215,7 @@ func Build(s *hsds.Service, tax *Taxonomy, zone string) []Document {
 	if len(s.Phones) > 0 {
 		base.Attending = appendUniq(base.Attending, AttendPhone)
 	}
+	base.Cap, base.CapKey = capacity(s.Capacities)
 	if as := buildAreas(s.ServiceAreas); len(as.keys) > 0 {
 		base.AreaKeys, base.AreaCells, base.AreaGeo = as.keys, as.cells, as.geo
 		base.HasArea = true
@@ -552,6 +559,24 @@ func updatedKey(unix float64) string {
 // updatedDay is the UTC day of Unix seconds as YYYYMMDD.
 func updatedDay(unix float64) string {
 	return time.Unix(int64(math.Max(0, unix)), 0).UTC().Format("20060102")
+}
+
+// capacity summarises the capacities a service reports.
+func capacity(cs []hsds.ServiceCapacity) (avail, key string) {
+	if len(cs) == 0 {
+		return "", ""
+	}
+	avail = "no"
+	var latest time.Time
+	for _, c := range cs {
+		if c.Available > 0 {
+			avail = "yes"
+		}
+		if c.Updated.After(latest) {
+			latest = c.Updated
+		}
+	}
+	return avail, updatedKey(float64(latest.Unix()))
 }
 
 // ageKey writes an age so that keywords sort as the ages do.

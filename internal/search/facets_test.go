@@ -220,3 +220,46 @@ func TestDiskBytes(t *testing.T) {
 		t.Fatalf("DiskBytes = %d, directory holds %d", n, onDisk)
 	}
 }
+
+// has_capacity keeps fresh reports of available places; older reports are
+// unknown; fresh capacity ranks first among equal matches.
+func TestSearch_Capacity(t *testing.T) {
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	mk := func(id, avail string, reported time.Time) Document {
+		d := Document{ID: id, ServiceID: id, Name: "emergency shelter beds", Status: "active", Cap: avail}
+		if avail != "" {
+			d.CapKey = updatedKey(float64(reported.Unix()))
+		}
+		d.finish()
+		return d
+	}
+	s := newTestSearcher(t, nil, []Document{
+		mk("full", "no", now.Add(-time.Hour)),
+		mk("unknown", "", time.Time{}),
+		mk("old", "yes", now.Add(-72*time.Hour)),
+		mk("fresh", "yes", now.Add(-time.Hour)),
+	})
+	ids := func(q Query) []string {
+		q.Now, q.Size = now, 10
+		res, err := s.Search(context.Background(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, h := range res.Hits {
+			out = append(out, h.ID)
+		}
+		return out
+	}
+	if got := ids(Query{HasCapacity: true}); !slices.Equal(got, []string{"fresh"}) {
+		t.Errorf("has capacity, 48 h: %v, want [fresh]", got)
+	}
+	got := ids(Query{HasCapacity: true, CapacityMaxAge: 100 * time.Hour})
+	slices.Sort(got)
+	if !slices.Equal(got, []string{"fresh", "old"}) {
+		t.Errorf("has capacity, 100 h: %v, want [fresh old]", got)
+	}
+	if got := ids(Query{Text: "shelter"}); len(got) != 4 || got[0] != "fresh" {
+		t.Errorf("equal matches: %v, want fresh first", got)
+	}
+}

@@ -43,6 +43,11 @@ type Query struct {
 	UpdatedAfter   *time.Time
 	OpenAt         *time.Time
 	Wheelchair     bool
+	// HasCapacity keeps services reporting places available within
+	// CapacityMaxAge (older reports count as unknown). Fresh available
+	// capacity also ranks a service above others of equal relevance.
+	HasCapacity    bool
+	CapacityMaxAge time.Duration // 0: 48 hours
 	Attending      string
 	Near           *Point  // with RadiusM: within that distance
 	RadiusM        float64 // 0: no distance limit (Near still sorts)
@@ -339,6 +344,9 @@ func (s *Searcher) build(ctx context.Context, q Query) (query.Query, error) {
 	if q.Attending != "" {
 		filters = append(filters, termQ("attending", q.Attending))
 	}
+	if q.HasCapacity {
+		filters = append(filters, freshCapacity(q))
+	}
 	if q.Near != nil && q.RadiusM > 0 {
 		g, err := s.radiusFilter(ctx, *q.Near, q.RadiusM, filters)
 		if err != nil {
@@ -370,8 +378,41 @@ func (s *Searcher) build(ctx context.Context, q Query) (query.Query, error) {
 	if text == nil {
 		return unscored{f}, nil
 	}
-	// Filters add nothing to the score, so the order is the text's.
-	return bleve.NewConjunctionQuery(text, unscored{f}), nil
+	// Filters add nothing to the score, so the order is the text's, nudged
+	// up a little for fresh available capacity (a tie-breaker, not a
+	// reason to rank a weak match first).
+	avail := bleve.NewTermQuery("yes")
+	avail.SetField("cap")
+	avail.SetBoost(capacityBoost)
+	ranked := bleve.NewBooleanQuery()
+	ranked.AddMust(text)
+	ranked.AddShould(bleve.NewConjunctionQuery(avail, unscored{capacityFreshness(q)}))
+	return bleve.NewConjunctionQuery(ranked, unscored{f}), nil
+}
+
+// capacityBoost is the weight of fresh available capacity in the score.
+const capacityBoost = 0.05
+
+// capacityFreshness matches capacity reported within the query's max age.
+func capacityFreshness(q Query) query.Query {
+	age := q.CapacityMaxAge
+	if age <= 0 {
+		age = 48 * time.Hour
+	}
+	now := q.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	yes := true
+	r := bleve.NewTermRangeInclusiveQuery(updatedKey(float64(now.Add(-age).Unix())), "", &yes, nil)
+	r.SetField("cap_k")
+	return r
+}
+
+// freshCapacity matches services with places available, reported within
+// the max age.
+func freshCapacity(q Query) query.Query {
+	return bleve.NewConjunctionQuery(termQ("cap", "yes"), capacityFreshness(q))
 }
 
 // updatedSince matches documents updated at or after t: any later day, or

@@ -519,7 +519,7 @@ func (l *loader) fillServices(out []hsds.Service, sids []string, shape serviceSh
 	if err != nil {
 		return err
 	}
-	caps, err := l.capacities(l.unlessLean(sids))
+	caps, err := l.capacities(sids) // the index reads capacity too
 	if err != nil {
 		return err
 	}
