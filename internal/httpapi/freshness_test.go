@@ -188,3 +188,47 @@ func TestCapacity(t *testing.T) {
 		t.Error("has_capacity still finds a service with no places left")
 	}
 }
+
+// Search flags stale listings and leaves them out on request. The demo
+// listings carry the dates of the seed files (many older than 180 days);
+// one is confirmed now through the API.
+func TestSearch_Stale(t *testing.T) {
+	a := newAccess(t, store.SQLite)
+	id := firstService(t, a.store, orgFoodBank)
+	if r := a.send("POST", "/services/"+id+"/verify", `{"assurer_email":"ops@foodbank.example.org"}`, a.keyA); r.status != 200 {
+		t.Fatalf("verify: %d %s", r.status, r.body)
+	}
+	var page struct {
+		Total    int `json:"total_items"`
+		Contents []struct {
+			Stale   bool `json:"stale"`
+			Service struct {
+				ID string `json:"id"`
+			} `json:"service"`
+		} `json:"contents"`
+	}
+	a.send("GET", "/search?per_page=1000", "", "").json(t, &page)
+	staleSeen, freshSeen := false, false
+	for _, c := range page.Contents {
+		if c.Service.ID == id {
+			freshSeen = !c.Stale
+		} else if c.Stale {
+			staleSeen = true
+		}
+	}
+	if !staleSeen || !freshSeen {
+		t.Errorf("flags: a stale listing flagged %v, the confirmed one unflagged %v", staleSeen, freshSeen)
+	}
+	a.send("GET", "/search?verified_within=1d&per_page=1000", "", "").json(t, &page)
+	for _, c := range page.Contents {
+		if c.Service.ID != id {
+			t.Errorf("verified_within=1d kept %s", c.Service.ID)
+		}
+	}
+	if page.Total == 0 {
+		t.Error("verified_within=1d left out the confirmed listing")
+	}
+	if r := a.send("GET", "/search?verified_within=soon", "", ""); r.status != 400 {
+		t.Errorf("verified_within=soon: %d", r.status)
+	}
+}

@@ -32,7 +32,7 @@ var langCodeRe = regexp.MustCompile(`^[a-z]{2,3}$`)
 
 // searchParams are the parameters of GET /search.
 var searchParams = []string{"q", "taxonomy_term_id", "taxonomy_code", "taxonomy_id", "organization_id", "category",
-	"language", "cost", "age", "status", "open_now", "open_at", "wheelchair", "has_capacity", "attending_type", "lat", "lon",
+	"language", "cost", "age", "status", "open_now", "open_at", "wheelchair", "has_capacity", "verified_within", "attending_type", "lat", "lon",
 	"radius_km", "postcode", "proximity", "serves", "sort", "page", "per_page", "facets", "full"}
 
 // SearchItem is one result: a service_at_location with its service and
@@ -42,7 +42,13 @@ type SearchItem struct {
 	Score      float64           `json:"score"`
 	DistanceM  *float64          `json:"distance_m,omitempty"`
 	Highlights map[string]string `json:"highlights,omitempty"`
+	// Stale says the agency has neither changed nor confirmed the listing
+	// within the window (verified_within, else 180 days).
+	Stale bool `json:"stale"`
 }
+
+// defaultStaleAfter is when a listing is flagged stale in search results.
+const defaultStaleAfter = 180 * 24 * time.Hour
 
 // SearchPage is the HSDS Page of results with facets for the whole set.
 type SearchPage struct {
@@ -66,10 +72,11 @@ func (f *fieldErrs) err() error {
 // searchSpec is a parsed search: the engine query plus what the response
 // needs (the point distances are measured from, paging).
 type searchSpec struct {
-	q      search.Query
-	point  *search.Point
-	paging store.Paging
-	full   bool
+	q          search.Query
+	point      *search.Point
+	paging     store.Paging
+	full       bool
+	staleAfter time.Duration // results older than this are flagged stale
 }
 
 func (h *handler) search(c echo.Context) error {
@@ -165,6 +172,9 @@ func (h *handler) searchItems(ctx context.Context, sp searchSpec, hits []search.
 			continue
 		}
 		it := SearchItem{ServiceAtLocation: sal, Score: round(x.Score, 4)}
+		if sal.Service != nil {
+			it.Stale = time.Since(search.LastVerified(sal.Service)) > sp.staleAfter
+		}
 		if sp.point != nil && sal.Location != nil && sal.Location.Latitude != nil && sal.Location.Longitude != nil {
 			d := round(search.DistanceM(*sp.point, search.Point{Lat: *sal.Location.Latitude, Lon: *sal.Location.Longitude}), 0)
 			it.DistanceM = &d
@@ -321,6 +331,17 @@ func (h *handler) parseSearch(ctx context.Context, v url.Values) (searchSpec, er
 	}
 	q.Wheelchair = boolP("wheelchair")
 	q.HasCapacity = boolP("has_capacity")
+	sp.staleAfter = defaultStaleAfter
+	if s := get("verified_within"); s != "" {
+		days, err := parseDays(s, 0)
+		if err != nil {
+			fe.add("verified_within", "%s", err.Error())
+		} else {
+			since := time.Now().AddDate(0, 0, -days)
+			q.VerifiedSince = &since
+			sp.staleAfter = time.Duration(days) * 24 * time.Hour
+		}
+	}
 	q.CapacityMaxAge = h.capacityMaxAge
 	if s := get("attending_type"); s != "" {
 		a, ok := search.ParseAttending(s)

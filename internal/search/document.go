@@ -49,6 +49,9 @@ type Document struct {
 	// reported capacity is full, "" when none is reported; CapKey is when
 	// the latest was reported (fixed-width Unix seconds), so a search can
 	// treat old reports as unknown.
+	// FreshKey is when the listing was last changed or verified by its
+	// agency (assured_date), whichever is later: fixed-width Unix seconds.
+	FreshKey   string   `json:"fresh_k,omitempty"`
 	Cap        string   `json:"cap,omitempty"`
 	CapKey     string   `json:"cap_k,omitempty"`
 	HasArea    bool     `json:"has_area"`
@@ -216,6 +219,7 @@ func Build(s *hsds.Service, tax *Taxonomy, zone string) []Document {
 		base.Attending = appendUniq(base.Attending, AttendPhone)
 	}
 	base.Cap, base.CapKey = capacity(s.Capacities)
+	base.FreshKey = updatedKey(float64(LastVerified(s).Unix()))
 	if as := buildAreas(s.ServiceAreas); len(as.keys) > 0 {
 		base.AreaKeys, base.AreaCells, base.AreaGeo = as.keys, as.cells, as.geo
 		base.HasArea = true
@@ -559,6 +563,19 @@ func updatedKey(unix float64) string {
 // updatedDay is the UTC day of Unix seconds as YYYYMMDD.
 func updatedDay(unix float64) string {
 	return time.Unix(int64(math.Max(0, unix)), 0).UTC().Format("20060102")
+}
+
+// LastVerified is when a service was last changed or confirmed by its
+// agency (HSDS assured_date), whichever is later; zero when neither is known.
+func LastVerified(s *hsds.Service) time.Time {
+	var t time.Time
+	if s.LastModified != nil {
+		t = *s.LastModified
+	}
+	if d, err := time.Parse(time.DateOnly, s.AssuredDate); err == nil && d.After(t) {
+		t = d
+	}
+	return t
 }
 
 // capacity summarises the capacities a service reports.

@@ -20,7 +20,7 @@ import (
 
 // MappingVersion changes whenever the mapping or the way documents are built
 // changes; an index built with another version is rebuilt at start.
-const MappingVersion = "17"
+const MappingVersion = "18"
 
 // Text is indexed twice: every text of a document in "all" (recall), and
 // the service name and its taxonomy terms again on their own, so a match
@@ -123,6 +123,7 @@ func newMapping() (mapping.IndexMapping, error) {
 	doc.AddFieldMappingsAt("updated_k", updated)
 	doc.AddFieldMappingsAt("updated_d", kw(false))
 	doc.AddFieldMappingsAt("cap", kw(false))
+	doc.AddFieldMappingsAt("fresh_k", kw(false))
 	doc.AddFieldMappingsAt("cap_k", kw(false))
 	for _, name := range []string{"lat", "lon"} {
 		f := num(false)

@@ -46,7 +46,10 @@ type Query struct {
 	// HasCapacity keeps services reporting places available within
 	// CapacityMaxAge (older reports count as unknown). Fresh available
 	// capacity also ranks a service above others of equal relevance.
-	HasCapacity    bool
+	HasCapacity bool
+	// VerifiedSince keeps listings changed or verified by their agency at
+	// or after it (stale listings left out).
+	VerifiedSince  *time.Time
 	CapacityMaxAge time.Duration // 0: 48 hours
 	Attending      string
 	Near           *Point  // with RadiusM: within that distance
@@ -346,6 +349,12 @@ func (s *Searcher) build(ctx context.Context, q Query) (query.Query, error) {
 	}
 	if q.HasCapacity {
 		filters = append(filters, freshCapacity(q))
+	}
+	if q.VerifiedSince != nil {
+		yes := true
+		r := bleve.NewTermRangeInclusiveQuery(updatedKey(float64(q.VerifiedSince.Unix())), "", &yes, nil)
+		r.SetField("fresh_k")
+		filters = append(filters, r)
 	}
 	if q.Near != nil && q.RadiusM > 0 {
 		g, err := s.radiusFilter(ctx, *q.Near, q.RadiusM, filters)
