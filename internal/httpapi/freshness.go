@@ -193,6 +193,9 @@ func parseDays(v string, def int) (int, error) {
 	return n, nil
 }
 
+// maxExports bounds the exports one process streams at once.
+const maxExports = 2
+
 // export answers GET /export?format=json|csv: the whole public directory,
 // streamed as JSON Lines or as an HSDS tabular data package (.zip).
 func (h *handler) export(c echo.Context) error {
@@ -204,6 +207,14 @@ func (h *handler) export(c echo.Context) error {
 		if k != "format" {
 			return apperr.WithFields(apperr.Invalid, "Some parameters are not valid; see errors.", apperr.FieldErrors{{Parameter: k, Message: "is not a parameter of this route; it takes format"}})
 		}
+	}
+	// A whole-directory export is heavy: a few at a time per process.
+	select {
+	case h.exports <- struct{}{}:
+		defer func() { <-h.exports }()
+	default:
+		c.Response().Header().Set("Retry-After", "30")
+		return apperr.E(apperr.RateLimited, "Other exports are running; try again in a minute.")
 	}
 	ctx := c.Request().Context()
 	res := c.Response()

@@ -51,6 +51,7 @@ type handler struct {
 	limiter *rateLimiter
 
 	capacityMaxAge time.Duration
+	exports        chan struct{} // one token per export running
 }
 
 // New builds the HTTP server with every route and middleware.
@@ -66,7 +67,7 @@ func New(d Deps) (*echo.Echo, error) {
 		return nil, fmt.Errorf("httpapi: a search index is required")
 	}
 	h := &handler{store: d.Store, index: d.Index, metrics: d.Metrics, log: d.Logger, baseURL: d.BaseURL, ready: d.Ready, spec: sp,
-		limiter: newRateLimiter(d.RateLimits), capacityMaxAge: d.CapacityMaxAge}
+		limiter: newRateLimiter(d.RateLimits), capacityMaxAge: d.CapacityMaxAge, exports: make(chan struct{}, maxExports)}
 	if h.metrics == nil {
 		h.metrics = metrics.New()
 	}
