@@ -259,8 +259,8 @@ func TestDocument(t *testing.T) {
 			}
 		}
 	}
-	if len(seen) != 51 {
-		t.Errorf("%d operations, want 51", len(seen))
+	if len(seen) != 53 {
+		t.Errorf("%d operations, want 53", len(seen))
 	}
 }
 

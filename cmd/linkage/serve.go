@@ -73,6 +73,25 @@ func cmdServe(ctx context.Context, cfg config.Config, log *slog.Logger, args []s
 	if err := loadDemoPostcodes(ctx, st, log); err != nil {
 		return err
 	}
+	// Import jobs whose process died are reported failed (their
+	// transaction never committed): at start, and every few seconds for
+	// other replicas' jobs.
+	go func() {
+		t := time.NewTicker(10 * time.Second)
+		defer t.Stop()
+		for {
+			if n, err := st.FailAbandonedJobs(ctx, httpapi.AbandonedAfter); err != nil {
+				log.Warn("checking import jobs", "err", err)
+			} else if n > 0 {
+				log.Warn("import jobs abandoned by a stopped server marked failed", "jobs", n)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
 	m := metrics.New()
 	m.RegisterDB(st.DB(), st.Dialect())
 	sy, err := newSyncer(cfg, st, log, m)

@@ -56,6 +56,8 @@ func (h *handler) routes(e *echo.Echo) {
 	e.PUT("/services/:id/capacities/:capacity_id", h.putCapacity)
 	e.GET("/reports/stale", h.staleReport)
 	e.GET("/export", h.export)
+	e.POST("/imports", h.createImport)
+	e.GET("/imports/:id", h.getImport)
 
 	e.GET("/me", h.me)
 	e.GET("/agencies", h.listAgencies)

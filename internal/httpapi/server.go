@@ -52,6 +52,7 @@ type handler struct {
 
 	capacityMaxAge time.Duration
 	exports        chan struct{} // one token per export running
+	runs           jobRuns
 }
 
 // New builds the HTTP server with every route and middleware.

@@ -33,6 +33,9 @@ type Options struct {
 	Progress func(done, total int)
 	// BatchSize is how many top-level records are written per statement group.
 	BatchSize int
+	// Check, if set, may refuse records (an agency importing another
+	// agency's records): each problem it returns fails the import.
+	Check func(r hsdsio.Record) []hsdsio.Problem
 }
 
 // Report says what an import did or, with problems, why it did nothing.
@@ -161,6 +164,13 @@ func run(ctx context.Context, st *store.Store, src *source, opts Options) (Repor
 		for _, p := range validate(r) {
 			if len(rep.Problems) < maxProblems {
 				rep.Problems = append(rep.Problems, p)
+			}
+		}
+		if opts.Check != nil {
+			for _, p := range opts.Check(r) {
+				if len(rep.Problems) < maxProblems {
+					rep.Problems = append(rep.Problems, p)
+				}
 			}
 		}
 		refs.add(r)

@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"testing"
+	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/linkage-org/linkage/internal/apperr"
 	"github.com/linkage-org/linkage/internal/hsds"
@@ -162,6 +165,38 @@ func TestStore_ConcurrentMigrate(t *testing.T) {
 				if err := <-errs; err != nil {
 					t.Fatalf("concurrent migrate: %v", err)
 				}
+			}
+		})
+	}
+}
+
+// A running import job whose runner stopped reporting is failed; a live
+// one is left alone.
+func TestFailAbandonedJobs(t *testing.T) {
+	for _, d := range storetest.Dialects {
+		t.Run(d, func(t *testing.T) {
+			now := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
+			s := storetest.Open(t, d, store.WithClock(func() time.Time { return now }))
+			ctx := context.Background()
+			dead := &store.ImportJob{ID: uuid.NewString(), Filename: "a.jsonl"}
+			if err := s.CreateJob(ctx, dead); err != nil {
+				t.Fatal(err)
+			}
+			now = now.Add(31 * time.Second)
+			live := &store.ImportJob{ID: uuid.NewString(), Filename: "b.jsonl"}
+			if err := s.CreateJob(ctx, live); err != nil {
+				t.Fatal(err)
+			}
+			n, err := s.FailAbandonedJobs(ctx, 30*time.Second)
+			if err != nil || n != 1 {
+				t.Fatalf("failed %d jobs (%v), want 1", n, err)
+			}
+			j, err := s.JobByID(ctx, dead.ID, "")
+			if err != nil || j.State != store.JobFailed || j.Error == "" || j.FinishedAt == nil {
+				t.Fatalf("abandoned job: %+v %v", j, err)
+			}
+			if j, _ := s.JobByID(ctx, live.ID, ""); j.State != store.JobRunning {
+				t.Fatalf("live job: %s", j.State)
 			}
 		})
 	}

@@ -1,0 +1,294 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
+
+	"github.com/linkage-org/linkage/internal/apperr"
+	"github.com/linkage-org/linkage/internal/auth"
+	"github.com/linkage-org/linkage/internal/hsdsio"
+	"github.com/linkage-org/linkage/internal/importer"
+	"github.com/linkage-org/linkage/internal/store"
+)
+
+// Bulk imports over HTTP: POST /imports stores the upload and runs it as a
+// job (the same engine as `linkage import`: all or nothing, one
+// transaction); GET /imports/{id} shows its state, progress and problems.
+
+// jobHeartbeat is how often a running job says it is alive; AbandonedAfter
+// is when a job that stopped saying so is reported failed.
+const (
+	jobHeartbeat   = 2 * time.Second
+	AbandonedAfter = 30 * time.Second
+	maxJobWait     = 60 * time.Second
+)
+
+// importExts are the files an import takes, as `linkage import` does.
+var importExts = map[string]bool{".json": true, ".jsonl": true, ".ndjson": true, ".zip": true}
+
+// jobView is a job as the API shows it.
+type jobView struct {
+	store.ImportJob
+	Problems []jobProblem `json:"problems"`
+}
+
+type jobProblem struct {
+	Line     int    `json:"row,omitempty"`
+	RecordID string `json:"record_id,omitempty"`
+	Field    string `json:"field,omitempty"`
+	Message  string `json:"message"`
+}
+
+func viewJob(j store.ImportJob) jobView {
+	v := jobView{ImportJob: j, Problems: []jobProblem{}}
+	_ = json.Unmarshal([]byte(j.Problems), &v.Problems)
+	return v
+}
+
+// jobRuns lets a request wait for the job it started (wait=true).
+type jobRuns struct {
+	mu   sync.Mutex
+	done map[string]chan struct{}
+}
+
+func (r *jobRuns) start(id string) chan struct{} {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.done == nil {
+		r.done = map[string]chan struct{}{}
+	}
+	ch := make(chan struct{})
+	r.done[id] = ch
+	return ch
+}
+
+func (r *jobRuns) end(id string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if ch, ok := r.done[id]; ok {
+		close(ch)
+		delete(r.done, id)
+	}
+}
+
+// createImport answers POST /imports (multipart: file, dry_run, wait).
+func (h *handler) createImport(c echo.Context) error {
+	p, err := writer(c)
+	if err != nil {
+		return err
+	}
+	fh, err := c.FormFile("file")
+	if err != nil {
+		return apperr.WithFields(apperr.Invalid, "The upload needs a file.", apperr.FieldErrors{{Parameter: "file", Message: "a multipart/form-data field holding the HSDS file (.json, .jsonl or a tabular package .zip)"}})
+	}
+	ext := strings.ToLower(filepath.Ext(fh.Filename))
+	if !importExts[ext] {
+		return apperr.WithFields(apperr.Invalid, "This kind of file cannot be imported.", apperr.FieldErrors{{Parameter: "file", Message: "must be .json, .jsonl, .ndjson or .zip, got " + strconv.Quote(clip(fh.Filename))}})
+	}
+	var fe apperr.FieldErrors
+	flag := func(name string) bool {
+		v := c.FormValue(name)
+		if v == "" {
+			return false
+		}
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			fe = append(fe, apperr.FieldError{Parameter: name, Message: "must be true or false"})
+		}
+		return b
+	}
+	dryRun, wait := flag("dry_run"), flag("wait")
+	if len(fe) > 0 {
+		return apperr.WithFields(apperr.Invalid, "Some parameters are not valid; see errors.", fe)
+	}
+	// The upload goes to a file of our own naming: the client's name only
+	// lends its extension.
+	path := filepath.Join(os.TempDir(), "linkage-import-"+uuid.NewString()+ext)
+	if err := saveUpload(fh.Open, path); err != nil {
+		return err
+	}
+	job := &store.ImportJob{ID: uuid.NewString(), DryRun: dryRun, Filename: clip(filepath.Base(fh.Filename))}
+	if p.AgencyID != "" {
+		job.AgencyID = &p.AgencyID
+	}
+	if p.KeyID != "" {
+		job.KeyID = &p.KeyID
+	}
+	ctx := c.Request().Context()
+	if err := h.store.CreateJob(ctx, job); err != nil {
+		_ = os.Remove(path)
+		return err
+	}
+	done := h.runs.start(job.ID)
+	go h.runImport(context.WithoutCancel(ctx), p, *job, path)
+	if wait {
+		select {
+		case <-done:
+		case <-time.After(maxJobWait):
+		case <-ctx.Done():
+		}
+	}
+	j, err := h.store.JobByID(ctx, job.ID, "")
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderLocation, "/imports/"+job.ID)
+	return writePrivate(c, http.StatusAccepted, viewJob(j))
+}
+
+func saveUpload(open func() (multipart.File, error), path string) error {
+	src, err := open()
+	if err != nil {
+		return apperr.Wrap(err, apperr.Invalid, "The upload could not be read.")
+	}
+	defer src.Close()
+	dst, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		return fmt.Errorf("imports: store upload: %w", err)
+	}
+	if _, err := io.Copy(dst, src); err != nil {
+		dst.Close()
+		_ = os.Remove(path)
+		return jsonProblem(err)
+	}
+	return dst.Close()
+}
+
+// runImport runs one job to its end: the import in one transaction, a
+// heartbeat while it runs, the result recorded.
+func (h *handler) runImport(ctx context.Context, p auth.Principal, job store.ImportJob, path string) {
+	defer os.Remove(path)
+	defer h.runs.end(job.ID)
+	var mu sync.Mutex
+	done, total := 0, 0
+	stop := make(chan struct{})
+	beat := make(chan struct{})
+	go func() {
+		defer close(beat)
+		t := time.NewTicker(jobHeartbeat)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				mu.Lock()
+				d, n := done, total
+				mu.Unlock()
+				if err := h.store.JobProgress(ctx, job.ID, d, n); err != nil {
+					h.log.WarnContext(ctx, "import job heartbeat", "job", job.ID, "err", err)
+				}
+			}
+		}
+	}()
+	opts := importer.Options{DryRun: job.DryRun, Actor: updatedBy(p),
+		Progress: func(d, n int) { mu.Lock(); done, total = d, n; mu.Unlock() },
+		Check:    scopeCheck(p)}
+	rep, err := importer.Import(ctx, h.store, path, opts)
+	close(stop)
+	<-beat
+	job.RecordsTotal = rep.Records()
+	if rep.Written {
+		job.RecordsDone = rep.Records()
+	}
+	probs := make([]jobProblem, 0, len(rep.Problems))
+	for _, x := range rep.Problems {
+		probs = append(probs, jobProblem{Line: x.Line, RecordID: x.RecordID, Field: x.Field, Message: x.Message})
+	}
+	b, _ := json.Marshal(probs)
+	job.Problems = string(b)
+	job.State = store.JobSucceeded
+	if rep.Written {
+		// Succeeded means searchable here too (at most readYourWrites).
+		if seq, serr := h.store.LastChangeSeq(ctx); serr == nil {
+			h.index.Notify()
+			wctx, cancel := context.WithTimeout(ctx, readYourWrites)
+			_ = h.index.WaitFor(wctx, seq)
+			cancel()
+		}
+	}
+	if err != nil {
+		job.State = store.JobFailed
+		job.Error = "The import changed nothing: " + firstLine(err.Error())
+	}
+	if ferr := h.store.FinishJob(ctx, &job); ferr != nil {
+		h.log.ErrorContext(ctx, "record import job result", "job", job.ID, "err", ferr)
+	}
+	audit := store.AuditEntry{Role: string(p.Role), Action: "import", ResourceType: "import_job", ResourceID: job.ID,
+		ClientAddr: "job", RequestID: job.ID, Detail: fmt.Sprintf("state=%s dry_run=%v records=%d", job.State, job.DryRun, job.RecordsTotal)}
+	if p.KeyID != "" {
+		audit.KeyID = &p.KeyID
+	}
+	if p.AgencyID != "" {
+		audit.AgencyID = &p.AgencyID
+	}
+	if aerr := h.store.InTx(ctx, func(tx *store.Tx) error { return tx.Audit(ctx, audit) }); aerr != nil {
+		h.log.ErrorContext(ctx, "audit import job", "job", job.ID, "err", aerr)
+	}
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return clip(line)
+}
+
+// scopeCheck keeps an agency's import to its own organizations: records of
+// other organizations, and taxonomy terms, are problems. Admins import
+// anything.
+func scopeCheck(p auth.Principal) func(r hsdsio.Record) []hsdsio.Problem {
+	if p.Role == auth.Admin {
+		return nil
+	}
+	return func(r hsdsio.Record) []hsdsio.Problem {
+		prob := func(field, msg string) []hsdsio.Problem {
+			return []hsdsio.Problem{{Source: r.Source, Line: r.Line, RecordID: r.ID(), Field: field, Message: msg}}
+		}
+		switch r.Kind {
+		case hsdsio.KindTaxonomyTerm:
+			return prob("", "taxonomy terms are imported by an administrator")
+		case hsdsio.KindOrganization:
+			if !p.Manages(r.Organization.ID) {
+				return prob("/id", "your agency does not manage organization "+r.Organization.ID+"; create it with PUT /organizations/{id} first")
+			}
+		case hsdsio.KindService:
+			if !p.Manages(r.Service.OrganizationID) {
+				return prob("/organization_id", "your agency does not manage organization "+r.Service.OrganizationID)
+			}
+		}
+		return nil
+	}
+}
+
+// getImport answers GET /imports/{id}: admins see every job, an agency its own.
+func (h *handler) getImport(c echo.Context) error {
+	p, err := writer(c)
+	if err != nil {
+		return err
+	}
+	id, err := pathID(c, "import job")
+	if err != nil {
+		return err
+	}
+	agency := p.AgencyID
+	if p.Role == auth.Admin {
+		agency = ""
+	}
+	j, err := h.store.JobByID(c.Request().Context(), id, agency)
+	if err != nil {
+		return err
+	}
+	return writePrivate(c, http.StatusOK, viewJob(j))
+}

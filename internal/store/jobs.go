@@ -1,0 +1,87 @@
+package store
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/linkage-org/linkage/internal/apperr"
+)
+
+// Import job states.
+const (
+	JobRunning   = "running"
+	JobSucceeded = "succeeded"
+	JobFailed    = "failed"
+)
+
+// ImportJob is a bulk import over HTTP.
+type ImportJob struct {
+	ID           string     `json:"id" gorm:"primaryKey"`
+	AgencyID     *string    `json:"agency_id"`
+	KeyID        *string    `json:"-"`
+	State        string     `json:"state"`
+	DryRun       bool       `json:"dry_run"`
+	Filename     string     `json:"filename"`
+	RecordsDone  int        `json:"records_done"`
+	RecordsTotal int        `json:"records_total"`
+	Problems     string     `json:"-"` // JSON array of problems
+	Error        string     `json:"error,omitempty"`
+	CreatedAt    time.Time  `json:"created_at"`
+	HeartbeatAt  time.Time  `json:"-"`
+	FinishedAt   *time.Time `json:"finished_at"`
+}
+
+// TableName is the jobs table.
+func (ImportJob) TableName() string { return "import_jobs" }
+
+// CreateJob records a new running job.
+func (s *Store) CreateJob(ctx context.Context, j *ImportJob) error {
+	now := s.now().UTC().Truncate(time.Microsecond)
+	j.State, j.CreatedAt, j.HeartbeatAt, j.Problems = JobRunning, now, now, "[]"
+	return mapErr(s.db.WithContext(ctx).Create(j).Error, "create import job")
+}
+
+// JobProgress records progress and that the runner is alive.
+func (s *Store) JobProgress(ctx context.Context, id string, done, total int) error {
+	err := s.db.WithContext(ctx).Model(&ImportJob{}).Where("id = ? AND state = ?", id, JobRunning).
+		Updates(map[string]any{"records_done": done, "records_total": total, "heartbeat_at": s.now().UTC()}).Error
+	return mapErr(err, "import job progress")
+}
+
+// FinishJob records a job's end.
+func (s *Store) FinishJob(ctx context.Context, j *ImportJob) error {
+	now := s.now().UTC().Truncate(time.Microsecond)
+	j.FinishedAt = &now
+	err := s.db.WithContext(ctx).Model(&ImportJob{}).Where("id = ?", j.ID).
+		Updates(map[string]any{"state": j.State, "records_done": j.RecordsDone, "records_total": j.RecordsTotal,
+			"problems": j.Problems, "error": j.Error, "finished_at": now, "heartbeat_at": now}).Error
+	return mapErr(err, "finish import job")
+}
+
+// JobByID reads a job; agencyID "" reads any (admin).
+func (s *Store) JobByID(ctx context.Context, id, agencyID string) (ImportJob, error) {
+	q := s.db.WithContext(ctx).Where("id = ?", strings.ToLower(id))
+	if agencyID != "" {
+		q = q.Where("agency_id = ?", agencyID)
+	}
+	var j ImportJob
+	err := q.Take(&j).Error
+	if err == gorm.ErrRecordNotFound {
+		return j, apperr.E(apperr.NotFound, "no import job has id %s", id)
+	}
+	j.CreatedAt = j.CreatedAt.UTC()
+	return j, mapErr(err, "read import job")
+}
+
+// FailAbandonedJobs marks failed the running jobs whose runner has not
+// reported for longer than stale: their process died, and their
+// transaction with it.
+func (s *Store) FailAbandonedJobs(ctx context.Context, stale time.Duration) (int64, error) {
+	now := s.now().UTC()
+	res := s.db.WithContext(ctx).Model(&ImportJob{}).Where("state = ? AND heartbeat_at < ?", JobRunning, now.Add(-stale)).
+		Updates(map[string]any{"state": JobFailed, "error": "the server stopped during the import; nothing was changed", "finished_at": now})
+	return res.RowsAffected, mapErr(res.Error, "fail abandoned import jobs")
+}
