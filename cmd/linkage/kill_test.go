@@ -4,10 +4,14 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
+	"mime/multipart"
+	"net/http"
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -135,4 +139,111 @@ func TestServe_KilledWhileIndexing(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "missing 0, extra 0, different 0") {
 		t.Fatalf("index after restarts: exit %d, %s", code, out)
 	}
+}
+
+// url reads the log until the server says where it listens.
+func (s *server) url() string {
+	for line := range s.lines {
+		if i := strings.Index(line, "url=http://"); i >= 0 {
+			return strings.Fields(line[i+4:])[0]
+		}
+	}
+	return ""
+}
+
+// A server killed during a bulk import: after a restart the job is reported
+// failed, not stuck, and the database holds nothing of it.
+func TestServe_KilledDuringImport(t *testing.T) {
+	dir := t.TempDir()
+	vars := map[string]string{"LINKAGE_DATA_DIR": dir, "LINKAGE_ADDR": "127.0.0.1:0", "LINKAGE_LOG_LEVEL": "info",
+		"LINKAGE_IMPORT_STALE": "1s", "LINKAGE_MAX_BODY_BYTES": "268435456", "LINKAGE_RATE_ANONYMOUS": "0"}
+	var env []string
+	for k, v := range vars {
+		env = append(env, k+"="+v)
+	}
+	inProc := func(args ...string) (int, string) {
+		var out bytes.Buffer
+		code := run(context.Background(), args, envMap(vars), &out, io.Discard)
+		return code, out.String()
+	}
+	if code, out := inProc("seed", "demo"); code != 0 {
+		t.Fatalf("seed demo: %d %s", code, out)
+	}
+	code, out := inProc("apikey", "create", "--role", "admin", "--name", "test")
+	if code != 0 {
+		t.Fatalf("apikey: %d %s", code, out)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	key := lines[len(lines)-1]
+	big := filepath.Join(dir, "big.jsonl")
+	if code, out := inProc("seed", "synthetic", "--services", "20000", "--seed", "5", "--out", big); code != 0 {
+		t.Fatalf("synthetic file: %d %s", code, out)
+	}
+
+	s := startServer(t, env)
+	base := s.url()
+	go func() {
+		for range s.lines {
+		}
+	}()
+	total := func(base string) int {
+		var page struct {
+			Total int `json:"total_items"`
+		}
+		getJSON(t, base+"/services?per_page=1", &page)
+		return page.Total
+	}
+	before := total(base)
+
+	// Upload, and kill the server as soon as the job runs.
+	var body bytes.Buffer
+	w := multipart.NewWriter(&body)
+	fw, _ := w.CreateFormFile("file", "big.jsonl")
+	f, err := os.Open(big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.Copy(fw, f)
+	f.Close()
+	_ = w.Close()
+	req, _ := http.NewRequest("POST", base+"/imports", &body)
+	req.Header.Set("Content-Type", w.FormDataContentType())
+	req.Header.Set("Authorization", "Bearer "+key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var job struct{ ID, State, Error string }
+	_ = json.NewDecoder(resp.Body).Decode(&job)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted || job.State != "running" {
+		t.Fatalf("upload: %d %+v", resp.StatusCode, job)
+	}
+	s.kill(t, syscall.SIGKILL)
+
+	// Restarted, it reports the job failed; the directory is as before.
+	s = startServer(t, env)
+	base = s.url()
+	if !s.waitFor("import jobs abandoned by a stopped server marked failed", 1) {
+		t.Fatal("the restarted server never failed the abandoned job")
+	}
+	go func() {
+		for range s.lines {
+		}
+	}()
+	req, _ = http.NewRequest("GET", base+"/imports/"+job.ID, nil)
+	req.Header.Set("Authorization", "Bearer "+key)
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&job)
+	resp.Body.Close()
+	if job.State != "failed" || job.Error == "" {
+		t.Fatalf("job after the restart: %+v", job)
+	}
+	if after := total(base); after != before {
+		t.Fatalf("services: %d before the killed import, %d after", before, after)
+	}
+	s.kill(t, syscall.SIGTERM)
 }

@@ -80,7 +80,7 @@ func cmdServe(ctx context.Context, cfg config.Config, log *slog.Logger, args []s
 		t := time.NewTicker(10 * time.Second)
 		defer t.Stop()
 		for {
-			if n, err := st.FailAbandonedJobs(ctx, httpapi.AbandonedAfter); err != nil {
+			if n, err := st.FailAbandonedJobs(ctx, cfg.ImportStale); err != nil {
 				log.Warn("checking import jobs", "err", err)
 			} else if n > 0 {
 				log.Warn("import jobs abandoned by a stopped server marked failed", "jobs", n)

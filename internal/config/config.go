@@ -34,6 +34,7 @@ type Config struct {
 	RateKey         float64       // LINKAGE_RATE_KEY
 	RatePortal      float64       // LINKAGE_RATE_PORTAL
 	CapacityMaxAge  time.Duration // LINKAGE_CAPACITY_MAX_AGE
+	ImportStale     time.Duration // LINKAGE_IMPORT_STALE
 }
 
 // Var documents one environment variable.
@@ -61,6 +62,7 @@ var Vars = []Var{
 	{"LINKAGE_RATE_ANONYMOUS", "20", "requests a second per client address without a key (burst: twice as many); 0 = no limit"},
 	{"LINKAGE_RATE_KEY", "50", "requests a second per admin, agency or caseworker key; 0 = no limit"},
 	{"LINKAGE_RATE_PORTAL", "200", "requests a second per portal key; 0 = no limit"},
+	{"LINKAGE_IMPORT_STALE", "30s", "an import job whose server has not reported for this long is failed (jobs report every 2s)"},
 	{"LINKAGE_CAPACITY_MAX_AGE", "48h", "how long a service's capacity report counts; older reports are unknown to search"},
 	{"LINKAGE_INDEX_REBUILD_BATCH", "5000", "documents per search index batch when rebuilding (each batch is a segment to merge)"},
 }
@@ -110,6 +112,9 @@ func Load(env func(string) (string, bool)) (Config, error) {
 		if *r.dst, err = strconv.ParseFloat(get(r.name, r.def), 64); err != nil || *r.dst < 0 || *r.dst > 1e6 {
 			errs = append(errs, fmt.Errorf("%s: want requests a second from 0 (no limit) to 1000000", r.name))
 		}
+	}
+	if c.ImportStale, err = time.ParseDuration(get("LINKAGE_IMPORT_STALE", "30s")); err != nil || c.ImportStale < time.Second {
+		errs = append(errs, fmt.Errorf("LINKAGE_IMPORT_STALE: want a duration of at least 1s such as 30s"))
 	}
 	if c.CapacityMaxAge, err = time.ParseDuration(get("LINKAGE_CAPACITY_MAX_AGE", "48h")); err != nil || c.CapacityMaxAge < time.Minute {
 		errs = append(errs, fmt.Errorf("LINKAGE_CAPACITY_MAX_AGE: want a duration of at least 1m such as 48h"))

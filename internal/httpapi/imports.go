@@ -28,12 +28,11 @@ import (
 // job (the same engine as `linkage import`: all or nothing, one
 // transaction); GET /imports/{id} shows its state, progress and problems.
 
-// jobHeartbeat is how often a running job says it is alive; AbandonedAfter
-// is when a job that stopped saying so is reported failed.
+// jobHeartbeat is how often a running job says it is alive (serve fails
+// jobs silent for LINKAGE_IMPORT_STALE); maxJobWait bounds wait=true.
 const (
-	jobHeartbeat   = 2 * time.Second
-	AbandonedAfter = 30 * time.Second
-	maxJobWait     = 60 * time.Second
+	jobHeartbeat = 2 * time.Second
+	maxJobWait   = 60 * time.Second
 )
 
 // importExts are the files an import takes, as `linkage import` does.
