@@ -32,7 +32,7 @@ func (h *handler) verifyService(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(c, "service")
+	id, err := writeID(c, "service")
 	if err != nil {
 		return err
 	}

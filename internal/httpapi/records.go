@@ -277,7 +277,7 @@ func (h *handler) putCapacity(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(c, "service")
+	id, err := writeID(c, "service")
 	if err != nil {
 		return err
 	}

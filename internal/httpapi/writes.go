@@ -60,6 +60,16 @@ func etagOf(body []byte) string {
 	return `"` + base64.RawURLEncoding.EncodeToString(sum[:18]) + `"`
 }
 
+// writeID is the record id of a write's path: not a UUID is a 400 (a read
+// of such an id is a 404: no record can have it).
+func writeID(c echo.Context, entity string) (string, error) {
+	id := strings.ToLower(c.Param("id"))
+	if !isUUID(id) {
+		return "", apperr.WithFields(apperr.Invalid, "Record ids are UUIDs.", apperr.FieldErrors{{Parameter: "id", Message: fmt.Sprintf("must be a UUID (the %s's id), got %q", entity, clip(c.Param("id")))}})
+	}
+	return id, nil
+}
+
 // writer checks the caller may use the write API at all: 401 without a key,
 // 403 for roles that never edit the directory.
 func writer(c echo.Context) (auth.Principal, error) {
@@ -89,7 +99,7 @@ func put[T any](h *handler, c echo.Context, r record[T], patch bool) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(c, r.entity)
+	id, err := writeID(c, r.entity)
 	if err != nil {
 		return err
 	}
@@ -226,7 +236,7 @@ func del[T any](h *handler, c echo.Context, r record[T]) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(c, r.entity)
+	id, err := writeID(c, r.entity)
 	if err != nil {
 		return err
 	}
@@ -503,4 +513,3 @@ func attrRefs(r *refs, as []hsds.Attribute, ptr string) {
 	}
 }
 
-var _ = fmt.Sprint

@@ -157,6 +157,10 @@ func TestWrites_Services(t *testing.T) {
 				t.Errorf("concurrent edits: %v, want one 200 and one 412", codes)
 			}
 
+			// Ids are UUIDs: anything else is a 400 naming the parameter.
+			if r := a.write("PUT", "/services/not-a-uuid", `{"name":"x"}`, a.keyA, ""); r.status != 400 || !strings.Contains(string(r.body), `"id"`) {
+				t.Errorf("PUT to a non-UUID id: %d %s", r.status, r.body)
+			}
 			// Create in one's own organization; not in another's.
 			newID := uuid.NewString()
 			create := `{"name":"Saturday Produce Market","organization_id":"` + orgKitchen + `","status":"active"}`
