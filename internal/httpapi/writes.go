@@ -512,4 +512,3 @@ func attrRefs(r *refs, as []hsds.Attribute, ptr string) {
 		r.add("taxonomy_term", a.TaxonomyTermID, ptr+"/attributes/"+strconv.Itoa(i)+"/taxonomy_term_id")
 	}
 }
-
