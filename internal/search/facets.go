@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/blevesearch/bleve/v2/index/scorch"
@@ -31,6 +32,9 @@ type bitmaps struct {
 	mu   sync.Mutex
 	segs map[uint64]map[string]*roaring.Bitmap // segment id -> field+"\x00"+term -> local doc numbers
 }
+
+// maxCachedTerms bounds the bitmaps kept per segment.
+const maxCachedTerms = 1024
 
 // snapshotView is one snapshot's segments, with their first global numbers.
 type snapshotView struct {
@@ -106,7 +110,9 @@ func (b *bitmaps) local(ss *scorch.SegmentSnapshot, field, term string) (*roarin
 	if b.segs == nil {
 		b.segs = map[uint64]map[string]*roaring.Bitmap{}
 	}
-	if b.segs[ss.Id()] == nil {
+	// Open-now tokens change every 15 minutes: start a segment's cache
+	// afresh rather than let it grow for as long as the segment lives.
+	if b.segs[ss.Id()] == nil || len(b.segs[ss.Id()]) >= maxCachedTerms {
 		b.segs[ss.Id()] = map[string]*roaring.Bitmap{}
 	}
 	b.segs[ss.Id()][key] = bm
@@ -130,8 +136,8 @@ func (b *bitmaps) forget(v snapshotView) {
 }
 
 // facetCounts counts the documents matching q by facet value, and those
-// matching open too.
-func (s *Searcher) facetCounts(ctx context.Context, q, open query.Query) (f *Facets, openCount int, err error) {
+// open at now.
+func (s *Searcher) facetCounts(ctx context.Context, q query.Query, now time.Time) (f *Facets, openCount int, err error) {
 	ix, err := s.ix.b.Advanced()
 	if err != nil {
 		return nil, 0, fmt.Errorf("search: facets: %w", err)
@@ -167,11 +173,27 @@ func (s *Searcher) facetCounts(ctx context.Context, q, open query.Query) (f *Fac
 		}
 	}
 	sortFacets(f)
-	openHits, err := s.collect(ctx, r, open)
+	// Open now: the union of the open tokens' bitmaps (cached per segment
+	// like the facet values), not a walk over every document open now.
+	zones, err := s.ix.timeZones(ctx)
 	if err != nil {
 		return nil, 0, err
 	}
-	return f, int(hits.AndCardinality(openHits)), nil
+	open := roaring.New()
+	for _, z := range zones {
+		loc, err := time.LoadLocation(z)
+		if err != nil {
+			continue // validated at write; an unknown zone cannot be open
+		}
+		for _, tok := range localSlots(now, loc) {
+			bm, err := s.bitmaps.termBitmap(v, "open_z", tok)
+			if err != nil {
+				return nil, 0, err
+			}
+			open.Or(bm)
+		}
+	}
+	return f, int(hits.AndCardinality(open)), nil
 }
 
 // termsOf lists the terms of field.

@@ -155,11 +155,7 @@ func (s *Searcher) Search(ctx context.Context, q Query) (Result, error) {
 		if now.IsZero() {
 			now = time.Now()
 		}
-		open, err := s.openFilter(ctx, now)
-		if err != nil {
-			return Result{}, err
-		}
-		f, openCount, err := s.facetCounts(ctx, bq, open)
+		f, openCount, err := s.facetCounts(ctx, bq, now)
 		if err != nil {
 			return Result{}, err
 		}
