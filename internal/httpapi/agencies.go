@@ -134,7 +134,10 @@ func (h *handler) createAgency(c echo.Context) error {
 // getAgency answers GET /agencies/{id}: an admin, or a key of the agency.
 func (h *handler) getAgency(c echo.Context) error {
 	p := principal(c)
-	id := strings.ToLower(c.Param("id"))
+	id, err := agencyID(c)
+	if err != nil {
+		return err
+	}
 	if err := h.ownAgency(p, id); err != nil {
 		return err
 	}
@@ -145,12 +148,18 @@ func (h *handler) getAgency(c echo.Context) error {
 	return writePrivate(c, http.StatusOK, a)
 }
 
+// agencyID is the agency id of the path (400 when it is not a UUID).
+func agencyID(c echo.Context) (string, error) {
+	id := strings.ToLower(c.Param("id"))
+	if !isUUID(id) {
+		return "", apperr.WithFields(apperr.Invalid, "The agency id is not valid.", apperr.FieldErrors{{Parameter: "id", Message: "is not a UUID"}})
+	}
+	return id, nil
+}
+
 // ownAgency allows admins, and keys of agency id; others learn nothing of
 // another agency (404).
 func (h *handler) ownAgency(p auth.Principal, id string) error {
-	if !isUUID(id) {
-		return apperr.WithFields(apperr.Invalid, "The agency id is not valid.", apperr.FieldErrors{{Parameter: "id", Message: "is not a UUID"}})
-	}
 	if err := allow(authenticated(p)); err != nil {
 		return err
 	}
@@ -166,9 +175,9 @@ func (h *handler) patchAgency(c echo.Context) error {
 	if err := allow(auth.AdminOnly(principal(c))); err != nil {
 		return err
 	}
-	id := strings.ToLower(c.Param("id"))
-	if !isUUID(id) {
-		return apperr.WithFields(apperr.Invalid, "The agency id is not valid.", apperr.FieldErrors{{Parameter: "id", Message: "is not a UUID"}})
+	id, err := agencyID(c)
+	if err != nil {
+		return err
 	}
 	var b agencyBody
 	if err := decodeJSON(c, &b, echo.MIMEApplicationJSON, "application/merge-patch+json"); err != nil {
@@ -181,7 +190,7 @@ func (h *handler) patchAgency(c echo.Context) error {
 	if _, err := h.store.AgencyByID(ctx, id); err != nil {
 		return err
 	}
-	err := h.store.InTx(ctx, func(tx *store.Tx) error {
+	err = h.store.InTx(ctx, func(tx *store.Tx) error {
 		var fields []string
 		if b.Name != nil {
 			if err := tx.RenameAgency(ctx, id, *b.Name); err != nil {
@@ -225,9 +234,9 @@ func (h *handler) createKey(c echo.Context) error {
 	if err := allow(auth.AdminOnly(principal(c))); err != nil {
 		return err
 	}
-	id := strings.ToLower(c.Param("id"))
-	if !isUUID(id) {
-		return apperr.WithFields(apperr.Invalid, "The agency id is not valid.", apperr.FieldErrors{{Parameter: "id", Message: "is not a UUID"}})
+	id, err := agencyID(c)
+	if err != nil {
+		return err
 	}
 	var b keyBody
 	if err := decodeJSON(c, &b); err != nil {
@@ -286,9 +295,9 @@ func (h *handler) listKeys(c echo.Context) error {
 	if err := allow(auth.AdminOnly(principal(c))); err != nil {
 		return err
 	}
-	id := strings.ToLower(c.Param("id"))
-	if !isUUID(id) {
-		return apperr.WithFields(apperr.Invalid, "The agency id is not valid.", apperr.FieldErrors{{Parameter: "id", Message: "is not a UUID"}})
+	id, err := agencyID(c)
+	if err != nil {
+		return err
 	}
 	p, err := parseList(c)
 	if err != nil {

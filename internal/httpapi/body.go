@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"net/http"
 	"strings"
 
@@ -18,35 +17,14 @@ import (
 // unknown fields, nothing after the value, and the byte offset of a syntax
 // error in the message.
 func decodeJSON(c echo.Context, v any, types ...string) error {
-	r := c.Request()
 	if len(types) == 0 {
 		types = []string{echo.MIMEApplicationJSON}
 	}
-	mt, _, err := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType))
-	if err != nil || !containsFold(types, mt) {
-		return apperr.E(apperr.Unsupported, "The request body must be %s.", strings.Join(types, " or "))
+	body, err := readBody(c, types...)
+	if err != nil {
+		return err
 	}
-	if r.Body == nil || r.Body == http.NoBody {
-		return apperr.E(apperr.Invalid, "The request needs a JSON body.")
-	}
-	dec := json.NewDecoder(r.Body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return jsonProblem(err)
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return apperr.E(apperr.Invalid, "The request body holds more than one JSON value.")
-	}
-	return nil
-}
-
-func containsFold(list []string, s string) bool {
-	for _, x := range list {
-		if strings.EqualFold(x, s) {
-			return true
-		}
-	}
-	return false
+	return decodeStrictBytes(body, v)
 }
 
 // jsonProblem explains a decoding error in terms a client can act on.

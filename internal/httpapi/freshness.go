@@ -3,7 +3,6 @@ package httpapi
 import (
 	"context"
 	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -44,54 +43,11 @@ func (h *handler) verifyService(c echo.Context) error {
 	if b.AssurerEmail == "" || len(b.AssurerEmail) > 254 || !strings.Contains(b.AssurerEmail, "@") {
 		return apperr.WithFields(apperr.Unprocessable, "Say who confirmed the listing.", apperr.FieldErrors{{Pointer: "/assurer_email", Message: "must be the email address of the person who confirmed it"}})
 	}
-	ctx := c.Request().Context()
-	seq, err := h.store.InTxSeq(ctx, func(tx *store.Tx) error {
-		if err := tx.LockRecord(ctx, "service", id); err != nil {
-			return err
-		}
-		s, err := tx.View().ServiceByID(ctx, id)
-		if err != nil {
-			return err
-		}
-		if err := allow(auth.Write(p, strings.ToLower(s.OrganizationID), strings.ToLower(s.OrganizationID), false)); err != nil {
-			return err
-		}
-		before, err := serviceBody(s)
-		if err != nil {
-			return err
-		}
-		s.AssuredDate, s.AssurerEmail = time.Now().UTC().Format(time.DateOnly), b.AssurerEmail
-		serviceRecord.prepare(&s, id, nil)
-		if err := serviceRecord.check(ctx, tx, &s); err != nil {
-			return err
-		}
-		meta, err := history("service", id, before, &s, updatedBy(p), true)
-		if err != nil {
-			return err
-		}
-		for i := range meta {
-			meta[i].LastActionType = "verify"
-		}
-		if err := serviceRecord.write(ctx, tx, &s, meta); err != nil {
-			return err
-		}
-		return h.audit(c, tx, "verify", "service", id, "assured_date,assurer_email")
+	today := time.Now().UTC().Format(time.DateOnly)
+	return h.changeService(c, p, id, serviceChange{
+		history: "verify", audit: "verify", detail: "assured_date,assurer_email",
+		apply: func(s *hsds.Service) { s.AssuredDate, s.AssurerEmail = today, b.AssurerEmail },
 	})
-	if err != nil {
-		return err
-	}
-	h.waitIndexed(c, seq)
-	s, err := h.store.ServiceByID(ctx, id)
-	if err != nil {
-		return err
-	}
-	return writeRecord(c, http.StatusOK, s)
-}
-
-// serviceBody is a stored service as a body would carry it.
-func serviceBody(s hsds.Service) ([]byte, error) {
-	serviceRecord.prepare(&s, s.ID, nil)
-	return json.Marshal(s)
 }
 
 // maxStale bounds a stale report.

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
@@ -303,8 +304,61 @@ func (h *handler) putCapacity(c echo.Context) error {
 	if x.Unit != nil && x.UnitID == "" {
 		x.UnitID = x.Unit.ID
 	}
-	ctx := c.Request().Context()
 	created := false
+	return h.changeService(c, p, id, serviceChange{
+		audit: "capacity", detail: "capacities/" + capID,
+		apply: func(s *hsds.Service) {
+			created = true
+			for i := range s.Capacities {
+				if strings.EqualFold(s.Capacities[i].ID, capID) {
+					s.Capacities[i], created = x, false
+				}
+			}
+			if created {
+				s.Capacities = append(s.Capacities, x)
+			}
+		},
+		invalid: func(err error) error {
+			if e, ok := apperr.As(err); ok {
+				// Point at the body, not at the service around it.
+				for i := range e.Fields {
+					if _, rest, found := strings.Cut(e.Fields[i].Pointer, "/capacities/"); found {
+						if _, tail, ok := strings.Cut(rest, "/"); ok {
+							e.Fields[i].Pointer = "/" + tail
+						} else {
+							e.Fields[i].Pointer = ""
+						}
+					}
+				}
+			}
+			return err
+		},
+		status: func() int {
+			if created {
+				return http.StatusCreated
+			}
+			return http.StatusOK
+		},
+	})
+}
+
+// serviceChange is an action on a service that states its current state
+// (a capacity report, a verification) rather than replacing a version, so
+// it needs no If-Match.
+type serviceChange struct {
+	history string // last_action_type of its history rows ("" : update)
+	audit   string // audit action
+	detail  string // audit detail
+	apply   func(s *hsds.Service)
+	invalid func(err error) error // rewrites a validation error (nil: as is)
+	status  func() int            // answer status (nil: 200)
+}
+
+// changeService runs ch on service id in one write transaction: lock, the
+// caller's right to write it, validation, field history, audit; then
+// read-your-writes and the stored service as the answer.
+func (h *handler) changeService(c echo.Context, p auth.Principal, id string, ch serviceChange) error {
+	ctx := c.Request().Context()
 	seq, err := h.store.InTxSeq(ctx, func(tx *store.Tx) error {
 		if err := tx.LockRecord(ctx, "service", id); err != nil {
 			return err
@@ -321,28 +375,11 @@ func (h *handler) putCapacity(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		created = true
-		for i := range s.Capacities {
-			if strings.EqualFold(s.Capacities[i].ID, capID) {
-				s.Capacities[i], created = x, false
-			}
-		}
-		if created {
-			s.Capacities = append(s.Capacities, x)
-		}
+		ch.apply(&s)
 		serviceRecord.prepare(&s, id, nil)
 		if err := serviceRecord.check(ctx, tx, &s); err != nil {
-			if e, ok := apperr.As(err); ok {
-				// Point at the body, not at the service around it.
-				for i := range e.Fields {
-					if _, rest, found := strings.Cut(e.Fields[i].Pointer, "/capacities/"); found {
-						if _, tail, ok := strings.Cut(rest, "/"); ok {
-							e.Fields[i].Pointer = "/" + tail
-						} else {
-							e.Fields[i].Pointer = ""
-						}
-					}
-				}
+			if ch.invalid != nil {
+				return ch.invalid(err)
 			}
 			return err
 		}
@@ -350,10 +387,15 @@ func (h *handler) putCapacity(c echo.Context) error {
 		if err != nil {
 			return err
 		}
+		if ch.history != "" {
+			for i := range meta {
+				meta[i].LastActionType = ch.history
+			}
+		}
 		if err := serviceRecord.write(ctx, tx, &s, meta); err != nil {
 			return err
 		}
-		return h.audit(c, tx, "capacity", "service", id, "capacities/"+capID)
+		return h.audit(c, tx, ch.audit, "service", id, ch.detail)
 	})
 	if err != nil {
 		return err
@@ -364,8 +406,14 @@ func (h *handler) putCapacity(c echo.Context) error {
 		return err
 	}
 	status := http.StatusOK
-	if created {
-		status = http.StatusCreated
+	if ch.status != nil {
+		status = ch.status()
 	}
 	return writeRecord(c, status, s)
+}
+
+// serviceBody is a stored service as a body would carry it.
+func serviceBody(s hsds.Service) ([]byte, error) {
+	serviceRecord.prepare(&s, s.ID, nil)
+	return json.Marshal(s)
 }

@@ -216,13 +216,8 @@ func (t *Tx) DeleteService(ctx context.Context, id string) error {
 	s.Organization, s.Program, s.Metadata = nil, nil, nil
 	old := &graph{}
 	old.addService(&s)
-	owned := old.ownedIDs()
-	for _, table := range deleteOrder {
-		for _, part := range chunks(owned[table]) {
-			if err := t.db.WithContext(ctx).Exec("DELETE FROM "+table+" WHERE id IN ?", part).Error; err != nil {
-				return mapErr(err, "delete service %s: %s", id, table)
-			}
-		}
+	if err := t.deleteOwned(ctx, old); err != nil {
+		return err
 	}
 	if err := t.db.WithContext(ctx).Exec("DELETE FROM services WHERE id = ?", id).Error; err != nil {
 		return mapErr(err, "delete service %s", id)

@@ -111,8 +111,7 @@ func (s *Store) History(ctx context.Context, resourceType, id string, p Paging) 
 	return out, total, nil
 }
 
-// CountServicesOf and CountLocationsOf tell whether an organization still
-// has records of its own.
+// countWhere counts the rows of table matching where.
 func (t *Tx) countWhere(ctx context.Context, table, where string, args ...any) (int64, error) {
 	var n int64
 	err := t.db.WithContext(ctx).Table(table).Where(where, args...).Count(&n).Error
