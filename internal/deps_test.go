@@ -14,7 +14,7 @@ func TestDependencyDirection(t *testing.T) {
 	if err != nil {
 		t.Fatalf("go list: %v", err)
 	}
-	domain := []string{"apperr", "hsds", "config", "referral", "eligibility", "auth", "audit"}
+	domain := []string{"apperr", "hsds", "config", "referral", "eligibility", "auth", "audit", "seal"}
 	owners := map[string]string{ // third-party engine → the only package that may use it
 		"gorm.io/gorm":                        "store",
 		"github.com/blevesearch/bleve/v2":     "search",

@@ -25,6 +25,7 @@ import (
 	"gorm.io/gorm/logger"
 
 	"github.com/linkage-org/linkage/internal/apperr"
+	"github.com/linkage-org/linkage/internal/seal"
 )
 
 // Dialects.
@@ -45,6 +46,9 @@ type Store struct {
 	log     *slog.Logger
 	queries atomic.Int64
 	now     func() time.Time
+	keys    *seal.Keyring // personal data at rest; nil refuses it
+	// defaultTZ is the zone of agencies that name none (business days).
+	defaultTZ string
 
 	beforeCommit func()
 }
@@ -55,6 +59,12 @@ type Option func(*Store)
 // WithBeforeCommit runs fn in every write transaction after its outbox rows
 // are written and before it commits (tests hold a transaction open there).
 func WithBeforeCommit(fn func()) Option { return func(s *Store) { s.beforeCommit = fn } }
+
+// WithKeyring seals personal data (cases, notes, webhook secrets) with k.
+func WithKeyring(k *seal.Keyring) Option { return func(s *Store) { s.keys = k } }
+
+// WithDefaultTZ is the IANA zone of agencies that name none.
+func WithDefaultTZ(name string) Option { return func(s *Store) { s.defaultTZ = name } }
 
 // WithClock injects the time source (tests fix it).
 func WithClock(now func() time.Time) Option { return func(s *Store) { s.now = now } }

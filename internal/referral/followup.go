@@ -1,0 +1,189 @@
+package referral
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Kind is a kind of follow-up task.
+type Kind string
+
+// Follow-up tasks the lifecycle creates.
+const (
+	// Response: the receiving agency answers a sent referral.
+	Response Kind = "response"
+	// CheckIn: the referring caseworker checks in with the client and
+	// the receiver (closed by the sender's note, or by the end of the referral).
+	CheckIn Kind = "checkin"
+	// Outcome: the receiving agency records how the referral ended.
+	Outcome Kind = "outcome"
+	// ClientFollowUp: the referring caseworker asks the client whether the
+	// need was met (closed by recording the answer).
+	ClientFollowUp Kind = "client_followup"
+)
+
+// Kinds lists the task kinds.
+var Kinds = []Kind{Response, CheckIn, Outcome, ClientFollowUp}
+
+// Rules are the due-date rules. A zero field takes its default.
+type Rules struct {
+	ResponseBusinessDays int           // after sent; default 2 business days
+	CheckIn              time.Duration // after accepted; default 14 days
+	AfterAppointment     time.Duration // after the appointment; default 1 day
+	Outcome              time.Duration // after accepted; default 30 days
+	ClientFollowUp       time.Duration // after completed or closed_unsuccessful; default 7 days
+}
+
+const day = 24 * time.Hour
+
+// DefaultRules are the rules of the referral issue.
+var DefaultRules = Rules{ResponseBusinessDays: 2, CheckIn: 14 * day, AfterAppointment: day, Outcome: 30 * day, ClientFollowUp: 7 * day}
+
+func (r Rules) withDefaults() Rules {
+	d := DefaultRules
+	if r.ResponseBusinessDays > 0 {
+		d.ResponseBusinessDays = r.ResponseBusinessDays
+	}
+	for _, p := range []struct{ v, out *time.Duration }{{&r.CheckIn, &d.CheckIn}, {&r.AfterAppointment, &d.AfterAppointment}, {&r.Outcome, &d.Outcome}, {&r.ClientFollowUp, &d.ClientFollowUp}} {
+		if *p.v > 0 {
+			*p.out = *p.v
+		}
+	}
+	return d
+}
+
+// ParseRules reads "response=2bd,checkin=14d,appointment=1d,outcome=30d,
+// client=7d" (any subset; d is days, bd business days, h hours).
+func ParseRules(s string) (Rules, error) {
+	var r Rules
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		name, val, ok := strings.Cut(part, "=")
+		if !ok {
+			return Rules{}, fmt.Errorf("follow-up rule %q: want name=value", part)
+		}
+		if name == "response" {
+			n, err := strconv.Atoi(strings.TrimSuffix(val, "bd"))
+			if err != nil || !strings.HasSuffix(val, "bd") || n < 1 || n > 60 {
+				return Rules{}, fmt.Errorf("follow-up rule %q: want business days such as 2bd (1-60)", part)
+			}
+			r.ResponseBusinessDays = n
+			continue
+		}
+		d, err := parseSpan(val)
+		if err != nil {
+			return Rules{}, fmt.Errorf("follow-up rule %q: %w", part, err)
+		}
+		switch name {
+		case "checkin":
+			r.CheckIn = d
+		case "appointment":
+			r.AfterAppointment = d
+		case "outcome":
+			r.Outcome = d
+		case "client":
+			r.ClientFollowUp = d
+		default:
+			return Rules{}, fmt.Errorf("follow-up rule %q: unknown name; want response, checkin, appointment, outcome or client", part)
+		}
+	}
+	return r.withDefaults(), nil
+}
+
+func parseSpan(v string) (time.Duration, error) {
+	if n, ok := strings.CutSuffix(v, "d"); ok {
+		d, err := strconv.Atoi(n)
+		if err != nil || d < 1 || d > 365 {
+			return 0, fmt.Errorf("want days such as 14d (1-365)")
+		}
+		return time.Duration(d) * day, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 || d > 365*day {
+		return 0, fmt.Errorf("want a span such as 14d or 36h")
+	}
+	return d, nil
+}
+
+// AddBusinessDays is t moved n working days on, skipping Saturday and Sunday
+// in zone, at the same wall-clock time. From a weekend, counting starts on
+// Monday: Saturday + 1 business day is the next Tuesday at that time.
+func AddBusinessDays(t time.Time, n int, zone *time.Location) time.Time {
+	l := t.In(zone)
+	for n > 0 {
+		l = l.AddDate(0, 0, 1)
+		if wd := l.Weekday(); wd != time.Saturday && wd != time.Sunday {
+			n--
+		}
+	}
+	return l
+}
+
+// Task is a follow-up the lifecycle wants open, with its due time; Side
+// says who it is assigned to (the sender's caseworker or the receiving
+// agency).
+type Task struct {
+	Kind Kind
+	Due  time.Time
+	Side Side
+}
+
+// Plan is what a move does to the follow-up tasks: tasks to open (or, when
+// one of the kind is open, to move to the new due time) and kinds to close.
+type Plan struct {
+	Open  []Task
+	Close []Kind
+}
+
+// Change is one move as the follow-up rules see it.
+type Change struct {
+	From, To Status
+	At       time.Time
+	// Appointment, when set by the move.
+	Appointment *time.Time
+	// ReceiverZone is the receiving agency's time zone (business days).
+	ReceiverZone *time.Location
+}
+
+// PlanFor applies rules to one move.
+func (r Rules) PlanFor(c Change) Plan {
+	r = r.withDefaults()
+	var p Plan
+	if c.To.Terminal() {
+		p.Close = slices.Clone(Kinds[:3])
+		if c.To == Completed || c.To == ClosedUnsuccessful {
+			p.Open = append(p.Open, Task{ClientFollowUp, c.At.Add(r.ClientFollowUp), Sender})
+		}
+		return p
+	}
+	switch c.To {
+	case Sent:
+		zone := c.ReceiverZone
+		if zone == nil {
+			zone = time.UTC
+		}
+		p.Open = append(p.Open, Task{Response, AddBusinessDays(c.At, r.ResponseBusinessDays, zone).UTC(), Receiver})
+	case Received, Waitlisted:
+		// received acknowledges; waitlisting answers too.
+		p.Close = append(p.Close, Response)
+	case Accepted, InProgress:
+		p.Close = append(p.Close, Response)
+		if c.To == Accepted && c.From != InProgress {
+			p.Open = append(p.Open, Task{Outcome, c.At.Add(r.Outcome), Receiver})
+		}
+		checkin := c.At.Add(r.CheckIn)
+		if c.Appointment != nil {
+			checkin = c.Appointment.Add(r.AfterAppointment)
+		}
+		if c.To == Accepted || c.Appointment != nil {
+			p.Open = append(p.Open, Task{CheckIn, checkin.UTC(), Sender})
+		}
+	}
+	return p
+}

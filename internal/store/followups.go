@@ -1,0 +1,186 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/linkage-org/linkage/internal/referral"
+)
+
+// FollowUp is one task of a worklist.
+type FollowUp struct {
+	ID               string     `json:"id" gorm:"primaryKey"`
+	ReferralID       string     `json:"referral_id"`
+	Kind             string     `json:"kind"`
+	AssigneeAgencyID string     `json:"assignee_agency_id"`
+	AssigneeKeyID    *string    `json:"assignee_key_id"`
+	DueAt            time.Time  `json:"due_at"`
+	CreatedAt        time.Time  `json:"created_at"`
+	DoneAt           *time.Time `json:"done_at"`
+	// OverdueNotifiedAt is when followup.overdue was queued for the task.
+	OverdueNotifiedAt *time.Time `json:"-"`
+	// Filled on reads.
+	Overdue        bool   `json:"overdue" gorm:"-"`
+	ReferralStatus string `json:"referral_status" gorm:"-"`
+	ServiceName    string `json:"service_name" gorm:"-"`
+}
+
+// TableName is the follow-up task table.
+func (FollowUp) TableName() string { return "followups" }
+
+// agencyZone is the time zone an agency works in (its own, or the default).
+func (t *Tx) agencyZone(ctx context.Context, agencyID string) (*time.Location, error) {
+	var tz []string
+	if err := t.db.WithContext(ctx).Model(&agencyRow{}).Where("id = ?", agencyID).Pluck("tz", &tz).Error; err != nil {
+		return nil, mapErr(err, "read agency time zone")
+	}
+	name := t.s.defaultTZ
+	if len(tz) > 0 && tz[0] != "" {
+		name = tz[0]
+	}
+	if name == "" {
+		return time.UTC, nil
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, fmt.Errorf("store: agency %s time zone %q: %w", agencyID, name, err)
+	}
+	return loc, nil
+}
+
+// applyPlan closes the tasks of the kinds the plan names and opens its new
+// tasks; a task of a kind already open moves to the new due time.
+func (t *Tx) applyPlan(ctx context.Context, r *Referral, p referral.Plan) error {
+	now := t.s.now().UTC().Truncate(time.Microsecond)
+	if len(p.Close) > 0 {
+		kinds := make([]string, len(p.Close))
+		for i, k := range p.Close {
+			kinds[i] = string(k)
+		}
+		err := t.db.WithContext(ctx).Model(&FollowUp{}).Where("referral_id = ? AND kind IN ? AND done_at IS NULL", r.ID, kinds).Update("done_at", now).Error
+		if err != nil {
+			return mapErr(err, "close follow-ups")
+		}
+	}
+	for _, task := range p.Open {
+		f := FollowUp{ReferralID: r.ID, Kind: string(task.Kind), DueAt: task.Due.UTC().Truncate(time.Microsecond), CreatedAt: now}
+		if task.Side == referral.Sender {
+			f.AssigneeAgencyID, f.AssigneeKeyID = r.SenderAgencyID, r.SenderKeyID
+		} else {
+			f.AssigneeAgencyID = r.ReceiverAgencyID
+		}
+		res := t.db.WithContext(ctx).Model(&FollowUp{}).Where("referral_id = ? AND kind = ? AND done_at IS NULL", r.ID, f.Kind).
+			Updates(map[string]any{"due_at": f.DueAt, "overdue_notified_at": nil})
+		if res.Error != nil {
+			return mapErr(res.Error, "move follow-up")
+		}
+		if res.RowsAffected > 0 {
+			continue
+		}
+		f.ID = uuid.NewString()
+		if err := t.db.WithContext(ctx).Create(&f).Error; err != nil {
+			return mapErr(err, "open follow-up")
+		}
+	}
+	return nil
+}
+
+// FollowUpFilter selects a worklist.
+type FollowUpFilter struct {
+	AgencyID  string
+	KeyID     string // "": the whole agency's
+	DueBefore *time.Time
+	Overdue   bool
+	Done      bool // list finished tasks instead of open ones
+	Now       time.Time
+}
+
+// FollowUps lists tasks by due date (soonest first).
+func (s *Store) FollowUps(ctx context.Context, f FollowUpFilter, p Paging) ([]FollowUp, int64, error) {
+	q := s.db.WithContext(ctx).Model(&FollowUp{}).Where("assignee_agency_id = ?", f.AgencyID)
+	if f.KeyID != "" {
+		q = q.Where("assignee_key_id = ?", f.KeyID)
+	}
+	if f.Done {
+		q = q.Where("done_at IS NOT NULL")
+	} else {
+		q = q.Where("done_at IS NULL")
+	}
+	if f.DueBefore != nil {
+		q = q.Where("due_at < ?", f.DueBefore.UTC())
+	}
+	if f.Overdue {
+		q = q.Where("due_at < ? AND done_at IS NULL", f.Now.UTC())
+	}
+	var total int64
+	if err := q.Count(&total).Error; err != nil {
+		return nil, 0, mapErr(err, "count follow-ups")
+	}
+	out := []FollowUp{}
+	if err := q.Order("due_at, id").Offset(p.offset()).Limit(p.Size).Find(&out).Error; err != nil {
+		return nil, 0, mapErr(err, "list follow-ups")
+	}
+	if len(out) == 0 {
+		return out, total, nil
+	}
+	now := s.now().UTC()
+	ids := make([]string, len(out))
+	for i := range out {
+		ids[i] = out[i].ReferralID
+	}
+	var refs []struct{ ID, Status, ServiceName string }
+	if err := s.db.WithContext(ctx).Model(&referralRow{}).Select("id, status, service_name").Where("id IN ?", ids).Find(&refs).Error; err != nil {
+		return nil, 0, mapErr(err, "read follow-up referrals")
+	}
+	byID := map[string]int{}
+	for i, r := range refs {
+		byID[r.ID] = i
+	}
+	for i := range out {
+		f := &out[i]
+		f.DueAt, f.CreatedAt, f.DoneAt = f.DueAt.UTC(), f.CreatedAt.UTC(), utcp(f.DoneAt)
+		f.Overdue = f.DoneAt == nil && f.DueAt.Before(now)
+		if j, ok := byID[f.ReferralID]; ok {
+			f.ReferralStatus, f.ServiceName = refs[j].Status, refs[j].ServiceName
+		}
+	}
+	return out, total, nil
+}
+
+// FollowUpsOf lists every task of one referral, oldest first.
+func (s *Store) FollowUpsOf(ctx context.Context, referralID string) ([]FollowUp, error) {
+	out := []FollowUp{}
+	err := s.db.WithContext(ctx).Where("referral_id = ?", referralID).Order("created_at, id").Find(&out).Error
+	now := s.now().UTC()
+	for i := range out {
+		f := &out[i]
+		f.DueAt, f.CreatedAt, f.DoneAt = f.DueAt.UTC(), f.CreatedAt.UTC(), utcp(f.DoneAt)
+		f.Overdue = f.DoneAt == nil && f.DueAt.Before(now)
+	}
+	return out, mapErr(err, "list referral follow-ups")
+}
+
+// NotifyOverdue queues followup.overdue for up to limit open tasks that
+// became overdue since they were last notified, and reports how many.
+func (t *Tx) NotifyOverdue(ctx context.Context, limit int) (int, error) {
+	now := t.s.now().UTC().Truncate(time.Microsecond)
+	var due []FollowUp
+	err := t.db.WithContext(ctx).Where("done_at IS NULL AND overdue_notified_at IS NULL AND due_at < ?", now).Order("due_at, id").Limit(limit).Find(&due).Error
+	if err != nil {
+		return 0, mapErr(err, "find overdue follow-ups")
+	}
+	for _, f := range due {
+		if err := t.db.WithContext(ctx).Model(&FollowUp{}).Where("id = ?", f.ID).Update("overdue_notified_at", now).Error; err != nil {
+			return 0, mapErr(err, "mark follow-up notified")
+		}
+		err := t.Notify(ctx, Notice{Type: "followup.overdue", OrderKey: f.ReferralID, AgencyIDs: []string{f.AssigneeAgencyID},
+			Data: map[string]any{"followup_id": f.ID, "referral_id": f.ReferralID, "kind": f.Kind, "due_at": f.DueAt.UTC(), "assignee_key_id": f.AssigneeKeyID}})
+		if err != nil {
+			return 0, err
+		}
+	}
+	return len(due), nil
+}

@@ -1,0 +1,115 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/linkage-org/linkage/internal/apperr"
+)
+
+// IdempotencyWindow is how long an Idempotency-Key is remembered.
+const IdempotencyWindow = 24 * time.Hour
+
+type idempotencyRow struct {
+	AgencyID     string `gorm:"primaryKey"`
+	Key          string `gorm:"primaryKey"`
+	RequestHash  string
+	ResourceType string
+	ResourceID   string
+	CreatedAt    time.Time
+}
+
+func (idempotencyRow) TableName() string { return "idempotency_keys" }
+
+// ClaimIdempotencyKey takes key for agencyID's creation of a resourceType
+// with the given request hash. If an earlier creation under the key
+// committed within the window, it returns that resource's id (and the
+// caller answers with it, creating nothing); the same key with another
+// request is a 422. A concurrent first use waits for the other
+// transaction (PostgreSQL's unique index; SQLite's single writer).
+func (t *Tx) ClaimIdempotencyKey(ctx context.Context, agencyID, key, resourceType, hash string) (string, error) {
+	now := t.s.now().UTC().Truncate(time.Microsecond)
+	db := t.db.WithContext(ctx)
+	if err := db.Where("agency_id = ? AND key = ? AND created_at < ?", agencyID, key, now.Add(-IdempotencyWindow)).Delete(&idempotencyRow{}).Error; err != nil {
+		return "", mapErr(err, "expire idempotency key")
+	}
+	row := idempotencyRow{AgencyID: agencyID, Key: key, RequestHash: hash, ResourceType: resourceType, CreatedAt: now}
+	res := db.Clauses(clause.OnConflict{DoNothing: true}).Create(&row)
+	if res.Error != nil {
+		return "", mapErr(res.Error, "claim idempotency key")
+	}
+	if res.RowsAffected == 1 {
+		return "", nil
+	}
+	var prior idempotencyRow
+	err := db.Where("agency_id = ? AND key = ?", agencyID, key).Take(&prior).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return "", apperr.E(apperr.Conflict, "a request with this Idempotency-Key is still running; retry in a moment")
+	}
+	if err != nil {
+		return "", mapErr(err, "read idempotency key")
+	}
+	if prior.RequestHash != hash || prior.ResourceType != resourceType {
+		return "", apperr.WithFields(apperr.Unprocessable, "This Idempotency-Key was used for a different request in the last 24 hours; use a new key for a new request.",
+			apperr.FieldErrors{{Parameter: "Idempotency-Key", Message: "was used with a different body"}})
+	}
+	return prior.ResourceID, nil
+}
+
+// SetIdempotentResource records the resource the claimed key created.
+func (t *Tx) SetIdempotentResource(ctx context.Context, agencyID, key, resourceID string) error {
+	err := t.db.WithContext(ctx).Model(&idempotencyRow{}).Where("agency_id = ? AND key = ?", agencyID, key).Update("resource_id", resourceID).Error
+	return mapErr(err, "record idempotency key")
+}
+
+// apperrNotFound is the not-found error of a private resource.
+func apperrNotFound(what, id string) error {
+	return apperr.E(apperr.NotFound, "no %s has id %s", what, id)
+}
+
+// AuditBatch appends entries in one statement (reads of many cases).
+func (t *Tx) AuditBatch(ctx context.Context, es []AuditEntry) error {
+	if len(es) == 0 {
+		return nil
+	}
+	now := t.s.now().UTC().Truncate(time.Microsecond)
+	for i := range es {
+		if es[i].At.IsZero() {
+			es[i].At = now
+		}
+	}
+	return mapErr(t.db.WithContext(ctx).CreateInBatches(es, batchSize(t.db, 11)).Error, "append audit entries")
+}
+
+// jobLockKey is the PostgreSQL advisory lock of the periodic jobs: one
+// replica at a time runs them.
+const jobLockKey = 0x4c6b4a6f6273 // "LkJobs"
+
+// WithJobLock runs fn if this process gets the periodic-job lock, and
+// reports whether it ran. On SQLite the process is the only one.
+func (s *Store) WithJobLock(ctx context.Context, fn func(context.Context) error) (bool, error) {
+	if s.dialect != Postgres {
+		return true, fn(ctx)
+	}
+	conn, err := s.sqlDB.Conn(ctx)
+	if err != nil {
+		return false, mapErr(err, "job lock connection")
+	}
+	defer conn.Close()
+	var got bool
+	if err := conn.QueryRowContext(ctx, "SELECT pg_try_advisory_lock($1)", jobLockKey).Scan(&got); err != nil {
+		return false, mapErr(err, "take job lock")
+	}
+	if !got {
+		return false, nil
+	}
+	defer func() {
+		// A fresh context: the lock must be released even when ctx ended.
+		_, _ = conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", jobLockKey)
+	}()
+	return true, fn(ctx)
+}

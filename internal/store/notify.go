@@ -1,0 +1,329 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+)
+
+// Webhook is an agency's subscription to events. Its secret is never
+// listed; it is shown once, when created.
+type Webhook struct {
+	ID        string    `json:"id"`
+	AgencyID  string    `json:"agency_id"`
+	URL       string    `json:"url"`
+	Events    []string  `json:"events"`
+	Active    bool      `json:"active"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+type webhookRow struct {
+	ID        string `gorm:"primaryKey"`
+	AgencyID  string
+	URL       string
+	Events    string // comma-separated
+	Secret    string // sealed
+	Active    bool
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+func (webhookRow) TableName() string { return "webhooks" }
+
+func (r webhookRow) webhook() Webhook {
+	return Webhook{ID: r.ID, AgencyID: r.AgencyID, URL: r.URL, Events: strings.Split(r.Events, ","), Active: r.Active,
+		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()}
+}
+
+// CreateWebhook stores w with its signing secret (sealed).
+func (t *Tx) CreateWebhook(ctx context.Context, w *Webhook, secret string) error {
+	now := t.s.now().UTC().Truncate(time.Microsecond)
+	w.ID, w.CreatedAt, w.UpdatedAt = uuid.NewString(), now, now
+	sealed, err := t.s.sealText(secret, "webhook:"+w.ID, "secret")
+	if err != nil {
+		return err
+	}
+	row := webhookRow{ID: w.ID, AgencyID: w.AgencyID, URL: w.URL, Events: strings.Join(w.Events, ","), Secret: *sealed, Active: w.Active, CreatedAt: now, UpdatedAt: now}
+	return mapErr(t.db.WithContext(ctx).Create(&row).Error, "create webhook")
+}
+
+// UpdateWebhook writes w's url, events and active flag.
+func (t *Tx) UpdateWebhook(ctx context.Context, w *Webhook) error {
+	w.UpdatedAt = t.s.now().UTC().Truncate(time.Microsecond)
+	err := t.db.WithContext(ctx).Model(&webhookRow{}).Where("id = ? AND agency_id = ?", w.ID, w.AgencyID).
+		Updates(map[string]any{"url": w.URL, "events": strings.Join(w.Events, ","), "active": w.Active, "updated_at": w.UpdatedAt}).Error
+	return mapErr(err, "update webhook")
+}
+
+// DeleteWebhook removes a subscription and its delivery log.
+func (t *Tx) DeleteWebhook(ctx context.Context, id, agencyID string) error {
+	if _, err := t.View().WebhookByID(ctx, id, agencyID); err != nil {
+		return err
+	}
+	return mapErr(t.db.WithContext(ctx).Where("id = ? AND agency_id = ?", id, agencyID).Delete(&webhookRow{}).Error, "delete webhook")
+}
+
+// Webhooks lists an agency's subscriptions.
+func (s *Store) Webhooks(ctx context.Context, agencyID string) ([]Webhook, error) {
+	var rows []webhookRow
+	if err := s.db.WithContext(ctx).Where("agency_id = ?", agencyID).Order("created_at, id").Find(&rows).Error; err != nil {
+		return nil, mapErr(err, "list webhooks")
+	}
+	out := make([]Webhook, len(rows))
+	for i, r := range rows {
+		out[i] = r.webhook()
+	}
+	return out, nil
+}
+
+// WebhookByID reads one of an agency's subscriptions.
+func (s *Store) WebhookByID(ctx context.Context, id, agencyID string) (Webhook, error) {
+	var r webhookRow
+	err := s.db.WithContext(ctx).Where("id = ? AND agency_id = ?", strings.ToLower(id), agencyID).Take(&r).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return Webhook{}, apperrNotFound("webhook", id)
+	}
+	if err != nil {
+		return Webhook{}, mapErr(err, "read webhook")
+	}
+	return r.webhook(), nil
+}
+
+// WebhookSecret opens a subscription's signing secret, for the deliverer.
+func (s *Store) WebhookSecret(ctx context.Context, id string) (string, error) {
+	var r webhookRow
+	if err := s.db.WithContext(ctx).Select("id, secret").Where("id = ?", id).Take(&r).Error; err != nil {
+		return "", mapErr(err, "read webhook secret")
+	}
+	return s.openText(&r.Secret, "webhook:"+id, "secret")
+}
+
+// Notice is an event to deliver to the subscriptions of some agencies.
+type Notice struct {
+	Type string
+	// OrderKey groups events delivered in order (a referral id); "" is
+	// unordered.
+	OrderKey  string
+	AgencyIDs []string
+	Data      any
+}
+
+// Envelope is the body of every webhook delivery.
+type Envelope struct {
+	ID        string    `json:"id"`
+	Type      string    `json:"type"`
+	CreatedAt time.Time `json:"created_at"`
+	AgencyID  string    `json:"agency_id"`
+	Data      any       `json:"data"`
+}
+
+// Delivery is one event on its way to one subscription.
+type Delivery struct {
+	ID          int64      `json:"id" gorm:"primaryKey"`
+	WebhookID   string     `json:"webhook_id"`
+	EventID     string     `json:"event_id"`
+	EventType   string     `json:"event_type"`
+	OrderKey    string     `json:"-"`
+	Payload     string     `json:"-"`
+	State       string     `json:"state"` // pending, delivered, failed
+	Attempts    int        `json:"attempts"`
+	NextAt      time.Time  `json:"next_at"`
+	CreatedAt   time.Time  `json:"created_at"`
+	DeliveredAt *time.Time `json:"delivered_at"`
+	LastStatus  int        `json:"last_status"`
+	LastError   string     `json:"last_error"`
+	Log         []Attempt  `json:"log" gorm:"-"`
+}
+
+// TableName is the notification outbox.
+func (Delivery) TableName() string { return "webhook_deliveries" }
+
+// Delivery states.
+const (
+	DeliveryPending   = "pending"
+	DeliveryDelivered = "delivered"
+	DeliveryFailed    = "failed"
+)
+
+// Attempt is one try to deliver.
+type Attempt struct {
+	ID         int64     `json:"-" gorm:"primaryKey"`
+	DeliveryID int64     `json:"-"`
+	WebhookID  string    `json:"-"`
+	At         time.Time `json:"at"`
+	StatusCode int       `json:"status_code"`
+	Error      string    `json:"error,omitempty"`
+	DurationMS int       `json:"duration_ms"`
+}
+
+// TableName is the delivery log.
+func (Attempt) TableName() string { return "webhook_attempts" }
+
+// Notify queues n for every active subscription of its agencies that takes
+// its type, in the caller's transaction: the event leaves only if the change
+// commits, and is not lost if the process dies after the commit.
+func (t *Tx) Notify(ctx context.Context, n Notice) error {
+	agencies := slices.Compact(slices.Sorted(slices.Values(n.AgencyIDs)))
+	var hooks []webhookRow
+	err := t.db.WithContext(ctx).Select("id, agency_id, events").Where("agency_id IN ? AND active = ?", agencies, true).Find(&hooks).Error
+	if err != nil {
+		return mapErr(err, "find webhooks")
+	}
+	now := t.s.now().UTC().Truncate(time.Microsecond)
+	var rows []Delivery
+	for _, h := range hooks {
+		if !slices.Contains(strings.Split(h.Events, ","), n.Type) {
+			continue
+		}
+		id := uuid.NewString()
+		body, err := json.Marshal(Envelope{ID: id, Type: n.Type, CreatedAt: now, AgencyID: h.AgencyID, Data: n.Data})
+		if err != nil {
+			return fmt.Errorf("store: encode %s event: %w", n.Type, err)
+		}
+		rows = append(rows, Delivery{WebhookID: h.ID, EventID: id, EventType: n.Type, OrderKey: n.OrderKey, Payload: string(body),
+			State: DeliveryPending, NextAt: now, CreatedAt: now})
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	return mapErr(t.db.WithContext(ctx).Create(&rows).Error, "queue webhook deliveries")
+}
+
+// DueDeliveries lists up to limit pending deliveries due at now, each the
+// oldest pending one of its subscription and order key, so one referral's
+// events leave in order and a failing endpoint holds back only that
+// referral's later events.
+func (s *Store) DueDeliveries(ctx context.Context, limit int) ([]Delivery, error) {
+	now := s.now().UTC()
+	var out []Delivery
+	err := s.db.WithContext(ctx).Raw(`SELECT d.* FROM webhook_deliveries d
+WHERE d.state = ? AND d.next_at <= ?
+  AND (d.order_key = '' OR NOT EXISTS (SELECT 1 FROM webhook_deliveries e
+       WHERE e.webhook_id = d.webhook_id AND e.order_key = d.order_key AND e.state = ? AND e.id < d.id))
+ORDER BY d.next_at, d.id LIMIT ?`, DeliveryPending, now, DeliveryPending, limit).Scan(&out).Error
+	return out, mapErr(err, "read due deliveries")
+}
+
+// NextDeliveryAt is when the earliest pending delivery is due (zero if none).
+func (s *Store) NextDeliveryAt(ctx context.Context) (time.Time, error) {
+	var next []time.Time
+	err := s.db.WithContext(ctx).Model(&Delivery{}).Where("state = ?", DeliveryPending).Order("next_at").Limit(1).Pluck("next_at", &next).Error
+	if err != nil || len(next) == 0 {
+		return time.Time{}, mapErr(err, "read next delivery")
+	}
+	return next[0].UTC(), nil
+}
+
+// RecordAttempt logs one try of d and sets its state: delivered, pending
+// again at retryAt, or failed for good when retryAt is zero.
+func (s *Store) RecordAttempt(ctx context.Context, d Delivery, a Attempt, delivered bool, retryAt time.Time) error {
+	now := s.now().UTC().Truncate(time.Microsecond)
+	return s.InTx(ctx, func(tx *Tx) error {
+		a.DeliveryID, a.WebhookID, a.At = d.ID, d.WebhookID, now
+		if err := tx.db.WithContext(ctx).Create(&a).Error; err != nil {
+			return mapErr(err, "log delivery attempt")
+		}
+		upd := map[string]any{"attempts": gorm.Expr("attempts + 1"), "last_status": a.StatusCode, "last_error": a.Error}
+		switch {
+		case delivered:
+			upd["state"], upd["delivered_at"] = DeliveryDelivered, now
+		case retryAt.IsZero():
+			upd["state"] = DeliveryFailed
+		default:
+			upd["next_at"] = retryAt.UTC().Truncate(time.Microsecond)
+		}
+		return mapErr(tx.db.WithContext(ctx).Model(&Delivery{}).Where("id = ?", d.ID).Updates(upd).Error, "update delivery")
+	})
+}
+
+// Deliveries is a subscription's delivery log, newest first, each with its
+// attempts.
+func (s *Store) Deliveries(ctx context.Context, webhookID, state string, p Paging) ([]Delivery, int64, error) {
+	q := s.db.WithContext(ctx).Model(&Delivery{}).Where("webhook_id = ?", webhookID)
+	if state != "" {
+		q = q.Where("state = ?", state)
+	}
+	var total int64
+	if err := q.Count(&total).Error; err != nil {
+		return nil, 0, mapErr(err, "count deliveries")
+	}
+	out := []Delivery{}
+	if err := q.Order("id DESC").Offset(p.offset()).Limit(p.Size).Find(&out).Error; err != nil {
+		return nil, 0, mapErr(err, "list deliveries")
+	}
+	if len(out) == 0 {
+		return out, total, nil
+	}
+	ids := make([]int64, len(out))
+	for i := range out {
+		ids[i] = out[i].ID
+	}
+	var attempts []Attempt
+	if err := s.db.WithContext(ctx).Where("delivery_id IN ?", ids).Order("id").Find(&attempts).Error; err != nil {
+		return nil, 0, mapErr(err, "list delivery attempts")
+	}
+	byID := map[int64][]Attempt{}
+	for _, a := range attempts {
+		a.At = a.At.UTC()
+		byID[a.DeliveryID] = append(byID[a.DeliveryID], a)
+	}
+	for i := range out {
+		d := &out[i]
+		d.NextAt, d.CreatedAt, d.DeliveredAt = d.NextAt.UTC(), d.CreatedAt.UTC(), utcp(d.DeliveredAt)
+		d.Log = byID[d.ID]
+		if d.Log == nil {
+			d.Log = []Attempt{}
+		}
+	}
+	return out, total, nil
+}
+
+// NotifyStale queues listing.stale for up to limit services of managed
+// organizations not changed or confirmed since cutoff, once per stale
+// spell (a change or verification starts a new one).
+func (t *Tx) NotifyStale(ctx context.Context, cutoff time.Time, limit int) (int, error) {
+	var rows []struct {
+		ID, Name, OrganizationID, AgencyID string
+		LastModified                       time.Time
+	}
+	day := cutoff.UTC().Format(time.DateOnly)
+	err := t.db.WithContext(ctx).Table("services AS s").
+		Select("s.id, s.name, s.organization_id, ao.agency_id, s.last_modified").
+		Joins("JOIN agency_organizations ao ON ao.organization_id = s.organization_id").
+		Where("s.last_modified < ?", cutoff.UTC()).
+		Where("(s.assured_date IS NULL OR s.assured_date = '' OR s.assured_date < ?)", day).
+		Where("NOT EXISTS (SELECT 1 FROM stale_notices n WHERE n.service_id = s.id AND n.notified_at >= s.last_modified)").
+		Order("s.last_modified, s.id").Limit(limit).Scan(&rows).Error
+	if err != nil {
+		return 0, mapErr(err, "find stale listings")
+	}
+	now := t.s.now().UTC().Truncate(time.Microsecond)
+	for _, r := range rows {
+		if err := t.db.WithContext(ctx).Exec("DELETE FROM stale_notices WHERE service_id = ?", r.ID).Error; err != nil {
+			return 0, mapErr(err, "replace stale notice")
+		}
+		if err := t.db.WithContext(ctx).Exec("INSERT INTO stale_notices (service_id, notified_at) VALUES (?, ?)", r.ID, now).Error; err != nil {
+			return 0, mapErr(err, "record stale notice")
+		}
+		err := t.Notify(ctx, Notice{Type: "listing.stale", AgencyIDs: []string{r.AgencyID},
+			Data: map[string]any{"service_id": r.ID, "name": r.Name, "organization_id": r.OrganizationID, "last_modified": r.LastModified.UTC()}})
+		if err != nil {
+			return 0, err
+		}
+	}
+	return len(rows), nil
+}
+
+// PruneIdempotencyKeys forgets keys older than cutoff.
+func (s *Store) PruneIdempotencyKeys(ctx context.Context, cutoff time.Time) (int64, error) {
+	res := s.db.WithContext(ctx).Where("created_at < ?", cutoff.UTC()).Delete(&idempotencyRow{})
+	return res.RowsAffected, mapErr(res.Error, "prune idempotency keys")
+}
