@@ -23,7 +23,7 @@ func TestDependencyDirection(t *testing.T) {
 		"github.com/pressly/goose/v3":         "store",
 		"github.com/prometheus/client_golang": "metrics",
 	}
-	adapters := []string{"store", "search", "hsdsio", "metrics", "httpapi", "importer", "indexsync", "seedgen"}
+	adapters := []string{"store", "search", "hsdsio", "metrics", "httpapi", "importer", "indexsync", "seedgen", "notify"}
 	checked := 0
 	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
 		fields := strings.Fields(line)
@@ -60,6 +60,7 @@ func allowedIndirect(pkg, owner string) bool {
 	deps := map[string][]string{
 		"httpapi":   {"store", "metrics", "search"},
 		"importer":  {"store"},
+		"notify":    {"store"},
 		"indexsync": {"store", "search", "metrics"},
 	}
 	for _, o := range deps[pkg] {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,6 +13,7 @@ import (
 	"github.com/linkage-org/linkage/internal/auth"
 	"github.com/linkage-org/linkage/internal/config"
 	"github.com/linkage-org/linkage/internal/httpapi"
+	"github.com/linkage-org/linkage/internal/seal"
 	"github.com/linkage-org/linkage/internal/store"
 )
 
@@ -158,4 +160,45 @@ func ensureDemoAccess(ctx context.Context, st *store.Store, dataDir string) (str
 		return "", fmt.Errorf("write %s: %w", path, err)
 	}
 	return b.String(), nil
+}
+
+// dataKeyFile holds the generated data key of demo mode.
+const dataKeyFile = "data-key.txt"
+
+// dataKeys builds the keyring that seals personal data: LINKAGE_DATA_KEY
+// (with LINKAGE_DATA_KEYS_OLD for reading), or in demo mode a key generated
+// once into the data dir. Without either, cases and referrals are refused
+// (503) while the directory still serves.
+func dataKeys(cfg config.Config, log *slog.Logger) (*seal.Keyring, error) {
+	key := cfg.DataKey
+	if key == "" && cfg.Demo {
+		path := filepath.Join(cfg.DataDir, dataKeyFile)
+		b, err := os.ReadFile(path)
+		switch {
+		case err == nil:
+			key = strings.TrimSpace(string(b))
+		case errors.Is(err, os.ErrNotExist):
+			if key, err = seal.NewKey(); err != nil {
+				return nil, err
+			}
+			if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+				return nil, fmt.Errorf("create data dir: %w", err)
+			}
+			if err := os.WriteFile(path, []byte(key+"\n"), 0o600); err != nil {
+				return nil, fmt.Errorf("write demo data key: %w", err)
+			}
+			log.Warn("demo mode: generated a data key for personal data; set LINKAGE_DATA_KEY in production", "file", path)
+		default:
+			return nil, fmt.Errorf("read demo data key: %w", err)
+		}
+	}
+	if key == "" {
+		log.Warn("LINKAGE_DATA_KEY is not set: cases and referrals are unavailable (503) until it is")
+		return nil, nil
+	}
+	k, err := seal.Parse(key, cfg.DataKeysOld...)
+	if err != nil {
+		return nil, fmt.Errorf("LINKAGE_DATA_KEY: %w", err)
+	}
+	return k, nil
 }

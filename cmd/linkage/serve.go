@@ -14,12 +14,21 @@ import (
 	"github.com/linkage-org/linkage/internal/httpapi"
 	"github.com/linkage-org/linkage/internal/importer"
 	"github.com/linkage-org/linkage/internal/metrics"
+	"github.com/linkage-org/linkage/internal/notify"
 	"github.com/linkage-org/linkage/internal/store"
 	"github.com/linkage-org/linkage/seed"
 )
 
 func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*store.Store, error) {
-	st, err := store.Open(ctx, cfg.DatabaseURL, log)
+	opts := []store.Option{store.WithDefaultTZ(cfg.DefaultTZ)}
+	keys, err := dataKeys(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	if keys != nil {
+		opts = append(opts, store.WithKeyring(keys))
+	}
+	st, err := store.Open(ctx, cfg.DatabaseURL, log, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -94,6 +103,20 @@ func cmdServe(ctx context.Context, cfg config.Config, log *slog.Logger, args []s
 	}()
 	m := metrics.New()
 	m.RegisterDB(st.DB(), st.Dialect())
+	// Webhook deliveries and the periodic jobs feeding them run on one
+	// replica at a time (a PostgreSQL advisory lock).
+	staleAfter := cfg.StaleAfter
+	if staleAfter == 0 {
+		staleAfter = -1
+	}
+	nw := notify.New(st, log, time.Now, notify.Config{RetryBase: cfg.WebhookRetry, StaleAfter: staleAfter, Poll: cfg.JobsPoll})
+	nw.OnAttempt = func(event string, ok bool) {
+		m.WebhookAttempts.WithLabelValues(event, map[bool]string{true: "delivered", false: "failed"}[ok]).Inc()
+	}
+	notifyCtx, stopNotify := context.WithCancel(context.WithoutCancel(ctx))
+	notifyDone := make(chan struct{})
+	go func() { defer close(notifyDone); nw.Run(notifyCtx) }()
+	defer func() { stopNotify(); <-notifyDone }()
 	sy, err := newSyncer(cfg, st, log, m)
 	if err != nil {
 		return err
@@ -117,7 +140,7 @@ func cmdServe(ctx context.Context, cfg config.Config, log *slog.Logger, args []s
 	e, err := httpapi.New(httpapi.Deps{Store: st, Index: sy, Metrics: m, Logger: log, BaseURL: cfg.BaseURL,
 		MaxBodyBytes: cfg.MaxBodyBytes, CORSOrigins: cfg.CORSOrigins, Ready: sy.Ready,
 		RateLimits:     httpapi.RateLimits{Anonymous: cfg.RateAnonymous, Key: cfg.RateKey, Portal: cfg.RatePortal},
-		CapacityMaxAge: cfg.CapacityMaxAge})
+		CapacityMaxAge: cfg.CapacityMaxAge, FollowUpRules: cfg.FollowUpRules})
 	if err != nil {
 		return err
 	}

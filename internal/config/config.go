@@ -9,32 +9,40 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/linkage-org/linkage/internal/referral"
 )
 
 // Config is every setting of the service. It is passed down as a value;
 // nothing reads the environment after Load.
 type Config struct {
-	Addr            string        // LINKAGE_ADDR
-	DataDir         string        // LINKAGE_DATA_DIR
-	DatabaseURL     string        // LINKAGE_DATABASE_URL
-	LogLevel        string        // LINKAGE_LOG_LEVEL
-	LogFormat       string        // LINKAGE_LOG_FORMAT
-	Demo            bool          // LINKAGE_DEMO: load the demo dataset into an empty database
-	BaseURL         string        // LINKAGE_BASE_URL: public URL, for links in responses
-	MaxBodyBytes    int64         // LINKAGE_MAX_BODY_BYTES
-	ShutdownTimeout time.Duration // LINKAGE_SHUTDOWN_TIMEOUT
-	CORSOrigins     []string      // LINKAGE_CORS_ORIGINS
-	DefaultTZ       string        // LINKAGE_DEFAULT_TZ
-	SynonymsFile    string        // LINKAGE_SYNONYMS_FILE: "" uses the shipped list
-	OutboxRetention time.Duration // LINKAGE_OUTBOX_RETENTION
-	IndexPoll       time.Duration // LINKAGE_INDEX_POLL
-	IndexBatch      int           // LINKAGE_INDEX_BATCH
-	RebuildBatch    int           // LINKAGE_INDEX_REBUILD_BATCH
-	RateAnonymous   float64       // LINKAGE_RATE_ANONYMOUS
-	RateKey         float64       // LINKAGE_RATE_KEY
-	RatePortal      float64       // LINKAGE_RATE_PORTAL
-	CapacityMaxAge  time.Duration // LINKAGE_CAPACITY_MAX_AGE
-	ImportStale     time.Duration // LINKAGE_IMPORT_STALE
+	Addr            string         // LINKAGE_ADDR
+	DataDir         string         // LINKAGE_DATA_DIR
+	DatabaseURL     string         // LINKAGE_DATABASE_URL
+	LogLevel        string         // LINKAGE_LOG_LEVEL
+	LogFormat       string         // LINKAGE_LOG_FORMAT
+	Demo            bool           // LINKAGE_DEMO: load the demo dataset into an empty database
+	BaseURL         string         // LINKAGE_BASE_URL: public URL, for links in responses
+	MaxBodyBytes    int64          // LINKAGE_MAX_BODY_BYTES
+	ShutdownTimeout time.Duration  // LINKAGE_SHUTDOWN_TIMEOUT
+	CORSOrigins     []string       // LINKAGE_CORS_ORIGINS
+	DefaultTZ       string         // LINKAGE_DEFAULT_TZ
+	SynonymsFile    string         // LINKAGE_SYNONYMS_FILE: "" uses the shipped list
+	OutboxRetention time.Duration  // LINKAGE_OUTBOX_RETENTION
+	IndexPoll       time.Duration  // LINKAGE_INDEX_POLL
+	IndexBatch      int            // LINKAGE_INDEX_BATCH
+	RebuildBatch    int            // LINKAGE_INDEX_REBUILD_BATCH
+	RateAnonymous   float64        // LINKAGE_RATE_ANONYMOUS
+	RateKey         float64        // LINKAGE_RATE_KEY
+	RatePortal      float64        // LINKAGE_RATE_PORTAL
+	CapacityMaxAge  time.Duration  // LINKAGE_CAPACITY_MAX_AGE
+	ImportStale     time.Duration  // LINKAGE_IMPORT_STALE
+	DataKey         string         // LINKAGE_DATA_KEY: base64 of 32 bytes; seals personal data
+	DataKeysOld     []string       // LINKAGE_DATA_KEYS_OLD: earlier keys, for reading
+	FollowUpRules   referral.Rules // LINKAGE_FOLLOWUP_RULES
+	WebhookRetry    time.Duration  // LINKAGE_WEBHOOK_RETRY_BASE
+	StaleAfter      time.Duration  // LINKAGE_STALE_AFTER: listing.stale threshold (0: off)
+	JobsPoll        time.Duration  // LINKAGE_JOBS_POLL
 }
 
 // Var documents one environment variable.
@@ -65,6 +73,12 @@ var Vars = []Var{
 	{"LINKAGE_IMPORT_STALE", "30s", "an import job whose server has not reported for this long is failed (jobs report every 2s)"},
 	{"LINKAGE_CAPACITY_MAX_AGE", "48h", "how long a service's capacity report counts; older reports are unknown to search"},
 	{"LINKAGE_INDEX_REBUILD_BATCH", "5000", "documents per search index batch when rebuilding (each batch is a segment to merge)"},
+	{"LINKAGE_DATA_KEY", "(demo: generated into <data dir>/data-key.txt)", "32 random bytes, base64 (openssl rand -base64 32): seals client details, notes and webhook secrets (AES-256-GCM); without it cases and referrals answer 503"},
+	{"LINKAGE_DATA_KEYS_OLD", "", "comma-separated earlier data keys, still used to read values sealed before a rotation"},
+	{"LINKAGE_FOLLOWUP_RULES", "response=2bd,checkin=14d,appointment=1d,outcome=30d,client=7d", "referral follow-up due dates: response after sent (business days), check-in after accepted or after the appointment, outcome after accepted, client follow-up after the end"},
+	{"LINKAGE_WEBHOOK_RETRY_BASE", "30s", "first webhook retry delay; it doubles each try (at most 1h apart) for 24 hours"},
+	{"LINKAGE_STALE_AFTER", "4320h", "a managed listing not changed or confirmed for this long sends listing.stale once (0 = off)"},
+	{"LINKAGE_JOBS_POLL", "1s", "how often webhook deliveries and periodic jobs (overdue follow-ups, stale listings) run, on one replica at a time"},
 }
 
 // Load reads settings from env (a lookup like os.LookupEnv) and validates them.
@@ -121,6 +135,24 @@ func Load(env func(string) (string, bool)) (Config, error) {
 	}
 	if c.RebuildBatch, err = strconv.Atoi(get("LINKAGE_INDEX_REBUILD_BATCH", "5000")); err != nil || c.RebuildBatch < 1 || c.RebuildBatch > 100000 {
 		errs = append(errs, fmt.Errorf("LINKAGE_INDEX_REBUILD_BATCH: want a number from 1 to 100000"))
+	}
+	c.DataKey = get("LINKAGE_DATA_KEY", "")
+	for _, k := range strings.Split(get("LINKAGE_DATA_KEYS_OLD", ""), ",") {
+		if k = strings.TrimSpace(k); k != "" {
+			c.DataKeysOld = append(c.DataKeysOld, k)
+		}
+	}
+	if c.FollowUpRules, err = referral.ParseRules(get("LINKAGE_FOLLOWUP_RULES", "")); err != nil {
+		errs = append(errs, fmt.Errorf("LINKAGE_FOLLOWUP_RULES: %w", err))
+	}
+	if c.WebhookRetry, err = time.ParseDuration(get("LINKAGE_WEBHOOK_RETRY_BASE", "30s")); err != nil || c.WebhookRetry < 10*time.Millisecond || c.WebhookRetry > time.Hour {
+		errs = append(errs, fmt.Errorf("LINKAGE_WEBHOOK_RETRY_BASE: want a duration from 10ms to 1h such as 30s"))
+	}
+	if c.StaleAfter, err = time.ParseDuration(get("LINKAGE_STALE_AFTER", "4320h")); err != nil || c.StaleAfter < 0 {
+		errs = append(errs, fmt.Errorf("LINKAGE_STALE_AFTER: want a duration such as 4320h (180 days), or 0 for off"))
+	}
+	if c.JobsPoll, err = time.ParseDuration(get("LINKAGE_JOBS_POLL", "1s")); err != nil || c.JobsPoll < 10*time.Millisecond || c.JobsPoll > time.Minute {
+		errs = append(errs, fmt.Errorf("LINKAGE_JOBS_POLL: want a duration from 10ms to 1m such as 1s"))
 	}
 	if o := get("LINKAGE_CORS_ORIGINS", ""); o != "" {
 		for _, s := range strings.Split(o, ",") {

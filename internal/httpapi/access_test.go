@@ -33,7 +33,12 @@ type access struct {
 
 func newAccess(t *testing.T, dialect string) *access {
 	t.Helper()
-	a := &access{env: newRunningEnv(t, dialect)}
+	return newAccessOn(t, newRunningEnv(t, dialect))
+}
+
+func newAccessOn(t *testing.T, e *env) *access {
+	t.Helper()
+	a := &access{env: e}
 	ctx := context.Background()
 	err := a.store.InTx(ctx, func(tx *store.Tx) error {
 		ag, err := tx.CreateAgency(ctx, "Food Network", []string{orgFoodBank, orgKitchen})

@@ -68,6 +68,26 @@ func (h *handler) routes(e *echo.Echo) {
 	e.POST("/agencies/:id/keys", h.createKey)
 	e.DELETE("/agencies/:id/keys/:key_id", h.revokeKey)
 	e.GET("/audit", h.auditLog)
+
+	e.POST("/cases", h.createCase)
+	e.GET("/cases", h.listCases)
+	e.GET("/cases/:id", h.getCase)
+	e.PATCH("/cases/:id", h.patchCase)
+	e.POST("/referrals", h.createReferral)
+	e.GET("/referrals", h.listReferrals)
+	e.GET("/referrals/:id", h.getReferral)
+	e.POST("/referrals/:id/transitions", h.transition)
+	e.POST("/referrals/:id/notes", h.addNote)
+	e.POST("/referrals/:id/followup", h.recordFollowUp)
+	e.GET("/referrals/:id/events", h.listEvents)
+	e.GET("/followups", h.listFollowUps)
+	e.GET("/reports/referrals", h.referralReport)
+	e.POST("/webhooks", h.createWebhook)
+	e.GET("/webhooks", h.listWebhooks)
+	e.GET("/webhooks/:id", h.getWebhook)
+	e.PATCH("/webhooks/:id", h.patchWebhook)
+	e.DELETE("/webhooks/:id", h.deleteWebhook)
+	e.GET("/webhooks/:id/deliveries", h.listDeliveries)
 }
 
 func parseBoolParam(name, v string) (bool, error) {

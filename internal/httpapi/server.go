@@ -18,6 +18,7 @@ import (
 	"github.com/linkage-org/linkage/internal/apperr"
 	"github.com/linkage-org/linkage/internal/indexsync"
 	"github.com/linkage-org/linkage/internal/metrics"
+	"github.com/linkage-org/linkage/internal/referral"
 	"github.com/linkage-org/linkage/internal/store"
 )
 
@@ -37,6 +38,11 @@ type Deps struct {
 	RateLimits RateLimits
 	// CapacityMaxAge is how long a capacity report counts (0: 48 hours).
 	CapacityMaxAge time.Duration
+	// FollowUpRules set the due dates of referral follow-ups (zero: the
+	// defaults of referral.DefaultRules).
+	FollowUpRules referral.Rules
+	// Now is the clock (tests move it); nil is time.Now.
+	Now func() time.Time
 }
 
 type handler struct {
@@ -53,6 +59,8 @@ type handler struct {
 	capacityMaxAge time.Duration
 	exports        chan struct{} // one token per export running
 	runs           jobRuns
+	rules          referral.Rules
+	now            func() time.Time
 }
 
 // New builds the HTTP server with every route and middleware.
@@ -68,7 +76,11 @@ func New(d Deps) (*echo.Echo, error) {
 		return nil, fmt.Errorf("httpapi: a search index is required")
 	}
 	h := &handler{store: d.Store, index: d.Index, metrics: d.Metrics, log: d.Logger, baseURL: d.BaseURL, ready: d.Ready, spec: sp,
-		limiter: newRateLimiter(d.RateLimits), capacityMaxAge: d.CapacityMaxAge, exports: make(chan struct{}, maxExports)}
+		limiter: newRateLimiter(d.RateLimits), capacityMaxAge: d.CapacityMaxAge, exports: make(chan struct{}, maxExports),
+		rules: d.FollowUpRules, now: d.Now}
+	if h.now == nil {
+		h.now = time.Now
+	}
 	if h.metrics == nil {
 		h.metrics = metrics.New()
 	}

@@ -28,6 +28,11 @@ type Metrics struct {
 	IndexApplied   prometheus.Counter
 	IndexRebuilds  prometheus.Counter
 	SearchDuration *prometheus.HistogramVec
+
+	// Referrals and their notifications.
+	ReferralTransitions *prometheus.CounterVec
+	WebhookAttempts     *prometheus.CounterVec
+	WebhookBacklog      prometheus.Gauge
 }
 
 // New builds a registry with Go runtime and process collectors.
@@ -61,6 +66,10 @@ func New() *Metrics {
 		Name: "linkage_search_duration_seconds", Help: "Search engine time per query, by kind (text, geo, filter).",
 		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1},
 	}, []string{"kind"})
+	m.ReferralTransitions = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "linkage_referral_transitions_total", Help: "Referral moves, by target status."}, []string{"to"})
+	m.WebhookAttempts = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "linkage_webhook_attempts_total", Help: "Webhook delivery attempts, by event type and result."}, []string{"event", "result"})
+	m.WebhookBacklog = gauge("linkage_webhook_outbox_backlog", "Webhook deliveries waiting to be sent (pending).")
+	r.MustRegister(m.ReferralTransitions, m.WebhookAttempts, m.WebhookBacklog)
 	r.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.HTTPRequests, m.HTTPDuration, m.HTTPInFlight,
 		m.IndexSeq, m.OutboxLastSeq, m.OutboxBacklog, m.IndexLag, m.IndexReady, m.IndexDocuments,

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/linkage-org/linkage/internal/auth"
 )
 
 // TestReferral_Next walks every status × target × side against the table
@@ -221,5 +223,31 @@ func TestReferral_CheckClient(t *testing.T) {
 	want := []string{"/client/given_name", "/client/family_name", "/client/birth_date", "/client/phone", "/client/email", "/client/preferred_language", "/client/postal_code", "/client/household_size"}
 	if !slices.Equal(fields, want) {
 		t.Errorf("bad client fields = %v, want %v", fields, want)
+	}
+}
+
+func TestReferral_Sides(t *testing.T) {
+	const a, b = "agency-a", "agency-b"
+	tests := []struct {
+		p             auth.Principal
+		sender, recv  string
+		party, acting Side
+	}{
+		{auth.Principal{Role: auth.Caseworker, AgencyID: a}, a, b, Sender, Sender},
+		{auth.Principal{Role: auth.Agency, AgencyID: a}, a, b, Sender, None},
+		{auth.Principal{Role: auth.Agency, AgencyID: b}, a, b, Receiver, Receiver},
+		{auth.Principal{Role: auth.Caseworker, AgencyID: b}, a, b, Receiver, Receiver},
+		{auth.Principal{Role: auth.Caseworker, AgencyID: a}, a, a, Both, Both},
+		{auth.Principal{Role: auth.Agency, AgencyID: a}, a, a, Both, Receiver},
+		{auth.Principal{Role: auth.Portal, AgencyID: a}, a, b, None, None},
+		{auth.Principal{Role: auth.Admin}, a, b, None, None},
+		{auth.Principal{Role: auth.Caseworker, AgencyID: "c"}, a, b, None, None},
+		{auth.Principal{}, a, b, None, None},
+	}
+	for _, tt := range tests {
+		party, acting := Sides(tt.p, tt.sender, tt.recv)
+		if party != tt.party || acting != tt.acting {
+			t.Errorf("Sides(%s of %s, %s→%s) = %s/%s, want %s/%s", tt.p.Role, tt.p.AgencyID, tt.sender, tt.recv, party, acting, tt.party, tt.acting)
+		}
 	}
 }

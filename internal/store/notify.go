@@ -97,13 +97,15 @@ func (s *Store) WebhookByID(ctx context.Context, id, agencyID string) (Webhook, 
 	return r.webhook(), nil
 }
 
-// WebhookSecret opens a subscription's signing secret, for the deliverer.
-func (s *Store) WebhookSecret(ctx context.Context, id string) (string, error) {
+// WebhookTarget is where a subscription's deliveries go and its opened
+// signing secret, for the deliverer.
+func (s *Store) WebhookTarget(ctx context.Context, id string) (url, secret string, err error) {
 	var r webhookRow
-	if err := s.db.WithContext(ctx).Select("id, secret").Where("id = ?", id).Take(&r).Error; err != nil {
-		return "", mapErr(err, "read webhook secret")
+	if err := s.db.WithContext(ctx).Select("id, url, secret").Where("id = ?", id).Take(&r).Error; err != nil {
+		return "", "", mapErr(err, "read webhook")
 	}
-	return s.openText(&r.Secret, "webhook:"+id, "secret")
+	secret, err = s.openText(&r.Secret, "webhook:"+id, "secret")
+	return r.URL, secret, err
 }
 
 // Notice is an event to deliver to the subscriptions of some agencies.

@@ -486,3 +486,30 @@ func (s *Store) ReportRows(ctx context.Context, agencyID string, from, to time.T
 	}
 	return out, nil
 }
+
+// Target is what a referral needs to know of a service: its name, status,
+// the agency that answers for it ("" when no agency manages its
+// organization) and its locations.
+type Target struct {
+	ServiceID, Name, Status, OrganizationID, AgencyID string
+	LocationIDs                                       []string
+}
+
+// ReferralTarget reads the target of a referral to serviceID.
+func (s *Store) ReferralTarget(ctx context.Context, serviceID string) (Target, error) {
+	var rows []struct{ ID, Name, Status, OrganizationID, AgencyID string }
+	err := s.db.WithContext(ctx).Table("services AS s").
+		Select("s.id, s.name, s.status, s.organization_id, COALESCE(CAST(ao.agency_id AS TEXT), '') AS agency_id").
+		Joins("LEFT JOIN agency_organizations ao ON ao.organization_id = s.organization_id").
+		Where("s.id = ?", strings.ToLower(serviceID)).Scan(&rows).Error
+	if err != nil {
+		return Target{}, mapErr(err, "read referral target")
+	}
+	if len(rows) == 0 {
+		return Target{}, apperr.E(apperr.NotFound, "no service has id %s", serviceID)
+	}
+	r := rows[0]
+	t := Target{ServiceID: r.ID, Name: r.Name, Status: r.Status, OrganizationID: r.OrganizationID, AgencyID: r.AgencyID, LocationIDs: []string{}}
+	err = s.db.WithContext(ctx).Table("service_at_locations").Where("service_id = ? AND location_id IS NOT NULL", r.ID).Order("location_id").Pluck("location_id", &t.LocationIDs).Error
+	return t, mapErr(err, "read referral target locations")
+}

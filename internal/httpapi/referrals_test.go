@@ -1,0 +1,490 @@
+package httpapi_test
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/linkage-org/linkage/internal/auth"
+	"github.com/linkage-org/linkage/internal/httpapi"
+	"github.com/linkage-org/linkage/internal/indexsync"
+	"github.com/linkage-org/linkage/internal/indexsync/indexsynctest"
+	"github.com/linkage-org/linkage/internal/seal"
+	"github.com/linkage-org/linkage/internal/store"
+	"github.com/linkage-org/linkage/internal/store/storetest"
+)
+
+// Demo services the referral tests refer to.
+const (
+	svcPantry   = "afe0674c-cce0-5490-9f2d-0a9f0d8104c1" // Mobile Food Pantry (food bank, two locations)
+	svcSNAP     = "daab84cb-6e24-5dc0-992d-04099c16c817" // SNAP Application Help (food bank)
+	svcDisaster = "6bf4af79-0c7b-5ade-bb01-b04c12b6f0a7" // Disaster Food Response (inactive)
+	svcCrisis   = "e00845c1-a84c-5b0e-bcf8-b5d5b60af3ef" // 988 line (crisis center, agency B)
+)
+
+// testClock is a clock the tests move; nothing sleeps.
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *testClock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// refEnv is an access env whose store seals personal data and whose clock
+// the test moves. Agency B's caseworker refers to agency A's services;
+// agency C is a third agency with keys of both working roles.
+type refEnv struct {
+	*access
+	clock                   *testClock
+	keys                    *seal.Keyring
+	cwA, agencyC, keyC, cwC string
+}
+
+func newReferrals(t *testing.T, dialect string) *refEnv {
+	t.Helper()
+	// Wednesday 2 December 2026, 15:00 UTC (10:00 in New York).
+	clk := &testClock{t: time.Date(2026, 12, 2, 15, 0, 0, 0, time.UTC)}
+	k, _ := seal.NewKey()
+	keys, err := seal.Parse(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := demoStore(t, dialect, store.WithKeyring(keys), store.WithClock(clk.Now), store.WithDefaultTZ("America/New_York"))
+	e := serveEnv(t, st, indexsynctest.Running(t, st, indexsync.Options{}), 1<<20, func(d *httpapi.Deps) {
+		d.Now = clk.Now
+		if os.Getenv("TMP_LOG") != "" {
+			d.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+		}
+	})
+	r := &refEnv{access: newAccessOn(t, e), clock: clk, keys: keys}
+	ctx := context.Background()
+	err = st.InTx(ctx, func(tx *store.Tx) error {
+		ag, err := tx.CreateAgency(ctx, "Third Agency", nil)
+		if err != nil {
+			return err
+		}
+		r.agencyC = ag.ID
+		for _, k := range []struct {
+			agency string
+			role   auth.Role
+			out    *string
+		}{{r.agencyA, auth.Caseworker, &r.cwA}, {r.agencyC, auth.Agency, &r.keyC}, {r.agencyC, auth.Caseworker, &r.cwC}} {
+			key, err := httpapi.CreateKey(ctx, tx, &k.agency, k.role, "test key")
+			if err != nil {
+				return err
+			}
+			*k.out = key.Key
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+const caseJSON = `{"client": {"given_name": "Maria", "family_name": "Lopez", "birth_date": "1988-04-12", "phone": "843-555-0142",
+ "email": "maria@example.org", "preferred_language": "es", "postal_code": "29401", "household_size": 3},
+ "needs": [{"domain": "food", "note": "Runs out of food by the 20th"}, {"domain": "housing"}],
+ "consent": {"scope": ["name", "contact", "language", "needs"], "given_on": "2026-11-30", "expires_on": "2027-11-29"}}`
+
+type caseOut struct {
+	ID      string `json:"id"`
+	Version int    `json:"version"`
+	Client  struct {
+		GivenName string `json:"given_name"`
+		BirthDate string `json:"birth_date"`
+	} `json:"client"`
+	Needs []struct{ ID, Domain, Status, Note string } `json:"needs"`
+}
+
+type referralOut struct {
+	ID           string   `json:"id"`
+	CaseID       *string  `json:"case_id"`
+	Status       string   `json:"status"`
+	Side         string   `json:"side"`
+	AllowedMoves []string `json:"allowed_moves"`
+	Share        []string `json:"share"`
+	Note         string   `json:"note"`
+	LocationID   *string  `json:"location_id"`
+	ReceiverID   string   `json:"receiver_agency_id"`
+	Client       *struct {
+		GivenName  string `json:"given_name"`
+		FamilyName string `json:"family_name"`
+		Phone      string `json:"phone"`
+		BirthDate  string `json:"birth_date"`
+		PostalCode string `json:"postal_code"`
+	} `json:"client"`
+	Followups []struct {
+		Kind    string     `json:"kind"`
+		DueAt   time.Time  `json:"due_at"`
+		DoneAt  *time.Time `json:"done_at"`
+		Overdue bool       `json:"overdue"`
+	} `json:"followups"`
+}
+
+func (r *refEnv) newCase(key string) caseOut {
+	r.t.Helper()
+	res := r.send("POST", "/cases", caseJSON, key)
+	if res.status != 201 {
+		r.t.Fatalf("POST /cases: %d %s", res.status, res.body)
+	}
+	var c caseOut
+	res.json(r.t, &c)
+	return c
+}
+
+// refer makes a case with cwB and refers it to svc.
+func (r *refEnv) refer(svc string, extra string) (caseOut, referralOut) {
+	r.t.Helper()
+	c := r.newCase(r.caseworker)
+	body := fmt.Sprintf(`{"case_id": %q, "service_id": %q, "need": "food", "note": "Please call in Spanish"%s}`, c.ID, svc, extra)
+	res := r.send("POST", "/referrals", body, r.caseworker)
+	if res.status != 201 {
+		r.t.Fatalf("POST /referrals: %d %s", res.status, res.body)
+	}
+	var out referralOut
+	res.json(r.t, &out)
+	return c, out
+}
+
+func (r *refEnv) move(id, key, body string) (int, referralOut, string) {
+	r.t.Helper()
+	res := r.send("POST", "/referrals/"+id+"/transitions", body, key)
+	var out referralOut
+	if res.status == 200 {
+		res.json(r.t, &out)
+	}
+	return res.status, out, string(res.body)
+}
+
+func openTasks(r referralOut) []string {
+	var out []string
+	for _, f := range r.Followups {
+		if f.DoneAt == nil {
+			out = append(out, f.Kind)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func TestReferrals_Lifecycle(t *testing.T) {
+	for _, d := range storetest.Dialects {
+		t.Run(d, func(t *testing.T) {
+			r := newReferrals(t, d)
+			ctx := context.Background()
+
+			// A case: its personal data is sealed at rest.
+			c := r.newCase(r.caseworker)
+			if c.Client.GivenName != "Maria" || len(c.Needs) != 2 || c.Needs[0].Note == "" || c.Needs[0].Status != "identified" {
+				t.Fatalf("case = %+v", c)
+			}
+			raw := rawRow(t, r.store, "cases", c.ID)
+			for _, secret := range []string{"Maria", "Lopez", "843-555", "maria@example.org", "1988-04-12"} {
+				if strings.Contains(raw, secret) {
+					t.Errorf("cases row holds %q in clear: %s", secret, raw)
+				}
+			}
+			if note := rawRow(t, r.store, "case_needs", c.Needs[0].ID); strings.Contains(note, "20th") {
+				t.Errorf("need note in clear: %s", note)
+			}
+
+			// Refer, with an Idempotency-Key: a retry answers the first
+			// referral and creates nothing.
+			body := fmt.Sprintf(`{"case_id": %q, "service_id": %q, "need": "food", "note": "Please call in Spanish", "share": ["name", "contact"]}`, c.ID, svcPantry)
+			first := r.send("POST", "/referrals", body, r.caseworker, "Idempotency-Key", "ref-1")
+			if first.status != 201 {
+				t.Fatalf("POST /referrals: %d %s", first.status, first.body)
+			}
+			var ref referralOut
+			first.json(t, &ref)
+			again := r.send("POST", "/referrals", body, r.caseworker, "Idempotency-Key", "ref-1")
+			var ref2 referralOut
+			again.json(t, &ref2)
+			if again.status != 201 || ref2.ID != ref.ID || again.header.Get("Idempotent-Replayed") != "true" {
+				t.Errorf("retry: %d %s (first %s)", again.status, ref2.ID, ref.ID)
+			}
+			if n := countRows(t, r.store, "referrals"); n != 1 {
+				t.Errorf("%d referrals after a retry, want 1", n)
+			}
+			other := strings.Replace(body, "Please call", "Please email", 1)
+			if res := r.send("POST", "/referrals", other, r.caseworker, "Idempotency-Key", "ref-1"); res.status != 422 {
+				t.Errorf("same key, other body: %d %s", res.status, res.body)
+			}
+			// Another agency's key with the same Idempotency-Key is its own.
+			if res := r.send("POST", "/cases", caseJSON, r.cwC, "Idempotency-Key", "ref-1"); res.status != 201 {
+				t.Errorf("agency C reusing agency B's key: %d %s", res.status, res.body)
+			}
+			if ref.Status != "sent" || ref.ReceiverID != r.agencyA || ref.Side != "sender" || !slices.Equal(ref.AllowedMoves, []string{"cancelled"}) {
+				t.Errorf("created referral = %+v", ref)
+			}
+			if !slices.Equal(openTasks(ref), []string{"response"}) {
+				t.Errorf("tasks after sent = %v", openTasks(ref))
+			}
+			// Response due 2 business days later: Wednesday → Friday.
+			if due := ref.Followups[0].DueAt; !due.Equal(time.Date(2026, 12, 4, 15, 0, 0, 0, time.UTC)) {
+				t.Errorf("response due %s, want Friday 4 December 15:00 UTC", due)
+			}
+
+			// The receiver sees what the consent shares, nothing more.
+			res := r.send("GET", "/referrals/"+ref.ID, "", r.keyA)
+			var seen referralOut
+			res.json(t, &seen)
+			if res.status != 200 || seen.Client == nil || seen.Client.GivenName != "Maria" || seen.Client.Phone == "" ||
+				seen.Client.BirthDate != "" || seen.Client.PostalCode != "" || seen.CaseID != nil || seen.Side != "receiver" {
+				t.Errorf("receiver's view: %d %s", res.status, res.body)
+			}
+			if seen.Note != "Please call in Spanish" {
+				t.Errorf("receiver does not see the note: %q", seen.Note)
+			}
+			// Its worklist shows the response task; three days on it is overdue.
+			list := func(key, query string) []map[string]any {
+				res := r.send("GET", "/followups"+query, "", key)
+				if res.status != 200 {
+					t.Fatalf("GET /followups%s: %d %s", query, res.status, res.body)
+				}
+				var page struct{ Contents []map[string]any }
+				res.json(t, &page)
+				return page.Contents
+			}
+			if got := list(r.keyA, "?assignee=agency"); len(got) != 1 || got[0]["kind"] != "response" || got[0]["overdue"] != false {
+				t.Errorf("receiver worklist = %v", got)
+			}
+			if got := list(r.keyA, "?overdue=true"); len(got) != 0 {
+				t.Errorf("overdue before the due date: %v", got)
+			}
+			r.clock.Add(3 * 24 * time.Hour) // Saturday
+			if got := list(r.keyA, "?overdue=true"); len(got) != 1 || got[0]["overdue"] != true {
+				t.Errorf("overdue worklist on Saturday = %v", got)
+			}
+			if got := list(r.caseworker, ""); len(got) != 0 {
+				t.Errorf("the caseworker has no task yet: %v", got)
+			}
+
+			// The sender cannot answer for the receiver: 409 naming its moves.
+			if st, _, msg := r.move(ref.ID, r.caseworker, `{"to": "accepted"}`); st != 409 || !strings.Contains(msg, "cancelled") {
+				t.Errorf("sender accepting: %d %s", st, msg)
+			}
+			// The sending agency's agency key reads but does not move.
+			if st, _, msg := r.move(ref.ID, r.keyB, `{"to": "cancelled"}`); st != 403 {
+				t.Errorf("sender's agency key cancelling: %d %s", st, msg)
+			}
+			// Accept with an appointment: the response task closes, the
+			// check-in is due a day after the appointment, the outcome in 30 days.
+			appt := r.clock.Now().Add(48 * time.Hour).UTC()
+			st, acc, msg := r.move(ref.ID, r.keyA, fmt.Sprintf(`{"to": "accepted", "appointment_at": %q, "note": "Tuesday 10am"}`, appt.Format(time.RFC3339)))
+			if st != 200 || acc.Status != "accepted" || !slices.Equal(openTasks(acc), []string{"checkin", "outcome"}) {
+				t.Fatalf("accept: %d %s", st, msg)
+			}
+			for _, f := range acc.Followups {
+				switch {
+				case f.Kind == "checkin" && f.DoneAt == nil && !f.DueAt.Equal(appt.Add(24*time.Hour)):
+					t.Errorf("check-in due %s, want a day after the appointment %s", f.DueAt, appt)
+				case f.Kind == "outcome" && !f.DueAt.Equal(r.clock.Now().Add(30*24*time.Hour).Truncate(time.Microsecond)):
+					t.Errorf("outcome due %s", f.DueAt)
+				}
+			}
+			if got := list(r.caseworker, "?assignee=me"); len(got) != 1 || got[0]["kind"] != "checkin" {
+				t.Errorf("caseworker worklist = %v", got)
+			}
+			// A note from the caseworker is the check-in.
+			if res := r.send("POST", "/referrals/"+ref.ID+"/notes", `{"note": "Client confirmed the time"}`, r.caseworker); res.status != 201 {
+				t.Errorf("note: %d %s", res.status, res.body)
+			}
+			if got := list(r.caseworker, "?assignee=me"); len(got) != 0 {
+				t.Errorf("check-in still open after the caseworker's note: %v", got)
+			}
+			// Bad moves.
+			for _, tt := range []struct {
+				body string
+				want int
+			}{
+				{`{"to": "completed"}`, 422},                                  // no outcome
+				{`{"to": "declined", "reason": "no_capacity"}`, 409},          // accepted cannot be declined
+				{`{"to": "flying"}`, 422},                                     // unknown status
+				{`{"to": "in_progress", "outcome": "service_provided"}`, 422}, // outcome only on completed
+				{`{"to": "in_progress", "surprise": 1}`, 400},                 // unknown field
+			} {
+				if st, _, msg := r.move(ref.ID, r.keyA, tt.body); st != tt.want {
+					t.Errorf("move %s: %d %s, want %d", tt.body, st, msg, tt.want)
+				}
+			}
+			if st, _, msg := r.move(ref.ID, r.cwA, `{"to": "in_progress"}`); st != 200 {
+				t.Fatalf("in_progress by the receiver's caseworker: %d %s", st, msg)
+			}
+			st, done, msg := r.move(ref.ID, r.keyA, `{"to": "completed", "outcome": "service_provided"}`)
+			if st != 200 || !slices.Equal(openTasks(done), []string{"client_followup"}) || len(done.AllowedMoves) != 0 {
+				t.Fatalf("complete: %d %s", st, msg)
+			}
+			// Terminal states are final.
+			if st, _, msg := r.move(ref.ID, r.caseworker, `{"to": "cancelled"}`); st != 409 || !strings.Contains(msg, "final") {
+				t.Errorf("cancel after completion: %d %s", st, msg)
+			}
+			// Closing the loop: the client's answer updates the case need.
+			if res := r.send("POST", "/referrals/"+ref.ID+"/followup", `{"need_met": "yes", "note": "Got groceries twice"}`, r.keyA); res.status != 403 {
+				t.Errorf("receiver recording the client follow-up: %d", res.status)
+			}
+			if res := r.send("POST", "/referrals/"+ref.ID+"/followup", `{"need_met": "yes", "note": "Got groceries twice"}`, r.caseworker); res.status != 200 {
+				t.Fatalf("follow-up: %d %s", res.status, res.body)
+			}
+			if res := r.send("POST", "/referrals/"+ref.ID+"/followup", `{"need_met": "no"}`, r.caseworker); res.status != 409 {
+				t.Errorf("second follow-up: %d", res.status)
+			}
+			var after caseOut
+			r.send("GET", "/cases/"+c.ID, "", r.caseworker).json(t, &after)
+			if after.Needs[0].Domain != "food" || after.Needs[0].Status != "met" || after.Needs[1].Status != "identified" {
+				t.Errorf("case needs after the follow-up = %+v", after.Needs)
+			}
+
+			// The history: every change, who made it, in order.
+			res = r.send("GET", "/referrals/"+ref.ID+"/events", "", r.keyA)
+			var events struct {
+				Contents []struct {
+					Kind, From, To, Side, Note string
+					AgencyID                   *string `json:"agency_id"`
+				}
+			}
+			res.json(t, &events)
+			var trail []string
+			for _, e := range events.Contents {
+				trail = append(trail, e.Kind+":"+e.From+">"+e.To+"/"+e.Side)
+			}
+			want := []string{"created:>sent/sender", "status:sent>accepted/receiver", "note:accepted>accepted/sender",
+				"status:accepted>in_progress/receiver", "status:in_progress>completed/receiver", "followup:completed>completed/sender"}
+			if !slices.Equal(trail, want) {
+				t.Errorf("events = %v\nwant %v", trail, want)
+			}
+			if len(events.Contents) > 1 && (events.Contents[1].Note != "Tuesday 10am" || events.Contents[1].AgencyID == nil || *events.Contents[1].AgencyID != r.agencyA) {
+				t.Errorf("accept event = %+v", events.Contents[1])
+			}
+			if raw := rawRows(t, r.store, "referral_events", "referral_id", ref.ID); strings.Contains(raw, "Tuesday") {
+				t.Errorf("event notes in clear: %s", raw)
+			}
+
+			// Outcome report, JSON and CSV, for the receiver.
+			res = r.send("GET", "/reports/referrals?group_by=service", "", r.keyA)
+			var rep struct {
+				Groups []struct {
+					Key                       string
+					Sent, Accepted, Completed int
+					AcceptanceRate            *float64 `json:"acceptance_rate"`
+					NeedMetRate               *float64 `json:"need_met_rate"`
+					MedianResponse            *float64 `json:"median_hours_to_first_response"`
+				}
+			}
+			res.json(t, &rep)
+			if res.status != 200 || len(rep.Groups) != 1 || rep.Groups[0].Key != svcPantry || rep.Groups[0].Sent != 1 || rep.Groups[0].Completed != 1 ||
+				rep.Groups[0].AcceptanceRate == nil || *rep.Groups[0].AcceptanceRate != 1 || rep.Groups[0].NeedMetRate == nil || *rep.Groups[0].NeedMetRate != 1 ||
+				rep.Groups[0].MedianResponse == nil || *rep.Groups[0].MedianResponse != 72 {
+				t.Errorf("report: %d %s", res.status, res.body)
+			}
+			res = r.send("GET", "/reports/referrals?group_by=need&format=csv", "", r.caseworker)
+			recs, err := csv.NewReader(strings.NewReader(string(res.body))).ReadAll()
+			if err != nil || len(recs) != 2 || recs[1][0] != "food" || recs[1][2] != "1" {
+				t.Errorf("CSV report: %v %q", err, res.body)
+			}
+			res = r.send("GET", "/reports/referrals", "", r.keyC)
+			rep.Groups = nil
+			res.json(t, &rep)
+			if len(rep.Groups) != 0 {
+				t.Errorf("a third agency sees figures of others: %s", res.body)
+			}
+
+			// Every read of personal data is in the audit log, without the data.
+			entries, _, err := r.store.AuditLog(ctx, store.AuditFilter{ResourceType: "case", ResourceID: c.ID}, store.Paging{Number: 1, Size: 100})
+			if err != nil {
+				t.Fatal(err)
+			}
+			reads := 0
+			for _, e := range entries {
+				if e.Action == "read" {
+					reads++
+				}
+				if strings.Contains(e.Detail, "Maria") {
+					t.Errorf("audit entry holds personal data: %+v", e)
+				}
+			}
+			if reads == 0 {
+				t.Errorf("no audited read of case %s: %+v", c.ID, entries)
+			}
+			entries, _, _ = r.store.AuditLog(ctx, store.AuditFilter{ResourceType: "referral", ResourceID: ref.ID}, store.Paging{Number: 1, Size: 100})
+			readers := map[string]bool{}
+			for _, e := range entries {
+				if e.Action == "read" && e.AgencyID != nil {
+					readers[*e.AgencyID] = true
+				}
+			}
+			if !readers[r.agencyA] || !readers[r.agencyB] {
+				t.Errorf("referral reads audited for agencies %v, want A and B", readers)
+			}
+		})
+	}
+}
+
+func rawRow(t *testing.T, st *store.Store, table, id string) string {
+	t.Helper()
+	return rawRows(t, st, table, "id", id)
+}
+
+// rawRows is every column of the rows of table where col = v, as text: what
+// someone with the database file would see.
+func rawRows(t *testing.T, st *store.Store, table, col, v string) string {
+	t.Helper()
+	rows, err := st.DB().Query("SELECT * FROM "+table+" WHERE "+col+" = $1", v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	cols, _ := rows.Columns()
+	var b strings.Builder
+	n := 0
+	for rows.Next() {
+		n++
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range vals {
+			fmt.Fprintf(&b, "%s|", v)
+		}
+		b.WriteString("\n")
+	}
+	if n == 0 {
+		t.Fatalf("no %s row with %s = %s", table, col, v)
+	}
+	return b.String()
+}
+
+func countRows(t *testing.T, st *store.Store, table string) int {
+	t.Helper()
+	var n int
+	if err := st.DB().QueryRow("SELECT COUNT(*) FROM " + table).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+var _ = json.Marshal
