@@ -214,14 +214,19 @@ ORDER BY d.next_at, d.id LIMIT ?`, DeliveryPending, now, DeliveryPending, limit)
 	return out, mapErr(err, "read due deliveries")
 }
 
-// NextDeliveryAt is when the earliest pending delivery is due (zero if none).
+// NextDeliveryAt is when the next delivery that may go is due (zero if
+// none): the earliest head of a subscription's and order key's queue.
 func (s *Store) NextDeliveryAt(ctx context.Context) (time.Time, error) {
-	var next []time.Time
-	err := s.db.WithContext(ctx).Model(&Delivery{}).Where("state = ?", DeliveryPending).Order("next_at").Limit(1).Pluck("next_at", &next).Error
+	var next []Delivery
+	err := s.db.WithContext(ctx).Raw(`SELECT d.* FROM webhook_deliveries d
+WHERE d.state = ?
+  AND (d.order_key = '' OR NOT EXISTS (SELECT 1 FROM webhook_deliveries e
+       WHERE e.webhook_id = d.webhook_id AND e.order_key = d.order_key AND e.state = ? AND e.id < d.id))
+ORDER BY d.next_at, d.id LIMIT 1`, DeliveryPending, DeliveryPending).Scan(&next).Error
 	if err != nil || len(next) == 0 {
 		return time.Time{}, mapErr(err, "read next delivery")
 	}
-	return next[0].UTC(), nil
+	return next[0].NextAt.UTC(), nil
 }
 
 // RecordAttempt logs one try of d and sets its state: delivered, pending
