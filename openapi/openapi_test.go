@@ -259,8 +259,8 @@ func TestDocument(t *testing.T) {
 			}
 		}
 	}
-	if len(seen) != 53 {
-		t.Errorf("%d operations, want 53", len(seen))
+	if len(seen) != 72 {
+		t.Errorf("%d operations, want 72", len(seen))
 	}
 }
 

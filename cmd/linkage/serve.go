@@ -109,7 +109,7 @@ func cmdServe(ctx context.Context, cfg config.Config, log *slog.Logger, args []s
 	if staleAfter == 0 {
 		staleAfter = -1
 	}
-	nw := notify.New(st, log, time.Now, notify.Config{RetryBase: cfg.WebhookRetry, StaleAfter: staleAfter, Poll: cfg.JobsPoll})
+	nw := notify.New(st, log, time.Now, notify.Config{RetryBase: cfg.WebhookRetry, StaleAfter: staleAfter, Poll: cfg.JobsPoll, AllowPrivate: cfg.WebhookPrivate})
 	nw.OnAttempt = func(event string, ok bool) {
 		m.WebhookAttempts.WithLabelValues(event, map[bool]string{true: "delivered", false: "failed"}[ok]).Inc()
 	}
@@ -140,7 +140,7 @@ func cmdServe(ctx context.Context, cfg config.Config, log *slog.Logger, args []s
 	e, err := httpapi.New(httpapi.Deps{Store: st, Index: sy, Metrics: m, Logger: log, BaseURL: cfg.BaseURL,
 		MaxBodyBytes: cfg.MaxBodyBytes, CORSOrigins: cfg.CORSOrigins, Ready: sy.Ready,
 		RateLimits:     httpapi.RateLimits{Anonymous: cfg.RateAnonymous, Key: cfg.RateKey, Portal: cfg.RatePortal},
-		CapacityMaxAge: cfg.CapacityMaxAge, FollowUpRules: cfg.FollowUpRules})
+		CapacityMaxAge: cfg.CapacityMaxAge, FollowUpRules: cfg.FollowUpRules, WebhookAllowPrivate: cfg.WebhookPrivate})
 	if err != nil {
 		return err
 	}

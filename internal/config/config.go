@@ -43,6 +43,7 @@ type Config struct {
 	WebhookRetry    time.Duration  // LINKAGE_WEBHOOK_RETRY_BASE
 	StaleAfter      time.Duration  // LINKAGE_STALE_AFTER: listing.stale threshold (0: off)
 	JobsPoll        time.Duration  // LINKAGE_JOBS_POLL
+	WebhookPrivate  bool           // LINKAGE_WEBHOOK_ALLOW_PRIVATE
 }
 
 // Var documents one environment variable.
@@ -78,6 +79,7 @@ var Vars = []Var{
 	{"LINKAGE_FOLLOWUP_RULES", "response=2bd,checkin=14d,appointment=1d,outcome=30d,client=7d", "referral follow-up due dates: response after sent (business days), check-in after accepted or after the appointment, outcome after accepted, client follow-up after the end"},
 	{"LINKAGE_WEBHOOK_RETRY_BASE", "30s", "first webhook retry delay; it doubles each try (at most 1h apart) for 24 hours"},
 	{"LINKAGE_STALE_AFTER", "4320h", "a managed listing not changed or confirmed for this long sends listing.stale once (0 = off)"},
+	{"LINKAGE_WEBHOOK_ALLOW_PRIVATE", "false", "let webhooks reach loopback, private and link-local addresses (closed networks, tests); off, they reach public addresses only"},
 	{"LINKAGE_JOBS_POLL", "1s", "how often webhook deliveries and periodic jobs (overdue follow-ups, stale listings) run, on one replica at a time"},
 }
 
@@ -150,6 +152,9 @@ func Load(env func(string) (string, bool)) (Config, error) {
 	}
 	if c.StaleAfter, err = time.ParseDuration(get("LINKAGE_STALE_AFTER", "4320h")); err != nil || c.StaleAfter < 0 {
 		errs = append(errs, fmt.Errorf("LINKAGE_STALE_AFTER: want a duration such as 4320h (180 days), or 0 for off"))
+	}
+	if c.WebhookPrivate, err = strconv.ParseBool(get("LINKAGE_WEBHOOK_ALLOW_PRIVATE", "false")); err != nil {
+		errs = append(errs, fmt.Errorf("LINKAGE_WEBHOOK_ALLOW_PRIVATE: want true or false"))
 	}
 	if c.JobsPoll, err = time.ParseDuration(get("LINKAGE_JOBS_POLL", "1s")); err != nil || c.JobsPoll < 10*time.Millisecond || c.JobsPoll > time.Minute {
 		errs = append(errs, fmt.Errorf("LINKAGE_JOBS_POLL: want a duration from 10ms to 1m such as 1s"))

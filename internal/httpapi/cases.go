@@ -284,7 +284,7 @@ func (h *handler) listCases(c echo.Context) error {
 	if err := caseworker(p); err != nil {
 		return err
 	}
-	lp, err := parseList(c, "status", "need", "need_status", "from", "to", "updated_since")
+	lp, err := privateList(c, "status", "need", "need_status", "from", "to", "updated_since")
 	if err != nil {
 		return err
 	}
@@ -315,4 +315,25 @@ func (h *handler) listCases(c echo.Context) error {
 		return err
 	}
 	return writePrivate(c, http.StatusOK, newPage(cases, total, lp))
+}
+
+// privateList is parseList for the lists of cases, referrals, follow-ups
+// and webhooks: JSON pages only, no full-text search (their personal data
+// is sealed, so there is nothing to search in).
+func privateList(c echo.Context, allowed ...string) (listParams, error) {
+	lp, err := parseList(c, allowed...)
+	if err != nil {
+		return lp, err
+	}
+	var fe apperr.FieldErrors
+	if lp.ndjson {
+		fe = append(fe, apperr.FieldError{Parameter: "format", Message: "must be json here (ndjson streams are for directory lists)"})
+	}
+	if lp.search != "" {
+		fe = append(fe, apperr.FieldError{Parameter: "search", Message: "is not a parameter of this route: client details are encrypted, so lists filter on status, need and dates"})
+	}
+	if len(fe) > 0 {
+		return lp, apperr.WithFields(apperr.Invalid, "Some parameters are not valid; see errors.", fe)
+	}
+	return lp, nil
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/linkage-org/linkage/internal/apperr"
 	"github.com/linkage-org/linkage/internal/auth"
+	"github.com/linkage-org/linkage/internal/notify"
 	"github.com/linkage-org/linkage/internal/referral"
 	"github.com/linkage-org/linkage/internal/store"
 )
@@ -31,7 +32,7 @@ func (h *handler) listFollowUps(c echo.Context) error {
 	if !referral.WorksReferrals(p.Role) {
 		return apperr.E(apperr.Forbidden, "Follow-ups are worked with caseworker or agency keys; this key's role is %s.", p.Role)
 	}
-	lp, err := parseList(c, "assignee", "due_before", "overdue", "done")
+	lp, err := privateList(c, "assignee", "due_before", "overdue", "done")
 	if err != nil {
 		return err
 	}
@@ -80,13 +81,13 @@ type webhookBody struct {
 	Active *bool     `json:"active"`
 }
 
-func (b *webhookBody) check(creating bool) error {
+func (b *webhookBody) check(creating, allowPrivate bool) error {
 	var fe apperr.FieldErrors
 	switch {
 	case b.URL == nil && creating:
 		fe.Add("/url", "is required")
 	case b.URL != nil:
-		if msg := checkWebhookURL(*b.URL); msg != "" {
+		if msg := checkWebhookURL(*b.URL, allowPrivate); msg != "" {
 			fe.Add("/url", "%s", msg)
 		}
 	}
@@ -110,8 +111,10 @@ func (b *webhookBody) check(creating bool) error {
 }
 
 // checkWebhookURL says what is wrong with a webhook URL ("" if nothing):
-// absolute http(s), no credentials, at most 2000 characters.
-func checkWebhookURL(s string) string {
+// absolute http(s), no credentials, at most 2000 characters, and, unless
+// allowPrivate, not an address on the server's own networks (the
+// deliverer checks resolved addresses again when it connects).
+func checkWebhookURL(s string, allowPrivate bool) string {
 	u, err := url.Parse(s)
 	switch {
 	case len(s) > 2000:
@@ -121,20 +124,26 @@ func checkWebhookURL(s string) string {
 	case u.User != nil:
 		return "must not carry credentials; every delivery is signed instead (Linkage-Signature)"
 	}
-	if host := u.Hostname(); net.ParseIP(host) == nil && !strings.Contains(host, ".") && host != "localhost" {
+	host := u.Hostname()
+	ip := net.ParseIP(host)
+	if !allowPrivate && (host == "localhost" || strings.HasSuffix(host, ".localhost") || (ip != nil && !notify.PublicIP(ip))) {
+		return "points at a loopback, private or link-local address; webhooks go to public endpoints"
+	}
+	if ip == nil && !strings.Contains(host, ".") && host != "localhost" {
 		return "has no domain name"
 	}
 	return ""
 }
 
-// webhookOwner allows agency and caseworker keys for their own agency's
-// subscriptions.
+// webhookOwner allows agency keys, for their own agency's subscriptions:
+// where an agency's events go is the agency's integration, not a
+// caseworker's choice.
 func webhookOwner(p auth.Principal) error {
 	if !p.Authenticated() {
 		return allow(auth.Unauthenticated)
 	}
-	if p.AgencyID == "" || !referral.WorksReferrals(p.Role) {
-		return apperr.E(apperr.Forbidden, "Webhooks belong to an agency: use one of its agency or caseworker keys; this key's role is %s.", p.Role)
+	if p.AgencyID == "" || p.Role != auth.Agency {
+		return apperr.E(apperr.Forbidden, "Webhooks are managed with the agency's agency keys; this key's role is %s.", p.Role)
 	}
 	return nil
 }
@@ -150,7 +159,7 @@ func (h *handler) createWebhook(c echo.Context) error {
 	if err := decodeJSON(c, &b); err != nil {
 		return err
 	}
-	if err := b.check(true); err != nil {
+	if err := b.check(true, h.webhookPrivate); err != nil {
 		return err
 	}
 	secret, _, err := auth.NewKey()
@@ -181,7 +190,7 @@ func (h *handler) listWebhooks(c echo.Context) error {
 	if err := webhookOwner(p); err != nil {
 		return err
 	}
-	lp, err := parseList(c)
+	lp, err := privateList(c)
 	if err != nil {
 		return err
 	}
@@ -222,7 +231,7 @@ func (h *handler) patchWebhook(c echo.Context) error {
 	if err := decodeJSON(c, &b, echo.MIMEApplicationJSON, "application/merge-patch+json"); err != nil {
 		return err
 	}
-	if err := b.check(false); err != nil {
+	if err := b.check(false, h.webhookPrivate); err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
@@ -284,7 +293,7 @@ func (h *handler) listDeliveries(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	lp, err := parseList(c, "state")
+	lp, err := privateList(c, "state")
 	if err != nil {
 		return err
 	}
@@ -333,10 +342,11 @@ func (h *handler) referralReport(c echo.Context) error {
 	if format != "" && format != "json" && format != "csv" {
 		fe = append(fe, apperr.FieldError{Parameter: "format", Message: "must be json or csv"})
 	}
-	to, from := h.now().UTC(), h.now().UTC().AddDate(0, 0, -90)
+	to := h.now().UTC()
 	if t := timeParam(q, "to", &fe); t != nil {
 		to = *t
 	}
+	from := to.AddDate(0, 0, -90)
 	if t := timeParam(q, "from", &fe); t != nil {
 		from = *t
 	}

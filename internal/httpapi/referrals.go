@@ -87,8 +87,14 @@ func (h *handler) viewReferral(ctx context.Context, p auth.Principal, r store.Re
 			v.FollowUp = map[string]any{"need_met": r.FollowUpAnswer, "note": r.FollowUpNote, "at": r.FollowUpAt}
 		}
 	}
-	if v.Followups, err = h.store.FollowUpsOf(ctx, r.ID); err != nil {
+	if v.Followups, err = h.store.FollowUpsOf(ctx, r); err != nil {
 		return referralView{}, nil, err
+	}
+	for i := range v.Followups {
+		// Which caseworker of the other agency a task is for is theirs to know.
+		if v.Followups[i].AssigneeAgencyID != p.AgencyID {
+			v.Followups[i].AssigneeKeyID = nil
+		}
 	}
 	if r.Note != "" {
 		read = append(read, "note")
@@ -503,7 +509,7 @@ func (h *handler) listEvents(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	lp, err := parseList(c)
+	lp, err := privateList(c)
 	if err != nil {
 		return err
 	}
@@ -518,6 +524,12 @@ func (h *handler) listEvents(c echo.Context) error {
 	events, total, err := h.store.Events(ctx, r.ID, lp.paging)
 	if err != nil {
 		return err
+	}
+	for i := range events {
+		// The other agency's events say which agency, not which key.
+		if events[i].AgencyID == nil || *events[i].AgencyID != p.AgencyID {
+			events[i].KeyID = nil
+		}
 	}
 	if err := h.auditReads(c, "referral", []string{r.ID}, "events"); err != nil {
 		return err
@@ -536,7 +548,7 @@ func (h *handler) listReferrals(c echo.Context) error {
 	if !referral.WorksReferrals(p.Role) {
 		return apperr.E(apperr.Forbidden, "Referrals are read with caseworker or agency keys; this key's role is %s.", p.Role)
 	}
-	lp, err := parseList(c, "direction", "status", "case_id", "service_id", "need", "from", "to")
+	lp, err := privateList(c, "direction", "status", "case_id", "service_id", "need", "from", "to")
 	if err != nil {
 		return err
 	}

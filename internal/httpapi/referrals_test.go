@@ -5,9 +5,11 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
-	"log/slog"
-	"os"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +19,7 @@ import (
 	"github.com/linkage-org/linkage/internal/httpapi"
 	"github.com/linkage-org/linkage/internal/indexsync"
 	"github.com/linkage-org/linkage/internal/indexsync/indexsynctest"
+	"github.com/linkage-org/linkage/internal/notify"
 	"github.com/linkage-org/linkage/internal/seal"
 	"github.com/linkage-org/linkage/internal/store"
 	"github.com/linkage-org/linkage/internal/store/storetest"
@@ -58,7 +61,7 @@ type refEnv struct {
 	cwA, agencyC, keyC, cwC string
 }
 
-func newReferrals(t *testing.T, dialect string) *refEnv {
+func newReferrals(t *testing.T, dialect string, with ...func(*httpapi.Deps)) *refEnv {
 	t.Helper()
 	// Wednesday 2 December 2026, 15:00 UTC (10:00 in New York).
 	clk := &testClock{t: time.Date(2026, 12, 2, 15, 0, 0, 0, time.UTC)}
@@ -68,12 +71,7 @@ func newReferrals(t *testing.T, dialect string) *refEnv {
 		t.Fatal(err)
 	}
 	st := demoStore(t, dialect, store.WithKeyring(keys), store.WithClock(clk.Now), store.WithDefaultTZ("America/New_York"))
-	e := serveEnv(t, st, indexsynctest.Running(t, st, indexsync.Options{}), 1<<20, func(d *httpapi.Deps) {
-		d.Now = clk.Now
-		if os.Getenv("TMP_LOG") != "" {
-			d.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
-		}
-	})
+	e := serveEnv(t, st, indexsynctest.Running(t, st, indexsync.Options{}), 1<<20, append([]func(*httpapi.Deps){func(d *httpapi.Deps) { d.Now = clk.Now }}, with...)...)
 	r := &refEnv{access: newAccessOn(t, e), clock: clk, keys: keys}
 	ctx := context.Background()
 	err = st.InTx(ctx, func(tx *store.Tx) error {
@@ -487,4 +485,123 @@ func countRows(t *testing.T, st *store.Store, table string) int {
 	return n
 }
 
-var _ = json.Marshal
+// TestReferrals_Notifications: an agency subscribes through the API; the
+// referral lifecycle, an overdue follow-up and a stale listing each reach
+// its endpoint as signed events, through the outbox and the worker.
+func TestReferrals_Notifications(t *testing.T) {
+	for _, d := range storetest.Dialects {
+		t.Run(d, func(t *testing.T) {
+			r := newReferrals(t, d, func(d *httpapi.Deps) { d.WebhookAllowPrivate = true })
+			ctx := context.Background()
+			type got struct{ typ, referral, status string }
+			var mu sync.Mutex
+			var events []got
+			var secret string
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+				body, _ := io.ReadAll(req.Body)
+				sig := req.Header.Get(notify.SignatureHeader)
+				ts, _ := strconv.ParseInt(strings.TrimPrefix(strings.Split(sig, ",")[0], "t="), 10, 64)
+				mu.Lock()
+				defer mu.Unlock()
+				if notify.Sign(secret, time.Unix(ts, 0), body) != sig {
+					t.Errorf("bad signature %q", sig)
+				}
+				var env struct {
+					Type string
+					Data map[string]any
+				}
+				_ = json.Unmarshal(body, &env)
+				if strings.Contains(string(body), "Maria") {
+					t.Errorf("a webhook carries personal data: %s", body)
+				}
+				ref, _ := env.Data["referral_id"].(string)
+				if ref == "" {
+					ref, _ = env.Data["service_id"].(string)
+				}
+				st, _ := env.Data["status"].(string)
+				if k, ok := env.Data["kind"].(string); ok {
+					st = k
+				}
+				events = append(events, got{env.Type, ref, st})
+			}))
+			defer srv.Close()
+			res := r.send("POST", "/webhooks", fmt.Sprintf(`{"url": %q, "events": ["referral.created", "referral.status_changed", "referral.note_added", "followup.overdue", "listing.stale"]}`, srv.URL), r.keyA)
+			var hook struct{ ID, Secret string }
+			res.json(t, &hook)
+			if res.status != 201 || !strings.HasPrefix(hook.Secret, "whsec_") {
+				t.Fatalf("create webhook: %d %s", res.status, res.body)
+			}
+			secret = hook.Secret
+
+			w := notify.New(r.store, storetest.Logger(), r.clock.Now, notify.Config{RetryBase: time.Minute, AllowPrivate: true, StaleAfter: 180 * 24 * time.Hour})
+			run := func() {
+				t.Helper()
+				if _, err := w.RunOnce(ctx); err != nil {
+					t.Fatal(err)
+				}
+			}
+			_, ref := r.refer(svcPantry, "")
+			if st, _, msg := r.move(ref.ID, r.keyA, `{"to": "received"}`); st != 200 {
+				t.Fatal(st, msg)
+			}
+			r.send("POST", "/referrals/"+ref.ID+"/notes", `{"note": "We will call Maria tomorrow"}`, r.caseworker)
+			run()
+			r.clock.Add(5 * 24 * time.Hour) // the referral was received, not answered: no response task is open
+			if st, _, msg := r.move(ref.ID, r.keyA, `{"to": "accepted"}`); st != 200 {
+				t.Fatal(st, msg)
+			}
+			r.clock.Add(31 * 24 * time.Hour) // the outcome is now overdue
+			run()
+			run() // a second round sends nothing twice
+			mu.Lock()
+			var trail []string
+			for _, e := range events {
+				if e.typ != "listing.stale" {
+					trail = append(trail, e.typ+":"+e.status)
+				}
+			}
+			stale := 0
+			for _, e := range events {
+				if e.typ == "listing.stale" {
+					stale++
+				}
+			}
+			mu.Unlock()
+			want := []string{"referral.created:sent", "referral.status_changed:received", "referral.note_added:received",
+				"referral.status_changed:accepted", "followup.overdue:outcome"}
+			if !slices.Equal(trail, want) {
+				t.Errorf("events = %v\nwant %v", trail, want)
+			}
+			// The demo listings were last changed when the test loaded them;
+			// 180 days on, agency A's services are stale, once each.
+			r.clock.Add(150 * 24 * time.Hour)
+			run()
+			run()
+			mu.Lock()
+			for _, e := range events {
+				if e.typ == "listing.stale" {
+					stale++
+				}
+			}
+			mu.Unlock()
+			if stale == 0 {
+				t.Errorf("no listing.stale event after 180 days")
+			}
+			var ds struct {
+				Contents []struct {
+					State    string
+					Attempts int
+				}
+			}
+			r.send("GET", "/webhooks/"+hook.ID+"/deliveries", "", r.keyA).json(t, &ds)
+			if len(ds.Contents) != len(want)+stale/1 && len(ds.Contents) < len(want) {
+				t.Errorf("delivery log has %d entries", len(ds.Contents))
+			}
+			for _, d := range ds.Contents {
+				if d.State != "delivered" || d.Attempts != 1 {
+					t.Errorf("delivery %+v", d)
+				}
+			}
+		})
+	}
+}

@@ -43,6 +43,9 @@ type Deps struct {
 	FollowUpRules referral.Rules
 	// Now is the clock (tests move it); nil is time.Now.
 	Now func() time.Time
+	// WebhookAllowPrivate lets webhooks name loopback and private
+	// addresses (tests, closed networks).
+	WebhookAllowPrivate bool
 }
 
 type handler struct {
@@ -61,6 +64,7 @@ type handler struct {
 	runs           jobRuns
 	rules          referral.Rules
 	now            func() time.Time
+	webhookPrivate bool
 }
 
 // New builds the HTTP server with every route and middleware.
@@ -77,7 +81,7 @@ func New(d Deps) (*echo.Echo, error) {
 	}
 	h := &handler{store: d.Store, index: d.Index, metrics: d.Metrics, log: d.Logger, baseURL: d.BaseURL, ready: d.Ready, spec: sp,
 		limiter: newRateLimiter(d.RateLimits), capacityMaxAge: d.CapacityMaxAge, exports: make(chan struct{}, maxExports),
-		rules: d.FollowUpRules, now: d.Now}
+		rules: d.FollowUpRules, now: d.Now, webhookPrivate: d.WebhookAllowPrivate}
 	if h.now == nil {
 		h.now = time.Now
 	}

@@ -14,9 +14,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/linkage-org/linkage/internal/store"
@@ -44,6 +46,11 @@ type Config struct {
 	Parallel    int           // deliveries in flight (default 4)
 	StaleAfter  time.Duration // listing.stale threshold (default 180 days; <0 off)
 	Poll        time.Duration // how often the loop looks for work (default 1s)
+	// AllowPrivate lets deliveries connect to loopback, private and
+	// link-local addresses (tests, closed networks). Off, a webhook cannot
+	// be used to reach the server's own network, even by a DNS name that
+	// resolves there.
+	AllowPrivate bool
 }
 
 func (c Config) withDefaults() Config {
@@ -81,9 +88,31 @@ func New(s *store.Store, log *slog.Logger, now func() time.Time, cfg Config) *Wo
 	if now == nil {
 		now = time.Now
 	}
-	return &Worker{store: s, log: log, now: now, cfg: cfg, client: &http.Client{Timeout: cfg.Timeout,
+	dialer := &net.Dialer{Timeout: cfg.Timeout}
+	if !cfg.AllowPrivate {
+		dialer.Control = func(_, address string, _ syscall.RawConn) error {
+			host, _, err := net.SplitHostPort(address)
+			if err != nil {
+				return err
+			}
+			if ip := net.ParseIP(host); ip == nil || !PublicIP(ip) {
+				return fmt.Errorf("webhook address %s is not public", host)
+			}
+			return nil
+		}
+	}
+	transport := &http.Transport{DialContext: dialer.DialContext, MaxIdleConnsPerHost: 4, IdleConnTimeout: 90 * time.Second,
+		TLSHandshakeTimeout: cfg.Timeout, ResponseHeaderTimeout: cfg.Timeout}
+	return &Worker{store: s, log: log, now: now, cfg: cfg, client: &http.Client{Timeout: cfg.Timeout, Transport: transport,
 		// A webhook answers; it does not send us elsewhere.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+// PublicIP says whether ip is an address on the public internet: not
+// loopback, private, link-local (cloud metadata), multicast or unspecified.
+func PublicIP(ip net.IP) bool {
+	return !(ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
+		ip.IsInterfaceLocalMulticast() || ip.IsMulticast() || ip.IsUnspecified())
 }
 
 // Backoff is the delay before try n+1 after n failed tries.

@@ -152,7 +152,7 @@ func TestWorker_DeliversInOrderAcrossRestart(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			w := notify.New(st, storetest.Logger(), clk.Now, notify.Config{RetryBase: time.Minute, StaleAfter: -1})
+			w := notify.New(st, storetest.Logger(), clk.Now, notify.Config{RetryBase: time.Minute, StaleAfter: -1, AllowPrivate: true})
 			if _, err := w.RunOnce(ctx); err != nil {
 				t.Fatal(err)
 			}
@@ -168,7 +168,7 @@ func TestWorker_DeliversInOrderAcrossRestart(t *testing.T) {
 			_ = st.Close()
 			st = open()
 			defer st.Close()
-			w = notify.New(st, storetest.Logger(), clk.Now, notify.Config{RetryBase: time.Minute, StaleAfter: -1})
+			w = notify.New(st, storetest.Logger(), clk.Now, notify.Config{RetryBase: time.Minute, StaleAfter: -1, AllowPrivate: true})
 			clk.Add(61 * time.Second)
 			if _, err := w.RunOnce(ctx); err != nil {
 				t.Fatal(err)
@@ -223,7 +223,7 @@ func TestWorker_BackoffAndGiveUp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := notify.New(st, storetest.Logger(), clk.Now, notify.Config{RetryBase: time.Minute, RetryMax: time.Hour, StaleAfter: -1})
+	w := notify.New(st, storetest.Logger(), clk.Now, notify.Config{RetryBase: time.Minute, RetryMax: time.Hour, StaleAfter: -1, AllowPrivate: true})
 	if got := []time.Duration{w.Backoff(1), w.Backoff(2), w.Backoff(3), w.Backoff(7), w.Backoff(30)}; !slices.Equal(got, []time.Duration{time.Minute, 2 * time.Minute, 4 * time.Minute, time.Hour, time.Hour}) {
 		t.Errorf("backoff = %v", got)
 	}

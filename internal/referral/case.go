@@ -209,7 +209,11 @@ func Share(c *Consent, want []string, now time.Time) ([]string, []Problem) {
 			out = append(out, Problem{fmt.Sprintf("/share/%d", i), fmt.Sprintf("%s is outside the client's consent (%s)", s, strings.Join(c.Scope, ", "))})
 		}
 	}
-	return slices.Compact(slices.Sorted(slices.Values(want))), out
+	out2 := slices.Compact(slices.Sorted(slices.Values(want)))
+	if out2 == nil {
+		out2 = []string{}
+	}
+	return out2, out
 }
 
 // Shared is the part of a client a receiving agency may see: the fields of

@@ -151,14 +151,15 @@ func (s *Store) FollowUps(ctx context.Context, f FollowUpFilter, p Paging) ([]Fo
 }
 
 // FollowUpsOf lists every task of one referral, oldest first.
-func (s *Store) FollowUpsOf(ctx context.Context, referralID string) ([]FollowUp, error) {
+func (s *Store) FollowUpsOf(ctx context.Context, r Referral) ([]FollowUp, error) {
 	out := []FollowUp{}
-	err := s.db.WithContext(ctx).Where("referral_id = ?", referralID).Order("created_at, id").Find(&out).Error
+	err := s.db.WithContext(ctx).Where("referral_id = ?", r.ID).Order("created_at, id").Find(&out).Error
 	now := s.now().UTC()
 	for i := range out {
 		f := &out[i]
 		f.DueAt, f.CreatedAt, f.DoneAt = f.DueAt.UTC(), f.CreatedAt.UTC(), utcp(f.DoneAt)
 		f.Overdue = f.DoneAt == nil && f.DueAt.Before(now)
+		f.ReferralStatus, f.ServiceName = string(r.Status), r.ServiceName
 	}
 	return out, mapErr(err, "list referral follow-ups")
 }
