@@ -77,6 +77,7 @@ type database struct {
 	dialect string
 	pgName  string // PostgreSQL database name; empty on SQLite
 	file    string // SQLite file; empty on PostgreSQL
+	url     string // what store.Open took
 	st      *store.Store
 }
 
@@ -274,6 +275,7 @@ func (s *suite) newDatabase(b *testing.B, dialect string) *database {
 	default:
 		b.Fatalf("unknown dialect %q", dialect)
 	}
+	d.url = dbURL
 	st, err := store.Open(ctx, dbURL, storetest.Logger())
 	if err != nil {
 		s.drop(d)

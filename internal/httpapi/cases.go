@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
 	"github.com/linkage-org/linkage/internal/apperr"
@@ -130,20 +131,16 @@ func (h *handler) createCase(c echo.Context) error {
 		cs.Needs = []referral.Need{}
 	}
 	var prior string
+	cs.ID = uuid.NewString()
 	err = h.store.InTx(ctx, func(tx *store.Tx) error {
 		if key != "" {
 			var err error
-			if prior, err = tx.ClaimIdempotencyKey(ctx, p.AgencyID, key, "case", bodyHash(raw)); err != nil || prior != "" {
+			if prior, err = tx.ClaimIdempotencyKey(ctx, p.AgencyID, key, "case", bodyHash(raw), cs.ID); err != nil || prior != "" {
 				return err
 			}
 		}
 		if err := tx.CreateCase(ctx, &cs); err != nil {
 			return err
-		}
-		if key != "" {
-			if err := tx.SetIdempotentResource(ctx, p.AgencyID, key, cs.ID); err != nil {
-				return err
-			}
 		}
 		return h.audit(c, tx, "create", "case", cs.ID, "client,needs,consent")
 	})
@@ -190,6 +187,11 @@ func (h *handler) auditReads(c echo.Context, resourceType string, ids []string, 
 	if len(ids) == 0 {
 		return nil
 	}
+	return h.store.InTx(c.Request().Context(), func(tx *store.Tx) error { return auditReadsIn(c, tx, resourceType, ids, detail) })
+}
+
+// auditReadsIn is auditReads inside the caller's transaction.
+func auditReadsIn(c echo.Context, tx *store.Tx, resourceType string, ids []string, detail string) error {
 	p := principal(c)
 	es := make([]store.AuditEntry, len(ids))
 	for i, id := range ids {
@@ -199,7 +201,7 @@ func (h *handler) auditReads(c echo.Context, resourceType string, ids []string, 
 			es[i].AgencyID = &p.AgencyID
 		}
 	}
-	return h.store.InTx(c.Request().Context(), func(tx *store.Tx) error { return tx.AuditBatch(c.Request().Context(), es) })
+	return tx.AuditBatch(c.Request().Context(), es)
 }
 
 // patchCase answers PATCH /cases/{id}: a JSON merge patch of status,

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
 	"github.com/linkage-org/linkage/internal/apperr"
@@ -61,15 +62,20 @@ type referralView struct {
 	Followups    []store.FollowUp       `json:"followups"`
 }
 
-func (h *handler) viewReferral(ctx context.Context, p auth.Principal, r store.Referral) (referralView, []string, error) {
+// viewReferral builds what p sees of r, reading r's case unless cs is it.
+func (h *handler) viewReferral(ctx context.Context, st *store.Store, p auth.Principal, r store.Referral, cs *store.Case) (referralView, []string, error) {
 	party, acting := referral.Sides(p, r.SenderAgencyID, r.ReceiverAgencyID)
 	v := referralView{Referral: r, Side: party.String(), AllowedMoves: referral.Allowed(r.Status, acting)}
 	if v.AllowedMoves == nil {
 		v.AllowedMoves = []referral.Status{}
 	}
-	cs, err := h.store.CaseByID(ctx, r.CaseID, r.SenderAgencyID)
-	if err != nil {
-		return referralView{}, nil, err
+	var err error
+	if cs == nil || cs.ID != r.CaseID {
+		c, err := st.CaseByID(ctx, r.CaseID, r.SenderAgencyID)
+		if err != nil {
+			return referralView{}, nil, err
+		}
+		cs = &c
 	}
 	var read []string
 	if shared, ok := referral.Shared(cs.Client, r.Share, cs.Consent, h.now()); ok {
@@ -87,7 +93,7 @@ func (h *handler) viewReferral(ctx context.Context, p auth.Principal, r store.Re
 			v.FollowUp = map[string]any{"need_met": r.FollowUpAnswer, "note": r.FollowUpNote, "at": r.FollowUpAt}
 		}
 	}
-	if v.Followups, err = h.store.FollowUpsOf(ctx, r); err != nil {
+	if v.Followups, err = st.FollowUpsOf(ctx, r); err != nil {
 		return referralView{}, nil, err
 	}
 	for i := range v.Followups {
@@ -117,18 +123,40 @@ func (h *handler) referralParty(c echo.Context) (auth.Principal, string, error) 
 	return p, id, err
 }
 
-func (h *handler) respondReferral(c echo.Context, status int, p auth.Principal, r store.Referral) error {
-	v, read, err := h.viewReferral(c.Request().Context(), p, r)
+// respondReferral answers with p's view of r; cs, if not nil, is r's case
+// as already read. Reads of personal data are audited unless the caller
+// just wrote them (auditRead false).
+func (h *handler) respondReferral(c echo.Context, status int, p auth.Principal, r store.Referral, cs *store.Case, auditRead bool) error {
+	v, read, err := h.viewReferral(c.Request().Context(), h.store, p, r, cs)
 	if err != nil {
 		return err
 	}
-	if len(read) > 0 {
+	if auditRead && len(read) > 0 {
 		if err := h.auditReads(c, "referral", []string{r.ID}, strings.Join(read, ",")); err != nil {
 			return err
 		}
 	}
-	c.Response().Header().Set("ETag", fmt.Sprintf(`"referral-v%d"`, r.Version))
+	return writeReferral(c, status, v)
+}
+
+func writeReferral(c echo.Context, status int, v referralView) error {
+	c.Response().Header().Set("ETag", fmt.Sprintf(`"referral-v%d"`, v.Version))
 	return writePrivate(c, status, v)
+}
+
+// viewInTx builds p's view of r inside tx (after tx changed r) and audits
+// the read of personal data there, saving a transaction per move.
+func (h *handler) viewInTx(c echo.Context, tx *store.Tx, p auth.Principal, r store.Referral) (referralView, error) {
+	v, read, err := h.viewReferral(c.Request().Context(), tx.View(), p, r, nil)
+	if err != nil {
+		return referralView{}, err
+	}
+	if len(read) > 0 {
+		if err := auditReadsIn(c, tx, "referral", []string{r.ID}, strings.Join(read, ",")); err != nil {
+			return referralView{}, err
+		}
+	}
+	return v, nil
 }
 
 // createReferral answers POST /referrals.
@@ -151,28 +179,26 @@ func (h *handler) createReferral(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	var r store.Referral
+	var cs store.Case
 	var prior string
+	newID := uuid.NewString()
 	err = h.store.InTx(ctx, func(tx *store.Tx) error {
 		if key != "" {
 			var err error
-			if prior, err = tx.ClaimIdempotencyKey(ctx, p.AgencyID, key, "referral", bodyHash(raw)); err != nil || prior != "" {
+			if prior, err = tx.ClaimIdempotencyKey(ctx, p.AgencyID, key, "referral", bodyHash(raw), newID); err != nil || prior != "" {
 				return err
 			}
 		}
 		var err error
-		if r, err = h.newReferral(ctx, tx, p, &b); err != nil {
+		if r, cs, err = h.newReferral(ctx, tx, p, &b); err != nil {
 			return err
 		}
+		r.ID = newID
 		if err := tx.CreateReferral(ctx, &r, actor(p, referral.Sender), h.rules); err != nil {
 			return err
 		}
-		if r.Status == referral.Sent && r.NeedID != nil {
-			if err := h.needInProgress(ctx, tx, r); err != nil {
-				return err
-			}
-		}
-		if key != "" {
-			if err := tx.SetIdempotentResource(ctx, p.AgencyID, key, r.ID); err != nil {
+		if r.Status == referral.Sent {
+			if err := needInProgress(ctx, tx, r, &cs); err != nil {
 				return err
 			}
 		}
@@ -186,20 +212,23 @@ func (h *handler) createReferral(c echo.Context) error {
 			return err
 		}
 		c.Response().Header().Set("Idempotent-Replayed", "true")
+		c.Response().Header().Set(echo.HeaderLocation, "/referrals/"+r.ID)
+		return h.respondReferral(c, http.StatusCreated, p, r, nil, true)
 	}
 	c.Response().Header().Set(echo.HeaderLocation, "/referrals/"+r.ID)
-	return h.respondReferral(c, http.StatusCreated, p, r)
+	return h.respondReferral(c, http.StatusCreated, p, r, &cs, false)
 }
 
 // needInProgress marks the referral's need in progress once it is sent, if
-// it was only identified.
-func (h *handler) needInProgress(ctx context.Context, tx *store.Tx, r store.Referral) error {
-	cs, err := tx.View().CaseByID(ctx, r.CaseID, r.SenderAgencyID)
-	if err != nil {
-		return err
+// it was only identified; cs is the referral's case, as read in tx.
+func needInProgress(ctx context.Context, tx *store.Tx, r store.Referral, cs *store.Case) error {
+	if r.NeedID == nil {
+		return nil
 	}
-	for _, n := range cs.Needs {
+	for i, n := range cs.Needs {
 		if n.ID == *r.NeedID && n.Status == referral.NeedIdentified {
+			cs.Needs[i].Status = referral.NeedInProgress
+			cs.Version++
 			return tx.SetNeedStatus(ctx, r.CaseID, n.ID, referral.NeedInProgress)
 		}
 	}
@@ -212,7 +241,7 @@ func actor(p auth.Principal, side referral.Side) store.Actor {
 
 // newReferral checks a referral body against the case, the service and the
 // consent, and builds the referral to store.
-func (h *handler) newReferral(ctx context.Context, tx *store.Tx, p auth.Principal, b *referralBody) (store.Referral, error) {
+func (h *handler) newReferral(ctx context.Context, tx *store.Tx, p auth.Principal, b *referralBody) (store.Referral, store.Case, error) {
 	var fe apperr.FieldErrors
 	b.CaseID, b.ServiceID, b.LocationID, b.NeedID = strings.ToLower(b.CaseID), strings.ToLower(b.ServiceID), strings.ToLower(b.LocationID), strings.ToLower(b.NeedID)
 	for _, f := range []struct{ ptr, v string }{{"/case_id", b.CaseID}, {"/service_id", b.ServiceID}} {
@@ -241,14 +270,14 @@ func (h *handler) newReferral(ctx context.Context, tx *store.Tx, p auth.Principa
 		fe.Add("/need", "is required: name the need this referral addresses (need_id of a case need, or its domain)")
 	}
 	if len(fe) > 0 {
-		return store.Referral{}, apperr.WithFields(apperr.Unprocessable, "The referral is not valid; see errors.", fe)
+		return store.Referral{}, store.Case{}, apperr.WithFields(apperr.Unprocessable, "The referral is not valid; see errors.", fe)
 	}
 	view := tx.View()
 	cs, err := view.CaseByID(ctx, b.CaseID, p.AgencyID)
 	if apperr.KindOf(err) == apperr.NotFound {
 		fe.Add("/case_id", "your agency has no case with this id")
 	} else if err != nil {
-		return store.Referral{}, err
+		return store.Referral{}, store.Case{}, err
 	} else if cs.Status == store.CaseClosed {
 		fe.Add("/case_id", "the case is closed; reopen it to refer from it")
 	}
@@ -257,7 +286,7 @@ func (h *handler) newReferral(ctx context.Context, tx *store.Tx, p auth.Principa
 	case apperr.KindOf(err) == apperr.NotFound:
 		fe.Add("/service_id", "no service has this id")
 	case err != nil:
-		return store.Referral{}, err
+		return store.Referral{}, store.Case{}, err
 	case t.AgencyID == "":
 		fe.Add("/service_id", "no agency in Linkage answers for this service's organization, so a referral could not be answered; contact the service directly")
 	case t.Status != "" && t.Status != "active":
@@ -266,7 +295,7 @@ func (h *handler) newReferral(ctx context.Context, tx *store.Tx, p auth.Principa
 		fe.Add("/location_id", "is not one of the service's locations (%s)", strings.Join(t.LocationIDs, ", "))
 	}
 	if len(fe) > 0 {
-		return store.Referral{}, apperr.WithFields(apperr.Unprocessable, "The referral is not valid; see errors.", fe)
+		return store.Referral{}, store.Case{}, apperr.WithFields(apperr.Unprocessable, "The referral is not valid; see errors.", fe)
 	}
 	r := store.Referral{CaseID: cs.ID, SenderAgencyID: p.AgencyID, SenderKeyID: &p.KeyID, ReceiverAgencyID: t.AgencyID,
 		ServiceID: t.ServiceID, ServiceName: t.Name, Priority: b.Priority, Note: b.Note, Status: referral.Sent}
@@ -305,10 +334,10 @@ func (h *handler) newReferral(ctx context.Context, tx *store.Tx, p auth.Principa
 		fe.Add(pr.Field, "%s", pr.Message)
 	}
 	if len(fe) > 0 {
-		return store.Referral{}, apperr.WithFields(apperr.Unprocessable, "The referral is not valid; see errors.", fe)
+		return store.Referral{}, store.Case{}, apperr.WithFields(apperr.Unprocessable, "The referral is not valid; see errors.", fe)
 	}
 	r.Share = share
-	return r, nil
+	return r, cs, nil
 }
 
 // getReferral answers GET /referrals/{id} for either side.
@@ -324,7 +353,7 @@ func (h *handler) getReferral(c echo.Context) error {
 	if party, _ := referral.Sides(p, r.SenderAgencyID, r.ReceiverAgencyID); party == referral.Receiver && r.Status == referral.Draft {
 		return apperr.E(apperr.NotFound, "no referral has id %s", id) // a draft is the sender's alone
 	}
-	return h.respondReferral(c, http.StatusOK, p, r)
+	return h.respondReferral(c, http.StatusOK, p, r, nil, true)
 }
 
 // transitionBody is what POST /referrals/{id}/transitions takes.
@@ -364,6 +393,7 @@ func (h *handler) transition(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	var r store.Referral
+	var view referralView
 	err = h.store.InTx(ctx, func(tx *store.Tx) error {
 		var err error
 		if r, err = tx.LockReferral(ctx, id, p.AgencyID); err != nil {
@@ -390,17 +420,25 @@ func (h *handler) transition(c echo.Context) error {
 			return err
 		}
 		if b.To == referral.Sent && r.NeedID != nil {
-			if err := h.needInProgress(ctx, tx, r); err != nil {
+			cs, err := tx.View().CaseByID(ctx, r.CaseID, r.SenderAgencyID)
+			if err != nil {
+				return err
+			}
+			if err := needInProgress(ctx, tx, r, &cs); err != nil {
 				return err
 			}
 		}
-		return h.audit(c, tx, "transition", "referral", r.ID, string(b.To))
+		if err := h.audit(c, tx, "transition", "referral", r.ID, string(b.To)); err != nil {
+			return err
+		}
+		view, err = h.viewInTx(c, tx, p, r)
+		return err
 	})
 	if err != nil {
 		return err
 	}
 	h.metrics.ReferralTransitions.WithLabelValues(string(b.To)).Inc()
-	return h.respondReferral(c, http.StatusOK, p, r)
+	return writeReferral(c, http.StatusOK, view)
 }
 
 func joinStatuses(ss []referral.Status) string {
@@ -500,7 +538,7 @@ func (h *handler) recordFollowUp(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.respondReferral(c, http.StatusOK, p, r)
+	return h.respondReferral(c, http.StatusOK, p, r, nil, true)
 }
 
 // listEvents answers GET /referrals/{id}/events.

@@ -140,10 +140,14 @@ func (s *Store) fromCaseRow(r caseRow, needs []needRow) (Case, error) {
 	return c, nil
 }
 
-// CreateCase stores a new case; c gets its id, version and times.
+// CreateCase stores a new case; c gets its version, times and, if it has
+// none, its id.
 func (t *Tx) CreateCase(ctx context.Context, c *Case) error {
 	now := t.s.now().UTC().Truncate(time.Microsecond)
-	c.ID, c.Version, c.CreatedAt, c.UpdatedAt = uuid.NewString(), 1, now, now
+	if c.ID == "" {
+		c.ID = uuid.NewString()
+	}
+	c.Version, c.CreatedAt, c.UpdatedAt = 1, now, now
 	if c.Status == "" {
 		c.Status = CaseOpen
 	}

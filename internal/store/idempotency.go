@@ -25,19 +25,16 @@ type idempotencyRow struct {
 
 func (idempotencyRow) TableName() string { return "idempotency_keys" }
 
-// ClaimIdempotencyKey takes key for agencyID's creation of a resourceType
-// with the given request hash. If an earlier creation under the key
-// committed within the window, it returns that resource's id (and the
-// caller answers with it, creating nothing); the same key with another
+// ClaimIdempotencyKey takes key for agencyID's creation of resourceID, a
+// resourceType, with the given request hash. If an earlier creation under
+// the key committed within the window, it returns that resource's id (and
+// the caller answers with it, creating nothing); the same key with another
 // request is a 422. A concurrent first use waits for the other
 // transaction (PostgreSQL's unique index; SQLite's single writer).
-func (t *Tx) ClaimIdempotencyKey(ctx context.Context, agencyID, key, resourceType, hash string) (string, error) {
+func (t *Tx) ClaimIdempotencyKey(ctx context.Context, agencyID, key, resourceType, hash, resourceID string) (string, error) {
 	now := t.s.now().UTC().Truncate(time.Microsecond)
 	db := t.db.WithContext(ctx)
-	if err := db.Where("agency_id = ? AND key = ? AND created_at < ?", agencyID, key, now.Add(-IdempotencyWindow)).Delete(&idempotencyRow{}).Error; err != nil {
-		return "", mapErr(err, "expire idempotency key")
-	}
-	row := idempotencyRow{AgencyID: agencyID, Key: key, RequestHash: hash, ResourceType: resourceType, CreatedAt: now}
+	row := idempotencyRow{AgencyID: agencyID, Key: key, RequestHash: hash, ResourceType: resourceType, ResourceID: resourceID, CreatedAt: now}
 	res := db.Clauses(clause.OnConflict{DoNothing: true}).Create(&row)
 	if res.Error != nil {
 		return "", mapErr(res.Error, "claim idempotency key")
@@ -47,6 +44,13 @@ func (t *Tx) ClaimIdempotencyKey(ctx context.Context, agencyID, key, resourceTyp
 	}
 	var prior idempotencyRow
 	err := db.Where("agency_id = ? AND key = ?", agencyID, key).Take(&prior).Error
+	if err == nil && prior.CreatedAt.Before(now.Add(-IdempotencyWindow)) {
+		// Expired: the key starts over.
+		if err := db.Where("agency_id = ? AND key = ?", agencyID, key).Delete(&idempotencyRow{}).Error; err != nil {
+			return "", mapErr(err, "expire idempotency key")
+		}
+		return "", mapErr(db.Create(&row).Error, "claim idempotency key")
+	}
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return "", apperr.E(apperr.Conflict, "a request with this Idempotency-Key is still running; retry in a moment")
 	}
@@ -58,12 +62,6 @@ func (t *Tx) ClaimIdempotencyKey(ctx context.Context, agencyID, key, resourceTyp
 			apperr.FieldErrors{{Parameter: "Idempotency-Key", Message: "was used with a different body"}})
 	}
 	return prior.ResourceID, nil
-}
-
-// SetIdempotentResource records the resource the claimed key created.
-func (t *Tx) SetIdempotentResource(ctx context.Context, agencyID, key, resourceID string) error {
-	err := t.db.WithContext(ctx).Model(&idempotencyRow{}).Where("agency_id = ? AND key = ?", agencyID, key).Update("resource_id", resourceID).Error
-	return mapErr(err, "record idempotency key")
 }
 
 // apperrNotFound is the not-found error of a private resource.

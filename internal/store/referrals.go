@@ -180,7 +180,10 @@ func (s *Store) fromReferralRow(r referralRow, withNotes bool) (Referral, error)
 // notifications.
 func (t *Tx) CreateReferral(ctx context.Context, r *Referral, by Actor, rules referral.Rules) error {
 	now := t.s.now().UTC().Truncate(time.Microsecond)
-	r.ID, r.Version, r.CreatedAt, r.UpdatedAt = uuid.NewString(), 1, now, now
+	if r.ID == "" {
+		r.ID = uuid.NewString()
+	}
+	r.Version, r.CreatedAt, r.UpdatedAt = 1, now, now
 	if r.Status == referral.Sent {
 		r.SentAt = &now
 	}
