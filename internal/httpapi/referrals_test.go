@@ -605,3 +605,164 @@ func TestReferrals_Notifications(t *testing.T) {
 		})
 	}
 }
+
+// TestReferrals_Edges: drafts, consent, case edits, and every kind of bad
+// input, each answered with the right status and nothing written.
+func TestReferrals_Edges(t *testing.T) {
+	for _, d := range storetest.Dialects {
+		t.Run(d, func(t *testing.T) {
+			r := newReferrals(t, d)
+
+			// A draft is the sender's alone until it is sent.
+			_, draft := r.refer(svcPantry, `, "draft": true`)
+			if draft.Status != "draft" || len(draft.Followups) != 0 || !slices.Equal(draft.AllowedMoves, []string{"sent", "cancelled"}) {
+				t.Errorf("draft = %+v", draft)
+			}
+			if res := r.send("GET", "/referrals/"+draft.ID, "", r.keyA); res.status != 404 {
+				t.Errorf("receiver reading a draft: %d", res.status)
+			}
+			if res := r.send("GET", "/referrals?direction=received", "", r.keyA); strings.Contains(string(res.body), draft.ID) {
+				t.Errorf("a draft is in the receiver's list")
+			}
+			if st, _, _ := r.move(draft.ID, r.keyA, `{"to": "accepted"}`); st != 404 {
+				t.Errorf("receiver moving a draft: %d", st)
+			}
+			st, sent, msg := r.move(draft.ID, r.caseworker, `{"to": "sent"}`)
+			if st != 200 || sent.Status != "sent" || !slices.Equal(openTasks(sent), []string{"response"}) {
+				t.Fatalf("sending a draft: %d %s", st, msg)
+			}
+			if res := r.send("GET", "/referrals/"+draft.ID, "", r.keyA); res.status != 200 {
+				t.Errorf("receiver reading a sent referral: %d", res.status)
+			}
+
+			// Revoking consent hides the client from the receiver at once.
+			c, ref := r.refer(svcSNAP, "")
+			var seen referralOut
+			r.send("GET", "/referrals/"+ref.ID, "", r.keyA).json(t, &seen)
+			if seen.Client == nil {
+				t.Fatalf("receiver sees no client under consent")
+			}
+			patch := func(body string, hdr ...string) response {
+				return r.send("PATCH", "/cases/"+c.ID, body, r.caseworker, append([]string{"Content-Type", "application/merge-patch+json"}, hdr...)...)
+			}
+			if res := patch(`{"status": "closed"}`); res.status != 428 {
+				t.Errorf("PATCH without If-Match: %d", res.status)
+			}
+			if res := patch(`{"status": "closed"}`, "If-Match", `"case-v1"`); res.status != 412 {
+				t.Errorf("PATCH with a stale ETag: %d %s", res.status, res.body)
+			}
+			cur := r.send("GET", "/cases/"+c.ID, "", r.caseworker)
+			etag := cur.header.Get("ETag")
+			res := patch(`{"consent": {"revoked_on": "2026-12-02"}}`, "If-Match", etag)
+			if res.status != 200 {
+				t.Fatalf("revoke consent: %d %s", res.status, res.body)
+			}
+			seen = referralOut{}
+			r.send("GET", "/referrals/"+ref.ID, "", r.keyA).json(t, &seen)
+			if seen.Client != nil {
+				t.Errorf("receiver still sees the client after consent was revoked: %+v", seen.Client)
+			}
+			// With no consent in force, a referral can share nothing.
+			body := fmt.Sprintf(`{"case_id": %q, "service_id": %q, "need": "food", "share": ["name"]}`, c.ID, svcSNAP)
+			if res := r.send("POST", "/referrals", body, r.caseworker); res.status != 422 || !strings.Contains(string(res.body), "/share") {
+				t.Errorf("sharing without consent: %d %s", res.status, res.body)
+			}
+			if res := r.send("POST", "/referrals", strings.Replace(body, `["name"]`, `[]`, 1), r.caseworker); res.status != 201 {
+				t.Errorf("sharing nothing without consent: %d %s", res.status, res.body)
+			}
+
+			// Needs keep their ids through an edit; an unknown id is refused.
+			var cs caseOut
+			cur = r.send("GET", "/cases/"+c.ID, "", r.caseworker)
+			cur.json(t, &cs)
+			res = patch(fmt.Sprintf(`{"needs": [{"id": %q, "domain": "food", "status": "met"}, {"domain": "legal"}]}`, cs.Needs[0].ID), "If-Match", cur.header.Get("ETag"))
+			var edited caseOut
+			res.json(t, &edited)
+			if res.status != 200 || len(edited.Needs) != 2 || edited.Needs[0].ID != cs.Needs[0].ID || edited.Needs[1].Domain != "legal" || edited.Version != cs.Version+1 {
+				t.Errorf("edit needs: %d %s", res.status, res.body)
+			}
+			res = patch(`{"needs": [{"id": "00000000-0000-4000-8000-000000000000", "domain": "food"}]}`, "If-Match", res.header.Get("ETag"))
+			if res.status != 422 || !strings.Contains(string(res.body), "/needs/0/id") {
+				t.Errorf("unknown need id: %d %s", res.status, res.body)
+			}
+
+			// Bad input: the right status, a pointer to the field, nothing written.
+			before := countRows(t, r.store, "referrals")
+			beforeCases := countRows(t, r.store, "cases")
+			c2 := r.newCase(r.caseworker)
+			beforeCases++
+			for _, tt := range []struct {
+				name, path, body string
+				hdr              []string
+				want             int
+				pointer          string
+			}{
+				{"case without a client", "/cases", `{"needs": []}`, nil, 422, "/client"},
+				{"case with a bad email and need", "/cases", `{"client": {"given_name": "A", "family_name": "B", "email": "nope"}, "needs": [{"domain": "pets"}]}`, nil, 422, "/needs/0/domain"},
+				{"case with an unknown field", "/cases", `{"client": {"given_name": "A", "family_name": "B", "ssn": "1"}}`, nil, 400, ""},
+				{"case with a bad consent", "/cases", `{"client": {"given_name": "A", "family_name": "B"}, "consent": {"scope": ["everything"], "given_on": "2026-02-30"}}`, nil, 422, "/consent/given_on"},
+				{"not JSON", "/cases", `{"client": `, nil, 400, ""},
+				{"bad Idempotency-Key", "/cases", caseJSON, []string{"Idempotency-Key", "has spaces in it"}, 400, ""},
+				{"referral to an inactive service", "/referrals", fmt.Sprintf(`{"case_id": %q, "service_id": %q, "need": "food"}`, c2.ID, svcDisaster), nil, 422, "/service_id"},
+				{"referral to a service no agency answers", "/referrals", fmt.Sprintf(`{"case_id": %q, "service_id": "2dadddc1-182c-5ea9-a51b-028584ac99c0", "need": "food"}`, c2.ID), nil, 422, "/service_id"},
+				{"referral to another service's location", "/referrals", fmt.Sprintf(`{"case_id": %q, "service_id": %q, "location_id": "9fde555e-38cd-5290-9393-d25bf6fde852", "need": "food"}`, c2.ID, svcSNAP), nil, 422, "/location_id"},
+				{"referral for a need the case lacks", "/referrals", fmt.Sprintf(`{"case_id": %q, "service_id": %q, "need": "legal"}`, c2.ID, svcSNAP), nil, 422, "/need"},
+				{"referral with a bad priority and ids", "/referrals", `{"case_id": "x", "service_id": "y", "need": "food", "priority": "asap"}`, nil, 422, "/priority"},
+				{"referral sharing beyond consent", "/referrals", fmt.Sprintf(`{"case_id": %q, "service_id": %q, "need": "food", "share": ["birth_date"]}`, c2.ID, svcSNAP), nil, 422, "/share/0"},
+				{"referral with a note too long", "/referrals", fmt.Sprintf(`{"case_id": %q, "service_id": %q, "need": "food", "note": %q}`, c2.ID, svcSNAP, strings.Repeat("x", 4001)), nil, 422, "/note"},
+				{"referral from a missing case", "/referrals", fmt.Sprintf(`{"case_id": "00000000-0000-4000-8000-000000000000", "service_id": %q, "need": "food"}`, svcSNAP), nil, 422, "/case_id"},
+			} {
+				res := r.send("POST", tt.path, tt.body, r.caseworker, tt.hdr...)
+				if res.status != tt.want || !strings.HasPrefix(res.header.Get("Content-Type"), "application/problem+json") ||
+					(tt.pointer != "" && !strings.Contains(string(res.body), `"pointer":"`+tt.pointer+`"`)) {
+					t.Errorf("%s: %d %s; want %d naming %s", tt.name, res.status, res.body, tt.want, tt.pointer)
+				}
+			}
+			if n := countRows(t, r.store, "referrals"); n != before {
+				t.Errorf("bad referrals wrote rows: %d → %d", before, n)
+			}
+			if n := countRows(t, r.store, "cases"); n != beforeCases {
+				t.Errorf("bad cases wrote rows: %d → %d", beforeCases, n)
+			}
+			for _, q := range []string{"?status=lost", "?direction=sideways", "?from=yesterday", "?case_id=12", "?format=ndjson", "?search=maria", "?nonsense=1"} {
+				if res := r.send("GET", "/referrals"+q, "", r.caseworker); res.status != 400 {
+					t.Errorf("GET /referrals%s: %d", q, res.status)
+				}
+			}
+			for _, q := range []string{"?assignee=boss", "?overdue=maybe", "?overdue=true&done=true", "?due_before=soon"} {
+				if res := r.send("GET", "/followups"+q, "", r.caseworker); res.status != 400 {
+					t.Errorf("GET /followups%s: %d", q, res.status)
+				}
+			}
+			for _, q := range []string{"?group_by=color", "?format=xml", "?from=2026-12-01&to=2026-11-01"} {
+				if res := r.send("GET", "/reports/referrals"+q, "", r.keyA); res.status != 400 {
+					t.Errorf("GET /reports/referrals%s: %d", q, res.status)
+				}
+			}
+			// due_before narrows a worklist; done=true lists finished tasks.
+			var page struct{ Contents []map[string]any }
+			r.send("GET", "/followups?assignee=agency&due_before=2026-12-03", "", r.keyA).json(t, &page)
+			if len(page.Contents) != 0 {
+				t.Errorf("tasks due before 3 December: %v", page.Contents)
+			}
+			page.Contents = nil
+			r.send("GET", "/followups?assignee=agency&due_before=2026-12-10", "", r.keyA).json(t, &page)
+			if len(page.Contents) < 2 {
+				t.Errorf("tasks due before 10 December: %d", len(page.Contents))
+			}
+		})
+	}
+}
+
+// TestReferrals_NoDataKey: without LINKAGE_DATA_KEY the directory serves,
+// and cases say plainly why they cannot.
+func TestReferrals_NoDataKey(t *testing.T) {
+	a := newAccess(t, storetest.Dialects[0])
+	res := a.send("POST", "/cases", caseJSON, a.caseworker)
+	if res.status != 503 || !strings.Contains(string(res.body), "LINKAGE_DATA_KEY") {
+		t.Errorf("POST /cases without a data key: %d %s", res.status, res.body)
+	}
+	if res := a.send("GET", "/services?per_page=1", "", ""); res.status != 200 {
+		t.Errorf("the directory without a data key: %d", res.status)
+	}
+}
