@@ -113,6 +113,7 @@ func cmdServe(ctx context.Context, cfg config.Config, log *slog.Logger, args []s
 	nw.OnAttempt = func(event string, ok bool) {
 		m.WebhookAttempts.WithLabelValues(event, map[bool]string{true: "delivered", false: "failed"}[ok]).Inc()
 	}
+	nw.OnBacklog = func(n int64) { m.WebhookBacklog.Set(float64(n)) }
 	notifyCtx, stopNotify := context.WithCancel(context.WithoutCancel(ctx))
 	notifyDone := make(chan struct{})
 	go func() { defer close(notifyDone); nw.Run(notifyCtx) }()

@@ -96,6 +96,10 @@ func (h *handler) resolveKey(ctx context.Context, hdr string) (auth.Principal, e
 	p := auth.Principal{KeyID: k.ID, Role: auth.Role(k.Role)}
 	if k.AgencyID != nil {
 		p.AgencyID = *k.AgencyID
+	}
+	// Only agency keys edit listings, so only they need the organizations
+	// (GET /me reads them for the others).
+	if p.Role == auth.Agency {
 		orgs, err := h.store.AgencyOrganizations(ctx, p.AgencyID)
 		if err != nil {
 			return auth.Principal{}, err
@@ -182,6 +186,11 @@ func (h *handler) rateLimit(next echo.HandlerFunc) echo.HandlerFunc {
 
 // audit appends what the caller of c did to the audit log, inside tx.
 func (h *handler) audit(c echo.Context, tx *store.Tx, action, resourceType, resourceID, detail string) error {
+	return tx.Audit(c.Request().Context(), auditEntry(c, action, resourceType, resourceID, detail))
+}
+
+// auditEntry is the audit line of what the caller of c did.
+func auditEntry(c echo.Context, action, resourceType, resourceID, detail string) store.AuditEntry {
 	p := principal(c)
 	e := store.AuditEntry{Role: string(p.Role), Action: action, ResourceType: resourceType, ResourceID: resourceID,
 		ClientAddr: c.RealIP(), RequestID: requestID(c), Detail: detail}
@@ -194,7 +203,7 @@ func (h *handler) audit(c echo.Context, tx *store.Tx, action, resourceType, reso
 	if p.AgencyID != "" {
 		e.AgencyID = &p.AgencyID
 	}
-	return tx.Audit(c.Request().Context(), e)
+	return e
 }
 
 // writePrivate sends v as JSON that no cache may keep.

@@ -21,6 +21,13 @@ func (h *handler) me(c echo.Context) error {
 		return err
 	}
 	out := map[string]any{"role": p.Role, "key_id": p.KeyID, "agency": nil, "organization_ids": nonNil(p.Organizations)}
+	if p.AgencyID != "" && p.Organizations == nil {
+		orgs, err := h.store.AgencyOrganizations(c.Request().Context(), p.AgencyID)
+		if err != nil {
+			return err
+		}
+		out["organization_ids"] = orgs
+	}
 	if p.AgencyID != "" {
 		a, err := h.store.AgencyByID(c.Request().Context(), p.AgencyID)
 		if err != nil {

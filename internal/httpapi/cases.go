@@ -192,14 +192,9 @@ func (h *handler) auditReads(c echo.Context, resourceType string, ids []string, 
 
 // auditReadsIn is auditReads inside the caller's transaction.
 func auditReadsIn(c echo.Context, tx *store.Tx, resourceType string, ids []string, detail string) error {
-	p := principal(c)
 	es := make([]store.AuditEntry, len(ids))
 	for i, id := range ids {
-		es[i] = store.AuditEntry{Role: string(p.Role), Action: "read", ResourceType: resourceType, ResourceID: id,
-			ClientAddr: c.RealIP(), RequestID: requestID(c), Detail: detail, KeyID: &p.KeyID}
-		if p.AgencyID != "" {
-			es[i].AgencyID = &p.AgencyID
-		}
+		es[i] = auditEntry(c, "read", resourceType, id, detail)
 	}
 	return tx.AuditBatch(c.Request().Context(), es)
 }

@@ -144,19 +144,19 @@ func writeReferral(c echo.Context, status int, v referralView) error {
 	return writePrivate(c, status, v)
 }
 
-// viewInTx builds p's view of r inside tx (after tx changed r) and audits
-// the read of personal data there, saving a transaction per move.
-func (h *handler) viewInTx(c echo.Context, tx *store.Tx, p auth.Principal, r store.Referral) (referralView, error) {
+// viewInTx builds p's view of r inside tx (after tx changed r), and audits
+// the change (action, detail) and the read of personal data in one
+// statement, saving a transaction per move.
+func (h *handler) viewInTx(c echo.Context, tx *store.Tx, p auth.Principal, r store.Referral, action, detail string) (referralView, error) {
 	v, read, err := h.viewReferral(c.Request().Context(), tx.View(), p, r, nil)
 	if err != nil {
 		return referralView{}, err
 	}
+	es := []store.AuditEntry{auditEntry(c, action, "referral", r.ID, detail)}
 	if len(read) > 0 {
-		if err := auditReadsIn(c, tx, "referral", []string{r.ID}, strings.Join(read, ",")); err != nil {
-			return referralView{}, err
-		}
+		es = append(es, auditEntry(c, "read", "referral", r.ID, strings.Join(read, ",")))
 	}
-	return v, nil
+	return v, tx.AuditBatch(c.Request().Context(), es)
 }
 
 // createReferral answers POST /referrals.
@@ -428,10 +428,7 @@ func (h *handler) transition(c echo.Context) error {
 				return err
 			}
 		}
-		if err := h.audit(c, tx, "transition", "referral", r.ID, string(b.To)); err != nil {
-			return err
-		}
-		view, err = h.viewInTx(c, tx, p, r)
+		view, err = h.viewInTx(c, tx, p, r, "transition", string(b.To))
 		return err
 	})
 	if err != nil {

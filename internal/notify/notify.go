@@ -78,8 +78,10 @@ type Worker struct {
 	log    *slog.Logger
 	now    func() time.Time
 	cfg    Config
-	// OnDelivered, if set, hears of every attempt (metrics).
+	// OnAttempt, if set, hears of every attempt (metrics).
 	OnAttempt func(eventType string, delivered bool)
+	// OnBacklog, if set, hears the deliveries still pending after a round.
+	OnBacklog func(pending int64)
 }
 
 // New builds a worker; now is the clock (tests move it).
@@ -149,8 +151,17 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 			return err
 		}
 		var err error
-		attempted, err = w.Deliver(ctx)
-		return err
+		if attempted, err = w.Deliver(ctx); err != nil {
+			return err
+		}
+		if w.OnBacklog != nil {
+			n, err := w.store.PendingDeliveries(ctx)
+			if err != nil {
+				return err
+			}
+			w.OnBacklog(n)
+		}
+		return nil
 	})
 	return attempted, err
 }

@@ -31,8 +31,12 @@ type FollowUp struct {
 // TableName is the follow-up task table.
 func (FollowUp) TableName() string { return "followups" }
 
-// agencyZone is the time zone an agency works in (its own, or the default).
+// agencyZone is the time zone an agency works in (its own, or the default),
+// remembered for a minute: every referral move asks for it.
 func (t *Tx) agencyZone(ctx context.Context, agencyID string) (*time.Location, error) {
+	if z, ok := t.s.zones.Load(agencyID); ok && time.Since(z.(zoneEntry).at) < time.Minute {
+		return z.(zoneEntry).loc, nil
+	}
 	var tz []string
 	if err := t.db.WithContext(ctx).Model(&agencyRow{}).Where("id = ?", agencyID).Pluck("tz", &tz).Error; err != nil {
 		return nil, mapErr(err, "read agency time zone")
@@ -42,13 +46,19 @@ func (t *Tx) agencyZone(ctx context.Context, agencyID string) (*time.Location, e
 		name = tz[0]
 	}
 	if name == "" {
-		return time.UTC, nil
+		name = "UTC"
 	}
 	loc, err := time.LoadLocation(name)
 	if err != nil {
 		return nil, fmt.Errorf("store: agency %s time zone %q: %w", agencyID, name, err)
 	}
+	t.s.zones.Store(agencyID, zoneEntry{loc: loc, at: time.Now()})
 	return loc, nil
+}
+
+type zoneEntry struct {
+	loc *time.Location
+	at  time.Time
 }
 
 // applyPlan closes the tasks of the kinds the plan names and opens its new
@@ -65,27 +75,41 @@ func (t *Tx) applyPlan(ctx context.Context, r *Referral, p referral.Plan) error 
 			return mapErr(err, "close follow-ups")
 		}
 	}
+	if len(p.Open) == 0 {
+		return nil
+	}
+	// One read of the open tasks, then one insert of the new ones: a move
+	// that opens two tasks costs two statements, not four.
+	var open []FollowUp
+	if err := t.db.WithContext(ctx).Select("id, kind").Where("referral_id = ? AND done_at IS NULL", r.ID).Find(&open).Error; err != nil {
+		return mapErr(err, "read open follow-ups")
+	}
+	byKind := map[string]string{}
+	for _, f := range open {
+		byKind[f.Kind] = f.ID
+	}
+	var fresh []FollowUp
 	for _, task := range p.Open {
 		f := FollowUp{ReferralID: r.ID, Kind: string(task.Kind), DueAt: task.Due.UTC().Truncate(time.Microsecond), CreatedAt: now}
+		if id, ok := byKind[f.Kind]; ok {
+			err := t.db.WithContext(ctx).Model(&FollowUp{}).Where("id = ?", id).Updates(map[string]any{"due_at": f.DueAt, "overdue_notified_at": nil}).Error
+			if err != nil {
+				return mapErr(err, "move follow-up")
+			}
+			continue
+		}
 		if task.Side == referral.Sender {
 			f.AssigneeAgencyID, f.AssigneeKeyID = r.SenderAgencyID, r.SenderKeyID
 		} else {
 			f.AssigneeAgencyID = r.ReceiverAgencyID
 		}
-		res := t.db.WithContext(ctx).Model(&FollowUp{}).Where("referral_id = ? AND kind = ? AND done_at IS NULL", r.ID, f.Kind).
-			Updates(map[string]any{"due_at": f.DueAt, "overdue_notified_at": nil})
-		if res.Error != nil {
-			return mapErr(res.Error, "move follow-up")
-		}
-		if res.RowsAffected > 0 {
-			continue
-		}
 		f.ID = uuid.NewString()
-		if err := t.db.WithContext(ctx).Create(&f).Error; err != nil {
-			return mapErr(err, "open follow-up")
-		}
+		fresh = append(fresh, f)
 	}
-	return nil
+	if len(fresh) == 0 {
+		return nil
+	}
+	return mapErr(t.db.WithContext(ctx).Create(&fresh).Error, "open follow-ups")
 }
 
 // FollowUpFilter selects a worklist.

@@ -229,6 +229,13 @@ ORDER BY d.next_at, d.id LIMIT 1`, DeliveryPending, DeliveryPending).Scan(&next)
 	return next[0].NextAt.UTC(), nil
 }
 
+// PendingDeliveries counts deliveries not yet delivered or given up.
+func (s *Store) PendingDeliveries(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.db.WithContext(ctx).Model(&Delivery{}).Where("state = ?", DeliveryPending).Count(&n).Error
+	return n, mapErr(err, "count pending deliveries")
+}
+
 // RecordAttempt logs one try of d and sets its state: delivered, pending
 // again at retryAt, or failed for good when retryAt is zero.
 func (s *Store) RecordAttempt(ctx context.Context, d Delivery, a Attempt, delivered bool, retryAt time.Time) error {

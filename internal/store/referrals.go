@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -498,13 +499,18 @@ type Target struct {
 	LocationIDs                                       []string
 }
 
-// ReferralTarget reads the target of a referral to serviceID.
+// ReferralTarget reads the target of a referral to serviceID, in one
+// query (a row per location).
 func (s *Store) ReferralTarget(ctx context.Context, serviceID string) (Target, error) {
-	var rows []struct{ ID, Name, Status, OrganizationID, AgencyID string }
+	var rows []struct {
+		ID, Name, Status, OrganizationID, AgencyID string
+		LocationID                                 *string
+	}
 	err := s.db.WithContext(ctx).Table("services AS s").
-		Select("s.id, s.name, s.status, s.organization_id, COALESCE(CAST(ao.agency_id AS TEXT), '') AS agency_id").
+		Select("s.id, s.name, s.status, s.organization_id, COALESCE(CAST(ao.agency_id AS TEXT), '') AS agency_id, sal.location_id").
 		Joins("LEFT JOIN agency_organizations ao ON ao.organization_id = s.organization_id").
-		Where("s.id = ?", strings.ToLower(serviceID)).Scan(&rows).Error
+		Joins("LEFT JOIN service_at_locations sal ON sal.service_id = s.id AND sal.location_id IS NOT NULL").
+		Where("s.id = ?", strings.ToLower(serviceID)).Order("sal.location_id").Scan(&rows).Error
 	if err != nil {
 		return Target{}, mapErr(err, "read referral target")
 	}
@@ -513,6 +519,11 @@ func (s *Store) ReferralTarget(ctx context.Context, serviceID string) (Target, e
 	}
 	r := rows[0]
 	t := Target{ServiceID: r.ID, Name: r.Name, Status: r.Status, OrganizationID: r.OrganizationID, AgencyID: r.AgencyID, LocationIDs: []string{}}
-	err = s.db.WithContext(ctx).Table("service_at_locations").Where("service_id = ? AND location_id IS NOT NULL", r.ID).Order("location_id").Pluck("location_id", &t.LocationIDs).Error
-	return t, mapErr(err, "read referral target locations")
+	for _, row := range rows {
+		if row.LocationID != nil {
+			t.LocationIDs = append(t.LocationIDs, *row.LocationID)
+		}
+	}
+	t.LocationIDs = slices.Compact(t.LocationIDs)
+	return t, nil
 }

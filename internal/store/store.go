@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -49,6 +50,7 @@ type Store struct {
 	keys    *seal.Keyring // personal data at rest; nil refuses it
 	// defaultTZ is the zone of agencies that name none (business days).
 	defaultTZ string
+	zones     *sync.Map // agency id → zoneEntry
 
 	beforeCommit func()
 }
@@ -95,7 +97,7 @@ func Open(ctx context.Context, url string, log *slog.Logger, opts ...Option) (*S
 	if err != nil {
 		return nil, fmt.Errorf("store: open: %w", err)
 	}
-	s := &Store{dialect: dialect, log: log, now: time.Now}
+	s := &Store{dialect: dialect, log: log, now: time.Now, zones: &sync.Map{}}
 	for _, o := range opts {
 		o(s)
 	}
