@@ -766,3 +766,62 @@ func TestReferrals_NoDataKey(t *testing.T) {
 		t.Errorf("the directory without a data key: %d", res.status)
 	}
 }
+
+// TestReferrals_Concurrent: two retries of one creation racing each other
+// make one referral; two answers racing on one referral make one move, and
+// the loser is told what the referral now allows.
+func TestReferrals_Concurrent(t *testing.T) {
+	for _, d := range storetest.Dialects {
+		t.Run(d, func(t *testing.T) {
+			r := newReferrals(t, d)
+			c := r.newCase(r.caseworker)
+			body := fmt.Sprintf(`{"case_id": %q, "service_id": %q, "need": "food"}`, c.ID, svcSNAP)
+			var wg sync.WaitGroup
+			results := make([]response, 6)
+			for i := range results {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					results[i] = r.send("POST", "/referrals", body, r.caseworker, "Idempotency-Key", "race-1")
+				}()
+			}
+			wg.Wait()
+			ids := map[string]bool{}
+			for _, res := range results {
+				var out referralOut
+				if res.status != 201 {
+					t.Errorf("racing retry: %d %s", res.status, res.body)
+					continue
+				}
+				res.json(t, &out)
+				ids[out.ID] = true
+			}
+			if len(ids) != 1 || countRows(t, r.store, "referrals") != 1 {
+				t.Fatalf("racing retries made %d referrals (%d rows)", len(ids), countRows(t, r.store, "referrals"))
+			}
+			var id string
+			for k := range ids {
+				id = k
+			}
+			statuses := make([]int, 2)
+			moves := []string{`{"to": "accepted"}`, `{"to": "declined", "reason": "no_capacity"}`}
+			for i := range moves {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					statuses[i], _, _ = r.move(id, []string{r.keyA, r.cwA}[i], moves[i])
+				}()
+			}
+			wg.Wait()
+			slices.Sort(statuses)
+			if !slices.Equal(statuses, []int{200, 409}) {
+				t.Errorf("racing answers: %v, want one 200 and one 409", statuses)
+			}
+			var events struct{ Contents []struct{ Kind string } }
+			r.send("GET", "/referrals/"+id+"/events", "", r.keyA).json(t, &events)
+			if len(events.Contents) != 2 {
+				t.Errorf("%d events after one creation and one move", len(events.Contents))
+			}
+		})
+	}
+}
