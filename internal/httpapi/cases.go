@@ -104,40 +104,61 @@ func bodyHash(b []byte) string {
 	return hex.EncodeToString(sum[:])
 }
 
+// idempotentCreate is the frame of a creation by POST: it reads the JSON
+// body into v, checks it, and runs create in one transaction under the
+// request's Idempotency-Key (if any) with the new resource's id. When an
+// earlier request under the key created the resource, create does not run
+// and that resource's id comes back with replayed set.
+func (h *handler) idempotentCreate(c echo.Context, resourceType string, v any, check func() error, create func(tx *store.Tx, id string) error) (id string, replayed bool, err error) {
+	p := principal(c)
+	key, err := idempotencyKey(c)
+	if err != nil {
+		return "", false, err
+	}
+	raw, err := readBody(c, echo.MIMEApplicationJSON)
+	if err != nil {
+		return "", false, err
+	}
+	if err := decodeStrictBytes(raw, v); err != nil {
+		return "", false, err
+	}
+	if err := check(); err != nil {
+		return "", false, err
+	}
+	ctx := c.Request().Context()
+	id = uuid.NewString()
+	err = h.store.InTx(ctx, func(tx *store.Tx) error {
+		if key != "" {
+			prior, err := tx.ClaimIdempotencyKey(ctx, p.AgencyID, key, resourceType, bodyHash(raw), id)
+			if err != nil || prior != "" {
+				id, replayed = prior, prior != ""
+				return err
+			}
+		}
+		return create(tx, id)
+	})
+	if err != nil {
+		return "", false, err
+	}
+	if replayed {
+		c.Response().Header().Set("Idempotent-Replayed", "true")
+	}
+	return id, replayed, nil
+}
+
 // createCase answers POST /cases.
 func (h *handler) createCase(c echo.Context) error {
 	p := principal(c)
 	if err := caseworker(p); err != nil {
 		return err
 	}
-	key, err := idempotencyKey(c)
-	if err != nil {
-		return err
-	}
-	raw, err := readBody(c, echo.MIMEApplicationJSON)
-	if err != nil {
-		return err
-	}
 	var b caseBody
-	if err := decodeStrictBytes(raw, &b); err != nil {
-		return err
-	}
-	if err := b.check(h, nil); err != nil {
-		return err
-	}
+	var cs store.Case
 	ctx := c.Request().Context()
-	cs := store.Case{AgencyID: p.AgencyID, CreatedBy: &p.KeyID, Status: b.Status, Client: *b.Client, Needs: b.Needs, Consent: b.Consent}
-	if cs.Needs == nil {
-		cs.Needs = []referral.Need{}
-	}
-	var prior string
-	cs.ID = uuid.NewString()
-	err = h.store.InTx(ctx, func(tx *store.Tx) error {
-		if key != "" {
-			var err error
-			if prior, err = tx.ClaimIdempotencyKey(ctx, p.AgencyID, key, "case", bodyHash(raw), cs.ID); err != nil || prior != "" {
-				return err
-			}
+	id, replayed, err := h.idempotentCreate(c, "case", &b, func() error { return b.check(h, nil) }, func(tx *store.Tx, id string) error {
+		cs = store.Case{ID: id, AgencyID: p.AgencyID, CreatedBy: &p.KeyID, Status: b.Status, Client: *b.Client, Needs: b.Needs, Consent: b.Consent}
+		if cs.Needs == nil {
+			cs.Needs = []referral.Need{}
 		}
 		if err := tx.CreateCase(ctx, &cs); err != nil {
 			return err
@@ -147,11 +168,10 @@ func (h *handler) createCase(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if prior != "" {
-		if cs, err = h.store.CaseByID(ctx, prior, p.AgencyID); err != nil {
+	if replayed {
+		if cs, err = h.store.CaseByID(ctx, id, p.AgencyID); err != nil {
 			return err
 		}
-		c.Response().Header().Set("Idempotent-Replayed", "true")
 	}
 	c.Response().Header().Set(echo.HeaderLocation, "/cases/"+cs.ID)
 	c.Response().Header().Set("ETag", caseETag(cs))

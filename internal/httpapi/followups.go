@@ -148,6 +148,17 @@ func webhookOwner(p auth.Principal) error {
 	return nil
 }
 
+// webhookItem is the caller and the {id} of a webhook route, for an
+// agency key.
+func webhookItem(c echo.Context) (auth.Principal, string, error) {
+	p := principal(c)
+	if err := webhookOwner(p); err != nil {
+		return p, "", err
+	}
+	id, err := pathID(c, "webhook")
+	return p, id, err
+}
+
 // createWebhook answers POST /webhooks; the signing secret is in this
 // answer only.
 func (h *handler) createWebhook(c echo.Context) error {
@@ -202,11 +213,7 @@ func (h *handler) listWebhooks(c echo.Context) error {
 }
 
 func (h *handler) getWebhook(c echo.Context) error {
-	p := principal(c)
-	if err := webhookOwner(p); err != nil {
-		return err
-	}
-	id, err := pathID(c, "webhook")
+	p, id, err := webhookItem(c)
 	if err != nil {
 		return err
 	}
@@ -219,11 +226,7 @@ func (h *handler) getWebhook(c echo.Context) error {
 
 // patchWebhook changes a subscription's url, events or active flag.
 func (h *handler) patchWebhook(c echo.Context) error {
-	p := principal(c)
-	if err := webhookOwner(p); err != nil {
-		return err
-	}
-	id, err := pathID(c, "webhook")
+	p, id, err := webhookItem(c)
 	if err != nil {
 		return err
 	}
@@ -262,11 +265,7 @@ func (h *handler) patchWebhook(c echo.Context) error {
 }
 
 func (h *handler) deleteWebhook(c echo.Context) error {
-	p := principal(c)
-	if err := webhookOwner(p); err != nil {
-		return err
-	}
-	id, err := pathID(c, "webhook")
+	p, id, err := webhookItem(c)
 	if err != nil {
 		return err
 	}
@@ -285,11 +284,7 @@ func (h *handler) deleteWebhook(c echo.Context) error {
 
 // listDeliveries answers GET /webhooks/{id}/deliveries: the delivery log.
 func (h *handler) listDeliveries(c echo.Context) error {
-	p := principal(c)
-	if err := webhookOwner(p); err != nil {
-		return err
-	}
-	id, err := pathID(c, "webhook")
+	p, id, err := webhookItem(c)
 	if err != nil {
 		return err
 	}

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
 	"github.com/linkage-org/linkage/internal/apperr"
@@ -165,35 +164,16 @@ func (h *handler) createReferral(c echo.Context) error {
 	if err := caseworker(p); err != nil {
 		return err
 	}
-	key, err := idempotencyKey(c)
-	if err != nil {
-		return err
-	}
-	raw, err := readBody(c, echo.MIMEApplicationJSON)
-	if err != nil {
-		return err
-	}
-	var b referralBody
-	if err := decodeStrictBytes(raw, &b); err != nil {
-		return err
-	}
 	ctx := c.Request().Context()
+	var b referralBody
 	var r store.Referral
 	var cs store.Case
-	var prior string
-	newID := uuid.NewString()
-	err = h.store.InTx(ctx, func(tx *store.Tx) error {
-		if key != "" {
-			var err error
-			if prior, err = tx.ClaimIdempotencyKey(ctx, p.AgencyID, key, "referral", bodyHash(raw), newID); err != nil || prior != "" {
-				return err
-			}
-		}
+	id, replayed, err := h.idempotentCreate(c, "referral", &b, func() error { return nil }, func(tx *store.Tx, id string) error {
 		var err error
 		if r, cs, err = h.newReferral(ctx, tx, p, &b); err != nil {
 			return err
 		}
-		r.ID = newID
+		r.ID = id
 		if err := tx.CreateReferral(ctx, &r, actor(p, referral.Sender), h.rules); err != nil {
 			return err
 		}
@@ -207,15 +187,13 @@ func (h *handler) createReferral(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if prior != "" {
-		if r, err = h.store.ReferralByID(ctx, prior, p.AgencyID); err != nil {
+	c.Response().Header().Set(echo.HeaderLocation, "/referrals/"+id)
+	if replayed {
+		if r, err = h.store.ReferralByID(ctx, id, p.AgencyID); err != nil {
 			return err
 		}
-		c.Response().Header().Set("Idempotent-Replayed", "true")
-		c.Response().Header().Set(echo.HeaderLocation, "/referrals/"+r.ID)
 		return h.respondReferral(c, http.StatusCreated, p, r, nil, true)
 	}
-	c.Response().Header().Set(echo.HeaderLocation, "/referrals/"+r.ID)
 	return h.respondReferral(c, http.StatusCreated, p, r, &cs, false)
 }
 
