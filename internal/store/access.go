@@ -294,14 +294,10 @@ func (s *Store) AuditLog(ctx context.Context, f AuditFilter, p Paging) ([]AuditE
 	if f.To != nil {
 		q = q.Where("at < ?", f.To.UTC())
 	}
-	var total int64
-	if err := q.Count(&total).Error; err != nil {
-		return nil, 0, mapErr(err, "count audit log")
-	}
 	out := []AuditEntry{}
-	err := q.Order("id DESC").Offset(p.offset()).Limit(p.Size).Find(&out).Error
+	total, err := page(q, "id DESC", p, &out, "audit log")
 	for i := range out {
 		out[i].At = out[i].At.UTC()
 	}
-	return out, total, mapErr(err, "list audit log")
+	return out, total, err
 }

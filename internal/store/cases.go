@@ -324,13 +324,10 @@ func (s *Store) Cases(ctx context.Context, f CaseFilter, p Paging) ([]Case, int6
 	if f.UpdatedSince != nil {
 		q = q.Where("updated_at >= ?", f.UpdatedSince.UTC())
 	}
-	var total int64
-	if err := q.Count(&total).Error; err != nil {
-		return nil, 0, mapErr(err, "count cases")
-	}
 	var rows []caseRow
-	if err := q.Order("updated_at DESC, id").Offset(p.offset()).Limit(p.Size).Find(&rows).Error; err != nil {
-		return nil, 0, mapErr(err, "list cases")
+	total, err := page(q, "updated_at DESC, id", p, &rows, "cases")
+	if err != nil {
+		return nil, 0, err
 	}
 	out, err := s.withNeeds(ctx, rows)
 	return out, total, err

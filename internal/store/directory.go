@@ -69,6 +69,18 @@ type Paging struct {
 
 func (p Paging) offset() int { return (p.Number - 1) * p.Size }
 
+// page counts the rows of q and reads page p of them in order into out.
+func page[T any](q *gorm.DB, order string, p Paging, out *[]T, what string) (int64, error) {
+	var total int64
+	if err := q.Count(&total).Error; err != nil {
+		return 0, mapErr(err, "count %s", what)
+	}
+	if err := q.Order(order).Offset(p.offset()).Limit(p.Size).Find(out).Error; err != nil {
+		return 0, mapErr(err, "list %s", what)
+	}
+	return total, nil
+}
+
 // streamBatch is how many records a stream holds in memory at once.
 const streamBatch = 1000
 

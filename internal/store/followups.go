@@ -139,13 +139,10 @@ func (s *Store) FollowUps(ctx context.Context, f FollowUpFilter, p Paging) ([]Fo
 	if f.Overdue {
 		q = q.Where("due_at < ? AND done_at IS NULL", f.Now.UTC())
 	}
-	var total int64
-	if err := q.Count(&total).Error; err != nil {
-		return nil, 0, mapErr(err, "count follow-ups")
-	}
 	out := []FollowUp{}
-	if err := q.Order("due_at, id").Offset(p.offset()).Limit(p.Size).Find(&out).Error; err != nil {
-		return nil, 0, mapErr(err, "list follow-ups")
+	total, err := page(q, "due_at, id", p, &out, "follow-ups")
+	if err != nil {
+		return nil, 0, err
 	}
 	if len(out) == 0 {
 		return out, total, nil

@@ -265,13 +265,10 @@ func (s *Store) Deliveries(ctx context.Context, webhookID, state string, p Pagin
 	if state != "" {
 		q = q.Where("state = ?", state)
 	}
-	var total int64
-	if err := q.Count(&total).Error; err != nil {
-		return nil, 0, mapErr(err, "count deliveries")
-	}
 	out := []Delivery{}
-	if err := q.Order("id DESC").Offset(p.offset()).Limit(p.Size).Find(&out).Error; err != nil {
-		return nil, 0, mapErr(err, "list deliveries")
+	total, err := page(q, "id DESC", p, &out, "deliveries")
+	if err != nil {
+		return nil, 0, err
 	}
 	if len(out) == 0 {
 		return out, total, nil

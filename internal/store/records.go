@@ -96,13 +96,10 @@ func (t *Tx) AddMetadata(ctx context.Context, meta []hsds.Metadata) error {
 // History lists the metadata rows of one record, newest first.
 func (s *Store) History(ctx context.Context, resourceType, id string, p Paging) ([]hsds.Metadata, int64, error) {
 	q := s.db.WithContext(ctx).Model(&metadataRow{}).Where("resource_id = ? AND resource_type = ?", strings.ToLower(id), resourceType)
-	var total int64
-	if err := q.Count(&total).Error; err != nil {
-		return nil, 0, mapErr(err, "count history")
-	}
 	var rows []metadataRow
-	if err := q.Order("last_action_date DESC, id DESC").Offset(p.offset()).Limit(p.Size).Find(&rows).Error; err != nil {
-		return nil, 0, mapErr(err, "read history")
+	total, err := page(q, "last_action_date DESC, id DESC", p, &rows, "history")
+	if err != nil {
+		return nil, 0, err
 	}
 	out := make([]hsds.Metadata, len(rows))
 	for i := range rows {

@@ -389,13 +389,10 @@ func (t *Tx) RecordFollowUp(ctx context.Context, r *Referral, met, note string, 
 // Events lists a referral's history, oldest first, notes opened.
 func (s *Store) Events(ctx context.Context, referralID string, p Paging) ([]Event, int64, error) {
 	q := s.db.WithContext(ctx).Model(&Event{}).Where("referral_id = ?", referralID)
-	var total int64
-	if err := q.Count(&total).Error; err != nil {
-		return nil, 0, mapErr(err, "count referral events")
-	}
 	out := []Event{}
-	if err := q.Order("id").Offset(p.offset()).Limit(p.Size).Find(&out).Error; err != nil {
-		return nil, 0, mapErr(err, "list referral events")
+	total, err := page(q, "id", p, &out, "referral events")
+	if err != nil {
+		return nil, 0, err
 	}
 	for i := range out {
 		out[i].At = out[i].At.UTC()
@@ -447,13 +444,10 @@ func (s *Store) Referrals(ctx context.Context, f ReferralFilter, p Paging) ([]Re
 	if f.To != nil {
 		q = q.Where("created_at < ?", f.To.UTC())
 	}
-	var total int64
-	if err := q.Count(&total).Error; err != nil {
-		return nil, 0, mapErr(err, "count referrals")
-	}
 	var rows []referralRow
-	if err := q.Order("created_at DESC, id").Offset(p.offset()).Limit(p.Size).Find(&rows).Error; err != nil {
-		return nil, 0, mapErr(err, "list referrals")
+	total, err := page(q, "created_at DESC, id", p, &rows, "referrals")
+	if err != nil {
+		return nil, 0, err
 	}
 	out := make([]Referral, 0, len(rows))
 	for _, r := range rows {
