@@ -72,6 +72,10 @@ func (h *handler) listFollowUps(c echo.Context) error {
 	return writePrivate(c, http.StatusOK, newPage(tasks, total, lp))
 }
 
+// maxWebhooks bounds an agency's subscriptions (each event is delivered
+// to each of them).
+const maxWebhooks = 20
+
 // Webhook event types.
 var webhookEvents = []string{"referral.created", "referral.status_changed", "referral.note_added", "followup.overdue", "listing.stale"}
 
@@ -181,6 +185,13 @@ func (h *handler) createWebhook(c echo.Context) error {
 	w := store.Webhook{AgencyID: p.AgencyID, URL: *b.URL, Events: *b.Events, Active: b.Active == nil || *b.Active}
 	ctx := c.Request().Context()
 	err = h.store.InTx(ctx, func(tx *store.Tx) error {
+		existing, err := tx.View().Webhooks(ctx, p.AgencyID)
+		if err != nil {
+			return err
+		}
+		if len(existing) >= maxWebhooks {
+			return apperr.E(apperr.Conflict, "The agency has %d webhooks, the most it may have; delete one first (one subscription can take every event).", len(existing))
+		}
 		if err := tx.CreateWebhook(ctx, &w, secret); err != nil {
 			return err
 		}

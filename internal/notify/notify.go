@@ -46,6 +46,7 @@ type Config struct {
 	Parallel    int           // deliveries in flight (default 4)
 	StaleAfter  time.Duration // listing.stale threshold (default 180 days; <0 off)
 	Poll        time.Duration // how often the loop looks for work (default 1s)
+	KeepLog     time.Duration // how long finished deliveries stay in the log (default 30 days)
 	// AllowPrivate lets deliveries connect to loopback, private and
 	// link-local addresses (tests, closed networks). Off, a webhook cannot
 	// be used to reach the server's own network, even by a DNS name that
@@ -65,6 +66,7 @@ func (c Config) withDefaults() Config {
 	def(&c.Timeout, 10*time.Second)
 	def(&c.StaleAfter, 180*24*time.Hour)
 	def(&c.Poll, time.Second)
+	def(&c.KeepLog, 30*24*time.Hour)
 	if c.Parallel <= 0 {
 		c.Parallel = 4
 	}
@@ -166,8 +168,8 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 	return attempted, err
 }
 
-// Jobs queues followup.overdue and listing.stale notices and forgets
-// expired idempotency keys.
+// Jobs queues followup.overdue and listing.stale notices, forgets expired
+// idempotency keys and prunes the delivery log.
 func (w *Worker) Jobs(ctx context.Context) error {
 	for {
 		var n int
@@ -201,6 +203,9 @@ func (w *Worker) Jobs(ctx context.Context) error {
 		}
 	}
 	if _, err := w.store.PruneIdempotencyKeys(ctx, w.now().Add(-store.IdempotencyWindow)); err != nil {
+		return fmt.Errorf("notify: %w", err)
+	}
+	if _, err := w.store.PruneDeliveries(ctx, w.now().Add(-w.cfg.KeepLog)); err != nil {
 		return fmt.Errorf("notify: %w", err)
 	}
 	return nil

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -265,4 +266,62 @@ func secretColumn(t *testing.T, st *store.Store) string {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// TestWorker_PublicOnly: without AllowPrivate the worker will not connect
+// to a loopback address, whatever the subscription says; the attempt is
+// logged with the reason. Finished deliveries leave the log after 30 days.
+func TestWorker_PublicOnly(t *testing.T) {
+	ctx := context.Background()
+	clk := &clock{t: time.Date(2026, 12, 2, 15, 0, 0, 0, time.UTC)}
+	k, _ := seal.NewKey()
+	keys, _ := seal.Parse(k)
+	st := storetest.Open(t, store.SQLite, store.WithKeyring(keys), store.WithClock(clk.Now))
+	var hit atomic.Bool
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { hit.Store(true) }))
+	defer srv.Close()
+	var hook store.Webhook
+	err := st.InTx(ctx, func(tx *store.Tx) error {
+		a, err := tx.CreateAgency(ctx, "Receiver", nil)
+		if err != nil {
+			return err
+		}
+		hook = store.Webhook{AgencyID: a.ID, URL: srv.URL, Events: []string{"listing.stale"}, Active: true}
+		if err := tx.CreateWebhook(ctx, &hook, "s"); err != nil {
+			return err
+		}
+		return tx.Notify(ctx, store.Notice{Type: "listing.stale", AgencyIDs: []string{a.ID}, Data: map[string]any{"service_id": "x"}})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := notify.New(st, storetest.Logger(), clk.Now, notify.Config{RetryBase: time.Minute, StaleAfter: -1})
+	if _, err := w.RunOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ds, _, err := st.Deliveries(ctx, hook.ID, "", store.Paging{Number: 1, Size: 10})
+	if err != nil || len(ds) != 1 {
+		t.Fatal(err, len(ds))
+	}
+	if hit.Load() || ds[0].State != store.DeliveryPending || !strings.Contains(ds[0].LastError, "not public") {
+		t.Errorf("delivery to loopback: hit=%v %+v", hit, ds[0])
+	}
+	// Given up after a day, then pruned after 30 more.
+	for i := 0; i < 40 && ds[0].State == store.DeliveryPending; i++ {
+		clk.Add(time.Hour)
+		if _, err := w.RunOnce(ctx); err != nil {
+			t.Fatal(err)
+		}
+		ds, _, _ = st.Deliveries(ctx, hook.ID, "", store.Paging{Number: 1, Size: 10})
+	}
+	if len(ds) != 1 || ds[0].State != store.DeliveryFailed {
+		t.Fatalf("after a day: %+v", ds)
+	}
+	clk.Add(31 * 24 * time.Hour)
+	if _, err := w.RunOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if ds, _, _ = st.Deliveries(ctx, hook.ID, "", store.Paging{Number: 1, Size: 10}); len(ds) != 0 {
+		t.Errorf("finished deliveries kept past 30 days: %d", len(ds))
+	}
 }

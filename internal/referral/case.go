@@ -153,8 +153,12 @@ func CheckConsent(c *Consent, p string) []Problem {
 	add := func(f, format string, args ...any) {
 		out = append(out, Problem{p + "/" + f, fmt.Sprintf(format, args...)})
 	}
-	if len(c.Scope) == 0 {
+	switch {
+	case len(c.Scope) == 0:
 		add("scope", "names nothing to share; give one or more of %s", strings.Join(Scopes, ", "))
+	case len(c.Scope) > len(Scopes):
+		add("scope", "lists more than the %d scopes there are", len(Scopes))
+		return out
 	}
 	for i, s := range c.Scope {
 		if !slices.Contains(Scopes, s) {
@@ -187,6 +191,9 @@ func CheckConsent(c *Consent, p string) []Problem {
 // day of now. An empty want shares the consent's whole scope.
 func Share(c *Consent, want []string, now time.Time) ([]string, []Problem) {
 	var out []Problem
+	if len(want) > len(Scopes) {
+		return nil, []Problem{{"/share", fmt.Sprintf("lists more than the %d scopes there are", len(Scopes))}}
+	}
 	for i, s := range want {
 		if !slices.Contains(Scopes, s) {
 			out = append(out, Problem{fmt.Sprintf("/share/%d", i), fmt.Sprintf("must be one of %s", strings.Join(Scopes, ", "))})

@@ -333,6 +333,13 @@ func (t *Tx) NotifyStale(ctx context.Context, cutoff time.Time, limit int) (int,
 	return len(rows), nil
 }
 
+// PruneDeliveries deletes delivered and failed deliveries (with their
+// attempts) created before cutoff; pending ones stay whatever their age.
+func (s *Store) PruneDeliveries(ctx context.Context, cutoff time.Time) (int64, error) {
+	res := s.db.WithContext(ctx).Where("state <> ? AND created_at < ?", DeliveryPending, cutoff.UTC()).Delete(&Delivery{})
+	return res.RowsAffected, mapErr(res.Error, "prune deliveries")
+}
+
 // PruneIdempotencyKeys forgets keys older than cutoff.
 func (s *Store) PruneIdempotencyKeys(ctx context.Context, cutoff time.Time) (int64, error) {
 	res := s.db.WithContext(ctx).Where("created_at < ?", cutoff.UTC()).Delete(&idempotencyRow{})
