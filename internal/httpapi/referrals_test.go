@@ -533,7 +533,7 @@ func TestReferrals_Notifications(t *testing.T) {
 			}
 			secret = hook.Secret
 
-			w := notify.New(r.store, storetest.Logger(), r.clock.Now, notify.Config{RetryBase: time.Minute, AllowPrivate: true, StaleAfter: 180 * 24 * time.Hour})
+			w := notify.New(r.store, storetest.Logger(), r.clock.Now, notify.Config{RetryBase: time.Minute, AllowPrivate: true, StaleAfter: 180 * 24 * time.Hour, KeepLog: 365 * 24 * time.Hour})
 			run := func() {
 				t.Helper()
 				if _, err := w.RunOnce(ctx); err != nil {
