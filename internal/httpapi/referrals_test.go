@@ -594,18 +594,33 @@ func TestReferrals_Notifications(t *testing.T) {
 					t.Errorf("delivery %+v", d)
 				}
 			}
-			// The demo listings were last changed when the test loaded them;
-			// 180 days on, agency A's services are stale, once each.
+			// 186 days on, every listing of agency A is stale (the test
+			// loaded them at its start, and nothing confirmed them): each is
+			// announced once, however many rounds run.
 			r.clock.Add(150 * 24 * time.Hour)
 			run()
 			run()
 			mu.Lock()
+			stale = 0
+			perService := map[string]int{}
 			for _, e := range events {
 				if e.typ == "listing.stale" {
 					stale++
+					perService[e.referral]++
 				}
 			}
 			mu.Unlock()
+			for svc, n := range perService {
+				if n != 1 {
+					t.Errorf("listing.stale for %s sent %d times", svc, n)
+				}
+			}
+			if _, ok := perService[svcPantry]; !ok {
+				t.Errorf("no listing.stale for agency A's %s: %v", svcPantry, perService)
+			}
+			if _, ok := perService[svcCrisis]; ok {
+				t.Errorf("agency A was told of agency B's listing")
+			}
 			if stale == 0 {
 				t.Errorf("no listing.stale event after 180 days")
 			}
