@@ -304,7 +304,7 @@ func TestWorker_PublicOnly(t *testing.T) {
 		t.Fatal(err, len(ds))
 	}
 	if hit.Load() || ds[0].State != store.DeliveryPending || !strings.Contains(ds[0].LastError, "not public") {
-		t.Errorf("delivery to loopback: hit=%v %+v", hit, ds[0])
+		t.Errorf("delivery to loopback: hit=%v %+v", hit.Load(), ds[0])
 	}
 	// Given up after a day, then pruned after 30 more.
 	for i := 0; i < 40 && ds[0].State == store.DeliveryPending; i++ {
