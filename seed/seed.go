@@ -61,3 +61,30 @@ func DemoPostcodes() []byte {
 	}
 	return b
 }
+
+//go:embed eligibility/taxonomy.json eligibility/poverty_guidelines.json
+var eligibilityFiles embed.FS
+
+// EligibilityTaxonomyID is the taxonomy of eligibility criteria: each
+// term's code is an eligibility.Code.
+const EligibilityTaxonomyID = "ce5f5369-f77b-505c-8616-4384002b04f7"
+
+// Eligibility is the eligibility taxonomy (taxonomy.json), loaded at every
+// start so any installation can hold structured eligibility.
+func Eligibility() fs.FS {
+	sub, err := fs.Sub(eligibilityFiles, "eligibility")
+	if err != nil {
+		panic(err) // the embedded tree is fixed at build time
+	}
+	return sub
+}
+
+// PovertyGuidelines are the HHS poverty guidelines shipped
+// (poverty_guidelines.json); LINKAGE_POVERTY_GUIDELINES_FILE replaces them.
+func PovertyGuidelines() []byte {
+	b, err := eligibilityFiles.ReadFile("eligibility/poverty_guidelines.json")
+	if err != nil {
+		panic(err) // embedded at build time
+	}
+	return b
+}
