@@ -55,6 +55,7 @@ or an HSDS tabular data package (a folder or .zip with datapackage.json and CSV 
 Records are upserted by id. The whole file is one transaction: if any record has a problem,
 nothing is written and every problem is listed with its line/row, record id and field.`, stdout)
 	dry := fs.Bool("dry-run", false, "check the input and report every problem without writing anything")
+	extract := fs.Bool("extract-eligibility", false, "after the import, propose structured eligibility criteria from the services' free text (as 'linkage eligibility extract')")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -86,6 +87,13 @@ nothing is written and every problem is listed with its line/row, record id and 
 	rate := float64(rep.Services) / rep.Took.Seconds()
 	fmt.Fprintf(stdout, "%s %s: %d organizations, %d services, %d taxonomy terms in %s (%.0f services/s)\n",
 		verb, rep.Source, rep.Organizations, rep.Services, rep.Terms, rep.Took.Round(time.Millisecond), rate)
+	if *extract {
+		er, err := importer.ExtractEligibility(ctx, st, "linkage import", *dry, nil)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "eligibility: %d criteria proposed for %d of %d services (inferred, for agencies to confirm)\n", er.Proposed, er.WithRules, er.Services)
+	}
 	return nil
 }
 

@@ -26,7 +26,8 @@ Usage:
 Commands:
   serve              run the HTTP API (migrates first; loads the demo data into an empty database when LINKAGE_DEMO=true)
   migrate            apply database migrations and exit
-  import PATH        load HSDS data: JSON array or JSON Lines of services/organizations/taxonomy terms, or a tabular data package (folder or .zip)
+  import [--extract-eligibility] PATH
+                     load HSDS data: JSON array or JSON Lines of services/organizations/taxonomy terms, or a tabular data package (folder or .zip)
   export --format json|csv PATH
                      write the whole directory as JSON Lines or as an HSDS tabular data package
   reindex [--check]  rebuild the search index from the database (--check: compare them, exit 1 on a difference)
@@ -35,6 +36,8 @@ Commands:
   import-postcodes FILE
                      load postcode centroids (US Census ZCTA Gazetteer format)
   seed demo          load the demo dataset (Palmetto County, FL)
+  eligibility extract [--dry-run]
+                     propose structured eligibility criteria from every service's free text (inferred, for agencies to confirm)
   seed synthetic --services N --seed S [--out FILE]
                      generate a realistic synthetic directory into the database (or a JSON Lines file)
   version            print the version
@@ -85,6 +88,8 @@ func run(ctx context.Context, args []string, env func(string) (string, bool), st
 		runErr = cmdAPIKey(ctx, cfg, log, rest, stdout)
 	case "import-postcodes":
 		runErr = cmdImportPostcodes(ctx, cfg, log, rest, stdout)
+	case "eligibility":
+		runErr = cmdEligibility(ctx, cfg, log, rest, stdout)
 	case "version":
 		fmt.Fprintln(stdout, "linkage", version)
 	default:

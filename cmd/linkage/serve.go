@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/linkage-org/linkage/internal/config"
+	"github.com/linkage-org/linkage/internal/eligibility"
 	"github.com/linkage-org/linkage/internal/httpapi"
 	"github.com/linkage-org/linkage/internal/importer"
 	"github.com/linkage-org/linkage/internal/metrics"
@@ -36,7 +37,25 @@ func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*store
 		_ = st.Close()
 		return nil, err
 	}
+	if err := ensureEligibilityTaxonomy(ctx, st, log); err != nil {
+		_ = st.Close()
+		return nil, err
+	}
 	return st, nil
+}
+
+// ensureEligibilityTaxonomy loads the eligibility taxonomy (seed/) when a
+// term is missing, so every installation can hold structured eligibility.
+func ensureEligibilityTaxonomy(ctx context.Context, st *store.Store, log *slog.Logger) error {
+	terms, err := st.EligibilityTerms(ctx)
+	if err != nil || len(terms) >= len(eligibility.Codes) {
+		return err
+	}
+	if _, err := importer.ImportFS(ctx, st, seed.Eligibility(), "taxonomy.json", importer.Options{Actor: "linkage"}); err != nil {
+		return fmt.Errorf("load the eligibility taxonomy: %w", err)
+	}
+	log.Info("eligibility taxonomy loaded", "terms", len(eligibility.Codes))
+	return nil
 }
 
 func cmdMigrate(ctx context.Context, cfg config.Config, log *slog.Logger, args []string, stdout io.Writer) error {
@@ -202,5 +221,12 @@ func loadDemo(ctx context.Context, st *store.Store, log *slog.Logger) error {
 		}
 		log.Info("demo data loaded", "file", name, "organizations", rep.Organizations, "services", rep.Services, "taxonomy_terms", rep.Terms, "took", rep.Took.Round(time.Millisecond))
 	}
+	// The demo's eligibility is free text, as in most directories: the
+	// extractor proposes structured criteria for agencies to confirm.
+	rep, err := importer.ExtractEligibility(ctx, st, "linkage demo", false, nil)
+	if err != nil {
+		return err
+	}
+	log.Info("demo eligibility proposed", "services", rep.WithRules, "criteria", rep.Proposed)
 	return nil
 }

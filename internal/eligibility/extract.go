@@ -12,10 +12,26 @@ import (
 // Source, for the agency to confirm or reject. It prefers missing a rule
 // to inventing one: a sentence about staff or volunteers, or one whose
 // rules are alternatives ("65+ or have a disability"), yields nothing.
-func Extract(text string) []Criterion {
+func Extract(text string) []Criterion { return ExtractFrom(text, "") }
+
+// eligibilityCue marks a sentence of a general description that states who
+// is served; other sentences of a description (what the service does) are
+// not read for rules: "we help with green card applications" is not a rule.
+var eligibilityCue = regexp.MustCompile(`(?i)\b(only|must|eligib\w*|open to|serv(?:es|ing)|requir\w*|ages?|aged|residents?|for (?:adults|seniors|youth|teens|women|men|veterans|families|people|children|students|anyone|individuals))\b`)
+
+// ExtractFrom is Extract over a service's eligibility text (every sentence
+// read) and its other text (only sentences that say who is served).
+func ExtractFrom(eligibilityText, otherText string) []Criterion {
 	var out []Criterion
 	seen := map[Code]bool{}
-	for _, s := range sentences(text) {
+	var all []string
+	all = append(all, sentences(eligibilityText)...)
+	for _, s := range sentences(otherText) {
+		if eligibilityCue.MatchString(s) {
+			all = append(all, s)
+		}
+	}
+	for _, s := range all {
 		for _, c := range extractSentence(s) {
 			if seen[c.Code] {
 				continue // the first statement of a rule wins

@@ -1,0 +1,85 @@
+package importer
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/linkage-org/linkage/internal/apperr"
+	"github.com/linkage-org/linkage/internal/eligibility"
+	"github.com/linkage-org/linkage/internal/hsds"
+	"github.com/linkage-org/linkage/internal/store"
+)
+
+// ExtractReport says what an eligibility extraction proposed.
+type ExtractReport struct {
+	Services  int            `json:"services"`   // services read
+	Proposed  int            `json:"proposed"`   // criteria stored (or, dry, that would be)
+	WithRules int            `json:"with_rules"` // services that got at least one
+	ByCode    map[string]int `json:"by_code"`
+}
+
+// ExtractEligibility reads every service's eligibility, fee and general
+// description and stores the criteria the extractor proposes as inferred
+// eligibility attributes (codes a service already has are left alone).
+// Agencies then confirm or reject each one. With dryRun nothing is written.
+func ExtractEligibility(ctx context.Context, st *store.Store, actor string, dryRun bool, progress func(done int)) (ExtractReport, error) {
+	rep := ExtractReport{ByCode: map[string]int{}}
+	terms, err := st.EligibilityTerms(ctx)
+	if err != nil {
+		return rep, err
+	}
+	if len(terms) < len(eligibility.Codes) {
+		return rep, apperr.E(apperr.Unavailable, "the eligibility taxonomy is not loaded (it loads when the server starts, or with linkage migrate)")
+	}
+	type proposal struct {
+		id string
+		cs []eligibility.Criterion
+	}
+	var batch []proposal
+	flush := func() error {
+		if dryRun || len(batch) == 0 {
+			batch = batch[:0]
+			return nil
+		}
+		err := st.InTx(ctx, func(tx *store.Tx) error {
+			for _, p := range batch {
+				n, err := tx.ProposeEligibility(ctx, p.id, p.cs, terms, actor)
+				if err != nil {
+					return err
+				}
+				rep.Proposed += n
+			}
+			return nil
+		})
+		batch = batch[:0]
+		return err
+	}
+	err = st.StreamServices(ctx, store.Filter{}, store.ShapeList, func(s *hsds.Service) error {
+		rep.Services++
+		cs := eligibility.ExtractFrom(s.EligibilityDescription, strings.Join([]string{s.FeesDescription, s.Description}, ".\n"))
+		if len(cs) > 0 {
+			rep.WithRules++
+			for _, c := range cs {
+				rep.ByCode[string(c.Code)]++
+			}
+			if dryRun {
+				rep.Proposed += len(cs)
+			}
+			batch = append(batch, proposal{s.ID, cs})
+		}
+		if len(batch) >= 200 {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+		if progress != nil {
+			progress(rep.Services)
+		}
+		return nil
+	})
+	if err != nil {
+		return rep, fmt.Errorf("extract eligibility: %w", err)
+	}
+	return rep, flush()
+}

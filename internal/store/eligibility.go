@@ -1,0 +1,150 @@
+package store
+
+import (
+	"context"
+	"strconv"
+
+	"github.com/google/uuid"
+
+	"github.com/linkage-org/linkage/internal/apperr"
+	"github.com/linkage-org/linkage/internal/eligibility"
+	"github.com/linkage-org/linkage/internal/hsds"
+)
+
+// EligibilityTaxonomyID is the taxonomy whose term codes are the
+// eligibility codes (seed/eligibility/taxonomy.json).
+const EligibilityTaxonomyID = "ce5f5369-f77b-505c-8616-4384002b04f7"
+
+// LinkTypeEligibility marks an attribute as an eligibility criterion.
+const LinkTypeEligibility = "eligibility"
+
+// EligibilityTerms maps each eligibility code to its taxonomy term id
+// (empty until the eligibility taxonomy is loaded).
+func (s *Store) EligibilityTerms(ctx context.Context) (map[eligibility.Code]string, error) {
+	var rows []struct{ ID, Code string }
+	err := s.db.WithContext(ctx).Table("taxonomy_terms").Select("id, code").Where("taxonomy_id = ?", EligibilityTaxonomyID).Scan(&rows).Error
+	if err != nil {
+		return nil, mapErr(err, "read eligibility terms")
+	}
+	out := make(map[eligibility.Code]string, len(rows))
+	for _, r := range rows {
+		out[eligibility.Code(r.Code)] = r.ID
+	}
+	return out, nil
+}
+
+// Eligibility reads the criteria of services: their eligibility
+// attributes, and their HSDS minimum_age / maximum_age as a confirmed age
+// rule when no age attribute says otherwise. One query per table.
+func (s *Store) Eligibility(ctx context.Context, serviceIDs []string) (map[string][]eligibility.Criterion, error) {
+	out := make(map[string][]eligibility.Criterion, len(serviceIDs))
+	if len(serviceIDs) == 0 {
+		return out, nil
+	}
+	for _, ids := range chunks(serviceIDs) {
+		var attrs []struct{ ID, LinkID, Code, Value, Label string }
+		err := s.db.WithContext(ctx).Table("attributes AS a").
+			Select("a.id, a.link_id, t.code, COALESCE(a.value, '') AS value, COALESCE(a.label, '') AS label").
+			Joins("JOIN taxonomy_terms t ON t.id = a.taxonomy_term_id").
+			Where("a.link_id IN ? AND a.link_type = ? AND t.taxonomy_id = ?", ids, LinkTypeEligibility, EligibilityTaxonomyID).
+			Order("a.link_id, t.code, a.id").Scan(&attrs).Error
+		if err != nil {
+			return nil, mapErr(err, "read eligibility")
+		}
+		for _, a := range attrs {
+			out[a.LinkID] = append(out[a.LinkID], eligibility.FromAttribute(a.Code, a.Value, a.Label, a.ID))
+		}
+		var ages []struct {
+			ID                     string
+			MinimumAge, MaximumAge *float64
+		}
+		err = s.db.WithContext(ctx).Table("services").Select("id, minimum_age, maximum_age").
+			Where("id IN ? AND (minimum_age IS NOT NULL OR maximum_age IS NOT NULL)", ids).Scan(&ages).Error
+		if err != nil {
+			return nil, mapErr(err, "read service ages")
+		}
+		for _, a := range ages {
+			hasAge := false
+			for _, c := range out[a.ID] {
+				hasAge = hasAge || c.Code == eligibility.Age
+			}
+			if hasAge {
+				continue
+			}
+			v := ""
+			if a.MinimumAge != nil {
+				v = strconv.FormatFloat(*a.MinimumAge, 'f', -1, 64)
+			}
+			v += "-"
+			if a.MaximumAge != nil {
+				v += strconv.FormatFloat(*a.MaximumAge, 'f', -1, 64)
+			}
+			out[a.ID] = append(out[a.ID], eligibility.Criterion{Code: eligibility.Age, Value: v})
+		}
+	}
+	return out, nil
+}
+
+// ProposeEligibility stores proposed (inferred) criteria of one service as
+// eligibility attributes, skipping codes the service already has a
+// criterion for, with one HSDS metadata row. It does not touch the
+// service's last_modified: a proposal is not an agency's confirmation.
+func (t *Tx) ProposeEligibility(ctx context.Context, serviceID string, cs []eligibility.Criterion, terms map[eligibility.Code]string, actor string) (int, error) {
+	have, err := t.View().Eligibility(ctx, []string{serviceID})
+	if err != nil {
+		return 0, err
+	}
+	existing := map[eligibility.Code]bool{}
+	for _, c := range have[serviceID] {
+		if c.AttributeID != "" {
+			existing[c.Code] = true
+		}
+	}
+	var rows []attributeRow
+	for _, c := range cs {
+		term, ok := terms[c.Code]
+		if !ok {
+			return 0, apperr.E(apperr.Unavailable, "the eligibility taxonomy is not loaded")
+		}
+		if existing[c.Code] {
+			continue
+		}
+		id := serviceID
+		rows = append(rows, attributeRow{ID: uuid.NewString(), LinkID: &id, TaxonomyTermID: term, LinkType: LinkTypeEligibility,
+			LinkEntity: "service", Value: c.Value, Label: c.Label()})
+	}
+	if len(rows) == 0 {
+		return 0, nil
+	}
+	if err := t.db.WithContext(ctx).Create(&rows).Error; err != nil {
+		return 0, mapErr(err, "propose eligibility")
+	}
+	meta := []hsds.Metadata{{ID: uuid.NewString(), ResourceID: serviceID, ResourceType: "service", LastActionDate: t.s.now().UTC().Format(HistoryTime),
+		LastActionType: "eligibility_extract", FieldName: "attributes", PreviousValue: "", ReplacementValue: strconv.Itoa(len(rows)) + " inferred eligibility criteria", UpdatedBy: actor}}
+	return len(rows), t.AddMetadata(ctx, meta)
+}
+
+// DecideEligibility confirms (clears the inferred mark) or rejects
+// (deletes) one eligibility attribute of a service.
+func (t *Tx) DecideEligibility(ctx context.Context, serviceID, attributeID string, confirm bool) (eligibility.Criterion, error) {
+	var row attributeRow
+	err := t.db.WithContext(ctx).Where("id = ? AND link_id = ? AND link_type = ?", attributeID, serviceID, LinkTypeEligibility).Take(&row).Error
+	if err != nil {
+		if apperr.KindOf(mapErr(err, "")) == apperr.NotFound {
+			return eligibility.Criterion{}, apperr.E(apperr.NotFound, "service %s has no eligibility criterion %s", serviceID, attributeID)
+		}
+		return eligibility.Criterion{}, mapErr(err, "read eligibility criterion")
+	}
+	var code string
+	if err := t.db.WithContext(ctx).Table("taxonomy_terms").Where("id = ?", row.TaxonomyTermID).Pluck("code", &code).Error; err != nil {
+		return eligibility.Criterion{}, mapErr(err, "read eligibility term")
+	}
+	c := eligibility.FromAttribute(code, row.Value, row.Label, row.ID)
+	if confirm {
+		err = t.db.WithContext(ctx).Model(&attributeRow{}).Where("id = ?", row.ID).Update("label", "").Error
+		c.Inferred, c.Source = false, ""
+	} else {
+		err = t.db.WithContext(ctx).Where("id = ?", row.ID).Delete(&attributeRow{}).Error
+	}
+	return c, mapErr(err, "decide eligibility criterion")
+}
