@@ -14,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/linkage-org/linkage/internal/apperr"
+	"github.com/linkage-org/linkage/internal/eligibility"
 	"github.com/linkage-org/linkage/internal/hsds"
 	"github.com/linkage-org/linkage/internal/search"
 	"github.com/linkage-org/linkage/internal/store"
@@ -45,6 +46,8 @@ type SearchItem struct {
 	// Stale says the agency has neither changed nor confirmed the listing
 	// within the window (verified_within, else 180 days).
 	Stale bool `json:"stale"`
+	// Eligibility is the verdict for the client profile of a POST /search.
+	Eligibility *eligibility.Result `json:"eligibility,omitempty"`
 }
 
 // defaultStaleAfter is when a listing is flagged stale in search results.
@@ -80,6 +83,10 @@ type searchSpec struct {
 }
 
 func (h *handler) search(c echo.Context) error {
+	ask, err := takeEligibility(c)
+	if err != nil {
+		return err
+	}
 	v, err := values(c)
 	if err != nil {
 		return err
@@ -99,6 +106,9 @@ func (h *handler) search(c echo.Context) error {
 	sp, err := h.parseSearch(ctx, v)
 	if err != nil {
 		return err
+	}
+	if ask != nil {
+		return h.searchEligible(c, sp, ask)
 	}
 	start := time.Now()
 	res, err := h.index.Search(ctx, sp.q)

@@ -16,10 +16,12 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/linkage-org/linkage/internal/apperr"
+	"github.com/linkage-org/linkage/internal/eligibility"
 	"github.com/linkage-org/linkage/internal/indexsync"
 	"github.com/linkage-org/linkage/internal/metrics"
 	"github.com/linkage-org/linkage/internal/referral"
 	"github.com/linkage-org/linkage/internal/store"
+	"github.com/linkage-org/linkage/seed"
 )
 
 // Deps are what the API needs; cmd builds them.
@@ -46,6 +48,9 @@ type Deps struct {
 	// WebhookAllowPrivate lets webhooks name loopback and private
 	// addresses (tests, closed networks).
 	WebhookAllowPrivate bool
+	// Guidelines are the poverty guidelines eligibility is judged with
+	// (zero: the ones shipped in seed/).
+	Guidelines eligibility.Guidelines
 }
 
 type handler struct {
@@ -65,6 +70,7 @@ type handler struct {
 	rules          referral.Rules
 	now            func() time.Time
 	webhookPrivate bool
+	guidelines     eligibility.Guidelines
 }
 
 // New builds the HTTP server with every route and middleware.
@@ -81,7 +87,12 @@ func New(d Deps) (*echo.Echo, error) {
 	}
 	h := &handler{store: d.Store, index: d.Index, metrics: d.Metrics, log: d.Logger, baseURL: d.BaseURL, ready: d.Ready, spec: sp,
 		limiter: newRateLimiter(d.RateLimits), capacityMaxAge: d.CapacityMaxAge, exports: make(chan struct{}, maxExports),
-		rules: d.FollowUpRules, now: d.Now, webhookPrivate: d.WebhookAllowPrivate}
+		rules: d.FollowUpRules, now: d.Now, webhookPrivate: d.WebhookAllowPrivate, guidelines: d.Guidelines}
+	if h.guidelines.Year == 0 {
+		if h.guidelines, err = eligibility.ParseGuidelines(seed.PovertyGuidelines()); err != nil {
+			return nil, err
+		}
+	}
 	if h.now == nil {
 		h.now = time.Now
 	}

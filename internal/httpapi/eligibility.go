@@ -1,0 +1,225 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"mime"
+	"net/http"
+	"sort"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/linkage-org/linkage/internal/apperr"
+	"github.com/linkage-org/linkage/internal/auth"
+	"github.com/linkage-org/linkage/internal/eligibility"
+	"github.com/linkage-org/linkage/internal/referral"
+	"github.com/linkage-org/linkage/internal/search"
+)
+
+// eligibilityWindow is how many of the best matches an eligibility search
+// judges: the results, their ranking and the eligibility facet come from
+// these.
+const eligibilityWindow = 500
+
+// eligibilityAsk is what POST /search takes besides the query parameters:
+// a client profile (or a case to take it from), kept out of URLs and logs.
+type eligibilityAsk struct {
+	client            *eligibility.Profile
+	caseID            string
+	includeIneligible bool
+}
+
+// takeEligibility pulls client, case_id and include_ineligible out of a
+// JSON POST /search body, leaving the query parameters for values().
+func takeEligibility(c echo.Context) (*eligibilityAsk, error) {
+	r := c.Request()
+	mt, _, _ := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType))
+	if r.Method != http.MethodPost || r.Body == nil || r.Body == http.NoBody || (mt != echo.MIMEApplicationJSON && mt != "") {
+		return nil, nil
+	}
+	raw, err := io.ReadAll(r.Body)
+	if err != nil {
+		return nil, jsonProblem(err)
+	}
+	r.Body = io.NopCloser(bytes.NewReader(raw))
+	var obj map[string]json.RawMessage
+	if len(bytes.TrimSpace(raw)) == 0 || json.Unmarshal(raw, &obj) != nil {
+		return nil, nil // values() reports a malformed body
+	}
+	_, hasClient := obj["client"]
+	_, hasCase := obj["case_id"]
+	_, hasInclude := obj["include_ineligible"]
+	if !hasClient && !hasCase && !hasInclude {
+		return nil, nil
+	}
+	ask := &eligibilityAsk{}
+	var fe apperr.FieldErrors
+	if hasClient {
+		ask.client = &eligibility.Profile{}
+		if err := decodeStrictBytes(obj["client"], ask.client); err != nil {
+			return nil, apperr.WithFields(apperr.Invalid, "The client profile is not valid.", apperr.FieldErrors{{Pointer: "/client", Message: err.Error()}})
+		}
+	}
+	if hasCase {
+		if err := json.Unmarshal(obj["case_id"], &ask.caseID); err != nil || !isUUID(strings.ToLower(ask.caseID)) {
+			fe = append(fe, apperr.FieldError{Pointer: "/case_id", Message: "must be the id (a UUID) of one of your agency's cases"})
+		}
+		ask.caseID = strings.ToLower(ask.caseID)
+	}
+	if hasInclude {
+		if err := json.Unmarshal(obj["include_ineligible"], &ask.includeIneligible); err != nil {
+			fe = append(fe, apperr.FieldError{Pointer: "/include_ineligible", Message: "must be true or false"})
+		}
+	}
+	if hasClient && hasCase {
+		fe = append(fe, apperr.FieldError{Pointer: "/case_id", Message: "give a client profile or a case_id, not both"})
+	}
+	if !hasClient && !hasCase {
+		fe = append(fe, apperr.FieldError{Pointer: "/client", Message: "include_ineligible needs a client profile or a case_id"})
+	}
+	if len(fe) > 0 {
+		return nil, apperr.WithFields(apperr.Invalid, "The eligibility part of the search is not valid; see errors.", fe)
+	}
+	delete(obj, "client")
+	delete(obj, "case_id")
+	delete(obj, "include_ineligible")
+	rest, _ := json.Marshal(obj)
+	r.Body = io.NopCloser(bytes.NewReader(rest))
+	r.ContentLength = int64(len(rest))
+	return ask, nil
+}
+
+// profileOf builds the profile to judge with: the body's, checked, or the
+// case's client (a caseworker's own agency's case; the read is audited).
+func (h *handler) profileOf(c echo.Context, ask *eligibilityAsk) (eligibility.Profile, error) {
+	if ask.client != nil {
+		p := *ask.client
+		if probs := p.Normalize(h.now()); len(probs) > 0 {
+			fe := make(apperr.FieldErrors, len(probs))
+			for i, pr := range probs {
+				fe[i] = apperr.FieldError{Pointer: pr.Pointer, Message: pr.Message}
+			}
+			return p, apperr.WithFields(apperr.Invalid, "The client profile has impossible or contradictory values; see errors.", fe)
+		}
+		return p, nil
+	}
+	pr := principal(c)
+	if !pr.Authenticated() {
+		return eligibility.Profile{}, allow(auth.Unauthenticated)
+	}
+	if !referral.WorksCases(pr.Role) {
+		return eligibility.Profile{}, apperr.E(apperr.Forbidden, "A search from a case needs a caseworker key; send a client profile instead.")
+	}
+	cs, err := h.store.CaseByID(c.Request().Context(), ask.caseID, pr.AgencyID)
+	if err != nil {
+		return eligibility.Profile{}, err
+	}
+	if err := h.auditReads(c, "case", []string{cs.ID}, "client (eligibility search)"); err != nil {
+		return eligibility.Profile{}, err
+	}
+	p := eligibility.Profile{BirthDate: cs.Client.BirthDate, Postcode: cs.Client.PostalCode}
+	if cs.Client.HouseholdSize > 0 {
+		n := cs.Client.HouseholdSize
+		p.HouseholdSize = &n
+	}
+	if cs.Client.PreferredLanguage != "" {
+		p.Languages = []string{cs.Client.PreferredLanguage}
+	}
+	if probs := p.Normalize(h.now()); len(probs) > 0 {
+		return p, apperr.E(apperr.Unprocessable, "The case's client details cannot be judged (%s %s); correct the case.", probs[0].Pointer, probs[0].Message)
+	}
+	return p, nil
+}
+
+// eligibilityFacets are the engine's facets plus the count of judged
+// results by eligibility.
+type eligibilityFacets struct {
+	*search.Facets
+	Eligibility map[eligibility.Status]int `json:"eligibility"`
+}
+
+// rankFactor lifts eligible results above unknown ones of similar
+// relevance, without letting a poor match jump a much better one.
+var rankFactor = map[eligibility.Status]float64{eligibility.Eligible: 1.25, eligibility.Likely: 1.1, eligibility.Unknown: 1, eligibility.Ineligible: 0.5}
+
+// searchEligible answers a POST /search with a client profile: the best
+// matches are judged against each service's criteria; ineligible ones are
+// left out unless asked for; with relevance order, eligibility lifts.
+func (h *handler) searchEligible(c echo.Context, sp searchSpec, ask *eligibilityAsk) error {
+	ctx := c.Request().Context()
+	profile, err := h.profileOf(c, ask)
+	if err != nil {
+		return err
+	}
+	paging := sp.paging
+	sp.q.From, sp.q.Size = 0, eligibilityWindow
+	res, err := h.index.Search(ctx, sp.q)
+	if err != nil {
+		return err
+	}
+	ids := make([]string, 0, len(res.Hits))
+	for _, x := range res.Hits {
+		ids = append(ids, x.ServiceID)
+	}
+	crit, err := h.store.Eligibility(ctx, ids)
+	if err != nil {
+		return err
+	}
+	type judged struct {
+		hit search.Hit
+		res eligibility.Result
+		key float64
+	}
+	counts := map[eligibility.Status]int{eligibility.Eligible: 0, eligibility.Likely: 0, eligibility.Unknown: 0, eligibility.Ineligible: 0}
+	memo := map[string]eligibility.Result{}
+	kept := make([]judged, 0, len(res.Hits))
+	for _, x := range res.Hits {
+		r, ok := memo[x.ServiceID]
+		if !ok {
+			r = eligibility.Match(profile, crit[x.ServiceID], h.guidelines)
+			memo[x.ServiceID] = r
+		}
+		counts[r.Status]++
+		if r.Status == eligibility.Ineligible && !ask.includeIneligible {
+			continue
+		}
+		kept = append(kept, judged{hit: x, res: r, key: x.Score * rankFactor[r.Status]})
+	}
+	if relevanceOrder(sp.q) {
+		sort.SliceStable(kept, func(i, j int) bool { return kept[i].key > kept[j].key })
+	}
+	from := min(len(kept), (paging.Number-1)*paging.Size)
+	pageOf := kept[from:min(len(kept), from+paging.Size)]
+	hits := make([]search.Hit, len(pageOf))
+	for i, k := range pageOf {
+		hits[i] = k.hit
+	}
+	items, err := h.searchItems(ctx, sp, hits)
+	if err != nil {
+		return err
+	}
+	byID := make(map[string]eligibility.Result, len(pageOf))
+	for _, k := range pageOf {
+		byID[k.hit.ID] = k.res
+	}
+	for i := range items {
+		r := byID[items[i].ID]
+		items[i].Eligibility = &r
+	}
+	page := newPage(items, int64(len(kept)), listParams{paging: paging})
+	out := struct {
+		Page[SearchItem]
+		Facets eligibilityFacets `json:"facets"`
+		Judged int               `json:"eligibility_judged"`
+	}{Page: page, Facets: eligibilityFacets{Facets: res.Facets, Eligibility: counts}, Judged: len(res.Hits)}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.JSON(http.StatusOK, out)
+}
+
+// relevanceOrder says whether results are in relevance order (where
+// eligibility may lift them).
+func relevanceOrder(q search.Query) bool {
+	return q.Sort == "relevance" || (q.Sort == "" && q.Text != "")
+}
