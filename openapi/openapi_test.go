@@ -259,8 +259,8 @@ func TestDocument(t *testing.T) {
 			}
 		}
 	}
-	if len(seen) != 72 {
-		t.Errorf("%d operations, want 72", len(seen))
+	if len(seen) != 73 {
+		t.Errorf("%d operations, want 73", len(seen))
 	}
 }
 

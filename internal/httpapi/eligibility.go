@@ -2,11 +2,13 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"mime"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -14,8 +16,10 @@ import (
 	"github.com/linkage-org/linkage/internal/apperr"
 	"github.com/linkage-org/linkage/internal/auth"
 	"github.com/linkage-org/linkage/internal/eligibility"
+	"github.com/linkage-org/linkage/internal/hsds"
 	"github.com/linkage-org/linkage/internal/referral"
 	"github.com/linkage-org/linkage/internal/search"
+	"github.com/linkage-org/linkage/internal/store"
 )
 
 // eligibilityWindow is how many of the best matches an eligibility search
@@ -222,4 +226,89 @@ func (h *handler) searchEligible(c echo.Context, sp searchSpec, ask *eligibility
 // eligibility may lift them).
 func relevanceOrder(q search.Query) bool {
 	return q.Sort == "relevance" || (q.Sort == "" && q.Text != "")
+}
+
+// checkEligibility holds a service's eligibility attributes (link_type
+// eligibility) to the eligibility taxonomy: a term of it, and a value its
+// code can read.
+func checkEligibility(ctx context.Context, tx *store.Tx, as []hsds.Attribute, fe *apperr.FieldErrors) error {
+	var terms map[eligibility.Code]string
+	for i, a := range as {
+		if a.LinkType != store.LinkTypeEligibility {
+			continue
+		}
+		if terms == nil {
+			var err error
+			if terms, err = tx.View().EligibilityTerms(ctx); err != nil {
+				return err
+			}
+		}
+		code := eligibility.Code("")
+		for c, id := range terms {
+			if strings.EqualFold(id, a.TaxonomyTermID) {
+				code = c
+			}
+		}
+		ptr := "/attributes/" + strconv.Itoa(i)
+		if code == "" {
+			fe.Add(ptr+"/taxonomy_term_id", "an eligibility attribute needs a term of the eligibility taxonomy (%s)", store.EligibilityTaxonomyID)
+			continue
+		}
+		if msg := eligibility.FromAttribute(string(code), a.Value, a.Label, a.ID).Check(); msg != "" {
+			fe.Add(ptr+"/value", "%s", msg)
+		}
+	}
+	return nil
+}
+
+// decideEligibility answers POST /services/{id}/eligibility/{attribute_id}
+// with {"decision": "confirm"|"reject"}: the agency that manages the
+// service confirms an inferred criterion (it then counts fully) or rejects
+// it (it is removed). The change is written like any edit: history, audit.
+func (h *handler) decideEligibility(c echo.Context) error {
+	p, err := writer(c)
+	if err != nil {
+		return err
+	}
+	id, err := writeID(c, "service")
+	if err != nil {
+		return err
+	}
+	attrID := strings.ToLower(c.Param("attribute_id"))
+	var b struct {
+		Decision string `json:"decision"`
+	}
+	if err := decodeJSON(c, &b); err != nil {
+		return err
+	}
+	if b.Decision != "confirm" && b.Decision != "reject" {
+		return apperr.WithFields(apperr.Unprocessable, "Say what to do with the criterion.", apperr.FieldErrors{{Pointer: "/decision", Message: "must be confirm or reject"}})
+	}
+	s, err := h.store.ServiceByID(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	found := false
+	for _, a := range s.Attributes {
+		found = found || (a.ID == attrID && a.LinkType == store.LinkTypeEligibility)
+	}
+	if !found {
+		return apperr.E(apperr.NotFound, "service %s has no eligibility criterion %s", id, attrID)
+	}
+	return h.changeService(c, p, id, serviceChange{
+		history: "eligibility_" + b.Decision, audit: "eligibility_" + b.Decision, detail: "attributes/" + attrID,
+		apply: func(s *hsds.Service) {
+			kept := s.Attributes[:0]
+			for _, a := range s.Attributes {
+				if a.ID == attrID {
+					if b.Decision == "reject" {
+						continue
+					}
+					a.Label = ""
+				}
+				kept = append(kept, a)
+			}
+			s.Attributes = kept
+		},
+	})
 }

@@ -59,6 +59,9 @@ var serviceRecord = record[hsds.Service]{
 			r.add("location", sal.LocationID, p+"/location_id")
 			attrRefs(&r, sal.Attributes, p)
 		}
+		if err := checkEligibility(ctx, tx, s.Attributes, &fe); err != nil {
+			return err
+		}
 		return r.check(ctx, tx, fe, "The service")
 	},
 	write: func(ctx context.Context, tx *store.Tx, s *hsds.Service, meta []hsds.Metadata) error {

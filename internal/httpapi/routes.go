@@ -53,6 +53,7 @@ func (h *handler) routes(e *echo.Echo) {
 	e.DELETE("/service_at_locations/:id", h.deleteSAL)
 
 	e.POST("/services/:id/verify", h.verifyService)
+	e.POST("/services/:id/eligibility/:attribute_id", h.decideEligibility)
 	e.PUT("/services/:id/capacities/:capacity_id", h.putCapacity)
 	e.GET("/reports/stale", h.staleReport)
 	e.GET("/export", h.export)
