@@ -223,6 +223,9 @@ func loadDemo(ctx context.Context, st *store.Store, log *slog.Logger) error {
 	}
 	// The demo's eligibility is free text, as in most directories: the
 	// extractor proposes structured criteria for agencies to confirm.
+	if err := ensureEligibilityTaxonomy(ctx, st, log); err != nil {
+		return err
+	}
 	rep, err := importer.ExtractEligibility(ctx, st, "linkage demo", false, nil)
 	if err != nil {
 		return err
