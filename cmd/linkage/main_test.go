@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/linkage-org/linkage/internal/config"
 )
 
 func envMap(m map[string]string) func(string) (string, bool) {
@@ -169,5 +171,29 @@ func TestCLI(t *testing.T) {
 	out.Reset()
 	if code := run(ctx, []string{"import", export}, fresh, &out, &errOut); code != 0 || !strings.Contains(out.String(), "40 services") {
 		t.Fatalf("import of export: %d %s %s", code, out.String(), errOut.String())
+	}
+}
+
+// A replacement poverty guidelines file is read at start; a broken one
+// stops the start with the reason.
+func TestPovertyGuidelinesFile(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "pg.json")
+	body := `{"year": 2026, "regions": {"contiguous": {"sizes": [16000, 21600], "each_additional": 5600},
+	  "AK": {"sizes": [20000, 27000], "each_additional": 7000}, "HI": {"sizes": [18400, 24800], "each_additional": 6400}}}`
+	if err := os.WriteFile(good, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	g, err := povertyGuidelines(config.Config{GuidelinesFile: good})
+	if err != nil || g.Year != 2026 || g.Line(3, "") != 21600+5600 {
+		t.Fatalf("replacement guidelines: %+v %v", g, err)
+	}
+	if g, err := povertyGuidelines(config.Config{}); err != nil || g.Year != 2025 {
+		t.Fatalf("shipped guidelines: %v %v", g.Year, err)
+	}
+	bad := filepath.Join(dir, "bad.json")
+	_ = os.WriteFile(bad, []byte(`{"year": 2026, "regions": {}}`), 0o600)
+	if _, err := povertyGuidelines(config.Config{GuidelinesFile: bad}); err == nil || !strings.Contains(err.Error(), "LINKAGE_POVERTY_GUIDELINES_FILE") {
+		t.Errorf("a broken file: %v", err)
 	}
 }

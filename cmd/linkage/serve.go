@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/linkage-org/linkage/internal/config"
@@ -42,6 +43,23 @@ func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*store
 		return nil, err
 	}
 	return st, nil
+}
+
+// povertyGuidelines reads LINKAGE_POVERTY_GUIDELINES_FILE, or the shipped
+// guidelines; a broken file stops the start with the reason.
+func povertyGuidelines(cfg config.Config) (eligibility.Guidelines, error) {
+	b := seed.PovertyGuidelines()
+	if cfg.GuidelinesFile != "" {
+		var err error
+		if b, err = os.ReadFile(cfg.GuidelinesFile); err != nil {
+			return eligibility.Guidelines{}, fmt.Errorf("LINKAGE_POVERTY_GUIDELINES_FILE: %w", err)
+		}
+	}
+	g, err := eligibility.ParseGuidelines(b)
+	if err != nil {
+		return eligibility.Guidelines{}, fmt.Errorf("LINKAGE_POVERTY_GUIDELINES_FILE: %w", err)
+	}
+	return g, nil
 }
 
 // ensureEligibilityTaxonomy loads the eligibility taxonomy (seed/) when a
@@ -157,7 +175,11 @@ func cmdServe(ctx context.Context, cfg config.Config, log *slog.Logger, args []s
 			log.Error("search index", "err", err)
 		}
 	}()
-	e, err := httpapi.New(httpapi.Deps{Store: st, Index: sy, Metrics: m, Logger: log, BaseURL: cfg.BaseURL,
+	guidelines, err := povertyGuidelines(cfg)
+	if err != nil {
+		return err
+	}
+	e, err := httpapi.New(httpapi.Deps{Guidelines: guidelines, Store: st, Index: sy, Metrics: m, Logger: log, BaseURL: cfg.BaseURL,
 		MaxBodyBytes: cfg.MaxBodyBytes, CORSOrigins: cfg.CORSOrigins, Ready: sy.Ready,
 		RateLimits:     httpapi.RateLimits{Anonymous: cfg.RateAnonymous, Key: cfg.RateKey, Portal: cfg.RatePortal},
 		CapacityMaxAge: cfg.CapacityMaxAge, FollowUpRules: cfg.FollowUpRules, WebhookAllowPrivate: cfg.WebhookPrivate})

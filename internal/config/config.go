@@ -44,6 +44,7 @@ type Config struct {
 	StaleAfter      time.Duration  // LINKAGE_STALE_AFTER: listing.stale threshold (0: off)
 	JobsPoll        time.Duration  // LINKAGE_JOBS_POLL
 	WebhookPrivate  bool           // LINKAGE_WEBHOOK_ALLOW_PRIVATE
+	GuidelinesFile  string         // LINKAGE_POVERTY_GUIDELINES_FILE: "" uses the shipped guidelines
 }
 
 // Var documents one environment variable.
@@ -80,6 +81,7 @@ var Vars = []Var{
 	{"LINKAGE_WEBHOOK_RETRY_BASE", "30s", "first webhook retry delay; it doubles each try (at most 1h apart) for 24 hours"},
 	{"LINKAGE_STALE_AFTER", "4320h", "a managed listing not changed or confirmed for this long sends listing.stale once (0 = off)"},
 	{"LINKAGE_WEBHOOK_ALLOW_PRIVATE", "false", "let webhooks reach loopback, private and link-local addresses (closed networks, tests); off, they reach public addresses only"},
+	{"LINKAGE_POVERTY_GUIDELINES_FILE", "", "HHS poverty guidelines for eligibility (format of seed/eligibility/poverty_guidelines.json); empty uses the shipped 2025 figures"},
 	{"LINKAGE_JOBS_POLL", "1s", "how often webhook deliveries and periodic jobs (overdue follow-ups, stale listings) run, on one replica at a time"},
 }
 
@@ -112,6 +114,7 @@ func Load(env func(string) (string, bool)) (Config, error) {
 		errs = append(errs, fmt.Errorf("LINKAGE_SHUTDOWN_TIMEOUT: want a duration such as 20s"))
 	}
 	c.SynonymsFile = get("LINKAGE_SYNONYMS_FILE", "")
+	c.GuidelinesFile = get("LINKAGE_POVERTY_GUIDELINES_FILE", "")
 	if c.OutboxRetention, err = time.ParseDuration(get("LINKAGE_OUTBOX_RETENTION", "168h")); err != nil || c.OutboxRetention < time.Minute {
 		errs = append(errs, fmt.Errorf("LINKAGE_OUTBOX_RETENTION: want a duration of at least 1m such as 168h"))
 	}
