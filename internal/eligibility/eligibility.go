@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/linkage-org/linkage/internal/hsds"
 )
 
 // Code names a kind of criterion. Each is a term of the eligibility
@@ -29,13 +31,14 @@ const (
 	Children     Code = "children"       // yes, or a maximum child age ("5")
 	County       Code = "county"         // county names, comma-separated
 	Postcode     Code = "postcode"       // postcodes, comma-separated
+	ServiceArea  Code = "service_area"   // yes: residents of the service's HSDS service areas only
 	Insurance    Code = "insurance"      // any of medicaid, medicare, uninsured, private
 	Immigration  Code = "immigration"    // any of citizen, lpr, refugee, asylee, visa
 	Documents    Code = "documents"      // what to bring; never excludes anyone
 )
 
 // Codes lists every criterion code.
-var Codes = []Code{Age, Gender, IncomeFPL, IncomeAmount, Household, Veteran, Disability, Pregnant, Children, County, Postcode, Insurance, Immigration, Documents}
+var Codes = []Code{Age, Gender, IncomeFPL, IncomeAmount, Household, Veteran, Disability, Pregnant, Children, County, Postcode, ServiceArea, Insurance, Immigration, Documents}
 
 // Value lists of the coded criteria.
 var (
@@ -57,6 +60,8 @@ type Criterion struct {
 	Source   string `json:"source,omitempty"`
 	// AttributeID is the HSDS attribute holding the criterion, if stored.
 	AttributeID string `json:"attribute_id,omitempty"`
+	// Areas are the service's service-area polygons, for ServiceArea.
+	Areas []hsds.Polygon `json:"-"`
 }
 
 // InferredPrefix marks an attribute label as an unconfirmed proposal:
@@ -177,7 +182,7 @@ func (c Criterion) Check() string {
 		}
 	case Gender:
 		return oneOf(Genders)
-	case Veteran, Disability, Pregnant:
+	case Veteran, Disability, Pregnant, ServiceArea:
 		if c.Value != "yes" {
 			return `must be "yes"`
 		}

@@ -429,6 +429,19 @@ func judge(p Profile, c Criterion, g Guidelines) (ok, known bool, sentence strin
 		}
 		ok := slices.Contains(want, p.Postcode)
 		return ok, true, fmt.Sprintf("Serves postcodes %s; the client's is %s", strings.Join(want, ", "), p.Postcode)
+	case ServiceArea:
+		if len(c.Areas) == 0 {
+			return false, false, "Serves residents of its service area, which is not mapped"
+		}
+		if p.Lat == nil || p.Lon == nil {
+			return false, false, "Serves residents of its service area; the profile has no location or known postcode"
+		}
+		for _, a := range c.Areas {
+			if a.Contains(*p.Lon, *p.Lat) {
+				return true, true, "Lives inside its service area"
+			}
+		}
+		return false, true, "Lives outside its service area"
 	case Insurance:
 		want := List(c.Value, false)
 		if p.Insurance == nil {

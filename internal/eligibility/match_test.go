@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/linkage-org/linkage/internal/hsds"
 	"github.com/linkage-org/linkage/seed"
 )
 
@@ -188,5 +189,31 @@ func TestEligibility_CriterionCheck(t *testing.T) {
 		if c.Check() == "" {
 			t.Errorf("%+v accepted", c)
 		}
+	}
+}
+
+func TestEligibility_ServiceArea(t *testing.T) {
+	g := guidelines(t)
+	area := hsds.AreaPolygons(hsds.ServiceArea{ExtentType: "geojson",
+		Extent: `{"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [[[-81, 25], [-80, 25], [-80, 26], [-81, 26], [-81, 25]]]}}`})
+	if len(area) != 1 {
+		t.Fatalf("AreaPolygons = %v", area)
+	}
+	strict := []Criterion{{Code: ServiceArea, Value: "yes", Areas: area}}
+	inside := Profile{Lat: fp(25.5), Lon: fp(-80.5)}
+	outside := Profile{Lat: fp(27), Lon: fp(-80.5)}
+	if r := Match(inside, strict, g); r.Status != Eligible {
+		t.Errorf("inside a confirmed area: %+v", r)
+	}
+	if r := Match(outside, strict, g); r.Status != Ineligible || r.Unmet[0].Sentence != "Lives outside its service area" {
+		t.Errorf("outside a confirmed area: %+v", r)
+	}
+	if r := Match(Profile{}, strict, g); r.Status != Unknown {
+		t.Errorf("no location: %+v", r)
+	}
+	// An area the agency has not made a rule is inferred: outside is unknown.
+	inferred := []Criterion{{Code: ServiceArea, Value: "yes", Inferred: true, Areas: area}}
+	if r := Match(outside, inferred, g); r.Status != Unknown {
+		t.Errorf("outside an inferred area: %+v", r)
 	}
 }

@@ -167,7 +167,14 @@ func (h *handler) searchEligible(c echo.Context, sp searchSpec, ask *eligibility
 	for _, x := range res.Hits {
 		ids = append(ids, x.ServiceID)
 	}
-	crit, err := h.store.Eligibility(ctx, ids)
+	if profile.Lat == nil && profile.Postcode != "" {
+		// The postcode's centroid places the client for service areas; an
+		// unknown postcode leaves them unplaced (unknown, never unmet).
+		if pc, err := h.store.PostcodeByCode(ctx, profile.Postcode); err == nil {
+			profile.Lat, profile.Lon = &pc.Latitude, &pc.Longitude
+		}
+	}
+	crit, err := h.store.Eligibility(ctx, ids, profile.Lat != nil)
 	if err != nil {
 		return err
 	}

@@ -55,7 +55,7 @@ func newEligibility(t *testing.T, dialect string) *refEnv {
 	}
 	err = r.store.InTx(ctx, func(tx *store.Tx) error {
 		// Replace whatever the extractor proposed for SNAP help.
-		had, err := tx.View().Eligibility(ctx, []string{svcSNAP})
+		had, err := tx.View().Eligibility(ctx, []string{svcSNAP}, false)
 		if err != nil {
 			return err
 		}
@@ -105,7 +105,7 @@ func TestEligibility_Search(t *testing.T) {
 			ctx := context.Background()
 
 			// The agency confirms its two rules; another agency cannot.
-			crit, err := r.store.Eligibility(ctx, []string{svcSNAP})
+			crit, err := r.store.Eligibility(ctx, []string{svcSNAP}, false)
 			if err != nil || len(crit[svcSNAP]) != 3 {
 				t.Fatalf("SNAP criteria: %+v %v", crit, err)
 			}
@@ -128,7 +128,7 @@ func TestEligibility_Search(t *testing.T) {
 			if res := r.send("POST", "/services/"+svcSNAP+"/eligibility/"+crit[svcSNAP][0].AttributeID, `{"decision": "maybe"}`, r.keyA); res.status != 422 {
 				t.Errorf("an unknown decision: %d", res.status)
 			}
-			crit, _ = r.store.Eligibility(ctx, []string{svcSNAP})
+			crit, _ = r.store.Eligibility(ctx, []string{svcSNAP}, false)
 			if len(crit[svcSNAP]) != 2 || crit[svcSNAP][0].Inferred || crit[svcSNAP][1].Inferred {
 				t.Fatalf("after the decisions: %+v", crit[svcSNAP])
 			}
@@ -172,6 +172,12 @@ func TestEligibility_Search(t *testing.T) {
 			_, page, _ = r.search(strings.Replace(q, `"age": 30, `, ``, 1), "")
 			if it := find(page, svcSNAP); it == nil || it.Eligibility.Status != "likely" {
 				t.Errorf("without an age: %+v", it)
+			}
+			// A postcode places the client: the service area counts (inferred,
+			// as the agency has not made it a rule).
+			_, page, body = r.search(strings.Replace(q, `"age": 30`, `"age": 30, "postcode": "33125"`, 1), "")
+			if it := find(page, svcSNAP); it == nil || it.Eligibility.Status != "likely" || !strings.Contains(body, "Lives inside its service area") {
+				t.Errorf("with a postcode: %+v", it)
 			}
 			// In relevance order, eligibility lifts: no result ranks above an
 			// eligible one with 80% of its score unless it is eligible too.

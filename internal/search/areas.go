@@ -9,7 +9,6 @@ import (
 	"math"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 
 	"github.com/blevesearch/bleve/v2"
@@ -38,8 +37,8 @@ const (
 	maxAreaKeys = 10000
 )
 
-type ring [][2]float64 // [lon, lat] positions, closed or not
-type polygon []ring    // outer ring, then holes
+type ring = hsds.Ring       // [lon, lat] positions, closed or not
+type polygon = hsds.Polygon // outer ring, then holes
 
 // areaSet is what Build indexes for the service areas of a service.
 type areaSet struct {
@@ -55,27 +54,17 @@ func buildAreas(areas []hsds.ServiceArea) areaSet {
 	geo := map[string]polygon{}
 	seen := map[string]bool{}
 	for _, a := range areas {
-		if !strings.EqualFold(a.ExtentType, "geojson") || a.Extent == "" {
-			continue
-		}
-		var g map[string]any
-		if err := json.Unmarshal([]byte(a.Extent), &g); err != nil {
-			continue
-		}
-		for _, raw := range polygons(g) {
-			m := raw.(map[string]any)
-			for _, p := range toPolygons(m["type"].(string), m["coordinates"]) {
-				b, _ := json.Marshal(p)
-				sum := sha256.Sum256(b)
-				key := hex.EncodeToString(sum[:8])
-				if seen[key] {
-					continue
-				}
-				seen[key] = true
-				geo[key] = p
-				out.keys = append(out.keys, key)
-				out.cells = append(out.cells, coverPolygon(p)...)
+		for _, p := range hsds.AreaPolygons(a) {
+			b, _ := json.Marshal(p)
+			sum := sha256.Sum256(b)
+			key := hex.EncodeToString(sum[:8])
+			if seen[key] {
+				continue
 			}
+			seen[key] = true
+			geo[key] = p
+			out.keys = append(out.keys, key)
+			out.cells = append(out.cells, coverPolygon(p)...)
 		}
 	}
 	if len(geo) > 0 {
@@ -84,64 +73,6 @@ func buildAreas(areas []hsds.ServiceArea) areaSet {
 	}
 	out.cells = slices.Compact(slices.Sorted(slices.Values(out.cells)))
 	return out
-}
-
-// toPolygons converts validated GeoJSON coordinates of a polygon or
-// multipolygon.
-func toPolygons(typ string, coords any) []polygon {
-	conv := func(v any) polygon {
-		rs, _ := v.([]any)
-		var p polygon
-		for _, r := range rs {
-			pts, _ := r.([]any)
-			var rg ring
-			for _, pt := range pts {
-				xy, _ := pt.([]any)
-				if len(xy) < 2 {
-					continue
-				}
-				lon, _ := xy[0].(float64)
-				lat, _ := xy[1].(float64)
-				rg = append(rg, [2]float64{lon, lat})
-			}
-			if len(rg) >= 3 {
-				p = append(p, rg)
-			}
-		}
-		return p
-	}
-	var out []polygon
-	switch typ {
-	case "polygon":
-		if p := conv(coords); len(p) > 0 {
-			out = append(out, p)
-		}
-	case "multipolygon":
-		ps, _ := coords.([]any)
-		for _, x := range ps {
-			if p := conv(x); len(p) > 0 {
-				out = append(out, p)
-			}
-		}
-	}
-	return out
-}
-
-// contains is the even-odd point-in-polygon test over every ring, so holes
-// are outside. A point on the boundary may fall either way.
-func (p polygon) contains(lon, lat float64) bool {
-	in := false
-	for _, r := range p {
-		n := len(r)
-		for i, j := 0, n-1; i < n; j, i = i, i+1 {
-			xi, yi := r[i][0], r[i][1]
-			xj, yj := r[j][0], r[j][1]
-			if (yi > lat) != (yj > lat) && lon < (xj-xi)*(lat-yi)/(yj-yi)+xi {
-				in = !in
-			}
-		}
-	}
-	return in
 }
 
 // qcell is a quadtree cell.
@@ -209,7 +140,7 @@ func coverPolygon(p polygon) []string {
 			} else {
 				out = append(out, c.token('e'))
 			}
-		case p.contains((b.minLon+b.maxLon)/2, (b.minLat+b.maxLat)/2):
+		case p.Contains((b.minLon+b.maxLon)/2, (b.minLat+b.maxLat)/2):
 			out = append(out, c.token('i'))
 		}
 	}
@@ -313,7 +244,7 @@ func (s *Searcher) servesFilter(ctx context.Context, pt Point) (query.Query, err
 			if err != nil {
 				return nil, err
 			}
-			if p.contains(pt.Lon, pt.Lat) {
+			if p.Contains(pt.Lon, pt.Lat) {
 				pass = append(pass, t.Term)
 			}
 		}

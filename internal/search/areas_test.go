@@ -41,7 +41,7 @@ func TestPolygonContains(t *testing.T) {
 		lon, lat float64
 		want     bool
 	}{{1, 1, true}, {9, 5, true}, {5, 5, false}, {11, 5, false}, {-1, -1, false}, {5, 9.99, true}} {
-		if got := sq.contains(c.lon, c.lat); got != c.want {
+		if got := sq.Contains(c.lon, c.lat); got != c.want {
 			t.Errorf("contains(%v, %v) = %v, want %v", c.lon, c.lat, got, c.want)
 		}
 	}
@@ -68,7 +68,7 @@ func TestCoverPolygon(t *testing.T) {
 			inside, edge := pointTokens(x, y)
 			in := slices.ContainsFunc(inside, func(s string) bool { return set[s] })
 			onEdge := slices.ContainsFunc(edge, func(s string) bool { return set[s] })
-			exact := p.contains(x, y)
+			exact := p.Contains(x, y)
 			if in && !exact {
 				t.Fatalf("polygon %d: point (%v, %v) is outside but its cell is indexed as inside", i, x, y)
 			}
@@ -123,7 +123,7 @@ func TestSearch_Serves(t *testing.T) {
 		pt := Point{Lon: -80.3 + 1.6*(rng.Float64()-0.5), Lat: 25.8 + 1.6*(rng.Float64()-0.5)}
 		var want []string
 		for _, d := range truth {
-			if slices.ContainsFunc(d.polys, func(p polygon) bool { return p.contains(pt.Lon, pt.Lat) }) {
+			if slices.ContainsFunc(d.polys, func(p polygon) bool { return p.Contains(pt.Lon, pt.Lat) }) {
 				want = append(want, d.id)
 			}
 		}

@@ -35,8 +35,11 @@ func (s *Store) EligibilityTerms(ctx context.Context) (map[eligibility.Code]stri
 
 // Eligibility reads the criteria of services: their eligibility
 // attributes, and their HSDS minimum_age / maximum_age as a confirmed age
-// rule when no age attribute says otherwise. One query per table.
-func (s *Store) Eligibility(ctx context.Context, serviceIDs []string) (map[string][]eligibility.Criterion, error) {
+// rule when no age attribute says otherwise. With areas, it also reads the
+// services' GeoJSON service areas: they back a service_area criterion, and
+// a service without one gets it inferred (where a service works is not
+// always whom it takes). One query per table.
+func (s *Store) Eligibility(ctx context.Context, serviceIDs []string, areas bool) (map[string][]eligibility.Criterion, error) {
 	out := make(map[string][]eligibility.Criterion, len(serviceIDs))
 	if len(serviceIDs) == 0 {
 		return out, nil
@@ -81,8 +84,41 @@ func (s *Store) Eligibility(ctx context.Context, serviceIDs []string) (map[strin
 			}
 			out[a.ID] = append(out[a.ID], eligibility.Criterion{Code: eligibility.Age, Value: v})
 		}
+		if areas {
+			if err := s.withAreas(ctx, ids, out); err != nil {
+				return nil, err
+			}
+		}
 	}
 	return out, nil
+}
+
+func (s *Store) withAreas(ctx context.Context, ids []string, out map[string][]eligibility.Criterion) error {
+	var rows []struct{ ServiceID, Extent, ExtentType string }
+	err := s.db.WithContext(ctx).Table("service_areas").Select("service_id, extent, extent_type").
+		Where("service_id IN ? AND LOWER(extent_type) = 'geojson'", ids).Scan(&rows).Error
+	if err != nil {
+		return mapErr(err, "read service areas")
+	}
+	polys := map[string][]hsds.Polygon{}
+	for _, r := range rows {
+		polys[r.ServiceID] = append(polys[r.ServiceID], hsds.AreaPolygons(hsds.ServiceArea{Extent: r.Extent, ExtentType: r.ExtentType})...)
+	}
+	for id, ps := range polys {
+		if len(ps) == 0 {
+			continue
+		}
+		found := false
+		for i := range out[id] {
+			if out[id][i].Code == eligibility.ServiceArea {
+				out[id][i].Areas, found = ps, true
+			}
+		}
+		if !found {
+			out[id] = append(out[id], eligibility.Criterion{Code: eligibility.ServiceArea, Value: "yes", Inferred: true, Source: "service area", Areas: ps})
+		}
+	}
+	return nil
 }
 
 // ProposeEligibility stores proposed (inferred) criteria of one service as
@@ -90,7 +126,7 @@ func (s *Store) Eligibility(ctx context.Context, serviceIDs []string) (map[strin
 // criterion for, with one HSDS metadata row. It does not touch the
 // service's last_modified: a proposal is not an agency's confirmation.
 func (t *Tx) ProposeEligibility(ctx context.Context, serviceID string, cs []eligibility.Criterion, terms map[eligibility.Code]string, actor string) (int, error) {
-	have, err := t.View().Eligibility(ctx, []string{serviceID})
+	have, err := t.View().Eligibility(ctx, []string{serviceID}, false)
 	if err != nil {
 		return 0, err
 	}
