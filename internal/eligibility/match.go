@@ -312,7 +312,7 @@ func (s Span) holds(v float64) bool {
 	return (s.Min == nil || v >= *s.Min) && (s.Max == nil || v <= *s.Max)
 }
 
-func yesNo(b *bool, c Criterion, what string) (bool, bool, string) {
+func yesNo(b *bool, what string) (bool, bool, string) {
 	if b == nil {
 		return false, false, "Serves " + what + " only; the profile does not say"
 	}
@@ -392,11 +392,11 @@ func judge(p Profile, c Criterion, g Guidelines) (ok, known bool, sentence strin
 		ok := income <= a.Value
 		return ok, true, fmt.Sprintf("Income %s a %s is %s the limit of %s", fmtNum(math.Round(income)), a.Period, map[bool]string{true: "within", false: "over"}[ok], fmtNum(a.Value))
 	case Veteran:
-		return yesNo(p.Veteran, c, "veterans")
+		return yesNo(p.Veteran, "veterans")
 	case Disability:
-		return yesNo(p.Disability, c, "people with a disability")
+		return yesNo(p.Disability, "people with a disability")
 	case Pregnant:
-		return yesNo(p.Pregnant, c, "pregnant people")
+		return yesNo(p.Pregnant, "pregnant people")
 	case Children:
 		if p.ChildrenAges == nil {
 			return false, false, "Serves households with children; the profile does not list children"
