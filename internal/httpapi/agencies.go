@@ -56,6 +56,9 @@ func nonNil(s []string) []string {
 type agencyBody struct {
 	Name            *string   `json:"name"`
 	OrganizationIDs *[]string `json:"organization_ids"`
+	// TZ is the IANA zone the agency works in (business days of
+	// follow-ups); "" goes back to LINKAGE_DEFAULT_TZ.
+	TZ *string `json:"tz"`
 }
 
 func (b *agencyBody) check(creating bool) error {
@@ -68,6 +71,11 @@ func (b *agencyBody) check(creating bool) error {
 		fe.Add("/name", "is required")
 	case b.Name != nil && len(*b.Name) > store.MaxNameLen:
 		fe.Add("/name", "is longer than %d characters", store.MaxNameLen)
+	}
+	if b.TZ != nil && *b.TZ != "" {
+		if _, err := time.LoadLocation(*b.TZ); err != nil || *b.TZ == "Local" || len(*b.TZ) > 64 {
+			fe.Add("/tz", "is not an IANA time zone such as America/New_York")
+		}
 	}
 	if b.OrganizationIDs != nil {
 		if len(*b.OrganizationIDs) > 10000 {
@@ -129,7 +137,13 @@ func (h *handler) createAgency(c echo.Context) error {
 		if a, err = tx.CreateAgency(c.Request().Context(), *b.Name, orgs); err != nil {
 			return err
 		}
-		return h.audit(c, tx, "create", "agency", a.ID, "organization_ids")
+		if b.TZ != nil && *b.TZ != "" {
+			if err := tx.SetAgencyTZ(c.Request().Context(), a.ID, *b.TZ); err != nil {
+				return err
+			}
+			a.TZ = *b.TZ
+		}
+		return h.audit(c, tx, "create", "agency", a.ID, "organization_ids,tz")
 	})
 	if err != nil {
 		return err
@@ -210,6 +224,12 @@ func (h *handler) patchAgency(c echo.Context) error {
 				return err
 			}
 			fields = append(fields, "organization_ids")
+		}
+		if b.TZ != nil {
+			if err := tx.SetAgencyTZ(ctx, id, *b.TZ); err != nil {
+				return err
+			}
+			fields = append(fields, "tz")
 		}
 		return h.audit(c, tx, "update", "agency", id, strings.Join(fields, ","))
 	})

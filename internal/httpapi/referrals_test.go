@@ -847,3 +847,24 @@ func TestReferrals_Concurrent(t *testing.T) {
 		})
 	}
 }
+
+// TestReferrals_AgencyZone: an agency's own time zone decides its
+// business days (set by an admin; a bad zone is a 422).
+func TestReferrals_AgencyZone(t *testing.T) {
+	r := newReferrals(t, storetest.Dialects[0])
+	if res := r.send("PATCH", "/agencies/"+r.agencyA, `{"tz": "Mars/Olympus"}`, r.admin); res.status != 422 {
+		t.Errorf("a bad zone: %d %s", res.status, res.body)
+	}
+	// Friday 20:00 in Honolulu is Saturday 06:00 UTC (01:00 in New York).
+	// Two business days on is Tuesday 20:00 in Honolulu (Wednesday 06:00
+	// UTC); counted in New York, the default zone, it would have been
+	// Tuesday 01:00 there (Tuesday 06:00 UTC).
+	if res := r.send("PATCH", "/agencies/"+r.agencyA, `{"tz": "Pacific/Honolulu"}`, r.admin); res.status != 200 || !strings.Contains(string(res.body), `"tz":"Pacific/Honolulu"`) {
+		t.Fatalf("set zone: %d %s", res.status, res.body)
+	}
+	r.clock.t = time.Date(2026, 12, 5, 6, 0, 0, 0, time.UTC)
+	_, ref := r.refer(svcSNAP, "")
+	if due := ref.Followups[0].DueAt; !due.Equal(time.Date(2026, 12, 9, 6, 0, 0, 0, time.UTC)) {
+		t.Errorf("response due %s, want Tuesday 20:00 in Honolulu (Wednesday 06:00 UTC)", due)
+	}
+}

@@ -18,12 +18,15 @@ type Agency struct {
 	Name            string    `json:"name"`
 	CreatedAt       time.Time `json:"created_at"`
 	OrganizationIDs []string  `json:"organization_ids"`
+	// TZ is the IANA zone the agency works in ("" is LINKAGE_DEFAULT_TZ).
+	TZ string `json:"tz"`
 }
 
 type agencyRow struct {
 	ID        string `gorm:"primaryKey"`
 	Name      string
 	CreatedAt time.Time
+	TZ        string `gorm:"column:tz"`
 }
 
 func (agencyRow) TableName() string { return "agencies" }
@@ -76,6 +79,12 @@ func normIDs(ids []string) []string {
 		out = append(out, strings.ToLower(id))
 	}
 	return uniq(out)
+}
+
+// SetAgencyTZ sets the time zone an agency works in.
+func (t *Tx) SetAgencyTZ(ctx context.Context, id, tz string) error {
+	t.s.zones.Delete(id)
+	return mapErr(t.db.WithContext(ctx).Model(&agencyRow{}).Where("id = ?", id).Update("tz", tz).Error, "set agency time zone")
 }
 
 // RenameAgency changes an agency's name.
@@ -143,7 +152,7 @@ func (s *Store) Agencies(ctx context.Context) ([]Agency, error) {
 	}
 	out := make([]Agency, len(rows))
 	for i, r := range rows {
-		out[i] = Agency{ID: r.ID, Name: r.Name, CreatedAt: r.CreatedAt.UTC(), OrganizationIDs: orgs[r.ID]}
+		out[i] = Agency{ID: r.ID, Name: r.Name, CreatedAt: r.CreatedAt.UTC(), OrganizationIDs: orgs[r.ID], TZ: r.TZ}
 		if out[i].OrganizationIDs == nil {
 			out[i].OrganizationIDs = []string{}
 		}
@@ -164,7 +173,7 @@ func (s *Store) AgencyByID(ctx context.Context, id string) (Agency, error) {
 	if err != nil {
 		return Agency{}, err
 	}
-	return Agency{ID: r.ID, Name: r.Name, CreatedAt: r.CreatedAt.UTC(), OrganizationIDs: orgs}, nil
+	return Agency{ID: r.ID, Name: r.Name, CreatedAt: r.CreatedAt.UTC(), OrganizationIDs: orgs, TZ: r.TZ}, nil
 }
 
 // AgencyOrganizations lists the ids of the organizations agencyID manages.
