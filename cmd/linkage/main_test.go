@@ -197,3 +197,45 @@ func TestPovertyGuidelinesFile(t *testing.T) {
 		t.Errorf("a broken file: %v", err)
 	}
 }
+
+// `linkage import --extract-eligibility` and `linkage eligibility extract`
+// propose criteria once: a second run, or a dry run after, proposes none.
+func TestEligibilityExtractCLI(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	env := envMap(map[string]string{"LINKAGE_DATA_DIR": dir})
+	runJSON := func(args ...string) map[string]any {
+		t.Helper()
+		var out bytes.Buffer
+		if code := run(ctx, args, env, &out, io.Discard); code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, out.String())
+		}
+		var m map[string]any
+		if err := json.Unmarshal(out.Bytes(), &m); err != nil {
+			t.Fatalf("%v: %s", args, out.String())
+		}
+		return m
+	}
+	var out bytes.Buffer
+	if code := run(ctx, []string{"import", "../../seed/demo/taxonomy.json"}, env, &out, io.Discard); code != 0 {
+		t.Fatalf("import taxonomy: %s", out.String())
+	}
+	out.Reset()
+	if code := run(ctx, []string{"import", "../../seed/demo/organizations.json"}, env, &out, io.Discard); code != 0 {
+		t.Fatalf("import: %s", out.String())
+	}
+	dry := runJSON("eligibility", "extract", "--dry-run")
+	if dry["proposed"].(float64) < 100 {
+		t.Fatalf("dry run on the demo: %v", dry)
+	}
+	real := runJSON("eligibility", "extract")
+	if real["proposed"] != dry["proposed"] {
+		t.Errorf("stored %v, the dry run said %v", real["proposed"], dry["proposed"])
+	}
+	if again := runJSON("eligibility", "extract", "--dry-run"); again["proposed"].(float64) != 0 {
+		t.Errorf("after the extraction a dry run proposes %v", again["proposed"])
+	}
+	if code := run(ctx, []string{"eligibility", "nonsense"}, env, io.Discard, io.Discard); code != 2 {
+		t.Errorf("a bad subcommand: exit %d", code)
+	}
+}

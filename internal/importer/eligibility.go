@@ -38,7 +38,30 @@ func ExtractEligibility(ctx context.Context, st *store.Store, actor string, dryR
 	}
 	var batch []proposal
 	flush := func() error {
-		if dryRun || len(batch) == 0 {
+		if len(batch) == 0 {
+			return nil
+		}
+		if dryRun {
+			// Count what would be stored: codes a service has are kept.
+			ids := make([]string, len(batch))
+			for i, p := range batch {
+				ids[i] = p.id
+			}
+			have, err := st.Eligibility(ctx, ids, false)
+			if err != nil {
+				return err
+			}
+			for _, p := range batch {
+				existing := map[eligibility.Code]bool{}
+				for _, c := range have[p.id] {
+					existing[c.Code] = existing[c.Code] || c.AttributeID != ""
+				}
+				for _, c := range p.cs {
+					if !existing[c.Code] {
+						rep.Proposed++
+					}
+				}
+			}
 			batch = batch[:0]
 			return nil
 		}
@@ -62,9 +85,6 @@ func ExtractEligibility(ctx context.Context, st *store.Store, actor string, dryR
 			rep.WithRules++
 			for _, c := range cs {
 				rep.ByCode[string(c.Code)]++
-			}
-			if dryRun {
-				rep.Proposed += len(cs)
 			}
 			batch = append(batch, proposal{s.ID, cs})
 		}
