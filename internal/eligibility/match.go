@@ -241,13 +241,12 @@ type Result struct {
 // inferred or partly unanswerable, likely; with no criteria, unknown.
 func Match(p Profile, cs []Criterion, g Guidelines) Result {
 	r := Result{Met: []Reason{}, Unmet: []Reason{}, Unknown: []Reason{}}
-	unmetConfirmed, unmetInferred, inferredMet, judged := 0, 0, 0, 0
+	unmetConfirmed, unmetInferred, inferredMet := 0, 0, 0
 	for _, c := range cs {
 		if c.Code == Documents {
 			r.Bring = append(r.Bring, List(c.Value, false)...)
 			continue
 		}
-		judged++
 		ok, known, sentence := judge(p, c, g)
 		reason := Reason{Code: c.Code, Sentence: sentence, Inferred: c.Inferred}
 		switch {
@@ -270,7 +269,7 @@ func Match(p Profile, cs []Criterion, g Guidelines) Result {
 	switch {
 	case unmetConfirmed > 0:
 		r.Status = Ineligible
-	case unmetInferred > 0, judged == 0, len(r.Met) == 0:
+	case unmetInferred > 0, len(r.Met) == 0:
 		r.Status = Unknown
 	case len(r.Unknown) > 0 || inferredMet > 0:
 		r.Status = Likely

@@ -53,25 +53,25 @@ func newEligibility(t *testing.T, dialect string) *refEnv {
 	if err != nil || len(terms) != len(eligibility.Codes) {
 		t.Fatalf("eligibility terms: %v %v", terms, err)
 	}
-	err = r.store.InTx(ctx, func(tx *store.Tx) error {
-		// Replace whatever the extractor proposed for SNAP help.
-		had, err := tx.View().Eligibility(ctx, []string{svcSNAP}, false)
-		if err != nil {
-			return err
-		}
-		for _, c := range had[svcSNAP] {
-			if c.AttributeID != "" {
-				if _, err := tx.DecideEligibility(ctx, svcSNAP, c.AttributeID, false); err != nil {
-					return err
-				}
+	// Replace whatever the extractor proposed for SNAP help: the agency
+	// rejects it.
+	had, err := r.store.Eligibility(ctx, []string{svcSNAP}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range had[svcSNAP] {
+		if c.AttributeID != "" {
+			if res := r.send("POST", "/services/"+svcSNAP+"/eligibility/"+c.AttributeID, `{"decision": "reject"}`, r.keyA); res.status != 200 {
+				t.Fatalf("reject the extractor's %s: %d %s", c.Code, res.status, res.body)
 			}
 		}
-		_, err = tx.ProposeEligibility(ctx, svcSNAP, []eligibility.Criterion{
+	}
+	err = r.store.InTx(ctx, func(tx *store.Tx) error {
+		return tx.ProposeEligibility(ctx, svcSNAP, []eligibility.Criterion{
 			{Code: eligibility.Age, Value: "18-", Inferred: true, Source: "adults 18 and older"},
 			{Code: eligibility.IncomeFPL, Value: "130", Inferred: true, Source: "130% of poverty"},
 			{Code: eligibility.Documents, Value: "photo_id", Inferred: true, Source: "photo ID"},
 		}, terms, "test")
-		return err
 	})
 	if err != nil {
 		t.Fatal(err)

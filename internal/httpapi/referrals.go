@@ -68,7 +68,6 @@ func (h *handler) viewReferral(ctx context.Context, st *store.Store, p auth.Prin
 	if v.AllowedMoves == nil {
 		v.AllowedMoves = []referral.Status{}
 	}
-	var err error
 	if cs == nil || cs.ID != r.CaseID {
 		c, err := st.CaseByID(ctx, r.CaseID, r.SenderAgencyID)
 		if err != nil {
@@ -92,6 +91,7 @@ func (h *handler) viewReferral(ctx context.Context, st *store.Store, p auth.Prin
 			v.FollowUp = map[string]any{"need_met": r.FollowUpAnswer, "note": r.FollowUpNote, "at": r.FollowUpAt}
 		}
 	}
+	var err error
 	if v.Followups, err = st.FollowUpsOf(ctx, r); err != nil {
 		return referralView{}, nil, err
 	}

@@ -41,40 +41,40 @@ func ExtractEligibility(ctx context.Context, st *store.Store, actor string, dryR
 		if len(batch) == 0 {
 			return nil
 		}
-		if dryRun {
-			// Count what would be stored: codes a service has are kept.
-			ids := make([]string, len(batch))
-			for i, p := range batch {
-				ids[i] = p.id
+		// One read of the batch's criteria: codes a service already has
+		// are left alone, whether this run writes or only counts.
+		ids := make([]string, len(batch))
+		for i, p := range batch {
+			ids[i] = p.id
+		}
+		have, err := st.Eligibility(ctx, ids, false)
+		if err != nil {
+			return err
+		}
+		for i, p := range batch {
+			existing := map[eligibility.Code]bool{}
+			for _, c := range have[p.id] {
+				existing[c.Code] = existing[c.Code] || c.AttributeID != ""
 			}
-			have, err := st.Eligibility(ctx, ids, false)
-			if err != nil {
-				return err
-			}
-			for _, p := range batch {
-				existing := map[eligibility.Code]bool{}
-				for _, c := range have[p.id] {
-					existing[c.Code] = existing[c.Code] || c.AttributeID != ""
+			fresh := p.cs[:0]
+			for _, c := range p.cs {
+				if !existing[c.Code] {
+					fresh = append(fresh, c)
 				}
-				for _, c := range p.cs {
-					if !existing[c.Code] {
-						rep.Proposed++
+			}
+			batch[i].cs = fresh
+			rep.Proposed += len(fresh)
+		}
+		if !dryRun {
+			err = st.InTx(ctx, func(tx *store.Tx) error {
+				for _, p := range batch {
+					if err := tx.ProposeEligibility(ctx, p.id, p.cs, terms, actor); err != nil {
+						return err
 					}
 				}
-			}
-			batch = batch[:0]
-			return nil
+				return nil
+			})
 		}
-		err := st.InTx(ctx, func(tx *store.Tx) error {
-			for _, p := range batch {
-				n, err := tx.ProposeEligibility(ctx, p.id, p.cs, terms, actor)
-				if err != nil {
-					return err
-				}
-				rep.Proposed += n
-			}
-			return nil
-		})
 		batch = batch[:0]
 		return err
 	}

@@ -297,12 +297,7 @@ func (s *Store) AuditLog(ctx context.Context, f AuditFilter, p Paging) ([]AuditE
 	if f.ResourceID != "" {
 		q = q.Where("resource_id = ?", f.ResourceID)
 	}
-	if f.From != nil {
-		q = q.Where("at >= ?", f.From.UTC())
-	}
-	if f.To != nil {
-		q = q.Where("at < ?", f.To.UTC())
-	}
+	q = between(q, "at", f.From, f.To)
 	out := []AuditEntry{}
 	total, err := page(q, "id DESC", p, &out, "audit log")
 	for i := range out {

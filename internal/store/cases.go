@@ -315,12 +315,7 @@ func (s *Store) Cases(ctx context.Context, f CaseFilter, p Paging) ([]Case, int6
 		}
 		q = q.Where("id IN (?)", sub)
 	}
-	if f.From != nil {
-		q = q.Where("created_at >= ?", f.From.UTC())
-	}
-	if f.To != nil {
-		q = q.Where("created_at < ?", f.To.UTC())
-	}
+	q = between(q, "created_at", f.From, f.To)
 	if f.UpdatedSince != nil {
 		q = q.Where("updated_at >= ?", f.UpdatedSince.UTC())
 	}

@@ -69,6 +69,18 @@ type Paging struct {
 
 func (p Paging) offset() int { return (p.Number - 1) * p.Size }
 
+// between narrows q to rows whose time column is in [from, to); a nil end
+// is open.
+func between(q *gorm.DB, column string, from, to *time.Time) *gorm.DB {
+	if from != nil {
+		q = q.Where(column+" >= ?", from.UTC())
+	}
+	if to != nil {
+		q = q.Where(column+" < ?", to.UTC())
+	}
+	return q
+}
+
 // page counts the rows of q and reads page p of them in order into out.
 func page[T any](q *gorm.DB, order string, p Paging, out *[]T, what string) (int64, error) {
 	var total int64

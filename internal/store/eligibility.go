@@ -122,65 +122,27 @@ func (s *Store) withAreas(ctx context.Context, ids []string, out map[string][]el
 }
 
 // ProposeEligibility stores proposed (inferred) criteria of one service as
-// eligibility attributes, skipping codes the service already has a
-// criterion for, with one HSDS metadata row. It does not touch the
-// service's last_modified: a proposal is not an agency's confirmation.
-func (t *Tx) ProposeEligibility(ctx context.Context, serviceID string, cs []eligibility.Criterion, terms map[eligibility.Code]string, actor string) (int, error) {
-	have, err := t.View().Eligibility(ctx, []string{serviceID}, false)
-	if err != nil {
-		return 0, err
+// eligibility attributes, with one HSDS metadata row; the caller leaves
+// out codes the service already has. It does not touch the service's
+// last_modified: a proposal is not an agency's confirmation.
+func (t *Tx) ProposeEligibility(ctx context.Context, serviceID string, cs []eligibility.Criterion, terms map[eligibility.Code]string, actor string) error {
+	if len(cs) == 0 {
+		return nil
 	}
-	existing := map[eligibility.Code]bool{}
-	for _, c := range have[serviceID] {
-		if c.AttributeID != "" {
-			existing[c.Code] = true
-		}
-	}
-	var rows []attributeRow
+	rows := make([]attributeRow, 0, len(cs))
 	for _, c := range cs {
 		term, ok := terms[c.Code]
 		if !ok {
-			return 0, apperr.E(apperr.Unavailable, "the eligibility taxonomy is not loaded")
-		}
-		if existing[c.Code] {
-			continue
+			return apperr.E(apperr.Unavailable, "the eligibility taxonomy is not loaded")
 		}
 		id := serviceID
 		rows = append(rows, attributeRow{ID: uuid.NewString(), LinkID: &id, TaxonomyTermID: term, LinkType: LinkTypeEligibility,
 			LinkEntity: "service", Value: c.Value, Label: c.Label()})
 	}
-	if len(rows) == 0 {
-		return 0, nil
-	}
 	if err := t.db.WithContext(ctx).Create(&rows).Error; err != nil {
-		return 0, mapErr(err, "propose eligibility")
+		return mapErr(err, "propose eligibility")
 	}
 	meta := []hsds.Metadata{{ID: uuid.NewString(), ResourceID: serviceID, ResourceType: "service", LastActionDate: t.s.now().UTC().Format(HistoryTime),
 		LastActionType: "eligibility_extract", FieldName: "attributes", PreviousValue: "", ReplacementValue: strconv.Itoa(len(rows)) + " inferred eligibility criteria", UpdatedBy: actor}}
-	return len(rows), t.AddMetadata(ctx, meta)
-}
-
-// DecideEligibility confirms (clears the inferred mark) or rejects
-// (deletes) one eligibility attribute of a service.
-func (t *Tx) DecideEligibility(ctx context.Context, serviceID, attributeID string, confirm bool) (eligibility.Criterion, error) {
-	var row attributeRow
-	err := t.db.WithContext(ctx).Where("id = ? AND link_id = ? AND link_type = ?", attributeID, serviceID, LinkTypeEligibility).Take(&row).Error
-	if err != nil {
-		if apperr.KindOf(mapErr(err, "")) == apperr.NotFound {
-			return eligibility.Criterion{}, apperr.E(apperr.NotFound, "service %s has no eligibility criterion %s", serviceID, attributeID)
-		}
-		return eligibility.Criterion{}, mapErr(err, "read eligibility criterion")
-	}
-	var code string
-	if err := t.db.WithContext(ctx).Table("taxonomy_terms").Where("id = ?", row.TaxonomyTermID).Pluck("code", &code).Error; err != nil {
-		return eligibility.Criterion{}, mapErr(err, "read eligibility term")
-	}
-	c := eligibility.FromAttribute(code, row.Value, row.Label, row.ID)
-	if confirm {
-		err = t.db.WithContext(ctx).Model(&attributeRow{}).Where("id = ?", row.ID).Update("label", "").Error
-		c.Inferred, c.Source = false, ""
-	} else {
-		err = t.db.WithContext(ctx).Where("id = ?", row.ID).Delete(&attributeRow{}).Error
-	}
-	return c, mapErr(err, "decide eligibility criterion")
+	return t.AddMetadata(ctx, meta)
 }

@@ -199,6 +199,14 @@ func (t *Tx) Notify(ctx context.Context, n Notice) error {
 	return mapErr(t.db.WithContext(ctx).Create(&rows).Error, "queue webhook deliveries")
 }
 
+// queueHeads selects the pending deliveries at the head of their
+// subscription's and order key's queue (unordered ones are all heads); its
+// two parameters are DeliveryPending.
+const queueHeads = `SELECT d.* FROM webhook_deliveries d
+WHERE d.state = ?
+  AND (d.order_key = '' OR NOT EXISTS (SELECT 1 FROM webhook_deliveries e
+       WHERE e.webhook_id = d.webhook_id AND e.order_key = d.order_key AND e.state = ? AND e.id < d.id))`
+
 // DueDeliveries lists up to limit pending deliveries due at now, each the
 // oldest pending one of its subscription and order key, so one referral's
 // events leave in order and a failing endpoint holds back only that
@@ -206,11 +214,8 @@ func (t *Tx) Notify(ctx context.Context, n Notice) error {
 func (s *Store) DueDeliveries(ctx context.Context, limit int) ([]Delivery, error) {
 	now := s.now().UTC()
 	var out []Delivery
-	err := s.db.WithContext(ctx).Raw(`SELECT d.* FROM webhook_deliveries d
-WHERE d.state = ? AND d.next_at <= ?
-  AND (d.order_key = '' OR NOT EXISTS (SELECT 1 FROM webhook_deliveries e
-       WHERE e.webhook_id = d.webhook_id AND e.order_key = d.order_key AND e.state = ? AND e.id < d.id))
-ORDER BY d.next_at, d.id LIMIT ?`, DeliveryPending, now, DeliveryPending, limit).Scan(&out).Error
+	err := s.db.WithContext(ctx).Raw(queueHeads+` AND d.next_at <= ? ORDER BY d.next_at, d.id LIMIT ?`,
+		DeliveryPending, DeliveryPending, now, limit).Scan(&out).Error
 	return out, mapErr(err, "read due deliveries")
 }
 
@@ -218,11 +223,7 @@ ORDER BY d.next_at, d.id LIMIT ?`, DeliveryPending, now, DeliveryPending, limit)
 // none): the earliest head of a subscription's and order key's queue.
 func (s *Store) NextDeliveryAt(ctx context.Context) (time.Time, error) {
 	var next []Delivery
-	err := s.db.WithContext(ctx).Raw(`SELECT d.* FROM webhook_deliveries d
-WHERE d.state = ?
-  AND (d.order_key = '' OR NOT EXISTS (SELECT 1 FROM webhook_deliveries e
-       WHERE e.webhook_id = d.webhook_id AND e.order_key = d.order_key AND e.state = ? AND e.id < d.id))
-ORDER BY d.next_at, d.id LIMIT 1`, DeliveryPending, DeliveryPending).Scan(&next).Error
+	err := s.db.WithContext(ctx).Raw(queueHeads+` ORDER BY d.next_at, d.id LIMIT 1`, DeliveryPending, DeliveryPending).Scan(&next).Error
 	if err != nil || len(next) == 0 {
 		return time.Time{}, mapErr(err, "read next delivery")
 	}

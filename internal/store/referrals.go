@@ -195,7 +195,7 @@ func (t *Tx) CreateReferral(ctx context.Context, r *Referral, by Actor, rules re
 	if err := t.db.WithContext(ctx).Create(&row).Error; err != nil {
 		return mapErr(err, "create referral")
 	}
-	if err := t.appendEvent(ctx, r.ID, by, Event{Kind: EventCreated, ToStatus: string(r.Status)}, r.Note); err != nil {
+	if _, err := t.appendEvent(ctx, r.ID, by, Event{Kind: EventCreated, ToStatus: string(r.Status)}, r.Note); err != nil {
 		return err
 	}
 	if r.Status == referral.Sent {
@@ -204,29 +204,25 @@ func (t *Tx) CreateReferral(ctx context.Context, r *Referral, by Actor, rules re
 	return nil
 }
 
-func (t *Tx) appendEvent(ctx context.Context, referralID string, by Actor, e Event, note string) error {
+func (t *Tx) appendEvent(ctx context.Context, referralID string, by Actor, e Event, note string) (Event, error) {
 	e.ReferralID = referralID
 	e.At = t.s.now().UTC().Truncate(time.Microsecond)
 	e.KeyID, e.AgencyID, e.Role, e.Side = nilIfEmpty(by.KeyID), nilIfEmpty(by.AgencyID), by.Role, by.Side.String()
 	var err error
 	if e.Note, err = t.s.sealText(note, "referral:"+referralID, "event_note"); err != nil {
-		return err
+		return Event{}, err
 	}
-	return mapErr(t.db.WithContext(ctx).Create(&e).Error, "append referral event")
+	if err := t.db.WithContext(ctx).Create(&e).Error; err != nil {
+		return Event{}, mapErr(err, "append referral event")
+	}
+	e.NoteText = note
+	return e, nil
 }
 
 // ReferralByID reads referral id if agencyID is a party to it (sender or
 // receiver); otherwise it is not found.
 func (s *Store) ReferralByID(ctx context.Context, id, agencyID string) (Referral, error) {
-	var row referralRow
-	err := s.db.WithContext(ctx).Where("id = ? AND (sender_agency_id = ? OR receiver_agency_id = ?)", strings.ToLower(id), agencyID, agencyID).Take(&row).Error
-	if err != nil {
-		if errors.Is(err, gorm.ErrRecordNotFound) {
-			return Referral{}, apperr.E(apperr.NotFound, "no referral has id %s", id)
-		}
-		return Referral{}, mapErr(err, "read referral")
-	}
-	return s.fromReferralRow(row, true)
+	return s.partyReferral(s.db.WithContext(ctx), id, agencyID)
 }
 
 // LockReferral is ReferralByID under a row lock, for a change.
@@ -235,15 +231,20 @@ func (t *Tx) LockReferral(ctx context.Context, id, agencyID string) (Referral, e
 	if t.s.dialect == Postgres {
 		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
 	}
+	return t.s.partyReferral(q, id, agencyID)
+}
+
+// partyReferral reads referral id through q if agencyID sent or receives it.
+func (s *Store) partyReferral(q *gorm.DB, id, agencyID string) (Referral, error) {
 	var row referralRow
 	err := q.Where("id = ? AND (sender_agency_id = ? OR receiver_agency_id = ?)", strings.ToLower(id), agencyID, agencyID).Take(&row).Error
-	if err != nil {
-		if errors.Is(err, gorm.ErrRecordNotFound) {
-			return Referral{}, apperr.E(apperr.NotFound, "no referral has id %s", id)
-		}
-		return Referral{}, mapErr(err, "lock referral")
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return Referral{}, apperr.E(apperr.NotFound, "no referral has id %s", id)
 	}
-	return t.s.fromReferralRow(row, true)
+	if err != nil {
+		return Referral{}, mapErr(err, "read referral")
+	}
+	return s.fromReferralRow(row, true)
 }
 
 // MoveReferral moves r (read under LockReferral) as m asks, which the
@@ -282,7 +283,7 @@ func (t *Tx) MoveReferral(ctx context.Context, r *Referral, m referral.Move, app
 		return mapErr(err, "move referral")
 	}
 	ev := Event{Kind: EventStatus, FromStatus: string(from), ToStatus: string(m.To), Reason: m.Reason, Outcome: m.Outcome, AppointmentAt: utcp(appointment)}
-	if err := t.appendEvent(ctx, r.ID, by, ev, note); err != nil {
+	if _, err := t.appendEvent(ctx, r.ID, by, ev, note); err != nil {
 		return err
 	}
 	if from == referral.Draft && m.To == referral.Cancelled {
@@ -331,7 +332,8 @@ func referralEvent(r *Referral, from referral.Status) map[string]any {
 // task.
 func (t *Tx) AddReferralNote(ctx context.Context, r *Referral, note string, by Actor) (Event, error) {
 	now := t.s.now().UTC().Truncate(time.Microsecond)
-	if err := t.appendEvent(ctx, r.ID, by, Event{Kind: EventNote, FromStatus: string(r.Status), ToStatus: string(r.Status)}, note); err != nil {
+	e, err := t.appendEvent(ctx, r.ID, by, Event{Kind: EventNote, FromStatus: string(r.Status), ToStatus: string(r.Status)}, note)
+	if err != nil {
 		return Event{}, err
 	}
 	if err := t.db.WithContext(ctx).Model(&referralRow{}).Where("id = ?", r.ID).Updates(map[string]any{"updated_at": now}).Error; err != nil {
@@ -342,12 +344,6 @@ func (t *Tx) AddReferralNote(ctx context.Context, r *Referral, note string, by A
 			return Event{}, err
 		}
 	}
-	var e Event
-	if err := t.db.WithContext(ctx).Where("referral_id = ?", r.ID).Order("id DESC").Take(&e).Error; err != nil {
-		return Event{}, mapErr(err, "read referral event")
-	}
-	e.NoteText = note
-	e.At = e.At.UTC()
 	if r.Status != referral.Draft {
 		err := t.Notify(ctx, Notice{Type: "referral.note_added", OrderKey: r.ID, AgencyIDs: []string{r.SenderAgencyID, r.ReceiverAgencyID},
 			Data: map[string]any{"referral_id": r.ID, "event_id": e.ID, "status": r.Status, "by_agency_id": by.AgencyID, "at": e.At}})
@@ -374,7 +370,7 @@ func (t *Tx) RecordFollowUp(ctx context.Context, r *Referral, met, note string, 
 	if err != nil {
 		return mapErr(err, "record follow-up")
 	}
-	if err := t.appendEvent(ctx, r.ID, by, Event{Kind: EventFollowUp, FromStatus: string(r.Status), ToStatus: string(r.Status), Outcome: "need_met_" + met}, note); err != nil {
+	if _, err := t.appendEvent(ctx, r.ID, by, Event{Kind: EventFollowUp, FromStatus: string(r.Status), ToStatus: string(r.Status), Outcome: "need_met_" + met}, note); err != nil {
 		return err
 	}
 	if r.NeedID != nil {
@@ -438,12 +434,7 @@ func (s *Store) Referrals(ctx context.Context, f ReferralFilter, p Paging) ([]Re
 	if f.Need != "" {
 		q = q.Where("need_domain = ?", f.Need)
 	}
-	if f.From != nil {
-		q = q.Where("created_at >= ?", f.From.UTC())
-	}
-	if f.To != nil {
-		q = q.Where("created_at < ?", f.To.UTC())
-	}
+	q = between(q, "created_at", f.From, f.To)
 	var rows []referralRow
 	total, err := page(q, "created_at DESC, id", p, &rows, "referrals")
 	if err != nil {

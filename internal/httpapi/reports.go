@@ -1,0 +1,123 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/csv"
+	"fmt"
+	"maps"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/linkage-org/linkage/internal/apperr"
+	"github.com/linkage-org/linkage/internal/auth"
+	"github.com/linkage-org/linkage/internal/referral"
+)
+
+// referralReport answers GET /reports/referrals: outcome figures grouped by
+// service, receiving agency or need, for referrals sent in [from, to)
+// (default: the last 90 days). Agencies see referrals they sent or
+// received; admins see all.
+func (h *handler) referralReport(c echo.Context) error {
+	p := principal(c)
+	if !p.Authenticated() {
+		return allow(auth.Unauthenticated)
+	}
+	if p.Role != auth.Admin && !referral.WorksReferrals(p.Role) {
+		return apperr.E(apperr.Forbidden, "Referral reports are for admin, agency and caseworker keys; this key's role is %s.", p.Role)
+	}
+	q := c.QueryParams()
+	var fe apperr.FieldErrors
+	for k := range q {
+		if !slices.Contains([]string{"group_by", "from", "to", "format"}, k) {
+			fe = append(fe, apperr.FieldError{Parameter: k, Message: "is not a parameter of this route; it takes format, from, group_by, to"})
+		}
+	}
+	groupBy := q.Get("group_by")
+	if groupBy == "" {
+		groupBy = "service"
+	}
+	if !slices.Contains(referral.GroupBy, groupBy) {
+		fe = append(fe, apperr.FieldError{Parameter: "group_by", Message: "must be service, agency or need"})
+	}
+	format := q.Get("format")
+	if format != "" && format != "json" && format != "csv" {
+		fe = append(fe, apperr.FieldError{Parameter: "format", Message: "must be json or csv"})
+	}
+	to := h.now().UTC()
+	if t := timeParam(q, "to", &fe); t != nil {
+		to = *t
+	}
+	from := to.AddDate(0, 0, -90)
+	if t := timeParam(q, "from", &fe); t != nil {
+		from = *t
+	}
+	if !from.Before(to) {
+		fe = append(fe, apperr.FieldError{Parameter: "from", Message: "must be before to"})
+	} else if to.Sub(from) > 3*366*24*time.Hour {
+		fe = append(fe, apperr.FieldError{Parameter: "from", Message: "the period is longer than 3 years; ask for shorter periods"})
+	}
+	if len(fe) > 0 {
+		return apperr.WithFields(apperr.Invalid, "Some parameters are not valid; see errors.", fe)
+	}
+	ctx := c.Request().Context()
+	agency := p.AgencyID
+	if p.Role == auth.Admin {
+		agency = ""
+	}
+	rows, err := h.store.ReportRows(ctx, agency, from, to)
+	if err != nil {
+		return err
+	}
+	names := map[string]string{}
+	if groupBy == "agency" {
+		all, err := h.store.Agencies(ctx)
+		if err != nil {
+			return err
+		}
+		for _, a := range all {
+			names[a.ID] = a.Name
+		}
+	}
+	groups := referral.Report(rows, groupBy, func(id string) string { return names[id] })
+	if format == "csv" {
+		return writeReportCSV(c, groups, groupBy)
+	}
+	return writePrivate(c, http.StatusOK, map[string]any{"group_by": groupBy, "from": from, "to": to, "groups": groups})
+}
+
+func writeReportCSV(c echo.Context, groups []referral.Figures, groupBy string) error {
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	f := func(v *float64) string {
+		if v == nil {
+			return ""
+		}
+		return strconv.FormatFloat(*v, 'f', 4, 64)
+	}
+	counts := func(m map[string]int) string {
+		keys := slices.Sorted(maps.Keys(m))
+		parts := make([]string, len(keys))
+		for i, k := range keys {
+			parts[i] = fmt.Sprintf("%s=%d", k, m[k])
+		}
+		return strings.Join(parts, ";")
+	}
+	_ = w.Write([]string{groupBy, "name", "sent", "responded", "accepted", "declined", "completed", "closed_unsuccessful", "cancelled", "open",
+		"acceptance_rate", "completion_rate", "median_hours_to_first_response", "median_hours_to_acceptance", "outcomes", "decline_reasons",
+		"closed_unsuccessful_reasons", "client_followups", "need_met_yes", "need_met_partly", "need_met_no", "need_met_rate"})
+	for _, g := range groups {
+		_ = w.Write([]string{g.Key, g.Name, strconv.Itoa(g.Sent), strconv.Itoa(g.Responded), strconv.Itoa(g.Accepted), strconv.Itoa(g.Declined),
+			strconv.Itoa(g.Completed), strconv.Itoa(g.ClosedUnsuccess), strconv.Itoa(g.Cancelled), strconv.Itoa(g.Open),
+			f(g.AcceptanceRate), f(g.CompletionRate), f(g.MedianResponseH), f(g.MedianAcceptH), counts(g.Outcomes), counts(g.DeclineReasons),
+			counts(g.CloseReasons), strconv.Itoa(g.FollowUps), strconv.Itoa(g.NeedMetYes), strconv.Itoa(g.NeedMetPartly), strconv.Itoa(g.NeedMetNo), f(g.NeedMetRate)})
+	}
+	w.Flush()
+	c.Response().Header().Set("Cache-Control", "no-store")
+	c.Response().Header().Set(echo.HeaderContentDisposition, `attachment; filename="referrals-by-`+groupBy+`.csv"`)
+	return c.Blob(http.StatusOK, "text/csv; charset=utf-8", buf.Bytes())
+}

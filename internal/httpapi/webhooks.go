@@ -1,0 +1,263 @@
+package httpapi
+
+import (
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/linkage-org/linkage/internal/apperr"
+	"github.com/linkage-org/linkage/internal/auth"
+	"github.com/linkage-org/linkage/internal/notify"
+	"github.com/linkage-org/linkage/internal/store"
+)
+
+// maxWebhooks bounds an agency's subscriptions (each event is delivered
+// to each of them).
+const maxWebhooks = 20
+
+// Webhook event types.
+var webhookEvents = []string{"referral.created", "referral.status_changed", "referral.note_added", "followup.overdue", "listing.stale"}
+
+type webhookBody struct {
+	URL    *string   `json:"url"`
+	Events *[]string `json:"events"`
+	Active *bool     `json:"active"`
+}
+
+func (b *webhookBody) check(creating, allowPrivate bool) error {
+	var fe apperr.FieldErrors
+	switch {
+	case b.URL == nil && creating:
+		fe.Add("/url", "is required")
+	case b.URL != nil:
+		if msg := checkWebhookURL(*b.URL, allowPrivate); msg != "" {
+			fe.Add("/url", "%s", msg)
+		}
+	}
+	switch {
+	case b.Events == nil && creating:
+		fe.Add("/events", "is required: one or more of %s", strings.Join(webhookEvents, ", "))
+	case b.Events != nil && len(*b.Events) == 0:
+		fe.Add("/events", "names no event: give one or more of %s", strings.Join(webhookEvents, ", "))
+	case b.Events != nil:
+		for i, e := range *b.Events {
+			if !slices.Contains(webhookEvents, e) {
+				fe.Add("/events/"+strconv.Itoa(i), "must be one of %s", strings.Join(webhookEvents, ", "))
+			}
+		}
+		*b.Events = slices.Compact(slices.Sorted(slices.Values(*b.Events)))
+	}
+	if len(fe) > 0 {
+		return apperr.WithFields(apperr.Unprocessable, "The webhook is not valid; see errors.", fe)
+	}
+	return nil
+}
+
+// checkWebhookURL says what is wrong with a webhook URL ("" if nothing):
+// absolute http(s), no credentials, at most 2000 characters, and, unless
+// allowPrivate, not an address on the server's own networks (the
+// deliverer checks resolved addresses again when it connects).
+func checkWebhookURL(s string, allowPrivate bool) string {
+	u, err := url.Parse(s)
+	switch {
+	case len(s) > 2000:
+		return "is longer than 2000 characters"
+	case err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http"):
+		return "must be an absolute http:// or https:// URL"
+	case u.User != nil:
+		return "must not carry credentials; every delivery is signed instead (Linkage-Signature)"
+	}
+	host := u.Hostname()
+	ip := net.ParseIP(host)
+	if !allowPrivate && (host == "localhost" || strings.HasSuffix(host, ".localhost") || (ip != nil && !notify.PublicIP(ip))) {
+		return "points at a loopback, private or link-local address; webhooks go to public endpoints"
+	}
+	if ip == nil && !strings.Contains(host, ".") && host != "localhost" {
+		return "has no domain name"
+	}
+	return ""
+}
+
+// webhookOwner allows agency keys, for their own agency's subscriptions:
+// where an agency's events go is the agency's integration, not a
+// caseworker's choice.
+func webhookOwner(p auth.Principal) error {
+	if !p.Authenticated() {
+		return allow(auth.Unauthenticated)
+	}
+	if p.AgencyID == "" || p.Role != auth.Agency {
+		return apperr.E(apperr.Forbidden, "Webhooks are managed with the agency's agency keys; this key's role is %s.", p.Role)
+	}
+	return nil
+}
+
+// webhookItem is the caller and the {id} of a webhook route, for an
+// agency key.
+func webhookItem(c echo.Context) (auth.Principal, string, error) {
+	p := principal(c)
+	if err := webhookOwner(p); err != nil {
+		return p, "", err
+	}
+	id, err := pathID(c, "webhook")
+	return p, id, err
+}
+
+// createWebhook answers POST /webhooks; the signing secret is in this
+// answer only.
+func (h *handler) createWebhook(c echo.Context) error {
+	p := principal(c)
+	if err := webhookOwner(p); err != nil {
+		return err
+	}
+	var b webhookBody
+	if err := decodeJSON(c, &b); err != nil {
+		return err
+	}
+	if err := b.check(true, h.webhookPrivate); err != nil {
+		return err
+	}
+	secret, _, err := auth.NewKey()
+	if err != nil {
+		return err
+	}
+	secret = "whsec_" + strings.TrimPrefix(secret, auth.KeyPrefix)
+	w := store.Webhook{AgencyID: p.AgencyID, URL: *b.URL, Events: *b.Events, Active: b.Active == nil || *b.Active}
+	ctx := c.Request().Context()
+	err = h.store.InTx(ctx, func(tx *store.Tx) error {
+		existing, err := tx.View().Webhooks(ctx, p.AgencyID)
+		if err != nil {
+			return err
+		}
+		if len(existing) >= maxWebhooks {
+			return apperr.E(apperr.Conflict, "The agency has %d webhooks, the most it may have; delete one first (one subscription can take every event).", len(existing))
+		}
+		if err := tx.CreateWebhook(ctx, &w, secret); err != nil {
+			return err
+		}
+		return h.audit(c, tx, "create", "webhook", w.ID, "url,events")
+	})
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderLocation, "/webhooks/"+w.ID)
+	return writePrivate(c, http.StatusCreated, struct {
+		store.Webhook
+		Secret string `json:"secret"`
+	}{w, secret})
+}
+
+func (h *handler) listWebhooks(c echo.Context) error {
+	p := principal(c)
+	if err := webhookOwner(p); err != nil {
+		return err
+	}
+	lp, err := privateList(c)
+	if err != nil {
+		return err
+	}
+	all, err := h.store.Webhooks(c.Request().Context(), p.AgencyID)
+	if err != nil {
+		return err
+	}
+	return writePrivate(c, http.StatusOK, newPage(pageOf(all, lp.paging), int64(len(all)), lp))
+}
+
+func (h *handler) getWebhook(c echo.Context) error {
+	p, id, err := webhookItem(c)
+	if err != nil {
+		return err
+	}
+	w, err := h.store.WebhookByID(c.Request().Context(), id, p.AgencyID)
+	if err != nil {
+		return err
+	}
+	return writePrivate(c, http.StatusOK, w)
+}
+
+// patchWebhook changes a subscription's url, events or active flag.
+func (h *handler) patchWebhook(c echo.Context) error {
+	p, id, err := webhookItem(c)
+	if err != nil {
+		return err
+	}
+	var b webhookBody
+	if err := decodeJSON(c, &b, echo.MIMEApplicationJSON, "application/merge-patch+json"); err != nil {
+		return err
+	}
+	if err := b.check(false, h.webhookPrivate); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	var w store.Webhook
+	err = h.store.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		if w, err = tx.View().WebhookByID(ctx, id, p.AgencyID); err != nil {
+			return err
+		}
+		if b.URL != nil {
+			w.URL = *b.URL
+		}
+		if b.Events != nil {
+			w.Events = *b.Events
+		}
+		if b.Active != nil {
+			w.Active = *b.Active
+		}
+		if err := tx.UpdateWebhook(ctx, &w); err != nil {
+			return err
+		}
+		return h.audit(c, tx, "update", "webhook", w.ID, "url,events,active")
+	})
+	if err != nil {
+		return err
+	}
+	return writePrivate(c, http.StatusOK, w)
+}
+
+func (h *handler) deleteWebhook(c echo.Context) error {
+	p, id, err := webhookItem(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	err = h.store.InTx(ctx, func(tx *store.Tx) error {
+		if err := tx.DeleteWebhook(ctx, id, p.AgencyID); err != nil {
+			return err
+		}
+		return h.audit(c, tx, "delete", "webhook", id, "")
+	})
+	if err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// listDeliveries answers GET /webhooks/{id}/deliveries: the delivery log.
+func (h *handler) listDeliveries(c echo.Context) error {
+	p, id, err := webhookItem(c)
+	if err != nil {
+		return err
+	}
+	lp, err := privateList(c, "state")
+	if err != nil {
+		return err
+	}
+	state := c.QueryParam("state")
+	if state != "" && !slices.Contains([]string{store.DeliveryPending, store.DeliveryDelivered, store.DeliveryFailed}, state) {
+		return apperr.WithFields(apperr.Invalid, "Some parameters are not valid; see errors.", apperr.FieldErrors{{Parameter: "state", Message: "must be pending, delivered or failed"}})
+	}
+	ctx := c.Request().Context()
+	if _, err := h.store.WebhookByID(ctx, id, p.AgencyID); err != nil {
+		return err
+	}
+	ds, total, err := h.store.Deliveries(ctx, id, state, lp.paging)
+	if err != nil {
+		return err
+	}
+	return writePrivate(c, http.StatusOK, newPage(ds, total, lp))
+}
