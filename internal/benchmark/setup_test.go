@@ -162,7 +162,7 @@ func TestMain(m *testing.M) {
 // fixture returns the JSON Lines file of a directory of size services
 // (taxonomy terms, then organizations with nested services), generating it
 // on first use. Call it before the timed part of a benchmark.
-func (s *suite) fixture(b *testing.B, size int) *fixture {
+func (s *suite) fixture(b testing.TB, size int) *fixture {
 	b.Helper()
 	s.mu.Lock()
 	defer s.mu.Unlock()

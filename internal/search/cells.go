@@ -2,12 +2,15 @@ package search
 
 import (
 	"context"
-	"fmt"
+	"errors"
 	"math"
 	"strconv"
 
-	"github.com/blevesearch/bleve/v2"
-	"github.com/blevesearch/bleve/v2/search/query"
+	"github.com/RoaringBitmap/roaring/v2"
+	"github.com/blevesearch/bleve/v2/index/scorch"
+	"github.com/blevesearch/bleve/v2/mapping"
+	bsearch "github.com/blevesearch/bleve/v2/search"
+	index "github.com/blevesearch/bleve_index_api"
 )
 
 // Radius search without Bleve's geo-distance query, whose searcher walks
@@ -192,54 +195,51 @@ func normLon(lon float64) float64 {
 	return lon
 }
 
-// maxEdgeDocs bounds the documents checked one by one on a circle's edge.
-const maxEdgeDocs = 20000
+// radiusQuery matches the documents within r metres of c: the documents
+// of the cells wholly inside the circle, and those of its edge cells that
+// pass the exact distance check.
+type radiusQuery struct {
+	c Point
+	r float64
+}
 
-// radiusFilter matches the documents within r metres of c: the inner cells'
-// documents, and those of the edge cells that pass the exact distance
-// check (restricted by the query's other filters, so fewer are read).
-func (s *Searcher) radiusFilter(ctx context.Context, c Point, r float64, others []query.Query) (query.Query, error) {
-	inner, edge := circleCells(c, r)
-	var qs []query.Query
-	for _, t := range inner {
-		qs = append(qs, termQ("cells", t))
-	}
-	if len(edge) > 0 {
-		eq := make([]query.Query, len(edge))
-		for i, t := range edge {
-			eq[i] = termQ("cells", t)
+// Searcher refuses: the radius filter is only evaluated as a bitmap (see
+// snapshot.bits), which needs the searcher's caches.
+func (q radiusQuery) Searcher(context.Context, index.IndexReader, mapping.IndexMapping, bsearch.SearcherOptions) (bsearch.Searcher, error) {
+	return nil, errors.New("search: the radius filter runs as a bitmap only")
+}
+
+func (q radiusQuery) bitmap(_ context.Context, e *snapshot) (docSet, error) {
+	inner, edge := circleCells(q.c, q.r)
+	return e.perSegment(func(i int, ss *scorch.SegmentSnapshot) (*roaring.Bitmap, error) {
+		in := make([]*roaring.Bitmap, 0, len(inner)+1)
+		for _, t := range inner {
+			bm, err := e.s.bitmaps.local(ss, "cells", t)
+			if err != nil {
+				return nil, err
+			}
+			in = append(in, bm)
 		}
-		var where query.Query = bleve.NewDisjunctionQuery(eq...)
-		if len(others) > 0 {
-			where = bleve.NewConjunctionQuery(append([]query.Query{where}, others...)...)
+		on := make([]*roaring.Bitmap, 0, len(edge))
+		for _, t := range edge {
+			bm, err := e.s.bitmaps.local(ss, "cells", t)
+			if err != nil {
+				return nil, err
+			}
+			on = append(on, bm)
 		}
-		req := bleve.NewSearchRequestOptions(where, s.edgeCap, 0, false)
-		req.Fields = []string{"lat", "lon"}
-		req.SortBy([]string{"_id"})
-		res, err := s.ix.b.SearchInContext(ctx, req)
+		pts, err := e.s.coords.of(ss)
 		if err != nil {
-			return nil, fmt.Errorf("search: radius edge: %w", err)
+			return nil, err
 		}
-		if res.Total > uint64(len(res.Hits)) {
-			// Too many to check one by one: Bleve's own (slower) query.
-			g := bleve.NewGeoDistanceQuery(c.Lon, c.Lat, strconv.FormatFloat(r, 'f', 0, 64)+"m")
-			g.SetField("geo")
-			return g, nil
-		}
-		var ids []string
-		for _, h := range res.Hits {
-			lat, ok1 := h.Fields["lat"].(float64)
-			lon, ok2 := h.Fields["lon"].(float64)
-			if ok1 && ok2 && DistanceM(c, Point{Lat: lat, Lon: lon}) <= r {
-				ids = append(ids, h.ID)
+		near := roaring.New()
+		it := roaring.FastOr(on...).Iterator()
+		for it.HasNext() {
+			d := it.Next()
+			if lat := pts.lat[d]; !math.IsNaN(lat) && DistanceM(q.c, Point{Lat: lat, Lon: pts.lon[d]}) <= q.r {
+				near.Add(d)
 			}
 		}
-		if len(ids) > 0 {
-			qs = append(qs, bleve.NewDocIDQuery(ids))
-		}
-	}
-	if len(qs) == 0 {
-		return bleve.NewMatchNoneQuery(), nil
-	}
-	return bleve.NewDisjunctionQuery(qs...), nil
+		return roaring.FastOr(append(in, near)...), nil
+	})
 }

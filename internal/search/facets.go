@@ -1,6 +1,7 @@
 package search
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"sync"
@@ -8,16 +9,13 @@ import (
 
 	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/blevesearch/bleve/v2/index/scorch"
-	bsearch "github.com/blevesearch/bleve/v2/search"
-	"github.com/blevesearch/bleve/v2/search/query"
 	index "github.com/blevesearch/bleve_index_api"
-	segment "github.com/blevesearch/scorch_segment_api/v2"
 )
 
 // Facets and the open-now count over the whole result set, by bitmaps:
-// the search runs once more without scoring to collect its documents as a
-// bitmap, and each facet value is the size of that bitmap's intersection
-// with the value's posting list. Reading each hit's doc values instead
+// the search yields its result set as a bitmap (see run), and each facet
+// value is the size of that bitmap's intersection with the value's posting
+// list. Reading each hit's doc values instead
 // cost more than the search itself (about 0.7 µs a hit; "food pantry" has
 // 20,000 hits at 100,000 services).
 //
@@ -33,8 +31,10 @@ type bitmaps struct {
 	segs map[uint64]map[string]*roaring.Bitmap // segment id -> field+"\x00"+term -> local doc numbers
 }
 
-// maxCachedTerms bounds the bitmaps kept per segment.
-const maxCachedTerms = 1024
+// maxCachedTerms bounds the bitmaps kept per segment. Most are small: a
+// radius search names up to 400 geohash cells, so a few dozen places
+// searched often would overflow a smaller cache again and again.
+const maxCachedTerms = 16384
 
 // snapshotView is one snapshot's segments, with their first global numbers.
 type snapshotView struct {
@@ -52,28 +52,47 @@ func viewOf(snap *scorch.IndexSnapshot) snapshotView {
 	return v
 }
 
-// termBitmap is the global bitmap of documents with term in field.
-func (b *bitmaps) termBitmap(v snapshotView, field, term string) (*roaring.Bitmap, error) {
-	out := roaring.New()
-	for i, ss := range v.segs {
-		local, err := b.local(ss, field, term)
-		if err != nil {
-			return nil, err
-		}
-		if local.IsEmpty() {
-			continue
-		}
-		if v.offsets[i] == 0 {
-			out.Or(local)
-		} else {
-			out.Or(roaring.AddOffset64(local, int64(v.offsets[i])))
-		}
-	}
-	return out, nil
+// prefix is the bitmap of a segment's documents with a term starting
+// with prefix in field.
+func (b *bitmaps) prefix(ss *scorch.SegmentSnapshot, field, prefix string) (*roaring.Bitmap, error) {
+	return b.cached(ss, field+"\x00"+prefix+"\x00*", func() (*roaring.Bitmap, error) {
+		start := []byte(prefix)
+		return unionTerms(ss, field, start, prefixEnd(start), nil)
+	})
 }
 
+// prefixEnd is the first key after every key starting with p (nil: none).
+func prefixEnd(p []byte) []byte {
+	end := bytes.Clone(p)
+	for i := len(end) - 1; i >= 0; i-- {
+		if end[i]++; end[i] != 0 {
+			return end[:i+1]
+		}
+	}
+	return nil
+}
+
+// local is the bitmap of a segment's documents with term in field.
 func (b *bitmaps) local(ss *scorch.SegmentSnapshot, field, term string) (*roaring.Bitmap, error) {
-	key := field + "\x00" + term
+	return b.cached(ss, field+"\x00"+term, func() (*roaring.Bitmap, error) {
+		dict, err := ss.Segment().Dictionary(field)
+		if err != nil {
+			return nil, fmt.Errorf("search: dictionary of %s: %w", field, err)
+		}
+		pl, err := dict.PostingsList([]byte(term), nil, nil)
+		if err != nil {
+			return nil, fmt.Errorf("search: postings of %s: %w", field, err)
+		}
+		bm := roaring.New()
+		if err := orPostings(bm, pl); err != nil {
+			return nil, fmt.Errorf("search: postings of %s: %w", field, err)
+		}
+		return bm, nil
+	})
+}
+
+// cached returns the bitmap kept for key in a segment, loading it once.
+func (b *bitmaps) cached(ss *scorch.SegmentSnapshot, key string, load func() (*roaring.Bitmap, error)) (*roaring.Bitmap, error) {
 	b.mu.Lock()
 	if m := b.segs[ss.Id()]; m != nil {
 		if bm, ok := m[key]; ok {
@@ -82,29 +101,9 @@ func (b *bitmaps) local(ss *scorch.SegmentSnapshot, field, term string) (*roarin
 		}
 	}
 	b.mu.Unlock()
-	bm := roaring.New()
-	dict, err := ss.Segment().Dictionary(field)
+	bm, err := load()
 	if err != nil {
-		return nil, fmt.Errorf("search: dictionary of %s: %w", field, err)
-	}
-	pl, err := dict.PostingsList([]byte(term), nil, nil)
-	if err != nil {
-		return nil, fmt.Errorf("search: postings of %s: %w", field, err)
-	}
-	it := pl.Iterator(false, false, false, nil)
-	if o, ok := it.(segment.OptimizablePostingsIterator); ok && o.ActualBitmap() != nil {
-		bm = o.ActualBitmap().Clone()
-	} else if ok {
-		if n, one := o.DocNum1Hit(); one {
-			bm.Add(uint32(n))
-		}
-	} else {
-		for p, err := it.Next(); p != nil || err != nil; p, err = it.Next() {
-			if err != nil {
-				return nil, fmt.Errorf("search: postings of %s: %w", field, err)
-			}
-			bm.Add(uint32(p.Number()))
-		}
+		return nil, err
 	}
 	b.mu.Lock()
 	if b.segs == nil {
@@ -135,65 +134,52 @@ func (b *bitmaps) forget(v snapshotView) {
 	}
 }
 
-// facetCounts counts the documents matching q by facet value, and those
-// open at now.
-func (s *Searcher) facetCounts(ctx context.Context, q query.Query, now time.Time) (f *Facets, openCount int, err error) {
-	ix, err := s.ix.b.Advanced()
-	if err != nil {
-		return nil, 0, fmt.Errorf("search: facets: %w", err)
-	}
-	r, err := ix.Reader()
-	if err != nil {
-		return nil, 0, fmt.Errorf("search: facets: %w", err)
-	}
-	defer r.Close()
-	snap, isScorch := r.(*scorch.IndexSnapshot)
-	if !isScorch {
-		return nil, 0, fmt.Errorf("search: facets: the index is not a scorch index")
-	}
-	v := viewOf(snap)
-	s.bitmaps.forget(v)
-
-	hits, err := s.collect(ctx, r, q)
+// facetCounts counts docs (a result set of this snapshot) by facet value,
+// and those open at now.
+func (e *snapshot) facetCounts(ctx context.Context, docs docSet, now time.Time) (f *Facets, openCount int, err error) {
+	values, err := termsOf(e.r, "facets")
 	if err != nil {
 		return nil, 0, err
 	}
-	values, err := termsOf(r, "facets")
-	if err != nil {
-		return nil, 0, err
+	count := func(d docSet) int {
+		n := 0
+		for i, bm := range d {
+			n += int(docs[i].AndCardinality(bm))
+		}
+		return n
 	}
 	f = &Facets{Category: []FacetCount{}, Language: []FacetCount{}, Cost: []FacetCount{}}
 	for _, val := range values {
-		bm, err := s.bitmaps.termBitmap(v, "facets", val)
+		d, err := e.term("facets", val)
 		if err != nil {
 			return nil, 0, err
 		}
-		if n := int(hits.AndCardinality(bm)); n > 0 {
+		if n := count(d); n > 0 {
 			addFacet(f, val, n)
 		}
 	}
 	sortFacets(f)
 	// Open now: the union of the open tokens' bitmaps (cached per segment
 	// like the facet values), not a walk over every document open now.
-	zones, err := s.ix.timeZones(ctx)
+	zones, err := e.s.ix.timeZones(ctx)
 	if err != nil {
 		return nil, 0, err
 	}
-	open := roaring.New()
+	var open []docSet
 	for _, z := range zones {
 		loc, err := time.LoadLocation(z)
 		if err != nil {
 			continue // validated at write; an unknown zone cannot be open
 		}
 		for _, tok := range localSlots(now, loc) {
-			bm, err := s.bitmaps.termBitmap(v, "open_z", tok)
+			d, err := e.term("open_z", tok)
 			if err != nil {
 				return nil, 0, err
 			}
-			open.Or(bm)
+			open = append(open, d)
 		}
 	}
-	return f, int(hits.AndCardinality(open)), nil
+	return f, count(or(len(e.v.segs), open)), nil
 }
 
 // termsOf lists the terms of field.
@@ -214,38 +200,4 @@ func termsOf(r index.IndexReader, field string) ([]string, error) {
 		}
 		out = append(out, e.Term)
 	}
-}
-
-// collect runs q without scoring on r and returns its documents.
-func (s *Searcher) collect(ctx context.Context, r index.IndexReader, q query.Query) (*roaring.Bitmap, error) {
-	sr, err := q.Searcher(ctx, r, s.ix.b.Mapping(), bsearch.SearcherOptions{Score: "none"})
-	if err != nil {
-		return nil, fmt.Errorf("search: facets: %w", err)
-	}
-	defer sr.Close()
-	sctx := &bsearch.SearchContext{DocumentMatchPool: bsearch.NewDocumentMatchPool(sr.DocumentMatchPoolSize(), 0)}
-	out := roaring.New()
-	var buf []uint32
-	for n := 0; ; n++ {
-		if n%4096 == 0 {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
-		}
-		dm, err := sr.Next(sctx)
-		if err != nil {
-			return nil, fmt.Errorf("search: facets: %w", err)
-		}
-		if dm == nil {
-			break
-		}
-		buf = append(buf, uint32(dm.IndexInternalID.Value()))
-		sctx.DocumentMatchPool.Put(dm)
-		if len(buf) == cap(buf) && len(buf) >= 4096 {
-			out.AddMany(buf)
-			buf = buf[:0]
-		}
-	}
-	out.AddMany(buf)
-	return out, nil
 }

@@ -105,14 +105,12 @@ type Result struct {
 
 // Searcher runs queries on an index with the synonym list.
 type Searcher struct {
-	ix  *Index
-	syn *Synonyms
-	an  analysis.Analyzer
-	// edgeCap is how many edge documents a radius search checks itself
-	// before leaving the whole filter to Bleve.
-	edgeCap int
+	ix      *Index
+	syn     *Synonyms
+	an      analysis.Analyzer
 	areas   *areaCache
 	bitmaps *bitmaps
+	coords  *coords
 }
 
 // NewSearcher pairs an index with synonyms (nil: none).
@@ -121,7 +119,7 @@ func NewSearcher(ix *Index, syn *Synonyms) (*Searcher, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Searcher{ix: ix, syn: syn, an: an, edgeCap: maxEdgeDocs, areas: &areaCache{}, bitmaps: &bitmaps{}}, nil
+	return &Searcher{ix: ix, syn: syn, an: an, areas: &areaCache{}, bitmaps: &bitmaps{}, coords: &coords{}}, nil
 }
 
 // Index is the searcher's index.
@@ -129,40 +127,11 @@ func (s *Searcher) Index() *Index { return s.ix }
 
 // Search runs q and returns one page.
 func (s *Searcher) Search(ctx context.Context, q Query) (Result, error) {
-	bq, err := s.build(ctx, q)
-	if err != nil {
-		return Result{}, err
-	}
 	size := q.Size
 	if size <= 0 {
 		size = 50
 	}
-	req := bleve.NewSearchRequestOptions(bq, size, q.From, false)
-	req.Fields = []string{"service_id", "location_id", "organization_id"}
-	req.SortByCustom(s.order(q))
-	res, err := s.ix.b.SearchInContext(ctx, req)
-	if err != nil {
-		return Result{}, fmt.Errorf("search: %w", err)
-	}
-	out := Result{Total: int(res.Total), Hits: make([]Hit, 0, len(res.Hits))}
-	for _, h := range res.Hits {
-		out.Hits = append(out.Hits, Hit{ID: h.ID, Score: h.Score,
-			ServiceID: str(h.Fields["service_id"]), LocationID: str(h.Fields["location_id"]),
-			OrganizationID: str(h.Fields["organization_id"])})
-	}
-	if q.Facets {
-		now := q.Now
-		if now.IsZero() {
-			now = time.Now()
-		}
-		f, openCount, err := s.facetCounts(ctx, bq, now)
-		if err != nil {
-			return Result{}, err
-		}
-		f.OpenNow = FacetOpen{True: openCount, False: out.Total - openCount}
-		out.Facets = f
-	}
-	return out, nil
+	return s.run(ctx, q, q.From, size, q.Facets)
 }
 
 // FieldSAL asks Values for service_at_location ids.
@@ -172,28 +141,28 @@ const FieldSAL = "_sal"
 // organization_id) over the best limit hits, in result order: what the HSDS
 // list endpoints page through when they search.
 func (s *Searcher) Values(ctx context.Context, q Query, field string, limit int) ([]string, error) {
-	bq, err := s.build(ctx, q)
+	res, err := s.run(ctx, q, 0, limit, false)
 	if err != nil {
 		return nil, err
-	}
-	req := bleve.NewSearchRequestOptions(bq, limit, 0, false)
-	req.Fields = []string{field, "location_id"}
-	req.SortByCustom(s.order(q))
-	res, err := s.ix.b.SearchInContext(ctx, req)
-	if err != nil {
-		return nil, fmt.Errorf("search: %w", err)
 	}
 	seen := make(map[string]bool, len(res.Hits))
 	var out []string
 	for _, h := range res.Hits {
-		v := str(h.Fields[field])
-		if field == FieldSAL {
+		var v string
+		switch field {
+		case FieldSAL:
 			// Documents of services without a location are not
 			// service_at_locations.
-			if str(h.Fields["location_id"]) == "" {
+			if h.LocationID == "" {
 				continue
 			}
 			v = h.ID
+		case "service_id":
+			v = h.ServiceID
+		case "organization_id":
+			v = h.OrganizationID
+		default:
+			return nil, fmt.Errorf("search: values of %q: not a stored field", field)
 		}
 		if v != "" && !seen[v] {
 			seen[v] = true
@@ -269,12 +238,12 @@ func (s *Searcher) order(q Query) bsearch.SortOrder {
 	return bsearch.SortOrder{&bsearch.SortScore{Desc: true}}
 }
 
-// build turns q into a Bleve query: the text part scores, the filters only
-// filter (see unscored).
-func (s *Searcher) build(ctx context.Context, q Query) (query.Query, error) {
+// build turns q into its two Bleve queries: the scored text (nil without
+// text) and the filters, which only filter.
+func (s *Searcher) build(ctx context.Context, q Query) (scored, filter query.Query, err error) {
 	text, err := s.textQuery(q.Text)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var filters []query.Query
 	statuses := q.Statuses
@@ -331,7 +300,7 @@ func (s *Searcher) build(ctx context.Context, q Query) (query.Query, error) {
 	if q.OpenAt != nil {
 		f, err := s.openFilter(ctx, *q.OpenAt)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		filters = append(filters, f)
 	}
@@ -353,16 +322,12 @@ func (s *Searcher) build(ctx context.Context, q Query) (query.Query, error) {
 		filters = append(filters, r)
 	}
 	if q.Near != nil && q.RadiusM > 0 {
-		g, err := s.radiusFilter(ctx, *q.Near, q.RadiusM, filters)
-		if err != nil {
-			return nil, err
-		}
-		filters = append(filters, g)
+		filters = append(filters, radiusQuery{c: *q.Near, r: q.RadiusM})
 	}
 	if q.Serves != nil {
 		area, err := s.servesFilter(ctx, *q.Serves)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if q.ServesOrUnknown {
 			none := bleve.NewBoolFieldQuery(false)
@@ -381,7 +346,7 @@ func (s *Searcher) build(ctx context.Context, q Query) (query.Query, error) {
 		f = bleve.NewConjunctionQuery(filters...)
 	}
 	if text == nil {
-		return unscored{f}, nil
+		return nil, f, nil
 	}
 	// Filters add nothing to the score, so the order is the text's, nudged
 	// up a little for fresh available capacity (a tie-breaker, not a
@@ -392,7 +357,7 @@ func (s *Searcher) build(ctx context.Context, q Query) (query.Query, error) {
 	ranked := bleve.NewBooleanQuery()
 	ranked.AddMust(text)
 	ranked.AddShould(bleve.NewConjunctionQuery(avail, unscored{capacityFreshness(q)}))
-	return bleve.NewConjunctionQuery(ranked, unscored{f}), nil
+	return ranked, f, nil
 }
 
 // capacityBoost is the weight of fresh available capacity in the score.

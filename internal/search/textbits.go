@@ -1,0 +1,193 @@
+package search
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/blevesearch/bleve/v2/index/scorch"
+	"github.com/blevesearch/bleve/v2/search/query"
+	index "github.com/blevesearch/bleve_index_api"
+)
+
+// Candidates of a text query. Scoring a document costs an Advance of each
+// of the text query's dozens of term searchers, and an Advance inside a
+// posting list decodes the frequencies it skips, so scoring every filter
+// document is slow even when few match the text. textBits finds, from the
+// cached posting-list bitmaps, a superset of the documents the text query
+// can match; only filter documents in it are scored. It is a superset, not
+// the answer: Bleve's searcher still decides each match and its score, so
+// an approximation here (phrases as all their words, any unknown query as
+// everything) only costs time.
+
+// textBits returns a superset of the documents q matches; ok is false when
+// it cannot tell (every document may match).
+func (e *snapshot) textBits(ctx context.Context, q query.Query) (d docSet, ok bool, err error) {
+	if err := ctx.Err(); err != nil {
+		return nil, false, err
+	}
+	switch q := q.(type) {
+	case unscored:
+		return e.textBits(ctx, q.q)
+	case *query.BooleanQuery:
+		if q.Must != nil {
+			return e.textBits(ctx, q.Must)
+		}
+	case *query.DisjunctionQuery:
+		parts := make([]docSet, 0, len(q.Disjuncts))
+		for _, c := range q.Disjuncts {
+			d, ok, err := e.textBits(ctx, c)
+			if err != nil || !ok {
+				return nil, false, err
+			}
+			parts = append(parts, d)
+		}
+		return or(len(e.v.segs), parts), true, nil
+	case *query.ConjunctionQuery:
+		var parts []docSet
+		for _, c := range q.Conjuncts {
+			d, ok, err := e.textBits(ctx, c)
+			if err != nil {
+				return nil, false, err
+			}
+			if ok {
+				parts = append(parts, d)
+			}
+		}
+		if len(parts) == 0 {
+			return nil, false, nil
+		}
+		return and(parts...), true, nil
+	case *query.TermQuery:
+		d, err := e.term(q.FieldVal, q.Term)
+		return d, err == nil, err
+	case *query.PrefixQuery:
+		d, err := e.bits(ctx, q)
+		return d, err == nil, err
+	case *query.MatchQuery:
+		return e.matchBits(q.FieldVal, q.Match, q.Fuzziness, q.Prefix, q.Operator == query.MatchQueryOperatorAnd)
+	case *query.MatchPhraseQuery:
+		return e.matchBits(q.FieldVal, q.MatchPhrase, 0, 0, true)
+	}
+	return nil, false, nil
+}
+
+// matchBits is the documents holding the analysed words of text in field
+// (all of them, or any), each word or, with fuzziness, any term within that
+// many edits of it.
+func (e *snapshot) matchBits(field, text string, fuzziness, prefix int, all bool) (docSet, bool, error) {
+	m := e.s.ix.b.Mapping()
+	an := m.AnalyzerNamed(m.AnalyzerNameForPath(field))
+	if an == nil {
+		return nil, false, nil
+	}
+	toks := an.Analyze([]byte(text))
+	if len(toks) == 0 {
+		return e.empty(), true, nil
+	}
+	parts := make([]docSet, 0, len(toks))
+	for _, t := range toks {
+		word := string(t.Term)
+		terms := []string{word}
+		if fuzziness > 0 {
+			var err error
+			if terms, err = e.fuzzyTerms(field, word, fuzziness, prefix); err != nil {
+				return nil, false, err
+			}
+		}
+		sets := make([]docSet, 0, len(terms))
+		for _, term := range terms {
+			d, err := e.term(field, term)
+			if err != nil {
+				return nil, false, err
+			}
+			sets = append(sets, d)
+		}
+		parts = append(parts, or(len(e.v.segs), sets))
+	}
+	if all {
+		return and(parts...), true, nil
+	}
+	return or(len(e.v.segs), parts), true, nil
+}
+
+// fuzzyTerms lists the terms of field within fuzziness edits of word that
+// share its first prefix characters, as Bleve's fuzzy searcher finds them.
+func (e *snapshot) fuzzyTerms(field, word string, fuzziness, prefix int) ([]string, error) {
+	// Bleve's rule: cut at the first character boundary at or after the
+	// prefix length in bytes.
+	pre := word
+	for i := range word {
+		if i >= prefix {
+			pre = word[:i]
+			break
+		}
+	}
+	fd, err := e.r.FieldDictFuzzy(field, word, fuzziness, pre)
+	if err != nil {
+		return nil, fmt.Errorf("search: fuzzy terms of %q: %w", word, err)
+	}
+	defer fd.Close()
+	var out []string
+	for {
+		de, err := fd.Next()
+		if err != nil {
+			return nil, fmt.Errorf("search: fuzzy terms of %q: %w", word, err)
+		}
+		if de == nil {
+			return out, nil
+		}
+		out = append(out, de.Term)
+	}
+}
+
+// candidates narrows filter documents to those the text query may match.
+func (e *snapshot) candidates(ctx context.Context, text query.Query, docs docSet) (docSet, error) {
+	t, ok, err := e.textBits(ctx, text)
+	if err != nil || !ok {
+		return docs, err
+	}
+	return and(docs, t), nil
+}
+
+// candidateReader is the snapshot as the text query's searchers see it: a
+// term none of whose documents is a candidate reads as empty, but with its
+// true document count. Its searcher then costs nothing, while the idf, the
+// query norm and the coordination factors stay as they are, so every
+// candidate's score is the one Bleve would give it. (Scorch advances a
+// scored posting list by stepping through it, so a term searcher costs the
+// length of its list whatever the candidates; most of a query's typo and
+// prefix terms miss a small candidate set entirely.)
+type candidateReader struct {
+	*scorch.IndexSnapshot
+	e     *snapshot
+	cands docSet
+}
+
+func (c *candidateReader) TermFieldReader(ctx context.Context, term []byte, field string, includeFreq, includeNorm, includeTermVectors bool) (index.TermFieldReader, error) {
+	d, err := c.e.term(field, string(term))
+	if err != nil {
+		return nil, err
+	}
+	hits := false
+	var n uint64
+	for i, bm := range d {
+		n += bm.AndCardinality(c.e.liveDocs()[i])
+		hits = hits || bm.Intersects(c.cands[i])
+	}
+	if hits {
+		return c.IndexSnapshot.TermFieldReader(ctx, term, field, includeFreq, includeNorm, includeTermVectors)
+	}
+	return emptyTerm(n), nil
+}
+
+// emptyTerm is a term reader that matches nothing, of a term found in n
+// documents.
+type emptyTerm uint64
+
+func (emptyTerm) Next(*index.TermFieldDoc) (*index.TermFieldDoc, error) { return nil, nil }
+func (emptyTerm) Advance(index.IndexInternalID, *index.TermFieldDoc) (*index.TermFieldDoc, error) {
+	return nil, nil
+}
+func (n emptyTerm) Count() uint64 { return uint64(n) }
+func (emptyTerm) Close() error    { return nil }
+func (emptyTerm) Size() int       { return 8 }
