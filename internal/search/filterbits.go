@@ -27,10 +27,11 @@ import (
 // snapshot is one open index snapshot with its segment layout and the
 // searcher's caches.
 type snapshot struct {
-	s    *Searcher
-	r    *scorch.IndexSnapshot
-	v    snapshotView
-	live docSet // documents not deleted; built on first use
+	s     *Searcher
+	r     *scorch.IndexSnapshot
+	v     snapshotView
+	live  docSet                       // documents not deleted; built on first use
+	fuzzy map[string][]index.DictEntry // typo expansions asked of this snapshot
 }
 
 // docSet is a set of documents of one snapshot as one bitmap per segment,
@@ -354,6 +355,7 @@ func (s *Searcher) openSnapshot() (*snapshot, error) {
 	v := viewOf(snap)
 	s.bitmaps.forget(v)
 	s.coords.forget(v)
+	s.postings.forget(v)
 	return &snapshot{s: s, r: snap, v: v}, nil
 }
 

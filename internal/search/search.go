@@ -105,12 +105,13 @@ type Result struct {
 
 // Searcher runs queries on an index with the synonym list.
 type Searcher struct {
-	ix      *Index
-	syn     *Synonyms
-	an      analysis.Analyzer
-	areas   *areaCache
-	bitmaps *bitmaps
-	coords  *coords
+	ix       *Index
+	syn      *Synonyms
+	an       analysis.Analyzer
+	areas    *areaCache
+	bitmaps  *bitmaps
+	coords   *coords
+	postings *postings
 }
 
 // NewSearcher pairs an index with synonyms (nil: none).
@@ -119,7 +120,7 @@ func NewSearcher(ix *Index, syn *Synonyms) (*Searcher, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Searcher{ix: ix, syn: syn, an: an, areas: &areaCache{}, bitmaps: &bitmaps{}, coords: &coords{}}, nil
+	return &Searcher{ix: ix, syn: syn, an: an, areas: &areaCache{}, bitmaps: &bitmaps{}, coords: &coords{}, postings: &postings{}}, nil
 }
 
 // Index is the searcher's index.

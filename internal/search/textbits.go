@@ -122,22 +122,15 @@ func (e *snapshot) fuzzyTerms(field, word string, fuzziness, prefix int) ([]stri
 			break
 		}
 	}
-	fd, err := e.r.FieldDictFuzzy(field, word, fuzziness, pre)
+	entries, err := e.fuzzyEntries(field, word, fuzziness, pre)
 	if err != nil {
-		return nil, fmt.Errorf("search: fuzzy terms of %q: %w", word, err)
+		return nil, err
 	}
-	defer fd.Close()
-	var out []string
-	for {
-		de, err := fd.Next()
-		if err != nil {
-			return nil, fmt.Errorf("search: fuzzy terms of %q: %w", word, err)
-		}
-		if de == nil {
-			return out, nil
-		}
-		out = append(out, de.Term)
+	out := make([]string, len(entries))
+	for i, de := range entries {
+		out[i] = de.Term
 	}
+	return out, nil
 }
 
 // candidates narrows filter documents to those the text query may match.
@@ -149,14 +142,13 @@ func (e *snapshot) candidates(ctx context.Context, text query.Query, docs docSet
 	return and(docs, t), nil
 }
 
-// candidateReader is the snapshot as the text query's searchers see it: a
-// term none of whose documents is a candidate reads as empty, but with its
-// true document count. Its searcher then costs nothing, while the idf, the
-// query norm and the coordination factors stay as they are, so every
-// candidate's score is the one Bleve would give it. (Scorch advances a
-// scored posting list by stepping through it, so a term searcher costs the
-// length of its list whatever the candidates; most of a query's typo and
-// prefix terms miss a small candidate set entirely.)
+// candidateReader is the snapshot as the text query's searchers see it:
+// each term reads only its postings at the candidates (postings.go), with
+// its true document count; a term none of whose documents is a candidate
+// reads as empty. The idf, the query norm and the coordination factors stay
+// as they are, so every candidate's score is the one Bleve would give it.
+// (Most of a query's typo and prefix terms miss a small candidate set
+// entirely.)
 type candidateReader struct {
 	*scorch.IndexSnapshot
 	e     *snapshot
@@ -174,10 +166,13 @@ func (c *candidateReader) TermFieldReader(ctx context.Context, term []byte, fiel
 		n += bm.AndCardinality(c.e.liveDocs()[i])
 		hits = hits || bm.Intersects(c.cands[i])
 	}
-	if hits {
+	switch {
+	case !hits:
+		return emptyTerm(n), nil
+	case includeTermVectors: // a phrase: positions are not decoded
 		return c.IndexSnapshot.TermFieldReader(ctx, term, field, includeFreq, includeNorm, includeTermVectors)
 	}
-	return emptyTerm(n), nil
+	return c.e.newCandidateTerm(field, string(term), c.cands, n)
 }
 
 // emptyTerm is a term reader that matches nothing, of a term found in n
@@ -191,3 +186,67 @@ func (emptyTerm) Advance(index.IndexInternalID, *index.TermFieldDoc) (*index.Ter
 func (n emptyTerm) Count() uint64 { return uint64(n) }
 func (emptyTerm) Close() error    { return nil }
 func (emptyTerm) Size() int       { return 8 }
+
+// FieldDictFuzzyAutomaton serves Bleve's fuzzy searcher the terms
+// fuzzyTerms found (one dictionary walk per query and word, not two). The
+// automaton is only used to match synonym terms, which this index has none
+// of.
+func (c *candidateReader) FieldDictFuzzyAutomaton(field, term string, fuzziness int, prefix string) (index.FieldDict, index.FuzzyAutomaton, error) {
+	entries, err := c.e.fuzzyEntries(field, term, fuzziness, prefix)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &listDict{entries: entries}, nil, nil
+}
+
+func (c *candidateReader) FieldDictFuzzy(field, term string, fuzziness int, prefix string) (index.FieldDict, error) {
+	d, _, err := c.FieldDictFuzzyAutomaton(field, term, fuzziness, prefix)
+	return d, err
+}
+
+// listDict is a field dictionary read from a list.
+type listDict struct {
+	entries []index.DictEntry
+	next    int
+}
+
+func (l *listDict) Next() (*index.DictEntry, error) {
+	if l.next >= len(l.entries) {
+		return nil, nil
+	}
+	l.next++
+	return &l.entries[l.next-1], nil
+}
+func (l *listDict) Close() error      { return nil }
+func (l *listDict) Cardinality() int  { return len(l.entries) }
+func (l *listDict) BytesRead() uint64 { return 0 }
+
+// fuzzyEntries lists the terms of field within fuzziness edits of word
+// starting with prefix, with their distances, once per snapshot.
+func (e *snapshot) fuzzyEntries(field, word string, fuzziness int, prefix string) ([]index.DictEntry, error) {
+	key := fmt.Sprintf("%s\x00%s\x00%d\x00%s", field, word, fuzziness, prefix)
+	if got, ok := e.fuzzy[key]; ok {
+		return got, nil
+	}
+	fd, err := e.r.FieldDictFuzzy(field, word, fuzziness, prefix)
+	if err != nil {
+		return nil, fmt.Errorf("search: fuzzy terms of %q: %w", word, err)
+	}
+	defer fd.Close()
+	var out []index.DictEntry
+	for {
+		de, err := fd.Next()
+		if err != nil {
+			return nil, fmt.Errorf("search: fuzzy terms of %q: %w", word, err)
+		}
+		if de == nil {
+			break
+		}
+		out = append(out, *de)
+	}
+	if e.fuzzy == nil {
+		e.fuzzy = map[string][]index.DictEntry{}
+	}
+	e.fuzzy[key] = out
+	return out, nil
+}
