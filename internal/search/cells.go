@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"strconv"
+	"sync"
 
 	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/blevesearch/bleve/v2/index/scorch"
@@ -210,7 +211,7 @@ func (q radiusQuery) Searcher(context.Context, index.IndexReader, mapping.IndexM
 }
 
 func (q radiusQuery) bitmap(_ context.Context, e *snapshot) (docSet, error) {
-	inner, edge := circleCells(q.c, q.r)
+	inner, edge := e.s.circles.cells(q.c, q.r)
 	return e.perSegment(func(i int, ss *scorch.SegmentSnapshot) (*roaring.Bitmap, error) {
 		in := make([]*roaring.Bitmap, 0, len(inner)+1)
 		for _, t := range inner {
@@ -242,4 +243,40 @@ func (q radiusQuery) bitmap(_ context.Context, e *snapshot) (docSet, error) {
 		}
 		return roaring.FastOr(append(in, near)...), nil
 	})
+}
+
+// circles remembers the cells of recent circles: searches come back to the
+// same places (a postcode's centroid, a caseworker's office) and radii, and
+// covering a circle costs thousands of distance checks.
+type circles struct {
+	mu sync.Mutex
+	m  map[circle]covering
+}
+
+type circle struct {
+	c Point
+	r float64
+}
+
+type covering struct{ inner, edge []string }
+
+// maxCircles bounds the coverings remembered.
+const maxCircles = 4096
+
+func (cs *circles) cells(c Point, r float64) (inner, edge []string) {
+	k := circle{c, r}
+	cs.mu.Lock()
+	got, ok := cs.m[k]
+	cs.mu.Unlock()
+	if ok {
+		return got.inner, got.edge
+	}
+	inner, edge = circleCells(c, r)
+	cs.mu.Lock()
+	if cs.m == nil || len(cs.m) >= maxCircles {
+		cs.m = map[circle]covering{}
+	}
+	cs.m[k] = covering{inner, edge}
+	cs.mu.Unlock()
+	return inner, edge
 }

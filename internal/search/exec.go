@@ -61,7 +61,8 @@ func (s *Searcher) run(ctx context.Context, q Query, from, size int, facets bool
 		all := e.global(docs)
 		var sr bsearch.Searcher = newBitmapSearcher(all)
 		if text != nil {
-			r := &candidateReader{IndexSnapshot: e.r, e: e, cands: docs}
+			few := float64(docs.cardinality()) < fewCandidates*float64(e.liveDocs().cardinality())
+			r := &candidateReader{IndexSnapshot: e.r, e: e, cands: docs, few: few}
 			ts, err := text.Searcher(bm25(ctx), r, s.ix.b.Mapping(), bsearch.SearcherOptions{})
 			if err != nil {
 				return Result{}, fmt.Errorf("search: %w", err)

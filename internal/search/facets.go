@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -137,7 +139,7 @@ func (b *bitmaps) forget(v snapshotView) {
 // facetCounts counts docs (a result set of this snapshot) by facet value,
 // and those open at now.
 func (e *snapshot) facetCounts(ctx context.Context, docs docSet, now time.Time) (f *Facets, openCount int, err error) {
-	values, err := termsOf(e.r, "facets")
+	values, err := e.facetValues()
 	if err != nil {
 		return nil, 0, err
 	}
@@ -176,10 +178,32 @@ func (e *snapshot) facetCounts(ctx context.Context, docs docSet, now time.Time) 
 			if err != nil {
 				return nil, 0, err
 			}
-			open = append(open, d)
+			open = append(open, and(docs, d)) // small before they are joined
 		}
 	}
-	return f, count(or(len(e.v.segs), open)), nil
+	return f, int(or(len(e.v.segs), open).cardinality()), nil
+}
+
+// facetValues are the terms of the facet field, read again only when the
+// snapshot's segments change.
+func (e *snapshot) facetValues() ([]string, error) {
+	var key strings.Builder
+	for _, ss := range e.v.segs {
+		key.WriteString(strconv.FormatUint(ss.Id(), 36))
+		key.WriteByte(',')
+	}
+	s := e.s
+	s.facetMu.Lock()
+	defer s.facetMu.Unlock()
+	if s.facetKey == key.String() && s.facetVal != nil {
+		return s.facetVal, nil
+	}
+	vals, err := termsOf(e.r, "facets")
+	if err != nil {
+		return nil, err
+	}
+	s.facetKey, s.facetVal = key.String(), vals
+	return vals, nil
 }
 
 // termsOf lists the terms of field.

@@ -27,11 +27,12 @@ import (
 // snapshot is one open index snapshot with its segment layout and the
 // searcher's caches.
 type snapshot struct {
-	s     *Searcher
-	r     *scorch.IndexSnapshot
-	v     snapshotView
-	live  docSet                       // documents not deleted; built on first use
-	fuzzy map[string][]index.DictEntry // typo expansions asked of this snapshot
+	s        *Searcher
+	r        *scorch.IndexSnapshot
+	v        snapshotView
+	live     docSet                       // documents not deleted; built on first use
+	fuzzy    map[string][]index.DictEntry // typo expansions asked of this snapshot
+	analyzed map[string][]string          // text analysed, by analyzer and text
 }
 
 // docSet is a set of documents of one snapshot as one bitmap per segment,
@@ -111,16 +112,25 @@ func (e *snapshot) perSegment(fn func(i int, ss *scorch.SegmentSnapshot) (*roari
 	return out, nil
 }
 
-// and intersects sets (a new set).
+// and intersects sets (a new set), starting in each segment from its
+// smallest bitmap.
 func and(sets ...docSet) docSet {
 	out := make(docSet, len(sets[0]))
 	for i := range out {
-		out[i] = sets[0][i].Clone()
-		for _, s := range sets[1:] {
+		small := 0
+		for j, s := range sets {
+			if s[i].GetCardinality() < sets[small][i].GetCardinality() {
+				small = j
+			}
+		}
+		out[i] = sets[small][i].Clone()
+		for j, s := range sets {
 			if out[i].IsEmpty() {
 				break
 			}
-			out[i].And(s[i])
+			if j != small {
+				out[i].And(s[i])
+			}
 		}
 	}
 	return out

@@ -3,7 +3,10 @@ package search
 import (
 	"html"
 	"strings"
+	"sync"
 	"unicode"
+
+	"github.com/blevesearch/bleve/v2/analysis"
 )
 
 // snippetRunes is about how much text a highlight shows around a match.
@@ -19,16 +22,18 @@ func (s *Searcher) Highlights(query string, fields map[string]string) map[string
 }
 
 // Highlighter analyses query once and returns Highlights for it, for
-// marking every result of a page.
+// marking every result of a page (from one goroutine: it remembers the
+// stems of the words it has seen, as a page repeats most of its words).
 func (s *Searcher) Highlighter(query string) func(fields map[string]string) map[string]string {
 	want := s.queryStems(query)
+	seen := map[string]bool{}
 	return func(fields map[string]string) map[string]string {
 		if len(want) == 0 {
 			return nil
 		}
 		out := map[string]string{}
 		for name, text := range fields {
-			if h, ok := s.mark(text, want); ok {
+			if h, ok := s.mark(text, want, seen); ok {
 				out[name] = h
 			}
 		}
@@ -57,7 +62,12 @@ func (s *Searcher) queryStems(q string) map[string]bool {
 
 type span struct{ start, end int } // byte offsets
 
-func (s *Searcher) mark(text string, want map[string]bool) (string, bool) {
+// maxSeenWords bounds a highlighter's memory of words.
+const maxSeenWords = 20000
+
+// mark wraps the words of text whose stems are wanted; seen remembers
+// whether a word (as written) is.
+func (s *Searcher) mark(text string, want, seen map[string]bool) (string, bool) {
 	var spans []span
 	start := -1
 	for i, r := range text + " " {
@@ -66,7 +76,15 @@ func (s *Searcher) mark(text string, want map[string]bool) (string, bool) {
 		case word && start < 0:
 			start = i
 		case !word && start >= 0:
-			if want[stem(s.an, text[start:i])] {
+			w := text[start:i]
+			hit, ok := seen[w]
+			if !ok {
+				hit = want[s.stems.of(s.an, w)]
+				if len(seen) < maxSeenWords {
+					seen[w] = hit
+				}
+			}
+			if hit {
 				spans = append(spans, span{start, i})
 			}
 			start = -1
@@ -109,4 +127,32 @@ func (s *Searcher) mark(text string, want map[string]bool) (string, bool) {
 		b.WriteString("…")
 	}
 	return b.String(), true
+}
+
+// stemCache remembers the stems of words as written: highlighting a page
+// stems every word of fifty names and descriptions, and they repeat from
+// page to page.
+type stemCache struct {
+	mu sync.RWMutex
+	m  map[string]string
+}
+
+// maxStems bounds the words remembered.
+const maxStems = 100000
+
+func (c *stemCache) of(an analysis.Analyzer, w string) string {
+	c.mu.RLock()
+	st, ok := c.m[w]
+	c.mu.RUnlock()
+	if ok {
+		return st
+	}
+	st = stem(an, w)
+	c.mu.Lock()
+	if c.m == nil || len(c.m) >= maxStems {
+		c.m = map[string]string{}
+	}
+	c.m[w] = st
+	c.mu.Unlock()
+	return st
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
@@ -112,6 +113,11 @@ type Searcher struct {
 	bitmaps  *bitmaps
 	coords   *coords
 	postings *postings
+	stems    stemCache
+	circles  circles
+	facetMu  sync.Mutex
+	facetKey string   // the segments facetVals were read from
+	facetVal []string // the terms of the facet field
 }
 
 // NewSearcher pairs an index with synonyms (nil: none).

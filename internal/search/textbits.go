@@ -19,23 +19,25 @@ import (
 // an approximation here (phrases as all their words, any unknown query as
 // everything) only costs time.
 
-// textBits returns a superset of the documents q matches; ok is false when
-// it cannot tell (every document may match).
-func (e *snapshot) textBits(ctx context.Context, q query.Query) (d docSet, ok bool, err error) {
+// textBits returns a superset of the documents of within that q matches;
+// ok is false when it cannot tell (every document may match). Each posting
+// list is cut to within before it is combined, so a small filter keeps
+// every step small.
+func (e *snapshot) textBits(ctx context.Context, q query.Query, within docSet) (d docSet, ok bool, err error) {
 	if err := ctx.Err(); err != nil {
 		return nil, false, err
 	}
 	switch q := q.(type) {
 	case unscored:
-		return e.textBits(ctx, q.q)
+		return e.textBits(ctx, q.q, within)
 	case *query.BooleanQuery:
 		if q.Must != nil {
-			return e.textBits(ctx, q.Must)
+			return e.textBits(ctx, q.Must, within)
 		}
 	case *query.DisjunctionQuery:
 		parts := make([]docSet, 0, len(q.Disjuncts))
 		for _, c := range q.Disjuncts {
-			d, ok, err := e.textBits(ctx, c)
+			d, ok, err := e.textBits(ctx, c, within)
 			if err != nil || !ok {
 				return nil, false, err
 			}
@@ -45,7 +47,7 @@ func (e *snapshot) textBits(ctx context.Context, q query.Query) (d docSet, ok bo
 	case *query.ConjunctionQuery:
 		var parts []docSet
 		for _, c := range q.Conjuncts {
-			d, ok, err := e.textBits(ctx, c)
+			d, ok, err := e.textBits(ctx, c, within)
 			if err != nil {
 				return nil, false, err
 			}
@@ -59,14 +61,20 @@ func (e *snapshot) textBits(ctx context.Context, q query.Query) (d docSet, ok bo
 		return and(parts...), true, nil
 	case *query.TermQuery:
 		d, err := e.term(q.FieldVal, q.Term)
-		return d, err == nil, err
+		if err != nil {
+			return nil, false, err
+		}
+		return and(within, d), true, nil
 	case *query.PrefixQuery:
 		d, err := e.bits(ctx, q)
-		return d, err == nil, err
+		if err != nil {
+			return nil, false, err
+		}
+		return and(within, d), true, nil
 	case *query.MatchQuery:
-		return e.matchBits(q.FieldVal, q.Match, q.Fuzziness, q.Prefix, q.Operator == query.MatchQueryOperatorAnd)
+		return e.matchBits(q.FieldVal, q.Match, q.Fuzziness, q.Prefix, q.Operator == query.MatchQueryOperatorAnd, within)
 	case *query.MatchPhraseQuery:
-		return e.matchBits(q.FieldVal, q.MatchPhrase, 0, 0, true)
+		return e.matchBits(q.FieldVal, q.MatchPhrase, 0, 0, true, within)
 	}
 	return nil, false, nil
 }
@@ -74,19 +82,16 @@ func (e *snapshot) textBits(ctx context.Context, q query.Query) (d docSet, ok bo
 // matchBits is the documents holding the analysed words of text in field
 // (all of them, or any), each word or, with fuzziness, any term within that
 // many edits of it.
-func (e *snapshot) matchBits(field, text string, fuzziness, prefix int, all bool) (docSet, bool, error) {
-	m := e.s.ix.b.Mapping()
-	an := m.AnalyzerNamed(m.AnalyzerNameForPath(field))
-	if an == nil {
+func (e *snapshot) matchBits(field, text string, fuzziness, prefix int, all bool, within docSet) (docSet, bool, error) {
+	toks, ok := e.analyze(field, text)
+	if !ok {
 		return nil, false, nil
 	}
-	toks := an.Analyze([]byte(text))
 	if len(toks) == 0 {
 		return e.empty(), true, nil
 	}
 	parts := make([]docSet, 0, len(toks))
-	for _, t := range toks {
-		word := string(t.Term)
+	for _, word := range toks {
 		terms := []string{word}
 		if fuzziness > 0 {
 			var err error
@@ -100,7 +105,7 @@ func (e *snapshot) matchBits(field, text string, fuzziness, prefix int, all bool
 			if err != nil {
 				return nil, false, err
 			}
-			sets = append(sets, d)
+			sets = append(sets, and(within, d))
 		}
 		parts = append(parts, or(len(e.v.segs), sets))
 	}
@@ -108,6 +113,30 @@ func (e *snapshot) matchBits(field, text string, fuzziness, prefix int, all bool
 		return and(parts...), true, nil
 	}
 	return or(len(e.v.segs), parts), true, nil
+}
+
+// analyze is text's terms as field's analyzer makes them (ok false: no
+// analyzer), once per snapshot: a query matches each word in three fields
+// of one analyzer.
+func (e *snapshot) analyze(field, text string) (terms []string, ok bool) {
+	m := e.s.ix.b.Mapping()
+	name := m.AnalyzerNameForPath(field)
+	key := name + "\x00" + text
+	if got, ok := e.analyzed[key]; ok {
+		return got, true
+	}
+	an := m.AnalyzerNamed(name)
+	if an == nil {
+		return nil, false
+	}
+	for _, t := range an.Analyze([]byte(text)) {
+		terms = append(terms, string(t.Term))
+	}
+	if e.analyzed == nil {
+		e.analyzed = map[string][]string{}
+	}
+	e.analyzed[key] = terms
+	return terms, true
 }
 
 // fuzzyTerms lists the terms of field within fuzziness edits of word that
@@ -135,11 +164,11 @@ func (e *snapshot) fuzzyTerms(field, word string, fuzziness, prefix int) ([]stri
 
 // candidates narrows filter documents to those the text query may match.
 func (e *snapshot) candidates(ctx context.Context, text query.Query, docs docSet) (docSet, error) {
-	t, ok, err := e.textBits(ctx, text)
+	t, ok, err := e.textBits(ctx, text, docs)
 	if err != nil || !ok {
 		return docs, err
 	}
-	return and(docs, t), nil
+	return t, nil
 }
 
 // candidateReader is the snapshot as the text query's searchers see it:
@@ -153,7 +182,12 @@ type candidateReader struct {
 	*scorch.IndexSnapshot
 	e     *snapshot
 	cands docSet
+	few   bool // candidates are few: look them up in decoded lists
 }
+
+// fewCandidates: candidates under this share of the documents are looked
+// up in decoded posting lists; more, and scorch walks the lists.
+const fewCandidates = 0.05
 
 func (c *candidateReader) TermFieldReader(ctx context.Context, term []byte, field string, includeFreq, includeNorm, includeTermVectors bool) (index.TermFieldReader, error) {
 	d, err := c.e.term(field, string(term))
@@ -169,7 +203,9 @@ func (c *candidateReader) TermFieldReader(ctx context.Context, term []byte, fiel
 	switch {
 	case !hits:
 		return emptyTerm(n), nil
-	case includeTermVectors: // a phrase: positions are not decoded
+	case includeTermVectors || !c.few:
+		// A phrase (positions are not decoded), or candidates so many that
+		// scorch walking each list costs less than looking them up.
 		return c.IndexSnapshot.TermFieldReader(ctx, term, field, includeFreq, includeNorm, includeTermVectors)
 	}
 	return c.e.newCandidateTerm(field, string(term), c.cands, n)
