@@ -98,9 +98,7 @@ func BenchmarkSearch(b *testing.B) {
 
 	sy := bench.searchIndex(b, d, size)
 
-	if _, err := d.st.DB().ExecContext(ctx, ftsBaselineSQL); err != nil {
-		b.Fatalf("baseline table: %v", err)
-	}
+	buildBaseline(ctx, b, d.st.DB())
 	e, err := httpapi.New(httpapi.Deps{Store: d.st, Index: sy, Logger: storetest.Logger(), BaseURL: "http://linkage.bench"})
 	if err != nil {
 		b.Fatal(err)

@@ -79,6 +79,7 @@ type database struct {
 	file    string // SQLite file; empty on PostgreSQL
 	url     string // what store.Open took
 	st      *store.Store
+	settled bool // vacuumed and analysed for the latency figures
 }
 
 // suite is what the benchmarks of one run share: the generated files, the

@@ -103,7 +103,7 @@ func (v snapshotView) locate(doc uint64) (seg int, local uint64) {
 
 // byDistance orders docs by distance from c (documents without a point
 // last), ties in document order, and returns the page [from, from+size).
-func (e *snapshot) byDistance(docs docSet, c Point, from, size int) ([]uint64, error) {
+func (e *snapshot) byDistance(docs docSet, c Point, from, size int) ([]scoredDoc, error) {
 	type hit struct {
 		d   float64 // +Inf: no point
 		doc uint64
@@ -134,9 +134,9 @@ func (e *snapshot) byDistance(docs docSet, c Point, from, size int) ([]uint64, e
 		return nil, nil
 	}
 	hits = hits[from:min(len(hits), from+size)]
-	out := make([]uint64, len(hits))
+	out := make([]scoredDoc, len(hits))
 	for i, h := range hits {
-		out[i] = h.doc
+		out[i] = scoredDoc{doc: h.doc}
 	}
 	return out, nil
 }

@@ -62,8 +62,6 @@ type Document struct {
 	All        string   `json:"all,omitempty"`    // every text above: what text search matches
 	Pairs      string   `json:"pairs,omitempty"`  // All again, indexed as word pairs for quoted phrases
 	Cells      []string `json:"cells,omitempty"`  // geohash cells of Geo, for radius search
-	Lat        *float64 `json:"lat,omitempty"`    // Geo again, stored for the exact distance check
-	Lon        *float64 `json:"lon,omitempty"`
 	Facets     []string `json:"facets,omitempty"` // categories, languages and cost, prefixed, for one facet
 	Updated    float64  `json:"updated"`          // Unix seconds
 	UpdatedKey string   `json:"updated_k"`        // the same, fixed-width: indexed and sorted as a keyword
@@ -547,10 +545,9 @@ func (d *Document) derive() {
 	for _, l := range d.Languages {
 		d.Facets = append(d.Facets, facetLanguage+":"+l)
 	}
-	d.Cells, d.Lat, d.Lon = nil, nil, nil
+	d.Cells = nil
 	if len(d.Geo) == 2 {
-		lon, lat := d.Geo[0], d.Geo[1]
-		d.Cells, d.Lat, d.Lon = cellTokens(lat, lon), &lat, &lon
+		d.Cells = cellTokens(d.Geo[1], d.Geo[0])
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 
 	bsearch "github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/collector"
+	"github.com/blevesearch/bleve/v2/search/query"
 	index "github.com/blevesearch/bleve_index_api"
 )
 
@@ -44,43 +45,12 @@ func (s *Searcher) run(ctx context.Context, q Query, from, size int, facets bool
 		// Unscored: every score is equal, so the order is the index's.
 		page = e.indexOrder(docs, from, size)
 	case text == nil && sortBy == SortDistance:
-		ids, err := e.byDistance(docs, *q.Near, from, size)
-		if err != nil {
+		if page, err = e.byDistance(docs, *q.Near, from, size); err != nil {
 			return Result{}, err
 		}
-		for _, d := range ids {
-			page = append(page, scoredDoc{doc: d})
-		}
 	default:
-		var f *filtered
-		if text != nil {
-			if docs, err = e.candidates(ctx, text, docs); err != nil {
-				return Result{}, err
-			}
-		}
-		all := e.global(docs)
-		var sr bsearch.Searcher = newBitmapSearcher(all)
-		if text != nil {
-			few := float64(docs.cardinality()) < fewCandidates*float64(e.liveDocs().cardinality())
-			r := &candidateReader{IndexSnapshot: e.r, e: e, cands: docs, few: few}
-			ts, err := text.Searcher(bm25(ctx), r, s.ix.b.Mapping(), bsearch.SearcherOptions{})
-			if err != nil {
-				return Result{}, fmt.Errorf("search: %w", err)
-			}
-			f = newFiltered(ts, all)
-			sr = f
-		}
-		coll := collector.NewTopNCollector(size, from, s.order(q))
-		err := coll.Collect(ctx, sr, e.r)
-		_ = sr.Close()
-		if err != nil {
-			return Result{}, fmt.Errorf("search: %w", err)
-		}
-		for _, dm := range coll.Results() {
-			page = append(page, scoredDoc{doc: dm.IndexInternalID.Value(), score: dm.Score})
-		}
-		if f != nil {
-			docs = e.split(f.matches())
+		if page, docs, err = e.sorted(ctx, q, text, docs, from, size); err != nil {
+			return Result{}, err
 		}
 	}
 	out := Result{Total: int(docs.cardinality()), Hits: make([]Hit, 0, len(page))}
@@ -105,6 +75,45 @@ func (s *Searcher) run(ctx context.Context, q Query, from, size int, facets bool
 		out.Facets = f
 	}
 	return out, nil
+}
+
+// sorted runs Bleve's collector for the page in q's order: over the text
+// query's matches among docs, scored, when there is text; over docs
+// otherwise. It returns the page and the result set.
+func (e *snapshot) sorted(ctx context.Context, q Query, text query.Query, docs docSet, from, size int) ([]scoredDoc, docSet, error) {
+	var f *filtered
+	if text != nil {
+		var err error
+		if docs, err = e.candidates(ctx, text, docs); err != nil {
+			return nil, nil, err
+		}
+	}
+	all := e.global(docs)
+	var sr bsearch.Searcher = newBitmapSearcher(all)
+	if text != nil {
+		few := float64(docs.cardinality()) < fewCandidates*float64(e.liveDocs().cardinality())
+		r := &candidateReader{IndexSnapshot: e.r, e: e, cands: docs, few: few}
+		ts, err := text.Searcher(bm25(ctx), r, e.s.ix.b.Mapping(), bsearch.SearcherOptions{})
+		if err != nil {
+			return nil, nil, fmt.Errorf("search: %w", err)
+		}
+		f = newFiltered(ts, all)
+		sr = f
+	}
+	coll := collector.NewTopNCollector(size, from, e.s.order(q))
+	err := coll.Collect(ctx, sr, e.r)
+	_ = sr.Close()
+	if err != nil {
+		return nil, nil, fmt.Errorf("search: %w", err)
+	}
+	page := make([]scoredDoc, 0, len(coll.Results()))
+	for _, dm := range coll.Results() {
+		page = append(page, scoredDoc{doc: dm.IndexInternalID.Value(), score: dm.Score})
+	}
+	if f != nil {
+		docs = e.split(f.matches())
+	}
+	return page, docs, nil
 }
 
 type scoredDoc struct {

@@ -29,14 +29,15 @@ import (
 
 // bitmaps caches posting-list bitmaps by segment.
 type bitmaps struct {
-	mu   sync.Mutex
-	segs map[uint64]map[string]*roaring.Bitmap // segment id -> field+"\x00"+term -> local doc numbers
+	mu    sync.Mutex
+	segs  map[uint64]map[string]*roaring.Bitmap // segment id -> field+"\x00"+term -> local doc numbers
+	bytes uint64                                // their size in all
 }
 
-// maxCachedTerms bounds the bitmaps kept per segment. Most are small: a
-// radius search names up to 400 geohash cells, so a few dozen places
-// searched often would overflow a smaller cache again and again.
-const maxCachedTerms = 16384
+// maxBitmapBytes bounds the bitmaps kept, in all. Most are small (a radius
+// search names up to 400 geohash cells; a rare word is a few documents),
+// a common word's is up to a bit a document.
+const maxBitmapBytes = 48 << 20
 
 // snapshotView is one snapshot's segments, with their first global numbers.
 type snapshotView struct {
@@ -107,16 +108,22 @@ func (b *bitmaps) cached(ss *scorch.SegmentSnapshot, key string, load func() (*r
 	if err != nil {
 		return nil, err
 	}
+	size := bm.GetSizeInBytes()
 	b.mu.Lock()
-	if b.segs == nil {
-		b.segs = map[uint64]map[string]*roaring.Bitmap{}
+	// Open-now tokens change every 15 minutes and queries bring new words:
+	// when full, start afresh rather than track use (the hot terms come
+	// back at once).
+	if b.segs == nil || b.bytes+size > maxBitmapBytes {
+		b.segs, b.bytes = map[uint64]map[string]*roaring.Bitmap{}, 0
 	}
-	// Open-now tokens change every 15 minutes: start a segment's cache
-	// afresh rather than let it grow for as long as the segment lives.
-	if b.segs[ss.Id()] == nil || len(b.segs[ss.Id()]) >= maxCachedTerms {
+	if b.segs[ss.Id()] == nil {
 		b.segs[ss.Id()] = map[string]*roaring.Bitmap{}
 	}
+	if old := b.segs[ss.Id()][key]; old != nil {
+		b.bytes -= old.GetSizeInBytes()
+	}
 	b.segs[ss.Id()][key] = bm
+	b.bytes += size
 	b.mu.Unlock()
 	return bm, nil
 }
@@ -129,8 +136,11 @@ func (b *bitmaps) forget(v snapshotView) {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	for id := range b.segs {
+	for id, m := range b.segs {
 		if !live[id] {
+			for _, bm := range m {
+				b.bytes -= bm.GetSizeInBytes()
+			}
 			delete(b.segs, id)
 		}
 	}

@@ -20,7 +20,7 @@ import (
 
 // MappingVersion changes whenever the mapping or the way documents are built
 // changes; an index built with another version is rebuilt at start.
-const MappingVersion = "18"
+const MappingVersion = "19"
 
 // Text is indexed twice: every text of a document in "all" (recall), and
 // the service name and its taxonomy terms again on their own, so a match
@@ -111,11 +111,6 @@ func newMapping() (mapping.IndexMapping, error) {
 	sortKW.DocValues = true // (Bleve sorts wrongly on a field that is not also indexed)
 	doc.AddFieldMappingsAt("name_sort", sortKW)
 
-	num := func(docValues bool) *mapping.FieldMapping {
-		f := bleve.NewNumericFieldMapping()
-		f.Store, f.IncludeInAll, f.DocValues = false, false, docValues
-		return f
-	}
 	doc.AddFieldMappingsAt("min_age_k", kw(false))
 	doc.AddFieldMappingsAt("max_age_k", kw(false))
 	updated := kw(false)
@@ -125,12 +120,6 @@ func newMapping() (mapping.IndexMapping, error) {
 	doc.AddFieldMappingsAt("cap", kw(false))
 	doc.AddFieldMappingsAt("fresh_k", kw(false))
 	doc.AddFieldMappingsAt("cap_k", kw(false))
-	for _, name := range []string{"lat", "lon"} {
-		f := num(false)
-		f.Index, f.Store = false, true
-		doc.AddFieldMappingsAt(name, f)
-	}
-
 	for _, name := range []string{"wheelchair", "has_area"} {
 		b := bleve.NewBooleanFieldMapping()
 		b.Store, b.IncludeInAll, b.DocValues = false, false, false

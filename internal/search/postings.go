@@ -34,9 +34,9 @@ type postings struct {
 	bytes int
 }
 
-// maxDecodedBytes bounds the decoded posting lists kept in all. A hundred
-// thousand services hold about 400,000 postings of their most common word.
-const maxDecodedBytes = 128 << 20
+// maxDecodedBytes bounds the decoded posting lists kept in all (a common
+// word's list at 100,000 services is under a megabyte).
+const maxDecodedBytes = 64 << 20
 
 func (p *postings) get(ss *scorch.SegmentSnapshot, field, term string) (*decoded, error) {
 	key := field + "\x00" + term
