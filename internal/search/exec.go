@@ -91,8 +91,7 @@ func (e *snapshot) sorted(ctx context.Context, q Query, text query.Query, docs d
 	all := e.global(docs)
 	var sr bsearch.Searcher = newBitmapSearcher(all)
 	if text != nil {
-		few := float64(docs.cardinality()) < fewCandidates*float64(e.liveDocs().cardinality())
-		r := &candidateReader{IndexSnapshot: e.r, e: e, cands: docs, few: few}
+		r := &candidateReader{IndexSnapshot: e.r, e: e, cands: docs}
 		ts, err := text.Searcher(bm25(ctx), r, e.s.ix.b.Mapping(), bsearch.SearcherOptions{})
 		if err != nil {
 			return nil, nil, fmt.Errorf("search: %w", err)

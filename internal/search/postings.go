@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/blevesearch/bleve/v2/index/scorch"
 	index "github.com/blevesearch/bleve_index_api"
 )
@@ -110,18 +111,28 @@ func decode(ss *scorch.SegmentSnapshot, field, term string) (*decoded, error) {
 	}
 }
 
-// candidateTerm reads one term's postings at the candidates only.
+// candidateTerm reads one term's postings at the candidates only, lazily:
+// per segment it either walks the decoded list testing each document
+// against the candidates, or, when the candidates are far fewer than the
+// postings, looks each candidate up in the list.
 type candidateTerm struct {
 	term  string
 	count uint64 // the term's documents, for its idf
-	docs  []uint64
-	freqs []uint32
-	norms []float32
-	next  int
+	segs  []termSeg
+	seg   int // current segment
+	j     int // next posting of the current segment to consider
+	it    roaring.IntPeekable
 }
 
-// newCandidateTerm collects the postings of term at the candidates of
-// each segment.
+// termSeg is a segment's decoded postings and candidates.
+type termSeg struct {
+	off, end uint64 // the segment's global numbers: [off, end)
+	d        *decoded
+	cands    *roaring.Bitmap
+	lookup   bool
+}
+
+// newCandidateTerm reads term at the candidates of each segment.
 func (e *snapshot) newCandidateTerm(field, term string, cands docSet, count uint64) (*candidateTerm, error) {
 	ct := &candidateTerm{term: term, count: count}
 	for i, ss := range e.v.segs {
@@ -134,55 +145,100 @@ func (e *snapshot) newCandidateTerm(field, term string, cands docSet, count uint
 			return nil, err
 		}
 		off := e.v.offsets[i]
-		add := func(j int) {
-			ct.docs = append(ct.docs, off+uint64(d.docs[j]))
-			ct.freqs = append(ct.freqs, d.freqs[j])
-			ct.norms = append(ct.norms, d.norms[j])
-		}
-		if c.GetCardinality()*8 < uint64(len(d.docs)) {
-			// Few candidates: look each up.
-			it := c.Iterator()
-			for it.HasNext() {
-				if j, ok := slices.BinarySearch(d.docs, it.Next()); ok {
-					add(j)
-				}
-			}
-			continue
-		}
-		for j, doc := range d.docs {
-			if c.Contains(doc) {
-				add(j)
-			}
-		}
+		ct.segs = append(ct.segs, termSeg{off: off, end: off + ss.Segment().Count(), d: d, cands: c,
+			lookup: c.GetCardinality()*8 < uint64(len(d.docs))})
 	}
+	ct.start(0)
 	return ct, nil
 }
 
-func (c *candidateTerm) at(pre *index.TermFieldDoc) *index.TermFieldDoc {
-	if c.next >= len(c.docs) {
-		return nil
+// start moves to the beginning of segment i.
+func (c *candidateTerm) start(i int) {
+	c.seg, c.j, c.it = i, 0, nil
+	if i < len(c.segs) && c.segs[i].lookup {
+		c.it = c.segs[i].cands.Iterator()
 	}
+}
+
+// next finds the next posting at a candidate: its index in the current
+// segment's list, or false at the end.
+func (c *candidateTerm) next() (int, bool) {
+	for c.seg < len(c.segs) {
+		s := &c.segs[c.seg]
+		docs := s.d.docs
+		if s.lookup {
+			for c.it.HasNext() {
+				k, found := slices.BinarySearch(docs[c.j:], c.it.Next())
+				c.j += k
+				if found {
+					c.j++
+					return c.j - 1, true
+				}
+			}
+		} else {
+			for c.j < len(docs) {
+				c.j++
+				if s.cands.Contains(docs[c.j-1]) {
+					return c.j - 1, true
+				}
+			}
+		}
+		c.start(c.seg + 1)
+	}
+	return 0, false
+}
+
+func (c *candidateTerm) emit(k int, pre *index.TermFieldDoc) *index.TermFieldDoc {
+	s := &c.segs[c.seg]
 	if pre == nil {
 		pre = &index.TermFieldDoc{}
 	}
 	pre.Term = c.term
-	pre.ID = index.NewIndexInternalID(pre.ID, c.docs[c.next])
-	pre.Freq = uint64(c.freqs[c.next])
-	pre.Norm = float64(c.norms[c.next])
-	c.next++
+	pre.ID = index.NewIndexInternalID(pre.ID, s.off+uint64(s.d.docs[k]))
+	pre.Freq = uint64(s.d.freqs[k])
+	pre.Norm = float64(s.d.norms[k])
 	return pre
 }
 
 func (c *candidateTerm) Next(pre *index.TermFieldDoc) (*index.TermFieldDoc, error) {
-	return c.at(pre), nil
+	k, ok := c.next()
+	if !ok {
+		return nil, nil
+	}
+	return c.emit(k, pre), nil
 }
 
 func (c *candidateTerm) Advance(id index.IndexInternalID, pre *index.TermFieldDoc) (*index.TermFieldDoc, error) {
-	// From the start, not from the current place: Advance may also go back.
-	c.next, _ = slices.BinarySearch(c.docs, id.Value())
-	return c.at(pre), nil
+	want := id.Value()
+	i, _ := slices.BinarySearchFunc(c.segs, want, func(s termSeg, w uint64) int {
+		switch {
+		case s.end <= w:
+			return -1
+		case s.off > w:
+			return 1
+		}
+		return 0
+	})
+	if i >= len(c.segs) {
+		c.start(len(c.segs))
+		return nil, nil
+	}
+	s := &c.segs[i]
+	if want < s.off {
+		want = s.off // between segments: the start of the next
+	}
+	local := uint32(want - s.off)
+	if i != c.seg || c.j > 0 && s.d.docs[c.j-1] >= local {
+		c.start(i) // another segment, or back: from its start
+	}
+	k, _ := slices.BinarySearch(s.d.docs[c.j:], local)
+	c.j += k
+	if c.it != nil {
+		c.it.AdvanceIfNeeded(local)
+	}
+	return c.Next(pre)
 }
 
 func (c *candidateTerm) Count() uint64 { return c.count }
 func (c *candidateTerm) Close() error  { return nil }
-func (c *candidateTerm) Size() int     { return 16 * len(c.docs) }
+func (c *candidateTerm) Size() int     { return 64 + 64*len(c.segs) }

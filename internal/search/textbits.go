@@ -182,12 +182,7 @@ type candidateReader struct {
 	*scorch.IndexSnapshot
 	e     *snapshot
 	cands docSet
-	few   bool // candidates are few: look them up in decoded lists
 }
-
-// fewCandidates: candidates under this share of the documents are looked
-// up in decoded posting lists; more, and scorch walks the lists.
-const fewCandidates = 0.05
 
 func (c *candidateReader) TermFieldReader(ctx context.Context, term []byte, field string, includeFreq, includeNorm, includeTermVectors bool) (index.TermFieldReader, error) {
 	d, err := c.e.term(field, string(term))
@@ -203,9 +198,7 @@ func (c *candidateReader) TermFieldReader(ctx context.Context, term []byte, fiel
 	switch {
 	case !hits:
 		return emptyTerm(n), nil
-	case includeTermVectors || !c.few:
-		// A phrase (positions are not decoded), or candidates so many that
-		// scorch walking each list costs less than looking them up.
+	case includeTermVectors: // a phrase: positions are not decoded
 		return c.IndexSnapshot.TermFieldReader(ctx, term, field, includeFreq, includeNorm, includeTermVectors)
 	}
 	return c.e.newCandidateTerm(field, string(term), c.cands, n)
