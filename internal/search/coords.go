@@ -21,37 +21,38 @@ import (
 // never changes once written, so its points are decoded once, into arrays,
 // and kept by segment id (about 16 bytes a document).
 
-// coords caches the points of each segment.
-type coords struct {
-	mu   sync.Mutex
-	segs map[uint64]*segPoints
+// columns caches a value derived from each segment (its points, its facet
+// values by document), built once on first use: segments never change.
+type columns[T any] struct {
+	mu    sync.Mutex
+	segs  map[uint64]*column[T]
+	build func(segment.Segment) (T, error)
 }
 
-// segPoints are one segment's points, NaN where a document has none.
-type segPoints struct {
-	once     sync.Once
-	lat, lon []float64
-	err      error
+type column[T any] struct {
+	once sync.Once
+	v    T
+	err  error
 }
 
-// of returns the points of one segment, decoding them on first use.
-func (c *coords) of(ss *scorch.SegmentSnapshot) (*segPoints, error) {
+// of returns the column of one segment, building it on first use.
+func (c *columns[T]) of(ss *scorch.SegmentSnapshot) (T, error) {
 	c.mu.Lock()
 	if c.segs == nil {
-		c.segs = map[uint64]*segPoints{}
+		c.segs = map[uint64]*column[T]{}
 	}
-	p := c.segs[ss.Id()]
-	if p == nil {
-		p = &segPoints{}
-		c.segs[ss.Id()] = p
+	col := c.segs[ss.Id()]
+	if col == nil {
+		col = &column[T]{}
+		c.segs[ss.Id()] = col
 	}
 	c.mu.Unlock()
-	p.once.Do(func() { p.lat, p.lon, p.err = decodePoints(ss.Segment()) })
-	return p, p.err
+	col.once.Do(func() { col.v, col.err = c.build(ss.Segment()) })
+	return col.v, col.err
 }
 
 // forget drops the segments no longer in v (merged away).
-func (c *coords) forget(v snapshotView) {
+func (c *columns[T]) forget(v snapshotView) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for id := range c.segs {
@@ -61,8 +62,16 @@ func (c *coords) forget(v snapshotView) {
 	}
 }
 
+// segPoints are one segment's points, NaN where a document has none.
+type segPoints struct{ lat, lon []float64 }
+
 // decodePoints reads the "geo" doc values of every document of seg.
-func decodePoints(seg segment.Segment) (lat, lon []float64, err error) {
+func decodePoints(seg segment.Segment) (*segPoints, error) {
+	lat, lon, err := decodeLatLon(seg)
+	return &segPoints{lat, lon}, err
+}
+
+func decodeLatLon(seg segment.Segment) (lat, lon []float64, err error) {
 	n := seg.Count()
 	lat, lon = make([]float64, n), make([]float64, n)
 	for i := range lat {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -12,6 +11,7 @@ import (
 	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/blevesearch/bleve/v2/index/scorch"
 	index "github.com/blevesearch/bleve_index_api"
+	segment "github.com/blevesearch/scorch_segment_api/v2"
 )
 
 // Facets and the open-now count over the whole result set, by bitmaps:
@@ -149,89 +149,97 @@ func (b *bitmaps) forget(v snapshotView) {
 // facetCounts counts docs (a result set of this snapshot) by facet value,
 // and those open at now.
 func (e *snapshot) facetCounts(ctx context.Context, docs docSet, now time.Time) (f *Facets, openCount int, err error) {
-	values, err := e.facetValues()
-	if err != nil {
-		return nil, 0, err
-	}
-	count := func(d docSet) int {
-		n := 0
-		for i, bm := range d {
-			n += int(docs[i].AndCardinality(bm))
+	counts := map[string]int{}
+	for i, bm := range docs {
+		if bm.IsEmpty() {
+			continue
 		}
-		return n
-	}
-	f = &Facets{Category: []FacetCount{}, Language: []FacetCount{}, Cost: []FacetCount{}}
-	for _, val := range values {
-		d, err := e.term("facets", val)
+		sf, err := e.s.facetCol.of(e.v.segs[i])
 		if err != nil {
 			return nil, 0, err
 		}
-		if n := count(d); n > 0 {
-			addFacet(f, val, n)
+		n := make([]int, len(sf.names))
+		it := bm.Iterator()
+		for it.HasNext() {
+			d := it.Next()
+			for _, v := range sf.vals[sf.start[d]:sf.start[d+1]] {
+				n[v]++
+			}
+		}
+		for v, c := range n {
+			if c > 0 {
+				counts[sf.names[v]] += c
+			}
 		}
 	}
+	f = &Facets{Category: []FacetCount{}, Language: []FacetCount{}, Cost: []FacetCount{}}
+	for val, n := range counts {
+		addFacet(f, val, n)
+	}
 	sortFacets(f)
-	// Open now: the union of the open tokens' bitmaps (cached per segment
-	// like the facet values), not a walk over every document open now.
-	zones, err := e.s.ix.timeZones(ctx)
+	// Open now: the documents holding any of the tokens open at now, a
+	// union kept per segment like a posting list (the same for every
+	// search in the same quarter hour).
+	toks, err := e.s.openTokens(ctx, now)
 	if err != nil {
 		return nil, 0, err
 	}
-	var open []docSet
-	for _, z := range zones {
-		loc, err := time.LoadLocation(z)
-		if err != nil {
-			continue // validated at write; an unknown zone cannot be open
-		}
-		for _, tok := range localSlots(now, loc) {
-			d, err := e.term("open_z", tok)
-			if err != nil {
-				return nil, 0, err
+	key := "open_z\x00" + strings.Join(toks, " ")
+	for i, ss := range e.v.segs {
+		open, err := e.s.bitmaps.cached(ss, key, func() (*roaring.Bitmap, error) {
+			parts := make([]*roaring.Bitmap, 0, len(toks))
+			for _, t := range toks {
+				bm, err := e.s.bitmaps.local(ss, "open_z", t)
+				if err != nil {
+					return nil, err
+				}
+				parts = append(parts, bm)
 			}
-			open = append(open, and(docs, d)) // small before they are joined
-		}
-	}
-	return f, int(or(len(e.v.segs), open).cardinality()), nil
-}
-
-// facetValues are the terms of the facet field, read again only when the
-// snapshot's segments change.
-func (e *snapshot) facetValues() ([]string, error) {
-	var key strings.Builder
-	for _, ss := range e.v.segs {
-		key.WriteString(strconv.FormatUint(ss.Id(), 36))
-		key.WriteByte(',')
-	}
-	s := e.s
-	s.facetMu.Lock()
-	defer s.facetMu.Unlock()
-	if s.facetKey == key.String() && s.facetVal != nil {
-		return s.facetVal, nil
-	}
-	vals, err := termsOf(e.r, "facets")
-	if err != nil {
-		return nil, err
-	}
-	s.facetKey, s.facetVal = key.String(), vals
-	return vals, nil
-}
-
-// termsOf lists the terms of field.
-func termsOf(r index.IndexReader, field string) ([]string, error) {
-	d, err := r.FieldDict(field)
-	if err != nil {
-		return nil, fmt.Errorf("search: terms of %s: %w", field, err)
-	}
-	defer d.Close()
-	var out []string
-	for {
-		e, err := d.Next()
+			return roaring.FastOr(parts...), nil
+		})
 		if err != nil {
-			return nil, fmt.Errorf("search: terms of %s: %w", field, err)
+			return nil, 0, err
 		}
-		if e == nil {
-			return out, nil
-		}
-		out = append(out, e.Term)
+		openCount += int(docs[i].AndCardinality(open))
 	}
+	return f, openCount, nil
+}
+
+// segFacets are a segment's facet values by document: document d's are
+// names[vals[start[d]:start[d+1]]]. Counting a result set walks its
+// documents once, instead of intersecting it with every value's postings.
+type segFacets struct {
+	start []uint32
+	vals  []uint32
+	names []string
+}
+
+// decodeFacets reads the "facets" doc values of every document of seg.
+func decodeFacets(seg segment.Segment) (*segFacets, error) {
+	n := seg.Count()
+	sf := &segFacets{start: make([]uint32, n+1)}
+	dv, ok := seg.(segment.DocValueVisitable)
+	if !ok {
+		return sf, nil // an empty segment
+	}
+	ids := map[string]uint32{}
+	fields := []string{"facets"}
+	visit := index.DocValueVisitor(func(_ string, term []byte) {
+		id, ok := ids[string(term)]
+		if !ok {
+			id = uint32(len(sf.names))
+			ids[string(term)] = id
+			sf.names = append(sf.names, string(term))
+		}
+		sf.vals = append(sf.vals, id)
+	})
+	var state segment.DocVisitState
+	var err error
+	for d := uint64(0); d < n; d++ {
+		if state, err = dv.VisitDocValues(d, fields, visit, state); err != nil {
+			return nil, fmt.Errorf("search: facet values: %w", err)
+		}
+		sf.start[d+1] = uint32(len(sf.vals))
+	}
+	return sf, nil
 }

@@ -365,6 +365,7 @@ func (s *Searcher) openSnapshot() (*snapshot, error) {
 	v := viewOf(snap)
 	s.bitmaps.forget(v)
 	s.coords.forget(v)
+	s.facetCol.forget(v)
 	s.postings.forget(v)
 	return &snapshot{s: s, r: snap, v: v}, nil
 }

@@ -111,13 +111,11 @@ type Searcher struct {
 	an       analysis.Analyzer
 	areas    *areaCache
 	bitmaps  *bitmaps
-	coords   *coords
+	coords   *columns[*segPoints]
+	facetCol *columns[*segFacets]
 	postings *postings
 	stems    stemCache
 	circles  circles
-	facetMu  sync.Mutex
-	facetKey string   // the segments facetVals were read from
-	facetVal []string // the terms of the facet field
 }
 
 // NewSearcher pairs an index with synonyms (nil: none).
@@ -126,7 +124,7 @@ func NewSearcher(ix *Index, syn *Synonyms) (*Searcher, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Searcher{ix: ix, syn: syn, an: an, areas: &areaCache{}, bitmaps: &bitmaps{}, coords: &coords{}, postings: &postings{}}, nil
+	return &Searcher{ix: ix, syn: syn, an: an, areas: &areaCache{}, bitmaps: &bitmaps{}, coords: &columns[*segPoints]{build: decodePoints}, facetCol: &columns[*segFacets]{build: decodeFacets}, postings: &postings{}}, nil
 }
 
 // Index is the searcher's index.
@@ -409,24 +407,48 @@ func updatedSince(t time.Time) query.Query {
 
 // openFilter matches documents open at t, each in its own time zone.
 func (s *Searcher) openFilter(ctx context.Context, t time.Time) (query.Query, error) {
+	toks, err := s.openTokens(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	if len(toks) == 0 {
+		return bleve.NewMatchNoneQuery(), nil
+	}
+	return anyTerm("open_z", toks), nil
+}
+
+// openTokens are the open_z tokens of documents open at t, in every time
+// zone of the index.
+func (s *Searcher) openTokens(ctx context.Context, t time.Time) ([]string, error) {
 	zones, err := s.ix.timeZones(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var qs []query.Query
+	var toks []string
 	for _, z := range zones {
-		loc, err := time.LoadLocation(z)
+		loc, err := loadZone(z)
 		if err != nil {
 			continue // validated at write; an unknown zone cannot be open
 		}
-		for _, tok := range localSlots(t, loc) {
-			qs = append(qs, termQ("open_z", tok))
-		}
+		toks = append(toks, localSlots(t, loc)...)
 	}
-	if len(qs) == 0 {
-		return bleve.NewMatchNoneQuery(), nil
+	return toks, nil
+}
+
+// zoneCache keeps loaded time zones: time.LoadLocation reads the zone
+// database on every call.
+var zoneCache sync.Map // name -> *time.Location
+
+func loadZone(name string) (*time.Location, error) {
+	if l, ok := zoneCache.Load(name); ok {
+		return l.(*time.Location), nil
 	}
-	return bleve.NewDisjunctionQuery(qs...), nil
+	l, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, err
+	}
+	zoneCache.Store(name, l)
+	return l, nil
 }
 
 func termQ(field, v string) query.Query {
