@@ -37,7 +37,7 @@ type bitmaps struct {
 // maxBitmapBytes bounds the bitmaps kept, in all. Most are small (a radius
 // search names up to 400 geohash cells; a rare word is a few documents),
 // a common word's is up to a bit a document.
-const maxBitmapBytes = 48 << 20
+const maxBitmapBytes = 32 << 20
 
 // snapshotView is one snapshot's segments, with their first global numbers.
 type snapshotView struct {

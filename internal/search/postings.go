@@ -37,7 +37,7 @@ type postings struct {
 
 // maxDecodedBytes bounds the decoded posting lists kept in all (a common
 // word's list at 100,000 services is under a megabyte).
-const maxDecodedBytes = 64 << 20
+const maxDecodedBytes = 32 << 20
 
 func (p *postings) get(ss *scorch.SegmentSnapshot, field, term string) (*decoded, error) {
 	key := field + "\x00" + term
