@@ -78,13 +78,9 @@ func prefixEnd(p []byte) []byte {
 // local is the bitmap of a segment's documents with term in field.
 func (b *bitmaps) local(ss *scorch.SegmentSnapshot, field, term string) (*roaring.Bitmap, error) {
 	return b.cached(ss, field+"\x00"+term, func() (*roaring.Bitmap, error) {
-		dict, err := ss.Segment().Dictionary(field)
+		pl, err := postingsOf(ss, field, term)
 		if err != nil {
-			return nil, fmt.Errorf("search: dictionary of %s: %w", field, err)
-		}
-		pl, err := dict.PostingsList([]byte(term), nil, nil)
-		if err != nil {
-			return nil, fmt.Errorf("search: postings of %s: %w", field, err)
+			return nil, err
 		}
 		bm := roaring.New()
 		if err := orPostings(bm, pl); err != nil {

@@ -8,6 +8,7 @@ import (
 	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/blevesearch/bleve/v2/index/scorch"
 	index "github.com/blevesearch/bleve_index_api"
+	segment "github.com/blevesearch/scorch_segment_api/v2"
 )
 
 // Decoded posting lists. Scorch keeps a term's frequencies and norms in
@@ -86,13 +87,9 @@ func (p *postings) forget(v snapshotView) {
 // decode reads a term's whole posting list in a segment, deleted documents
 // included (candidates never are).
 func decode(ss *scorch.SegmentSnapshot, field, term string) (*decoded, error) {
-	dict, err := ss.Segment().Dictionary(field)
+	pl, err := postingsOf(ss, field, term)
 	if err != nil {
-		return nil, fmt.Errorf("search: dictionary of %s: %w", field, err)
-	}
-	pl, err := dict.PostingsList([]byte(term), nil, nil)
-	if err != nil {
-		return nil, fmt.Errorf("search: postings of %s: %w", field, err)
+		return nil, err
 	}
 	n := pl.Count()
 	d := &decoded{docs: make([]uint32, 0, n), freqs: make([]uint32, 0, n), norms: make([]float32, 0, n)}
@@ -109,6 +106,19 @@ func decode(ss *scorch.SegmentSnapshot, field, term string) (*decoded, error) {
 		d.freqs = append(d.freqs, uint32(p.Frequency()))
 		d.norms = append(d.norms, float32(p.Norm()))
 	}
+}
+
+// postingsOf is a term's posting list in one segment.
+func postingsOf(ss *scorch.SegmentSnapshot, field, term string) (segment.PostingsList, error) {
+	dict, err := ss.Segment().Dictionary(field)
+	if err != nil {
+		return nil, fmt.Errorf("search: dictionary of %s: %w", field, err)
+	}
+	pl, err := dict.PostingsList([]byte(term), nil, nil)
+	if err != nil {
+		return nil, fmt.Errorf("search: postings of %s: %w", field, err)
+	}
+	return pl, nil
 }
 
 // candidateTerm reads one term's postings at the candidates only, lazily:

@@ -105,17 +105,8 @@ func (f *filtered) Next(ctx *bsearch.SearchContext) (*bsearch.DocumentMatch, err
 		return nil, nil
 	}
 	if !f.byFilter {
-		for {
-			dm, err := f.text.Next(ctx)
-			if err != nil || dm == nil {
-				f.done = dm == nil
-				return nil, err
-			}
-			if f.filter.Contains(uint32(dm.IndexInternalID.Value())) {
-				return f.record(dm), nil
-			}
-			ctx.DocumentMatchPool.Put(dm)
-		}
+		dm, err := f.text.Next(ctx)
+		return f.fromText(ctx, dm, err)
 	}
 	var id index.IndexInternalID
 	for f.it.HasNext() {
@@ -149,15 +140,23 @@ func (f *filtered) Advance(ctx *bsearch.SearchContext, id index.IndexInternalID)
 		return f.Next(ctx)
 	}
 	dm, err := f.text.Advance(ctx, id)
-	if err != nil || dm == nil {
-		f.done = dm == nil
-		return nil, err
+	return f.fromText(ctx, dm, err)
+}
+
+// fromText steps the text searcher from dm, its current match, to its
+// first match in the filter.
+func (f *filtered) fromText(ctx *bsearch.SearchContext, dm *bsearch.DocumentMatch, err error) (*bsearch.DocumentMatch, error) {
+	for {
+		if err != nil || dm == nil {
+			f.done = dm == nil
+			return nil, err
+		}
+		if f.filter.Contains(uint32(dm.IndexInternalID.Value())) {
+			return f.record(dm), nil
+		}
+		ctx.DocumentMatchPool.Put(dm)
+		dm, err = f.text.Next(ctx)
 	}
-	if f.filter.Contains(uint32(dm.IndexInternalID.Value())) {
-		return f.record(dm), nil
-	}
-	ctx.DocumentMatchPool.Put(dm)
-	return f.Next(ctx)
 }
 
 func (f *filtered) Close() error               { return f.text.Close() }
