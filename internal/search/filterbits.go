@@ -7,7 +7,6 @@ import (
 
 	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/blevesearch/bleve/v2/index/scorch"
-	"github.com/blevesearch/bleve/v2/mapping"
 	bsearch "github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/query"
 	index "github.com/blevesearch/bleve_index_api"
@@ -20,9 +19,9 @@ import (
 // as roaring bitmaps. So a filter is evaluated here with bitmap unions and
 // intersections over posting lists cached per segment, instead of by
 // Bleve's searchers, which walk documents one at a time and cost a term
-// reader per leaf (a radius filter names up to 400 cells). The result is
-// one bitmap of global document numbers on one snapshot; the text query
-// then only visits its documents (see filtered).
+// reader per leaf (a radius filter names up to 400 cells). The result is a
+// docSet of one snapshot; the text query then only visits its documents
+// (see textbits.go and filtered).
 
 // snapshot is one open index snapshot with its segment layout and the
 // searcher's caches.
@@ -371,11 +370,3 @@ func (s *Searcher) openSnapshot() (*snapshot, error) {
 }
 
 func (e *snapshot) Close() error { return e.r.Close() }
-
-// bitmapQuery is a filter whose Bleve searcher is its bitmap, for the
-// places Bleve itself must run it (sorting by a field).
-type bitmapQuery struct{ bm *roaring.Bitmap }
-
-func (b bitmapQuery) Searcher(_ context.Context, _ index.IndexReader, _ mapping.IndexMapping, _ bsearch.SearcherOptions) (bsearch.Searcher, error) {
-	return newBitmapSearcher(b.bm), nil
-}
