@@ -213,21 +213,13 @@ func (q radiusQuery) Searcher(context.Context, index.IndexReader, mapping.IndexM
 func (q radiusQuery) bitmap(_ context.Context, e *snapshot) (docSet, error) {
 	inner, edge := e.s.circles.cells(q.c, q.r)
 	return e.perSegment(func(i int, ss *scorch.SegmentSnapshot) (*roaring.Bitmap, error) {
-		in := make([]*roaring.Bitmap, 0, len(inner)+1)
-		for _, t := range inner {
-			bm, err := e.s.bitmaps.local(ss, "cells", t)
-			if err != nil {
-				return nil, err
-			}
-			in = append(in, bm)
+		in, err := e.s.bitmaps.locals(ss, "cells", inner)
+		if err != nil {
+			return nil, err
 		}
-		on := make([]*roaring.Bitmap, 0, len(edge))
-		for _, t := range edge {
-			bm, err := e.s.bitmaps.local(ss, "cells", t)
-			if err != nil {
-				return nil, err
-			}
-			on = append(on, bm)
+		on, err := e.s.bitmaps.locals(ss, "cells", edge)
+		if err != nil {
+			return nil, err
 		}
 		pts, err := e.s.coords.of(ss)
 		if err != nil {

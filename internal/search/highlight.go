@@ -22,18 +22,16 @@ func (s *Searcher) Highlights(query string, fields map[string]string) map[string
 }
 
 // Highlighter analyses query once and returns Highlights for it, for
-// marking every result of a page (from one goroutine: it remembers the
-// stems of the words it has seen, as a page repeats most of its words).
+// marking every result of a page.
 func (s *Searcher) Highlighter(query string) func(fields map[string]string) map[string]string {
 	want := s.queryStems(query)
-	seen := map[string]bool{}
 	return func(fields map[string]string) map[string]string {
 		if len(want) == 0 {
 			return nil
 		}
 		out := map[string]string{}
 		for name, text := range fields {
-			if h, ok := s.mark(text, want, seen); ok {
+			if h, ok := s.mark(text, want); ok {
 				out[name] = h
 			}
 		}
@@ -62,12 +60,8 @@ func (s *Searcher) queryStems(q string) map[string]bool {
 
 type span struct{ start, end int } // byte offsets
 
-// maxSeenWords bounds a highlighter's memory of words.
-const maxSeenWords = 20000
-
-// mark wraps the words of text whose stems are wanted; seen remembers
-// whether a word (as written) is.
-func (s *Searcher) mark(text string, want, seen map[string]bool) (string, bool) {
+// mark wraps the words of text whose stems are wanted.
+func (s *Searcher) mark(text string, want map[string]bool) (string, bool) {
 	var spans []span
 	start := -1
 	for i, r := range text + " " {
@@ -76,15 +70,7 @@ func (s *Searcher) mark(text string, want, seen map[string]bool) (string, bool) 
 		case word && start < 0:
 			start = i
 		case !word && start >= 0:
-			w := text[start:i]
-			hit, ok := seen[w]
-			if !ok {
-				hit = want[s.stems.of(s.an, w)]
-				if len(seen) < maxSeenWords {
-					seen[w] = hit
-				}
-			}
-			if hit {
+			if want[s.stems.of(s.an, text[start:i])] {
 				spans = append(spans, span{start, i})
 			}
 			start = -1

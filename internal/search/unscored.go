@@ -9,12 +9,11 @@ import (
 	index "github.com/blevesearch/bleve_index_api"
 )
 
-// unscored wraps the filters of a search. Its searcher runs without
-// scoring, so Bleve combines term filters as bitmap unions and
-// intersections, and it joins the text query as a conjunction child rather
-// than as a BooleanQuery filter: a selective filter then leads and the text
-// query is only scored on documents that pass it. (A BooleanQuery filter is
-// checked after the text query has found and scored every one of its hits.)
+// unscored marks a query that only selects: inside a scored query (the
+// freshness of a capacity report) it adds nothing to the score, and where
+// Bleve runs it alone (service-area candidates) its term searchers combine
+// as bitmaps. The search's own filters are bitmaps already (filterbits.go),
+// which look through the mark.
 type unscored struct{ q query.Query }
 
 func (u unscored) Searcher(ctx context.Context, i index.IndexReader, m mapping.IndexMapping, opts bsearch.SearcherOptions) (bsearch.Searcher, error) {
