@@ -288,7 +288,7 @@ func (h *handler) parseSearch(ctx context.Context, v url.Values) (searchSpec, er
 		q.OrganizationID = x
 	}
 	if cats := list("category"); len(cats) > 0 {
-		known, err := h.topCodes(ctx)
+		known, err := h.index.Categories(ctx)
 		if err != nil {
 			return sp, err
 		}
@@ -486,22 +486,6 @@ func intIn(s string, def, lo, hi int, name string, fe *fieldErrs) int {
 		return def
 	}
 	return n
-}
-
-// topCodes are the codes of the top-level taxonomy terms (the categories).
-func (h *handler) topCodes(ctx context.Context) ([]string, error) {
-	terms, _, err := h.store.ListTaxonomyTerms(ctx, store.Filter{TopOnly: true}, store.Paging{Number: 1, Size: MaxPerPage})
-	if err != nil {
-		return nil, err
-	}
-	var out []string
-	for _, t := range terms {
-		if t.Code != "" {
-			out = append(out, strings.ToUpper(t.Code))
-		}
-	}
-	slices.Sort(out)
-	return slices.Compact(out), nil
 }
 
 // engineQuery turns the HSDS list parameters search, postcode and

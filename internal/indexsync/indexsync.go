@@ -67,8 +67,8 @@ type Syncer struct {
 	applyCh chan struct{} // closed and replaced after every applied batch
 
 	wake      chan struct{}
-	tax       *search.Taxonomy
-	readyCh   chan struct{} // closed when first ready
+	tax       atomic.Pointer[search.Taxonomy] // the terms the index's documents were built with
+	readyCh   chan struct{}                   // closed when first ready
 	readyOnce sync.Once
 }
 
@@ -342,16 +342,37 @@ func (s *Syncer) Close() error {
 	return err
 }
 
+// taxonomy returns the terms documents are built with, reading them again
+// when reload is set (a batch changed a term). A first read only fills an
+// empty slot, so a slow reader never replaces a reload that came after it.
 func (s *Syncer) taxonomy(ctx context.Context, reload bool) (*search.Taxonomy, error) {
-	if s.tax != nil && !reload {
-		return s.tax, nil
+	if tax := s.tax.Load(); tax != nil && !reload {
+		return tax, nil
 	}
 	tax, err := loadTaxonomy(ctx, s.st)
 	if err != nil {
 		return nil, err
 	}
-	s.tax = tax
+	if reload {
+		s.tax.Store(tax)
+		return tax, nil
+	}
+	if !s.tax.CompareAndSwap(nil, tax) {
+		return s.tax.Load(), nil
+	}
 	return tax, nil
+}
+
+// Categories are the top-level taxonomy codes (upper case, sorted), the
+// values a category filter takes. They come from the terms the index was
+// built with, kept in step by the change feed, so validating a search's
+// categories costs no database round trip.
+func (s *Syncer) Categories(ctx context.Context) ([]string, error) {
+	tax, err := s.taxonomy(ctx, false)
+	if err != nil {
+		return nil, err
+	}
+	return tax.Categories(), nil
 }
 
 func loadTaxonomy(ctx context.Context, st *store.Store) (*search.Taxonomy, error) {

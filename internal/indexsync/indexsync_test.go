@@ -4,9 +4,12 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/linkage-org/linkage/internal/hsds"
 	"github.com/linkage-org/linkage/internal/importer"
@@ -106,6 +109,43 @@ func TestSync_WritesReachIndex(t *testing.T) {
 			t.Fatalf("deleted service still found: %v", got)
 		}
 		verify(t, sy)
+	})
+}
+
+// TestSync_CategoriesFollowTaxonomy: the categories a search may filter on
+// are the top-level codes, and a new top-level term is one as soon as the
+// index has applied its change (a child term never is).
+func TestSync_CategoriesFollowTaxonomy(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		loadDemo(t, st)
+		sy := indexsynctest.Ready(t, st, indexsync.Options{})
+		cats, err := sy.Categories(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Contains(cats, "BD") || slices.Contains(cats, "ZQ") || !slices.IsSorted(cats) {
+			t.Fatalf("categories before: %v", cats)
+		}
+		terms := []hsds.TaxonomyTerm{
+			{ID: uuid.NewString(), Code: "zq", Name: "Zoning questions", Description: "A new top-level term"},
+		}
+		terms = append(terms, hsds.TaxonomyTerm{ID: uuid.NewString(), Code: "zq-1", Name: "Permits", Description: "A child", ParentID: terms[0].ID})
+		if err := st.InTx(ctx, func(tx *store.Tx) error {
+			return tx.WriteDocuments(ctx, &store.Documents{Terms: terms}, "create", "test")
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if err := sy.Drain(ctx); err != nil {
+			t.Fatal(err)
+		}
+		after, err := sy.Categories(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := slices.Sorted(slices.Values(append(slices.Clone(cats), "ZQ"))); !slices.Equal(after, want) {
+			t.Fatalf("categories after a new top-level term: %v, want %v", after, want)
+		}
 	})
 }
 

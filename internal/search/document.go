@@ -99,9 +99,11 @@ const (
 	noMaxAge = 1000
 )
 
-// Taxonomy resolves a term to itself and its ancestors.
+// Taxonomy resolves a term to itself and its ancestors. It is not changed
+// after NewTaxonomy, so readers may share it.
 type Taxonomy struct {
 	terms map[string]hsds.TaxonomyTerm
+	top   []string
 }
 
 // NewTaxonomy indexes terms by id.
@@ -109,9 +111,18 @@ func NewTaxonomy(terms []hsds.TaxonomyTerm) *Taxonomy {
 	t := &Taxonomy{terms: make(map[string]hsds.TaxonomyTerm, len(terms))}
 	for _, x := range terms {
 		t.terms[x.ID] = x
+		if x.ParentID == "" && x.Code != "" {
+			t.top = append(t.top, strings.ToUpper(x.Code))
+		}
 	}
+	slices.Sort(t.top)
+	t.top = slices.Compact(t.top)
 	return t
 }
+
+// Categories are the upper-cased codes of the top-level terms, sorted: the
+// values a category filter may take.
+func (t *Taxonomy) Categories() []string { return t.top }
 
 // Term returns the term with id.
 func (t *Taxonomy) Term(id string) (hsds.TaxonomyTerm, bool) {
