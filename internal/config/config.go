@@ -138,7 +138,7 @@ func Load(env func(string) (string, bool)) (Config, error) {
 	if c.CapacityMaxAge, err = time.ParseDuration(get("LINKAGE_CAPACITY_MAX_AGE", "48h")); err != nil || c.CapacityMaxAge < time.Minute {
 		errs = append(errs, fmt.Errorf("LINKAGE_CAPACITY_MAX_AGE: want a duration of at least 1m such as 48h"))
 	}
-	if c.RebuildBatch, err = strconv.Atoi(get("LINKAGE_INDEX_REBUILD_BATCH", "5000")); err != nil || c.RebuildBatch < 1 || c.RebuildBatch > 100000 {
+	if c.RebuildBatch, err = strconv.Atoi(get("LINKAGE_INDEX_REBUILD_BATCH", "1000")); err != nil || c.RebuildBatch < 1 || c.RebuildBatch > 100000 {
 		errs = append(errs, fmt.Errorf("LINKAGE_INDEX_REBUILD_BATCH: want a number from 1 to 100000"))
 	}
 	c.DataKey = get("LINKAGE_DATA_KEY", "")

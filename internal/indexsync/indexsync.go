@@ -43,8 +43,10 @@ type Options struct {
 	// Batch is how many outbox rows one index batch applies.
 	Batch int
 	// RebuildBatch is how many documents one rebuild batch indexes (0:
-	// 5,000). Each batch is a segment to merge later, so fewer, larger
-	// ones cost less in all.
+	// 1,000). Each batch is a segment to merge later, yet small batches
+	// cost less in all: building a segment slows down more than linearly
+	// with its size (100,000 services on 2 cores: 20,000 a batch 144 s,
+	// 5,000 94 s, 2,000 86 s, 500 to 1,500 65-73 s).
 	RebuildBatch int
 }
 
@@ -87,7 +89,7 @@ func New(st *store.Store, opts Options) *Syncer {
 		opts.Batch = 500
 	}
 	if opts.RebuildBatch <= 0 {
-		opts.RebuildBatch = 5000
+		opts.RebuildBatch = 1000
 	}
 	if opts.Zone == "" {
 		opts.Zone = "America/New_York"
