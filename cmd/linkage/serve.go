@@ -182,7 +182,8 @@ func cmdServe(ctx context.Context, cfg config.Config, log *slog.Logger, args []s
 	e, err := httpapi.New(httpapi.Deps{Guidelines: guidelines, Store: st, Index: sy, Metrics: m, Logger: log, BaseURL: cfg.BaseURL,
 		MaxBodyBytes: cfg.MaxBodyBytes, CORSOrigins: cfg.CORSOrigins, Ready: sy.Ready,
 		RateLimits:     httpapi.RateLimits{Anonymous: cfg.RateAnonymous, Key: cfg.RateKey, Portal: cfg.RatePortal},
-		CapacityMaxAge: cfg.CapacityMaxAge, FollowUpRules: cfg.FollowUpRules, WebhookAllowPrivate: cfg.WebhookPrivate})
+		CapacityMaxAge: cfg.CapacityMaxAge, FollowUpRules: cfg.FollowUpRules, WebhookAllowPrivate: cfg.WebhookPrivate,
+		PageCache: pageCache(cfg.PageCache)})
 	if err != nil {
 		return err
 	}
@@ -254,4 +255,12 @@ func loadDemo(ctx context.Context, st *store.Store, log *slog.Logger) error {
 	}
 	log.Info("demo eligibility proposed", "services", rep.WithRules, "criteria", rep.Proposed)
 	return nil
+}
+
+// pageCache turns the setting (0 = off) into httpapi's (negative = off).
+func pageCache(n int) int {
+	if n == 0 {
+		return -1
+	}
+	return n
 }

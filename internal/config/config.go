@@ -32,6 +32,7 @@ type Config struct {
 	IndexPoll       time.Duration  // LINKAGE_INDEX_POLL
 	IndexBatch      int            // LINKAGE_INDEX_BATCH
 	RebuildBatch    int            // LINKAGE_INDEX_REBUILD_BATCH
+	PageCache       int            // LINKAGE_SEARCH_PAGE_CACHE: hydrated search results kept (0: none)
 	RateAnonymous   float64        // LINKAGE_RATE_ANONYMOUS
 	RateKey         float64        // LINKAGE_RATE_KEY
 	RatePortal      float64        // LINKAGE_RATE_PORTAL
@@ -140,6 +141,9 @@ func Load(env func(string) (string, bool)) (Config, error) {
 	}
 	if c.RebuildBatch, err = strconv.Atoi(get("LINKAGE_INDEX_REBUILD_BATCH", "1000")); err != nil || c.RebuildBatch < 1 || c.RebuildBatch > 100000 {
 		errs = append(errs, fmt.Errorf("LINKAGE_INDEX_REBUILD_BATCH: want a number from 1 to 100000"))
+	}
+	if c.PageCache, err = strconv.Atoi(get("LINKAGE_SEARCH_PAGE_CACHE", "10000")); err != nil || c.PageCache < 0 || c.PageCache > 1000000 {
+		errs = append(errs, fmt.Errorf("LINKAGE_SEARCH_PAGE_CACHE: want a number from 0 (off) to 1000000"))
 	}
 	c.DataKey = get("LINKAGE_DATA_KEY", "")
 	for _, k := range strings.Split(get("LINKAGE_DATA_KEYS_OLD", ""), ",") {

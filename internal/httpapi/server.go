@@ -17,6 +17,7 @@ import (
 
 	"github.com/linkage-org/linkage/internal/apperr"
 	"github.com/linkage-org/linkage/internal/eligibility"
+	"github.com/linkage-org/linkage/internal/hydrate"
 	"github.com/linkage-org/linkage/internal/indexsync"
 	"github.com/linkage-org/linkage/internal/metrics"
 	"github.com/linkage-org/linkage/internal/referral"
@@ -51,6 +52,9 @@ type Deps struct {
 	// Guidelines are the poverty guidelines eligibility is judged with
 	// (zero: the ones shipped in seed/).
 	Guidelines eligibility.Guidelines
+	// PageCache is how many search results (service_at_locations) are kept
+	// hydrated in memory, in step with the index (0: 10,000; negative: none).
+	PageCache int
 }
 
 type handler struct {
@@ -71,6 +75,7 @@ type handler struct {
 	now            func() time.Time
 	webhookPrivate bool
 	guidelines     eligibility.Guidelines
+	pages          *hydrate.Cache // nil: search pages read the database
 }
 
 // New builds the HTTP server with every route and middleware.
@@ -98,6 +103,21 @@ func New(d Deps) (*echo.Echo, error) {
 	}
 	if h.metrics == nil {
 		h.metrics = metrics.New()
+	}
+	if d.PageCache == 0 {
+		d.PageCache = defaultPageCache
+	}
+	if d.PageCache > 0 {
+		if h.pages, err = hydrate.New(d.PageCache, pageCacheTTL); err != nil {
+			return nil, err
+		}
+		h.index.Subscribe(func(serviceIDs []string, all bool) {
+			if all {
+				h.pages.Clear()
+			} else {
+				h.pages.Invalidate(serviceIDs)
+			}
+		})
 	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true

@@ -55,6 +55,17 @@ func TestWrites_Services(t *testing.T) {
 			path := "/services/" + id
 			var svc hsds.Service
 			etag := a.getRecord(path, &svc)
+			// A search shows the service first, so its page is cached.
+			type page struct {
+				Contents []struct {
+					Service struct{ ID, Name, Description string } `json:"service"`
+				} `json:"contents"`
+			}
+			var before page
+			a.send("GET", "/search?q="+url.QueryEscape(svc.Name)+"&organization_id="+orgFoodBank, "", "").json(t, &before)
+			if len(before.Contents) == 0 || before.Contents[0].Service.Name != svc.Name {
+				t.Fatalf("search for %q before the write: %+v", svc.Name, before.Contents)
+			}
 
 			// Who may write: the owning agency and admins.
 			svc.Name = "Zanzibar Pantry Express"
@@ -82,14 +93,11 @@ func TestWrites_Services(t *testing.T) {
 			if got := a.getRecord(path, &svc); got != etag2 || svc.Name != "Zanzibar Pantry Express" {
 				t.Errorf("after PUT: GET ETag %s (PUT said %s), name %q", got, etag2, svc.Name)
 			}
-			// Read-your-writes: search has it when the answer arrives.
-			var found struct {
-				Contents []struct {
-					Service struct{ ID string } `json:"service"`
-				} `json:"contents"`
-			}
+			// Read-your-writes: search has it when the answer arrives, and
+			// the page shows what was written, not what the page cache held.
+			var found page
 			a.send("GET", "/search?q="+url.QueryEscape("Zanzibar"), "", "").json(t, &found)
-			if len(found.Contents) == 0 || found.Contents[0].Service.ID != id {
+			if len(found.Contents) == 0 || found.Contents[0].Service.ID != id || found.Contents[0].Service.Name != "Zanzibar Pantry Express" {
 				t.Errorf("search right after the write: %+v", found.Contents)
 			}
 
@@ -110,6 +118,10 @@ func TestWrites_Services(t *testing.T) {
 				t.Fatalf("PATCH: %d %s", r.status, r.body)
 			}
 			etag3 := r.header.Get("ETag")
+			a.send("GET", "/search?q="+url.QueryEscape("Zanzibar"), "", "").json(t, &found)
+			if len(found.Contents) == 0 || found.Contents[0].Service.Description != "Groceries on Tuesdays." {
+				t.Errorf("search right after the PATCH: %+v", found.Contents)
+			}
 			r = a.write("PATCH", path, `{"name":null,"email":"not an email","organization_id":"`+storetest.ID("nowhere")+`"}`, a.admin, etag3)
 			if r.status != 422 || !strings.Contains(string(r.body), `"/name"`) || !strings.Contains(string(r.body), `"/email"`) {
 				t.Errorf("invalid PATCH: %d %s", r.status, r.body)

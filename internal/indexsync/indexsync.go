@@ -68,9 +68,12 @@ type Syncer struct {
 	waitMu  sync.Mutex
 	applyCh chan struct{} // closed and replaced after every applied batch
 
-	wake      chan struct{}
-	tax       atomic.Pointer[search.Taxonomy] // the terms the index's documents were built with
-	readyCh   chan struct{}                   // closed when first ready
+	wake    chan struct{}
+	tax     atomic.Pointer[search.Taxonomy] // the terms the index's documents were built with
+	readyCh chan struct{}                   // closed when first ready
+
+	subsMu    sync.Mutex
+	subs      []func(serviceIDs []string, all bool)
 	readyOnce sync.Once
 }
 
@@ -171,7 +174,28 @@ func (s *Syncer) install(ix *search.Index, seq int64) error {
 	}
 	s.applied.Store(seq)
 	s.m.IndexSeq.Set(float64(seq))
+	s.changed(nil, true)
 	return nil
+}
+
+// Subscribe calls fn whenever the index changes, before the change is
+// announced to writers waiting for it: with the services a batch touched,
+// or with all set when the whole index was replaced. Caches of what the
+// index finds stay in step this way. fn runs on the applying goroutine
+// and must be quick.
+func (s *Syncer) Subscribe(fn func(serviceIDs []string, all bool)) {
+	s.subsMu.Lock()
+	s.subs = append(s.subs, fn)
+	s.subsMu.Unlock()
+}
+
+func (s *Syncer) changed(serviceIDs []string, all bool) {
+	s.subsMu.Lock()
+	subs := slices.Clone(s.subs)
+	s.subsMu.Unlock()
+	for _, fn := range subs {
+		fn(serviceIDs, all)
+	}
 }
 
 // Run keeps the index current until ctx ends: it rebuilds first if Open
@@ -477,7 +501,11 @@ func (s *Syncer) apply(ctx context.Context, ix *search.Index, changes []store.Ch
 		del = append(del, id)
 	}
 	slices.Sort(del)
-	return ix.Apply(ctx, docs, del, changes[len(changes)-1].Seq)
+	if err := ix.Apply(ctx, docs, del, changes[len(changes)-1].Seq); err != nil {
+		return err
+	}
+	s.changed(svcIDs, false)
+	return nil
 }
 
 // observe exports how far behind the index is.

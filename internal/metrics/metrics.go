@@ -28,6 +28,7 @@ type Metrics struct {
 	IndexApplied   prometheus.Counter
 	IndexRebuilds  prometheus.Counter
 	SearchDuration *prometheus.HistogramVec
+	SearchCache    *prometheus.CounterVec
 
 	// Referrals and their notifications.
 	ReferralTransitions *prometheus.CounterVec
@@ -66,6 +67,8 @@ func New() *Metrics {
 		Name: "linkage_search_duration_seconds", Help: "Search engine time per query, by kind (text, geo, filter).",
 		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1},
 	}, []string{"kind"})
+	m.SearchCache = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "linkage_search_page_cache_total",
+		Help: "Search results hydrated from the page cache (hit) or the database (miss)."}, []string{"result"})
 	m.ReferralTransitions = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "linkage_referral_transitions_total", Help: "Referral moves, by target status."}, []string{"to"})
 	m.WebhookAttempts = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "linkage_webhook_attempts_total", Help: "Webhook delivery attempts, by event type and result."}, []string{"event", "result"})
 	m.WebhookBacklog = gauge("linkage_webhook_outbox_backlog", "Webhook deliveries waiting to be sent (pending).")
@@ -73,7 +76,7 @@ func New() *Metrics {
 	r.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.HTTPRequests, m.HTTPDuration, m.HTTPInFlight,
 		m.IndexSeq, m.OutboxLastSeq, m.OutboxBacklog, m.IndexLag, m.IndexReady, m.IndexDocuments,
-		m.IndexApplied, m.IndexRebuilds, m.SearchDuration)
+		m.IndexApplied, m.IndexRebuilds, m.SearchDuration, m.SearchCache)
 	return m
 }
 
