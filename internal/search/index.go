@@ -29,6 +29,7 @@ var (
 type Index struct {
 	b    bleve.Index
 	path string
+	plan *docPlan
 
 	mu    sync.Mutex
 	zones []string // distinct time zones, for open-now; nil until asked
@@ -54,7 +55,12 @@ func Create(path string) (*Index, error) {
 		_ = b.Close()
 		return nil, fmt.Errorf("search: create index: %w", err)
 	}
-	return &Index{b: b, path: path}, nil
+	plan, err := newDocPlan(m)
+	if err != nil {
+		_ = b.Close()
+		return nil, err
+	}
+	return &Index{b: b, path: path, plan: plan}, nil
 }
 
 // Open opens the index at path. ErrMissing, ErrStale and ErrCorrupt (test
@@ -76,7 +82,12 @@ func Open(path string) (*Index, error) {
 		_ = b.Close()
 		return nil, fmt.Errorf("%w (index %q, program %q)", ErrStale, v, MappingVersion)
 	}
-	return &Index{b: b, path: path}, nil
+	plan, err := newDocPlan(b.Mapping())
+	if err != nil {
+		_ = b.Close()
+		return nil, err
+	}
+	return &Index{b: b, path: path, plan: plan}, nil
 }
 
 // Path is where the index lives ("" in memory).
@@ -160,7 +171,7 @@ func (ix *Index) Apply(ctx context.Context, docs []Document, del []string, seq i
 	}
 	for i := range docs {
 		docs[i].derive()
-		if err := batch.Index(docs[i].ID, &docs[i]); err != nil {
+		if err := batch.IndexAdvanced(ix.plan.document(&docs[i])); err != nil {
 			return fmt.Errorf("search: index %s: %w", docs[i].ID, err)
 		}
 	}
