@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"sync"
 
 	"github.com/blevesearch/bleve/v2/analysis"
 	"github.com/blevesearch/bleve/v2/document"
@@ -18,6 +19,12 @@ import (
 // the two equal on every demo document.
 type docPlan struct {
 	fields []planField
+	// The all and pairs fields hold the same text; pairs is analysed as all
+	// is, then cut into word pairs. When the mapping says so (it does), each
+	// document's text is analysed once for both: a fifth of a rebuild's
+	// analysis. all and pairs are indexes into fields, -1 when not shared.
+	all, pairs int
+	shingle    analysis.TokenFilter
 }
 
 type planField struct {
@@ -75,8 +82,53 @@ func newDocPlan(im mapping.IndexMapping) (*docPlan, error) {
 			p.fields = append(p.fields, pf)
 		}
 	}
+	p.all, p.pairs = -1, -1
+	allAt, pairsAt := -1, -1
+	for i, pf := range p.fields {
+		switch pf.name {
+		case fieldAll:
+			allAt = i
+		case fieldPairs:
+			pairsAt = i
+		}
+	}
+	if allAt >= 0 && pairsAt >= 0 {
+		base, ok1 := p.fields[allAt].analyzer.(*analysis.DefaultAnalyzer)
+		pairs, ok2 := p.fields[pairsAt].analyzer.(*analysis.DefaultAnalyzer)
+		if ok1 && ok2 && len(pairs.TokenFilters) == len(base.TokenFilters)+1 &&
+			reflect.DeepEqual(pairs.Tokenizer, base.Tokenizer) && reflect.DeepEqual(pairs.TokenFilters[:len(base.TokenFilters)], base.TokenFilters) {
+			p.all, p.pairs, p.shingle = allAt, pairsAt, pairs.TokenFilters[len(base.TokenFilters)]
+		}
+	}
 	return p, nil
 }
+
+// sharedText is one document's all text, analysed once, on first use, by
+// whichever of the two fields Bleve analyses first.
+type sharedText struct {
+	once   sync.Once
+	base   analysis.Analyzer
+	input  string
+	tokens analysis.TokenStream
+}
+
+func (s *sharedText) stream() analysis.TokenStream {
+	s.once.Do(func() { s.tokens = s.base.Analyze([]byte(s.input)) })
+	return s.tokens
+}
+
+// allTokens and pairTokens are the two fields' analyzers over a sharedText.
+// Neither the shingle filter nor Bleve's token counting changes the tokens.
+type allTokens struct{ s *sharedText }
+
+func (a allTokens) Analyze([]byte) analysis.TokenStream { return a.s.stream() }
+
+type pairTokens struct {
+	s       *sharedText
+	shingle analysis.TokenFilter
+}
+
+func (a pairTokens) Analyze([]byte) analysis.TokenStream { return a.shingle.Filter(a.s.stream()) }
 
 // topLevel are the array positions of a field outside any array (the
 // mapper's are empty, not nil).
@@ -86,10 +138,18 @@ var topLevel = []uint64{}
 func (p *docPlan) document(d *Document) *document.Document {
 	doc := document.NewDocument(d.ID)
 	v := reflect.ValueOf(d).Elem()
+	var shared *sharedText
+	if p.all >= 0 && d.All == d.Pairs {
+		shared = &sharedText{base: p.fields[p.all].analyzer, input: d.All}
+	}
 	for i := range p.fields {
 		pf := &p.fields[i]
 		fv := v.Field(pf.index)
 		switch {
+		case shared != nil && i == p.all:
+			doc.AddField(document.NewTextFieldCustom(pf.name, topLevel, []byte(d.All), pf.opts, allTokens{shared}))
+		case shared != nil && i == p.pairs:
+			doc.AddField(document.NewTextFieldCustom(pf.name, topLevel, []byte(d.Pairs), pf.opts, pairTokens{shared, p.shingle}))
 		case pf.geo:
 			// [lon, lat], as Bleve reads a slice; anything else is no point.
 			if fv.Len() == 2 {

@@ -63,7 +63,8 @@ func demoDocuments(t *testing.T) []Document {
 
 // TestDocPlan_MatchesMapper: the documents Apply builds directly equal what
 // Bleve's mapper builds from the struct, field for field: names, array
-// positions, options, values and analysed tokens. Bleve's composite _all
+// positions, options, values and analysed tokens (all and pairs analysed
+// once for both). Bleve's composite _all
 // field, which the plan leaves out, is empty in the mapper's.
 func TestDocPlan_MatchesMapper(t *testing.T) {
 	im, err := newMapping()
@@ -73,6 +74,9 @@ func TestDocPlan_MatchesMapper(t *testing.T) {
 	plan, err := newDocPlan(im)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if plan.all < 0 || plan.pairs < 0 {
+		t.Fatal("the plan analyses all and pairs apart")
 	}
 	docs := demoDocuments(t)
 	svc := testService()
