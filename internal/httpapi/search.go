@@ -202,7 +202,7 @@ func (h *handler) searchItems(ctx context.Context, sp searchSpec, hits []search.
 }
 
 // The page cache: search results in the list shape, kept in step with the
-// index (package hydrate). 10,000 results take about 30 MB; the TTL bounds
+// index (package hydrate). 10,000 results take about 41 MB; the TTL bounds
 // changes the change feed does not carry (someone editing the database by
 // hand).
 const (
