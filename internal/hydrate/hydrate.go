@@ -1,7 +1,7 @@
 // Package hydrate keeps the service_at_locations that search pages show, in
 // the list shape, so a page needs no database round trip for the ones
 // recently shown. The cache is kept in step with the search index: the
-// index's change feed invalidates a service's entries when it applies a
+// index's change feed invalidates a service's entries as it applies a
 // change to them (see indexsync.Syncer.Subscribe), so what a page shows is
 // never older than the index that found it. Entries also expire after a
 // TTL, a bound for changes made outside the API and the importer.

@@ -45,8 +45,9 @@ type Options struct {
 	// RebuildBatch is how many documents one rebuild batch indexes (0:
 	// 1,000). Each batch is a segment to merge later, yet small batches
 	// cost less in all: building a segment slows down more than linearly
-	// with its size (100,000 services on 2 cores: 20,000 a batch 144 s,
-	// 5,000 94 s, 2,000 86 s, 500 to 1,500 65-73 s).
+	// with its size (100,000 services on 2 cores, before documents were
+	// planned: 20,000 a batch 144 s, 5,000 94 s, 2,000 86 s, 500 to 1,500
+	// 65-73 s).
 	RebuildBatch int
 }
 
@@ -68,13 +69,13 @@ type Syncer struct {
 	waitMu  sync.Mutex
 	applyCh chan struct{} // closed and replaced after every applied batch
 
-	wake    chan struct{}
-	tax     atomic.Pointer[search.Taxonomy] // the terms the index's documents were built with
-	readyCh chan struct{}                   // closed when first ready
-
-	subsMu    sync.Mutex
-	subs      []func(serviceIDs []string, all bool)
+	wake      chan struct{}
+	tax       atomic.Pointer[search.Taxonomy] // the terms the index's documents were built with
+	readyCh   chan struct{}                   // closed when first ready
 	readyOnce sync.Once
+
+	subsMu sync.Mutex
+	subs   []func(serviceIDs []string, all bool)
 }
 
 // New makes a Syncer; call Open, then Run (or Drain in tests).
@@ -165,6 +166,7 @@ func (s *Syncer) install(ix *search.Index, seq int64) error {
 	if err != nil {
 		return err
 	}
+	s.changed(nil, true)
 	s.mu.Lock()
 	old := s.searcher
 	s.searcher = sr
@@ -174,15 +176,14 @@ func (s *Syncer) install(ix *search.Index, seq int64) error {
 	}
 	s.applied.Store(seq)
 	s.m.IndexSeq.Set(float64(seq))
-	s.changed(nil, true)
 	return nil
 }
 
-// Subscribe calls fn whenever the index changes, before the change is
-// announced to writers waiting for it: with the services a batch touched,
-// or with all set when the whole index was replaced. Caches of what the
-// index finds stay in step this way. fn runs on the applying goroutine
-// and must be quick.
+// Subscribe calls fn whenever the index is about to change (the change is
+// committed in the database by then): with the services a batch touches,
+// or with all set when the whole index is replaced. A cache of what the
+// index finds that drops those entries is never older than the index.
+// fn runs on the applying goroutine and must be quick.
 func (s *Syncer) Subscribe(fn func(serviceIDs []string, all bool)) {
 	s.subsMu.Lock()
 	s.subs = append(s.subs, fn)
@@ -501,11 +502,8 @@ func (s *Syncer) apply(ctx context.Context, ix *search.Index, changes []store.Ch
 		del = append(del, id)
 	}
 	slices.Sort(del)
-	if err := ix.Apply(ctx, docs, del, changes[len(changes)-1].Seq); err != nil {
-		return err
-	}
 	s.changed(svcIDs, false)
-	return nil
+	return ix.Apply(ctx, docs, del, changes[len(changes)-1].Seq)
 }
 
 // observe exports how far behind the index is.
