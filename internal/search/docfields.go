@@ -28,7 +28,7 @@ type docPlan struct {
 }
 
 type planField struct {
-	index    int // of the Document struct field
+	field    int // index of the Document struct field
 	name     string
 	kind     reflect.Kind // String, Slice of strings, Bool, or Slice of float64 (a geo point)
 	geo      bool
@@ -60,13 +60,16 @@ func newDocPlan(im mapping.IndexMapping) (*docPlan, error) {
 			if fm.IncludeInAll {
 				return nil, fmt.Errorf("search: mapping: %s: planned documents keep every field out of _all", name)
 			}
-			pf := planField{index: i, name: name, kind: f.Type.Kind(), opts: fm.Options()}
+			pf := planField{field: i, name: name, kind: f.Type.Kind(), opts: fm.Options()}
 			if fm.Name != "" {
 				pf.name = fm.Name
 			}
 			switch {
 			case fm.Type == "text" && (pf.kind == reflect.String || pf.kind == reflect.Slice && f.Type.Elem().Kind() == reflect.String):
-				an := fm.Analyzer
+				an := fm.Analyzer // else the document's default, else the index's, as the mapper picks
+				if an == "" {
+					an = impl.DefaultMapping.DefaultAnalyzer
+				}
 				if an == "" {
 					an = impl.DefaultAnalyzer
 				}
@@ -144,7 +147,7 @@ func (p *docPlan) document(d *Document) *document.Document {
 	}
 	for i := range p.fields {
 		pf := &p.fields[i]
-		fv := v.Field(pf.index)
+		fv := v.Field(pf.field)
 		switch {
 		case shared != nil && i == p.all:
 			doc.AddField(document.NewTextFieldCustom(pf.name, topLevel, []byte(d.All), pf.opts, allTokens{shared}))
