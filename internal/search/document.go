@@ -122,7 +122,7 @@ func NewTaxonomy(terms []hsds.TaxonomyTerm) *Taxonomy {
 
 // Categories are the upper-cased codes of the top-level terms, sorted: the
 // values a category filter may take.
-func (t *Taxonomy) Categories() []string { return t.top }
+func (t *Taxonomy) Categories() []string { return slices.Clone(t.top) }
 
 // Term returns the term with id.
 func (t *Taxonomy) Term(id string) (hsds.TaxonomyTerm, bool) {
