@@ -40,12 +40,6 @@ func pageCacheFollowsIndex(t *testing.T, st *store.Store) {
 		t.Fatalf("second search differs: %+v", again.Contents[0])
 	}
 
-	write := func(docs *store.Documents) {
-		t.Helper()
-		if err := st.InTx(ctx, func(tx *store.Tx) error { return tx.WriteDocuments(ctx, docs, "update", "another process") }); err != nil {
-			t.Fatal(err)
-		}
-	}
 	records := func(docs *store.Documents) {
 		t.Helper()
 		if err := st.InTx(ctx, func(tx *store.Tx) error { return tx.WriteRecords(ctx, docs, nil) }); err != nil {
@@ -74,7 +68,11 @@ func pageCacheFollowsIndex(t *testing.T, st *store.Store) {
 		svc.ServiceAtLocations[i].Location = nil
 	}
 	svc.Organization, svc.Program, svc.Metadata = nil, nil, nil
-	write(&store.Documents{Services: []hsds.Service{svc}})
+	if err := st.InTx(ctx, func(tx *store.Tx) error {
+		return tx.WriteDocuments(ctx, &store.Documents{Services: []hsds.Service{svc}}, "update", "another process")
+	}); err != nil {
+		t.Fatal(err)
+	}
 	if got := find().Service.Name; got != oldName {
 		t.Errorf("before the index applied the rename the page shows %q, want %q as the index has", got, oldName)
 	}

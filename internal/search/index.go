@@ -55,12 +55,7 @@ func Create(path string) (*Index, error) {
 		_ = b.Close()
 		return nil, fmt.Errorf("search: create index: %w", err)
 	}
-	plan, err := newDocPlan(m)
-	if err != nil {
-		_ = b.Close()
-		return nil, err
-	}
-	return &Index{b: b, path: path, plan: plan}, nil
+	return newIndex(b, path)
 }
 
 // Open opens the index at path. ErrMissing, ErrStale and ErrCorrupt (test
@@ -82,6 +77,12 @@ func Open(path string) (*Index, error) {
 		_ = b.Close()
 		return nil, fmt.Errorf("%w (index %q, program %q)", ErrStale, v, MappingVersion)
 	}
+	return newIndex(b, path)
+}
+
+// newIndex wraps an open Bleve index with the document plan of its mapping;
+// it closes b when the mapping cannot be planned.
+func newIndex(b bleve.Index, path string) (*Index, error) {
 	plan, err := newDocPlan(b.Mapping())
 	if err != nil {
 		_ = b.Close()
