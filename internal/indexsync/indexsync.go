@@ -624,9 +624,14 @@ func (s *Syncer) Rebuild(ctx context.Context, progress Progress) error {
 		return fmt.Errorf("indexsync: rebuild: %w", err)
 	}
 	if path != "" {
-		// Swap directories: close the new index, move it into place, reopen.
+		// Close the new index, merge it to one segment (only closed are
+		// its last batches on disk), move it into place and open it.
 		if err := ix.Close(); err != nil {
 			return fmt.Errorf("indexsync: rebuild: close: %w", err)
+		}
+		if err := search.Compact(ctx, path); err != nil {
+			_ = os.RemoveAll(path)
+			return fmt.Errorf("indexsync: rebuild: %w", err)
 		}
 		s.mu.Lock()
 		if s.searcher != nil {
@@ -649,12 +654,6 @@ func (s *Syncer) Rebuild(ctx context.Context, progress Progress) error {
 		_ = os.RemoveAll(final + ".old")
 		if ix, err = search.Open(final); err != nil {
 			return fmt.Errorf("indexsync: rebuild: reopen: %w", err)
-		}
-		// Merged to one segment only now: before the close, the last
-		// batches could still be in memory, and a merge leaves those out.
-		if err := ix.Compact(ctx); err != nil {
-			_ = ix.Close()
-			return fmt.Errorf("indexsync: rebuild: %w", err)
 		}
 	}
 	if err := s.install(ix, seq); err != nil {

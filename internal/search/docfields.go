@@ -25,6 +25,9 @@ type docPlan struct {
 	// analysis. all and pairs are indexes into fields, -1 when not shared.
 	all, pairs int
 	shingle    analysis.TokenFilter
+	// stems is the Porter stemmer of every text field's analyzer, with a
+	// memory (see porterMemo).
+	stems *porterMemo
 }
 
 type planField struct {
@@ -105,6 +108,12 @@ func newDocPlan(im mapping.IndexMapping) (*docPlan, error) {
 		if ok1 && ok2 && len(pairs.TokenFilters) == len(base.TokenFilters)+1 &&
 			reflect.DeepEqual(pairs.Tokenizer, base.Tokenizer) && reflect.DeepEqual(pairs.TokenFilters[:len(base.TokenFilters)], base.TokenFilters) {
 			p.all, p.pairs, p.shingle = allAt, pairsAt, pairs.TokenFilters[len(base.TokenFilters)]
+		}
+	}
+	p.stems = newPorterMemo()
+	for i := range p.fields {
+		if p.fields[i].analyzer != nil {
+			p.fields[i].analyzer = withPorterMemo(p.fields[i].analyzer, p.stems)
 		}
 	}
 	return p, nil

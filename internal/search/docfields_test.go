@@ -102,7 +102,7 @@ func segmentView(t *testing.T, doc *document.Document) map[string]*fieldView {
 // same as what Bleve's mapper builds from the struct, field for field as
 // the segment builder sees them: names, options, lengths, analysed tokens
 // and stored values (all and pairs analysed once for both; a list as one
-// field of many tokens). Bleve's composite _all field, which the plan
+// field of many tokens; stems remembered). Bleve's composite _all field, which the plan
 // leaves out, is empty in the mapper's.
 func TestDocPlan_MatchesMapper(t *testing.T) {
 	im, err := newMapping()
@@ -156,6 +156,9 @@ func TestDocPlan_MatchesMapper(t *testing.T) {
 		if planned.Indexed() != mapped.Indexed() {
 			t.Fatalf("%s: indexed %v, mapped %v", d.ID, planned.Indexed(), mapped.Indexed())
 		}
+	}
+	if len(plan.stems.m) == 0 {
+		t.Fatal("the plan's analyzers do not stem through its memo")
 	}
 	if withGeo == 0 || withAreas == 0 || withOpen == 0 {
 		t.Fatalf("the documents miss a kind of field: %d with a point, %d with areas, %d with hours", withGeo, withAreas, withOpen)

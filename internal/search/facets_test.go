@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/blevesearch/bleve/v2/index/scorch"
 )
 
 // Facet counts from posting-list bitmaps equal counts taken document by
@@ -187,7 +189,6 @@ func TestDiskBytes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ix.Close()
 	ctx := context.Background()
 	for b := range 3 {
 		var docs []Document
@@ -200,9 +201,16 @@ func TestDiskBytes(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := ix.Compact(ctx); err != nil {
+	if err := ix.Close(); err != nil {
 		t.Fatal(err)
 	}
+	if err := Compact(ctx, dir); err != nil {
+		t.Fatal(err)
+	}
+	if ix, err = Open(dir); err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
 	n, err := ix.DiskBytes()
 	if err != nil {
 		t.Fatal(err)
@@ -261,5 +269,63 @@ func TestSearch_Capacity(t *testing.T) {
 	}
 	if got := ids(Query{Text: "shelter"}); len(got) != 4 || got[0] != "fresh" {
 		t.Errorf("equal matches: %v, want fresh first", got)
+	}
+}
+
+// segmentCount is how many segments the index's current snapshot holds.
+func segmentCount(t *testing.T, ix *Index) uint64 {
+	t.Helper()
+	adv, err := ix.b.Advanced()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := adv.(*scorch.Scorch).StatsMap()
+	return st["num_root_filesegments"].(uint64) + st["num_root_memorysegments"].(uint64)
+}
+
+// A new index is filled, closed, compacted and opened, as a rebuild does:
+// the result is one segment holding every document and the last sequence
+// applied.
+func TestCompact_OneSegment(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir() + "/ix"
+	ix, err := Create(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const batches, per = 25, 20
+	for b := range batches {
+		var docs []Document
+		for i := range per {
+			d := Document{ID: fmt.Sprintf("d%d-%d", b, i), ServiceID: fmt.Sprint("s", b), Name: "shelter " + fmt.Sprint(b), Status: "active"}
+			d.finish()
+			docs = append(docs, d)
+		}
+		if err := ix.Apply(ctx, docs, nil, int64(b+1)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := ix.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := Compact(ctx, dir); err != nil {
+		t.Fatal(err)
+	}
+	if ix, err = Open(dir); err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	if n := segmentCount(t, ix); n != 1 {
+		t.Fatalf("%d segments after Compact, want 1", n)
+	}
+	if n, err := ix.Count(); err != nil || n != batches*per {
+		t.Fatalf("count %d (%v), want %d", n, err, batches*per)
+	}
+	if seq, err := ix.Seq(); err != nil || seq != batches {
+		t.Fatalf("seq %d (%v), want %d", seq, err, batches)
+	}
+	ids, err := ix.DocIDs(ctx, "service_id", []string{"s7"})
+	if err != nil || len(ids) != per {
+		t.Fatalf("service s7 has %d documents (%v), want %d", len(ids), err, per)
 	}
 }
