@@ -166,6 +166,31 @@ func (l listTokens) Analyze([]byte) analysis.TokenStream {
 	return out
 }
 
+// pointField is a geo point indexed as its one full-precision term, the
+// term Bleve's distance sort and our point columns read from doc values.
+// Bleve's geopoint field adds a coarser term per 9-bit precision step
+// (eight in all), for its own geo queries; Linkage runs none (a radius is
+// geohash cells, then the exact distance from the columns). Those terms
+// were more than a fifth of the index's distinct terms.
+type pointField struct {
+	*document.GeoPointField
+	freqs index.TokenFrequencies
+}
+
+func newPointField(name string, lon, lat float64, opts index.FieldIndexingOptions) *pointField {
+	return &pointField{GeoPointField: document.NewGeoPointFieldWithIndexingOptions(name, topLevel, lon, lat, opts)}
+}
+
+func (f *pointField) Analyze() {
+	v := f.Value()
+	tokens := analysis.TokenStream{{Start: 0, End: len(v), Term: v, Position: 1, Type: analysis.Numeric}}
+	f.freqs = analysis.TokenFrequency(tokens, f.ArrayPositions(), f.Options())
+}
+
+func (f *pointField) AnalyzedLength() int { return 1 }
+
+func (f *pointField) AnalyzedTokenFrequencies() index.TokenFrequencies { return f.freqs }
+
 // topLevel are the array positions of a field outside any array (the
 // mapper's are empty, not nil).
 var topLevel = []uint64{}
@@ -189,7 +214,7 @@ func (p *docPlan) document(d *Document) *document.Document {
 		case pf.geo:
 			// [lon, lat], as Bleve reads a slice; anything else is no point.
 			if fv.Len() == 2 {
-				doc.AddField(document.NewGeoPointFieldWithIndexingOptions(pf.name, topLevel, fv.Index(0).Float(), fv.Index(1).Float(), pf.opts))
+				doc.AddField(newPointField(pf.name, fv.Index(0).Float(), fv.Index(1).Float(), pf.opts))
 			}
 		case pf.kind == reflect.Bool:
 			doc.AddField(document.NewBooleanFieldWithIndexingOptions(pf.name, topLevel, fv.Bool(), pf.opts))
