@@ -185,32 +185,9 @@ func TestSearch_SortByNameAndUpdated(t *testing.T) {
 // directory holds, and more than nothing.
 func TestDiskBytes(t *testing.T) {
 	dir := t.TempDir() + "/ix"
-	ix, err := Create(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	for b := range 3 {
-		var docs []Document
-		for i := range 200 {
-			d := Document{ID: fmt.Sprintf("d%d-%d", b, i), ServiceID: "s", Name: "service number " + fmt.Sprint(i), Status: "active"}
-			d.finish()
-			docs = append(docs, d)
-		}
-		if err := ix.Apply(ctx, docs, nil, int64(b+1)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := ix.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := Compact(ctx, dir); err != nil {
-		t.Fatal(err)
-	}
-	if ix, err = Open(dir); err != nil {
-		t.Fatal(err)
-	}
-	defer ix.Close()
+	ix := buildCompacted(t, dir, 3, 200, func(b, i int) Document {
+		return Document{ID: fmt.Sprintf("d%d-%d", b, i), ServiceID: "s", Name: "service number " + fmt.Sprint(i), Status: "active"}
+	})
 	n, err := ix.DiskBytes()
 	if err != nil {
 		t.Fatal(err)
@@ -287,17 +264,39 @@ func segmentCount(t *testing.T, ix *Index) uint64 {
 // the result is one segment holding every document and the last sequence
 // applied.
 func TestCompact_OneSegment(t *testing.T) {
+	const batches, per = 25, 20
+	ix := buildCompacted(t, t.TempDir()+"/ix", batches, per, func(b, i int) Document {
+		return Document{ID: fmt.Sprintf("d%d-%d", b, i), ServiceID: fmt.Sprint("s", b), Name: "shelter " + fmt.Sprint(b), Status: "active"}
+	})
+	if n := segmentCount(t, ix); n != 1 {
+		t.Fatalf("%d segments after Compact, want 1", n)
+	}
+	if n, err := ix.Count(); err != nil || n != batches*per {
+		t.Fatalf("count %d (%v), want %d", n, err, batches*per)
+	}
+	if seq, err := ix.Seq(); err != nil || seq != batches {
+		t.Fatalf("seq %d (%v), want %d", seq, err, batches)
+	}
+	ids, err := ix.DocIDs(context.Background(), "service_id", []string{"s7"})
+	if err != nil || len(ids) != per {
+		t.Fatalf("service s7 has %d documents (%v), want %d", len(ids), err, per)
+	}
+}
+
+// buildCompacted fills a new index at dir as a rebuild does, batch b
+// applied as sequence b+1, then closes, compacts and reopens it (closed
+// when the test ends).
+func buildCompacted(t *testing.T, dir string, batches, per int, doc func(b, i int) Document) *Index {
+	t.Helper()
 	ctx := context.Background()
-	dir := t.TempDir() + "/ix"
 	ix, err := Create(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	const batches, per = 25, 20
 	for b := range batches {
 		var docs []Document
 		for i := range per {
-			d := Document{ID: fmt.Sprintf("d%d-%d", b, i), ServiceID: fmt.Sprint("s", b), Name: "shelter " + fmt.Sprint(b), Status: "active"}
+			d := doc(b, i)
 			d.finish()
 			docs = append(docs, d)
 		}
@@ -314,18 +313,6 @@ func TestCompact_OneSegment(t *testing.T) {
 	if ix, err = Open(dir); err != nil {
 		t.Fatal(err)
 	}
-	defer ix.Close()
-	if n := segmentCount(t, ix); n != 1 {
-		t.Fatalf("%d segments after Compact, want 1", n)
-	}
-	if n, err := ix.Count(); err != nil || n != batches*per {
-		t.Fatalf("count %d (%v), want %d", n, err, batches*per)
-	}
-	if seq, err := ix.Seq(); err != nil || seq != batches {
-		t.Fatalf("seq %d (%v), want %d", seq, err, batches)
-	}
-	ids, err := ix.DocIDs(ctx, "service_id", []string{"s7"})
-	if err != nil || len(ids) != per {
-		t.Fatalf("service s7 has %d documents (%v), want %d", len(ids), err, per)
-	}
+	t.Cleanup(func() { ix.Close() })
+	return ix
 }
