@@ -171,7 +171,8 @@ func (l listTokens) Analyze([]byte) analysis.TokenStream {
 // Bleve's geopoint field adds a coarser term per 9-bit precision step
 // (eight in all), for its own geo queries; Linkage runs none (a radius is
 // geohash cells, then the exact distance from the columns). Those terms
-// were more than a fifth of the index's distinct terms.
+// were a sixth of the index's distinct terms (216,000 of 1.34 million at
+// 100,000 services).
 type pointField struct {
 	*document.GeoPointField
 	freqs index.TokenFrequencies
