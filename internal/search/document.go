@@ -455,10 +455,10 @@ func freeText(t string) bool {
 
 // openSlots are the weekly opening tokens of the schedules, in local time:
 // the largest aligned spans open throughout, from whole days ("d<day>")
-// through four-hour blocks ("b<block>") and hours ("h<hour>") down to the
-// 15-minute slots ("s<slot>") of hours open in part. A day open
-// 9:00-17:30 is 7 tokens instead of 34 slots: open-now postings were most
-// of the index.
+// through blocks of eight, four and two hours ("x", "b", "t"), hours
+// ("h"), half hours ("m") down to 15-minute slots ("s"), each numbered
+// from the start of the week (see openLevels). A day open 9:00-17:30 is 5
+// tokens instead of 34 slots: open-now postings were most of the index.
 func openSlots(schedules []hsds.Schedule) []string {
 	var open [hsds.WeekSlots]bool
 	for i := range schedules {
@@ -496,14 +496,20 @@ func openSlots(schedules []hsds.Schedule) []string {
 }
 
 // openLevels are the spans opening hours are indexed at, largest first;
-// each divides the one before it.
+// each divides the one before it. Halving at each level keeps the tokens
+// of common hours few (9:00-17:00 is four, 8:00-16:00 one): opening hours
+// were a quarter of the index's postings with days, four-hour blocks,
+// hours and slots alone. A query asks for one token per level.
 var openLevels = []struct {
 	prefix string
 	slots  int
 }{
 	{"d", 24 * 60 / hsds.SlotMinutes},
+	{"x", 8 * 60 / hsds.SlotMinutes},
 	{"b", 4 * 60 / hsds.SlotMinutes},
+	{"t", 2 * 60 / hsds.SlotMinutes},
 	{"h", 60 / hsds.SlotMinutes},
+	{"m", 30 / hsds.SlotMinutes},
 	{"s", 1},
 }
 

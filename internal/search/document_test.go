@@ -451,18 +451,23 @@ func TestTaxonomy(t *testing.T) {
 	}
 }
 
-// Opening hours are indexed as whole days, four-hour blocks, hours and the
-// 15-minute slots of hours open in part; a time is open when one of its
-// tokens is there.
+// Opening hours are indexed as the largest aligned spans open throughout:
+// days, eight-, four- and two-hour blocks, hours, half hours and 15-minute
+// slots; a time is open when one of its tokens is there.
 func TestOpenSlots(t *testing.T) {
 	sched := []hsds.Schedule{
-		{Freq: "WEEKLY", ByDay: "MO", OpensAt: "09:00", ClosesAt: "17:30"},
+		{Freq: "WEEKLY", ByDay: "MO", OpensAt: "09:00", ClosesAt: "17:45"},
+		{Freq: "WEEKLY", ByDay: "TU", OpensAt: "08:00", ClosesAt: "16:00"},
 		{Freq: "WEEKLY", ByDay: "WE", OpensAt: "00:00", ClosesAt: "23:59"},
 	}
 	got := openSlots(sched)
-	want := []string{"h9", "h10", "h11", "b3", "h16", "s68", "s69"}
-	if !slices.Equal(got[:len(want)], want) {
-		t.Fatalf("Monday 9:00-17:30: tokens %q, want %q", got[:len(want)], want)
+	want := []string{
+		"h9", "t5", "b3", "h16", "m34", "s70", // Monday: 9-10, 10-12, 12-16, 16-17, 17:00-17:30, 17:30-17:45
+		"x4", // Tuesday 8-16
+		"d2", // Wednesday
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("tokens %q, want %q", got, want)
 	}
 	set := map[string]bool{}
 	for _, x := range got {

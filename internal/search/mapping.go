@@ -20,7 +20,7 @@ import (
 
 // MappingVersion changes whenever the mapping or the way documents are built
 // changes; an index built with another version is rebuilt at start.
-const MappingVersion = "20"
+const MappingVersion = "21"
 
 // Text is indexed twice: every text of a document in "all" (recall), and
 // the service name and its taxonomy terms again on their own, so a match
