@@ -497,9 +497,10 @@ func openSlots(schedules []hsds.Schedule) []string {
 
 // openLevels are the spans opening hours are indexed at, largest first;
 // each divides the one before it. Halving at each level keeps the tokens
-// of common hours few (9:00-17:00 is four, 8:00-16:00 one): opening hours
-// were a quarter of the index's postings with days, four-hour blocks,
-// hours and slots alone. A query asks for one token per level.
+// of common hours few (9:00-17:00 is four, 8:00-16:00 one). With days,
+// four-hour blocks, hours and slots alone, opening hours were 22 postings
+// a document at 100,000 services, now 15. A query asks for one token per
+// level.
 var openLevels = []struct {
 	prefix string
 	slots  int
