@@ -454,11 +454,9 @@ func freeText(t string) bool {
 }
 
 // openSlots are the weekly opening tokens of the schedules, in local time:
-// the largest aligned spans open throughout, from whole days ("d<day>")
-// through blocks of eight, four and two hours ("x", "b", "t"), hours
-// ("h"), half hours ("m") down to 15-minute slots ("s"), each numbered
-// from the start of the week (see openLevels). A day open 9:00-17:30 is 5
-// tokens instead of 34 slots: open-now postings were most of the index.
+// the largest aligned spans open throughout, each a level's prefix and
+// its number from the start of the week (see openLevels). A day open
+// 9:00-17:30 is 5 tokens instead of 34 slots.
 func openSlots(schedules []hsds.Schedule) []string {
 	var open [hsds.WeekSlots]bool
 	for i := range schedules {
@@ -495,8 +493,9 @@ func openSlots(schedules []hsds.Schedule) []string {
 	return out
 }
 
-// openLevels are the spans opening hours are indexed at, largest first;
-// each divides the one before it. Halving at each level keeps the tokens
+// openLevels are the spans opening hours are indexed at, largest first
+// (days; blocks of eight, four and two hours; hours; half hours; 15-minute
+// slots); each divides the one before it. Halving at each level keeps the tokens
 // of common hours few (9:00-17:00 is four, 8:00-16:00 one). With days,
 // four-hour blocks, hours and slots alone, opening hours were 22 postings
 // a document at 100,000 services, now 15. A query asks for one token per
