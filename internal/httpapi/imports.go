@@ -195,7 +195,7 @@ func (h *handler) runImport(ctx context.Context, p auth.Principal, job store.Imp
 	}()
 	opts := importer.Options{DryRun: job.DryRun, Actor: updatedBy(p),
 		Progress: func(d, n int) { mu.Lock(); done, total = d, n; mu.Unlock() },
-		Check:    scopeCheck(p)}
+		Check:    scopeCheck(p), Writer: importWriter(p, job.ID)}
 	rep, err := importer.Import(ctx, h.store, path, opts)
 	close(stop)
 	<-beat
@@ -242,6 +242,19 @@ func (h *handler) runImport(ctx context.Context, p auth.Principal, job store.Imp
 func firstLine(s string) string {
 	line, _, _ := strings.Cut(s, "\n")
 	return clip(line)
+}
+
+// importWriter is whom an import job writes for: nested records of other
+// agencies' organizations are refused, moves audited under the job.
+func importWriter(p auth.Principal, jobID string) *store.Writer {
+	e := store.AuditEntry{Role: string(p.Role), ClientAddr: "job", RequestID: jobID}
+	if p.KeyID != "" {
+		e.KeyID = &p.KeyID
+	}
+	if p.AgencyID != "" {
+		e.AgencyID = &p.AgencyID
+	}
+	return &store.Writer{Admin: p.Role == auth.Admin, Organizations: p.Organizations, By: updatedBy(p), Audit: &e}
 }
 
 // scopeCheck keeps an agency's import to its own organizations: records of

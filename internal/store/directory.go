@@ -625,7 +625,7 @@ func (t *Tx) WriteDocuments(ctx context.Context, docs *Documents, action, actor 
 	g.stamp(t.s.now().UTC().Truncate(time.Microsecond), action, actor)
 	moves, err := t.write(ctx, g)
 	if err != nil {
-		return mapErr(ownershipProblem(err, docs), "write documents")
+		return ownershipProblem(mapErr(err, "write documents"), docs)
 	}
 	if err := t.recordMoves(ctx, moves, docs, actor); err != nil {
 		return err

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"slices"
 	"strings"
@@ -151,7 +152,13 @@ func (o *ownership) check() error {
 	if err := o.checkChildren(); err != nil {
 		return err
 	}
-	return o.checkLocationLinks()
+	if err := o.programMoves(); err != nil {
+		return err
+	}
+	if err := o.checkLocationLinks(); err != nil {
+		return err
+	}
+	return o.checkProgramLinks()
 }
 
 func (o *ownership) refuse(table, id, field, format string, args ...any) {
@@ -191,6 +198,24 @@ func (o *ownership) checkRoots() error {
 					o.refuse(k.table, id, "/organization_id", "your agency does not manage organization %s", after)
 				}
 			}
+		}
+	}
+	return nil
+}
+
+// programMoves: a program is held by its organization; one the write
+// gives to another organization moves (checkRoots checked the actor may
+// write both).
+func (o *ownership) programMoves() error {
+	ids := o.g.programs.ids()
+	now, err := o.owners("programs", ids)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		cur, ok := now[strings.ToLower(id)]
+		if after := strings.ToLower(zs(o.g.programs.rows[id].OrganizationID)); ok && cur != "" && cur != after {
+			o.moves = append(o.moves, move{table: "programs", id: id, from: ref{"organizations", cur}})
 		}
 	}
 	return nil
@@ -330,14 +355,14 @@ func (o *ownership) parent(table, id string) (ref, error) {
 
 // column reads one id column of a stored row ("" when null or no row).
 func (o *ownership) column(table, id, col string) (string, error) {
-	var vs []*string
+	var vs []sql.NullString
 	if err := o.db.WithContext(o.ctx).Table(table).Where("id = ?", id).Limit(1).Pluck(col, &vs).Error; err != nil {
 		return "", fmt.Errorf("read %s.%s: %w", table, col, err)
 	}
 	if len(vs) == 0 {
 		return "", nil
 	}
-	return strings.ToLower(zs(vs[0])), nil
+	return strings.ToLower(vs[0].String), nil
 }
 
 // checkLocationLinks: a new service_at_location may point at a location
@@ -373,6 +398,43 @@ func (o *ownership) checkLocationLinks() error {
 		}
 	}
 	return nil
+}
+
+// checkProgramLinks: a service may join a program of an organization the
+// actor may write, or of one no agency manages.
+func (o *ownership) checkProgramLinks() error {
+	if o.actor.may("") {
+		return nil
+	}
+	for _, r := range o.g.services.list() {
+		prog := strings.ToLower(zs(r.ProgramID))
+		if prog == "" || (o.old.services.rows[r.ID].ProgramID != nil && strings.ToLower(zs(o.old.services.rows[r.ID].ProgramID)) == prog) {
+			continue
+		}
+		owner, err := o.programOwner(prog)
+		if err != nil {
+			return err
+		}
+		if owner == "" || o.actor.may(owner) {
+			continue
+		}
+		managed, err := o.managed(owner)
+		if err != nil {
+			return err
+		}
+		if managed {
+			o.refuse("services", r.ID, "/program_id",
+				"program %s belongs to organization %s, which another agency manages; a service joins its own organization's programs", prog, owner)
+		}
+	}
+	return nil
+}
+
+func (o *ownership) programOwner(id string) (string, error) {
+	if r, ok := o.g.programs.rows[id]; ok {
+		return strings.ToLower(zs(r.OrganizationID)), nil
+	}
+	return o.column("programs", id, "organization_id")
 }
 
 func (o *ownership) locationOwner(id string) (string, error) {

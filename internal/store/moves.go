@@ -97,7 +97,8 @@ func (e *ownershipError) violations(places map[string]place) []Violation {
 	return out
 }
 
-// ownershipProblem turns a refused write into the 403 its caller sees.
+// ownershipProblem turns a refused write into the 403 its caller sees;
+// other errors pass unchanged.
 func ownershipProblem(err error, docs *Documents) error {
 	var oe *ownershipError
 	if !errors.As(err, &oe) {

@@ -52,7 +52,7 @@ func (t *Tx) WriteRecords(ctx context.Context, docs *Documents, meta []hsds.Meta
 	}
 	moves, err := t.write(ctx, g)
 	if err != nil {
-		return mapErr(ownershipProblem(err, docs), "write records")
+		return ownershipProblem(mapErr(err, "write records"), docs)
 	}
 	if err := t.recordMoves(ctx, moves, docs, ""); err != nil {
 		return err
