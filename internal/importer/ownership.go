@@ -3,6 +3,8 @@ package importer
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/linkage-org/linkage/internal/hsdsio"
 	"github.com/linkage-org/linkage/internal/store"
@@ -60,4 +62,28 @@ func (c *ownerCheck) flush(ctx context.Context) error {
 		c.problem(p)
 	}
 	return nil
+}
+
+// AgencyScope keeps an import to the organizations orgIDs (an agency's):
+// records of other organizations, and taxonomy terms, are problems.
+func AgencyScope(orgIDs []string) func(r hsdsio.Record) []hsdsio.Problem {
+	manages := func(id string) bool { return id != "" && slices.Contains(orgIDs, strings.ToLower(id)) }
+	return func(r hsdsio.Record) []hsdsio.Problem {
+		prob := func(field, msg string) []hsdsio.Problem {
+			return []hsdsio.Problem{{Source: r.Source, Line: r.Line, RecordID: r.ID(), Field: field, Message: msg}}
+		}
+		switch r.Kind {
+		case hsdsio.KindTaxonomyTerm:
+			return prob("", "taxonomy terms are imported by an administrator")
+		case hsdsio.KindOrganization:
+			if !manages(r.Organization.ID) {
+				return prob("/id", "your agency does not manage organization "+r.Organization.ID+"; create it with PUT /organizations/{id} first")
+			}
+		case hsdsio.KindService:
+			if !manages(r.Service.OrganizationID) {
+				return prob("/organization_id", "your agency does not manage organization "+r.Service.OrganizationID)
+			}
+		}
+		return nil
+	}
 }
