@@ -33,6 +33,7 @@ type Deps struct {
 	Logger       *slog.Logger
 	BaseURL      string   // public base URL, for openapi_url
 	MaxBodyBytes int64    // request bodies above this are 413
+	MaxJSONBytes int64    // JSON bodies above this are 413 (0: DefaultMaxJSONBytes)
 	CORSOrigins  []string // origins allowed to call from a browser
 	// Ready reports whether the service can take traffic (database reachable,
 	// index caught up); nil means ready.
@@ -67,6 +68,7 @@ type handler struct {
 	spec    *spec
 	touched keyToucher
 	limiter *rateLimiter
+	maxJSON int64
 
 	capacityMaxAge time.Duration
 	exports        chan struct{} // one token per export running
@@ -100,6 +102,10 @@ func New(d Deps) (*echo.Echo, error) {
 	}
 	if h.now == nil {
 		h.now = time.Now
+	}
+	h.maxJSON = d.MaxJSONBytes
+	if h.maxJSON <= 0 {
+		h.maxJSON = DefaultMaxJSONBytes
 	}
 	if h.metrics == nil {
 		h.metrics = metrics.New()
@@ -142,6 +148,7 @@ func New(d Deps) (*echo.Echo, error) {
 		return err
 	}}))
 	e.Use(bodyLimit(d.MaxBodyBytes))
+	e.Use(checkQuery)
 	if len(d.CORSOrigins) > 0 {
 		e.Use(middleware.CORSWithConfig(middleware.CORSConfig{AllowOrigins: d.CORSOrigins,
 			AllowHeaders:  []string{"Authorization", "Content-Type", "If-Match", "If-None-Match", "Idempotency-Key"},
