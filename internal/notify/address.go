@@ -18,36 +18,36 @@ var special = []struct {
 	prefix netip.Prefix
 	name   string
 }{
-	{netip.MustParsePrefix("0.0.0.0/8"), `"this network"`},
+	{netip.MustParsePrefix("0.0.0.0/8"), `an address of "this network"`},
 	{netip.MustParsePrefix("10.0.0.0/8"), "a private-use address"},
-	{netip.MustParsePrefix("100.64.0.0/10"), "shared address space (carrier-grade NAT)"},
+	{netip.MustParsePrefix("100.64.0.0/10"), "a carrier-grade NAT shared address"},
 	{netip.MustParsePrefix("127.0.0.0/8"), "a loopback address"},
-	{netip.MustParsePrefix("169.254.0.0/16"), "a link-local address (cloud metadata lives there)"},
+	{netip.MustParsePrefix("169.254.0.0/16"), "a link-local address"}, // cloud metadata answers there
 	{netip.MustParsePrefix("172.16.0.0/12"), "a private-use address"},
 	{netip.MustParsePrefix("192.0.0.0/24"), "an IETF protocol assignment"},
-	{netip.MustParsePrefix("192.0.2.0/24"), "a documentation address (TEST-NET-1)"},
-	{netip.MustParsePrefix("192.88.99.0/24"), "the deprecated 6to4 relay anycast range"},
+	{netip.MustParsePrefix("192.0.2.0/24"), "a documentation address"},
+	{netip.MustParsePrefix("192.88.99.0/24"), "a deprecated 6to4 relay anycast address"},
 	{netip.MustParsePrefix("192.168.0.0/16"), "a private-use address"},
 	{netip.MustParsePrefix("198.18.0.0/15"), "a benchmarking address"},
-	{netip.MustParsePrefix("198.51.100.0/24"), "a documentation address (TEST-NET-2)"},
-	{netip.MustParsePrefix("203.0.113.0/24"), "a documentation address (TEST-NET-3)"},
+	{netip.MustParsePrefix("198.51.100.0/24"), "a documentation address"},
+	{netip.MustParsePrefix("203.0.113.0/24"), "a documentation address"},
 	{netip.MustParsePrefix("224.0.0.0/4"), "a multicast address"},
 	{netip.MustParsePrefix("255.255.255.255/32"), "the limited broadcast address"},
 	{netip.MustParsePrefix("240.0.0.0/4"), "a reserved address"},
 
 	{netip.MustParsePrefix("::/128"), "the unspecified address"},
 	{netip.MustParsePrefix("::1/128"), "the loopback address"},
-	{netip.MustParsePrefix("::/96"), "an IPv4-compatible address (deprecated)"},
+	{netip.MustParsePrefix("::/96"), "a deprecated IPv4-compatible address"},
 	{netip.MustParsePrefix("64:ff9b:1::/48"), "a local-use NAT64 address"},
 	{netip.MustParsePrefix("100::/64"), "a discard-only address"},
 	{netip.MustParsePrefix("100:0:0:1::/64"), "a dummy IPv6 address"},
 	{netip.MustParsePrefix("2001:db8::/32"), "a documentation address"},
-	{netip.MustParsePrefix("2001::/23"), "an IETF protocol assignment (Teredo, benchmarking, ORCHID)"},
+	{netip.MustParsePrefix("2001::/23"), "an IETF protocol assignment such as Teredo"},
 	{netip.MustParsePrefix("3fff::/20"), "a documentation address"},
 	{netip.MustParsePrefix("5f00::/16"), "an SRv6 segment identifier"},
-	{netip.MustParsePrefix("fc00::/7"), "a unique-local (private) address"},
+	{netip.MustParsePrefix("fc00::/7"), "a unique-local address"},
 	{netip.MustParsePrefix("fe80::/10"), "a link-local address"},
-	{netip.MustParsePrefix("fec0::/10"), "a site-local address (deprecated)"},
+	{netip.MustParsePrefix("fec0::/10"), "a deprecated site-local address"},
 	{netip.MustParsePrefix("ff00::/8"), "a multicast address"},
 }
 
@@ -61,7 +61,7 @@ var (
 )
 
 // SpecialPurpose says why a is not a public internet address, naming its
-// range ("a loopback address (127.0.0.0/8)"), or "" if it is one.
+// range ("a loopback address in 127.0.0.0/8"), or "" if it is one.
 func SpecialPurpose(a netip.Addr) string {
 	if !a.IsValid() {
 		return "not an IP address"
@@ -70,7 +70,7 @@ func SpecialPurpose(a netip.Addr) string {
 		if why := SpecialPurpose(a.WithZone("")); why != "" {
 			return why
 		}
-		return "a scoped address (%" + z + ")"
+		return "a scoped address with zone " + z
 	}
 	a = a.Unmap()
 	if a.Is6() {
@@ -84,11 +84,11 @@ func SpecialPurpose(a netip.Addr) string {
 	}
 	for _, s := range special {
 		if s.prefix.Contains(a) {
-			return s.name + " (" + s.prefix.String() + ")"
+			return s.name + " in " + s.prefix.String()
 		}
 	}
 	if a.Is6() && !globalUnicast.Contains(a) {
-		return "reserved by IANA (global unicast addresses are in " + globalUnicast.String() + ")"
+		return "an address IANA has not allocated for global unicast, outside " + globalUnicast.String()
 	}
 	return ""
 }

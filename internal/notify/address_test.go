@@ -66,14 +66,17 @@ func TestSpecialPurpose(t *testing.T) {
 // address they lead to.
 func TestSpecialPurpose_Names(t *testing.T) {
 	for addr, want := range map[string]string{
-		"100.64.0.1":      "shared address space (carrier-grade NAT) (100.64.0.0/10)",
-		"127.0.0.1":       "a loopback address (127.0.0.0/8)",
-		"255.255.255.255": "the limited broadcast address (255.255.255.255/32)",
-		"64:ff9b::7f00:1": "the NAT64 form of 127.0.0.1, a loopback address (127.0.0.0/8)",
-		"2002:a00:1::":    "the 6to4 form of 10.0.0.1, a private-use address (10.0.0.0/8)",
-		"::ffff:10.1.2.3": "a private-use address (10.0.0.0/8)",
-		"fe80::1%eth0":    "a link-local address (fe80::/10)",
-		"2001:db8::1":     "a documentation address (2001:db8::/32)",
+		"0.1.2.3":         `an address of "this network" in 0.0.0.0/8`,
+		"100.64.0.1":      "a carrier-grade NAT shared address in 100.64.0.0/10",
+		"127.0.0.1":       "a loopback address in 127.0.0.0/8",
+		"255.255.255.255": "the limited broadcast address in 255.255.255.255/32",
+		"240.0.0.1":       "a reserved address in 240.0.0.0/4",
+		"64:ff9b::7f00:1": "the NAT64 form of 127.0.0.1, a loopback address in 127.0.0.0/8",
+		"2002:a00:1::":    "the 6to4 form of 10.0.0.1, a private-use address in 10.0.0.0/8",
+		"::ffff:10.1.2.3": "a private-use address in 10.0.0.0/8",
+		"fe80::1%eth0":    "a link-local address in fe80::/10",
+		"2001:db8::1":     "a documentation address in 2001:db8::/32",
+		"4000::1":         "an address IANA has not allocated for global unicast, outside 2000::/3",
 	} {
 		if got := SpecialPurpose(netip.MustParseAddr(addr)); got != want {
 			t.Errorf("SpecialPurpose(%s) = %q, want %q", addr, got, want)

@@ -45,7 +45,7 @@ func TestWorker_RefusesAtConnect(t *testing.T) {
 			port := u.Port()
 			targets := []struct{ path, url, refusal string }{
 				{"/name", "http://localhost:" + port + "/name", "not public"}, // a DNS name, resolved to loopback
-				{"/any", "http://0.0.0.0:" + port + "/any", "not public: \"this network\""},
+				{"/any", "http://0.0.0.0:" + port + "/any", `not public: an address of "this network" in 0.0.0.0/8`},
 				{"/mapped", "http://[::ffff:127.0.0.1]:" + port + "/mapped", "not public: a loopback address"},
 				{"/short", "http://127.1:" + port + "/short", "write it as four decimal numbers"},
 			}
