@@ -219,7 +219,7 @@ func bodyLimit(max int64) echo.MiddlewareFunc {
 		return func(c echo.Context) error {
 			r := c.Request()
 			if r.ContentLength > max {
-				return apperr.E(apperr.TooLarge, "The request body is %d bytes; the limit is %d bytes.", r.ContentLength, max)
+				return apperr.E(apperr.TooLarge, "The request body is %d bytes; the limit is %d bytes (LINKAGE_MAX_BODY_BYTES).", r.ContentLength, max)
 			}
 			if r.Body != nil {
 				r.Body = http.MaxBytesReader(c.Response(), r.Body, max)
