@@ -18,6 +18,7 @@ import (
 type Limits struct {
 	Depth  int // deepest nesting of arrays and objects
 	Values int // values of any kind, keys not counted
+	Keys   int // keys of one object
 }
 
 // Kind says what is wrong with a document.
@@ -161,6 +162,7 @@ func (s *scanner) object() *Error {
 		return nil
 	}
 	s.path = append(s.path, segment{index: -1})
+	keys := 0
 	for {
 		s.ws()
 		if s.i >= len(s.b) || s.b[s.i] != '"' {
@@ -171,6 +173,9 @@ func (s *scanner) object() *Error {
 			return err
 		}
 		s.path[len(s.path)-1].key = key
+		if keys++; s.lim.Keys > 0 && keys > s.lim.Keys {
+			return s.fail(Limit, fmt.Sprintf("an object has more than %d keys", s.lim.Keys))
+		}
 		s.ws()
 		if s.i >= len(s.b) || s.b[s.i] != ':' {
 			return s.fail(Syntax, fmt.Sprintf("unexpected %s at byte %d where ':' should be", s.show(), s.i))

@@ -7,7 +7,8 @@ import (
 )
 
 func TestCheck(t *testing.T) {
-	lim := Limits{Depth: 64, Values: 1000}
+	lim := Limits{Depth: 64, Values: 1000, Keys: 100}
+	wide := "{" + strings.Repeat(`"k":1,`, 100) + `"last":1}`
 	deep := strings.Repeat("[", 65) + strings.Repeat("]", 65)
 	ok64 := strings.Repeat("[", 64) + strings.Repeat("]", 64)
 	many := "[" + strings.Repeat("1,", 1000) + "1]"
@@ -21,6 +22,7 @@ func TestCheck(t *testing.T) {
 		{"64 deep", ok64, 0, ""},
 		{"65 deep", deep, Limit, "/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0"},
 		{"too many values", many, Limit, "/999"},
+		{"too many keys", wide, Limit, "/last"},
 		{"escaped NUL", `{"name":"a\u0000b"}`, Text, "/name"},
 		{"raw NUL", "{\"name\":\"a\x00b\"}", Text, "/name"},
 		{"invalid UTF-8", "{\"services\":[{\"name\":\"caf\xe9\"}]}", Text, "/services/0/name"},
