@@ -397,6 +397,23 @@ func TestNested_Links(t *testing.T) {
 			if string(n.send("GET", n.svc["A"], "", "").body) != string(svcBefore) {
 				t.Error("the refused import changed A's service")
 			}
+
+			// Nor may its documents carry history rows of A's records.
+			var svcB map[string]any
+			n.getRecord(n.svc["B"], &svcB)
+			delete(svcB, "organization")
+			forged := uuid.NewString()
+			svcB["metadata"] = []any{map[string]any{"id": forged, "resource_id": last(n.svc["A"]), "resource_type": "service",
+				"last_action_date": "2026-01-01T00:00:00Z", "last_action_type": "update", "field_name": "name",
+				"previous_value": "x", "replacement_value": "y", "updated_by": "agency A"}}
+			line, _ = json.Marshal(svcB)
+			_, j = n.upload(n.keyB, "forged.jsonl", string(line)+"\n")
+			if j.State != "failed" || len(j.Problems) != 1 || j.Problems[0].Field != "/metadata/0/resource_id" {
+				t.Errorf("B imports a history row of A's service: %+v", j)
+			}
+			if strings.Contains(string(n.send("GET", n.svc["A"]+"/history?per_page=100", "", "").body), forged) {
+				t.Error("a forged history row landed on A's service")
+			}
 		})
 	}
 }

@@ -621,6 +621,10 @@ func (s *Store) InTxSeq(ctx context.Context, fn func(*Tx) error) (int64, error) 
 // WriteDocuments upserts documents by id, replacing the children nested in
 // each, and records one metadata row per top-level record for action.
 func (t *Tx) WriteDocuments(ctx context.Context, docs *Documents, action, actor string) error {
+	docs, err := referenceOnly(ctx, t.db, t.actor, docs)
+	if err != nil {
+		return mapErr(err, "write documents")
+	}
 	g := documentsGraph(docs, false)
 	g.stamp(t.s.now().UTC().Truncate(time.Microsecond), action, actor)
 	moves, err := t.write(ctx, g)

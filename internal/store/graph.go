@@ -47,6 +47,9 @@ type graph struct {
 	// ignoreMetadata drops metadata rows found in documents (API writes:
 	// history is written by the server only).
 	ignoreMetadata bool
+	// docMetadata are the ids of the metadata rows the documents carried
+	// (not the server's own history rows).
+	docMetadata []string
 }
 
 type rowset[R any] struct {
@@ -119,6 +122,7 @@ func (g *graph) addMetadata(ms []hsds.Metadata, resourceID, resourceType string)
 			m.ResourceType = resourceType
 		}
 		g.metadata.put(m.ID, metadataToRow(&m))
+		g.docMetadata = append(g.docMetadata, m.ID)
 	}
 }
 

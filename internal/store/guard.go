@@ -158,7 +158,33 @@ func (o *ownership) check() error {
 	if err := o.checkLocationLinks(); err != nil {
 		return err
 	}
+	o.checkHistory()
 	return o.checkProgramLinks()
+}
+
+// checkHistory: history rows an agency's documents carry (imports) may be
+// about the records they hold, never about another record.
+func (o *ownership) checkHistory() {
+	if o.actor.may("") || len(o.g.docMetadata) == 0 {
+		return
+	}
+	held := make(map[string]bool)
+	for _, ids := range o.g.ownedIDs() {
+		for _, id := range ids {
+			held[strings.ToLower(id)] = true
+		}
+	}
+	for _, ids := range [][]string{o.g.services.ids(), o.g.locations.ids(), o.g.organizations.ids(), o.g.programs.ids()} {
+		for _, id := range ids {
+			held[strings.ToLower(id)] = true
+		}
+	}
+	for _, id := range o.g.docMetadata {
+		m := o.g.metadata.rows[id]
+		if r := strings.ToLower(zs(m.ResourceID)); !held[r] {
+			o.refuse("metadata", m.ID, "/resource_id", "is the history of %s, which this document does not hold; history is about the record it is nested in", r)
+		}
+	}
 }
 
 func (o *ownership) refuse(table, id, field, format string, args ...any) {

@@ -3,10 +3,12 @@ package store
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/google/uuid"
+	"gorm.io/gorm"
 
 	"github.com/linkage-org/linkage/internal/apperr"
 	"github.com/linkage-org/linkage/internal/hsds"
@@ -117,7 +119,11 @@ func ownershipProblem(err error, docs *Documents) error {
 // write of docs would find them now (imports check this before writing, so
 // each problem has its line).
 func (s *Store) CheckOwnership(ctx context.Context, docs *Documents, a Writer) ([]Violation, error) {
-	g := documentsGraph(docs, true)
+	docs, err := referenceOnly(ctx, s.db, &a, docs)
+	if err != nil {
+		return nil, mapErr(err, "check ownership")
+	}
+	g := documentsGraph(docs, false)
 	old, err := oldGraph(ctx, s.db, g)
 	if err != nil {
 		return nil, mapErr(err, "load current records")
@@ -191,4 +197,62 @@ func (t *Tx) touchRoot(ctx context.Context, r ref, now time.Time) error {
 	}
 	t.change(e, r.id)
 	return nil
+}
+
+// referenceOnly takes out of docs the locations nested in
+// service_at_locations that exist and that w may not write: for an agency
+// they are references to the location, as in the API (where a nested
+// location is read-only), not documents to write. Its own service, listed
+// at a library no agency manages, then imports as it exports.
+func referenceOnly(ctx context.Context, db *gorm.DB, w *Writer, docs *Documents) (*Documents, error) {
+	if w.may("") {
+		return docs, nil
+	}
+	var ids []string
+	eachService(docs, func(s *hsds.Service) {
+		for _, sal := range s.ServiceAtLocations {
+			if sal.Location != nil {
+				ids = append(ids, sal.Location.ID)
+			}
+		}
+	})
+	if len(ids) == 0 {
+		return docs, nil
+	}
+	o := &ownership{ctx: ctx, db: db, actor: w}
+	owners, err := o.owners("locations", uniq(ids))
+	if err != nil {
+		return nil, err
+	}
+	out := *docs
+	out.Services = slices.Clone(docs.Services)
+	out.Organizations = slices.Clone(docs.Organizations)
+	for i := range out.Organizations {
+		out.Organizations[i].Services = slices.Clone(out.Organizations[i].Services)
+	}
+	eachService(&out, func(s *hsds.Service) {
+		s.ServiceAtLocations = slices.Clone(s.ServiceAtLocations)
+		for j := range s.ServiceAtLocations {
+			sal := &s.ServiceAtLocations[j]
+			if sal.Location == nil {
+				continue
+			}
+			if cur, ok := owners[strings.ToLower(sal.Location.ID)]; ok && !w.may(cur) {
+				sal.Location = nil
+			}
+		}
+	})
+	return &out, nil
+}
+
+// eachService calls fn with every service of docs, nested ones included.
+func eachService(docs *Documents, fn func(*hsds.Service)) {
+	for i := range docs.Services {
+		fn(&docs.Services[i])
+	}
+	for i := range docs.Organizations {
+		for j := range docs.Organizations[i].Services {
+			fn(&docs.Organizations[i].Services[j])
+		}
+	}
 }
