@@ -156,7 +156,7 @@ func run(ctx context.Context, st *store.Store, src *source, opts Options) (Repor
 	// Pass 1: validate every record and collect what it defines and names.
 	refs := newRefs()
 	var owners *ownerCheck
-	if opts.Writer != nil {
+	if opts.Writer != nil && !opts.Writer.Admin {
 		owners = &ownerCheck{st: st, writer: *opts.Writer, size: opts.BatchSize, problem: func(p hsdsio.Problem) {
 			if len(rep.Problems) < maxProblems {
 				rep.Problems = append(rep.Problems, p)
