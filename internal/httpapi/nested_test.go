@@ -367,6 +367,23 @@ func TestNested_Links(t *testing.T) {
 				t.Errorf("B's service PUT with a listing at A's location: %d %s", r.status, r.body)
 			}
 
+			// A listing of B's service at A's location (made by an admin)
+			// is A's to remove as well as B's.
+			listing := "/service_at_locations/" + uuid.NewString()
+			if r := n.write("PUT", listing, `{"service_id":"`+last(n.svc["B"])+`","location_id":"`+last(n.loc["A"])+`"}`, n.admin, ""); r.status != 201 {
+				t.Fatalf("admin lists B's service at A's location: %d %s", r.status, r.body)
+			}
+			etag = n.getRecord(listing, nil)
+			if r := n.write("DELETE", listing, "", n.caseworker, etag); r.status != 403 {
+				t.Errorf("a caseworker deletes the listing: %d", r.status)
+			}
+			if r := n.write("DELETE", listing, "", n.keyA, etag); r.status != 204 {
+				t.Errorf("A removes B's listing at its location: %d %s", r.status, r.body)
+			}
+			if n.holds(n.svc["B"], "service_at_locations", last(listing)) {
+				t.Error("B's service still lists the removed listing")
+			}
+
 			// A program of A's organization is not B's to join.
 			prog := uuid.NewString()
 			n.placeItem(nestedKinds[15], "A", prog)

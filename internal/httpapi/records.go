@@ -214,6 +214,13 @@ var salRecord = record[hsds.ServiceAtLocation]{
 		}
 		return tx.AddMetadata(ctx, meta)
 	},
+	delOwner: func(ctx context.Context, v *store.Store, x *hsds.ServiceAtLocation) (string, error) {
+		l, err := v.LocationByID(ctx, x.LocationID)
+		if apperr.KindOf(err) == apperr.NotFound {
+			return "", nil
+		}
+		return strings.ToLower(l.OrganizationID), err
+	},
 	del: func(ctx context.Context, tx *store.Tx, id string) error {
 		cur, err := tx.View().ServiceAtLocationByID(ctx, id)
 		if err != nil {

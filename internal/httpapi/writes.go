@@ -52,6 +52,9 @@ type record[T any] struct {
 	write func(ctx context.Context, tx *store.Tx, x *T, meta []hsds.Metadata) error
 	del   func(ctx context.Context, tx *store.Tx, id string) error
 	id    func(x *T) *string
+	// delOwner, if set, names a second organization whose writers may
+	// delete the record (a listing at a location: the location's).
+	delOwner func(ctx context.Context, v *store.Store, x *T) (string, error)
 }
 
 // etagOf is the strong ETag of a representation: the one writeJSON sends.
@@ -285,7 +288,7 @@ func del[T any](h *handler, c echo.Context, r record[T]) error {
 		if err != nil {
 			return err
 		}
-		if err := allow(auth.Write(p, owner, owner, false)); err != nil {
+		if err := mayDelete(ctx, tx, p, r, &cur, owner); err != nil {
 			return err
 		}
 		curJSON, err := json.Marshal(cur)
@@ -312,6 +315,26 @@ func del[T any](h *handler, c echo.Context, r record[T]) error {
 	}
 	h.waitIndexed(c, seq)
 	return c.NoContent(http.StatusNoContent)
+}
+
+// mayDelete decides a DELETE: the record's owner may, and so may the
+// writers of r.delOwner's organization, for whom the delete is then
+// allowed to change the owner's record (the service a listing is in).
+func mayDelete[T any](ctx context.Context, tx *store.Tx, p auth.Principal, r record[T], cur *T, owner string) error {
+	err := allow(auth.Write(p, owner, owner, false))
+	if err == nil || r.delOwner == nil || p.Role != auth.Agency {
+		return err
+	}
+	co, cerr := r.delOwner(ctx, tx.View(), cur)
+	if cerr != nil {
+		return cerr
+	}
+	if co == "" || auth.Write(p, co, co, false) != auth.Allow {
+		return err
+	}
+	w := store.Writer{Organizations: append(slices.Clone(p.Organizations), owner), By: updatedBy(p)}
+	tx.ActAs(w)
+	return nil
 }
 
 // waitIndexed holds the answer until this process's search index has the
