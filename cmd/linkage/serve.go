@@ -183,7 +183,7 @@ func cmdServe(ctx context.Context, cfg config.Config, log *slog.Logger, args []s
 		MaxBodyBytes: cfg.MaxBodyBytes, CORSOrigins: cfg.CORSOrigins, Ready: sy.Ready,
 		RateLimits:     httpapi.RateLimits{Anonymous: cfg.RateAnonymous, Key: cfg.RateKey, Portal: cfg.RatePortal},
 		CapacityMaxAge: cfg.CapacityMaxAge, FollowUpRules: cfg.FollowUpRules, WebhookAllowPrivate: cfg.WebhookPrivate,
-		PageCache: pageCache(cfg.PageCache)})
+		PageCache: pageCache(cfg.PageCache), TrustedProxies: cfg.TrustedProxies})
 	if err != nil {
 		return err
 	}
