@@ -162,7 +162,7 @@ func cmdServe(ctx context.Context, cfg config.Config, log *slog.Logger, args []s
 	defer sy.Close()
 	rebuild, err := sy.Open(ctx)
 	if err != nil {
-		return err
+		return indexBusy(err, cfg, "serve")
 	}
 	// The index catches up (or is rebuilt) in the background; /readyz says
 	// not ready until it is current.
