@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -18,6 +19,7 @@ import (
 	"github.com/linkage-org/linkage/internal/hsdsio"
 	"github.com/linkage-org/linkage/internal/importer"
 	"github.com/linkage-org/linkage/internal/seedgen"
+	"github.com/linkage-org/linkage/internal/store"
 	"github.com/linkage-org/linkage/seed"
 )
 
@@ -49,12 +51,13 @@ func progress(stderr io.Writer, what string) (func(done, total int), func()) {
 }
 
 func cmdImport(ctx context.Context, cfg config.Config, log *slog.Logger, args []string, stdout, stderr io.Writer) error {
-	fs := flags("import [--dry-run] PATH", `Load HSDS data into the directory: a JSON array or JSON Lines file of fully nested
+	fs := flags("import [--dry-run] [--agency ID] PATH", `Load HSDS data into the directory: a JSON array or JSON Lines file of fully nested
 services (organization nested), organizations (locations and services nested) or taxonomy terms,
 or an HSDS tabular data package (a folder or .zip with datapackage.json and CSV files).
 Records are upserted by id. The whole file is one transaction: if any record has a problem,
 nothing is written and every problem is listed with its line/row, record id and field.`, stdout)
 	dry := fs.Bool("dry-run", false, "check the input and report every problem without writing anything")
+	agency := fs.String("agency", "", "import as this agency (its id): only its organizations' records, and no nested record of another agency's")
 	extract := fs.Bool("extract-eligibility", false, "after the import, propose structured eligibility criteria from the services' free text (as 'linkage eligibility extract')")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -68,8 +71,15 @@ nothing is written and every problem is listed with its line/row, record id and 
 		return err
 	}
 	defer st.Close()
+	opts := importer.Options{DryRun: *dry}
+	if *agency != "" {
+		if opts, err = agencyImport(ctx, st, *agency, opts); err != nil {
+			return err
+		}
+	}
 	onProgress, finish := progress(stderr, "importing")
-	rep, err := importer.Import(ctx, st, fs.Arg(0), importer.Options{DryRun: *dry, Progress: onProgress})
+	opts.Progress = onProgress
+	rep, err := importer.Import(ctx, st, fs.Arg(0), opts)
 	finish()
 	for _, p := range rep.Problems {
 		fmt.Fprintln(stdout, p.String())
@@ -95,6 +105,25 @@ nothing is written and every problem is listed with its line/row, record id and 
 		fmt.Fprintf(stdout, "eligibility: %d criteria proposed for %d of %d services (inferred, for agencies to confirm)\n", er.Proposed, er.WithRules, er.Services)
 	}
 	return nil
+}
+
+// agencyImport scopes an import to agency id, as POST /imports does for
+// the agency's keys.
+func agencyImport(ctx context.Context, st *store.Store, id string, opts importer.Options) (importer.Options, error) {
+	ag, err := st.AgencyByID(ctx, strings.ToLower(id))
+	if err != nil {
+		return opts, fmt.Errorf("--agency %s: no such agency (GET /agencies as an admin lists them)", id)
+	}
+	orgs, err := st.AgencyOrganizations(ctx, ag.ID)
+	if err != nil {
+		return opts, err
+	}
+	by := "linkage import for agency " + ag.ID
+	opts.Actor = by
+	opts.Check = importer.AgencyScope(orgs)
+	opts.Writer = &store.Writer{Organizations: orgs, By: by,
+		Audit: &store.AuditEntry{Role: "operator", AgencyID: &ag.ID, ClientAddr: "cli", RequestID: "linkage import"}}
+	return opts, nil
 }
 
 func cmdExport(ctx context.Context, cfg config.Config, log *slog.Logger, args []string, stdout io.Writer) error {

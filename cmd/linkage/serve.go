@@ -180,7 +180,7 @@ func cmdServe(ctx context.Context, cfg config.Config, log *slog.Logger, args []s
 		return err
 	}
 	e, err := httpapi.New(httpapi.Deps{Guidelines: guidelines, Store: st, Index: sy, Metrics: m, Logger: log, BaseURL: cfg.BaseURL,
-		MaxBodyBytes: cfg.MaxBodyBytes, CORSOrigins: cfg.CORSOrigins, Ready: sy.Ready,
+		MaxBodyBytes: cfg.MaxBodyBytes, MaxJSONBytes: cfg.MaxJSONBytes, CORSOrigins: cfg.CORSOrigins, Ready: sy.Ready,
 		RateLimits:     httpapi.RateLimits{Anonymous: cfg.RateAnonymous, Key: cfg.RateKey, Portal: cfg.RatePortal},
 		CapacityMaxAge: cfg.CapacityMaxAge, FollowUpRules: cfg.FollowUpRules, WebhookAllowPrivate: cfg.WebhookPrivate,
 		PageCache: pageCache(cfg.PageCache), TrustedProxies: cfg.TrustedProxies})

@@ -25,6 +25,7 @@ type Config struct {
 	Demo            bool           // LINKAGE_DEMO: load the demo dataset into an empty database
 	BaseURL         string         // LINKAGE_BASE_URL: public URL, for links in responses
 	MaxBodyBytes    int64          // LINKAGE_MAX_BODY_BYTES
+	MaxJSONBytes    int64          // LINKAGE_MAX_JSON_BYTES
 	ShutdownTimeout time.Duration  // LINKAGE_SHUTDOWN_TIMEOUT
 	CORSOrigins     []string       // LINKAGE_CORS_ORIGINS
 	DefaultTZ       string         // LINKAGE_DEFAULT_TZ
@@ -65,6 +66,7 @@ var Vars = []Var{
 	{"LINKAGE_DEMO", "false", "load the demo dataset when the database is empty (make run sets true)"},
 	{"LINKAGE_BASE_URL", "http://<addr>", "public base URL, used for openapi_url in GET /"},
 	{"LINKAGE_MAX_BODY_BYTES", "10485760", "largest request body accepted (bytes); larger is 413"},
+	{"LINKAGE_MAX_JSON_BYTES", "1048576", "largest JSON request body (bytes; file uploads have LINKAGE_MAX_BODY_BYTES); larger is 413"},
 	{"LINKAGE_SHUTDOWN_TIMEOUT", "20s", "how long in-flight requests may run after SIGTERM"},
 	{"LINKAGE_CORS_ORIGINS", "", "comma-separated origins allowed by CORS (client portals); empty = none"},
 	{"LINKAGE_DEFAULT_TZ", "America/New_York", "IANA time zone for locations that name none"},
@@ -113,6 +115,9 @@ func Load(env func(string) (string, bool)) (Config, error) {
 	}
 	if c.MaxBodyBytes, err = strconv.ParseInt(get("LINKAGE_MAX_BODY_BYTES", "10485760"), 10, 64); err != nil || c.MaxBodyBytes < 1024 {
 		errs = append(errs, fmt.Errorf("LINKAGE_MAX_BODY_BYTES: want a number of bytes of at least 1024"))
+	}
+	if c.MaxJSONBytes, err = strconv.ParseInt(get("LINKAGE_MAX_JSON_BYTES", "1048576"), 10, 64); err != nil || c.MaxJSONBytes < 1024 {
+		errs = append(errs, fmt.Errorf("LINKAGE_MAX_JSON_BYTES: want a number of bytes of at least 1024"))
 	}
 	if c.ShutdownTimeout, err = time.ParseDuration(get("LINKAGE_SHUTDOWN_TIMEOUT", "20s")); err != nil || c.ShutdownTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("LINKAGE_SHUTDOWN_TIMEOUT: want a duration such as 20s"))

@@ -65,7 +65,7 @@ func Read(r io.Reader) ([]Centroid, error) {
 		}
 		lat, err1 := strconv.ParseFloat(get("INTPTLAT"), 64)
 		lon, err2 := strconv.ParseFloat(get("INTPTLONG"), 64)
-		if err1 != nil || err2 != nil || lat < -90 || lat > 90 || lon < -180 || lon > 180 {
+		if err1 != nil || err2 != nil || !(lat >= -90 && lat <= 90) || !(lon >= -180 && lon <= 180) { // NaN fails too
 			return nil, fmt.Errorf("gazetteer: line %d: INTPTLAT/INTPTLONG %q/%q are not a coordinate", line, get("INTPTLAT"), get("INTPTLONG"))
 		}
 		c := Centroid{Code: strings.ToUpper(code), Lat: lat, Lon: lon}

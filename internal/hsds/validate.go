@@ -416,10 +416,10 @@ func (l *Location) check(c *checker, p, orgID string) {
 	if (l.Latitude == nil) != (l.Longitude == nil) {
 		c.add(p+"/latitude", "latitude and longitude must be given together")
 	}
-	if l.Latitude != nil && (*l.Latitude < -90 || *l.Latitude > 90) {
+	if l.Latitude != nil && !(*l.Latitude >= -90 && *l.Latitude <= 90) { // NaN fails too
 		c.add(p+"/latitude", "must be between -90 and 90, got %g", *l.Latitude)
 	}
-	if l.Longitude != nil && (*l.Longitude < -180 || *l.Longitude > 180) {
+	if l.Longitude != nil && !(*l.Longitude >= -180 && *l.Longitude <= 180) {
 		c.add(p+"/longitude", "must be between -180 and 180, got %g", *l.Longitude)
 	}
 	if l.TZ != "" {

@@ -495,6 +495,7 @@ func readTable[T any](r *pkgReader, file string) ([]row[T], error) {
 		if err != nil {
 			return nil, fmt.Errorf("hsdsio: read %s row %d: %w", file, line, err)
 		}
+		unescapeRow(rec)
 		id := ""
 		if idCol >= 0 && idCol < len(rec) {
 			id = rec[idCol]

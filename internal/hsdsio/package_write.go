@@ -1,7 +1,6 @@
 package hsdsio
 
 import (
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +8,7 @@ import (
 	"path/filepath"
 	"reflect"
 
+	"github.com/linkage-org/linkage/internal/csvsafe"
 	"github.com/linkage-org/linkage/internal/hsds"
 )
 
@@ -34,9 +34,9 @@ type PackageWriter struct {
 type tableWriter struct {
 	t     table
 	f     *os.File
-	cw    *csv.Writer
-	cells []*cell        // per column; nil when the type has no such field
-	col   map[string]int // column name → index
+	cw    *csvsafe.Writer // escapes formula cells (see csvsafe)
+	cells []*cell         // per column; nil when the type has no such field
+	col   map[string]int  // column name → index
 	rec   []string
 }
 
@@ -75,7 +75,7 @@ func (w *PackageWriter) table(name string) (*tableWriter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("hsdsio: create %s: %w", t.path, err)
 	}
-	tw := &tableWriter{t: t, f: f, cw: csv.NewWriter(f), col: map[string]int{}, rec: make([]string, len(t.fields))}
+	tw := &tableWriter{t: t, f: f, cw: csvsafe.NewWriter(f), col: map[string]int{}, rec: make([]string, len(t.fields))}
 	header := make([]string, len(t.fields))
 	for i, fd := range t.fields {
 		header[i] = fd.name

@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"encoding/csv"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/linkage-org/linkage/internal/apperr"
 	"github.com/linkage-org/linkage/internal/auth"
+	"github.com/linkage-org/linkage/internal/csvsafe"
 	"github.com/linkage-org/linkage/internal/hsds"
 	"github.com/linkage-org/linkage/internal/importer"
 	"github.com/linkage-org/linkage/internal/store"
@@ -103,7 +103,7 @@ func (h *handler) staleReport(c echo.Context) error {
 		c.Response().Header().Set(echo.HeaderContentType, "text/csv; charset=utf-8")
 		c.Response().Header().Set("Content-Disposition", `attachment; filename="stale-services.csv"`)
 		c.Response().WriteHeader(http.StatusOK)
-		w := csv.NewWriter(c.Response())
+		w := csvsafe.NewWriter(c.Response())
 		_ = w.Write([]string{"id", "name", "organization_id", "organization_name", "agency_id", "last_modified", "assured_date", "days_since"})
 		for _, r := range rows {
 			ag := ""

@@ -195,7 +195,7 @@ func (h *handler) runImport(ctx context.Context, p auth.Principal, job store.Imp
 	}()
 	opts := importer.Options{DryRun: job.DryRun, Actor: updatedBy(p),
 		Progress: func(d, n int) { mu.Lock(); done, total = d, n; mu.Unlock() },
-		Check:    scopeCheck(p)}
+		Check:    scopeCheck(p), Writer: importWriter(p, job.ID)}
 	rep, err := importer.Import(ctx, h.store, path, opts)
 	close(stop)
 	<-beat
@@ -244,31 +244,26 @@ func firstLine(s string) string {
 	return clip(line)
 }
 
-// scopeCheck keeps an agency's import to its own organizations: records of
-// other organizations, and taxonomy terms, are problems. Admins import
-// anything.
+// importWriter is whom an import job writes for: nested records of other
+// agencies' organizations are refused, moves audited under the job.
+func importWriter(p auth.Principal, jobID string) *store.Writer {
+	e := store.AuditEntry{Role: string(p.Role), ClientAddr: "job", RequestID: jobID}
+	if p.KeyID != "" {
+		e.KeyID = &p.KeyID
+	}
+	if p.AgencyID != "" {
+		e.AgencyID = &p.AgencyID
+	}
+	return &store.Writer{Admin: p.Role == auth.Admin, Organizations: p.Organizations, By: updatedBy(p), Audit: &e}
+}
+
+// scopeCheck keeps an agency's import to its own organizations (see
+// importer.AgencyScope). Admins import anything.
 func scopeCheck(p auth.Principal) func(r hsdsio.Record) []hsdsio.Problem {
 	if p.Role == auth.Admin {
 		return nil
 	}
-	return func(r hsdsio.Record) []hsdsio.Problem {
-		prob := func(field, msg string) []hsdsio.Problem {
-			return []hsdsio.Problem{{Source: r.Source, Line: r.Line, RecordID: r.ID(), Field: field, Message: msg}}
-		}
-		switch r.Kind {
-		case hsdsio.KindTaxonomyTerm:
-			return prob("", "taxonomy terms are imported by an administrator")
-		case hsdsio.KindOrganization:
-			if !p.Manages(r.Organization.ID) {
-				return prob("/id", "your agency does not manage organization "+r.Organization.ID+"; create it with PUT /organizations/{id} first")
-			}
-		case hsdsio.KindService:
-			if !p.Manages(r.Service.OrganizationID) {
-				return prob("/organization_id", "your agency does not manage organization "+r.Service.OrganizationID)
-			}
-		}
-		return nil
-	}
+	return importer.AgencyScope(p.Organizations)
 }
 
 // getImport answers GET /imports/{id}: admins see every job, an agency its own.

@@ -62,7 +62,7 @@ func problemFor(err error) Problem {
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
 		return Problem{Type: problemType + "too-large", Title: http.StatusText(413), Status: 413,
-			Detail: fmt.Sprintf("The request body is larger than the limit of %d bytes.", mbe.Limit)}
+			Detail: fmt.Sprintf("The request body is larger than the limit of %d bytes (LINKAGE_MAX_BODY_BYTES).", mbe.Limit)}
 	}
 	if e, ok := apperr.As(err); ok && e.Kind != apperr.Internal {
 		st := statusOf[e.Kind]

@@ -179,11 +179,22 @@ var salRecord = record[hsds.ServiceAtLocation]{
 		if err != nil {
 			return err
 		}
-		// It may move from another service: take it out of that one.
+		// It may move from another service (put checked the caller may
+		// write both): take it out of that one, and say so in the history
+		// of both services.
 		if cur, err := tx.View().ServiceAtLocationByID(ctx, x.ID); err == nil && !strings.EqualFold(cur.ServiceID, x.ServiceID) {
 			if err := removeSAL(ctx, tx, cur.ServiceID, x.ID); err != nil {
 				return err
 			}
+			by := ""
+			if len(meta) > 0 {
+				by = meta[0].UpdatedBy
+			}
+			meta = append(meta,
+				hsds.Metadata{ResourceID: cur.ServiceID, ResourceType: "service", LastActionType: "update", FieldName: "service_at_location",
+					PreviousValue: x.ID, ReplacementValue: "moved to service " + x.ServiceID, UpdatedBy: by},
+				hsds.Metadata{ResourceID: x.ServiceID, ResourceType: "service", LastActionType: "update", FieldName: "service_at_location",
+					PreviousValue: "moved from service " + cur.ServiceID, ReplacementValue: x.ID, UpdatedBy: by})
 		}
 		replaced := false
 		for i := range s.ServiceAtLocations {
@@ -199,7 +210,7 @@ var salRecord = record[hsds.ServiceAtLocation]{
 			return err
 		}
 		if err := tx.WriteRecords(ctx, &store.Documents{Services: []hsds.Service{s}}, nil); err != nil {
-			return err
+			return rebase(err, "service_at_locations")
 		}
 		return tx.AddMetadata(ctx, meta)
 	},
@@ -321,21 +332,8 @@ func (h *handler) putCapacity(c echo.Context) error {
 				s.Capacities = append(s.Capacities, x)
 			}
 		},
-		invalid: func(err error) error {
-			if e, ok := apperr.As(err); ok {
-				// Point at the body, not at the service around it.
-				for i := range e.Fields {
-					if _, rest, found := strings.Cut(e.Fields[i].Pointer, "/capacities/"); found {
-						if _, tail, ok := strings.Cut(rest, "/"); ok {
-							e.Fields[i].Pointer = "/" + tail
-						} else {
-							e.Fields[i].Pointer = ""
-						}
-					}
-				}
-			}
-			return err
-		},
+		// Point at the body, not at the service around it.
+		invalid: func(err error) error { return rebase(err, "capacities") },
 		status: func() int {
 			if created {
 				return http.StatusCreated
@@ -363,6 +361,7 @@ type serviceChange struct {
 func (h *handler) changeService(c echo.Context, p auth.Principal, id string, ch serviceChange) error {
 	ctx := c.Request().Context()
 	seq, err := h.store.InTxSeq(ctx, func(tx *store.Tx) error {
+		actAs(c, tx, p)
 		if err := tx.LockRecord(ctx, "service", id); err != nil {
 			return err
 		}
@@ -396,6 +395,9 @@ func (h *handler) changeService(c echo.Context, p auth.Principal, id string, ch 
 			}
 		}
 		if err := serviceRecord.write(ctx, tx, &s, meta); err != nil {
+			if ch.invalid != nil {
+				return ch.invalid(err)
+			}
 			return err
 		}
 		return h.audit(c, tx, ch.audit, "service", id, ch.detail)

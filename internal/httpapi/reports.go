@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"bytes"
-	"encoding/csv"
 	"fmt"
 	"maps"
 	"net/http"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/linkage-org/linkage/internal/apperr"
 	"github.com/linkage-org/linkage/internal/auth"
+	"github.com/linkage-org/linkage/internal/csvsafe"
 	"github.com/linkage-org/linkage/internal/referral"
 )
 
@@ -92,7 +92,7 @@ func (h *handler) referralReport(c echo.Context) error {
 
 func writeReportCSV(c echo.Context, groups []referral.Figures, groupBy string) error {
 	var buf bytes.Buffer
-	w := csv.NewWriter(&buf)
+	w := csvsafe.NewWriter(&buf)
 	f := func(v *float64) string {
 		if v == nil {
 			return ""

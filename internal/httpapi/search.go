@@ -496,7 +496,8 @@ func parsePoint(s string) (search.Point, bool) {
 	}
 	lat, err1 := strconv.ParseFloat(strings.TrimSpace(a), 64)
 	lon, err2 := strconv.ParseFloat(strings.TrimSpace(b), 64)
-	if err1 != nil || err2 != nil || lat < -90 || lat > 90 || lon < -180 || lon > 180 {
+	// Written so NaN (every comparison false) is out of range too.
+	if err1 != nil || err2 != nil || !(lat >= -90 && lat <= 90) || !(lon >= -180 && lon <= 180) {
 		return search.Point{}, false
 	}
 	return search.Point{Lat: lat, Lon: lon}, true

@@ -34,6 +34,7 @@ type Deps struct {
 	Logger       *slog.Logger
 	BaseURL      string   // public base URL, for openapi_url
 	MaxBodyBytes int64    // request bodies above this are 413
+	MaxJSONBytes int64    // JSON bodies above this are 413 (0: DefaultMaxJSONBytes)
 	CORSOrigins  []string // origins allowed to call from a browser
 	// Ready reports whether the service can take traffic (database reachable,
 	// index caught up); nil means ready.
@@ -71,6 +72,7 @@ type handler struct {
 	spec    *spec
 	touched keyToucher
 	limiter *rateLimiter
+	maxJSON int64
 
 	capacityMaxAge time.Duration
 	exports        chan struct{} // one token per export running
@@ -104,6 +106,10 @@ func New(d Deps) (*echo.Echo, error) {
 	}
 	if h.now == nil {
 		h.now = time.Now
+	}
+	h.maxJSON = d.MaxJSONBytes
+	if h.maxJSON <= 0 {
+		h.maxJSON = DefaultMaxJSONBytes
 	}
 	if h.metrics == nil {
 		h.metrics = metrics.New()
@@ -146,6 +152,7 @@ func New(d Deps) (*echo.Echo, error) {
 		return err
 	}}))
 	e.Use(bodyLimit(d.MaxBodyBytes))
+	e.Use(checkQuery)
 	if len(d.CORSOrigins) > 0 {
 		e.Use(middleware.CORSWithConfig(middleware.CORSConfig{AllowOrigins: d.CORSOrigins,
 			AllowHeaders:  []string{"Authorization", "Content-Type", "If-Match", "If-None-Match", "Idempotency-Key"},
@@ -216,7 +223,7 @@ func bodyLimit(max int64) echo.MiddlewareFunc {
 		return func(c echo.Context) error {
 			r := c.Request()
 			if r.ContentLength > max {
-				return apperr.E(apperr.TooLarge, "The request body is %d bytes; the limit is %d bytes.", r.ContentLength, max)
+				return apperr.E(apperr.TooLarge, "The request body is %d bytes; the limit is %d bytes (LINKAGE_MAX_BODY_BYTES).", r.ContentLength, max)
 			}
 			if r.Body != nil {
 				r.Body = http.MaxBytesReader(c.Response(), r.Body, max)

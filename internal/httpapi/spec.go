@@ -62,7 +62,13 @@ func (h *handler) validateRequest(next echo.HandlerFunc) echo.HandlerFunc {
 			// Unknown path or method: Echo's router answers 404 or 405.
 			return next(c)
 		}
+		if err := refuseAnonymous(c, route.Operation); err != nil {
+			return err
+		}
 		if err := contentTypeAllowed(req, route.Operation); err != nil {
+			return err
+		}
+		if err := checkJSONBody(req, h.maxJSON); err != nil {
 			return err
 		}
 		in := &openapi3filter.RequestValidationInput{

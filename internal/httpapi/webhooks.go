@@ -1,8 +1,8 @@
 package httpapi
 
 import (
-	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strconv"
@@ -59,9 +59,10 @@ func (b *webhookBody) check(creating, allowPrivate bool) error {
 }
 
 // checkWebhookURL says what is wrong with a webhook URL ("" if nothing):
-// absolute http(s), no credentials, at most 2000 characters, and, unless
-// allowPrivate, not an address on the server's own networks (the
-// deliverer checks resolved addresses again when it connects).
+// absolute http(s), no credentials, at most 2000 characters, a host that
+// notify.CheckHost accepts (a canonical IPv4 address and, unless
+// allowPrivate, a public one; the worker checks resolved addresses again
+// when it connects), and a domain name rather than a bare one.
 func checkWebhookURL(s string, allowPrivate bool) string {
 	u, err := url.Parse(s)
 	switch {
@@ -73,11 +74,10 @@ func checkWebhookURL(s string, allowPrivate bool) string {
 		return "must not carry credentials; every delivery is signed instead (Linkage-Signature)"
 	}
 	host := u.Hostname()
-	ip := net.ParseIP(host)
-	if !allowPrivate && (host == "localhost" || strings.HasSuffix(host, ".localhost") || (ip != nil && !notify.PublicIP(ip))) {
-		return "points at a loopback, private or link-local address; webhooks go to public endpoints"
+	if err := notify.CheckHost(host, allowPrivate); err != nil {
+		return err.Error()
 	}
-	if ip == nil && !strings.Contains(host, ".") && host != "localhost" {
+	if _, err := netip.ParseAddr(host); err != nil && !strings.Contains(host, ".") && host != "localhost" {
 		return "has no domain name"
 	}
 	return ""

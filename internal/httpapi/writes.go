@@ -83,6 +83,34 @@ func writer(c echo.Context) (auth.Principal, error) {
 	return p, nil
 }
 
+// actAs makes the directory writes of tx checked for p, the caller of c:
+// the store refuses nested records held by organizations p may not write,
+// and audits the ones p moves between records.
+func actAs(c echo.Context, tx *store.Tx, p auth.Principal) {
+	e := auditEntry(c, "move", "", "", "")
+	tx.ActAs(store.Writer{Admin: p.Role == auth.Admin, Organizations: p.Organizations, By: updatedBy(p), Audit: &e})
+}
+
+// rebase points the field errors of err, found in a service, at the body
+// of a request that changed only its collection's item: "/capacities/2/x"
+// becomes "/x".
+func rebase(err error, collection string) error {
+	e, ok := apperr.As(err)
+	if !ok {
+		return err
+	}
+	for i := range e.Fields {
+		if _, rest, found := strings.Cut(e.Fields[i].Pointer, "/"+collection+"/"); found {
+			if _, tail, ok := strings.Cut(rest, "/"); ok {
+				e.Fields[i].Pointer = "/" + tail
+			} else {
+				e.Fields[i].Pointer = ""
+			}
+		}
+	}
+	return err
+}
+
 // updatedBy names the caller in HSDS metadata: role, agency and key, ids only.
 func updatedBy(p auth.Principal) string {
 	s := string(p.Role)
@@ -117,6 +145,7 @@ func put[T any](h *handler, c echo.Context, r record[T], patch bool) error {
 	ctx := c.Request().Context()
 	created := false
 	seq, err := h.store.InTxSeq(ctx, func(tx *store.Tx) error {
+		actAs(c, tx, p)
 		if err := tx.LockRecord(ctx, r.entity, id); err != nil {
 			return err
 		}
@@ -243,6 +272,7 @@ func del[T any](h *handler, c echo.Context, r record[T]) error {
 	ifMatch := c.Request().Header.Get("If-Match")
 	ctx := c.Request().Context()
 	seq, err := h.store.InTxSeq(ctx, func(tx *store.Tx) error {
+		actAs(c, tx, p)
 		if err := tx.LockRecord(ctx, r.entity, id); err != nil {
 			return err
 		}

@@ -36,6 +36,9 @@ type Options struct {
 	// Check, if set, may refuse records (an agency importing another
 	// agency's records): each problem it returns fails the import.
 	Check func(r hsdsio.Record) []hsdsio.Problem
+	// Writer, if set, is whom the import writes for: nested records held
+	// by organizations it may not write are problems (nil: the operator).
+	Writer *store.Writer
 }
 
 // Report says what an import did or, with problems, why it did nothing.
@@ -152,6 +155,14 @@ func run(ctx context.Context, st *store.Store, src *source, opts Options) (Repor
 
 	// Pass 1: validate every record and collect what it defines and names.
 	refs := newRefs()
+	var owners *ownerCheck
+	if opts.Writer != nil {
+		owners = &ownerCheck{st: st, writer: *opts.Writer, size: opts.BatchSize, problem: func(p hsdsio.Problem) {
+			if len(rep.Problems) < maxProblems {
+				rep.Problems = append(rep.Problems, p)
+			}
+		}}
+	}
 	probs, err := src.read(func(r hsdsio.Record) error {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -174,8 +185,14 @@ func run(ctx context.Context, st *store.Store, src *source, opts Options) (Repor
 			}
 		}
 		refs.add(r)
+		if owners != nil {
+			return owners.add(ctx, r)
+		}
 		return nil
 	})
+	if err == nil && owners != nil {
+		err = owners.flush(ctx)
+	}
 	rep.Problems = append(probs, rep.Problems...)
 	if err != nil {
 		return rep, fmt.Errorf("import %s: read: %w", src.name, err)
@@ -207,6 +224,9 @@ func run(ctx context.Context, st *store.Store, src *source, opts Options) (Repor
 	// Pass 2: write everything in one transaction.
 	total, done := rep.Records(), 0
 	err = st.InTx(ctx, func(tx *store.Tx) error {
+		if opts.Writer != nil {
+			tx.ActAs(*opts.Writer)
+		}
 		if err := tx.DeferConstraints(ctx); err != nil {
 			return err
 		}

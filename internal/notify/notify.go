@@ -47,10 +47,10 @@ type Config struct {
 	StaleAfter  time.Duration // listing.stale threshold (default 180 days; <0 off)
 	Poll        time.Duration // how often the loop looks for work (default 1s)
 	KeepLog     time.Duration // how long finished deliveries stay in the log (default 30 days)
-	// AllowPrivate lets deliveries connect to loopback, private and
-	// link-local addresses (tests, closed networks). Off, a webhook cannot
-	// be used to reach the server's own network, even by a DNS name that
-	// resolves there.
+	// AllowPrivate lets deliveries connect to loopback, private,
+	// link-local and every other special-purpose address (tests, closed
+	// networks). Off, a webhook cannot be used to reach the server's own
+	// network, even by a DNS name that resolves there (see SpecialPurpose).
 	AllowPrivate bool
 }
 
@@ -94,29 +94,15 @@ func New(s *store.Store, log *slog.Logger, now func() time.Time, cfg Config) *Wo
 	}
 	dialer := &net.Dialer{Timeout: cfg.Timeout}
 	if !cfg.AllowPrivate {
-		dialer.Control = func(_, address string, _ syscall.RawConn) error {
-			host, _, err := net.SplitHostPort(address)
-			if err != nil {
-				return err
-			}
-			if ip := net.ParseIP(host); ip == nil || !PublicIP(ip) {
-				return fmt.Errorf("webhook address %s is not public", host)
-			}
-			return nil
-		}
+		// Checked on the address actually dialed, after resolution, so a
+		// name that resolves (or rebinds) to a private address is refused.
+		dialer.Control = func(_, address string, _ syscall.RawConn) error { return checkDialed(address) }
 	}
 	transport := &http.Transport{DialContext: dialer.DialContext, MaxIdleConnsPerHost: 4, IdleConnTimeout: 90 * time.Second,
 		TLSHandshakeTimeout: cfg.Timeout, ResponseHeaderTimeout: cfg.Timeout}
 	return &Worker{store: s, log: log, now: now, cfg: cfg, client: &http.Client{Timeout: cfg.Timeout, Transport: transport,
 		// A webhook answers; it does not send us elsewhere.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
-}
-
-// PublicIP says whether ip is an address on the public internet: not
-// loopback, private, link-local (cloud metadata), multicast or unspecified.
-func PublicIP(ip net.IP) bool {
-	return !(ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
-		ip.IsInterfaceLocalMulticast() || ip.IsMulticast() || ip.IsUnspecified())
 }
 
 // Backoff is the delay before try n+1 after n failed tries.
@@ -288,6 +274,11 @@ func (w *Worker) send(ctx context.Context, url, secret string, d store.Delivery)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		return 0, fmt.Errorf("build request: %w", err)
+	}
+	// A URL stored before CheckHost refused such spellings is refused here;
+	// where an address is allowed at all is the dialer's check.
+	if err := checkSpelling(req.URL.Hostname()); err != nil {
+		return 0, fmt.Errorf("the webhook URL %w", err)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "Linkage-Webhooks/1")

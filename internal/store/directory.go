@@ -586,6 +586,7 @@ type Tx struct {
 	db      *gorm.DB
 	changes []Change // for the search outbox, appended at commit
 	lastSeq int64
+	actor   *Writer // whom directory writes are for (nil: the operator)
 }
 
 // InTx runs fn in one transaction: everything fn writes lands, or nothing.
@@ -620,20 +621,14 @@ func (s *Store) InTxSeq(ctx context.Context, fn func(*Tx) error) (int64, error) 
 // WriteDocuments upserts documents by id, replacing the children nested in
 // each, and records one metadata row per top-level record for action.
 func (t *Tx) WriteDocuments(ctx context.Context, docs *Documents, action, actor string) error {
-	g := &graph{}
-	for i := range docs.Terms {
-		g.addTerm(&docs.Terms[i])
-	}
-	for i := range docs.Organizations {
-		g.addOrganization(&docs.Organizations[i])
-	}
-	for i := range docs.Services {
-		g.addService(&docs.Services[i])
-	}
-	g.serviceRoots, g.orgRoots, g.locationRoots = uniq(g.serviceRoots), uniq(g.orgRoots), uniq(g.locationRoots)
+	g := documentsGraph(docs, false)
 	g.stamp(t.s.now().UTC().Truncate(time.Microsecond), action, actor)
-	if err := write(ctx, t.db, g); err != nil {
-		return mapErr(err, "write documents")
+	moves, err := t.write(ctx, g)
+	if err != nil {
+		return ownershipProblem(mapErr(err, "write documents"), docs)
+	}
+	if err := t.recordMoves(ctx, moves, docs, actor); err != nil {
+		return err
 	}
 	t.change(EntityService, g.serviceRoots...)
 	t.change(EntityOrganization, g.orgRoots...)
@@ -645,6 +640,26 @@ func (t *Tx) WriteDocuments(ctx context.Context, docs *Documents, action, actor 
 		t.change(EntityTaxonomyTerm, docs.Terms[i].ID)
 	}
 	return nil
+}
+
+// documentsGraph flattens docs; ignoreMetadata drops the metadata rows
+// they carry.
+func documentsGraph(docs *Documents, ignoreMetadata bool) *graph {
+	g := &graph{ignoreMetadata: ignoreMetadata}
+	for i := range docs.Terms {
+		g.addTerm(&docs.Terms[i])
+	}
+	for i := range docs.Organizations {
+		g.addOrganization(&docs.Organizations[i])
+	}
+	for i := range docs.Locations {
+		g.addLocation(&docs.Locations[i])
+	}
+	for i := range docs.Services {
+		g.addService(&docs.Services[i])
+	}
+	g.serviceRoots, g.orgRoots, g.locationRoots = uniq(g.serviceRoots), uniq(g.orgRoots), uniq(g.locationRoots)
+	return g
 }
 
 // Tables whose ids ExistingIDs can check.

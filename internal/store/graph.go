@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -72,6 +73,15 @@ func (s *rowset[R]) list() []R {
 }
 
 func (s *rowset[R]) ids() []string { return s.order }
+
+// drop takes a row out of the set.
+func (s *rowset[R]) drop(id string) {
+	if _, ok := s.rows[id]; !ok {
+		return
+	}
+	delete(s.rows, id)
+	s.order = slices.DeleteFunc(s.order, func(x string) bool { return x == id })
+}
 
 func (g *graph) addTerm(t *hsds.TaxonomyTerm) {
 	if t.TaxonomyDetail != nil {
@@ -441,12 +451,29 @@ func (l *loader) organizationsOwnChildren(ids []string) ([]hsds.Organization, er
 	return out, nil
 }
 
-// write replaces the owned children of g's roots and upserts every row.
-func write(ctx context.Context, tx *gorm.DB, g *graph) error {
+// write replaces the owned children of g's roots and upserts every row,
+// once the actor's right to every row is checked (see guard.go). It returns
+// the rows moved from other records.
+func (t *Tx) write(ctx context.Context, g *graph) ([]move, error) {
+	tx := t.db
 	old, err := oldGraph(ctx, tx, g)
 	if err != nil {
-		return fmt.Errorf("load current records: %w", err)
+		return nil, fmt.Errorf("load current records: %w", err)
 	}
+	o := newOwnership(ctx, tx, t.actor, g, old)
+	if err := o.check(); err != nil {
+		return nil, err
+	}
+	if len(o.vs) > 0 {
+		return nil, &ownershipError{vs: o.vs}
+	}
+	if err := o.keepSharedNew(); err != nil {
+		return nil, err
+	}
+	return o.moves, writeGraph(ctx, tx, g, old)
+}
+
+func writeGraph(ctx context.Context, tx *gorm.DB, g, old *graph) error {
 	owned := old.ownedIDs()
 	for _, table := range deleteOrder {
 		ids := owned[table]

@@ -36,17 +36,7 @@ func (t *Tx) LockRecord(ctx context.Context, entity, id string) error {
 // metadata rows a client sent are ignored (history is the server's), and
 // meta, the field-level history of this change, is appended.
 func (t *Tx) WriteRecords(ctx context.Context, docs *Documents, meta []hsds.Metadata) error {
-	g := &graph{ignoreMetadata: true}
-	for i := range docs.Organizations {
-		g.addOrganization(&docs.Organizations[i])
-	}
-	for i := range docs.Locations {
-		g.addLocation(&docs.Locations[i])
-	}
-	for i := range docs.Services {
-		g.addService(&docs.Services[i])
-	}
-	g.serviceRoots, g.orgRoots, g.locationRoots = uniq(g.serviceRoots), uniq(g.orgRoots), uniq(g.locationRoots)
+	g := documentsGraph(docs, true)
 	now := t.s.now().UTC().Truncate(time.Microsecond)
 	g.touch(now)
 	g.ignoreMetadata = false
@@ -60,8 +50,12 @@ func (t *Tx) WriteRecords(ctx context.Context, docs *Documents, meta []hsds.Meta
 		}
 		g.metadata.put(m.ID, metadataToRow(&m))
 	}
-	if err := write(ctx, t.db, g); err != nil {
-		return mapErr(err, "write records")
+	moves, err := t.write(ctx, g)
+	if err != nil {
+		return ownershipProblem(mapErr(err, "write records"), docs)
+	}
+	if err := t.recordMoves(ctx, moves, docs, ""); err != nil {
+		return err
 	}
 	t.change(EntityService, g.serviceRoots...)
 	t.change(EntityOrganization, g.orgRoots...)

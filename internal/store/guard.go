@@ -1,0 +1,482 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"strings"
+
+	"gorm.io/gorm"
+)
+
+// Ownership inside a write. Documents name their nested children by id and
+// ids are global, so without a check a phone id that already belongs to
+// another agency's service would simply be upserted under the new parent
+// (taken over, renumbered, then deleted by the next write). Every write
+// therefore looks, in its own transaction, at each row it is about to
+// upsert that exists outside the records it replaces: the row may be
+// written only by an actor who may write the record that holds it now, and
+// a permitted move is recorded on both records' history and in the audit
+// log. The check lives here, under every write path (PUT, PATCH, capacity
+// reports, service_at_location edits, imports), so no handler can forget it.
+
+// Writer is whom a write is done for.
+type Writer struct {
+	// Admin may write every organization's records.
+	Admin bool
+	// Organizations are the ids of the organizations the actor's agency
+	// manages.
+	Organizations []string
+	// By names the actor in history rows.
+	By string
+	// Audit is the template of the audit lines for moved records (nil:
+	// none, as for an operator at the command line).
+	Audit *AuditEntry
+}
+
+// ActAs makes the transaction's directory writes checked for a: records
+// held by organizations a may not write are refused. A transaction that
+// never calls ActAs writes as the operator, who may write anything.
+func (t *Tx) ActAs(a Writer) { t.actor = &a }
+
+// may says whether the actor may write records of organization org.
+func (a *Writer) may(org string) bool {
+	if a == nil || a.Admin {
+		return true
+	}
+	return org != "" && slices.Contains(a.Organizations, strings.ToLower(org))
+}
+
+// ref names one row.
+type ref struct{ table, id string }
+
+// move is an existing row a write puts under another record.
+type move struct {
+	table, id string
+	from      ref // the service, location or organization that held it
+}
+
+// violation is a row the actor may not write.
+type violation struct {
+	table, id string
+	field     string // below the row ("/location_id"); "" the row itself
+	msg       string
+}
+
+// ownershipError carries the violations of one write to the caller, who
+// knows the documents and so the JSON pointers.
+type ownershipError struct{ vs []violation }
+
+func (e *ownershipError) Error() string {
+	return fmt.Sprintf("the write names %d records of organizations the caller may not write", len(e.vs))
+}
+
+// childTables are the tables of nested children, each with the columns
+// naming its parent, most specific first.
+var childTables = []struct {
+	table   string
+	parents []ref // ref.table: the parent table; ref.id: the column
+}{
+	{"service_at_locations", []ref{{"services", "service_id"}}},
+	{"contacts", []ref{{"service_at_locations", "service_at_location_id"}, {"services", "service_id"}, {"locations", "location_id"}, {"organizations", "organization_id"}}},
+	{"phones", []ref{{"contacts", "contact_id"}, {"service_at_locations", "service_at_location_id"}, {"services", "service_id"}, {"locations", "location_id"}, {"organizations", "organization_id"}}},
+	{"addresses", []ref{{"locations", "location_id"}}},
+	{"schedules", []ref{{"service_at_locations", "service_at_location_id"}, {"services", "service_id"}, {"locations", "location_id"}}},
+	{"service_areas", []ref{{"service_at_locations", "service_at_location_id"}, {"services", "service_id"}}},
+	{"languages", []ref{{"phones", "phone_id"}, {"services", "service_id"}, {"locations", "location_id"}}},
+	{"accessibility", []ref{{"locations", "location_id"}}},
+	{"cost_options", []ref{{"services", "service_id"}}},
+	{"funding", []ref{{"services", "service_id"}, {"organizations", "organization_id"}}},
+	{"required_documents", []ref{{"services", "service_id"}}},
+	{"organization_identifiers", []ref{{"organizations", "organization_id"}}},
+	{"urls", []ref{{"services", "service_id"}, {"organizations", "organization_id"}}},
+	{"service_capacities", []ref{{"services", "service_id"}}},
+	{"attributes", nil}, // by link_entity and link_id
+}
+
+// entityTables maps an attribute's link_entity to its table.
+var entityTables = map[string]string{
+	"organization": "organizations", "service": "services", "location": "locations",
+	"service_at_location": "service_at_locations", "program": "programs", "contact": "contacts",
+	"phone": "phones", "address": "addresses", "schedule": "schedules", "service_area": "service_areas",
+	"language": "languages", "accessibility": "accessibility", "cost_option": "cost_options",
+	"funding": "funding", "required_document": "required_documents", "url": "urls",
+	"organization_identifier": "organization_identifiers", "service_capacity": "service_capacities",
+	"unit": "units", "taxonomy_term": "taxonomy_terms",
+}
+
+// tableEntity is the HSDS name of a table's records.
+func tableEntity(table string) string {
+	for e, t := range entityTables {
+		if t == table {
+			return e
+		}
+	}
+	return table
+}
+
+// ownership checks one graph against what the database holds now.
+type ownership struct {
+	ctx   context.Context
+	db    *gorm.DB
+	actor *Writer
+	g     *graph
+	old   *graph
+	// roots are the services, locations and organizations g writes.
+	roots map[ref]bool
+
+	moves []move
+	vs    []violation
+}
+
+func newOwnership(ctx context.Context, db *gorm.DB, actor *Writer, g, old *graph) *ownership {
+	o := &ownership{ctx: ctx, db: db, actor: actor, g: g, old: old, roots: make(map[ref]bool)}
+	for _, id := range g.services.ids() {
+		o.roots[ref{"services", id}] = true
+	}
+	for _, id := range g.locations.ids() {
+		o.roots[ref{"locations", id}] = true
+	}
+	for _, id := range g.organizations.ids() {
+		o.roots[ref{"organizations", id}] = true
+	}
+	return o
+}
+
+// check fills o.moves and o.vs.
+func (o *ownership) check() error {
+	if err := o.checkRoots(); err != nil {
+		return err
+	}
+	if err := o.checkChildren(); err != nil {
+		return err
+	}
+	if err := o.programMoves(); err != nil {
+		return err
+	}
+	if err := o.checkLocationLinks(); err != nil {
+		return err
+	}
+	return o.checkProgramLinks()
+}
+
+func (o *ownership) refuse(table, id, field, format string, args ...any) {
+	o.vs = append(o.vs, violation{table: table, id: id, field: field, msg: fmt.Sprintf(format, args...)})
+}
+
+// checkRoots: a record the write replaces must be the actor's now and
+// after. A new organization is allowed (the API makes it its agency's).
+func (o *ownership) checkRoots() error {
+	if o.actor.may("") {
+		return nil
+	}
+	type owned struct {
+		table string
+		ids   []string
+		after func(id string) string
+	}
+	kinds := []owned{
+		{"services", o.g.services.ids(), func(id string) string { return o.g.services.rows[id].OrganizationID }},
+		{"locations", o.g.locations.ids(), func(id string) string { return zs(o.g.locations.rows[id].OrganizationID) }},
+		{"programs", o.g.programs.ids(), func(id string) string { return zs(o.g.programs.rows[id].OrganizationID) }},
+		{"organizations", o.g.organizations.ids(), nil},
+	}
+	for _, k := range kinds {
+		now, err := o.owners(k.table, k.ids)
+		if err != nil {
+			return err
+		}
+		for _, id := range k.ids {
+			entity := tableEntity(k.table)
+			if cur, ok := now[strings.ToLower(id)]; ok && !o.actor.may(cur) {
+				o.refuse(k.table, id, "", "%s %s belongs to organization %s, which your agency does not manage", entity, id, cur)
+				continue
+			}
+			if k.after != nil {
+				if after := k.after(id); !o.actor.may(after) {
+					o.refuse(k.table, id, "/organization_id", "your agency does not manage organization %s", after)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// programMoves: a program is held by its organization; one the write
+// gives to another organization moves (checkRoots checked the actor may
+// write both).
+func (o *ownership) programMoves() error {
+	ids := o.g.programs.ids()
+	now, err := o.owners("programs", ids)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		cur, ok := now[strings.ToLower(id)]
+		if after := strings.ToLower(zs(o.g.programs.rows[id].OrganizationID)); ok && cur != "" && cur != after {
+			o.moves = append(o.moves, move{table: "programs", id: id, from: ref{"organizations", cur}})
+		}
+	}
+	return nil
+}
+
+// owners maps each existing id of table to its organization.
+func (o *ownership) owners(table string, ids []string) (map[string]string, error) {
+	col := "organization_id"
+	if table == "organizations" {
+		col = "id"
+	}
+	out := make(map[string]string)
+	for _, part := range chunks(ids) {
+		var rows []struct {
+			ID  string
+			Org *string
+		}
+		err := o.db.WithContext(o.ctx).Table(table).Select("id, "+col+" AS org").Where("id IN ?", part).Scan(&rows).Error
+		if err != nil {
+			return nil, fmt.Errorf("owners of %s: %w", table, err)
+		}
+		for _, r := range rows {
+			out[strings.ToLower(r.ID)] = strings.ToLower(zs(r.Org))
+		}
+	}
+	return out, nil
+}
+
+// checkChildren: a child that exists outside the records the write
+// replaces is held by another record; its organization must be writable.
+func (o *ownership) checkChildren() error {
+	ids, oldIDs := o.g.ownedIDs(), o.old.ownedIDs()
+	for _, c := range childTables {
+		known := make(map[string]bool, len(oldIDs[c.table]))
+		for _, id := range oldIDs[c.table] {
+			known[strings.ToLower(id)] = true
+		}
+		var ask []string
+		for _, id := range ids[c.table] {
+			if !known[strings.ToLower(id)] {
+				ask = append(ask, id)
+			}
+		}
+		found, err := o.existing(c.table, ask)
+		if err != nil {
+			return err
+		}
+		for _, id := range found {
+			if err := o.checkChild(c.table, id); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (o *ownership) checkChild(table, id string) error {
+	root, owner, err := o.holder(table, id)
+	if err != nil {
+		return err
+	}
+	if o.roots[root] {
+		return nil
+	}
+	entity := tableEntity(table)
+	if !o.actor.may(owner) {
+		o.refuse(table, id, "", "%s %s belongs to %s %s of an organization your agency does not manage; give a new %s a new id",
+			entity, id, tableEntity(root.table), root.id, entity)
+		return nil
+	}
+	o.moves = append(o.moves, move{table: table, id: id, from: root})
+	return nil
+}
+
+// existing lists the ids of table that are rows now.
+func (o *ownership) existing(table string, ids []string) ([]string, error) {
+	var out []string
+	for _, part := range chunks(ids) {
+		var found []string
+		if err := o.db.WithContext(o.ctx).Table(table).Where("id IN ?", part).Pluck("id", &found).Error; err != nil {
+			return nil, fmt.Errorf("find existing %s: %w", table, err)
+		}
+		out = append(out, found...)
+	}
+	return out, nil
+}
+
+// holder follows a stored row's parents up to the service, location or
+// organization that holds it, and that record's organization ("" for
+// shared records and orphans).
+func (o *ownership) holder(table, id string) (ref, string, error) {
+	for range 8 {
+		switch table {
+		case "services", "locations", "programs":
+			org, err := o.column(table, id, "organization_id")
+			if table == "programs" {
+				return ref{"organizations", org}, org, err
+			}
+			return ref{table, id}, org, err
+		case "organizations":
+			return ref{table, strings.ToLower(id)}, strings.ToLower(id), nil
+		case "units", "taxonomy_terms", "taxonomies":
+			return ref{table, id}, "", nil
+		}
+		next, err := o.parent(table, id)
+		if err != nil || next.id == "" {
+			return ref{table, id}, "", err
+		}
+		table, id = next.table, next.id
+	}
+	return ref{table, id}, "", nil
+}
+
+// parent is the record a stored child row is nested in.
+func (o *ownership) parent(table, id string) (ref, error) {
+	if table == "attributes" {
+		var row attributeRow
+		err := o.db.WithContext(o.ctx).Where("id = ?", id).Take(&row).Error
+		if err != nil {
+			return ref{}, fmt.Errorf("parent of attribute %s: %w", id, err)
+		}
+		return ref{entityTables[row.LinkEntity], strings.ToLower(zs(row.LinkID))}, nil
+	}
+	for _, c := range childTables {
+		if c.table != table {
+			continue
+		}
+		for _, p := range c.parents {
+			v, err := o.column(table, id, p.id)
+			if err != nil || v != "" {
+				return ref{p.table, v}, err
+			}
+		}
+	}
+	return ref{}, nil
+}
+
+// column reads one id column of a stored row ("" when null or no row).
+func (o *ownership) column(table, id, col string) (string, error) {
+	var vs []sql.NullString
+	if err := o.db.WithContext(o.ctx).Table(table).Where("id = ?", id).Limit(1).Pluck(col, &vs).Error; err != nil {
+		return "", fmt.Errorf("read %s.%s: %w", table, col, err)
+	}
+	if len(vs) == 0 {
+		return "", nil
+	}
+	return strings.ToLower(vs[0].String), nil
+}
+
+// checkLocationLinks: a new service_at_location may point at a location
+// the actor may write, or at one no agency manages; never at another
+// agency's (it could not remove the listing).
+func (o *ownership) checkLocationLinks() error {
+	if o.actor.may("") {
+		return nil
+	}
+	before := make(map[string]string)
+	for _, r := range o.old.sals.list() {
+		before[strings.ToLower(r.ID)] = strings.ToLower(r.LocationID)
+	}
+	for _, r := range o.g.sals.list() {
+		loc := strings.ToLower(r.LocationID)
+		if loc == "" || before[strings.ToLower(r.ID)] == loc {
+			continue
+		}
+		owner, err := o.locationOwner(loc)
+		if err != nil {
+			return err
+		}
+		if owner == "" || o.actor.may(owner) {
+			continue
+		}
+		managed, err := o.managed(owner)
+		if err != nil {
+			return err
+		}
+		if managed {
+			o.refuse("service_at_locations", r.ID, "/location_id",
+				"location %s belongs to organization %s, which another agency manages; only it may list services there", loc, owner)
+		}
+	}
+	return nil
+}
+
+// checkProgramLinks: a service may join a program of an organization the
+// actor may write, or of one no agency manages.
+func (o *ownership) checkProgramLinks() error {
+	if o.actor.may("") {
+		return nil
+	}
+	for _, r := range o.g.services.list() {
+		prog := strings.ToLower(zs(r.ProgramID))
+		if prog == "" || (o.old.services.rows[r.ID].ProgramID != nil && strings.ToLower(zs(o.old.services.rows[r.ID].ProgramID)) == prog) {
+			continue
+		}
+		owner, err := o.programOwner(prog)
+		if err != nil {
+			return err
+		}
+		if owner == "" || o.actor.may(owner) {
+			continue
+		}
+		managed, err := o.managed(owner)
+		if err != nil {
+			return err
+		}
+		if managed {
+			o.refuse("services", r.ID, "/program_id",
+				"program %s belongs to organization %s, which another agency manages; a service joins its own organization's programs", prog, owner)
+		}
+	}
+	return nil
+}
+
+func (o *ownership) programOwner(id string) (string, error) {
+	if r, ok := o.g.programs.rows[id]; ok {
+		return strings.ToLower(zs(r.OrganizationID)), nil
+	}
+	return o.column("programs", id, "organization_id")
+}
+
+func (o *ownership) locationOwner(id string) (string, error) {
+	if r, ok := o.g.locations.rows[id]; ok {
+		return strings.ToLower(zs(r.OrganizationID)), nil
+	}
+	return o.column("locations", id, "organization_id")
+}
+
+// managed says whether some agency manages organization org.
+func (o *ownership) managed(org string) (bool, error) {
+	var n int64
+	err := o.db.WithContext(o.ctx).Table("agency_organizations").Where("organization_id = ?", org).Count(&n).Error
+	if err != nil {
+		return false, fmt.Errorf("agencies of organization %s: %w", org, err)
+	}
+	return n > 0, nil
+}
+
+// keepSharedNew drops the shared vocabulary rows (taxonomies, terms,
+// units) that exist already from a write by an agency: it may add terms
+// and units, not redefine the ones every agency uses.
+func (o *ownership) keepSharedNew() error {
+	if o.actor.may("") {
+		return nil
+	}
+	if err := dropExisting(o, "taxonomies", &o.g.taxonomies); err != nil {
+		return err
+	}
+	if err := dropExisting(o, "taxonomy_terms", &o.g.terms); err != nil {
+		return err
+	}
+	return dropExisting(o, "units", &o.g.units)
+}
+
+func dropExisting[R any](o *ownership, table string, s *rowset[R]) error {
+	found, err := o.existing(table, s.ids())
+	if err != nil {
+		return err
+	}
+	for _, id := range found {
+		s.drop(id)
+	}
+	return nil
+}
