@@ -193,7 +193,7 @@ that 'linkage import' loads.`, stdout)
 	start := time.Now()
 	genCfg := seedgen.Config{Services: *n, Seed: *seedN}
 	if *out != "" {
-		if err := writeSynthetic(*out, genCfg, terms); err != nil {
+		if err := writeSynthetic(ctx, *out, genCfg, terms); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "generated %d services to %s in %s\n", *n, *out, time.Since(start).Round(time.Millisecond))
@@ -214,6 +214,9 @@ that 'linkage import' loads.`, stdout)
 		}
 		line := len(terms)
 		return seedgen.Generate(genCfg, terms, func(o *hsds.Organization) error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
 			line++
 			return fn(hsdsio.Record{Kind: hsdsio.KindOrganization, Source: "synthetic", Line: line, Organization: o})
 		})
@@ -232,8 +235,9 @@ that 'linkage import' loads.`, stdout)
 	return nil
 }
 
-// writeSynthetic writes taxonomy terms then organizations as JSON Lines.
-func writeSynthetic(path string, gen seedgen.Config, terms []hsds.TaxonomyTerm) error {
+// writeSynthetic writes taxonomy terms then organizations as JSON Lines,
+// until ctx ends (ten million services take a while).
+func writeSynthetic(ctx context.Context, path string, gen seedgen.Config, terms []hsds.TaxonomyTerm) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return err
@@ -246,7 +250,12 @@ func writeSynthetic(path string, gen seedgen.Config, terms []hsds.TaxonomyTerm) 
 			return err
 		}
 	}
-	err = seedgen.Generate(gen, terms, func(o *hsds.Organization) error { return w.Write(o) })
+	err = seedgen.Generate(gen, terms, func(o *hsds.Organization) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		return w.Write(o)
+	})
 	if err == nil {
 		err = bw.Flush()
 	}

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -21,7 +20,7 @@ import (
 // a real process can be killed with SIGKILL.
 func TestMain(m *testing.M) {
 	if os.Getenv("LINKAGE_TEST_AS_MAIN") == "1" {
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		ctx, stop := signalContext()
 		code := run(ctx, os.Args[1:], os.LookupEnv, os.Stdout, os.Stderr)
 		stop()
 		os.Exit(code)
@@ -37,7 +36,13 @@ type server struct {
 
 func startServer(t *testing.T, env []string) *server {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "serve")
+	return startCommand(t, env, "serve")
+}
+
+// startCommand runs `linkage args...` in a child process.
+func startCommand(t *testing.T, env []string, args ...string) *server {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(os.Environ(), append([]string{"LINKAGE_TEST_AS_MAIN=1"}, env...)...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {

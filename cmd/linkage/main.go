@@ -50,11 +50,21 @@ Environment:
 var version = "dev"
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signalContext()
 	defer stop()
 	code := run(ctx, os.Args[1:], os.LookupEnv, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
+}
+
+// signalContext is the root context of every command: SIGTERM or SIGINT
+// cancels it, and whatever the command waits on (queries, index batches,
+// locks) ends. After the first signal the default comes back, so a second
+// one stops the process at once, whatever a graceful stop still waits for.
+func signalContext() (context.Context, context.CancelFunc) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() { <-ctx.Done(); stop() }()
+	return ctx, stop
 }
 
 // run is main without the process: testable, and every exit path returns a code.
@@ -104,6 +114,9 @@ func run(ctx context.Context, args []string, env func(string) (string, bool), st
 		return 0
 	case errors.Is(runErr, errUsage):
 		return 2
+	case ctx.Err() != nil:
+		fmt.Fprintf(stderr, "linkage %s: interrupted by a signal before it finished: %v\n", cmd, runErr)
+		return 1
 	default:
 		fmt.Fprintf(stderr, "linkage %s: %v\n", cmd, runErr)
 		return 1

@@ -3,10 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 
 	"github.com/linkage-org/linkage/internal/config"
 	"github.com/linkage-org/linkage/internal/gazetteer"
@@ -59,11 +61,17 @@ func cmdReindex(ctx context.Context, cfg config.Config, log *slog.Logger, args [
 		return err
 	}
 	defer sy.Close()
+	// Both ways open the index first: one a server holds is refused at once
+	// (a rebuild beside it would swap its files away).
+	again := "reindex"
 	if *check {
-		rebuild, err := sy.Open(ctx)
-		if err != nil {
-			return err
-		}
+		again = "reindex --check"
+	}
+	rebuild, err := sy.Open(ctx)
+	if err != nil {
+		return indexBusy(err, cfg, again)
+	}
+	if *check {
 		if rebuild {
 			return fmt.Errorf("the search index is missing, unreadable or of another mapping version; run linkage reindex")
 		}
@@ -78,7 +86,7 @@ func cmdReindex(ctx context.Context, cfg config.Config, log *slog.Logger, args [
 		return nil
 	}
 	onProgress, finish := progress(stderr, "indexing")
-	err = sy.Rebuild(ctx, onProgress)
+	err = indexBusy(sy.Rebuild(ctx, onProgress), cfg, again)
 	finish()
 	if err != nil {
 		return err
@@ -88,6 +96,22 @@ func cmdReindex(ctx context.Context, cfg config.Config, log *slog.Logger, args [
 	}
 	fmt.Fprintf(stdout, "search index rebuilt at sequence %d\n", sy.Applied())
 	return nil
+}
+
+// indexBusy explains a search index another process holds: which index,
+// who probably holds it and what to do instead of waiting.
+func indexBusy(err error, cfg config.Config, cmd string) error {
+	if !errors.Is(err, search.ErrInUse) {
+		return err
+	}
+	dir := filepath.Join(cfg.DataDir, "index")
+	if cmd == "serve" {
+		return fmt.Errorf("the search index in %s is in use by another process (another `linkage serve` with this LINKAGE_DATA_DIR?); "+
+			"each server needs a data dir of its own (the index is per process), or stop the other one first", dir)
+	}
+	return fmt.Errorf("the search index in %s is in use by another process (a running `linkage serve` with this LINKAGE_DATA_DIR?). "+
+		"Stop that server (SIGTERM) and run `linkage %s` again; or leave it running: it keeps its own index in step with the database, "+
+		"GET /readyz answers 200 once it has caught up and GET /metrics shows linkage_search_outbox_backlog", dir, cmd)
 }
 
 func cmdImportPostcodes(ctx context.Context, cfg config.Config, log *slog.Logger, args []string, stdout io.Writer) error {

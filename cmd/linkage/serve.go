@@ -162,7 +162,7 @@ func cmdServe(ctx context.Context, cfg config.Config, log *slog.Logger, args []s
 	defer sy.Close()
 	rebuild, err := sy.Open(ctx)
 	if err != nil {
-		return err
+		return indexBusy(err, cfg, "serve")
 	}
 	// The index catches up (or is rebuilt) in the background; /readyz says
 	// not ready until it is current.
@@ -183,7 +183,7 @@ func cmdServe(ctx context.Context, cfg config.Config, log *slog.Logger, args []s
 		MaxBodyBytes: cfg.MaxBodyBytes, MaxJSONBytes: cfg.MaxJSONBytes, CORSOrigins: cfg.CORSOrigins, Ready: sy.Ready,
 		RateLimits:     httpapi.RateLimits{Anonymous: cfg.RateAnonymous, Key: cfg.RateKey, Portal: cfg.RatePortal},
 		CapacityMaxAge: cfg.CapacityMaxAge, FollowUpRules: cfg.FollowUpRules, WebhookAllowPrivate: cfg.WebhookPrivate,
-		PageCache: pageCache(cfg.PageCache)})
+		PageCache: pageCache(cfg.PageCache), TrustedProxies: cfg.TrustedProxies})
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -47,6 +48,7 @@ type Config struct {
 	JobsPoll        time.Duration  // LINKAGE_JOBS_POLL
 	WebhookPrivate  bool           // LINKAGE_WEBHOOK_ALLOW_PRIVATE
 	GuidelinesFile  string         // LINKAGE_POVERTY_GUIDELINES_FILE: "" uses the shipped guidelines
+	TrustedProxies  []netip.Prefix // LINKAGE_TRUSTED_PROXIES: peers whose X-Forwarded-For is believed
 }
 
 // Var documents one environment variable.
@@ -86,6 +88,7 @@ var Vars = []Var{
 	{"LINKAGE_WEBHOOK_ALLOW_PRIVATE", "false", "let webhooks reach loopback, private and link-local addresses (closed networks, tests); off, they reach public addresses only"},
 	{"LINKAGE_POVERTY_GUIDELINES_FILE", "", "HHS poverty guidelines for eligibility (format of seed/eligibility/poverty_guidelines.json); empty uses the shipped 2025 figures"},
 	{"LINKAGE_JOBS_POLL", "1s", "how often webhook deliveries and periodic jobs (overdue follow-ups, stale listings) run, on one replica at a time"},
+	{"LINKAGE_TRUSTED_PROXIES", "", "comma-separated CIDRs (or addresses) of the proxies in front of Linkage; X-Forwarded-For is believed only from them, and without any the client address is the connection's"},
 }
 
 // Load reads settings from env (a lookup like os.LookupEnv) and validates them.
@@ -178,10 +181,40 @@ func Load(env func(string) (string, bool)) (Config, error) {
 			}
 		}
 	}
+	if c.TrustedProxies, err = parseProxies(get("LINKAGE_TRUSTED_PROXIES", "")); err != nil {
+		errs = append(errs, fmt.Errorf("LINKAGE_TRUSTED_PROXIES: %w", err))
+	}
 	if err := c.Validate(); err != nil {
 		errs = append(errs, err)
 	}
 	return c, errors.Join(errs...)
+}
+
+// parseProxies reads comma-separated CIDRs; a bare address is a range of
+// one. A CIDR with bits set past its length is refused rather than masked:
+// "10.1.2.3/8" trusts all of 10.0.0.0/8, which is rarely what was meant.
+func parseProxies(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	var errs []error
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		if a, err := netip.ParseAddr(f); err == nil {
+			out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+			continue
+		}
+		p, err := netip.ParsePrefix(f)
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("%q is not a CIDR such as 10.0.0.0/8 or fd00::/8, nor an address", f))
+		case p != p.Masked():
+			errs = append(errs, fmt.Errorf("%q has address bits set past /%d; write %s", f, p.Bits(), p.Masked()))
+		default:
+			out = append(out, p)
+		}
+	}
+	return out, errors.Join(errs...)
 }
 
 // Validate checks values that have a fixed set of choices.

@@ -29,3 +29,32 @@ func TestLoad(t *testing.T) {
 		t.Fatalf("want both problems named, got %v", err)
 	}
 }
+
+func TestLoad_TrustedProxies(t *testing.T) {
+	c, err := Load(envOf(nil))
+	if err != nil || len(c.TrustedProxies) != 0 {
+		t.Fatalf("default: %v %v, want no trusted proxy", c.TrustedProxies, err)
+	}
+	c, err = Load(envOf(map[string]string{"LINKAGE_TRUSTED_PROXIES": " 10.0.0.0/8, 172.28.0.0/24,fd00::/8 , 192.0.2.7"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range c.TrustedProxies {
+		got = append(got, p.String())
+	}
+	if strings.Join(got, " ") != "10.0.0.0/8 172.28.0.0/24 fd00::/8 192.0.2.7/32" {
+		t.Fatalf("parsed %v", got)
+	}
+	for bad, want := range map[string]string{
+		"10.0.0.0/33":      `"10.0.0.0/33" is not a CIDR`,
+		"proxy.internal":   `"proxy.internal" is not a CIDR`,
+		"10.1.2.3/8":       "write 10.0.0.0/8",
+		"10.0.0.0/8,1.2.3": `"1.2.3" is not a CIDR`,
+	} {
+		_, err := Load(envOf(map[string]string{"LINKAGE_TRUSTED_PROXIES": bad}))
+		if err == nil || !strings.Contains(err.Error(), "LINKAGE_TRUSTED_PROXIES") || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: got %v, want an error naming the setting and %q", bad, err, want)
+		}
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/subtle"
 	"math"
+	"net"
+	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
@@ -152,10 +154,27 @@ func newRateLimiter(l RateLimits) *rateLimiter {
 	return &rateLimiter{limits: l, anon: store(l.Anonymous), keys: store(l.Key), portals: store(l.Portal)}
 }
 
+// clientAddr is how a request's client address (its anonymous rate-limit
+// bucket, its audit address) is found: the connection's peer, or what
+// X-Forwarded-For says when that peer is a proxy named in trusted. Any
+// other peer's header is its own claim, so it is ignored (Echo's default
+// trusts every loopback and private peer, and without an extractor RealIP
+// believes the header from anyone).
+func clientAddr(trusted []netip.Prefix) echo.IPExtractor {
+	if len(trusted) == 0 {
+		return echo.ExtractIPDirect()
+	}
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, p := range trusted {
+		opts = append(opts, echo.TrustIPRange(&net.IPNet{IP: p.Addr().AsSlice(), Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen())}))
+	}
+	return echo.ExtractIPFromXFFHeader(opts...)
+}
+
 // rateLimit answers 429 with Retry-After once a caller has used its burst.
 // It runs after authenticate: keys are limited per key, the public per
-// client address (behind a proxy on a private network, the address the
-// proxy forwards).
+// client address (behind a proxy of LINKAGE_TRUSTED_PROXIES, the address it
+// forwards; see clientAddr).
 func (h *handler) rateLimit(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if c.Path() == "/healthz" || c.Path() == "/readyz" || c.Path() == "/metrics" {

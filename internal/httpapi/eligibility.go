@@ -63,7 +63,7 @@ func takeEligibility(c echo.Context) (*eligibilityAsk, error) {
 	if hasClient {
 		ask.client = &eligibility.Profile{}
 		if err := decodeStrictBytes(obj["client"], ask.client); err != nil {
-			return nil, apperr.WithFields(apperr.Invalid, "The client profile is not valid.", apperr.FieldErrors{{Pointer: "/client", Message: err.Error()}})
+			return nil, apperr.WithFields(apperr.Invalid, "The client profile is not valid.", underPointer("/client", err))
 		}
 	}
 	if hasCase {
@@ -318,4 +318,23 @@ func (h *handler) decideEligibility(c echo.Context) error {
 			s.Attributes = kept
 		},
 	})
+}
+
+// underPointer is the field problems of err, a decoding error of the member
+// at prefix, located in the whole body.
+func underPointer(prefix string, err error) apperr.FieldErrors {
+	e, ok := apperr.As(err)
+	if !ok || len(e.Fields) == 0 {
+		msg := err.Error()
+		if ok {
+			msg = e.Msg
+		}
+		return apperr.FieldErrors{{Pointer: prefix, Message: msg}}
+	}
+	out := make(apperr.FieldErrors, len(e.Fields))
+	for i, f := range e.Fields {
+		out[i] = f
+		out[i].Pointer = prefix + f.Pointer
+	}
+	return out
 }

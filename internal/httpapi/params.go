@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -70,7 +71,11 @@ func values(c echo.Context) (url.Values, error) {
 	case "application/json", "":
 		var obj map[string]any
 		if err := json.Unmarshal(body, &obj); err != nil {
-			return nil, apperr.E(apperr.Invalid, "The body must be a JSON object of query parameters: %v", err)
+			var typ *json.UnmarshalTypeError
+			if errors.As(err, &typ) {
+				return nil, apperr.E(apperr.Invalid, "The body must be a JSON object of query parameters, not %s.", jsonGot(typ.Value))
+			}
+			return nil, bodyProblem(body, err)
 		}
 		for k, v := range obj {
 			switch x := v.(type) {

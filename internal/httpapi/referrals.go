@@ -55,6 +55,7 @@ type referralView struct {
 	SenderKeyID  *string                `json:"sender_key_id,omitempty"`
 	Side         string                 `json:"side"`
 	AllowedMoves []referral.Status      `json:"allowed_moves"`
+	Consent      string                 `json:"consent_status"`
 	Client       *referral.Client       `json:"client"`
 	Needs        []map[string]string    `json:"needs,omitempty"`
 	FollowUp     map[string]interface{} `json:"client_followup,omitempty"`
@@ -76,11 +77,21 @@ func (h *handler) viewReferral(ctx context.Context, st *store.Store, p auth.Prin
 		cs = &c
 	}
 	var read []string
-	if shared, ok := referral.Shared(cs.Client, r.Share, cs.Consent, h.now()); ok {
+	now := h.now()
+	v.Consent = cs.Consent.Status(now)
+	if party&referral.Sender == 0 && cs.Consent.Ended(now) {
+		// Revoking consent (or its end) withdraws everything the client
+		// shared through the referral from the receiving side, and the
+		// sender's note about the client is part of it; consent_status
+		// says why it is gone. The sending side owns the case and keeps
+		// its note: consent governs sharing with receiving agencies.
+		v.Note = ""
+	}
+	if shared, ok := referral.Shared(cs.Client, r.Share, cs.Consent, now); ok {
 		v.Client = &shared
 		read = append(read, "client")
 	}
-	if slices.Contains(r.Share, "needs") && cs.Consent.ActiveOn(h.now()) {
+	if slices.Contains(r.Share, "needs") && cs.Consent.ActiveOn(now) {
 		for _, n := range cs.Needs {
 			v.Needs = append(v.Needs, map[string]string{"domain": n.Domain, "status": n.Status})
 		}
@@ -101,7 +112,7 @@ func (h *handler) viewReferral(ctx context.Context, st *store.Store, p auth.Prin
 			v.Followups[i].AssigneeKeyID = nil
 		}
 	}
-	if r.Note != "" {
+	if v.Note != "" {
 		read = append(read, "note")
 	}
 	return v, read, nil
@@ -544,10 +555,31 @@ func (h *handler) listEvents(c echo.Context) error {
 			events[i].KeyID = nil
 		}
 	}
+	if party, _ := referral.Sides(p, r.SenderAgencyID, r.ReceiverAgencyID); party&referral.Sender == 0 {
+		cs, err := h.store.CaseByID(ctx, r.CaseID, r.SenderAgencyID)
+		if err != nil {
+			return err
+		}
+		withholdNotes(events, p.AgencyID, cs.Consent.Ended(h.now()))
+	}
 	if err := h.auditReads(c, "referral", []string{r.ID}, "events"); err != nil {
 		return err
 	}
 	return writePrivate(c, http.StatusOK, newPage(events, total, lp))
+}
+
+// withholdNotes blanks, in the history a receiving agency reads, what it
+// may not see: the client's follow-up note (the sender's alone, as in the
+// referral view) and, once the client's consent has ended, every note the
+// sending side wrote (the referral's note is its created event's). The
+// receiving agency's own notes stay: they are its records.
+func withholdNotes(events []store.Event, agencyID string, consentEnded bool) {
+	for i, e := range events {
+		theirs := e.AgencyID == nil || *e.AgencyID != agencyID
+		if e.NoteText != "" && (e.Kind == store.EventFollowUp || consentEnded && theirs) {
+			events[i].NoteText, events[i].NoteWithheld = "", true
+		}
+	}
 }
 
 // listReferrals answers GET /referrals: what the caller's agency sent

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"time"
 
@@ -56,6 +57,9 @@ type Deps struct {
 	// PageCache is how many search results (service_at_locations) are kept
 	// hydrated in memory, in step with the index (0: 10,000; negative: none).
 	PageCache int
+	// TrustedProxies are the peers whose X-Forwarded-For names the client;
+	// none: the client is the connection's peer.
+	TrustedProxies []netip.Prefix
 }
 
 type handler struct {
@@ -127,10 +131,10 @@ func New(d Deps) (*echo.Echo, error) {
 	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	// The client address is the connection's, or the one a proxy on this
-	// host or a private network forwards: a client cannot pick its own (and
-	// its rate limit) with a header.
-	e.IPExtractor = echo.ExtractIPFromXFFHeader(echo.TrustLoopback(true), echo.TrustPrivateNet(true))
+	// The client address is the connection's, or the one a proxy of
+	// TrustedProxies forwards: a client cannot pick its own (and its rate
+	// limit, and its audit address) with a header.
+	e.IPExtractor = clientAddr(d.TrustedProxies)
 	e.HTTPErrorHandler = h.errorHandler
 	e.Pre(middleware.RequestIDWithConfig(middleware.RequestIDConfig{
 		// Accept a caller's id only when it is short and plain, so logs

@@ -134,7 +134,8 @@ func requestProblem(err error) error {
 				}
 				var se *openapi3.SchemaError
 				if errors.As(x.Err, &se) {
-					fields = append(fields, apperr.FieldError{Pointer: "/" + strings.Join(se.JSONPointer(), "/"), Message: se.Reason})
+					se = allOfCause(se)
+					fields = append(fields, apperr.FieldError{Pointer: schemaPointer(se), Message: se.Reason})
 					return
 				}
 				fields = append(fields, apperr.FieldError{Pointer: "", Message: reason(x.Err, x.Reason)})
@@ -157,13 +158,45 @@ func requestProblem(err error) error {
 	return apperr.WithFields(apperr.Invalid, "The request does not match the API description; see errors for each parameter.", fields)
 }
 
+// schemaPointer is the JSON pointer of a schema failure ("" is the body).
+func schemaPointer(se *openapi3.SchemaError) string {
+	var b strings.Builder
+	for _, k := range se.JSONPointer() {
+		b.WriteString("/" + strings.NewReplacer("~", "~0", "/", "~1").Replace(k))
+	}
+	return b.String()
+}
+
+// allOfCause is the first failure under an allOf failure: "doesn't match
+// all schemas from allOf" says nothing a client can act on, what the part
+// it failed says does (kin-openapi gives it the full pointer).
+func allOfCause(se *openapi3.SchemaError) *openapi3.SchemaError {
+	for se.SchemaField == "allOf" && se.Origin != nil {
+		var inner *openapi3.SchemaError
+		if !errors.As(se.Origin, &inner) || inner == se {
+			break
+		}
+		se = inner
+	}
+	return se
+}
+
 func reason(err error, fallback string) string {
 	var me openapi3.MultiError
 	if errors.As(err, &me) && len(me) > 0 {
 		err = me[0]
 	}
+	var pe *openapi3filter.ParseError
+	if errors.As(err, &pe) && strings.HasPrefix(pe.Reason, "an invalid ") {
+		// "an invalid integer: invalid syntax" in JSON Schema's words.
+		want := map[string]string{"integer": "an integer", "number": "a number", "boolean": "true or false"}[strings.TrimPrefix(pe.Reason, "an invalid ")]
+		if want != "" {
+			return fmt.Sprintf("must be %s, got %q", want, clip(fmt.Sprint(pe.Value)))
+		}
+	}
 	var se *openapi3.SchemaError
 	if errors.As(err, &se) {
+		se = allOfCause(se)
 		if strings.Contains(se.Reason, `format "date-time"`) {
 			return "must be a date-time such as 2026-01-31T00:00:00Z"
 		}

@@ -386,7 +386,7 @@ func decodeStrictBytes(b []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return jsonProblem(err)
+		return bodyProblem(b, err)
 	}
 	if dec.More() {
 		return apperr.E(apperr.Invalid, "The request body holds more than one JSON value.")
@@ -398,7 +398,7 @@ func decodeStrictBytes(b []byte, v any) error {
 func mergePatch(doc, patch []byte) ([]byte, error) {
 	var p any
 	if err := json.Unmarshal(patch, &p); err != nil {
-		return nil, jsonProblem(err)
+		return nil, bodyProblem(patch, err)
 	}
 	if _, ok := p.(map[string]any); !ok {
 		return nil, apperr.E(apperr.Invalid, "A merge patch must be a JSON object.")

@@ -113,14 +113,25 @@ func (s *Syncer) indexPath() string {
 
 // Open opens the index on disk. It reports whether the index must be
 // rebuilt (missing, corrupt, another mapping version, or behind the pruned
-// outbox); Run does that rebuild.
+// outbox); Run does that rebuild. An index another process has open is
+// search.ErrInUse, at once.
 func (s *Syncer) Open(ctx context.Context) (rebuild bool, err error) {
 	if s.opts.Dir == "" {
 		return true, nil
 	}
+	// Another process (a server on this data dir) using the index, or
+	// building its replacement, keeps it: cleaning or rebuilding here would
+	// pull the files from under it.
+	for _, p := range []string{s.indexPath(), s.indexPath() + ".building"} {
+		if search.InUse(p) {
+			return false, fmt.Errorf("indexsync: %w: %s", search.ErrInUse, p)
+		}
+	}
 	s.cleanLeftovers()
 	ix, err := search.Open(s.indexPath())
 	switch {
+	case errors.Is(err, search.ErrInUse):
+		return false, fmt.Errorf("indexsync: %w", err)
 	case errors.Is(err, search.ErrMissing), errors.Is(err, search.ErrStale), errors.Is(err, search.ErrCorrupt):
 		s.log.InfoContext(ctx, "search index must be rebuilt", "reason", err.Error())
 		return true, nil

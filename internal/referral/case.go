@@ -66,6 +66,39 @@ func (c *Consent) ActiveOn(t time.Time) bool {
 	return c.GivenOn <= d && (c.ExpiresOn == "" || d <= c.ExpiresOn) && (c.RevokedOn == "" || d < c.RevokedOn)
 }
 
+// Where a consent stands, as a referral's reader is told.
+const (
+	ConsentActive  = "active"  // in force today
+	ConsentRevoked = "revoked" // revoked_on is today or earlier
+	ConsentExpired = "expired" // past its expires_on
+	ConsentNone    = "none"    // never given, or given from a later day
+)
+
+// Status says where the consent stands on the date of t (in UTC).
+func (c *Consent) Status(t time.Time) string {
+	if c == nil || c.GivenOn == "" {
+		return ConsentNone
+	}
+	d := t.UTC().Format(time.DateOnly)
+	switch {
+	case c.RevokedOn != "" && c.RevokedOn <= d:
+		return ConsentRevoked
+	case c.ExpiresOn != "" && c.ExpiresOn < d:
+		return ConsentExpired
+	case d < c.GivenOn:
+		return ConsentNone
+	}
+	return ConsentActive
+}
+
+// Ended says whether a consent that was given no longer holds on the date
+// of t: revoked or expired. Everything the client shared under it is then
+// withdrawn from receiving agencies, free-text notes included.
+func (c *Consent) Ended(t time.Time) bool {
+	st := c.Status(t)
+	return st == ConsentRevoked || st == ConsentExpired
+}
+
 // Limits of what a case holds.
 const (
 	MaxNameLen   = 100

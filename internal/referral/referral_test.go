@@ -251,3 +251,36 @@ func TestReferral_Sides(t *testing.T) {
 		}
 	}
 }
+
+// A consent's status agrees with ActiveOn, and says why it does not hold.
+func TestReferral_ConsentStatus(t *testing.T) {
+	day := func(d string) time.Time { t, _ := time.Parse(time.DateOnly, d); return t.Add(15 * time.Hour) }
+	given := Consent{Scope: []string{"name"}, GivenOn: "2026-11-01", ExpiresOn: "2026-12-31"}
+	revoked := given
+	revoked.RevokedOn = "2026-12-02"
+	for _, c := range []struct {
+		name    string
+		consent *Consent
+		on      string
+		want    string
+		ended   bool
+	}{
+		{"no consent", nil, "2026-12-02", ConsentNone, false},
+		{"not given", &Consent{Scope: []string{"name"}}, "2026-12-02", ConsentNone, false},
+		{"given later", &given, "2026-10-31", ConsentNone, false},
+		{"first day", &given, "2026-11-01", ConsentActive, false},
+		{"last day", &given, "2026-12-31", ConsentActive, false},
+		{"past its last day", &given, "2027-01-01", ConsentExpired, true},
+		{"day before revocation", &revoked, "2026-12-01", ConsentActive, false},
+		{"revocation day", &revoked, "2026-12-02", ConsentRevoked, true},
+		{"revoked and expired", &revoked, "2027-02-01", ConsentRevoked, true},
+	} {
+		now := day(c.on)
+		if got := c.consent.Status(now); got != c.want || c.consent.Ended(now) != c.ended {
+			t.Errorf("%s: Status %q Ended %v, want %q %v", c.name, got, c.consent.Ended(now), c.want, c.ended)
+		}
+		if (c.want == ConsentActive) != c.consent.ActiveOn(now) {
+			t.Errorf("%s: Status %q but ActiveOn %v", c.name, c.want, c.consent.ActiveOn(now))
+		}
+	}
+}

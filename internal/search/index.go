@@ -52,9 +52,9 @@ var (
 	// No merge at all beside Compact's own: a tiered merge running beside a
 	// forced one left an index Bleve could not reopen (its mapping lost).
 	// The planner merges only segments under half MaxSegmentSize documents.
-	compactConfig = map[string]any{"scorchMergePlanOptions": map[string]any{"MaxSegmentSize": 1}}
+	compactConfig = map[string]any{"scorchMergePlanOptions": map[string]any{"MaxSegmentSize": 1}, "bolt_timeout": lockWait}
 	// Options are read over Bleve's defaults: none given, the defaults.
-	serveConfig = map[string]any{"scorchMergePlanOptions": map[string]any{}}
+	serveConfig = map[string]any{"scorchMergePlanOptions": map[string]any{}, "bolt_timeout": lockWait}
 )
 
 // Create makes a new empty index at path ("" keeps it in memory). An index
@@ -84,13 +84,17 @@ func Create(path string) (*Index, error) {
 }
 
 // Open opens the index at path. ErrMissing, ErrStale and ErrCorrupt (test
-// with errors.Is) all mean the index must be rebuilt.
+// with errors.Is) all mean the index must be rebuilt; ErrInUse that another
+// process has it open (and must not lose it to a rebuild).
 func Open(path string) (*Index, error) {
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 		return nil, ErrMissing
 	}
 	b, err := bleve.OpenUsing(path, serveConfig)
 	if err != nil {
+		if err = lockErr(path, err); errors.Is(err, ErrInUse) {
+			return nil, err
+		}
 		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
 	}
 	v, err := b.GetInternal(keyMapping)
@@ -146,7 +150,7 @@ func (ix *Index) Seq() (int64, error) {
 func Compact(ctx context.Context, path string) error {
 	b, err := bleve.OpenUsing(path, compactConfig)
 	if err != nil {
-		return fmt.Errorf("search: compact: %w", err)
+		return fmt.Errorf("search: compact: %w", lockErr(path, err))
 	}
 	err = forceMerge(ctx, b)
 	if err == nil {

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"time"
 
@@ -16,7 +18,7 @@ const IdempotencyWindow = 24 * time.Hour
 
 type idempotencyRow struct {
 	AgencyID     string `gorm:"primaryKey"`
-	Key          string `gorm:"primaryKey"`
+	Key          string `gorm:"primaryKey"` // keyDigest of the client's key
 	RequestHash  string
 	ResourceType string
 	ResourceID   string
@@ -32,6 +34,7 @@ func (idempotencyRow) TableName() string { return "idempotency_keys" }
 // request is a 422. A concurrent first use waits for the other
 // transaction (PostgreSQL's unique index; SQLite's single writer).
 func (t *Tx) ClaimIdempotencyKey(ctx context.Context, agencyID, key, resourceType, hash, resourceID string) (string, error) {
+	key = keyDigest(key)
 	now := t.s.now().UTC().Truncate(time.Microsecond)
 	db := t.db.WithContext(ctx)
 	row := idempotencyRow{AgencyID: agencyID, Key: key, RequestHash: hash, ResourceType: resourceType, ResourceID: resourceID, CreatedAt: now}
@@ -62,6 +65,15 @@ func (t *Tx) ClaimIdempotencyKey(ctx context.Context, agencyID, key, resourceTyp
 			apperr.FieldErrors{{Parameter: "Idempotency-Key", Message: "was used with a different body"}})
 	}
 	return prior.ResourceID, nil
+}
+
+// keyDigest is what is stored of an Idempotency-Key: its SHA-256, hex.
+// Clients put what they like in a key (a client's name, say); the table
+// then holds nothing personal, and a retry finds its first request by
+// the same digest. The scope stays the agency (the row's other key).
+func keyDigest(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return hex.EncodeToString(sum[:])
 }
 
 // apperrNotFound is the not-found error of a private resource.

@@ -97,6 +97,8 @@ type Event struct {
 	AppointmentAt *time.Time `json:"appointment_at,omitempty"`
 	Note          *string    `json:"-"`
 	NoteText      string     `json:"note,omitempty" gorm:"-"`
+	// NoteWithheld marks a note the reader may not see (set by httpapi).
+	NoteWithheld bool `json:"note_withheld,omitempty" gorm:"-"`
 }
 
 // TableName is the referral history table.

@@ -238,7 +238,7 @@ func (s *Store) migrator() (*goose.Provider, error) {
 		}
 		opts = append(opts, goose.WithSessionLocker(locker))
 	} else if s.path != "" && s.path != ":memory:" {
-		opts = append(opts, goose.WithSessionLocker(&fileLocker{path: s.path + ".migrate-lock"}))
+		opts = append(opts, goose.WithSessionLocker(&fileLocker{path: s.path + ".migrate-lock", log: s.log}))
 	}
 	p, err := goose.NewProvider(d, s.sqlDB, sub, opts...)
 	if err != nil {
