@@ -411,14 +411,9 @@ func (o *ownership) checkLocationLinks() error {
 		if err != nil {
 			return err
 		}
-		if owner == "" || o.actor.may(owner) {
-			continue
-		}
-		managed, err := o.managed(owner)
-		if err != nil {
+		if refused, err := o.linkRefused(owner); err != nil {
 			return err
-		}
-		if managed {
+		} else if refused {
 			o.refuse("service_at_locations", r.ID, "/location_id",
 				"location %s belongs to organization %s, which another agency manages; only it may list services there", loc, owner)
 		}
@@ -441,14 +436,9 @@ func (o *ownership) checkProgramLinks() error {
 		if err != nil {
 			return err
 		}
-		if owner == "" || o.actor.may(owner) {
-			continue
-		}
-		managed, err := o.managed(owner)
-		if err != nil {
+		if refused, err := o.linkRefused(owner); err != nil {
 			return err
-		}
-		if managed {
+		} else if refused {
 			o.refuse("services", r.ID, "/program_id",
 				"program %s belongs to organization %s, which another agency manages; a service joins its own organization's programs", prog, owner)
 		}
@@ -468,6 +458,15 @@ func (o *ownership) locationOwner(id string) (string, error) {
 		return strings.ToLower(zs(r.OrganizationID)), nil
 	}
 	return o.column("locations", id, "organization_id")
+}
+
+// linkRefused says whether the actor may not link a record to one of
+// organization owner: one it may not write that another agency manages.
+func (o *ownership) linkRefused(owner string) (bool, error) {
+	if owner == "" || o.actor.may(owner) {
+		return false, nil
+	}
+	return o.managed(owner)
 }
 
 // managed says whether some agency manages organization org.
