@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/linkage-org/linkage/internal/hsds"
 	"github.com/linkage-org/linkage/internal/store/storetest"
 )
 
@@ -430,6 +431,93 @@ func TestNested_Links(t *testing.T) {
 			}
 			if strings.Contains(string(n.send("GET", n.svc["A"]+"/history?per_page=100", "", "").body), forged) {
 				t.Error("a forged history row landed on A's service")
+			}
+		})
+	}
+}
+
+// TestNested_Injection: a row B nests in its own record cannot name A's
+// records through another parent column, an attribute's link, an id
+// another table uses, a history row or a unit's id.
+func TestNested_Injection(t *testing.T) {
+	for _, d := range storetest.Dialects {
+		t.Run(d, func(t *testing.T) {
+			n := newNestedFixture(t, d)
+			salA := uuid.NewString()
+			n.placeItem(nestedKinds[4], "A", salA)
+			aSvc, aLoc, aOrg := last(n.svc["A"]), last(n.loc["A"]), orgFoodBank
+			before := map[string]string{}
+			for _, p := range []string{n.svc["A"], n.loc["A"], n.org["A"], "/service_at_locations/" + salA} {
+				before[p] = string(n.send("GET", p, "", "").body)
+			}
+			id := func() string { return `"id":"` + uuid.NewString() + `"` }
+			for _, c := range []struct{ field, item, pointer string }{
+				{"phones", `{` + id() + `,"number":"900-555-0199","location_id":"` + aLoc + `"}`, "/phones/0/location_id"},
+				{"phones", `{` + id() + `,"number":"900-555-0199","organization_id":"` + aOrg + `"}`, "/phones/0/organization_id"},
+				{"phones", `{` + id() + `,"number":"900-555-0199","service_at_location_id":"` + salA + `"}`, "/phones/0/service_at_location_id"},
+				{"schedules", `{` + id() + `,"freq":"WEEKLY","byday":"MO","opens_at":"03:00","closes_at":"03:15","location_id":"` + aLoc + `"}`, "/schedules/0/location_id"},
+				{"languages", `{` + id() + `,"name":"Klingon","code":"tlh","location_id":"` + aLoc + `"}`, "/languages/0/location_id"},
+				{"contacts", `{` + id() + `,"name":"Fake director","organization_id":"` + aOrg + `"}`, "/contacts/0/organization_id"},
+				{"funding", `{` + id() + `,"source":"Attacker","organization_id":"` + aOrg + `"}`, "/funding/0/organization_id"},
+				{"additional_urls", `{` + id() + `,"url":"https://phish.example/","organization_id":"` + aOrg + `"}`, "/additional_urls/0/organization_id"},
+				{"service_areas", `{` + id() + `,"name":"Nowhere","service_at_location_id":"` + salA + `"}`, "/service_areas/0/service_at_location_id"},
+				{"attributes", `{` + id() + `,"taxonomy_term_id":"` + n.term + `","link_id":"` + aSvc + `","link_entity":"service"}`, "/attributes/0/link_id"},
+			} {
+				body, etag := n.withItem(n.svc["B"], c.field, c.item)
+				r := n.write("PUT", n.svc["B"], body, n.keyB, etag)
+				if r.status != 403 && r.status != 422 || !strings.Contains(string(r.body), `"pointer":"`+c.pointer+`"`) {
+					t.Errorf("B nests %s naming A's record: %d %s, want a refusal at %s", c.field, r.status, r.body, c.pointer)
+				}
+			}
+			// The capacity route too.
+			r := n.send("PUT", n.svc["B"]+"/capacities/"+uuid.NewString(),
+				`{"available":1,"unit":{"name":"beds"},"attributes":[{`+id()+`,"taxonomy_term_id":"`+n.term+`","link_id":"`+aSvc+`","link_entity":"service"}]}`, n.keyB)
+			if r.status != 403 && r.status != 422 {
+				t.Errorf("a capacity report with an attribute on A's service: %d %s", r.status, r.body)
+			}
+			// An id another table uses: an organization with A's service's
+			// id, a phone with A's location's.
+			if r := n.write("PUT", "/organizations/"+aSvc, `{"name":"Collision","description":"Has a service's id."}`, n.keyB, ""); r.status != 422 || !strings.Contains(string(r.body), `"pointer":"/id"`) {
+				t.Errorf("B creates an organization with A's service id: %d %s", r.status, r.body)
+			}
+			body, etag := n.withItem(n.svc["B"], "phones", `{"id":"`+aLoc+`","number":"305-555-0100"}`)
+			if r := n.write("PUT", n.svc["B"], body, n.keyB, etag); r.status != 422 || !strings.Contains(string(r.body), `"pointer":"/phones/0/id"`) {
+				t.Errorf("B's phone with A's location id: %d %s", r.status, r.body)
+			}
+			// A unit is named by its name: B cannot take "cribs".
+			if r := n.send("PUT", n.svc["B"]+"/capacities/"+uuid.NewString(), `{"available":1,"unit":{"id":"`+hsds.UnitID("cribs")+`","name":"body bags"}}`, n.keyB); r.status != 422 {
+				t.Errorf("B squats the unit of cribs: %d %s", r.status, r.body)
+			}
+			for p, b := range before {
+				if got := string(n.send("GET", p, "", "").body); got != b {
+					t.Errorf("a refused write changed A's %s", p)
+				}
+			}
+			if r := n.send("PUT", n.svc["A"]+"/capacities/"+uuid.NewString(), `{"available":3,"unit":{"name":"cribs"}}`, n.keyA); r.status != 201 || strings.Contains(string(r.body), "body bags") {
+				t.Errorf("A reports cribs: %d %s", r.status, r.body)
+			}
+			// History an agency imports is about the record it is nested in,
+			// and says the server's word on who wrote it.
+			var svcB map[string]any
+			n.getRecord(n.svc["B"], &svcB)
+			delete(svcB, "organization")
+			svcB["metadata"] = []any{map[string]any{"id": uuid.NewString(), "resource_id": last(n.svc["B"]), "resource_type": "service",
+				"last_action_date": "2026-01-01T00:00:00Z", "last_action_type": "update", "field_name": "name",
+				"previous_value": "x", "replacement_value": "y", "updated_by": "admin (key 1)"}}
+			line, _ := json.Marshal(svcB)
+			if _, j := n.upload(n.keyB, "own-history.jsonl", string(line)+"\n"); j.State != "succeeded" {
+				t.Fatalf("B imports its own history: %+v", j)
+			}
+			// An import nests the same way.
+			delete(svcB, "metadata")
+			svcB["phones"] = []any{map[string]any{"id": uuid.NewString(), "number": "900-555-0199", "location_id": aLoc}}
+			line, _ = json.Marshal(svcB)
+			if _, j := n.upload(n.keyB, "inject.jsonl", string(line)+"\n"); j.State != "failed" || len(j.Problems) != 1 || j.Problems[0].Field != "/phones/0/location_id" {
+				t.Errorf("B imports a phone on A's location: %+v", j)
+			}
+			hist := string(n.send("GET", n.svc["B"]+"/history?per_page=100", "", "").body)
+			if !strings.Contains(hist, "(imported; the file said: admin (key 1))") || strings.Contains(hist, `"updated_by":"admin (key 1)"`) {
+				t.Errorf("imported history keeps the file's updated_by as the server's: %s", hist)
 			}
 		})
 	}

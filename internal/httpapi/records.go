@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
 	"github.com/linkage-org/linkage/internal/apperr"
@@ -288,9 +287,6 @@ func (h *handler) recordHistory(entity string) echo.HandlerFunc {
 	}
 }
 
-// unitSpace names units by their name, so reports of "beds" share a unit.
-var unitSpace = uuid.MustParse("6f1d2c64-5a3e-4b8e-9d0c-2b7f3e1a9c55")
-
 // putCapacity answers PUT /services/{id}/capacities/{capacity_id}: a live
 // capacity report. It states the current count, so the last report wins
 // (no If-Match); updated is set now.
@@ -320,7 +316,7 @@ func (h *handler) putCapacity(c echo.Context) error {
 	}
 	x.ID, x.ServiceID, x.Updated = capID, id, time.Now().UTC().Truncate(time.Second)
 	if x.Unit != nil && x.Unit.ID == "" && x.Unit.Name != "" {
-		x.Unit.ID = uuid.NewSHA1(unitSpace, []byte(strings.ToLower(strings.TrimSpace(x.Unit.Name)))).String()
+		x.Unit.ID = hsds.UnitID(x.Unit.Name)
 	}
 	if x.Unit != nil && x.UnitID == "" {
 		x.UnitID = x.Unit.ID

@@ -627,7 +627,7 @@ func (t *Tx) WriteDocuments(ctx context.Context, docs *Documents, action, actor 
 	}
 	g := documentsGraph(docs, false)
 	g.stamp(t.s.now().UTC().Truncate(time.Microsecond), action, actor)
-	moves, err := t.write(ctx, g)
+	moves, err := t.write(ctx, g, false)
 	if err != nil {
 		return ownershipProblem(mapErr(err, "write documents"), docs)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -47,9 +48,14 @@ type graph struct {
 	// ignoreMetadata drops metadata rows found in documents (API writes:
 	// history is written by the server only).
 	ignoreMetadata bool
-	// docMetadata are the ids of the metadata rows the documents carried
-	// (not the server's own history rows).
-	docMetadata []string
+	// docMetadata are the metadata rows the documents carried (not the
+	// server's own history rows), each with the record it was nested in.
+	docMetadata []nestedMeta
+}
+
+type nestedMeta struct {
+	id string
+	in ref
 }
 
 type rowset[R any] struct {
@@ -122,7 +128,7 @@ func (g *graph) addMetadata(ms []hsds.Metadata, resourceID, resourceType string)
 			m.ResourceType = resourceType
 		}
 		g.metadata.put(m.ID, metadataToRow(&m))
-		g.docMetadata = append(g.docMetadata, m.ID)
+		g.docMetadata = append(g.docMetadata, nestedMeta{id: m.ID, in: ref{entityTables[resourceType], strings.ToLower(resourceID)}})
 	}
 }
 
@@ -458,13 +464,14 @@ func (l *loader) organizationsOwnChildren(ids []string) ([]hsds.Organization, er
 // write replaces the owned children of g's roots and upserts every row,
 // once the actor's right to every row is checked (see guard.go). It returns
 // the rows moved from other records.
-func (t *Tx) write(ctx context.Context, g *graph) ([]move, error) {
+func (t *Tx) write(ctx context.Context, g *graph, strict bool) ([]move, error) {
 	tx := t.db
 	old, err := oldGraph(ctx, tx, g)
 	if err != nil {
 		return nil, fmt.Errorf("load current records: %w", err)
 	}
 	o := newOwnership(ctx, tx, t.actor, g, old)
+	o.strict = strict
 	if err := o.check(); err != nil {
 		return nil, err
 	}

@@ -62,6 +62,7 @@ type violation struct {
 	table, id string
 	field     string // below the row ("/location_id"); "" the row itself
 	msg       string
+	invalid   bool // a 422 (the document is wrong), not a 403
 }
 
 // ownershipError carries the violations of one write to the caller, who
@@ -125,6 +126,9 @@ type ownership struct {
 	old   *graph
 	// roots are the services, locations and organizations g writes.
 	roots map[ref]bool
+	// strict refuses parent columns that name no record (API writes; an
+	// import may create the record in a later batch).
+	strict bool
 
 	moves []move
 	vs    []violation
@@ -159,7 +163,12 @@ func (o *ownership) check() error {
 		return err
 	}
 	o.checkHistory()
-	return o.checkProgramLinks()
+	for _, step := range []func() error{o.checkProgramLinks, o.checkParents, o.checkUnique, o.checkUnits} {
+		if err := step(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // checkHistory: history rows an agency's documents carry (imports) may be
@@ -179,11 +188,17 @@ func (o *ownership) checkHistory() {
 			held[strings.ToLower(id)] = true
 		}
 	}
-	for _, id := range o.g.docMetadata {
-		m := o.g.metadata.rows[id]
-		if r := strings.ToLower(zs(m.ResourceID)); !held[r] {
-			o.refuse("metadata", m.ID, "/resource_id", "is the history of %s, which this document does not hold; history is about the record it is nested in", r)
+	for _, nm := range o.g.docMetadata {
+		m := o.g.metadata.rows[nm.id]
+		r, typ := strings.ToLower(zs(m.ResourceID)), entityTables[m.ResourceType]
+		if !held[r] || r != nm.in.id || typ != nm.in.table {
+			o.refuse("metadata", m.ID, "/resource_id", "is the history of %s %s; a history row an agency imports is about the record it is nested in", m.ResourceType, r)
+			continue
 		}
+		// Who changed it is the server's to say: the file's word is kept,
+		// marked as such.
+		m.UpdatedBy = o.actor.By + " (imported; the file said: " + clip(m.UpdatedBy) + ")"
+		o.g.metadata.rows[nm.id] = m
 	}
 }
 

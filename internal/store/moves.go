@@ -111,8 +111,13 @@ func ownershipProblem(err error, docs *Documents) error {
 	for _, v := range vs {
 		fe = append(fe, apperr.FieldError{Pointer: v.Pointer, Message: v.Message})
 	}
-	return apperr.WithFields(apperr.Forbidden,
-		"Nothing was written: the body names records that belong to organizations your agency does not manage.", fe)
+	for _, v := range oe.vs {
+		if !v.invalid {
+			return apperr.WithFields(apperr.Forbidden,
+				"Nothing was written: the body names records that belong to organizations your agency does not manage.", fe)
+		}
+	}
+	return apperr.WithFields(apperr.Unprocessable, "Nothing was written: the body names records it cannot.", fe)
 }
 
 // CheckOwnership reports the records of docs that a may not write, as a

@@ -50,7 +50,7 @@ func (t *Tx) WriteRecords(ctx context.Context, docs *Documents, meta []hsds.Meta
 		}
 		g.metadata.put(m.ID, metadataToRow(&m))
 	}
-	moves, err := t.write(ctx, g)
+	moves, err := t.write(ctx, g, true)
 	if err != nil {
 		return ownershipProblem(mapErr(err, "write records"), docs)
 	}
