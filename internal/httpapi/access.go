@@ -66,6 +66,13 @@ func (h *handler) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		p, err := h.resolveKey(c.Request().Context(), hdr)
 		if err != nil {
+			if apperr.KindOf(err) == apperr.Unauthenticated {
+				// A bad key counts against the client address's anonymous
+				// limit, so guessing keys is throttled like anything else.
+				if lerr := h.limitAnonymous(c); lerr != nil {
+					return lerr
+				}
+			}
 			return err
 		}
 		c.Set(principalKey, p)
@@ -188,19 +195,33 @@ func (h *handler) rateLimit(next echo.HandlerFunc) echo.HandlerFunc {
 		case p.Authenticated():
 			st, id, r = h.limiter.keys, "key:"+p.KeyID, h.limiter.limits.Key
 		}
-		if st == nil {
-			return next(c)
-		}
-		ok, err := st.Allow(id)
-		if err != nil {
+		if err := limit(c, st, id, r); err != nil {
 			return err
-		}
-		if !ok {
-			c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Max(1, math.Ceil(1/r)))))
-			return apperr.E(apperr.RateLimited, "Too many requests: the limit is %g a second. Wait and try again.", r)
 		}
 		return next(c)
 	}
+}
+
+// limitAnonymous takes one request from the client address's anonymous
+// allowance.
+func (h *handler) limitAnonymous(c echo.Context) error {
+	return limit(c, h.limiter.anon, "ip:"+c.RealIP(), h.limiter.limits.Anonymous)
+}
+
+// limit takes one request of id from st (nil: no limit), or answers 429.
+func limit(c echo.Context, st *middleware.RateLimiterMemoryStore, id string, r float64) error {
+	if st == nil {
+		return nil
+	}
+	ok, err := st.Allow(id)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Max(1, math.Ceil(1/r)))))
+		return apperr.E(apperr.RateLimited, "Too many requests: the limit is %g a second. Wait and try again.", r)
+	}
+	return nil
 }
 
 // audit appends what the caller of c did to the audit log, inside tx.

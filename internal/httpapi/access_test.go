@@ -222,8 +222,11 @@ func TestAccess_Keys(t *testing.T) {
 			if r := a.send("DELETE", "/agencies/"+a.agencyA+"/keys/"+created.ID, "", a.admin); r.status != 404 {
 				t.Errorf("revoke through another agency: %d, want 404", r.status)
 			}
-			if r := a.send("DELETE", "/agencies/"+ag.ID+"/keys/"+created.ID, "", a.admin); r.status != 200 || !strings.Contains(string(r.body), `"revoked_at":"`) {
-				t.Errorf("revoke: %d %s", r.status, r.body)
+			// A caller's X-Request-Id is not the request's id: the audit
+			// line carries the server's, the one the answer names.
+			revoke := a.send("DELETE", "/agencies/"+ag.ID+"/keys/"+created.ID, "", a.admin, "X-Request-Id", "client-chosen-id")
+			if revoke.status != 200 || !strings.Contains(string(revoke.body), `"revoked_at":"`) {
+				t.Errorf("revoke: %d %s", revoke.status, revoke.body)
 			}
 			r = a.send("GET", "/me", "", created.Key)
 			if r.status != 401 || !strings.Contains(string(r.body), "revoked") {
@@ -243,7 +246,8 @@ func TestAccess_Keys(t *testing.T) {
 			}
 			r.json(t, &audit)
 			if r.status != 200 || audit.Total != 2 || audit.Contents[0].Action != "revoke" || audit.Contents[1].Action != "create" ||
-				audit.Contents[0].ClientAddr == "" || audit.Contents[0].RequestID == "" || audit.Contents[0].ResourceID != created.ID ||
+				audit.Contents[0].ClientAddr == "" || audit.Contents[0].RequestID != revoke.header.Get("X-Request-Id") ||
+				audit.Contents[0].RequestID == "client-chosen-id" || audit.Contents[0].ResourceID != created.ID ||
 				strings.Contains(string(r.body), created.Key) {
 				t.Errorf("audit of keys: %d %s", r.status, r.body)
 			}
@@ -323,5 +327,10 @@ func TestAccess_RateLimits(t *testing.T) {
 	}
 	if got := fmt.Sprint(get("").StatusCode); got != "429" {
 		t.Fatalf("anonymous again: %s", got)
+	}
+	// Guessing keys spends the address's anonymous allowance: a bad key
+	// from an address past its limit is a 429, not one more lookup's 401.
+	if got := get("lnk_00000000_" + strings.Repeat("A", 43)).StatusCode; got != 429 {
+		t.Fatalf("an unknown key past the address's limit: %d", got)
 	}
 }

@@ -136,16 +136,7 @@ func New(d Deps) (*echo.Echo, error) {
 	// limit, and its audit address) with a header.
 	e.IPExtractor = clientAddr(d.TrustedProxies)
 	e.HTTPErrorHandler = h.errorHandler
-	e.Pre(middleware.RequestIDWithConfig(middleware.RequestIDConfig{
-		// Accept a caller's id only when it is short and plain, so logs
-		// cannot be forged with newlines or flooded.
-		Generator: newRequestID,
-		RequestIDHandler: func(c echo.Context, id string) {
-			if len(id) > 64 || !plainID(id) {
-				c.Response().Header().Set(echo.HeaderXRequestID, newRequestID())
-			}
-		},
-	}))
+	e.Pre(requestIDs)
 	e.Use(h.observe)
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
 		h.log.ErrorContext(c.Request().Context(), "panic", "err", err, "stack", string(stack), "request_id", requestID(c))
@@ -163,6 +154,23 @@ func New(d Deps) (*echo.Echo, error) {
 	e.Use(h.validateRequest)
 	h.routes(e)
 	return e, nil
+}
+
+// clientRequestIDKey holds the X-Request-Id a caller sent.
+const clientRequestIDKey = "client_request_id"
+
+// requestIDs gives every request an id of the server's own: it names the
+// request in the audit log and in problems, so a caller cannot choose it
+// (and make an audit line look like another's). A caller's own short,
+// plain X-Request-Id is kept beside it in the log line, for correlation.
+func requestIDs(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if id := c.Request().Header.Get(echo.HeaderXRequestID); id != "" && len(id) <= 64 && plainID(id) {
+			c.Set(clientRequestIDKey, id)
+		}
+		c.Response().Header().Set(echo.HeaderXRequestID, newRequestID())
+		return next(c)
+	}
 }
 
 func newRequestID() string {
@@ -209,10 +217,13 @@ func (h *handler) observe(next echo.HandlerFunc) echo.HandlerFunc {
 		if status >= 500 {
 			level = slog.LevelError
 		}
-		h.log.LogAttrs(c.Request().Context(), level, "request",
-			slog.String("request_id", requestID(c)), slog.String("method", c.Request().Method),
+		attrs := []slog.Attr{slog.String("request_id", requestID(c)), slog.String("method", c.Request().Method),
 			slog.String("route", route), slog.Int("status", status), slog.Int64("bytes", c.Response().Size),
-			slog.Duration("took", dur))
+			slog.Duration("took", dur)}
+		if cid, ok := c.Get(clientRequestIDKey).(string); ok {
+			attrs = append(attrs, slog.String(clientRequestIDKey, cid))
+		}
+		h.log.LogAttrs(c.Request().Context(), level, "request", attrs...)
 		return nil
 	}
 }
