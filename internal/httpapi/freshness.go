@@ -152,6 +152,33 @@ func parseDays(v string, def int) (int, error) {
 // maxExports bounds the exports one process streams at once.
 const maxExports = 2
 
+// defaultExportStall is how long an export waits for a client that does
+// not read.
+const defaultExportStall = 30 * time.Second
+
+// stallWriter gives each write a deadline: a reader that stalls for longer
+// than stall fails the write, and the export ends.
+type stallWriter struct {
+	http.ResponseWriter
+	rc    *http.ResponseController
+	stall time.Duration
+}
+
+func (w *stallWriter) Write(b []byte) (int, error) {
+	// Servers that cannot set deadlines (tests' recorders) write as before.
+	_ = w.rc.SetWriteDeadline(time.Now().Add(w.stall))
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (w *stallWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func (w *stallWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
 // export answers GET /export?format=json|csv: the whole public directory,
 // streamed as JSON Lines or as an HSDS tabular data package (.zip).
 func (h *handler) export(c echo.Context) error {
@@ -172,9 +199,19 @@ func (h *handler) export(c echo.Context) error {
 		c.Response().Header().Set("Retry-After", "30")
 		return apperr.E(apperr.RateLimited, "Other exports are running; try again in a minute.")
 	}
+	// One at a time per client address, so two callers cannot hold both.
+	addr := c.RealIP()
+	if _, busy := h.exporting.LoadOrStore(addr, true); busy {
+		c.Response().Header().Set("Retry-After", "30")
+		return apperr.E(apperr.RateLimited, "An export of yours is running; wait for it to finish.")
+	}
+	defer h.exporting.Delete(addr)
 	ctx := c.Request().Context()
 	res := c.Response()
 	res.Header().Set("Cache-Control", "no-store")
+	// A client that stops reading loses its export after exportStall,
+	// instead of holding a slot for as long as it likes.
+	res.Writer = &stallWriter{ResponseWriter: res.Writer, rc: http.NewResponseController(res.Writer), stall: h.exportStall}
 	var run func(ctx context.Context) error
 	switch format {
 	case "json":

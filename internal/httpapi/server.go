@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -32,10 +33,13 @@ type Deps struct {
 	Index        *indexsync.Syncer // search; required
 	Metrics      *metrics.Metrics
 	Logger       *slog.Logger
-	BaseURL      string   // public base URL, for openapi_url
-	MaxBodyBytes int64    // request bodies above this are 413
-	MaxJSONBytes int64    // JSON bodies above this are 413 (0: DefaultMaxJSONBytes)
-	CORSOrigins  []string // origins allowed to call from a browser
+	BaseURL      string // public base URL, for openapi_url
+	MaxBodyBytes int64  // request bodies above this are 413
+	MaxJSONBytes int64  // JSON bodies above this are 413 (0: DefaultMaxJSONBytes)
+	// ExportStall is how long an export waits on a client that stopped
+	// reading (0: 30 s).
+	ExportStall time.Duration
+	CORSOrigins []string // origins allowed to call from a browser
 	// Ready reports whether the service can take traffic (database reachable,
 	// index caught up); nil means ready.
 	Ready func(ctx context.Context) error
@@ -76,6 +80,8 @@ type handler struct {
 
 	capacityMaxAge time.Duration
 	exports        chan struct{} // one token per export running
+	exporting      sync.Map      // client addresses with an export running
+	exportStall    time.Duration
 	runs           jobRuns
 	rules          referral.Rules
 	now            func() time.Time
@@ -106,6 +112,10 @@ func New(d Deps) (*echo.Echo, error) {
 	}
 	if h.now == nil {
 		h.now = time.Now
+	}
+	h.exportStall = d.ExportStall
+	if h.exportStall <= 0 {
+		h.exportStall = defaultExportStall
 	}
 	h.maxJSON = d.MaxJSONBytes
 	if h.maxJSON <= 0 {
