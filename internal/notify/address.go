@@ -163,9 +163,20 @@ func checkDialed(address string) error {
 		return fmt.Errorf("webhook address %s is not public: not an IP address and port", address)
 	}
 	if why := SpecialPurpose(ap.Addr()); why != "" {
-		return fmt.Errorf("webhook address %s is not public: %s", ap.Addr(), why)
+		return &notPublicError{addr: ap.Addr(), why: why}
 	}
 	return nil
+}
+
+// notPublicError is a connection refused because the receiver's name led
+// to an address that is not public.
+type notPublicError struct {
+	addr netip.Addr
+	why  string
+}
+
+func (e *notPublicError) Error() string {
+	return fmt.Sprintf("webhook address %s is not public: %s", e.addr, e.why)
 }
 
 // clip shortens a host quoted in a message.

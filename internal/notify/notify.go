@@ -9,6 +9,7 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -16,7 +17,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -244,7 +247,8 @@ func (w *Worker) deliver(ctx context.Context, d store.Delivery) error {
 	if !ok {
 		a.Error = fmt.Sprintf("HTTP %d", status)
 		if sendErr != nil {
-			a.Error = sendErr.Error()
+			a.Error = describeSendError(sendErr)
+			w.log.DebugContext(ctx, "webhook delivery error", "webhook_id", d.WebhookID, "err", sendErr)
 		}
 		if len(a.Error) > 500 {
 			a.Error = a.Error[:500]
@@ -292,4 +296,34 @@ func (w *Worker) send(ctx context.Context, url, secret string, d store.Delivery)
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	return resp.StatusCode, nil
+}
+
+// describeSendError says why a delivery failed in words for the agency that
+// owns the webhook: what went wrong with its receiver, never this server's
+// resolver, addresses or Go error chains (those go to the debug log).
+func describeSendError(err error) string {
+	var dnsErr *net.DNSError
+	var notPublic *notPublicError
+	switch {
+	case errors.As(err, &notPublic):
+		return notPublic.Error()
+	case errors.As(err, &dnsErr) && dnsErr.IsNotFound:
+		return "the receiver's host name does not resolve"
+	case errors.As(err, &dnsErr):
+		return "the receiver's host name could not be looked up; Linkage will retry"
+	case errors.Is(err, context.DeadlineExceeded) || os.IsTimeout(err):
+		return "the receiver did not answer in time"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "the receiver refused the connection"
+	case errors.Is(err, syscall.ECONNRESET):
+		return "the receiver closed the connection"
+	}
+	var certErr *tls.CertificateVerificationError
+	if errors.As(err, &certErr) {
+		return "the receiver's TLS certificate is not valid: " + certErr.Err.Error()
+	}
+	if strings.Contains(err.Error(), "the webhook URL ") {
+		return err.Error()
+	}
+	return "the delivery failed before the receiver answered"
 }
