@@ -3,6 +3,7 @@ package hsds
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/mail"
 	"net/url"
 	"regexp"
@@ -181,8 +182,8 @@ func (o *Organization) check(c *checker, p string) {
 	c.url(p+"/website", o.Website)
 	c.url(p+"/uri", o.URI)
 	c.optID(p+"/parent_organization_id", o.ParentOrganizationID)
-	if o.YearIncorporated != nil && (*o.YearIncorporated < 1600 || *o.YearIncorporated > 2100) {
-		c.add(p+"/year_incorporated", "must be a year between 1600 and 2100")
+	if o.YearIncorporated != nil && (!(*o.YearIncorporated >= 1600 && *o.YearIncorporated <= 2100) || *o.YearIncorporated != math.Trunc(*o.YearIncorporated)) {
+		c.add(p+"/year_incorporated", "must be a whole year between 1600 and 2100")
 	}
 	for _, s := range []struct{ ptr, v string }{{"/tax_status", o.TaxStatus}, {"/tax_id", o.TaxID}, {"/legal_status", o.LegalStatus}, {"/logo", o.Logo}} {
 		c.text(p+s.ptr, s.v, MaxTextLen)

@@ -114,3 +114,14 @@ func TestNormalize_LinksNestedAttributes(t *testing.T) {
 		}
 	}
 }
+
+func TestOrganization_ValidateYear(t *testing.T) {
+	for y, ok := range map[float64]bool{1999: true, 2000.5: false, 1500: false} {
+		o := Organization{ID: orgID, Name: "Food bank", Description: "Food.", YearIncorporated: f(y)}
+		o.Normalize()
+		err := o.Validate()
+		if got := err == nil; got != ok || !ok && !strings.Contains(err.Error(), "year_incorporated") {
+			t.Errorf("year %v: %v", y, err)
+		}
+	}
+}

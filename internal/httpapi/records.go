@@ -58,6 +58,11 @@ var serviceRecord = record[hsds.Service]{
 			r.add("location", sal.LocationID, p+"/location_id")
 			attrRefs(&r, sal.Attributes, p)
 		}
+		for i, c := range s.Capacities {
+			if c.Unit == nil { // a unit given whole is created if new
+				r.add("unit", c.UnitID, "/capacities/"+strconv.Itoa(i)+"/unit_id")
+			}
+		}
 		if err := checkEligibility(ctx, tx, s.Attributes, &fe); err != nil {
 			return err
 		}
