@@ -1,7 +1,7 @@
 // Package csvsafe writes CSV that a spreadsheet opens as text. A cell that
 // Excel, LibreOffice or Google Sheets would run as a formula (it begins
 // with =, +, -, @, a tab or a carriage return, or a full-width =, +, - or
-// @) is written with a leading apostrophe, as the OWASP CSV injection
+// @, after any spaces or line feeds) is written with a leading apostrophe, as the OWASP CSV injection
 // guidance advises; plain numbers such as -80.2 are left alone, so they
 // stay numbers for the tools that read them. Unescape undoes exactly what
 // Escape did, so CSV written here reads back to the original text.
@@ -46,7 +46,9 @@ func Unescape(s string) string {
 // how "=x" is escaped, is itself escaped with a second apostrophe, so
 // Unescape never has to guess which of the two it was given.
 func quoted(s string) bool {
-	t := strings.TrimLeft(s, "'")
+	// Spaces and line feeds before a trigger are skipped too: some
+	// spreadsheets trim them and then read the formula.
+	t := strings.TrimLeft(strings.TrimLeft(s, "'"), " \n")
 	r, _ := utf8.DecodeRuneInString(t)
 	return t != "" && strings.ContainsRune(triggers, r) && !number.MatchString(t)
 }

@@ -43,9 +43,11 @@ func TestEscape(t *testing.T) {
 		{"'quoted'", "'quoted'"},
 		{"Food pantry", "Food pantry"},
 		{"a=b", "a=b"},
-		{" =1+1", " =1+1"},
+		{" =1+1", "' =1+1"},
+		{"  \n@x", "'  \n@x"},
+		{" -80.2", " -80.2"},
 		{"2026-01-02T03:04:05Z", "2026-01-02T03:04:05Z"},
-		{"\n=1", "\n=1"},
+		{"\n=1", "'\n=1"},
 		{"\xff=1", "\xff=1"},
 	} {
 		if got := Escape(tc.in); got != tc.want {
