@@ -171,27 +171,16 @@ func (o *ownership) check() error {
 	return nil
 }
 
-// checkHistory: history rows an agency's documents carry (imports) may be
-// about the records they hold, never about another record.
+// checkHistory: a history row an agency's document carries (imports) is
+// about the record it is nested in, never about another record.
 func (o *ownership) checkHistory() {
 	if o.actor.may("") || len(o.g.docMetadata) == 0 {
 		return
 	}
-	held := make(map[string]bool)
-	for _, ids := range o.g.ownedIDs() {
-		for _, id := range ids {
-			held[strings.ToLower(id)] = true
-		}
-	}
-	for _, ids := range [][]string{o.g.services.ids(), o.g.locations.ids(), o.g.organizations.ids(), o.g.programs.ids()} {
-		for _, id := range ids {
-			held[strings.ToLower(id)] = true
-		}
-	}
 	for _, nm := range o.g.docMetadata {
 		m := o.g.metadata.rows[nm.id]
 		r, typ := strings.ToLower(zs(m.ResourceID)), entityTables[m.ResourceType]
-		if !held[r] || r != nm.in.id || typ != nm.in.table {
+		if r != nm.in.id || typ != nm.in.table {
 			o.refuse("metadata", m.ID, "/resource_id", "is the history of %s %s; a history row an agency imports is about the record it is nested in", m.ResourceType, r)
 			continue
 		}
