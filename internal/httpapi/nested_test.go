@@ -515,6 +515,15 @@ func TestNested_Injection(t *testing.T) {
 			if _, j := n.upload(n.keyB, "inject.jsonl", string(line)+"\n"); j.State != "failed" || len(j.Problems) != 1 || j.Problems[0].Field != "/phones/0/location_id" {
 				t.Errorf("B imports a phone on A's location: %+v", j)
 			}
+			// Nor add taxonomy terms, an administrator's vocabulary.
+			term := uuid.NewString()
+			svcB["phones"] = []any{}
+			svcB["attributes"] = []any{map[string]any{"id": uuid.NewString(), "taxonomy_term_id": term,
+				"taxonomy_term": map[string]any{"id": term, "code": "X-1", "name": "Invented", "description": "Not B's to add."}}}
+			line, _ = json.Marshal(svcB)
+			if _, j := n.upload(n.keyB, "term.jsonl", string(line)+"\n"); j.State != "failed" || len(j.Problems) == 0 || !strings.Contains(j.Problems[0].Message, "administrator") {
+				t.Errorf("B imports a new taxonomy term: %+v", j)
+			}
 			hist := string(n.send("GET", n.svc["B"]+"/history?per_page=100", "", "").body)
 			if !strings.Contains(hist, "(imported; the file said: admin (key 1))") || strings.Contains(hist, `"updated_by":"admin (key 1)"`) {
 				t.Errorf("imported history keeps the file's updated_by as the server's: %s", hist)

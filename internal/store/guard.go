@@ -104,7 +104,7 @@ var entityTables = map[string]string{
 	"language": "languages", "accessibility": "accessibility", "cost_option": "cost_options",
 	"funding": "funding", "required_document": "required_documents", "url": "urls",
 	"organization_identifier": "organization_identifiers", "service_capacity": "service_capacities",
-	"unit": "units", "taxonomy_term": "taxonomy_terms",
+	"unit": "units", "taxonomy_term": "taxonomy_terms", "taxonomy": "taxonomies",
 }
 
 // tableEntity is the HSDS name of a table's records.
@@ -163,7 +163,7 @@ func (o *ownership) check() error {
 		return err
 	}
 	o.checkHistory()
-	for _, step := range []func() error{o.checkProgramLinks, o.checkParents, o.checkUnique, o.checkUnits} {
+	for _, step := range []func() error{o.checkProgramLinks, o.checkParents, o.checkUnique, o.checkUnits, o.checkVocabulary} {
 		if err := step(); err != nil {
 			return err
 		}
@@ -497,6 +497,33 @@ func (o *ownership) keepSharedNew() error {
 		return err
 	}
 	return dropExisting(o, "units", &o.g.units)
+}
+
+// checkVocabulary: taxonomies and their terms are an administrator's; an
+// agency's document may name existing terms, not add new ones.
+func (o *ownership) checkVocabulary() error {
+	if o.actor.may("") {
+		return nil
+	}
+	for _, t := range []struct {
+		table string
+		ids   []string
+	}{{"taxonomy_terms", o.g.terms.ids()}, {"taxonomies", o.g.taxonomies.ids()}} {
+		found, err := o.existing(t.table, t.ids)
+		if err != nil {
+			return err
+		}
+		exists := make(map[string]bool, len(found))
+		for _, id := range found {
+			exists[strings.ToLower(id)] = true
+		}
+		for _, id := range t.ids {
+			if !exists[strings.ToLower(id)] {
+				o.refuseInvalid(t.table, id, "/id", "is a new %s; an administrator adds them, name an existing one", tableEntity(t.table))
+			}
+		}
+	}
+	return nil
 }
 
 func dropExisting[R any](o *ownership, table string, s *rowset[R]) error {
