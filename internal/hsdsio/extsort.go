@@ -32,6 +32,7 @@ const (
 type item struct {
 	k1, k2 string
 	val    []byte
+	seq    int // order of adding, within one batch held in memory
 }
 
 func compareItems(a, b *item) int {
@@ -39,6 +40,17 @@ func compareItems(a, b *item) int {
 		return c
 	}
 	return strings.Compare(a.k2, b.k2)
+}
+
+// sortItems sorts a batch; the sequence number makes the order stable
+// without the cost of a stable sort.
+func sortItems(items []item) {
+	slices.SortFunc(items, func(a, b item) int {
+		if c := compareItems(&a, &b); c != 0 {
+			return c
+		}
+		return a.seq - b.seq
+	})
 }
 
 // spill is the scratch space of one read: every sorter's items count
@@ -107,7 +119,7 @@ func (s *sorter) add(k1, k2 string, val []byte) error {
 	if s.finished {
 		return errors.New("hsdsio: add to a finished sorter")
 	}
-	s.items = append(s.items, item{k1: k1, k2: k2, val: val})
+	s.items = append(s.items, item{k1: k1, k2: k2, val: val, seq: len(s.items)})
 	n := len(k1) + len(k2) + len(val) + itemOverhead
 	s.bytes += n
 	s.sp.held += n
@@ -118,7 +130,7 @@ func (s *sorter) add(k1, k2 string, val []byte) error {
 // iteration already reading them keeps its own reference.
 func (s *sorter) writeRun() error {
 	if !s.sorted {
-		slices.SortStableFunc(s.items, func(a, b item) int { return compareItems(&a, &b) })
+		sortItems(s.items)
 	}
 	s.sp.runs++
 	name := filepath.Join(s.sp.dir, fmt.Sprintf("run-%d", s.sp.runs))
@@ -156,7 +168,7 @@ func (s *sorter) finish() error {
 	}
 	s.finished = true
 	if len(s.items) > 0 {
-		slices.SortStableFunc(s.items, func(a, b item) int { return compareItems(&a, &b) })
+		sortItems(s.items)
 		s.sorted = true
 	}
 	for len(s.runs) > fanIn {
@@ -235,12 +247,15 @@ func (s *sorter) release() {
 	}
 }
 
+// writeItem writes one item; write errors surface at Flush.
 func writeItem(w *bufio.Writer, it *item) {
 	var n [binary.MaxVarintLen64]byte
-	for _, b := range [][]byte{[]byte(it.k1), []byte(it.k2), it.val} {
-		_, _ = w.Write(n[:binary.PutUvarint(n[:], uint64(len(b)))])
-		_, _ = w.Write(b)
-	}
+	_, _ = w.Write(n[:binary.PutUvarint(n[:], uint64(len(it.k1)))])
+	_, _ = w.WriteString(it.k1)
+	_, _ = w.Write(n[:binary.PutUvarint(n[:], uint64(len(it.k2)))])
+	_, _ = w.WriteString(it.k2)
+	_, _ = w.Write(n[:binary.PutUvarint(n[:], uint64(len(it.val)))])
+	_, _ = w.Write(it.val)
 }
 
 // run reads one run file.
@@ -248,12 +263,13 @@ type run struct {
 	f   *os.File
 	r   *bufio.Reader
 	cur item
-	idx int // the run's age: ties go to the older run
+	idx int    // the run's age: ties go to the older run
+	buf []byte // for keys, which become strings
 }
 
 func (r *run) advance() (bool, error) {
-	var parts [3][]byte
-	for i := range parts {
+	var keys [2]string
+	for i := range keys {
 		n, err := binary.ReadUvarint(r.r)
 		if err == io.EOF && i == 0 {
 			return false, nil
@@ -261,12 +277,21 @@ func (r *run) advance() (bool, error) {
 		if err != nil {
 			return false, fmt.Errorf("hsdsio: read sort run: %w", err)
 		}
-		parts[i] = make([]byte, n)
-		if _, err := io.ReadFull(r.r, parts[i]); err != nil {
+		r.buf = slices.Grow(r.buf[:0], int(n))[:n]
+		if _, err := io.ReadFull(r.r, r.buf); err != nil {
 			return false, fmt.Errorf("hsdsio: read sort run: %w", err)
 		}
+		keys[i] = string(r.buf)
 	}
-	r.cur = item{k1: string(parts[0]), k2: string(parts[1]), val: parts[2]}
+	n, err := binary.ReadUvarint(r.r)
+	if err != nil {
+		return false, fmt.Errorf("hsdsio: read sort run: %w", err)
+	}
+	val := make([]byte, n)
+	if _, err := io.ReadFull(r.r, val); err != nil {
+		return false, fmt.Errorf("hsdsio: read sort run: %w", err)
+	}
+	r.cur = item{k1: keys[0], k2: keys[1], val: val}
 	return true, nil
 }
 

@@ -422,7 +422,9 @@ func readRows[T any](r *pkgReader, name string, keys []string, ids *sorter) (*so
 		}
 		id := ""
 		if idCol >= 0 && idCol < len(rec) {
-			id = rec[idCol]
+			// A cell shares the memory of its whole row: the copy keeps a
+			// sorted id from holding the row.
+			id = strings.Clone(rec[idCol])
 		}
 		if len(rec) != len(header) {
 			problem(line, id, "", fmt.Sprintf("has %d cells but the header has %d columns; the row was skipped", len(rec), len(header)))
@@ -451,7 +453,7 @@ func readRows[T any](r *pkgReader, name string, keys []string, ids *sorter) (*so
 		}
 		row := rowRec{line: line, id: id, keys: make([]string, len(keys)), doc: doc}
 		for i, kc := range keyCells {
-			row.keys[i] = rv.Field(kc.index).String()
+			row.keys[i] = strings.Clone(rv.Field(kc.index).String())
 		}
 		if err := out.add(id, "", row.encode()); err != nil {
 			return nil, err
