@@ -482,9 +482,9 @@ type join struct {
 	src    *sorter
 	it     *merge
 	field  string
-	object bool                          // the group is one object, not a list
+	object bool                         // the group is one object, not a list
 	report func(row rowRec, key string) // a child whose parent never came
-	next   *item                         // read ahead
+	next   *item                        // read ahead
 	done   bool
 	cur    group
 }
