@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
 
@@ -37,11 +38,25 @@ type ImportJob struct {
 // TableName is the jobs table.
 func (ImportJob) TableName() string { return "import_jobs" }
 
-// CreateJob records a new running job.
+// CreateJob records a new running job, which this process runs until it
+// calls FinishJob.
 func (s *Store) CreateJob(ctx context.Context, j *ImportJob) error {
 	now := s.now().UTC().Truncate(time.Microsecond)
 	j.State, j.CreatedAt, j.HeartbeatAt, j.Problems = JobRunning, now, now, "[]"
-	return mapErr(s.db.WithContext(ctx).Create(j).Error, "create import job")
+	if err := s.db.WithContext(ctx).Create(j).Error; err != nil {
+		return mapErr(err, "create import job")
+	}
+	s.jobsHere.Store(j.ID, struct{}{})
+	return nil
+}
+
+// runsHere says whether this process runs job id. A job's heartbeat is
+// written to the database, which a long import can keep busy (on SQLite
+// its transaction holds the only write lock): the process that runs a
+// job knows it is alive without reading its heartbeat.
+func (s *Store) runsHere(id string) bool {
+	_, ok := s.jobsHere.Load(id)
+	return ok
 }
 
 // JobProgress records progress and that the runner is alive.
@@ -51,8 +66,10 @@ func (s *Store) JobProgress(ctx context.Context, id string, done, total int) err
 	return mapErr(err, "import job progress")
 }
 
-// FinishJob records a job's end.
+// FinishJob records a job's end; this process no longer runs it, even if
+// recording fails.
 func (s *Store) FinishJob(ctx context.Context, j *ImportJob) error {
+	defer s.jobsHere.Delete(j.ID)
 	now := s.now().UTC().Truncate(time.Microsecond)
 	j.FinishedAt = &now
 	err := s.db.WithContext(ctx).Model(&ImportJob{}).Where("id = ?", j.ID).
@@ -78,10 +95,22 @@ func (s *Store) JobByID(ctx context.Context, id, agencyID string) (ImportJob, er
 
 // FailAbandonedJobs marks failed the running jobs whose runner has not
 // reported for longer than stale: their process died, and their
-// transaction with it.
+// transaction with it. Jobs this process runs are alive whatever their
+// heartbeat says. Candidates are read first, so that with none to fail
+// nothing waits for the write lock a running import holds on SQLite.
 func (s *Store) FailAbandonedJobs(ctx context.Context, stale time.Duration) (int64, error) {
 	now := s.now().UTC()
-	res := s.db.WithContext(ctx).Model(&ImportJob{}).Where("state = ? AND heartbeat_at < ?", JobRunning, now.Add(-stale)).
+	cutoff := now.Add(-stale)
+	var ids []string
+	err := s.db.WithContext(ctx).Model(&ImportJob{}).Where("state = ? AND heartbeat_at < ?", JobRunning, cutoff).Pluck("id", &ids).Error
+	if err != nil {
+		return 0, mapErr(err, "find abandoned import jobs")
+	}
+	ids = slices.DeleteFunc(ids, s.runsHere)
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	res := s.db.WithContext(ctx).Model(&ImportJob{}).Where("id IN ? AND state = ? AND heartbeat_at < ?", ids, JobRunning, cutoff).
 		Updates(map[string]any{"state": JobFailed, "error": "the server stopped during the import; nothing was changed", "finished_at": now})
 	return res.RowsAffected, mapErr(res.Error, "fail abandoned import jobs")
 }

@@ -171,32 +171,61 @@ func TestStore_ConcurrentMigrate(t *testing.T) {
 }
 
 // A running import job whose runner stopped reporting is failed; a live
-// one is left alone.
+// one is left alone. A process never fails a job it runs itself, however
+// old its heartbeat (a long import can keep the database from taking one),
+// while another replica judges it by its heartbeat.
 func TestFailAbandonedJobs(t *testing.T) {
 	for _, d := range storetest.Dialects {
 		t.Run(d, func(t *testing.T) {
-			now := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
-			s := storetest.Open(t, d, store.WithClock(func() time.Time { return now }))
 			ctx := context.Background()
+			now := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
+			clock := store.WithClock(func() time.Time { return now })
+			url := storetest.URL(t, d)
+			open := func() *store.Store {
+				s, err := store.Open(ctx, url, storetest.Logger(), clock)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { _ = s.Close() })
+				return s
+			}
+			gone, here, other := open(), open(), open()
+			if err := here.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
 			dead := &store.ImportJob{ID: uuid.NewString(), Filename: "a.jsonl"}
-			if err := s.CreateJob(ctx, dead); err != nil {
+			if err := gone.CreateJob(ctx, dead); err != nil {
+				t.Fatal(err)
+			}
+			gone.Close() // its process stopped
+			mine := &store.ImportJob{ID: uuid.NewString(), Filename: "b.jsonl"}
+			if err := here.CreateJob(ctx, mine); err != nil {
 				t.Fatal(err)
 			}
 			now = now.Add(31 * time.Second)
-			live := &store.ImportJob{ID: uuid.NewString(), Filename: "b.jsonl"}
-			if err := s.CreateJob(ctx, live); err != nil {
+			fresh := &store.ImportJob{ID: uuid.NewString(), Filename: "c.jsonl"}
+			if err := other.CreateJob(ctx, fresh); err != nil {
 				t.Fatal(err)
 			}
-			n, err := s.FailAbandonedJobs(ctx, 30*time.Second)
+			n, err := here.FailAbandonedJobs(ctx, 30*time.Second)
 			if err != nil || n != 1 {
 				t.Fatalf("failed %d jobs (%v), want 1", n, err)
 			}
-			j, err := s.JobByID(ctx, dead.ID, "")
+			j, err := here.JobByID(ctx, dead.ID, "")
 			if err != nil || j.State != store.JobFailed || j.Error == "" || j.FinishedAt == nil {
 				t.Fatalf("abandoned job: %+v %v", j, err)
 			}
-			if j, _ := s.JobByID(ctx, live.ID, ""); j.State != store.JobRunning {
-				t.Fatalf("live job: %s", j.State)
+			for _, id := range []string{mine.ID, fresh.ID} {
+				if j, _ := here.JobByID(ctx, id, ""); j.State != store.JobRunning {
+					t.Fatalf("live job %s: %s", id, j.State)
+				}
+			}
+			// Another replica sees only the silent heartbeat of here's job.
+			if n, err := other.FailAbandonedJobs(ctx, 30*time.Second); err != nil || n != 1 {
+				t.Fatalf("another replica failed %d jobs (%v), want 1", n, err)
+			}
+			if j, _ := here.JobByID(ctx, mine.ID, ""); j.State != store.JobFailed {
+				t.Fatalf("a silent job of another replica: %s", j.State)
 			}
 		})
 	}
