@@ -13,6 +13,7 @@ import (
 
 	"github.com/linkage-org/linkage/internal/config"
 	"github.com/linkage-org/linkage/internal/eligibility"
+	"github.com/linkage-org/linkage/internal/hsdsio"
 	"github.com/linkage-org/linkage/internal/httpapi"
 	"github.com/linkage-org/linkage/internal/importer"
 	"github.com/linkage-org/linkage/internal/metrics"
@@ -183,7 +184,7 @@ func cmdServe(ctx context.Context, cfg config.Config, log *slog.Logger, args []s
 		MaxBodyBytes: cfg.MaxBodyBytes, CORSOrigins: cfg.CORSOrigins, Ready: sy.Ready,
 		RateLimits:     httpapi.RateLimits{Anonymous: cfg.RateAnonymous, Key: cfg.RateKey, Portal: cfg.RatePortal},
 		CapacityMaxAge: cfg.CapacityMaxAge, FollowUpRules: cfg.FollowUpRules, WebhookAllowPrivate: cfg.WebhookPrivate,
-		PageCache: pageCache(cfg.PageCache)})
+		PageCache: pageCache(cfg.PageCache), ImportLimits: hsdsio.Limits{EntryBytes: cfg.ImportMaxEntry, TotalBytes: cfg.ImportMaxTotal}})
 	if err != nil {
 		return err
 	}

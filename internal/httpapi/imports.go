@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"mime/multipart"
@@ -29,31 +30,60 @@ import (
 // transaction); GET /imports/{id} shows its state, progress and problems.
 
 // jobHeartbeat is how often a running job says it is alive (serve fails
-// jobs silent for LINKAGE_IMPORT_STALE); maxJobWait bounds wait=true.
+// jobs silent for LINKAGE_IMPORT_STALE); maxJobWait bounds wait=true;
+// maxImports is how many imports one process runs at once: an import is
+// one long transaction and a CPU's worth of work, and more at once would
+// only slow each other and the API.
 const (
 	jobHeartbeat = 2 * time.Second
 	maxJobWait   = 60 * time.Second
+	maxImports   = 1
+)
+
+// Default upload limits, when Deps.ImportLimits leaves them zero (the
+// defaults of LINKAGE_IMPORT_MAX_ENTRY_BYTES and _TOTAL_BYTES).
+const (
+	defaultImportEntryBytes = 256 << 20
+	defaultImportTotalBytes = 512 << 20
 )
 
 // importExts are the files an import takes, as `linkage import` does.
 var importExts = map[string]bool{".json": true, ".jsonl": true, ".ndjson": true, ".zip": true}
 
-// jobView is a job as the API shows it.
+// jobView is a job as the API shows it: the first importer.MaxProblems
+// problems and the count of the rest.
 type jobView struct {
 	store.ImportJob
-	Problems []jobProblem `json:"problems"`
+	Problems        []jobProblem `json:"problems"`
+	ProblemsOmitted int          `json:"problems_omitted"`
 }
 
 type jobProblem struct {
+	File     string `json:"file,omitempty"`
 	Line     int    `json:"row,omitempty"`
 	RecordID string `json:"record_id,omitempty"`
 	Field    string `json:"field,omitempty"`
 	Message  string `json:"message"`
 }
 
+// storedProblems is the problems column: the kept problems and the count
+// of the rest. Jobs written before the count was kept hold a bare array.
+type storedProblems struct {
+	Items   []jobProblem `json:"items"`
+	Omitted int          `json:"omitted"`
+}
+
 func viewJob(j store.ImportJob) jobView {
 	v := jobView{ImportJob: j, Problems: []jobProblem{}}
-	_ = json.Unmarshal([]byte(j.Problems), &v.Problems)
+	var sp storedProblems
+	if err := json.Unmarshal([]byte(j.Problems), &sp); err == nil {
+		v.Problems, v.ProblemsOmitted = sp.Items, sp.Omitted
+	} else {
+		_ = json.Unmarshal([]byte(j.Problems), &v.Problems)
+	}
+	if v.Problems == nil {
+		v.Problems = []jobProblem{}
+	}
 	return v
 }
 
@@ -114,12 +144,19 @@ func (h *handler) createImport(c echo.Context) error {
 		return apperr.WithFields(apperr.Invalid, "Some parameters are not valid; see errors.", fe)
 	}
 	// The upload goes to a file of our own naming: the client's name only
-	// lends its extension.
+	// lends its extension, and names the input in problems and errors.
 	path := filepath.Join(os.TempDir(), "linkage-import-"+uuid.NewString()+ext)
 	if err := saveUpload(fh.Open, path); err != nil {
 		return err
 	}
-	job := &store.ImportJob{ID: uuid.NewString(), DryRun: dryRun, Filename: clip(filepath.Base(fh.Filename))}
+	name := clip(filepath.Base(fh.Filename))
+	// A zip that declares more than the limits is refused now, before a
+	// job expands any of it.
+	if err := importer.CheckLimits(path, name, h.importLimits); err != nil {
+		_ = os.Remove(path)
+		return err
+	}
+	job := &store.ImportJob{ID: uuid.NewString(), DryRun: dryRun, Filename: name}
 	if p.AgencyID != "" {
 		job.AgencyID = &p.AgencyID
 	}
@@ -177,37 +214,25 @@ func (h *handler) runImport(ctx context.Context, p auth.Principal, job store.Imp
 	beat := make(chan struct{})
 	go func() {
 		defer close(beat)
-		t := time.NewTicker(jobHeartbeat)
-		defer t.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-				mu.Lock()
-				d, n := done, total
-				mu.Unlock()
-				if err := h.store.JobProgress(ctx, job.ID, d, n); err != nil {
-					h.log.WarnContext(ctx, "import job heartbeat", "job", job.ID, "err", err)
-				}
-			}
-		}
+		h.heartbeat(ctx, job.ID, stop, func() (int, int) { mu.Lock(); defer mu.Unlock(); return done, total })
 	}()
-	opts := importer.Options{DryRun: job.DryRun, Actor: updatedBy(p),
+	opts := importer.Options{DryRun: job.DryRun, Actor: updatedBy(p), Name: job.Filename, Limits: h.importLimits,
 		Progress: func(d, n int) { mu.Lock(); done, total = d, n; mu.Unlock() },
 		Check:    scopeCheck(p)}
+	h.imports <- struct{}{} // one at a time; the heartbeat keeps a queued job alive
 	rep, err := importer.Import(ctx, h.store, path, opts)
+	<-h.imports
 	close(stop)
 	<-beat
 	job.RecordsTotal = rep.Records()
 	if rep.Written {
 		job.RecordsDone = rep.Records()
 	}
-	probs := make([]jobProblem, 0, len(rep.Problems))
+	sp := storedProblems{Items: make([]jobProblem, 0, len(rep.Problems)), Omitted: rep.ProblemsOmitted}
 	for _, x := range rep.Problems {
-		probs = append(probs, jobProblem{Line: x.Line, RecordID: x.RecordID, Field: x.Field, Message: x.Message})
+		sp.Items = append(sp.Items, jobProblem{File: x.Source, Line: x.Line, RecordID: x.RecordID, Field: x.Field, Message: x.Message})
 	}
-	b, _ := json.Marshal(probs)
+	b, _ := json.Marshal(sp)
 	job.Problems = string(b)
 	job.State = store.JobSucceeded
 	if rep.Written {
@@ -221,7 +246,10 @@ func (h *handler) runImport(ctx context.Context, p auth.Principal, job store.Imp
 	}
 	if err != nil {
 		job.State = store.JobFailed
-		job.Error = "The import changed nothing: " + firstLine(err.Error())
+		job.Error = "The import changed nothing: " + jobError(err)
+		if apperr.KindOf(err) == apperr.Internal {
+			h.log.ErrorContext(ctx, "import job", "job", job.ID, "err", err)
+		}
 	}
 	if ferr := h.store.FinishJob(ctx, &job); ferr != nil {
 		h.log.ErrorContext(ctx, "record import job result", "job", job.ID, "err", ferr)
@@ -237,6 +265,49 @@ func (h *handler) runImport(ctx context.Context, p auth.Principal, job store.Imp
 	if aerr := h.store.InTx(ctx, func(tx *store.Tx) error { return tx.Audit(ctx, audit) }); aerr != nil {
 		h.log.ErrorContext(ctx, "audit import job", "job", job.ID, "err", aerr)
 	}
+}
+
+// heartbeat records a running job's progress every jobHeartbeat until stop
+// closes. Each beat may take at most one period: a database kept busy by
+// the import delays a beat and costs at most that beat, never the
+// goroutine, and this process's stale-job check does not read heartbeats
+// of the jobs it runs (store.FailAbandonedJobs).
+func (h *handler) heartbeat(ctx context.Context, id string, stop <-chan struct{}, progress func() (int, int)) {
+	t := time.NewTicker(jobHeartbeat)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+			d, n := progress()
+			bctx, cancel := context.WithTimeout(ctx, jobHeartbeat)
+			err := h.store.JobProgress(bctx, id, d, n)
+			cancel()
+			if err != nil {
+				h.log.WarnContext(ctx, "import job heartbeat", "job", id, "err", err)
+			}
+		}
+	}
+}
+
+// jobError is what a failed job says: the error's message for the client
+// when it has one, the first line of the chain otherwise.
+func jobError(err error) string {
+	if errors.Is(err, importer.ErrProblems) {
+		return importer.ErrProblems.Error() + "; see problems."
+	}
+	if e, ok := apperr.As(err); ok && e.Kind != apperr.Internal {
+		return clipText(e.Msg, 600)
+	}
+	return clipText(firstLine(err.Error()), 300)
+}
+
+func clipText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "") + "…"
 }
 
 func firstLine(s string) string {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/linkage-org/linkage/internal/apperr"
 	"github.com/linkage-org/linkage/internal/eligibility"
+	"github.com/linkage-org/linkage/internal/hsdsio"
 	"github.com/linkage-org/linkage/internal/hydrate"
 	"github.com/linkage-org/linkage/internal/indexsync"
 	"github.com/linkage-org/linkage/internal/metrics"
@@ -55,6 +56,9 @@ type Deps struct {
 	// PageCache is how many search results (service_at_locations) are kept
 	// hydrated in memory, in step with the index (0: 10,000; negative: none).
 	PageCache int
+	// ImportLimits bound what an uploaded import may expand to (zero
+	// fields: 256 MiB an entry, 512 MiB in all).
+	ImportLimits hsdsio.Limits
 }
 
 type handler struct {
@@ -70,6 +74,8 @@ type handler struct {
 
 	capacityMaxAge time.Duration
 	exports        chan struct{} // one token per export running
+	imports        chan struct{} // one token per import running
+	importLimits   hsdsio.Limits
 	runs           jobRuns
 	rules          referral.Rules
 	now            func() time.Time
@@ -92,6 +98,7 @@ func New(d Deps) (*echo.Echo, error) {
 	}
 	h := &handler{store: d.Store, index: d.Index, metrics: d.Metrics, log: d.Logger, baseURL: d.BaseURL, ready: d.Ready, spec: sp,
 		limiter: newRateLimiter(d.RateLimits), capacityMaxAge: d.CapacityMaxAge, exports: make(chan struct{}, maxExports),
+		imports: make(chan struct{}, maxImports), importLimits: d.ImportLimits,
 		rules: d.FollowUpRules, now: d.Now, webhookPrivate: d.WebhookAllowPrivate, guidelines: d.Guidelines}
 	if h.guidelines.Year == 0 {
 		if h.guidelines, err = eligibility.ParseGuidelines(seed.PovertyGuidelines()); err != nil {
@@ -100,6 +107,12 @@ func New(d Deps) (*echo.Echo, error) {
 	}
 	if h.now == nil {
 		h.now = time.Now
+	}
+	if h.importLimits.EntryBytes <= 0 {
+		h.importLimits.EntryBytes = defaultImportEntryBytes
+	}
+	if h.importLimits.TotalBytes <= 0 {
+		h.importLimits.TotalBytes = defaultImportTotalBytes
 	}
 	if h.metrics == nil {
 		h.metrics = metrics.New()
