@@ -300,7 +300,9 @@ func jobError(err error) string {
 	if e, ok := apperr.As(err); ok && e.Kind != apperr.Internal {
 		return clipText(e.Msg, 600)
 	}
-	return clipText(firstLine(err.Error()), 300)
+	// An internal error may name the server's files or tables; the log
+	// has it, under the job's id.
+	return "the server failed while importing; its log has the details under this job's id."
 }
 
 func clipText(s string, n int) string {
@@ -308,11 +310,6 @@ func clipText(s string, n int) string {
 		return s
 	}
 	return strings.ToValidUTF8(s[:n], "") + "…"
-}
-
-func firstLine(s string) string {
-	line, _, _ := strings.Cut(s, "\n")
-	return clip(line)
 }
 
 // scopeCheck keeps an agency's import to its own organizations: records of

@@ -183,26 +183,26 @@ func limitError(name string, err error) error {
 	if !errors.As(err, &le) {
 		return err
 	}
-	setting := EntryLimitSetting
-	if le.Total {
-		setting = TotalLimitSetting
+	base := filepath.Base(name)
+	what := le.Name + " in " + base
+	if filepath.Base(le.Name) == base {
+		what = base
 	}
-	what := le.Name
-	if what != name {
-		what = name + ": " + le.Name
+	setting, limit := EntryLimitSetting, "one file of an import may hold at most "+bytesText(le.Limit)+" uncompressed"
+	if le.Total {
+		setting, limit = TotalLimitSetting, "an import may hold at most "+bytesText(le.Limit)+" uncompressed, all its files together"
+		what = base
 	}
 	size := "expands to " + bytesText(le.Size)
-	if le.Counted {
-		size = "expands to more than " + bytesText(le.Limit) + ", more than its archive declares"
+	switch {
+	case le.Counted:
+		size = "expands to more than " + bytesText(le.Limit) + ", more than it declares"
+	case le.Total && what != le.Name && le.Name != base:
+		size = "expands to at least " + bytesText(le.Size)
+	case le.Total:
+		size = "holds " + bytesText(le.Size)
 	}
-	limit := "one file of an import may hold at most " + bytesText(le.Limit) + " uncompressed"
-	if le.Total {
-		what, limit = name, "an import may hold at most "+bytesText(le.Limit)+" uncompressed, all files together"
-		if !le.Counted {
-			size = "expands to at least " + bytesText(le.Size)
-		}
-	}
-	return apperr.Wrap(err, apperr.TooLarge, "%s %s; %s (the server's %s). Send it in smaller parts, or ask the operator to raise %s.",
+	return apperr.E(apperr.TooLarge, "%s %s; %s (setting %s). Split it into smaller imports, or have the operator raise %s.",
 		what, size, limit, setting, setting)
 }
 
