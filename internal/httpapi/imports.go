@@ -38,6 +38,7 @@ const (
 	jobHeartbeat = 2 * time.Second
 	maxJobWait   = 60 * time.Second
 	maxImports   = 1
+	uploadMemory = 1 << 20
 )
 
 // Default upload limits, when Deps.ImportLimits leaves them zero (the
@@ -118,6 +119,14 @@ func (h *handler) createImport(c echo.Context) error {
 	p, err := writer(c)
 	if err != nil {
 		return err
+	}
+	// Parts beyond uploadMemory go to a temporary file, not the heap.
+	if err := c.Request().ParseMultipartForm(uploadMemory); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return jsonProblem(err)
+		}
+		return apperr.Wrap(err, apperr.Invalid, "The upload is not a multipart/form-data body with a file field.")
 	}
 	fh, err := c.FormFile("file")
 	if err != nil {
