@@ -64,8 +64,26 @@ type spill struct {
 	runs    int // run files made, for their names
 }
 
+// scratchPrefix names the folder of each read's sort runs.
+const scratchPrefix = "linkage-package-"
+
+// RemoveScratch deletes the sort folders that reads in dir left behind
+// (a process stopped in the middle of one); call it when none is running.
+func RemoveScratch(dir string) error {
+	matches, err := filepath.Glob(filepath.Join(dir, scratchPrefix+"*"))
+	if err != nil {
+		return fmt.Errorf("hsdsio: find leftover sort folders: %w", err)
+	}
+	for _, m := range matches {
+		if err := os.RemoveAll(m); err != nil {
+			return fmt.Errorf("hsdsio: remove leftover sort folder: %w", err)
+		}
+	}
+	return nil
+}
+
 func newSpill(tempDir string, budget int) (*spill, error) {
-	dir, err := os.MkdirTemp(tempDir, "linkage-package-")
+	dir, err := os.MkdirTemp(tempDir, scratchPrefix)
 	if err != nil {
 		return nil, fmt.Errorf("hsdsio: make scratch folder: %w", err)
 	}

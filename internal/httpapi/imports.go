@@ -225,7 +225,7 @@ func (h *handler) runImport(ctx context.Context, p auth.Principal, job store.Imp
 		defer close(beat)
 		h.heartbeat(ctx, job.ID, stop, func() (int, int) { mu.Lock(); defer mu.Unlock(); return done, total })
 	}()
-	opts := importer.Options{DryRun: job.DryRun, Actor: updatedBy(p), Name: job.Filename, Limits: h.importLimits,
+	opts := importer.Options{DryRun: job.DryRun, Actor: updatedBy(p), Name: job.Filename, Limits: h.importLimits, TempDir: h.importTemp,
 		Progress: func(d, n int) { mu.Lock(); done, total = d, n; mu.Unlock() },
 		Check:    scopeCheck(p)}
 	h.imports <- struct{}{} // one at a time; the heartbeat keeps a queued job alive

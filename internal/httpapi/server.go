@@ -59,6 +59,10 @@ type Deps struct {
 	// ImportLimits bound what an uploaded import may expand to (zero
 	// fields: 256 MiB an entry, 512 MiB in all).
 	ImportLimits hsdsio.Limits
+	// ImportTempDir holds a tabular package's sort files while it is
+	// imported, up to about three times its uncompressed size ("": the
+	// system's temporary folder).
+	ImportTempDir string
 }
 
 type handler struct {
@@ -76,6 +80,7 @@ type handler struct {
 	exports        chan struct{} // one token per export running
 	imports        chan struct{} // one token per import running
 	importLimits   hsdsio.Limits
+	importTemp     string
 	runs           jobRuns
 	rules          referral.Rules
 	now            func() time.Time
@@ -98,7 +103,7 @@ func New(d Deps) (*echo.Echo, error) {
 	}
 	h := &handler{store: d.Store, index: d.Index, metrics: d.Metrics, log: d.Logger, baseURL: d.BaseURL, ready: d.Ready, spec: sp,
 		limiter: newRateLimiter(d.RateLimits), capacityMaxAge: d.CapacityMaxAge, exports: make(chan struct{}, maxExports),
-		imports: make(chan struct{}, maxImports), importLimits: d.ImportLimits,
+		imports: make(chan struct{}, maxImports), importLimits: d.ImportLimits, importTemp: d.ImportTempDir,
 		rules: d.FollowUpRules, now: d.Now, webhookPrivate: d.WebhookAllowPrivate, guidelines: d.Guidelines}
 	if h.guidelines.Year == 0 {
 		if h.guidelines, err = eligibility.ParseGuidelines(seed.PovertyGuidelines()); err != nil {
