@@ -10,6 +10,7 @@ import (
 	"hash/crc32"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -340,5 +341,37 @@ func TestReadPackage_OversizedRecord(t *testing.T) {
 	}
 	if len(probs) != 1 || probs[0].RecordID != "o1" || !strings.Contains(probs[0].Message, "larger than 16 MiB") {
 		t.Errorf("problems %v", probs)
+	}
+}
+
+// A read leaves no scratch files once closed; RemoveScratch clears those a
+// stopped process left, and nothing else.
+func TestOpenPackage_Scratch(t *testing.T) {
+	dir := t.TempDir()
+	writePackage(t, dir, richDirectory())
+	tmp := t.TempDir()
+	p, err := OpenPackage(context.Background(), os.DirFS(dir), PackageOptions{TempDir: tmp, Memory: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if entries, _ := os.ReadDir(tmp); len(entries) != 1 {
+		t.Fatalf("while open: %d entries in the scratch folder, want its one folder", len(entries))
+	}
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if entries, _ := os.ReadDir(tmp); len(entries) != 0 {
+		t.Fatalf("after Close: %d entries left", len(entries))
+	}
+	for _, name := range []string{scratchPrefix + "123", "keep.txt"} {
+		if err := os.Mkdir(filepath.Join(tmp, name), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := RemoveScratch(tmp); err != nil {
+		t.Fatal(err)
+	}
+	if entries, _ := os.ReadDir(tmp); len(entries) != 1 || entries[0].Name() != "keep.txt" {
+		t.Fatalf("after RemoveScratch: %v", entries)
 	}
 }
