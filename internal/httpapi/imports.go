@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
@@ -132,6 +133,12 @@ func (h *handler) createImport(c echo.Context) error {
 	if err != nil {
 		return apperr.WithFields(apperr.Invalid, "The upload needs a file.", apperr.FieldErrors{{Parameter: "file", Message: "a multipart/form-data field holding the HSDS file (.json, .jsonl or a tabular package .zip)"}})
 	}
+	// The name is stored with the job and quoted in its problems: it must
+	// be text (PostgreSQL refuses NUL and bytes that are not UTF-8).
+	if !utf8.ValidString(fh.Filename) || strings.ContainsRune(fh.Filename, 0) {
+		return apperr.WithFields(apperr.Invalid, "The file's name is not text.", apperr.FieldErrors{{Parameter: "file",
+			Message: "the file name must be UTF-8 without NUL characters, such as services.jsonl"}})
+	}
 	ext := strings.ToLower(filepath.Ext(fh.Filename))
 	if !importExts[ext] {
 		return apperr.WithFields(apperr.Invalid, "This kind of file cannot be imported.", apperr.FieldErrors{{Parameter: "file", Message: "must be .json, .jsonl, .ndjson or .zip, got " + strconv.Quote(clip(fh.Filename))}})
@@ -158,7 +165,7 @@ func (h *handler) createImport(c echo.Context) error {
 	if err := saveUpload(fh.Open, path); err != nil {
 		return err
 	}
-	name := clip(filepath.Base(fh.Filename))
+	name := clipText(filepath.Base(fh.Filename), 120)
 	// A zip that declares more than the limits is refused now, before a
 	// job expands any of it.
 	if err := importer.CheckLimits(path, name, h.importLimits); err != nil {

@@ -215,6 +215,22 @@ func TestImports_Bounded(t *testing.T) {
 			if len(again.Problems) != 1000 || again.ProblemsOmitted != 500 {
 				t.Errorf("read back: %d problems, %d omitted", len(again.Problems), again.ProblemsOmitted)
 			}
+
+			// The file's name is stored and quoted: a long one is cut on a
+			// character, one with a NUL is refused, on both databases.
+			long := strings.Repeat("é", 200) + ".jsonl"
+			if r, j := a.upload(a.admin, long, svcLine(uuid.NewString(), orgFoodBank, "Long name")+"\n"); r.status != 202 || j.State != "succeeded" {
+				t.Errorf("long non-ASCII file name: %d %s", r.status, r.body)
+			}
+			var nb bytes.Buffer
+			mw := multipart.NewWriter(&nb)
+			pw, _ := mw.CreatePart(map[string][]string{"Content-Disposition": {`form-data; name="file"; filename*=UTF-8''bad%00name.jsonl`}})
+			_, _ = pw.Write([]byte(svcLine(uuid.NewString(), orgFoodBank, "Nul name") + "\n"))
+			_ = mw.Close()
+			if r := a.do(http.MethodPost, "/imports", &nb, append(bearer(a.admin), "Content-Type", mw.FormDataContentType())...); r.status != 400 ||
+				!strings.Contains(string(r.body), "UTF-8 without NUL") {
+				t.Errorf("file name with a NUL: %d %s", r.status, r.body)
+			}
 		})
 	}
 }
