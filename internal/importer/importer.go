@@ -44,6 +44,9 @@ type Options struct {
 	// TempDir holds a tabular package's sort files while it is read; ""
 	// is the system's temporary folder.
 	TempDir string
+	// Yield, if set, is called between small units of work and may wait:
+	// a server gives its requests the way with it.
+	Yield func(ctx context.Context)
 }
 
 // Report says what an import did or, with problems, why it did nothing.
@@ -134,7 +137,7 @@ func packageSource(name string, fsys fs.FS, opts Options, done func()) *source {
 	src := &source{name: name}
 	src.read = func(ctx context.Context, probs *hsdsio.Problems, fn func(hsdsio.Record) error) error {
 		if pkg == nil {
-			p, err := hsdsio.OpenPackage(ctx, fsys, hsdsio.PackageOptions{Limits: opts.Limits, TempDir: opts.TempDir, Problems: probs})
+			p, err := hsdsio.OpenPackage(ctx, fsys, hsdsio.PackageOptions{Limits: opts.Limits, TempDir: opts.TempDir, Problems: probs, Yield: opts.Yield})
 			if err != nil {
 				return limitError(name, err)
 			}
@@ -262,8 +265,12 @@ func run(ctx context.Context, st *store.Store, src *source, opts Options) (Repor
 	if opts.Actor == "" {
 		opts.Actor = "linkage import"
 	}
+	if opts.Yield == nil {
+		opts.Yield = func(context.Context) {}
+	}
 	rep := Report{Source: src.name}
 	probs := hsdsio.NewProblems(MaxProblems)
+	seen := 0
 	finish := func() {
 		rep.Problems, rep.ProblemsOmitted = probs.List(), probs.Omitted()
 		rep.Took = time.Since(start)
@@ -274,6 +281,9 @@ func run(ctx context.Context, st *store.Store, src *source, opts Options) (Repor
 	err := src.read(ctx, probs, func(r hsdsio.Record) error {
 		if err := ctx.Err(); err != nil {
 			return err
+		}
+		if seen++; seen%64 == 0 {
+			opts.Yield(ctx)
 		}
 		rep.count(r)
 		if r.Kind == hsdsio.KindService && r.Service.OrganizationID == "" {
@@ -320,6 +330,7 @@ func run(ctx context.Context, st *store.Store, src *source, opts Options) (Repor
 			if batch.Len() == 0 {
 				return nil
 			}
+			opts.Yield(ctx)
 			if err := tx.WriteDocuments(ctx, batch, "import", opts.Actor); err != nil {
 				return err
 			}
