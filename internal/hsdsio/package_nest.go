@@ -365,8 +365,10 @@ func (n *nesting) merge(table string, src *sorter, dedup bool, parents []parent,
 	file := n.r.paths[table]
 	prevID, prevLine := "", 0
 	for count := 0; ; count++ {
-		if err := n.r.pause(count); err != nil {
-			return err
+		if count%1024 == 0 {
+			if err := n.r.ctx.Err(); err != nil {
+				return err
+			}
 		}
 		x, ok, err := it.next()
 		if err != nil {
@@ -610,10 +612,7 @@ func (n *nesting) route(table, col string, ids *sorter, holds func(plan) bool) e
 	}()
 	var tables []string
 	lastKey, first := "", true
-	for count := 0; ; count++ {
-		if err := n.r.pause(count); err != nil {
-			return err
-		}
+	for {
 		x, ok, err := it.next()
 		if err != nil || !ok {
 			return err

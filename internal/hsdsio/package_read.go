@@ -65,10 +65,7 @@ func OpenPackage(ctx context.Context, fsys fs.FS, opts PackageOptions) (*Package
 	if opts.Memory <= 0 {
 		opts.Memory = defaultSortMemory
 	}
-	if opts.Yield == nil {
-		opts.Yield = func(context.Context) {}
-	}
-	r := &pkgReader{ctx: ctx, fsys: root, paths: map[string]string{}, probs: opts.Problems, limits: opts.Limits, yield: opts.Yield}
+	r := &pkgReader{ctx: ctx, fsys: root, paths: map[string]string{}, probs: opts.Problems, limits: opts.Limits}
 	if err := r.resolve(); err != nil {
 		return nil, err
 	}
@@ -94,9 +91,6 @@ type PackageOptions struct {
 	// Memory is how many bytes of rows are held for sorting before they
 	// are written to TempDir (0: 16 MiB).
 	Memory int
-	// Yield, if set, is called every few hundred rows and may wait (a
-	// server lets its requests go first).
-	Yield func(ctx context.Context)
 }
 
 // defaultSortMemory keeps the rows held for sorting far below the size of
@@ -195,17 +189,6 @@ type pkgReader struct {
 	limits Limits
 	read   int64 // bytes read from the package's files
 	sp     *spill
-	yield  func(context.Context)
-}
-
-// pause checks for cancellation and lets the caller's yield run, every
-// 256 rows.
-func (r *pkgReader) pause(n int) error {
-	if n%256 != 0 {
-		return nil
-	}
-	r.yield(r.ctx)
-	return r.ctx.Err()
 }
 
 func (r *pkgReader) problem(p Problem) { r.probs.Add(p) }
@@ -414,8 +397,10 @@ func readRows[T any](r *pkgReader, name string, keys []string, ids *sorter) (*so
 		keyCells[i] = c.column(k)
 	}
 	for line := 2; ; line++ {
-		if err := r.pause(line); err != nil {
-			return nil, err
+		if line%1024 == 0 {
+			if err := r.ctx.Err(); err != nil {
+				return nil, err
+			}
 		}
 		lr.start(cr.InputOffset())
 		rec, err := cr.Read()

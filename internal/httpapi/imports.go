@@ -40,10 +40,6 @@ const (
 	maxJobWait   = 60 * time.Second
 	maxImports   = 1
 	uploadMemory = 1 << 20
-	// importBatch is smaller than the importer's default (200): a batch is
-	// written without giving way, so it bounds how long a request waits
-	// behind it.
-	importBatch = 50
 )
 
 // Default upload limits, when Deps.ImportLimits leaves them zero (the
@@ -191,15 +187,11 @@ func (h *handler) createImport(c echo.Context) error {
 	done := h.runs.start(job.ID)
 	go h.runImport(context.WithoutCancel(ctx), p, *job, path)
 	if wait {
-		// A request waiting for its job is not one the job should give
-		// way to.
-		h.gaps.leave()
 		select {
 		case <-done:
 		case <-time.After(maxJobWait):
 		case <-ctx.Done():
 		}
-		h.gaps.enter()
 	}
 	j, err := h.store.JobByID(ctx, job.ID, "")
 	if err != nil {
@@ -242,7 +234,7 @@ func (h *handler) runImport(ctx context.Context, p auth.Principal, job store.Imp
 	}()
 	opts := importer.Options{DryRun: job.DryRun, Actor: updatedBy(p), Name: job.Filename, Limits: h.importLimits, TempDir: h.importTemp,
 		Progress: func(d, n int) { mu.Lock(); done, total = d, n; mu.Unlock() },
-		Check:    scopeCheck(p), Yield: h.gaps.yielder(), BatchSize: importBatch}
+		Check:    scopeCheck(p)}
 	h.imports <- struct{}{} // one at a time; the heartbeat keeps a queued job alive
 	rep, err := importer.Import(ctx, h.store, path, opts)
 	<-h.imports

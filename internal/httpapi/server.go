@@ -81,7 +81,6 @@ type handler struct {
 	imports        chan struct{} // one token per import running
 	importLimits   hsdsio.Limits
 	importTemp     string
-	gaps           requestGaps // imports give way to requests
 	runs           jobRuns
 	rules          referral.Rules
 	now            func() time.Time
@@ -197,8 +196,6 @@ func (h *handler) observe(next echo.HandlerFunc) echo.HandlerFunc {
 		start := time.Now()
 		h.metrics.HTTPInFlight.Inc()
 		defer h.metrics.HTTPInFlight.Dec()
-		h.gaps.enter()
-		defer h.gaps.leave()
 		err := next(c)
 		if err != nil {
 			// Write the problem now so the status below is the one sent.

@@ -44,9 +44,6 @@ type Options struct {
 	// TempDir holds a tabular package's sort files while it is read; ""
 	// is the system's temporary folder.
 	TempDir string
-	// Yield, if set, is called between small units of work and may wait:
-	// a server gives its requests the way with it.
-	Yield func(ctx context.Context)
 }
 
 // Report says what an import did or, with problems, why it did nothing.
@@ -137,7 +134,7 @@ func packageSource(name string, fsys fs.FS, opts Options, done func()) *source {
 	src := &source{name: name}
 	src.read = func(ctx context.Context, probs *hsdsio.Problems, fn func(hsdsio.Record) error) error {
 		if pkg == nil {
-			p, err := hsdsio.OpenPackage(ctx, fsys, hsdsio.PackageOptions{Limits: opts.Limits, TempDir: opts.TempDir, Problems: probs, Yield: opts.Yield})
+			p, err := hsdsio.OpenPackage(ctx, fsys, hsdsio.PackageOptions{Limits: opts.Limits, TempDir: opts.TempDir, Problems: probs})
 			if err != nil {
 				return limitError(name, err)
 			}
@@ -265,12 +262,8 @@ func run(ctx context.Context, st *store.Store, src *source, opts Options) (Repor
 	if opts.Actor == "" {
 		opts.Actor = "linkage import"
 	}
-	if opts.Yield == nil {
-		opts.Yield = func(context.Context) {}
-	}
 	rep := Report{Source: src.name}
 	probs := hsdsio.NewProblems(MaxProblems)
-	seen := 0
 	finish := func() {
 		rep.Problems, rep.ProblemsOmitted = probs.List(), probs.Omitted()
 		rep.Took = time.Since(start)
@@ -281,9 +274,6 @@ func run(ctx context.Context, st *store.Store, src *source, opts Options) (Repor
 	err := src.read(ctx, probs, func(r hsdsio.Record) error {
 		if err := ctx.Err(); err != nil {
 			return err
-		}
-		if seen++; seen%64 == 0 {
-			opts.Yield(ctx)
 		}
 		rep.count(r)
 		if r.Kind == hsdsio.KindService && r.Service.OrganizationID == "" {
@@ -330,7 +320,6 @@ func run(ctx context.Context, st *store.Store, src *source, opts Options) (Repor
 			if batch.Len() == 0 {
 				return nil
 			}
-			opts.Yield(ctx)
 			if err := tx.WriteDocuments(ctx, batch, "import", opts.Actor); err != nil {
 				return err
 			}
