@@ -12,12 +12,15 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"runtime/metrics"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -44,6 +47,10 @@ import (
 //     a zip of two 256 MiB CSV files (512 MiB, the total limit), each one
 //     row repeated: every row but the first is a problem.
 //
+// cli is `linkage import` of the valid package as a process of its own into
+// an empty database: its peak resident set (getrusage) is what the import
+// alone costs, with nothing else in the process.
+//
 // The server is httpapi.New over a database already holding the 10,000-
 // service synthetic directory. While a client sends GET /healthz and GET
 // /services?page=N (each 20 times a second), the import runs; their p50
@@ -62,6 +69,7 @@ func BenchmarkImportBounds(b *testing.B) {
 			if dialect == store.Postgres {
 				bench.requirePostgres(b)
 			}
+			b.Run("cli", func(b *testing.B) { benchImportCLI(b, dialect, valid) })
 			srv := newImportServer(b, dialect, max(valid.size, hostile.size))
 			b.Run("repeated_row", func(b *testing.B) {
 				srv.measure(b, hostile, "failed", fmt.Sprintf("repeated row, %d MiB", hostile.uncompressed>>20))
@@ -454,4 +462,45 @@ func (s *importServer) getJSON(path string, v any) error {
 		return fmt.Errorf("GET %s: %s", path, resp.Status)
 	}
 	return json.NewDecoder(resp.Body).Decode(v)
+}
+
+// linkageBinary builds cmd/linkage once per run.
+var linkageBinary = sync.OnceValues(func() (string, error) {
+	bin := filepath.Join(bench.dir, "linkage")
+	build := exec.Command("go", "build", "-o", bin, "../../cmd/linkage")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("build: %v\n%s", err, out)
+	}
+	return bin, nil
+})
+
+func benchImportCLI(b *testing.B, dialect string, u *upload) {
+	bin, err := linkageBinary()
+	if err != nil {
+		b.Fatal(err)
+	}
+	d := bench.newDatabase(b, dialect)
+	defer bench.drop(d)
+	cmd := exec.Command(bin, "import", u.path)
+	cmd.Env = append(os.Environ(), "LINKAGE_DATABASE_URL="+d.url, "LINKAGE_DATA_DIR="+b.TempDir(), "LINKAGE_LOG_LEVEL=error")
+	b.ResetTimer()
+	start := time.Now()
+	out, err := cmd.CombinedOutput()
+	took := time.Since(start)
+	b.StopTimer()
+	if err != nil || !strings.Contains(string(out), fmt.Sprintf("%d services", u.services)) {
+		b.Fatalf("linkage import: %v\n%s", err, out)
+	}
+	ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	if !ok {
+		b.Fatal("no resource usage for the import process")
+	}
+	peak := float64(ru.Maxrss) * 1024 / 1e6 // Linux reports kilobytes
+	what := fmt.Sprintf("valid package, %d MB", u.uncompressed/1e6)
+	bench.record(b, what+": linkage import, peak RSS of the process", dialect, u.services, fmt.Sprintf("%.0f MB", peak))
+	bench.record(b, what+": linkage import, time", dialect, u.services, fmt.Sprintf("%.1f s (%.0f services/s)", took.Seconds(), float64(u.services)/took.Seconds()))
+	b.ReportMetric(peak, "peak-rss-MB")
+	b.ReportMetric(took.Seconds(), "import-s")
+	b.ReportMetric(0, "ns/op")
 }
