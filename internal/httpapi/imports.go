@@ -308,7 +308,7 @@ func (h *handler) heartbeat(ctx context.Context, id string, stop <-chan struct{}
 }
 
 // jobError is what a failed job says: the error's message for the client
-// when it has one, the first line of the chain otherwise.
+// when it has one, a pointer to the log otherwise.
 func jobError(err error) string {
 	if errors.Is(err, importer.ErrProblems) {
 		return importer.ErrProblems.Error() + "; see problems."
