@@ -284,26 +284,15 @@ func (h *handler) runImport(ctx context.Context, p auth.Principal, job store.Imp
 }
 
 // heartbeat records a running job's progress every jobHeartbeat until stop
-// closes. Each beat may take at most one period: a database kept busy by
-// the import delays a beat and costs at most that beat, never the
-// goroutine, and this process's stale-job check does not read heartbeats
-// of the jobs it runs (store.FailAbandonedJobs).
+// closes, on a connection of its own, each beat bounded by the period: a
+// database kept busy by the import or by requests delays a beat, never
+// the goroutine. This process's stale-job check does not read the
+// heartbeats of the jobs it runs at all (store.FailAbandonedJobs); other
+// replicas do.
 func (h *handler) heartbeat(ctx context.Context, id string, stop <-chan struct{}, progress func() (int, int)) {
-	t := time.NewTicker(jobHeartbeat)
-	defer t.Stop()
-	for {
-		select {
-		case <-stop:
-			return
-		case <-t.C:
-			d, n := progress()
-			bctx, cancel := context.WithTimeout(ctx, jobHeartbeat)
-			err := h.store.JobProgress(bctx, id, d, n)
-			cancel()
-			if err != nil {
-				h.log.WarnContext(ctx, "import job heartbeat", "job", id, "err", err)
-			}
-		}
+	warn := func(err error) { h.log.WarnContext(ctx, "import job heartbeat", "job", id, "err", err) }
+	if err := h.store.KeepJobAlive(ctx, id, jobHeartbeat, progress, stop, warn); err != nil {
+		warn(err)
 	}
 }
 

@@ -59,11 +59,47 @@ func (s *Store) runsHere(id string) bool {
 	return ok
 }
 
-// JobProgress records progress and that the runner is alive.
-func (s *Store) JobProgress(ctx context.Context, id string, done, total int) error {
-	err := s.db.WithContext(ctx).Model(&ImportJob{}).Where("id = ? AND state = ?", id, JobRunning).
-		Updates(map[string]any{"records_done": done, "records_total": total, "heartbeat_at": s.now().UTC()}).Error
-	return mapErr(err, "import job progress")
+// KeepJobAlive records job id's progress every period until stop closes,
+// on a database connection of its own: requests that drain the pool
+// cannot hold back the beats that tell other replicas the job lives. Each
+// beat may take at most one period; a beat that fails is passed to warn,
+// and the next one takes a new connection (a PostgreSQL connection whose
+// query timed out is closed).
+func (s *Store) KeepJobAlive(ctx context.Context, id string, period time.Duration, progress func() (done, total int), stop <-chan struct{}, warn func(error)) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-stop:
+			cancel() // also ends a wait for a connection
+		case <-ctx.Done():
+		}
+	}()
+	t := time.NewTicker(period)
+	defer t.Stop()
+	for ctx.Err() == nil {
+		err := s.db.WithContext(ctx).Connection(func(conn *gorm.DB) error {
+			for {
+				select {
+				case <-ctx.Done():
+					return nil
+				case <-t.C:
+				}
+				done, total := progress()
+				bctx, cancel := context.WithTimeout(ctx, period)
+				err := conn.WithContext(bctx).Model(&ImportJob{}).Where("id = ? AND state = ?", id, JobRunning).
+					Updates(map[string]any{"records_done": done, "records_total": total, "heartbeat_at": s.now().UTC()}).Error
+				cancel()
+				if err != nil {
+					return err
+				}
+			}
+		})
+		if err != nil && ctx.Err() == nil && warn != nil {
+			warn(mapErr(err, "import job heartbeat"))
+		}
+	}
+	return nil
 }
 
 // FinishJob records a job's end; this process no longer runs it, even if

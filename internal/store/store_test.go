@@ -2,7 +2,9 @@ package store_test
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"sync"
 	"testing"
 	"time"
 
@@ -226,6 +228,71 @@ func TestFailAbandonedJobs(t *testing.T) {
 			}
 			if j, _ := here.JobByID(ctx, mine.ID, ""); j.State != store.JobFailed {
 				t.Fatalf("a silent job of another replica: %s", j.State)
+			}
+		})
+	}
+}
+
+// A job's heartbeat runs on a connection of its own: with every other
+// connection of the pool taken, beats still record progress.
+func TestKeepJobAlive(t *testing.T) {
+	for _, d := range storetest.Dialects {
+		t.Run(d, func(t *testing.T) {
+			ctx := context.Background()
+			var mu sync.Mutex
+			now := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
+			s := storetest.Open(t, d, store.WithClock(func() time.Time { mu.Lock(); defer mu.Unlock(); return now }))
+			job := &store.ImportJob{ID: uuid.NewString(), Filename: "a.jsonl"}
+			if err := s.CreateJob(ctx, job); err != nil {
+				t.Fatal(err)
+			}
+			calls := make(chan int)
+			stop := make(chan struct{})
+			var warned []error
+			ended := make(chan error, 1)
+			go func() {
+				n := 0
+				ended <- s.KeepJobAlive(ctx, job.ID, 50*time.Millisecond, func() (int, int) {
+					n++
+					select {
+					case calls <- n:
+					case <-stop:
+					}
+					return n, 100
+				}, stop, func(err error) { warned = append(warned, err) })
+			}()
+			<-calls // the heartbeat holds its connection
+			const pool = 4
+			s.DB().SetMaxOpenConns(pool)
+			var held []*sql.Conn
+			for range pool - 1 {
+				c, err := s.DB().Conn(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				held = append(held, c)
+			}
+			mu.Lock()
+			now = now.Add(time.Hour)
+			mu.Unlock()
+			for range 3 { // each call comes after the previous beat was written
+				<-calls
+			}
+			// Beats 2 and 3 were written with the pool taken; stopping
+			// may cancel the fourth.
+			close(stop)
+			if err := <-ended; err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range held {
+				c.Close()
+			}
+			if len(warned) > 0 {
+				t.Fatalf("beats failed: %v", warned)
+			}
+			j, err := s.JobByID(ctx, job.ID, "")
+			if err != nil || j.RecordsTotal != 100 || j.RecordsDone < 3 || !j.HeartbeatAt.Equal(now) {
+				t.Fatalf("after the beats: %+v %v", j, err)
 			}
 		})
 	}
