@@ -34,7 +34,7 @@ import (
 // jobs silent for LINKAGE_IMPORT_STALE); maxJobWait bounds wait=true;
 // maxImports is how many imports one process runs at once: an import is
 // one long transaction and a CPU's worth of work, and more at once would
-// only slow each other and the API.
+// only slow each other and the API; more are refused with 429.
 const (
 	jobHeartbeat = 2 * time.Second
 	maxJobWait   = 60 * time.Second
@@ -159,6 +159,21 @@ func (h *handler) createImport(c echo.Context) error {
 	if len(fe) > 0 {
 		return apperr.WithFields(apperr.Invalid, "Some parameters are not valid; see errors.", fe)
 	}
+	// One import at a time per server: the running job holds the token.
+	// A queue would hold an upload and a heartbeat connection per waiting
+	// job, which a client could multiply.
+	select {
+	case h.imports <- struct{}{}:
+	default:
+		c.Response().Header().Set("Retry-After", "60")
+		return apperr.E(apperr.RateLimited, "Another import is running on this server; send this one when it has ended (GET /imports/{id} shows a job's state).")
+	}
+	started := false
+	defer func() {
+		if !started {
+			<-h.imports
+		}
+	}()
 	// The upload goes to a file of our own naming: the client's name only
 	// lends its extension, and names the input in problems and errors.
 	path := filepath.Join(os.TempDir(), "linkage-import-"+uuid.NewString()+ext)
@@ -185,6 +200,7 @@ func (h *handler) createImport(c echo.Context) error {
 		return err
 	}
 	done := h.runs.start(job.ID)
+	started = true
 	go h.runImport(context.WithoutCancel(ctx), p, *job, path)
 	if wait {
 		select {
@@ -222,8 +238,11 @@ func saveUpload(open func() (multipart.File, error), path string) error {
 // runImport runs one job to its end: the import in one transaction, a
 // heartbeat while it runs, the result recorded.
 func (h *handler) runImport(ctx context.Context, p auth.Principal, job store.ImportJob, path string) {
-	defer os.Remove(path)
+	// Deferred calls run last first: a request waiting for the job hears
+	// of its end only once the next import may start.
 	defer h.runs.end(job.ID)
+	defer func() { <-h.imports }() // taken by createImport
+	defer os.Remove(path)
 	var mu sync.Mutex
 	done, total := 0, 0
 	stop := make(chan struct{})
@@ -235,9 +254,7 @@ func (h *handler) runImport(ctx context.Context, p auth.Principal, job store.Imp
 	opts := importer.Options{DryRun: job.DryRun, Actor: updatedBy(p), Name: job.Filename, Limits: h.importLimits, TempDir: h.importTemp,
 		Progress: func(d, n int) { mu.Lock(); done, total = d, n; mu.Unlock() },
 		Check:    scopeCheck(p)}
-	h.imports <- struct{}{} // one at a time; the heartbeat keeps a queued job alive
 	rep, err := importer.Import(ctx, h.store, path, opts)
-	<-h.imports
 	close(stop)
 	<-beat
 	job.RecordsTotal = rep.Records()
