@@ -102,8 +102,7 @@ func open(path string, opts Options) (*source, error) {
 	case strings.EqualFold(filepath.Ext(path), ".zip"):
 		zr, err := zip.OpenReader(path)
 		if err != nil {
-			return nil, apperr.Wrap(err, apperr.Invalid, "%s is not a zip archive that can be read: send an HSDS tabular data package "+
-				"(datapackage.json and the CSV files) compressed as .zip, or the records as a .json or .jsonl file", name)
+			return nil, notZip(name, err)
 		}
 		if err := hsdsio.CheckZip(&zr.Reader, opts.Limits); err != nil {
 			_ = zr.Close()
@@ -122,7 +121,7 @@ func open(path string, opts Options) (*source, error) {
 			defer f.Close()
 			// A JSON file is the whole input: only the total limit applies.
 			r := hsdsio.CountReader(f, name, hsdsio.Limits{TotalBytes: opts.Limits.TotalBytes})
-			return hsdsio.StreamJSON(r, filepath.Base(name), probs, fn)
+			return limitError(name, hsdsio.StreamJSON(r, filepath.Base(name), probs, fn))
 		}}, nil
 	}
 }
@@ -169,11 +168,16 @@ func CheckLimits(path, name string, lim hsdsio.Limits) error {
 	}
 	zr, err := zip.OpenReader(path)
 	if err != nil {
-		return apperr.Wrap(err, apperr.Invalid, "%s is not a zip archive that can be read: send an HSDS tabular data package "+
-			"(datapackage.json and the CSV files) compressed as .zip, or the records as a .json or .jsonl file", name)
+		return notZip(name, err)
 	}
 	defer zr.Close()
 	return limitError(name, hsdsio.CheckZip(&zr.Reader, lim))
+}
+
+// notZip says what to send instead of a .zip that is not one.
+func notZip(name string, err error) error {
+	return apperr.Wrap(err, apperr.Invalid, "%s is not a zip archive that can be read: send an HSDS tabular data package "+
+		"(datapackage.json and the CSV files) compressed as .zip, or the records as a .json or .jsonl file", filepath.Base(name))
 }
 
 // limitError turns a limit hsdsio found into a TooLarge that names the
