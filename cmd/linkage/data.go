@@ -51,13 +51,16 @@ func progress(stderr io.Writer, what string) (func(done, total int), func()) {
 }
 
 func cmdImport(ctx context.Context, cfg config.Config, log *slog.Logger, args []string, stdout, stderr io.Writer) error {
-	fs := flags("import [--dry-run] [--agency ID] PATH", `Load HSDS data into the directory: a JSON array or JSON Lines file of fully nested
+	fs := flags("import [--dry-run] [--agency ID] [--max-entry-bytes N] [--max-total-bytes N] PATH", `Load HSDS data into the directory: a JSON array or JSON Lines file of fully nested
 services (organization nested), organizations (locations and services nested) or taxonomy terms,
 or an HSDS tabular data package (a folder or .zip with datapackage.json and CSV files).
 Records are upserted by id. The whole file is one transaction: if any record has a problem,
-nothing is written and every problem is listed with its line/row, record id and field.`, stdout)
+nothing is written and the first 1,000 problems are listed with their line/row, record id and
+field, with the count of the rest.`, stdout)
 	dry := fs.Bool("dry-run", false, "check the input and report every problem without writing anything")
 	agency := fs.String("agency", "", "import as this agency (its id): only its organizations' records, and no nested record of another agency's")
+	maxEntry := fs.Int64("max-entry-bytes", cfg.ImportMaxEntry, "largest uncompressed file of a zip or package folder (default from LINKAGE_IMPORT_MAX_ENTRY_BYTES; 0: no limit)")
+	maxTotal := fs.Int64("max-total-bytes", cfg.ImportMaxTotal, "largest uncompressed input, all files together (default from LINKAGE_IMPORT_MAX_TOTAL_BYTES; 0: no limit)")
 	extract := fs.Bool("extract-eligibility", false, "after the import, propose structured eligibility criteria from the services' free text (as 'linkage eligibility extract')")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -71,7 +74,10 @@ nothing is written and every problem is listed with its line/row, record id and 
 		return err
 	}
 	defer st.Close()
-	opts := importer.Options{DryRun: *dry}
+	if *maxEntry < 0 || *maxTotal < 0 {
+		return fmt.Errorf("--max-entry-bytes and --max-total-bytes must be 0 (no limit) or a number of bytes")
+	}
+	opts := importer.Options{DryRun: *dry, Limits: hsdsio.Limits{EntryBytes: *maxEntry, TotalBytes: *maxTotal}}
 	if *agency != "" {
 		if opts, err = agencyImport(ctx, st, *agency, opts); err != nil {
 			return err
@@ -84,9 +90,12 @@ nothing is written and every problem is listed with its line/row, record id and 
 	for _, p := range rep.Problems {
 		fmt.Fprintln(stdout, p.String())
 	}
+	if rep.ProblemsOmitted > 0 {
+		fmt.Fprintf(stdout, "... and %d more problems, not listed (the first %d are above)\n", rep.ProblemsOmitted, len(rep.Problems))
+	}
 	if err != nil {
 		if errors.Is(err, importer.ErrProblems) {
-			return fmt.Errorf("%s: %d problem(s); nothing was written", rep.Source, len(rep.Problems))
+			return fmt.Errorf("%s: %d problem(s); nothing was written", rep.Source, len(rep.Problems)+rep.ProblemsOmitted)
 		}
 		return err
 	}

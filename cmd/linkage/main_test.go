@@ -174,6 +174,42 @@ func TestCLI(t *testing.T) {
 	}
 }
 
+// linkage import lists the first 1,000 problems and counts the rest, and
+// applies the import limits of the configuration unless its flags say
+// otherwise.
+func TestCLI_ImportBounds(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	env := envMap(map[string]string{"LINKAGE_DATA_DIR": dir, "LINKAGE_IMPORT_MAX_TOTAL_BYTES": "1048576"})
+	broken := filepath.Join(dir, "broken.jsonl")
+	if err := os.WriteFile(broken, []byte(strings.Repeat("{not json\n", 1200)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	code := run(ctx, []string{"import", broken}, env, &out, &errOut)
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if code != 1 || len(lines) != 1001 || !strings.HasPrefix(lines[0], "broken.jsonl:1: ") ||
+		lines[1000] != "... and 200 more problems, not listed (the first 1000 are above)" || !strings.Contains(errOut.String(), "1200 problem(s)") {
+		t.Fatalf("exit %d, %d lines, last %q; stderr %s", code, len(lines), lines[len(lines)-1], errOut.String())
+	}
+	big := filepath.Join(dir, "big.jsonl")
+	if err := os.WriteFile(big, []byte(strings.Repeat(" ", 2<<20)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	errOut.Reset()
+	if code := run(ctx, []string{"import", big}, env, &out, &errOut); code != 1 ||
+		!strings.Contains(errOut.String(), "LINKAGE_IMPORT_MAX_TOTAL_BYTES") || !strings.Contains(errOut.String(), "1048576") {
+		t.Fatalf("over the limit: exit %d %s", code, errOut.String())
+	}
+	out.Reset()
+	errOut.Reset()
+	// The flag lifts the limit; the file of spaces then holds no records.
+	if code := run(ctx, []string{"import", "--max-total-bytes", "0", big}, env, &out, &errOut); code != 1 || !strings.Contains(out.String(), "holds no HSDS records") {
+		t.Fatalf("--max-total-bytes 0: exit %d %s %s", code, out.String(), errOut.String())
+	}
+}
+
 // A replacement poverty guidelines file is read at start; a broken one
 // stops the start with the reason.
 func TestPovertyGuidelinesFile(t *testing.T) {

@@ -9,10 +9,12 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/linkage-org/linkage/internal/config"
 	"github.com/linkage-org/linkage/internal/eligibility"
+	"github.com/linkage-org/linkage/internal/hsdsio"
 	"github.com/linkage-org/linkage/internal/httpapi"
 	"github.com/linkage-org/linkage/internal/importer"
 	"github.com/linkage-org/linkage/internal/metrics"
@@ -119,6 +121,16 @@ func cmdServe(ctx context.Context, cfg config.Config, log *slog.Logger, args []s
 	if err := loadDemoPostcodes(ctx, st, log); err != nil {
 		return err
 	}
+	// Import jobs sort tabular packages in the data dir, which has room
+	// for an index (the container's /tmp is small or in memory); a
+	// stopped server's leftovers go now.
+	importTemp := filepath.Join(cfg.DataDir, "tmp")
+	if err := os.MkdirAll(importTemp, 0o700); err != nil {
+		return fmt.Errorf("create %s: %w", importTemp, err)
+	}
+	if err := hsdsio.RemoveScratch(importTemp); err != nil {
+		return err
+	}
 	// Import jobs whose process died are reported failed (their
 	// transaction never committed): at start, and every few seconds for
 	// other replicas' jobs.
@@ -183,7 +195,9 @@ func cmdServe(ctx context.Context, cfg config.Config, log *slog.Logger, args []s
 		MaxBodyBytes: cfg.MaxBodyBytes, MaxJSONBytes: cfg.MaxJSONBytes, CORSOrigins: cfg.CORSOrigins, Ready: sy.Ready,
 		RateLimits:     httpapi.RateLimits{Anonymous: cfg.RateAnonymous, Key: cfg.RateKey, Portal: cfg.RatePortal},
 		CapacityMaxAge: cfg.CapacityMaxAge, FollowUpRules: cfg.FollowUpRules, WebhookAllowPrivate: cfg.WebhookPrivate,
-		PageCache: pageCache(cfg.PageCache), TrustedProxies: cfg.TrustedProxies})
+		PageCache: pageCache(cfg.PageCache), TrustedProxies: cfg.TrustedProxies,
+		ImportLimits:  hsdsio.Limits{EntryBytes: cfg.ImportMaxEntry, TotalBytes: cfg.ImportMaxTotal},
+		ImportTempDir: importTemp})
 	if err != nil {
 		return err
 	}

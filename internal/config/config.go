@@ -40,6 +40,8 @@ type Config struct {
 	RatePortal      float64        // LINKAGE_RATE_PORTAL
 	CapacityMaxAge  time.Duration  // LINKAGE_CAPACITY_MAX_AGE
 	ImportStale     time.Duration  // LINKAGE_IMPORT_STALE
+	ImportMaxEntry  int64          // LINKAGE_IMPORT_MAX_ENTRY_BYTES: one file of an import, uncompressed
+	ImportMaxTotal  int64          // LINKAGE_IMPORT_MAX_TOTAL_BYTES: a whole import, uncompressed
 	DataKey         string         // LINKAGE_DATA_KEY: base64 of 32 bytes; seals personal data
 	DataKeysOld     []string       // LINKAGE_DATA_KEYS_OLD: earlier keys, for reading
 	FollowUpRules   referral.Rules // LINKAGE_FOLLOWUP_RULES
@@ -78,6 +80,8 @@ var Vars = []Var{
 	{"LINKAGE_RATE_KEY", "50", "requests a second per admin, agency or caseworker key; 0 = no limit"},
 	{"LINKAGE_RATE_PORTAL", "200", "requests a second per portal key; 0 = no limit"},
 	{"LINKAGE_IMPORT_STALE", "30s", "an import job whose server has not reported for this long is failed (jobs report every 2s)"},
+	{"LINKAGE_IMPORT_MAX_ENTRY_BYTES", "268435456", "largest uncompressed file in an import's zip or package folder (bytes, 256 MiB); a zip declaring more is 413 before it is expanded"},
+	{"LINKAGE_IMPORT_MAX_TOTAL_BYTES", "536870912", "largest uncompressed import, all its files together, JSON files included (bytes, 512 MiB); also the limit of linkage import"},
 	{"LINKAGE_CAPACITY_MAX_AGE", "48h", "how long a service's capacity report counts; older reports are unknown to search"},
 	{"LINKAGE_INDEX_REBUILD_BATCH", "5000", "documents per search index batch when rebuilding (each batch is a segment to merge)"},
 	{"LINKAGE_DATA_KEY", "(demo: generated into <data dir>/data-key.txt)", "32 random bytes, base64 (openssl rand -base64 32): seals client details, notes and webhook secrets (AES-256-GCM); without it cases and referrals answer 503"},
@@ -143,6 +147,14 @@ func Load(env func(string) (string, bool)) (Config, error) {
 	}
 	if c.ImportStale, err = time.ParseDuration(get("LINKAGE_IMPORT_STALE", "30s")); err != nil || c.ImportStale < time.Second {
 		errs = append(errs, fmt.Errorf("LINKAGE_IMPORT_STALE: want a duration of at least 1s such as 30s"))
+	}
+	for _, l := range []struct {
+		name, def string
+		dst       *int64
+	}{{"LINKAGE_IMPORT_MAX_ENTRY_BYTES", "268435456", &c.ImportMaxEntry}, {"LINKAGE_IMPORT_MAX_TOTAL_BYTES", "536870912", &c.ImportMaxTotal}} {
+		if *l.dst, err = strconv.ParseInt(get(l.name, l.def), 10, 64); err != nil || *l.dst < 1<<20 {
+			errs = append(errs, fmt.Errorf("%s: want a number of bytes of at least 1048576 (1 MiB)", l.name))
+		}
 	}
 	if c.CapacityMaxAge, err = time.ParseDuration(get("LINKAGE_CAPACITY_MAX_AGE", "48h")); err != nil || c.CapacityMaxAge < time.Minute {
 		errs = append(errs, fmt.Errorf("LINKAGE_CAPACITY_MAX_AGE: want a duration of at least 1m such as 48h"))

@@ -58,3 +58,20 @@ func TestLoad_TrustedProxies(t *testing.T) {
 		}
 	}
 }
+
+// Imports are bounded by default; the limits are settings, and nonsense is
+// refused at start-up rather than read as no limit.
+func TestLoad_ImportLimits(t *testing.T) {
+	c, err := Load(envOf(nil))
+	if err != nil || c.ImportMaxEntry != 256<<20 || c.ImportMaxTotal != 512<<20 {
+		t.Fatalf("defaults: entry %d total %d (%v)", c.ImportMaxEntry, c.ImportMaxTotal, err)
+	}
+	c, err = Load(envOf(map[string]string{"LINKAGE_IMPORT_MAX_ENTRY_BYTES": "10485760", "LINKAGE_IMPORT_MAX_TOTAL_BYTES": "20971520"}))
+	if err != nil || c.ImportMaxEntry != 10<<20 || c.ImportMaxTotal != 20<<20 {
+		t.Fatalf("set: entry %d total %d (%v)", c.ImportMaxEntry, c.ImportMaxTotal, err)
+	}
+	_, err = Load(envOf(map[string]string{"LINKAGE_IMPORT_MAX_ENTRY_BYTES": "0", "LINKAGE_IMPORT_MAX_TOTAL_BYTES": "lots"}))
+	if err == nil || !strings.Contains(err.Error(), "LINKAGE_IMPORT_MAX_ENTRY_BYTES") || !strings.Contains(err.Error(), "LINKAGE_IMPORT_MAX_TOTAL_BYTES") {
+		t.Fatalf("want both limits named, got %v", err)
+	}
+}

@@ -33,19 +33,31 @@ func ReadJSON(r io.Reader, source string, fn func(Record) error) ([]Problem, err
 	return readJSON(r, source, fn, maxDocBytes)
 }
 
+// StreamJSON is ReadJSON reporting its problems to probs, which bounds
+// what a file of many broken documents costs.
+func StreamJSON(r io.Reader, source string, probs *Problems, fn func(Record) error) error {
+	return streamJSON(r, source, probs, fn, maxDocBytes)
+}
+
 func readJSON(r io.Reader, source string, fn func(Record) error, max int) ([]Problem, error) {
+	probs := NewProblems(0)
+	err := streamJSON(r, source, probs, fn, max)
+	return probs.List(), err
+}
+
+func streamJSON(r io.Reader, source string, probs *Problems, fn func(Record) error, max int) error {
 	br := bufio.NewReaderSize(r, 64<<10)
 	first, newlines, err := skipSpace(br)
 	if err == io.EOF {
-		return nil, nil
+		return nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("hsdsio: read %s: %w", source, err)
+		return fmt.Errorf("hsdsio: read %s: %w", source, readError(err))
 	}
 	if first == '[' {
-		return readArray(br, source, fn, max)
+		return readArray(br, source, probs, fn, max)
 	}
-	return readLines(br, source, fn, max, newlines)
+	return readLines(br, source, probs, fn, max, newlines)
 }
 
 // bom is the UTF-8 byte order mark some editors put first in a file.
@@ -73,37 +85,36 @@ func skipSpace(br *bufio.Reader) (byte, int, error) {
 	}
 }
 
-func readLines(br *bufio.Reader, source string, fn func(Record) error, max, line int) ([]Problem, error) {
-	var probs []Problem
+func readLines(br *bufio.Reader, source string, probs *Problems, fn func(Record) error, max, line int) error {
 	var buf []byte
 	for {
 		var big bool
 		var err error
 		buf, big, err = readLine(br, max, buf[:0])
 		if err != nil && err != io.EOF {
-			return probs, fmt.Errorf("hsdsio: read %s line %d: %w", source, line+1, err)
+			return fmt.Errorf("hsdsio: read %s line %d: %w", source, line+1, readError(err))
 		}
 		if len(buf) == 0 && !big && err == io.EOF {
-			return probs, nil
+			return nil
 		}
 		line++
 		doc := bytes.TrimSpace(buf)
 		switch {
 		case big || len(doc) > max:
-			probs = append(probs, Problem{Source: source, Line: line,
+			probs.Add(Problem{Source: source, Line: line,
 				Message: fmt.Sprintf("the line is longer than %s; one document may be at most that long", size(max))})
 		case len(doc) > 0:
-			rec, p := decodeDoc(doc, source, line)
-			if p != nil {
-				probs = append(probs, *p)
+			rec, ps := decodeDoc(doc, source, line)
+			if ps != nil {
+				probs.AddAll(ps)
 				break
 			}
 			if ferr := fn(rec); ferr != nil {
-				return probs, fmt.Errorf("hsdsio: %s line %d: %w", source, line, ferr)
+				return fmt.Errorf("hsdsio: %s line %d: %w", source, line, ferr)
 			}
 		}
 		if err == io.EOF {
-			return probs, nil
+			return nil
 		}
 	}
 }
@@ -152,17 +163,17 @@ func (c *capReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func readArray(br *bufio.Reader, source string, fn func(Record) error, max int) ([]Problem, error) {
+func readArray(br *bufio.Reader, source string, probs *Problems, fn func(Record) error, max int) error {
 	// slack covers the separators and white space read ahead of an element.
 	const slack = 64 << 10
 	cr := &capReader{r: br, limit: slack}
 	dec := json.NewDecoder(cr)
 	if _, err := dec.Token(); err != nil { // the '[' seen by skipSpace
-		return nil, fmt.Errorf("hsdsio: read %s: %w", source, err)
+		return fmt.Errorf("hsdsio: read %s: %w", source, readError(err))
 	}
-	var probs []Problem
-	stop := func(index int, msg string) ([]Problem, error) {
-		return append(probs, Problem{Source: source, Line: index, Message: msg}), nil
+	stop := func(index int, msg string) error {
+		probs.Add(Problem{Source: source, Line: index, Message: msg})
+		return nil
 	}
 	index := 0
 	for {
@@ -184,20 +195,20 @@ func readArray(br *bufio.Reader, source string, fn func(Record) error, max int) 
 			case errors.Is(err, io.ErrUnexpectedEOF) || err == io.EOF:
 				return stop(index, "the file ends inside this array element")
 			}
-			return probs, fmt.Errorf("hsdsio: read %s element %d: %w", source, index, err)
+			return fmt.Errorf("hsdsio: read %s element %d: %w", source, index, readError(err))
 		}
 		if len(raw) > max {
-			probs = append(probs, Problem{Source: source, Line: index,
+			probs.Add(Problem{Source: source, Line: index,
 				Message: fmt.Sprintf("array element %d is longer than %s; one document may be at most that long", index, size(max))})
 			continue
 		}
-		rec, p := decodeDoc(raw, source, index)
-		if p != nil {
-			probs = append(probs, *p)
+		rec, ps := decodeDoc(raw, source, index)
+		if ps != nil {
+			probs.AddAll(ps)
 			continue
 		}
 		if err := fn(rec); err != nil {
-			return probs, fmt.Errorf("hsdsio: %s element %d: %w", source, index, err)
+			return fmt.Errorf("hsdsio: %s element %d: %w", source, index, err)
 		}
 	}
 	cr.limit = dec.InputOffset() + int64(max) + slack
@@ -206,7 +217,7 @@ func readArray(br *bufio.Reader, source string, fn func(Record) error, max int) 
 		if errors.As(err, &syn) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, errTooBig) {
 			return stop(0, "the JSON array is not closed with ]")
 		}
-		return probs, fmt.Errorf("hsdsio: read %s: %w", source, err)
+		return fmt.Errorf("hsdsio: read %s: %w", source, readError(err))
 	}
 	// Anything but white space after the array is a mistake worth naming.
 	rest := io.MultiReader(dec.Buffered(), br)
@@ -217,10 +228,10 @@ func readArray(br *bufio.Reader, source string, fn func(Record) error, max int) 
 			return stop(0, "there is data after the closing ] of the JSON array")
 		}
 		if err == io.EOF {
-			return probs, nil
+			return nil
 		}
 		if err != nil {
-			return probs, fmt.Errorf("hsdsio: read %s: %w", source, err)
+			return fmt.Errorf("hsdsio: read %s: %w", source, readError(err))
 		}
 	}
 }
@@ -268,9 +279,9 @@ func (p *probe) kind() (string, string) {
 
 // decodeDoc turns one JSON document into a normalized record, or says why
 // it cannot.
-func decodeDoc(raw []byte, source string, line int) (Record, *Problem) {
-	fail := func(id, field, msg string) (Record, *Problem) {
-		return Record{}, &Problem{Source: source, Line: line, RecordID: id, Field: field, Message: msg}
+func decodeDoc(raw []byte, source string, line int) (Record, []Problem) {
+	fail := func(id, field, msg string) (Record, []Problem) {
+		return Record{}, []Problem{{Source: source, Line: line, RecordID: id, Field: field, Message: msg}}
 	}
 	var p probe
 	if err := json.Unmarshal(raw, &p); err != nil {
@@ -289,6 +300,13 @@ func decodeDoc(raw []byte, source string, line int) (Record, *Problem) {
 	}
 	var id string
 	_ = json.Unmarshal(p.ID, &id) // a non-string id is reported by the typed decode below
+	if bad := docText(raw); len(bad) > 0 {
+		out := make([]Problem, len(bad))
+		for i, b := range bad {
+			out[i] = Problem{Source: source, Line: line, RecordID: id, Field: b[0], Message: b[1]}
+		}
+		return Record{}, out
+	}
 	kind, msg := p.kind()
 	if msg != "" {
 		return fail(id, "/kind", msg)
@@ -365,7 +383,9 @@ func explain(doc []byte, err error) (string, string) {
 		}
 		return ptr, "must be an RFC 3339 date-time string such as \"2024-05-01T09:30:00Z\""
 	}
-	return "", "cannot be read: " + err.Error()
+	// What is left names Go types, which mean nothing to whoever wrote
+	// the file.
+	return "", "cannot be read as an HSDS document: check each value's type against the HSDS schema"
 }
 
 // walkJSON visits the values of doc in order with their JSON pointer, the
@@ -456,7 +476,7 @@ func describeType(t reflect.Type) string {
 	case reflect.Bool:
 		return "true or false"
 	}
-	return "a " + t.String()
+	return "another type"
 }
 
 // clip shortens a quoted value for a message.

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"mime/multipart"
@@ -13,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
@@ -29,31 +31,61 @@ import (
 // transaction); GET /imports/{id} shows its state, progress and problems.
 
 // jobHeartbeat is how often a running job says it is alive (serve fails
-// jobs silent for LINKAGE_IMPORT_STALE); maxJobWait bounds wait=true.
+// jobs silent for LINKAGE_IMPORT_STALE); maxJobWait bounds wait=true;
+// maxImports is how many imports one process runs at once: an import is
+// one long transaction and a CPU's worth of work, and more at once would
+// only slow each other and the API; more are refused with 429.
 const (
 	jobHeartbeat = 2 * time.Second
 	maxJobWait   = 60 * time.Second
+	maxImports   = 1
+	uploadMemory = 1 << 20
+)
+
+// Default upload limits, when Deps.ImportLimits leaves them zero (the
+// defaults of LINKAGE_IMPORT_MAX_ENTRY_BYTES and _TOTAL_BYTES).
+const (
+	defaultImportEntryBytes = 256 << 20
+	defaultImportTotalBytes = 512 << 20
 )
 
 // importExts are the files an import takes, as `linkage import` does.
 var importExts = map[string]bool{".json": true, ".jsonl": true, ".ndjson": true, ".zip": true}
 
-// jobView is a job as the API shows it.
+// jobView is a job as the API shows it: the first importer.MaxProblems
+// problems and the count of the rest.
 type jobView struct {
 	store.ImportJob
-	Problems []jobProblem `json:"problems"`
+	Problems        []jobProblem `json:"problems"`
+	ProblemsOmitted int          `json:"problems_omitted"`
 }
 
 type jobProblem struct {
+	File     string `json:"file,omitempty"`
 	Line     int    `json:"row,omitempty"`
 	RecordID string `json:"record_id,omitempty"`
 	Field    string `json:"field,omitempty"`
 	Message  string `json:"message"`
 }
 
+// storedProblems is the problems column: the kept problems and the count
+// of the rest. Jobs written before the count was kept hold a bare array.
+type storedProblems struct {
+	Items   []jobProblem `json:"items"`
+	Omitted int          `json:"omitted"`
+}
+
 func viewJob(j store.ImportJob) jobView {
 	v := jobView{ImportJob: j, Problems: []jobProblem{}}
-	_ = json.Unmarshal([]byte(j.Problems), &v.Problems)
+	var sp storedProblems
+	if err := json.Unmarshal([]byte(j.Problems), &sp); err == nil {
+		v.Problems, v.ProblemsOmitted = sp.Items, sp.Omitted
+	} else {
+		_ = json.Unmarshal([]byte(j.Problems), &v.Problems)
+	}
+	if v.Problems == nil {
+		v.Problems = []jobProblem{}
+	}
 	return v
 }
 
@@ -89,9 +121,23 @@ func (h *handler) createImport(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// Parts beyond uploadMemory go to a temporary file, not the heap.
+	if err := c.Request().ParseMultipartForm(uploadMemory); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return jsonProblem(err)
+		}
+		return apperr.Wrap(err, apperr.Invalid, "The upload is not a multipart/form-data body with a file field.")
+	}
 	fh, err := c.FormFile("file")
 	if err != nil {
 		return apperr.WithFields(apperr.Invalid, "The upload needs a file.", apperr.FieldErrors{{Parameter: "file", Message: "a multipart/form-data field holding the HSDS file (.json, .jsonl or a tabular package .zip)"}})
+	}
+	// The name is stored with the job and quoted in its problems: it must
+	// be text (PostgreSQL refuses NUL and bytes that are not UTF-8).
+	if !utf8.ValidString(fh.Filename) || strings.ContainsRune(fh.Filename, 0) {
+		return apperr.WithFields(apperr.Invalid, "The file's name is not text.", apperr.FieldErrors{{Parameter: "file",
+			Message: "the file name must be UTF-8 without NUL characters, such as services.jsonl"}})
 	}
 	ext := strings.ToLower(filepath.Ext(fh.Filename))
 	if !importExts[ext] {
@@ -113,13 +159,35 @@ func (h *handler) createImport(c echo.Context) error {
 	if len(fe) > 0 {
 		return apperr.WithFields(apperr.Invalid, "Some parameters are not valid; see errors.", fe)
 	}
+	// One import at a time per server: the running job holds the token.
+	// A queue would hold an upload and a heartbeat connection per waiting
+	// job, which a client could multiply.
+	select {
+	case h.imports <- struct{}{}:
+	default:
+		c.Response().Header().Set("Retry-After", "60")
+		return apperr.E(apperr.RateLimited, "Another import is running on this server; send this one when it has ended (GET /imports/{id} shows a job's state).")
+	}
+	started := false
+	defer func() {
+		if !started {
+			<-h.imports
+		}
+	}()
 	// The upload goes to a file of our own naming: the client's name only
-	// lends its extension.
+	// lends its extension, and names the input in problems and errors.
 	path := filepath.Join(os.TempDir(), "linkage-import-"+uuid.NewString()+ext)
 	if err := saveUpload(fh.Open, path); err != nil {
 		return err
 	}
-	job := &store.ImportJob{ID: uuid.NewString(), DryRun: dryRun, Filename: clip(filepath.Base(fh.Filename))}
+	name := clipText(filepath.Base(fh.Filename), 120)
+	// A zip that declares more than the limits is refused now, before a
+	// job expands any of it.
+	if err := importer.CheckLimits(path, name, h.importLimits); err != nil {
+		_ = os.Remove(path)
+		return err
+	}
+	job := &store.ImportJob{ID: uuid.NewString(), DryRun: dryRun, Filename: name}
 	if p.AgencyID != "" {
 		job.AgencyID = &p.AgencyID
 	}
@@ -132,6 +200,7 @@ func (h *handler) createImport(c echo.Context) error {
 		return err
 	}
 	done := h.runs.start(job.ID)
+	started = true
 	go h.runImport(context.WithoutCancel(ctx), p, *job, path)
 	if wait {
 		select {
@@ -169,31 +238,20 @@ func saveUpload(open func() (multipart.File, error), path string) error {
 // runImport runs one job to its end: the import in one transaction, a
 // heartbeat while it runs, the result recorded.
 func (h *handler) runImport(ctx context.Context, p auth.Principal, job store.ImportJob, path string) {
-	defer os.Remove(path)
+	// Deferred calls run last first: a request waiting for the job hears
+	// of its end only once the next import may start.
 	defer h.runs.end(job.ID)
+	defer func() { <-h.imports }() // taken by createImport
+	defer os.Remove(path)
 	var mu sync.Mutex
 	done, total := 0, 0
 	stop := make(chan struct{})
 	beat := make(chan struct{})
 	go func() {
 		defer close(beat)
-		t := time.NewTicker(jobHeartbeat)
-		defer t.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-				mu.Lock()
-				d, n := done, total
-				mu.Unlock()
-				if err := h.store.JobProgress(ctx, job.ID, d, n); err != nil {
-					h.log.WarnContext(ctx, "import job heartbeat", "job", job.ID, "err", err)
-				}
-			}
-		}
+		h.heartbeat(ctx, job.ID, stop, func() (int, int) { mu.Lock(); defer mu.Unlock(); return done, total })
 	}()
-	opts := importer.Options{DryRun: job.DryRun, Actor: updatedBy(p),
+	opts := importer.Options{DryRun: job.DryRun, Actor: updatedBy(p), Name: job.Filename, Limits: h.importLimits, TempDir: h.importTemp,
 		Progress: func(d, n int) { mu.Lock(); done, total = d, n; mu.Unlock() },
 		Check:    scopeCheck(p), Writer: importWriter(p, job.ID)}
 	rep, err := importer.Import(ctx, h.store, path, opts)
@@ -203,11 +261,11 @@ func (h *handler) runImport(ctx context.Context, p auth.Principal, job store.Imp
 	if rep.Written {
 		job.RecordsDone = rep.Records()
 	}
-	probs := make([]jobProblem, 0, len(rep.Problems))
+	sp := storedProblems{Items: make([]jobProblem, 0, len(rep.Problems)), Omitted: rep.ProblemsOmitted}
 	for _, x := range rep.Problems {
-		probs = append(probs, jobProblem{Line: x.Line, RecordID: x.RecordID, Field: x.Field, Message: x.Message})
+		sp.Items = append(sp.Items, jobProblem{File: x.Source, Line: x.Line, RecordID: x.RecordID, Field: x.Field, Message: x.Message})
 	}
-	b, _ := json.Marshal(probs)
+	b, _ := json.Marshal(sp)
 	job.Problems = string(b)
 	job.State = store.JobSucceeded
 	if rep.Written {
@@ -221,7 +279,10 @@ func (h *handler) runImport(ctx context.Context, p auth.Principal, job store.Imp
 	}
 	if err != nil {
 		job.State = store.JobFailed
-		job.Error = "The import changed nothing: " + firstLine(err.Error())
+		job.Error = "The import changed nothing: " + jobError(err)
+		if apperr.KindOf(err) == apperr.Internal {
+			h.log.ErrorContext(ctx, "import job", "job", job.ID, "err", err)
+		}
 	}
 	if ferr := h.store.FinishJob(ctx, &job); ferr != nil {
 		h.log.ErrorContext(ctx, "record import job result", "job", job.ID, "err", ferr)
@@ -239,9 +300,38 @@ func (h *handler) runImport(ctx context.Context, p auth.Principal, job store.Imp
 	}
 }
 
-func firstLine(s string) string {
-	line, _, _ := strings.Cut(s, "\n")
-	return clip(line)
+// heartbeat records a running job's progress every jobHeartbeat until stop
+// closes, on a connection of its own, each beat bounded by the period: a
+// database kept busy by the import or by requests delays a beat, never
+// the goroutine. This process's stale-job check does not read the
+// heartbeats of the jobs it runs at all (store.FailAbandonedJobs); other
+// replicas do.
+func (h *handler) heartbeat(ctx context.Context, id string, stop <-chan struct{}, progress func() (int, int)) {
+	warn := func(err error) { h.log.WarnContext(ctx, "import job heartbeat", "job", id, "err", err) }
+	if err := h.store.KeepJobAlive(ctx, id, jobHeartbeat, progress, stop, warn); err != nil {
+		warn(err)
+	}
+}
+
+// jobError is what a failed job says: the error's message for the client
+// when it has one, a pointer to the log otherwise.
+func jobError(err error) string {
+	if errors.Is(err, importer.ErrProblems) {
+		return importer.ErrProblems.Error() + "; see problems."
+	}
+	if e, ok := apperr.As(err); ok && e.Kind != apperr.Internal {
+		return clipText(e.Msg, 600)
+	}
+	// An internal error may name the server's files or tables; the log
+	// has it, under the job's id.
+	return "the server failed while importing; its log has the details under this job's id."
+}
+
+func clipText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "") + "…"
 }
 
 // importWriter is whom an import job writes for: nested records of other

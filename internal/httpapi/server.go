@@ -19,6 +19,7 @@ import (
 
 	"github.com/linkage-org/linkage/internal/apperr"
 	"github.com/linkage-org/linkage/internal/eligibility"
+	"github.com/linkage-org/linkage/internal/hsdsio"
 	"github.com/linkage-org/linkage/internal/hydrate"
 	"github.com/linkage-org/linkage/internal/indexsync"
 	"github.com/linkage-org/linkage/internal/metrics"
@@ -64,6 +65,13 @@ type Deps struct {
 	// TrustedProxies are the peers whose X-Forwarded-For names the client;
 	// none: the client is the connection's peer.
 	TrustedProxies []netip.Prefix
+	// ImportLimits bound what an uploaded import may expand to (zero
+	// fields: 256 MiB an entry, 512 MiB in all).
+	ImportLimits hsdsio.Limits
+	// ImportTempDir holds a tabular package's sort files while it is
+	// imported, up to about three times its uncompressed size ("": the
+	// system's temporary folder).
+	ImportTempDir string
 }
 
 type handler struct {
@@ -82,6 +90,9 @@ type handler struct {
 	exports        chan struct{} // one token per export running
 	exporting      sync.Map      // client addresses with an export running
 	exportStall    time.Duration
+	imports        chan struct{} // one token per import running
+	importLimits   hsdsio.Limits
+	importTemp     string
 	runs           jobRuns
 	rules          referral.Rules
 	now            func() time.Time
@@ -104,6 +115,7 @@ func New(d Deps) (*echo.Echo, error) {
 	}
 	h := &handler{store: d.Store, index: d.Index, metrics: d.Metrics, log: d.Logger, baseURL: d.BaseURL, ready: d.Ready, spec: sp,
 		limiter: newRateLimiter(d.RateLimits), capacityMaxAge: d.CapacityMaxAge, exports: make(chan struct{}, maxExports),
+		imports: make(chan struct{}, maxImports), importLimits: d.ImportLimits, importTemp: d.ImportTempDir,
 		rules: d.FollowUpRules, now: d.Now, webhookPrivate: d.WebhookAllowPrivate, guidelines: d.Guidelines}
 	if h.guidelines.Year == 0 {
 		if h.guidelines, err = eligibility.ParseGuidelines(seed.PovertyGuidelines()); err != nil {
@@ -120,6 +132,12 @@ func New(d Deps) (*echo.Echo, error) {
 	h.maxJSON = d.MaxJSONBytes
 	if h.maxJSON <= 0 {
 		h.maxJSON = DefaultMaxJSONBytes
+	}
+	if h.importLimits.EntryBytes <= 0 {
+		h.importLimits.EntryBytes = defaultImportEntryBytes
+	}
+	if h.importLimits.TotalBytes <= 0 {
+		h.importLimits.TotalBytes = defaultImportTotalBytes
 	}
 	if h.metrics == nil {
 		h.metrics = metrics.New()

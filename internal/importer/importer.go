@@ -39,6 +39,14 @@ type Options struct {
 	// Writer, if set, is whom the import writes for: nested records held
 	// by organizations it may not write are problems (nil: the operator).
 	Writer *store.Writer
+	// Name is what problems and errors call the input (an upload's own
+	// file name); "" uses the path.
+	Name string
+	// Limits bound the uncompressed size of the input (zero: none).
+	Limits hsdsio.Limits
+	// TempDir holds a tabular package's sort files while it is read; ""
+	// is the system's temporary folder.
+	TempDir string
 }
 
 // Report says what an import did or, with problems, why it did nothing.
@@ -47,9 +55,12 @@ type Report struct {
 	Terms         int
 	Organizations int
 	Services      int
-	Problems      []hsdsio.Problem
-	Took          time.Duration
-	Written       bool
+	// Problems are the first MaxProblems problems in input order;
+	// ProblemsOmitted counts the rest.
+	Problems        []hsdsio.Problem
+	ProblemsOmitted int
+	Took            time.Duration
+	Written         bool
 }
 
 // Records is the number of records read (nested services counted).
@@ -58,63 +69,170 @@ func (r *Report) Records() int { return r.Terms + r.Organizations + r.Services }
 // ErrProblems is returned (wrapped) when the input has problems.
 var ErrProblems = errors.New("the input has problems; nothing was written")
 
-// maxProblems bounds the report of a badly broken file.
-const maxProblems = 10000
+// MaxProblems bounds the report of a badly broken file: the first ones
+// show what to fix, and a million more would only make the report (and a
+// job's stored problems) as large as the file.
+const MaxProblems = 1000
 
-// source reads the records of one input, possibly twice (JSON is streamed
-// twice rather than held in memory).
+// The settings that hold the limits, named in the messages that refuse an
+// input, so whoever reads one knows what to change.
+const (
+	EntryLimitSetting = "LINKAGE_IMPORT_MAX_ENTRY_BYTES"
+	TotalLimitSetting = "LINKAGE_IMPORT_MAX_TOTAL_BYTES"
+)
+
+// source reads the records of one input, possibly twice: JSON is streamed
+// twice rather than held in memory, a package is sorted once on disk and
+// read back twice.
 type source struct {
 	name string
-	read func(fn func(hsdsio.Record) error) ([]hsdsio.Problem, error)
+	read func(ctx context.Context, probs *hsdsio.Problems, fn func(hsdsio.Record) error) error
 	done func()
 }
 
-func open(path string) (*source, error) {
+func open(path string, opts Options) (*source, error) {
+	name := opts.Name
+	if name == "" {
+		name = path
+	}
 	info, err := os.Stat(path)
 	if err != nil {
-		return nil, apperr.Wrap(err, apperr.Invalid, "cannot read %s", path)
-	}
-	name := filepath.Base(path)
-	packageSource := func(fsys fs.FS, done func()) *source {
-		return &source{name: name, done: done, read: func(fn func(hsdsio.Record) error) ([]hsdsio.Problem, error) {
-			recs, probs, err := hsdsio.ReadPackage(fsys)
-			if err != nil {
-				return probs, err
-			}
-			for _, r := range recs {
-				if err := fn(r); err != nil {
-					return probs, err
-				}
-			}
-			return probs, nil
-		}}
+		return nil, apperr.Wrap(err, apperr.Invalid, "cannot read %s", name)
 	}
 	switch {
 	case info.IsDir():
-		return packageSource(os.DirFS(path), func() {}), nil
+		return packageSource(name, os.DirFS(path), opts, func() {}), nil
 	case strings.EqualFold(filepath.Ext(path), ".zip"):
 		zr, err := zip.OpenReader(path)
 		if err != nil {
-			return nil, apperr.Wrap(err, apperr.Invalid, "cannot open zip %s", path)
+			return nil, notZip(name, err)
 		}
-		return packageSource(zr, func() { _ = zr.Close() }), nil
+		if err := hsdsio.CheckZip(&zr.Reader, opts.Limits); err != nil {
+			_ = zr.Close()
+			return nil, limitError(name, err)
+		}
+		return packageSource(name, zr, opts, func() { _ = zr.Close() }), nil
 	default:
-		return &source{name: name, done: func() {}, read: func(fn func(hsdsio.Record) error) ([]hsdsio.Problem, error) {
+		if lim := opts.Limits.TotalBytes; lim > 0 && info.Size() > lim {
+			return nil, limitError(name, &hsdsio.LimitError{Name: name, Size: info.Size(), Limit: lim, Total: true})
+		}
+		return &source{name: name, done: func() {}, read: func(_ context.Context, probs *hsdsio.Problems, fn func(hsdsio.Record) error) error {
 			f, err := os.Open(path)
 			if err != nil {
-				return nil, fmt.Errorf("open %s: %w", path, err)
+				return fmt.Errorf("open %s: %w", name, err)
 			}
 			defer f.Close()
-			return hsdsio.ReadJSON(f, name, fn)
+			// A JSON file is the whole input: only the total limit applies.
+			r := hsdsio.CountReader(f, name, hsdsio.Limits{TotalBytes: opts.Limits.TotalBytes})
+			return limitError(name, hsdsio.StreamJSON(r, filepath.Base(name), probs, fn))
 		}}, nil
 	}
 }
 
+// packageSource reads a tabular package once (sorting it on disk) and its
+// records as often as asked.
+func packageSource(name string, fsys fs.FS, opts Options, done func()) *source {
+	var pkg *hsdsio.Package
+	src := &source{name: name}
+	src.read = func(ctx context.Context, probs *hsdsio.Problems, fn func(hsdsio.Record) error) error {
+		if pkg == nil {
+			p, err := hsdsio.OpenPackage(ctx, fsys, hsdsio.PackageOptions{Limits: opts.Limits, TempDir: opts.TempDir, Problems: probs})
+			if err != nil {
+				return limitError(name, err)
+			}
+			pkg = p
+		}
+		return pkg.Records(fn)
+	}
+	src.done = func() {
+		if pkg != nil {
+			_ = pkg.Close()
+		}
+		done()
+	}
+	return src
+}
+
+// CheckLimits refuses, before anything is expanded, an input whose
+// declared size is over lim: a JSON file's size, or what a zip's central
+// directory declares for each entry and in total. It is what an upload is
+// checked with before it is accepted; Import checks again, and also
+// counts what it actually reads.
+func CheckLimits(path, name string, lim hsdsio.Limits) error {
+	info, err := os.Stat(path)
+	if err != nil {
+		return fmt.Errorf("importer: check %s: %w", name, err)
+	}
+	if !strings.EqualFold(filepath.Ext(path), ".zip") {
+		if lim.TotalBytes > 0 && info.Size() > lim.TotalBytes {
+			return limitError(name, &hsdsio.LimitError{Name: name, Size: info.Size(), Limit: lim.TotalBytes, Total: true})
+		}
+		return nil
+	}
+	zr, err := zip.OpenReader(path)
+	if err != nil {
+		return notZip(name, err)
+	}
+	defer zr.Close()
+	return limitError(name, hsdsio.CheckZip(&zr.Reader, lim))
+}
+
+// notZip says what to send instead of a .zip that is not one.
+func notZip(name string, err error) error {
+	return apperr.Wrap(err, apperr.Invalid, "%s is not a zip archive that can be read: send an HSDS tabular data package "+
+		"(datapackage.json and the CSV files) compressed as .zip, or the records as a .json or .jsonl file", filepath.Base(name))
+}
+
+// limitError turns a limit hsdsio found into a TooLarge that names the
+// limit and its setting; other errors pass.
+func limitError(name string, err error) error {
+	var le *hsdsio.LimitError
+	if !errors.As(err, &le) {
+		return err
+	}
+	base := filepath.Base(name)
+	what := le.Name + " in " + base
+	if filepath.Base(le.Name) == base {
+		what = base
+	}
+	setting, limit := EntryLimitSetting, "one file of an import may hold at most "+bytesText(le.Limit)+" uncompressed"
+	if le.Total {
+		setting, limit = TotalLimitSetting, "an import may hold at most "+bytesText(le.Limit)+" uncompressed, all its files together"
+		what = base
+	}
+	size := "expands to " + bytesText(le.Size)
+	switch {
+	case le.Counted:
+		size = "expands to more than " + bytesText(le.Limit) + ", more than it declares"
+	case le.Total && what != le.Name && le.Name != base:
+		size = "expands to at least " + bytesText(le.Size)
+	case le.Total:
+		size = "holds " + bytesText(le.Size)
+	}
+	return apperr.E(apperr.TooLarge, "%s %s; %s (setting %s). Split it into smaller imports, or have the operator raise %s.",
+		what, size, limit, setting, setting)
+}
+
+// bytesText writes a size in bytes with its binary unit.
+func bytesText(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%d bytes (%.1f GiB)", n, float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%d bytes (%.1f MiB)", n, float64(n)/(1<<20))
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
 // Import loads the file, folder or zip at path.
 func Import(ctx context.Context, st *store.Store, path string, opts Options) (Report, error) {
-	src, err := open(path)
+	name := opts.Name
+	if name == "" {
+		name = path
+	}
+	src, err := open(path, opts)
 	if err != nil {
-		return Report{Source: path}, err
+		return Report{Source: name}, fmt.Errorf("import %s: %w", name, err)
 	}
 	defer src.done()
 	return run(ctx, st, src, opts)
@@ -122,13 +240,13 @@ func Import(ctx context.Context, st *store.Store, path string, opts Options) (Re
 
 // ImportFS loads the JSON or JSON Lines file name of fsys (embedded data).
 func ImportFS(ctx context.Context, st *store.Store, fsys fs.FS, name string, opts Options) (Report, error) {
-	src := &source{name: name, done: func() {}, read: func(fn func(hsdsio.Record) error) ([]hsdsio.Problem, error) {
+	src := &source{name: name, done: func() {}, read: func(_ context.Context, probs *hsdsio.Problems, fn func(hsdsio.Record) error) error {
 		f, err := fsys.Open(name)
 		if err != nil {
-			return nil, fmt.Errorf("open %s: %w", name, err)
+			return fmt.Errorf("open %s: %w", name, err)
 		}
 		defer f.Close()
-		return hsdsio.ReadJSON(f, name, fn)
+		return hsdsio.StreamJSON(f, name, probs, fn)
 	}}
 	return run(ctx, st, src, opts)
 }
@@ -137,8 +255,8 @@ func ImportFS(ctx context.Context, st *store.Store, fsys fs.FS, name string, opt
 // records each time it is called (it runs once to validate, once to write):
 // a deterministic generator goes through the same checks as a file.
 func ImportGenerated(ctx context.Context, st *store.Store, name string, gen func(fn func(hsdsio.Record) error) error, opts Options) (Report, error) {
-	src := &source{name: name, done: func() {}, read: func(fn func(hsdsio.Record) error) ([]hsdsio.Problem, error) {
-		return nil, gen(fn)
+	src := &source{name: name, done: func() {}, read: func(_ context.Context, _ *hsdsio.Problems, fn func(hsdsio.Record) error) error {
+		return gen(fn)
 	}}
 	return run(ctx, st, src, opts)
 }
@@ -152,37 +270,30 @@ func run(ctx context.Context, st *store.Store, src *source, opts Options) (Repor
 		opts.Actor = "linkage import"
 	}
 	rep := Report{Source: src.name}
+	probs := hsdsio.NewProblems(MaxProblems)
+	finish := func() {
+		rep.Problems, rep.ProblemsOmitted = probs.List(), probs.Omitted()
+		rep.Took = time.Since(start)
+	}
 
 	// Pass 1: validate every record and collect what it defines and names.
 	refs := newRefs()
 	var owners *ownerCheck
 	if opts.Writer != nil && !opts.Writer.Admin {
-		owners = &ownerCheck{st: st, writer: *opts.Writer, size: opts.BatchSize, problem: func(p hsdsio.Problem) {
-			if len(rep.Problems) < maxProblems {
-				rep.Problems = append(rep.Problems, p)
-			}
-		}}
+		owners = &ownerCheck{st: st, writer: *opts.Writer, size: opts.BatchSize, problem: probs.Add}
 	}
-	probs, err := src.read(func(r hsdsio.Record) error {
+	err := src.read(ctx, probs, func(r hsdsio.Record) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		rep.count(r)
 		if r.Kind == hsdsio.KindService && r.Service.OrganizationID == "" {
-			rep.Problems = append(rep.Problems, hsdsio.Problem{Source: r.Source, Line: r.Line, RecordID: r.ID(),
+			probs.Add(hsdsio.Problem{Source: r.Source, Line: r.Line, RecordID: r.ID(),
 				Field: "/organization_id", Message: "is required: every service belongs to an organization (give organization_id or a nested organization)"})
 		}
-		for _, p := range validate(r) {
-			if len(rep.Problems) < maxProblems {
-				rep.Problems = append(rep.Problems, p)
-			}
-		}
+		probs.AddAll(validate(r))
 		if opts.Check != nil {
-			for _, p := range opts.Check(r) {
-				if len(rep.Problems) < maxProblems {
-					rep.Problems = append(rep.Problems, p)
-				}
-			}
+			probs.AddAll(opts.Check(r))
 		}
 		refs.add(r)
 		if owners != nil {
@@ -193,29 +304,23 @@ func run(ctx context.Context, st *store.Store, src *source, opts Options) (Repor
 	if err == nil && owners != nil {
 		err = owners.flush(ctx)
 	}
-	rep.Problems = append(probs, rep.Problems...)
 	if err != nil {
+		finish()
 		return rep, fmt.Errorf("import %s: read: %w", src.name, err)
 	}
-	if rep.Records() == 0 && len(rep.Problems) == 0 {
-		rep.Problems = append(rep.Problems, hsdsio.Problem{Source: src.name, Message: "the input holds no HSDS records"})
+	if rep.Records() == 0 && probs.Total() == 0 {
+		probs.Add(hsdsio.Problem{Source: filepath.Base(src.name), Message: "the input holds no HSDS records"})
 	}
 
 	// References to records neither in the file nor in the directory.
-	err = st.InTx(ctx, func(tx *store.Tx) error {
-		missing, err := refs.missing(ctx, tx)
-		if err != nil {
-			return err
-		}
-		rep.Problems = append(rep.Problems, missing...)
-		return nil
-	})
+	err = st.InTx(ctx, func(tx *store.Tx) error { return refs.missing(ctx, tx, probs) })
 	if err != nil {
+		finish()
 		return rep, fmt.Errorf("import %s: check references: %w", src.name, err)
 	}
-	if len(rep.Problems) > 0 || opts.DryRun {
-		rep.Took = time.Since(start)
-		if len(rep.Problems) > 0 {
+	if probs.Total() > 0 || opts.DryRun {
+		finish()
+		if probs.Total() > 0 {
 			return rep, ErrProblems
 		}
 		return rep, nil
@@ -248,7 +353,9 @@ func run(ctx context.Context, st *store.Store, src *source, opts Options) (Repor
 			batch = &store.Documents{}
 			return nil
 		}
-		_, err := src.read(func(r hsdsio.Record) error {
+		// The input read cleanly in pass 1; a second count of the same
+		// problems would be noise.
+		err := src.read(ctx, hsdsio.NewProblems(1), func(r hsdsio.Record) error {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
@@ -271,15 +378,15 @@ func run(ctx context.Context, st *store.Store, src *source, opts Options) (Repor
 		return flush()
 	})
 	if err != nil {
-		rep.Took = time.Since(start)
+		finish()
 		return rep, fmt.Errorf("import %s: write: %w", src.name, err)
 	}
 	rep.Written = true
 	if err := st.Optimize(ctx); err != nil {
-		rep.Took = time.Since(start)
+		finish()
 		return rep, fmt.Errorf("import %s: written, but refreshing statistics failed: %w", src.name, err)
 	}
-	rep.Took = time.Since(start)
+	finish()
 	return rep, nil
 }
 
@@ -426,8 +533,7 @@ var entityLabel = map[string]string{
 }
 
 // missing reports named ids that neither the file nor the directory has.
-func (r *refs) missing(ctx context.Context, tx *store.Tx) ([]hsdsio.Problem, error) {
-	var out []hsdsio.Problem
+func (r *refs) missing(ctx context.Context, tx *store.Tx, probs *hsdsio.Problems) error {
 	for _, entity := range []string{"organization", "program", "location", "taxonomy_term", "unit"} {
 		var ask []string
 		for id := range r.named[entity] {
@@ -443,9 +549,10 @@ func (r *refs) missing(ctx context.Context, tx *store.Tx) ([]hsdsio.Problem, err
 		if len(ask) == 0 {
 			continue
 		}
+		sort.Strings(ask)
 		found, err := tx.ExistingIDs(ctx, entity, ask)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		for _, id := range ask {
 			if found[id] {
@@ -453,20 +560,8 @@ func (r *refs) missing(ctx context.Context, tx *store.Tx) ([]hsdsio.Problem, err
 			}
 			p := r.named[entity][id]
 			p.Message = fmt.Sprintf("names %s %s, which is neither in this input nor in the directory", entityLabel[entity], id)
-			out = append(out, p)
-			if len(out) >= maxProblems {
-				return out, nil
-			}
+			probs.Add(p)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Source != out[j].Source {
-			return out[i].Source < out[j].Source
-		}
-		if out[i].Line != out[j].Line {
-			return out[i].Line < out[j].Line
-		}
-		return out[i].Field < out[j].Field
-	})
-	return out, nil
+	return nil
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
 
@@ -37,22 +38,74 @@ type ImportJob struct {
 // TableName is the jobs table.
 func (ImportJob) TableName() string { return "import_jobs" }
 
-// CreateJob records a new running job.
+// CreateJob records a new running job, which this process runs until it
+// calls FinishJob.
 func (s *Store) CreateJob(ctx context.Context, j *ImportJob) error {
 	now := s.now().UTC().Truncate(time.Microsecond)
 	j.State, j.CreatedAt, j.HeartbeatAt, j.Problems = JobRunning, now, now, "[]"
-	return mapErr(s.db.WithContext(ctx).Create(j).Error, "create import job")
+	if err := s.db.WithContext(ctx).Create(j).Error; err != nil {
+		return mapErr(err, "create import job")
+	}
+	s.jobsHere.Store(j.ID, struct{}{})
+	return nil
 }
 
-// JobProgress records progress and that the runner is alive.
-func (s *Store) JobProgress(ctx context.Context, id string, done, total int) error {
-	err := s.db.WithContext(ctx).Model(&ImportJob{}).Where("id = ? AND state = ?", id, JobRunning).
-		Updates(map[string]any{"records_done": done, "records_total": total, "heartbeat_at": s.now().UTC()}).Error
-	return mapErr(err, "import job progress")
+// runsHere says whether this process runs job id. A job's heartbeat is
+// written to the database, which a long import can keep busy (on SQLite
+// its transaction holds the only write lock): the process that runs a
+// job knows it is alive without reading its heartbeat.
+func (s *Store) runsHere(id string) bool {
+	_, ok := s.jobsHere.Load(id)
+	return ok
 }
 
-// FinishJob records a job's end.
+// KeepJobAlive records job id's progress every period until stop closes,
+// on a database connection of its own: requests that drain the pool
+// cannot hold back the beats that tell other replicas the job lives. Each
+// beat may take at most one period; a beat that fails is passed to warn,
+// and the next one takes a new connection (a PostgreSQL connection whose
+// query timed out is closed).
+func (s *Store) KeepJobAlive(ctx context.Context, id string, period time.Duration, progress func() (done, total int), stop <-chan struct{}, warn func(error)) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-stop:
+			cancel() // also ends a wait for a connection
+		case <-ctx.Done():
+		}
+	}()
+	t := time.NewTicker(period)
+	defer t.Stop()
+	for ctx.Err() == nil {
+		err := s.db.WithContext(ctx).Connection(func(conn *gorm.DB) error {
+			for {
+				select {
+				case <-ctx.Done():
+					return nil
+				case <-t.C:
+				}
+				done, total := progress()
+				bctx, cancel := context.WithTimeout(ctx, period)
+				err := conn.WithContext(bctx).Model(&ImportJob{}).Where("id = ? AND state = ?", id, JobRunning).
+					Updates(map[string]any{"records_done": done, "records_total": total, "heartbeat_at": s.now().UTC()}).Error
+				cancel()
+				if err != nil {
+					return err
+				}
+			}
+		})
+		if err != nil && ctx.Err() == nil && warn != nil {
+			warn(mapErr(err, "import job heartbeat"))
+		}
+	}
+	return nil
+}
+
+// FinishJob records a job's end; this process no longer runs it, even if
+// recording fails.
 func (s *Store) FinishJob(ctx context.Context, j *ImportJob) error {
+	defer s.jobsHere.Delete(j.ID)
 	now := s.now().UTC().Truncate(time.Microsecond)
 	j.FinishedAt = &now
 	err := s.db.WithContext(ctx).Model(&ImportJob{}).Where("id = ?", j.ID).
@@ -78,10 +131,22 @@ func (s *Store) JobByID(ctx context.Context, id, agencyID string) (ImportJob, er
 
 // FailAbandonedJobs marks failed the running jobs whose runner has not
 // reported for longer than stale: their process died, and their
-// transaction with it.
+// transaction with it. Jobs this process runs are alive whatever their
+// heartbeat says. Candidates are read first, so that with none to fail
+// nothing waits for the write lock a running import holds on SQLite.
 func (s *Store) FailAbandonedJobs(ctx context.Context, stale time.Duration) (int64, error) {
 	now := s.now().UTC()
-	res := s.db.WithContext(ctx).Model(&ImportJob{}).Where("state = ? AND heartbeat_at < ?", JobRunning, now.Add(-stale)).
+	cutoff := now.Add(-stale)
+	var ids []string
+	err := s.db.WithContext(ctx).Model(&ImportJob{}).Where("state = ? AND heartbeat_at < ?", JobRunning, cutoff).Pluck("id", &ids).Error
+	if err != nil {
+		return 0, mapErr(err, "find abandoned import jobs")
+	}
+	ids = slices.DeleteFunc(ids, s.runsHere)
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	res := s.db.WithContext(ctx).Model(&ImportJob{}).Where("id IN ? AND state = ? AND heartbeat_at < ?", ids, JobRunning, cutoff).
 		Updates(map[string]any{"state": JobFailed, "error": "the server stopped during the import; nothing was changed", "finished_at": now})
 	return res.RowsAffected, mapErr(res.Error, "fail abandoned import jobs")
 }

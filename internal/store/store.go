@@ -51,6 +51,8 @@ type Store struct {
 	// defaultTZ is the zone of agencies that name none (business days).
 	defaultTZ string
 	zones     *sync.Map // agency id → zoneEntry
+	// jobsHere are the import jobs this process runs (jobs.go).
+	jobsHere sync.Map
 
 	beforeCommit func()
 }

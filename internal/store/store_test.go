@@ -2,7 +2,9 @@ package store_test
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"sync"
 	"testing"
 	"time"
 
@@ -171,32 +173,126 @@ func TestStore_ConcurrentMigrate(t *testing.T) {
 }
 
 // A running import job whose runner stopped reporting is failed; a live
-// one is left alone.
+// one is left alone. A process never fails a job it runs itself, however
+// old its heartbeat (a long import can keep the database from taking one),
+// while another replica judges it by its heartbeat.
 func TestFailAbandonedJobs(t *testing.T) {
 	for _, d := range storetest.Dialects {
 		t.Run(d, func(t *testing.T) {
-			now := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
-			s := storetest.Open(t, d, store.WithClock(func() time.Time { return now }))
 			ctx := context.Background()
+			now := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
+			clock := store.WithClock(func() time.Time { return now })
+			url := storetest.URL(t, d)
+			open := func() *store.Store {
+				s, err := store.Open(ctx, url, storetest.Logger(), clock)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { _ = s.Close() })
+				return s
+			}
+			gone, here, other := open(), open(), open()
+			if err := here.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
 			dead := &store.ImportJob{ID: uuid.NewString(), Filename: "a.jsonl"}
-			if err := s.CreateJob(ctx, dead); err != nil {
+			if err := gone.CreateJob(ctx, dead); err != nil {
+				t.Fatal(err)
+			}
+			gone.Close() // its process stopped
+			mine := &store.ImportJob{ID: uuid.NewString(), Filename: "b.jsonl"}
+			if err := here.CreateJob(ctx, mine); err != nil {
 				t.Fatal(err)
 			}
 			now = now.Add(31 * time.Second)
-			live := &store.ImportJob{ID: uuid.NewString(), Filename: "b.jsonl"}
-			if err := s.CreateJob(ctx, live); err != nil {
+			fresh := &store.ImportJob{ID: uuid.NewString(), Filename: "c.jsonl"}
+			if err := other.CreateJob(ctx, fresh); err != nil {
 				t.Fatal(err)
 			}
-			n, err := s.FailAbandonedJobs(ctx, 30*time.Second)
+			n, err := here.FailAbandonedJobs(ctx, 30*time.Second)
 			if err != nil || n != 1 {
 				t.Fatalf("failed %d jobs (%v), want 1", n, err)
 			}
-			j, err := s.JobByID(ctx, dead.ID, "")
+			j, err := here.JobByID(ctx, dead.ID, "")
 			if err != nil || j.State != store.JobFailed || j.Error == "" || j.FinishedAt == nil {
 				t.Fatalf("abandoned job: %+v %v", j, err)
 			}
-			if j, _ := s.JobByID(ctx, live.ID, ""); j.State != store.JobRunning {
-				t.Fatalf("live job: %s", j.State)
+			for _, id := range []string{mine.ID, fresh.ID} {
+				if j, _ := here.JobByID(ctx, id, ""); j.State != store.JobRunning {
+					t.Fatalf("live job %s: %s", id, j.State)
+				}
+			}
+			// Another replica sees only the silent heartbeat of here's job.
+			if n, err := other.FailAbandonedJobs(ctx, 30*time.Second); err != nil || n != 1 {
+				t.Fatalf("another replica failed %d jobs (%v), want 1", n, err)
+			}
+			if j, _ := here.JobByID(ctx, mine.ID, ""); j.State != store.JobFailed {
+				t.Fatalf("a silent job of another replica: %s", j.State)
+			}
+		})
+	}
+}
+
+// A job's heartbeat runs on a connection of its own: with every other
+// connection of the pool taken, beats still record progress.
+func TestKeepJobAlive(t *testing.T) {
+	for _, d := range storetest.Dialects {
+		t.Run(d, func(t *testing.T) {
+			ctx := context.Background()
+			var mu sync.Mutex
+			now := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
+			s := storetest.Open(t, d, store.WithClock(func() time.Time { mu.Lock(); defer mu.Unlock(); return now }))
+			job := &store.ImportJob{ID: uuid.NewString(), Filename: "a.jsonl"}
+			if err := s.CreateJob(ctx, job); err != nil {
+				t.Fatal(err)
+			}
+			calls := make(chan int)
+			stop := make(chan struct{})
+			var warned []error
+			ended := make(chan error, 1)
+			go func() {
+				n := 0
+				ended <- s.KeepJobAlive(ctx, job.ID, 50*time.Millisecond, func() (int, int) {
+					n++
+					select {
+					case calls <- n:
+					case <-stop:
+					}
+					return n, 100
+				}, stop, func(err error) { warned = append(warned, err) })
+			}()
+			<-calls // the heartbeat holds its connection
+			const pool = 4
+			s.DB().SetMaxOpenConns(pool)
+			var held []*sql.Conn
+			for range pool - 1 {
+				c, err := s.DB().Conn(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				held = append(held, c)
+			}
+			mu.Lock()
+			now = now.Add(time.Hour)
+			mu.Unlock()
+			for range 3 { // each call comes after the previous beat was written
+				<-calls
+			}
+			// Beats 2 and 3 were written with the pool taken; stopping
+			// may cancel the fourth.
+			close(stop)
+			if err := <-ended; err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range held {
+				c.Close()
+			}
+			if len(warned) > 0 {
+				t.Fatalf("beats failed: %v", warned)
+			}
+			j, err := s.JobByID(ctx, job.ID, "")
+			if err != nil || j.RecordsTotal != 100 || j.RecordsDone < 3 || !j.HeartbeatAt.Equal(now) {
+				t.Fatalf("after the beats: %+v %v", j, err)
 			}
 		})
 	}
