@@ -9,10 +9,10 @@ import (
 	"io"
 	"reflect"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/linkage-org/linkage/internal/hsds"
+	"github.com/linkage-org/linkage/internal/jsonpointer"
 )
 
 // ReadJSON reads HSDS documents from a JSON array or from JSON Lines (one
@@ -342,7 +342,7 @@ func decodeDoc(raw []byte, source string, line int) (Record, []Problem) {
 func explain(doc []byte, err error) (string, string) {
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
-		ptr, tok, _ := walkJSON(doc, func(_ string, _ string, _ json.Token, end int64) bool { return end >= te.Offset })
+		ptr, tok, _ := jsonpointer.Walk(doc, func(_ string, _ string, _ json.Token, end int64) bool { return end >= te.Offset })
 		want := describeType(te.Type)
 		switch t := tok.(type) {
 		case json.Delim:
@@ -366,7 +366,7 @@ func explain(doc []byte, err error) (string, string) {
 	}
 	// time.Time reports bad input without saying where; the only times in
 	// HSDS documents are last_modified and updated.
-	ptr, tok, found := walkJSON(doc, func(_ string, key string, tok json.Token, _ int64) bool {
+	ptr, tok, found := jsonpointer.Walk(doc, func(_ string, key string, tok json.Token, _ int64) bool {
 		if key != "last_modified" && key != "updated" {
 			return false
 		}
@@ -386,70 +386,6 @@ func explain(doc []byte, err error) (string, string) {
 	// What is left names Go types, which mean nothing to whoever wrote
 	// the file.
 	return "", "cannot be read as an HSDS document: check each value's type against the HSDS schema"
-}
-
-// walkJSON visits the values of doc in order with their JSON pointer, the
-// name of their member (if in an object), their first token and the offset
-// just after that token. It stops when visit returns true and returns that
-// value's pointer and token.
-func walkJSON(doc []byte, visit func(ptr, key string, tok json.Token, end int64) bool) (string, json.Token, bool) {
-	type frame struct {
-		array   bool
-		index   int
-		key     string
-		wantKey bool
-	}
-	var stack []frame
-	pointer := func() string {
-		var b strings.Builder
-		for _, f := range stack {
-			b.WriteByte('/')
-			if f.array {
-				b.WriteString(strconv.Itoa(f.index))
-			} else {
-				b.WriteString(strings.NewReplacer("~", "~0", "/", "~1").Replace(f.key))
-			}
-		}
-		return b.String()
-	}
-	dec := json.NewDecoder(bytes.NewReader(doc))
-	dec.UseNumber()
-	for {
-		tok, err := dec.Token()
-		if err != nil {
-			return "", nil, false
-		}
-		d, isDelim := tok.(json.Delim)
-		if isDelim && (d == '}' || d == ']') {
-			stack = stack[:len(stack)-1]
-			if n := len(stack); n > 0 && !stack[n-1].array {
-				stack[n-1].wantKey = true
-			}
-			continue
-		}
-		key := ""
-		if n := len(stack); n > 0 {
-			top := &stack[n-1]
-			if !top.array && top.wantKey {
-				top.key, _ = tok.(string)
-				top.wantKey = false
-				continue
-			}
-			if top.array {
-				top.index++
-			} else {
-				key = top.key
-			}
-		}
-		if visit(pointer(), key, tok, dec.InputOffset()) {
-			return pointer(), tok, true
-		}
-		if isDelim {
-			stack = append(stack, frame{array: d == '[', index: -1, wantKey: d == '{'})
-		} else if n := len(stack); n > 0 && !stack[n-1].array {
-			stack[n-1].wantKey = true
-		}
-	}
 }
 
 var timeType = reflect.TypeFor[time.Time]()

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"unicode/utf8"
+
+	"github.com/linkage-org/linkage/internal/jsonpointer"
 )
 
 // Text in a record must be valid UTF-8 without NUL bytes: PostgreSQL
@@ -58,7 +60,7 @@ func docText(doc []byte) [][2]string {
 			pointerName(ptr), doc[at:at+6])})
 	}
 	if bytes.Contains(doc, []byte(`\u0000`)) {
-		walkJSON(doc, func(ptr, _ string, tok json.Token, _ int64) bool {
+		jsonpointer.Walk(doc, func(ptr, _ string, tok json.Token, _ int64) bool {
 			if s, ok := tok.(string); ok && bytes.IndexByte([]byte(s), 0) >= 0 {
 				out = append(out, [2]string{ptr, "the value at " + pointerName(ptr) + " holds a NUL character (\\u0000); text may not contain it: remove it"})
 			}
@@ -147,6 +149,6 @@ func hex4(b []byte) (rune, bool) {
 
 // valueAt is the JSON pointer of the value of doc that holds byte offset at.
 func valueAt(doc []byte, at int) string {
-	ptr, _, _ := walkJSON(doc, func(_ string, _ string, _ json.Token, end int64) bool { return end > int64(at) })
+	ptr, _, _ := jsonpointer.Walk(doc, func(_ string, _ string, _ json.Token, end int64) bool { return end > int64(at) })
 	return ptr
 }

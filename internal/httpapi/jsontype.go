@@ -1,13 +1,13 @@
 package httpapi
 
 import (
-	"bytes"
 	"encoding/json"
 	"reflect"
-	"strconv"
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/linkage-org/linkage/internal/jsonpointer"
 )
 
 // What a client must send, in JSON's words. Decoding errors name Go types
@@ -175,66 +175,8 @@ func pointerOfKey(doc []byte, key string) (string, bool) {
 	return found, ok
 }
 
-// walkValues calls fn with the pointer, first token and end offset of that
-// token of every value of doc (objects and arrays before their members),
-// until fn returns false or doc ends or breaks.
+// walkValues calls fn with the pointer, first token and end offset of
+// every value of doc until fn returns false.
 func walkValues(doc []byte, fn func(ptr string, tok json.Token, end int64) bool) {
-	type frame struct {
-		array   bool
-		index   int
-		key     string
-		wantKey bool
-	}
-	var stack []frame
-	path := func() string {
-		var b strings.Builder
-		for _, f := range stack {
-			b.WriteByte('/')
-			if f.array {
-				b.WriteString(strconv.Itoa(f.index))
-			} else {
-				b.WriteString(strings.NewReplacer("~", "~0", "/", "~1").Replace(f.key))
-			}
-		}
-		return b.String()
-	}
-	// next moves the innermost container past the value just read.
-	next := func() {
-		if n := len(stack); n > 0 {
-			if stack[n-1].array {
-				stack[n-1].index++
-			} else {
-				stack[n-1].wantKey = true
-			}
-		}
-	}
-	dec := json.NewDecoder(bytes.NewReader(doc))
-	dec.UseNumber()
-	for {
-		tok, err := dec.Token()
-		if err != nil {
-			return
-		}
-		if d, ok := tok.(json.Delim); ok && (d == '}' || d == ']') {
-			if len(stack) == 0 {
-				return
-			}
-			stack = stack[:len(stack)-1]
-			next()
-			continue
-		}
-		if n := len(stack); n > 0 && !stack[n-1].array && stack[n-1].wantKey {
-			stack[n-1].key, _ = tok.(string)
-			stack[n-1].wantKey = false
-			continue
-		}
-		if !fn(path(), tok, dec.InputOffset()) {
-			return
-		}
-		if d, ok := tok.(json.Delim); ok {
-			stack = append(stack, frame{array: d == '[', wantKey: d == '{'})
-			continue
-		}
-		next()
-	}
+	jsonpointer.Walk(doc, func(ptr, _ string, tok json.Token, end int64) bool { return !fn(ptr, tok, end) })
 }
