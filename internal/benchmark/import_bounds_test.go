@@ -25,8 +25,6 @@ import (
 	"time"
 
 	"github.com/linkage-org/linkage/internal/auth"
-	"github.com/linkage-org/linkage/internal/hsds"
-	"github.com/linkage-org/linkage/internal/hsdsio"
 	"github.com/linkage-org/linkage/internal/httpapi"
 	"github.com/linkage-org/linkage/internal/importer"
 	"github.com/linkage-org/linkage/internal/indexsync"
@@ -124,33 +122,8 @@ func (f *importFiles) valid(b *testing.B, mb int) *upload {
 	if err != nil {
 		b.Fatal(err)
 	}
-	w, err := hsdsio.NewPackageWriter(dir)
-	if err != nil {
-		b.Fatal(err)
-	}
-	for i := range terms {
-		if err := w.WriteTerm(&terms[i]); err != nil {
-			b.Fatal(err)
-		}
-	}
 	services := mb * 1e6 / 2900 // measured: 2.9 KB of CSV a synthetic service
-	err = seedgen.Generate(seedgen.Config{Services: services, Seed: fixtureSeed + 1}, terms, func(o *hsds.Organization) error {
-		svcs := o.Services
-		o.Services = nil
-		if err := w.WriteOrganization(o); err != nil {
-			return err
-		}
-		for i := range svcs {
-			if err := w.WriteService(&svcs[i]); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err == nil {
-		err = w.Close()
-	}
-	if err != nil {
+	if err := seedgen.WritePackage(dir, seedgen.Config{Services: services, Seed: fixtureSeed + 1}, terms); err != nil {
 		b.Fatalf("write package: %v", err)
 	}
 	entries, err := os.ReadDir(dir)

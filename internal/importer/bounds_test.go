@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/linkage-org/linkage/internal/apperr"
-	"github.com/linkage-org/linkage/internal/hsds"
 	"github.com/linkage-org/linkage/internal/hsdsio"
 	"github.com/linkage-org/linkage/internal/importer"
 	"github.com/linkage-org/linkage/internal/seedgen"
@@ -33,32 +32,7 @@ func writeSyntheticPackage(t testing.TB, n int) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := hsdsio.NewPackageWriter(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range terms {
-		if err := w.WriteTerm(&terms[i]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	err = seedgen.Generate(seedgen.Config{Services: n, Seed: 7}, terms, func(o *hsds.Organization) error {
-		svcs := o.Services
-		o.Services = nil
-		if err := w.WriteOrganization(o); err != nil {
-			return err
-		}
-		for i := range svcs {
-			if err := w.WriteService(&svcs[i]); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
+	if err := seedgen.WritePackage(dir, seedgen.Config{Services: n, Seed: 7}, terms); err != nil {
 		t.Fatal(err)
 	}
 	return dir
