@@ -149,6 +149,7 @@ func (c *checker) result(what string) error {
 func (o *Organization) Validate() error {
 	var c checker
 	o.check(&c, "")
+	checkAttributeLinks(&c, o)
 	return c.result("organization " + o.ID)
 }
 
@@ -156,6 +157,7 @@ func (o *Organization) Validate() error {
 func (s *Service) Validate() error {
 	var c checker
 	s.check(&c, "", "")
+	checkAttributeLinks(&c, s)
 	return c.result("service " + s.ID)
 }
 
@@ -163,6 +165,7 @@ func (s *Service) Validate() error {
 func (l *Location) Validate() error {
 	var c checker
 	l.check(&c, "", "")
+	checkAttributeLinks(&c, l)
 	return c.result("location " + l.ID)
 }
 

@@ -515,6 +515,23 @@ func TestNested_Injection(t *testing.T) {
 			if _, j := n.upload(n.keyB, "inject.jsonl", string(line)+"\n"); j.State != "failed" || len(j.Problems) != 1 || j.Problems[0].Field != "/phones/0/location_id" {
 				t.Errorf("B imports a phone on A's location: %+v", j)
 			}
+			// A parent column naming nothing is a problem with its row, and
+			// the server stays writable.
+			svcB["phones"] = []any{map[string]any{"id": uuid.NewString(), "number": "305-555-0100", "contact_id": uuid.NewString()}}
+			line, _ = json.Marshal(svcB)
+			if _, j := n.upload(n.keyB, "dangling.jsonl", string(line)+"\n"); j.State != "failed" || len(j.Problems) != 1 || j.Problems[0].Field != "/phones/0/contact_id" {
+				t.Errorf("B imports a phone naming no contact: %+v", j)
+			}
+			if r := n.send("POST", "/agencies", `{"name":"After the refused import"}`, n.admin); r.status != 201 {
+				t.Fatalf("a write after the refused import: %d %s", r.status, r.body)
+			}
+			// An attribute nested in B's service is B's service's.
+			svcB["phones"] = []any{}
+			svcB["attributes"] = []any{map[string]any{"id": uuid.NewString(), "taxonomy_term_id": n.term, "link_id": aSvc, "link_entity": "x"}}
+			line, _ = json.Marshal(svcB)
+			if _, j := n.upload(n.keyB, "link.jsonl", string(line)+"\n"); j.State != "failed" || len(j.Problems) == 0 || !strings.Contains(j.Problems[0].Field, "/attributes/0/link_") {
+				t.Errorf("B imports an attribute linked to A's service: %+v", j)
+			}
 			// Nor add taxonomy terms, an administrator's vocabulary.
 			term := uuid.NewString()
 			svcB["phones"] = []any{}

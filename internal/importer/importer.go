@@ -473,6 +473,7 @@ func (r *refs) add(rec hsdsio.Record) {
 		root = rec.Service
 	}
 	walk(reflect.ValueOf(root), "", func(v any, ptr string) {
+		r.nameParents(v, ptr, at)
 		switch x := v.(type) {
 		case *hsds.Organization:
 			r.define("organization", x.ID)
@@ -484,18 +485,63 @@ func (r *refs) add(rec hsdsio.Record) {
 			r.define("unit", x.ID)
 		case *hsds.TaxonomyTerm:
 			r.define("taxonomy_term", x.ID)
+		case *hsds.Contact:
+			r.define("contact", x.ID)
+		case *hsds.Phone:
+			r.define("phone", x.ID)
+		case *hsds.Taxonomy:
+			r.define("taxonomy", x.ID)
+		case *hsds.ServiceAtLocation:
+			r.define("service_at_location", x.ID)
+			r.name("location", x.LocationID, at(ptr+"/location_id"))
 		case *hsds.Service:
 			r.define("service", x.ID)
 			r.name("organization", x.OrganizationID, at(ptr+"/organization_id"))
 			r.name("program", x.ProgramID, at(ptr+"/program_id"))
-		case *hsds.ServiceAtLocation:
-			r.name("location", x.LocationID, at(ptr+"/location_id"))
 		case *hsds.Attribute:
 			r.name("taxonomy_term", x.TaxonomyTermID, at(ptr+"/taxonomy_term_id"))
 		case *hsds.ServiceCapacity:
 			r.name("unit", x.UnitID, at(ptr+"/unit_id"))
 		}
 	})
+}
+
+// parentFields are the columns by which a nested record names its parent
+// (and the entity each names); a name that neither the file nor the
+// directory defines would fail the write's foreign keys at commit, so it
+// is a problem with its row here instead.
+var parentFields = map[string]struct{ entity, json string }{
+	"ContactID":           {"contact", "contact_id"},
+	"ServiceAtLocationID": {"service_at_location", "service_at_location_id"},
+	"PhoneID":             {"phone", "phone_id"},
+	"LocationID":          {"location", "location_id"},
+	"ServiceID":           {"service", "service_id"},
+	"TaxonomyID":          {"taxonomy", "taxonomy_id"},
+}
+
+// nameParents names the parents v's parent columns point at. Services'
+// and locations' organization_id, a service_at_location's location_id and
+// the like are named by add; here only nested children's.
+func (r *refs) nameParents(v any, ptr string, at func(string) hsdsio.Problem) {
+	rv := reflect.ValueOf(v).Elem()
+	if rv.Kind() != reflect.Struct {
+		return
+	}
+	switch v.(type) {
+	case *hsds.Service, *hsds.ServiceAtLocation:
+		return // named by add (a service_at_location's service is its parent)
+	}
+	for field, p := range parentFields {
+		f := rv.FieldByName(field)
+		if f.Kind() == reflect.String && f.String() != "" {
+			r.name(p.entity, f.String(), at(ptr+"/"+p.json))
+		}
+	}
+	if _, isLoc := v.(*hsds.Location); !isLoc {
+		if f := rv.FieldByName("OrganizationID"); f.Kind() == reflect.String && f.String() != "" {
+			r.name("organization", f.String(), at(ptr+"/organization_id"))
+		}
+	}
 }
 
 // walk visits every struct pointer in v's graph with its JSON pointer.
@@ -529,12 +575,14 @@ func walk(v reflect.Value, ptr string, fn func(v any, ptr string)) {
 
 var entityLabel = map[string]string{
 	"organization": "organization", "location": "location", "program": "program",
-	"unit": "unit", "taxonomy_term": "taxonomy term", "service": "service",
+	"unit": "unit", "taxonomy_term": "taxonomy term", "service": "service", "taxonomy": "taxonomy",
+	"service_at_location": "service_at_location", "contact": "contact", "phone": "phone",
 }
 
 // missing reports named ids that neither the file nor the directory has.
 func (r *refs) missing(ctx context.Context, tx *store.Tx, probs *hsdsio.Problems) error {
-	for _, entity := range []string{"organization", "program", "location", "taxonomy_term", "unit"} {
+	for _, entity := range []string{"organization", "program", "location", "taxonomy_term", "unit", "taxonomy",
+		"service", "service_at_location", "contact", "phone"} {
 		var ask []string
 		for id := range r.named[entity] {
 			// A malformed id was already reported by validation; asking the

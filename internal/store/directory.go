@@ -587,6 +587,8 @@ type Tx struct {
 	changes []Change // for the search outbox, appended at commit
 	lastSeq int64
 	actor   *Writer // whom directory writes are for (nil: the operator)
+	// deferred: foreign keys are checked at commit (checkDeferred).
+	deferred bool
 }
 
 // InTx runs fn in one transaction: everything fn writes lands, or nothing.
@@ -604,6 +606,9 @@ func (s *Store) InTxSeq(ctx context.Context, fn func(*Tx) error) (int64, error) 
 	err := s.db.WithContext(ctx).Transaction(func(db *gorm.DB) error {
 		tx := &Tx{s: s, db: db}
 		if err := fn(tx); err != nil {
+			return err
+		}
+		if err := tx.checkDeferred(ctx); err != nil {
 			return err
 		}
 		if err := tx.flushOutbox(ctx); err != nil {
@@ -670,6 +675,7 @@ func documentsGraph(docs *Documents, ignoreMetadata bool) *graph {
 var idTables = map[string]string{
 	"organization": "organizations", "service": "services", "location": "locations",
 	"program": "programs", "taxonomy_term": "taxonomy_terms", "taxonomy": "taxonomies", "unit": "units",
+	"service_at_location": "service_at_locations", "contact": "contacts", "phone": "phones",
 }
 
 // ExistingIDs reports which of ids exist as records of entity.
@@ -713,7 +719,36 @@ func (t *Tx) DeferConstraints(ctx context.Context) error {
 	if t.s.dialect == SQLite {
 		stmt = "PRAGMA defer_foreign_keys = ON"
 	}
+	t.deferred = true
 	return mapErr(t.db.WithContext(ctx).Exec(stmt).Error, "defer constraints")
+}
+
+// checkDeferred checks deferred foreign keys before the commit, inside the
+// transaction: a COMMIT that fails them on SQLite leaves the transaction
+// open on a connection that goes back to the pool holding the write lock,
+// and every later write of the process would fail.
+func (t *Tx) checkDeferred(ctx context.Context) error {
+	if !t.deferred {
+		return nil
+	}
+	if t.s.dialect != SQLite {
+		return mapErr(t.db.WithContext(ctx).Exec("SET CONSTRAINTS ALL IMMEDIATE").Error, "check references")
+	}
+	var rows []struct {
+		Table  string
+		Rowid  int64
+		Parent string
+	}
+	if err := t.db.WithContext(ctx).Raw("PRAGMA foreign_key_check").Scan(&rows).Error; err != nil {
+		return mapErr(err, "check references")
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	var id string
+	_ = t.db.WithContext(ctx).Raw("SELECT id FROM "+rows[0].Table+" WHERE rowid = ?", rows[0].Rowid).Row().Scan(&id)
+	return apperr.E(apperr.Unprocessable, "%d records name records that do not exist, such as %s %s, which names a %s that does not exist; nothing was written",
+		len(rows), tableEntity(rows[0].Table), id, tableEntity(rows[0].Parent))
 }
 
 // directoryTables are the tables a bulk load fills.

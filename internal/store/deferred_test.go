@@ -1,0 +1,42 @@
+package store_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/linkage-org/linkage/internal/apperr"
+	"github.com/linkage-org/linkage/internal/hsds"
+	"github.com/linkage-org/linkage/internal/store"
+	"github.com/linkage-org/linkage/internal/store/storetest"
+)
+
+// A transaction with deferred foreign keys whose rows name a record that
+// does not exist fails with a client's error, before its COMMIT, and
+// leaves the database writable (SQLite used to keep the failed
+// transaction open on a pooled connection, and every later write failed).
+func TestStore_DeferredReferencesChecked(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		org := storetest.Organization("dangling", 1, "T-1")
+		org.Services[0].Phones[0].ContactID = storetest.ID("no such contact")
+		docs := &store.Documents{Terms: []hsds.TaxonomyTerm{storetest.Term("T-1", "")}, Organizations: []hsds.Organization{org}}
+		err := st.InTx(ctx, func(tx *store.Tx) error {
+			if err := tx.DeferConstraints(ctx); err != nil {
+				return err
+			}
+			return tx.WriteDocuments(ctx, docs, "import", "test")
+		})
+		if apperr.KindOf(err) != apperr.Unprocessable {
+			t.Fatalf("a phone naming no contact: %v, want a 422-kind error", err)
+		}
+		for i := range 3 { // every pooled connection can write afterwards
+			ok := storetest.Organization("fine"+string(rune('a'+i)), 1, "T-1")
+			err := st.InTx(ctx, func(tx *store.Tx) error {
+				return tx.WriteDocuments(ctx, &store.Documents{Terms: []hsds.TaxonomyTerm{storetest.Term("T-1", "")}, Organizations: []hsds.Organization{ok}}, "import", "test")
+			})
+			if err != nil {
+				t.Fatalf("a write after the refused one: %v", err)
+			}
+		}
+	})
+}
