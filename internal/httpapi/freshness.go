@@ -192,13 +192,25 @@ func (h *handler) export(c echo.Context) error {
 		}
 	}
 	// A whole-directory export is heavy: a few at a time per process.
-	select {
-	case h.exports <- struct{}{}:
-		defer func() { <-h.exports }()
-	default:
-		c.Response().Header().Set("Retry-After", "30")
-		return apperr.E(apperr.RateLimited, "Other exports are running; try again in a minute.")
+	// Callers with a key have a slot of their own, so anonymous clients
+	// cannot hold every slot.
+	slot := h.exports
+	if principal(c).Authenticated() {
+		select {
+		case h.keyedExports <- struct{}{}:
+			slot = h.keyedExports
+		default:
+		}
 	}
+	if slot == h.exports {
+		select {
+		case h.exports <- struct{}{}:
+		default:
+			c.Response().Header().Set("Retry-After", "30")
+			return apperr.E(apperr.RateLimited, "Other exports are running; try again in a minute.")
+		}
+	}
+	defer func() { <-slot }()
 	// One at a time per client address, so two callers cannot hold both.
 	addr := c.RealIP()
 	if _, busy := h.exporting.LoadOrStore(addr, true); busy {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -157,4 +158,61 @@ func jsonTooLarge(n, max int64) error {
 		return apperr.E(apperr.TooLarge, "The JSON body is larger than the limit of %d bytes (LINKAGE_MAX_JSON_BYTES); send one record at a time, or a file to POST /imports.", max)
 	}
 	return apperr.E(apperr.TooLarge, "The JSON body is %d bytes; the limit is %d bytes (LINKAGE_MAX_JSON_BYTES); send one record at a time, or a file to POST /imports.", n, max)
+}
+
+// Streams (format=ndjson lists and searches) hold a batch of records and a
+// connection for as long as the client reads, so they are bounded like
+// exports: a few at a time per client address, a cap per server, and a
+// client that stops reading loses its stream after the stall time.
+const (
+	maxStreamsPerAddr = 2
+	maxStreams        = 16
+)
+
+// streamSlots counts the streams running, per client address.
+type streamSlots struct {
+	mu     sync.Mutex
+	byAddr map[string]int
+	total  int
+}
+
+func (s *streamSlots) take(addr string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.byAddr == nil {
+		s.byAddr = map[string]int{}
+	}
+	if s.total >= maxStreams || s.byAddr[addr] >= maxStreamsPerAddr {
+		return false
+	}
+	s.total++
+	s.byAddr[addr]++
+	return true
+}
+
+func (s *streamSlots) give(addr string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.total--
+	if s.byAddr[addr]--; s.byAddr[addr] <= 0 {
+		delete(s.byAddr, addr)
+	}
+}
+
+// limitStreams bounds ndjson streams (see streamSlots).
+func (h *handler) limitStreams(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if c.Request().Method != http.MethodGet || !strings.EqualFold(c.QueryParam("format"), "ndjson") {
+			return next(c)
+		}
+		addr := c.RealIP()
+		if !h.streams.take(addr) {
+			c.Response().Header().Set("Retry-After", "10")
+			return apperr.E(apperr.RateLimited, "Too many streams are running (at most %d per client address, %d in all); finish one, or read pages instead.", maxStreamsPerAddr, maxStreams)
+		}
+		defer h.streams.give(addr)
+		res := c.Response()
+		res.Writer = &stallWriter{ResponseWriter: res.Writer, rc: http.NewResponseController(res.Writer), stall: h.exportStall}
+		return next(c)
+	}
 }

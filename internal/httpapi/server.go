@@ -89,6 +89,8 @@ type handler struct {
 	capacityMaxAge time.Duration
 	exports        chan struct{} // one token per export running
 	exporting      sync.Map      // client addresses with an export running
+	keyedExports   chan struct{} // the export slot kept for callers with a key
+	streams        streamSlots
 	exportStall    time.Duration
 	imports        chan struct{} // one token per import running
 	importLimits   hsdsio.Limits
@@ -114,7 +116,7 @@ func New(d Deps) (*echo.Echo, error) {
 		return nil, fmt.Errorf("httpapi: a search index is required")
 	}
 	h := &handler{store: d.Store, index: d.Index, metrics: d.Metrics, log: d.Logger, baseURL: d.BaseURL, ready: d.Ready, spec: sp,
-		limiter: newRateLimiter(d.RateLimits), capacityMaxAge: d.CapacityMaxAge, exports: make(chan struct{}, maxExports),
+		limiter: newRateLimiter(d.RateLimits), capacityMaxAge: d.CapacityMaxAge, exports: make(chan struct{}, maxExports), keyedExports: make(chan struct{}, 1),
 		imports: make(chan struct{}, maxImports), importLimits: d.ImportLimits, importTemp: d.ImportTempDir,
 		rules: d.FollowUpRules, now: d.Now, webhookPrivate: d.WebhookAllowPrivate, guidelines: d.Guidelines}
 	if h.guidelines.Year == 0 {
@@ -179,6 +181,7 @@ func New(d Deps) (*echo.Echo, error) {
 	}
 	e.Use(h.authenticate)
 	e.Use(h.rateLimit)
+	e.Use(h.limitStreams)
 	e.Use(h.validateRequest)
 	h.routes(e)
 	return e, nil

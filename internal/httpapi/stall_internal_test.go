@@ -44,3 +44,29 @@ func TestStallWriter(t *testing.T) {
 		t.Fatal("the write to a stalled client did not time out")
 	}
 }
+
+// Streams are bounded per client address and per server.
+func TestStreamSlots(t *testing.T) {
+	var s streamSlots
+	for i := range maxStreamsPerAddr {
+		if !s.take("a") {
+			t.Fatalf("stream %d of one address refused", i+1)
+		}
+	}
+	if s.take("a") {
+		t.Fatal("one address got more than its streams")
+	}
+	s.give("a")
+	if !s.take("a") {
+		t.Fatal("a finished stream's slot was not given back")
+	}
+	n := maxStreamsPerAddr
+	for i := 0; n < maxStreams; i++ {
+		if s.take(fmt.Sprint("b", i)) {
+			n++
+		}
+	}
+	if s.take("c") {
+		t.Fatal("the server ran more than its streams")
+	}
+}
