@@ -46,9 +46,10 @@ func Unescape(s string) string {
 // how "=x" is escaped, is itself escaped with a second apostrophe, so
 // Unescape never has to guess which of the two it was given.
 func quoted(s string) bool {
-	// Spaces and line feeds before a trigger are skipped too: some
-	// spreadsheets trim them and then read the formula.
-	t := strings.TrimLeft(strings.TrimLeft(s, "'"), " \n")
+	// Spaces (no-break and ideographic too), line feeds and a byte order
+	// mark before a trigger are skipped: some spreadsheets trim them and
+	// then read the formula.
+	t := strings.TrimLeft(strings.TrimLeft(s, "'"), " \n\u00a0\u3000\ufeff")
 	r, _ := utf8.DecodeRuneInString(t)
 	return t != "" && strings.ContainsRune(triggers, r) && !number.MatchString(t)
 }

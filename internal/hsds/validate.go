@@ -108,9 +108,11 @@ func (c *checker) url(ptr, v string) {
 	if v == "" {
 		return
 	}
+	// http and https only: a javascript: or data: URL would run in the
+	// page of any portal that shows it as a link.
 	u, err := url.Parse(v)
-	if err != nil || u.Scheme == "" || (u.Host == "" && u.Opaque == "") {
-		c.add(ptr, "must be an absolute URL such as https://example.org/, got %q", clip(v))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		c.add(ptr, "must be an absolute http or https URL such as https://example.org/, got %q", clip(v))
 	}
 }
 

@@ -39,6 +39,11 @@ func TestService_Validate(t *testing.T) {
 		{"negative age", func(s *Service) { s.MinimumAge = f(-1) }, "/minimum_age"},
 		{"bad email", func(s *Service) { s.Email = "help at example" }, "/email"},
 		{"relative url", func(s *Service) { s.URL = "example.org" }, "/url"},
+		{"javascript url", func(s *Service) { s.URL = "javascript:alert(1)" }, "/url"},
+		{"data url", func(s *Service) { s.URL = "data:text/html,<script>alert(1)</script>" }, "/url"},
+		{"attribute linked elsewhere", func(s *Service) {
+			s.Attributes = []Attribute{{ID: "7b6f12a4-0ad2-4983-8b4e-99a04e222111", TaxonomyTermID: orgID, LinkID: locID, LinkEntity: "service"}}
+		}, "/attributes/0/link_id"},
 		{"bad phone", func(s *Service) { s.Phones[0].Number = "call us!" }, "/phones/0/number"},
 		{"sal without location", func(s *Service) { s.ServiceAtLocations[0].LocationID = "" }, "/service_at_locations/0/location_id"},
 		{"bad byday", func(s *Service) { s.Schedules[0].ByDay = "Monday" }, "/schedules/0/byday"},
@@ -123,5 +128,17 @@ func TestOrganization_ValidateYear(t *testing.T) {
 		if got := err == nil; got != ok || !ok && !strings.Contains(err.Error(), "year_incorporated") {
 			t.Errorf("year %v: %v", y, err)
 		}
+	}
+}
+
+func TestUnitID_LookAlikes(t *testing.T) {
+	beds := UnitID("cribs")
+	for _, n := range []string{"Cribs", " cribs ", "cri\u200bbs", "ｃｒｉｂｓ"} {
+		if UnitID(n) != beds {
+			t.Errorf("%q is another unit than cribs", n)
+		}
+	}
+	if UnitID("body bags") == beds || UnitID("crib s") == beds {
+		t.Error("different names share a unit")
 	}
 }

@@ -475,6 +475,10 @@ func TestNested_Injection(t *testing.T) {
 			if r.status != 403 && r.status != 422 {
 				t.Errorf("a capacity report with an attribute on A's service: %d %s", r.status, r.body)
 			}
+			// Nor pass a new organization off as a branch of A's.
+			if r := n.write("PUT", "/organizations/"+uuid.NewString(), `{"name":"Official branch","description":"Not A's.","parent_organization_id":"`+aOrg+`"}`, n.keyB, ""); r.status != 403 || !strings.Contains(string(r.body), `"pointer":"/parent_organization_id"`) {
+				t.Errorf("B names A's organization as its parent: %d %s", r.status, r.body)
+			}
 			// An id another table uses: an organization with A's service's
 			// id, a phone with A's location's.
 			if r := n.write("PUT", "/organizations/"+aSvc, `{"name":"Collision","description":"Has a service's id."}`, n.keyB, ""); r.status != 422 || !strings.Contains(string(r.body), `"pointer":"/id"`) {
@@ -502,7 +506,7 @@ func TestNested_Injection(t *testing.T) {
 			n.getRecord(n.svc["B"], &svcB)
 			delete(svcB, "organization")
 			svcB["metadata"] = []any{map[string]any{"id": uuid.NewString(), "resource_id": last(n.svc["B"]), "resource_type": "service",
-				"last_action_date": "2026-01-01T00:00:00Z", "last_action_type": "update", "field_name": "name",
+				"last_action_date": "2099-01-01T00:00:00Z", "last_action_type": "delete", "field_name": "name",
 				"previous_value": "x", "replacement_value": "y", "updated_by": "admin (key 1)"}}
 			line, _ := json.Marshal(svcB)
 			if _, j := n.upload(n.keyB, "own-history.jsonl", string(line)+"\n"); j.State != "succeeded" {
@@ -542,7 +546,7 @@ func TestNested_Injection(t *testing.T) {
 				t.Errorf("B imports a new taxonomy term: %+v", j)
 			}
 			hist := string(n.send("GET", n.svc["B"]+"/history?per_page=100", "", "").body)
-			if !strings.Contains(hist, "(imported; the file said: admin (key 1))") || strings.Contains(hist, `"updated_by":"admin (key 1)"`) {
+			if !strings.Contains(hist, "(imported; the file said: admin (key 1))") || strings.Contains(hist, `"updated_by":"admin (key 1)"`) || strings.Contains(hist, "2099") {
 				t.Errorf("imported history keeps the file's updated_by as the server's: %s", hist)
 			}
 		})

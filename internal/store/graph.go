@@ -471,7 +471,7 @@ func (t *Tx) write(ctx context.Context, g *graph, strict bool) ([]move, error) {
 		return nil, fmt.Errorf("load current records: %w", err)
 	}
 	o := newOwnership(ctx, tx, t.actor, g, old)
-	o.strict = strict
+	o.strict, o.now = strict, t.s.now
 	if err := o.check(); err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"gorm.io/gorm"
 )
@@ -129,13 +130,14 @@ type ownership struct {
 	// strict refuses parent columns that name no record (API writes; an
 	// import may create the record in a later batch).
 	strict bool
+	now    func() time.Time
 
 	moves []move
 	vs    []violation
 }
 
 func newOwnership(ctx context.Context, db *gorm.DB, actor *Writer, g, old *graph) *ownership {
-	o := &ownership{ctx: ctx, db: db, actor: actor, g: g, old: old, roots: make(map[ref]bool)}
+	o := &ownership{ctx: ctx, db: db, actor: actor, g: g, old: old, roots: make(map[ref]bool), now: time.Now}
 	for _, id := range g.services.ids() {
 		o.roots[ref{"services", id}] = true
 	}
@@ -163,7 +165,7 @@ func (o *ownership) check() error {
 		return err
 	}
 	o.checkHistory()
-	for _, step := range []func() error{o.checkProgramLinks, o.checkParents, o.checkUnique, o.checkUnits, o.checkVocabulary} {
+	for _, step := range []func() error{o.checkProgramLinks, o.checkParentOrganizations, o.checkParents, o.checkUnique, o.checkUnits, o.checkVocabulary} {
 		if err := step(); err != nil {
 			return err
 		}
@@ -184,9 +186,13 @@ func (o *ownership) checkHistory() {
 			o.refuse("metadata", m.ID, "/resource_id", "is the history of %s %s; a history row an agency imports is about the record it is nested in", m.ResourceType, r)
 			continue
 		}
-		// Who changed it is the server's to say: the file's word is kept,
-		// marked as such.
+		// Who changed it and when is the server's to say: the file's word
+		// is kept, marked as such, and no row is dated after now (it would
+		// head the record's history for good).
 		m.UpdatedBy = o.actor.By + " (imported; the file said: " + clip(m.UpdatedBy) + ")"
+		if now := o.now().UTC().Format(HistoryTime); m.LastActionDate > now {
+			m.LastActionDate = now
+		}
 		o.g.metadata.rows[nm.id] = m
 	}
 }
@@ -445,6 +451,34 @@ func (o *ownership) checkProgramLinks() error {
 		} else if refused {
 			o.refuse("services", r.ID, "/program_id",
 				"program %s belongs to organization %s, which another agency manages; a service joins its own organization's programs", prog, owner)
+		}
+	}
+	return nil
+}
+
+// checkParentOrganizations: an organization may name as its parent one the
+// actor may write or one no agency manages, not another agency's (it
+// would pass itself off as that agency's branch).
+func (o *ownership) checkParentOrganizations() error {
+	if o.actor.may("") {
+		return nil
+	}
+	for _, r := range o.g.organizations.list() {
+		parent := strings.ToLower(zs(r.ParentOrganizationID))
+		if parent == "" {
+			continue
+		}
+		if prev, err := o.column("organizations", r.ID, "parent_organization_id"); err != nil || prev == parent {
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		if refused, err := o.linkRefused(parent); err != nil {
+			return err
+		} else if refused {
+			o.refuse("organizations", r.ID, "/parent_organization_id",
+				"organization %s is managed by another agency; an organization names as its parent one of its own agency's", parent)
 		}
 	}
 	return nil

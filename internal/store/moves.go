@@ -134,6 +134,7 @@ func (s *Store) CheckOwnership(ctx context.Context, docs *Documents, a Writer) (
 		return nil, mapErr(err, "load current records")
 	}
 	o := newOwnership(ctx, s.db, &a, g, old)
+	o.now = s.now
 	if err := o.check(); err != nil {
 		return nil, mapErr(err, "check ownership")
 	}
