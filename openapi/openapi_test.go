@@ -23,6 +23,7 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 
+	"github.com/linkage-org/linkage/internal/hsdstest"
 	"github.com/linkage-org/linkage/openapi"
 )
 
@@ -129,7 +130,7 @@ func firstLine(err error) string {
 
 func example(t *testing.T, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", "shared", "hsds", "examples", name))
+	b, err := os.ReadFile(filepath.Join(hsdstest.Dir(), "examples", name))
 	if err != nil {
 		t.Fatalf("read example: %v", err)
 	}

@@ -10,11 +10,12 @@ import (
 	"testing/fstest"
 
 	"github.com/linkage-org/linkage/internal/hsds"
+	"github.com/linkage-org/linkage/internal/hsdstest"
 )
 
-// The HSDS spec files live beside the repository, in ../shared/hsds.
+// The HSDS spec files are in the repository, in hsdstest's testdata.
 var (
-	specDir    = filepath.Join("..", "..", "..", "shared", "hsds")
+	specDir    = hsdstest.Dir()
 	exampleDir = filepath.Join(specDir, "examples", "csv")
 )
 

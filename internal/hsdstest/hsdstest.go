@@ -1,6 +1,6 @@
 // Package hsdstest validates JSON bodies against the official HSDS 3.1
-// JSON Schemas kept beside the repository (../shared/hsds), the way an Open
-// Referral validator would. It is for tests only.
+// JSON Schemas, copied into testdata/hsds (see its SOURCE.md and LICENSE),
+// the way an Open Referral validator would. It is for tests only.
 package hsdstest
 
 import (
@@ -20,11 +20,10 @@ import (
 // Prefix is where the HSDS files' $refs point; it is mapped to local files.
 const Prefix = "https://raw.githubusercontent.com/openreferral/specification/3.0/schema/"
 
-// Dir is the local copy of the HSDS specification.
+// Dir is the copy of the HSDS specification kept in this repository.
 func Dir() string {
 	_, file, _, _ := runtime.Caller(0)
-	// internal/hsdstest → repo → its parent holds shared/hsds.
-	return filepath.Join(filepath.Dir(file), "..", "..", "..", "shared", "hsds")
+	return filepath.Join(filepath.Dir(file), "testdata", "hsds")
 }
 
 type loader struct{}
@@ -47,19 +46,19 @@ type Schema string
 
 // Response shapes of the HSDS API.
 const (
-	Service               Schema = "compiled/service.json"
+	Service               Schema = "service.json"
 	ServiceListItem       Schema = "compiled/service_list.json"
-	Organization          Schema = "compiled/organization.json"
-	ServiceAtLocation     Schema = "compiled/service_at_location.json"
+	Organization          Schema = "organization.json"
+	ServiceAtLocation     Schema = "service_at_location.json"
 	Location              Schema = "location.json"
 	Taxonomy              Schema = "taxonomy.json"
 	TaxonomyTerm          Schema = "taxonomy_term.json"
 	ServicePage           Schema = "page:compiled/service_list.json"
-	ServiceFullPage       Schema = "page:compiled/service.json"
+	ServiceFullPage       Schema = "page:service.json"
 	OrganizationPage      Schema = "page:compiled/organization_list.json"
-	OrganizationFullPage  Schema = "page:compiled/organization.json"
+	OrganizationFullPage  Schema = "page:organization.json"
 	ServiceAtLocationPage Schema = "page:compiled/service_at_location_list.json"
-	SALFullPage           Schema = "page:compiled/service_at_location.json"
+	SALFullPage           Schema = "page:service_at_location.json"
 	TaxonomyPage          Schema = "page:taxonomy.json"
 	TaxonomyTermPage      Schema = "page:taxonomy_term.json"
 )

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/linkage-org/linkage/internal/hsds"
+	"github.com/linkage-org/linkage/internal/hsdstest"
 	"github.com/linkage-org/linkage/internal/importer"
 	"github.com/linkage-org/linkage/internal/store"
 	"github.com/linkage-org/linkage/internal/store/storetest"
@@ -226,7 +227,7 @@ func writeJSONL(t *testing.T, docs ...any) string {
 // foreign keys upstream; the import reports them and writes nothing.
 func TestImport_HSDSExamplePackage(t *testing.T) {
 	st := storetest.Open(t, "sqlite")
-	rep, err := importer.Import(context.Background(), st, filepath.Join("..", "..", "..", "shared", "hsds", "examples", "csv"), importer.Options{})
+	rep, err := importer.Import(context.Background(), st, filepath.Join(hsdstest.Dir(), "examples", "csv"), importer.Options{})
 	if !errors.Is(err, importer.ErrProblems) || len(rep.Problems) == 0 {
 		t.Fatalf("want problems, got %v (%d)", err, len(rep.Problems))
 	}
