@@ -95,19 +95,16 @@ func benchHostile(b *testing.B, dialect string) {
 	ctx := context.Background()
 	d := bench.newDatabase(b, dialect)
 	defer bench.drop(d)
-	var key string
+	var agency string
 	err := d.st.InTx(ctx, func(tx *store.Tx) error {
 		ag, err := tx.CreateAgency(ctx, "Bench agency", nil)
-		if err != nil {
-			return err
-		}
-		k, err := httpapi.CreateKey(ctx, tx, &ag.ID, auth.Agency, "benchmark")
-		key = k.Key
+		agency = ag.ID
 		return err
 	})
 	if err != nil {
 		b.Fatal(err)
 	}
+	key := newKey(b, d, &agency, auth.Agency)
 	sy := indexsynctest.Ready(b, d.st, indexsync.Options{})
 	e, err := httpapi.New(httpapi.Deps{Store: d.st, Index: sy, Logger: storetest.Logger(), BaseURL: "http://linkage.bench"})
 	if err != nil {

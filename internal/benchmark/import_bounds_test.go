@@ -241,15 +241,7 @@ func newImportServer(b *testing.B, dialect string, maxUpload int64) *importServe
 	if _, err := importer.Import(ctx, d.st, fx.path, importer.Options{}); err != nil {
 		b.Fatalf("load the directory: %v", err)
 	}
-	var key string
-	err := d.st.InTx(ctx, func(tx *store.Tx) error {
-		k, err := httpapi.CreateKey(ctx, tx, nil, auth.Admin, "bench")
-		key = k.Key
-		return err
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
+	key := newKey(b, d, nil, auth.Admin)
 	sy := indexsynctest.Ready(b, d.st, indexsync.Options{Synonyms: indexsynctest.Synonyms(b)})
 	// The limits are the defaults; the body limit lets the zips through.
 	e, err := httpapi.New(httpapi.Deps{Store: d.st, Index: sy, Logger: storetest.Logger(), BaseURL: "http://linkage.bench",

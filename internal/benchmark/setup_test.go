@@ -19,8 +19,10 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/linkage-org/linkage/internal/auth"
 	"github.com/linkage-org/linkage/internal/hsds"
 	"github.com/linkage-org/linkage/internal/hsdsio"
+	"github.com/linkage-org/linkage/internal/httpapi"
 	"github.com/linkage-org/linkage/internal/indexsync"
 	"github.com/linkage-org/linkage/internal/indexsync/indexsynctest"
 	"github.com/linkage-org/linkage/internal/seedgen"
@@ -377,4 +379,20 @@ func (s *suite) printSummary(w io.Writer, took time.Duration) {
 	}
 	_ = tw.Flush()
 	fmt.Fprintln(w)
+}
+
+// newKey creates a key of role (of agency, nil for an admin) in d.
+func newKey(b *testing.B, d *database, agency *string, role auth.Role) string {
+	b.Helper()
+	ctx := context.Background()
+	var key string
+	err := d.st.InTx(ctx, func(tx *store.Tx) error {
+		k, err := httpapi.CreateKey(ctx, tx, agency, role, "benchmark")
+		key = k.Key
+		return err
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return key
 }

@@ -37,15 +37,7 @@ func BenchmarkWrites(b *testing.B) {
 	go func() { defer close(done); _ = sy.Run(runCtx, false) }()
 	defer func() { stop(); <-done }()
 
-	var key string
-	err := d.st.InTx(ctx, func(tx *store.Tx) error {
-		k, err := httpapi.CreateKey(ctx, tx, nil, auth.Admin, "benchmark")
-		key = k.Key
-		return err
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
+	key := newKey(b, d, nil, auth.Admin)
 	e, err := httpapi.New(httpapi.Deps{Store: d.st, Index: sy, Logger: storetest.Logger(), BaseURL: "http://linkage.bench"})
 	if err != nil {
 		b.Fatal(err)

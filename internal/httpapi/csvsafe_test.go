@@ -14,8 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/linkage-org/linkage/internal/auth"
-	"github.com/linkage-org/linkage/internal/httpapi"
 	"github.com/linkage-org/linkage/internal/indexsync"
 	"github.com/linkage-org/linkage/internal/indexsync/indexsynctest"
 	"github.com/linkage-org/linkage/internal/store"
@@ -214,17 +212,7 @@ func emptyServer(t *testing.T, dialect string) (*env, string) {
 	t.Helper()
 	st := storetest.Open(t, dialect)
 	e := serveEnv(t, st, indexsynctest.Running(t, st, indexsync.Options{}), 8<<20)
-	ctx := context.Background()
-	var key string
-	err := st.InTx(ctx, func(tx *store.Tx) error {
-		k, err := httpapi.CreateKey(ctx, tx, nil, auth.Admin, "admin key")
-		key = k.Key
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return e, key
+	return e, adminKey(t, st)
 }
 
 // uploadZip imports a tabular package and waits for the job.

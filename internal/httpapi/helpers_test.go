@@ -16,6 +16,7 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 
+	"github.com/linkage-org/linkage/internal/auth"
 	"github.com/linkage-org/linkage/internal/gazetteer"
 	"github.com/linkage-org/linkage/internal/httpapi"
 	"github.com/linkage-org/linkage/internal/importer"
@@ -208,4 +209,20 @@ func loadDoc(t *testing.T) *openapi3.T {
 		t.Fatal(err)
 	}
 	return doc
+}
+
+// adminKey creates an admin key in st and returns it.
+func adminKey(t testing.TB, st *store.Store) string {
+	t.Helper()
+	ctx := context.Background()
+	var key string
+	err := st.InTx(ctx, func(tx *store.Tx) error {
+		k, err := httpapi.CreateKey(ctx, tx, nil, auth.Admin, "admin key")
+		key = k.Key
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return key
 }

@@ -1,16 +1,13 @@
 package httpapi_test
 
 import (
-	"context"
 	"net/netip"
 	"strings"
 	"testing"
 
-	"github.com/linkage-org/linkage/internal/auth"
 	"github.com/linkage-org/linkage/internal/httpapi"
 	"github.com/linkage-org/linkage/internal/indexsync"
 	"github.com/linkage-org/linkage/internal/indexsync/indexsynctest"
-	"github.com/linkage-org/linkage/internal/store"
 	"github.com/linkage-org/linkage/internal/store/storetest"
 )
 
@@ -22,16 +19,7 @@ func TestAccess_TrustedProxies(t *testing.T) {
 	for _, d := range storetest.Dialects {
 		t.Run(d, func(t *testing.T) {
 			st := storetest.Open(t, d)
-			ctx := context.Background()
-			var admin string
-			err := st.InTx(ctx, func(tx *store.Tx) error {
-				k, err := httpapi.CreateKey(ctx, tx, nil, auth.Admin, "admin")
-				admin = k.Key
-				return err
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
+			admin := adminKey(t, st)
 			sy := indexsynctest.Ready(t, st, indexsync.Options{})
 			serve := func(trusted ...string) *env {
 				return serveEnv(t, st, sy, 1<<20, func(d *httpapi.Deps) {
