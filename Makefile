@@ -11,7 +11,7 @@ SEED    ?= 1
 .PHONY: run build test test-race bench lint migrate seed reindex openapi clean
 
 build:
-	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/linkage
+	CGO_ENABLED=0 $(GO) build -trimpath -buildvcs=auto -o $(BIN) ./cmd/linkage
 
 run: build
 	LINKAGE_DEMO=true ./$(BIN) serve

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	_ "time/tzdata" // location zones work on hosts and images without a zone database
@@ -48,6 +49,34 @@ Environment:
 `
 
 var version = "dev"
+
+// versionLine names the build: the module version (or the -X version),
+// the VCS revision and time, and whether the tree had changes.
+func versionLine(bi *debug.BuildInfo, ok bool) string {
+	v := version
+	if !ok {
+		return "linkage " + v
+	}
+	if mv := bi.Main.Version; v == "dev" && mv != "" && mv != "(devel)" {
+		v = mv
+	}
+	line := "linkage " + v
+	settings := map[string]string{}
+	for _, s := range bi.Settings {
+		settings[s.Key] = s.Value
+	}
+	if rev := settings["vcs.revision"]; rev != "" {
+		line += " (" + rev
+		if t := settings["vcs.time"]; t != "" {
+			line += ", " + t
+		}
+		if settings["vcs.modified"] == "true" {
+			line += ", modified"
+		}
+		line += ")"
+	}
+	return line + ", " + bi.GoVersion
+}
 
 func main() {
 	ctx, stop := signalContext()
@@ -101,7 +130,7 @@ func run(ctx context.Context, args []string, env func(string) (string, bool), st
 	case "eligibility":
 		runErr = cmdEligibility(ctx, cfg, log, rest, stdout)
 	case "version":
-		fmt.Fprintln(stdout, "linkage", version)
+		fmt.Fprintln(stdout, versionLine(debug.ReadBuildInfo()))
 	default:
 		fmt.Fprintf(stderr, "linkage: unknown command %q\n\n", cmd)
 		printUsage(stderr)

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -273,5 +274,21 @@ func TestEligibilityExtractCLI(t *testing.T) {
 	}
 	if code := run(ctx, []string{"eligibility", "nonsense"}, env, io.Discard, io.Discard); code != 2 {
 		t.Errorf("a bad subcommand: exit %d", code)
+	}
+}
+
+// `linkage version` names the build from its build info.
+func TestVersionLine(t *testing.T) {
+	bi := &debug.BuildInfo{GoVersion: "go1.26.0", Main: debug.Module{Version: "v0.4.0"},
+		Settings: []debug.BuildSetting{{Key: "vcs.revision", Value: "803d113abc"}, {Key: "vcs.time", Value: "2026-12-07T01:00:00Z"}, {Key: "vcs.modified", Value: "true"}}}
+	if got, want := versionLine(bi, true), "linkage v0.4.0 (803d113abc, 2026-12-07T01:00:00Z, modified), go1.26.0"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	bi.Main.Version = "(devel)"
+	if got := versionLine(bi, true); !strings.HasPrefix(got, "linkage dev (803d113abc") {
+		t.Errorf("a development build: %q", got)
+	}
+	if got := versionLine(nil, false); got != "linkage dev" {
+		t.Errorf("no build info: %q", got)
 	}
 }
