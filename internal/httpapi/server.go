@@ -245,7 +245,9 @@ func (h *handler) observe(next echo.HandlerFunc) echo.HandlerFunc {
 		if status < 400 && (route == "/healthz" || route == "/readyz" || route == "/metrics") {
 			level = slog.LevelDebug // probes and scrapes every few seconds would drown the log
 		}
-		if status >= 500 {
+		if status >= 500 && !(route == "/readyz" && status == http.StatusServiceUnavailable) {
+			// Not ready (a rebuild, a replica catching up) is a state the
+			// probe reports every few seconds, not an error.
 			level = slog.LevelError
 		}
 		attrs := []slog.Attr{slog.String("request_id", requestID(c)), slog.String("method", c.Request().Method),

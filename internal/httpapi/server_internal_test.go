@@ -2,12 +2,19 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/linkage-org/linkage/internal/metrics"
 )
 
 // A client that stops reading fails the export's next write after the
@@ -68,5 +75,43 @@ func TestStreamSlots(t *testing.T) {
 	}
 	if s.take("c") {
 		t.Fatal("the server ran more than its streams")
+	}
+}
+
+// levelRecorder keeps the level of every log record.
+type levelRecorder struct {
+	mu     sync.Mutex
+	levels map[string]slog.Level
+}
+
+func (r *levelRecorder) Enabled(context.Context, slog.Level) bool { return true }
+func (r *levelRecorder) Handle(_ context.Context, rec slog.Record) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	rec.Attrs(func(a slog.Attr) bool {
+		if a.Key == "route" {
+			r.levels[a.Value.String()] = rec.Level
+		}
+		return true
+	})
+	return nil
+}
+func (r *levelRecorder) WithAttrs([]slog.Attr) slog.Handler { return r }
+func (r *levelRecorder) WithGroup(string) slog.Handler      { return r }
+
+// A /readyz that answers 503 (a rebuild running) is logged at info, not as
+// an error every few seconds.
+func TestObserve_NotReadyIsNotAnError(t *testing.T) {
+	rec := &levelRecorder{levels: map[string]slog.Level{}}
+	h := &handler{log: slog.New(rec), metrics: metrics.New()}
+	e := echo.New()
+	e.Use(h.observe)
+	e.GET("/readyz", func(c echo.Context) error { return c.NoContent(http.StatusServiceUnavailable) })
+	e.GET("/boom", func(c echo.Context) error { return c.NoContent(http.StatusInternalServerError) })
+	for _, p := range []string{"/readyz", "/boom"} {
+		e.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, p, nil))
+	}
+	if rec.levels["/readyz"] != slog.LevelInfo || rec.levels["/boom"] != slog.LevelError {
+		t.Errorf("levels %v: want /readyz at INFO and a 500 at ERROR", rec.levels)
 	}
 }
