@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/linkage-org/linkage/internal/config"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -119,6 +121,22 @@ func TestCLI_APIKey(t *testing.T) {
 		errOut.Reset()
 		if code := run(ctx, args, env, &out, &errOut); code == 0 || errOut.Len() == 0 {
 			t.Errorf("%v: exit %d, stderr %q", args, code, errOut.String())
+		}
+	}
+}
+
+// Demo keys go to a person's terminal, never into a JSON log stream.
+func TestShowDemoKeys(t *testing.T) {
+	const keys = "agency   Food Network   lnk_12345678_secret\n"
+	for format, shown := range map[string]bool{"text": true, "json": false} {
+		var out, logs bytes.Buffer
+		log := slog.New(slog.NewJSONHandler(&logs, nil))
+		showDemoKeys(&out, log, config.Config{LogFormat: format, DataDir: "data"}, keys)
+		if strings.Contains(out.String(), "lnk_") != shown || strings.Contains(logs.String(), "lnk_") {
+			t.Errorf("%s logs: stdout %q, log %q", format, out.String(), logs.String())
+		}
+		if !shown && !strings.Contains(logs.String(), demoKeysFile) {
+			t.Errorf("json logs do not say where the keys are: %q", logs.String())
 		}
 	}
 }

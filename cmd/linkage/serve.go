@@ -115,7 +115,7 @@ func cmdServe(ctx context.Context, cfg config.Config, log *slog.Logger, args []s
 			return err
 		}
 		if keys != "" {
-			fmt.Fprint(stdout, keys)
+			showDemoKeys(stdout, log, cfg, keys)
 		}
 	}
 	if err := loadDemoPostcodes(ctx, st, log); err != nil {
@@ -277,4 +277,16 @@ func pageCache(n int) int {
 		return -1
 	}
 	return n
+}
+
+// showDemoKeys prints the demo keys for the person at the terminal. With
+// JSON logs (a log pipeline, where stdout is collected too) or no terminal
+// the keys stay in the data dir's demo-keys.txt, and only its name is
+// logged: secrets never go into a log stream.
+func showDemoKeys(stdout io.Writer, log *slog.Logger, cfg config.Config, keys string) {
+	if cfg.LogFormat != "json" || isTerminal(stdout) {
+		fmt.Fprint(stdout, keys)
+		return
+	}
+	log.Info("demo keys written (not logged)", "file", filepath.Join(cfg.DataDir, demoKeysFile))
 }
