@@ -52,7 +52,7 @@ func writeJSON(c echo.Context, status int, v any) error {
 	hdr := c.Response().Header()
 	hdr.Set("ETag", etag)
 	hdr.Set("Cache-Control", publicCache)
-	hdr.Set("Vary", "Accept-Encoding")
+	hdr.Add("Vary", "Accept-Encoding") // Add: CORS's Vary: Origin stays
 	r := c.Request()
 	if (r.Method == http.MethodGet || r.Method == http.MethodHead) && etagMatch(r.Header.Get("If-None-Match"), etag) {
 		return c.NoContent(http.StatusNotModified)

@@ -1,0 +1,57 @@
+package httpapi_test
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/linkage-org/linkage/internal/httpapi"
+	"github.com/linkage-org/linkage/internal/indexsync"
+	"github.com/linkage-org/linkage/internal/indexsync/indexsynctest"
+	"github.com/linkage-org/linkage/internal/store/storetest"
+)
+
+// Every answer that carries Access-Control-Allow-Origin varies on Origin,
+// cacheable 200 and 304 included, so a shared cache never serves one
+// origin's answer to another; preflights may be cached; Location and ETag
+// can be read by a portal's script.
+func TestCORS(t *testing.T) {
+	st := storetest.Open(t, storetest.Dialects[0])
+	e := serveEnv(t, st, indexsynctest.Ready(t, st, indexsync.Options{}), 1<<20,
+		func(d *httpapi.Deps) { d.CORSOrigins = []string{"https://portal.example"} })
+	origin := []string{"Origin", "https://portal.example"}
+	r := e.get("/taxonomies", origin...)
+	vary := func(r response) []string {
+		var out []string
+		for _, v := range r.header.Values("Vary") {
+			for _, p := range strings.Split(v, ",") {
+				out = append(out, strings.TrimSpace(p))
+			}
+		}
+		return out
+	}
+	if r.status != 200 || r.header.Get("Access-Control-Allow-Origin") != "https://portal.example" || !slices.Contains(vary(r), "Origin") {
+		t.Fatalf("GET with an Origin: %d, headers %v", r.status, r.header)
+	}
+	expose := r.header.Get("Access-Control-Expose-Headers")
+	if !strings.Contains(expose, "Location") || !strings.Contains(expose, "ETag") {
+		t.Errorf("exposed headers: %q", expose)
+	}
+	r304 := e.get("/taxonomies", append(origin, "If-None-Match", r.header.Get("ETag"))...)
+	if r304.status != http.StatusNotModified || !slices.Contains(vary(r304), "Origin") {
+		t.Errorf("304 with an Origin: %d, Vary %v", r304.status, vary(r304))
+	}
+	// A preflight is not an operation of the contract: sent as is.
+	req, _ := http.NewRequest(http.MethodOptions, e.srv.URL+"/services", nil)
+	req.Header.Set("Origin", "https://portal.example")
+	req.Header.Set("Access-Control-Request-Method", "PUT")
+	pre, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pre.Body.Close()
+	if pre.StatusCode != http.StatusNoContent || pre.Header.Get("Access-Control-Max-Age") == "" {
+		t.Errorf("preflight: %d, headers %v", pre.StatusCode, pre.Header)
+	}
+}
