@@ -55,3 +55,23 @@ func TestCORS(t *testing.T) {
 		t.Errorf("preflight: %d, headers %v", pre.StatusCode, pre.Header)
 	}
 }
+
+// HEAD answers on GET routes with the GET's headers and no body.
+func TestHEAD(t *testing.T) {
+	st := storetest.Open(t, storetest.Dialects[0])
+	e := serveEnv(t, st, indexsynctest.Ready(t, st, indexsync.Options{}), 1<<20)
+	get := e.get("/taxonomies")
+	for _, path := range []string{"/taxonomies", "/healthz", "/openapi.json"} {
+		resp, err := http.Head(e.srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 || resp.Header.Get("Content-Type") == "" {
+			t.Errorf("HEAD %s: %d %v", path, resp.StatusCode, resp.Header)
+		}
+		if path == "/taxonomies" && resp.Header.Get("ETag") != get.header.Get("ETag") {
+			t.Errorf("HEAD's ETag %q is not GET's %q", resp.Header.Get("ETag"), get.header.Get("ETag"))
+		}
+	}
+}

@@ -166,7 +166,7 @@ func New(d Deps) (*echo.Echo, error) {
 	// limit, and its audit address) with a header.
 	e.IPExtractor = clientAddr(d.TrustedProxies)
 	e.HTTPErrorHandler = h.errorHandler
-	e.Pre(requestIDs)
+	e.Pre(requestIDs, headAsGet)
 	e.Use(h.observe)
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
 		h.log.ErrorContext(c.Request().Context(), "panic", "err", err, "stack", string(stack), "request_id", requestID(c))
@@ -186,6 +186,18 @@ func New(d Deps) (*echo.Echo, error) {
 	e.Use(h.validateRequest)
 	h.routes(e)
 	return e, nil
+}
+
+// headAsGet answers HEAD on every GET route: the request is routed as the
+// GET it asks about, and net/http, which still sees HEAD, sends the
+// headers and drops the body.
+func headAsGet(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if r := c.Request(); r.Method == http.MethodHead {
+			r.Method = http.MethodGet
+		}
+		return next(c)
+	}
 }
 
 // clientRequestIDKey holds the X-Request-Id a caller sent.
