@@ -75,3 +75,37 @@ func TestHEAD(t *testing.T) {
 		}
 	}
 }
+
+// Every problem's type is a page of this server's, on its base URL, that
+// says what the problem means.
+func TestProblemTypes(t *testing.T) {
+	st := storetest.Open(t, storetest.Dialects[0])
+	e := serveEnv(t, st, indexsynctest.Ready(t, st, indexsync.Options{}), 1<<20)
+	seen := map[string]bool{}
+	for _, path := range []string{"/services/0b7f5c1e-8a52-4f55-9d4b-2d7f1c3e9a10", "/services?per_page=0", "/me", "/search?serves=NaN,NaN"} {
+		r := e.get(path)
+		var p problem
+		r.json(t, &p)
+		slug, ok := strings.CutPrefix(p.Type, "http://linkage.test/problems/")
+		if !ok || strings.Trim(slug, "abcdefghijklmnopqrstuvwxyz-") != "" {
+			t.Errorf("GET %s: problem type %q is not a slug on the base URL", path, p.Type)
+			continue
+		}
+		seen[slug] = true
+		var doc struct {
+			Slug   string
+			Status int
+		}
+		d := e.get("/problems/" + slug)
+		d.json(t, &doc)
+		if d.status != 200 || doc.Slug != slug || doc.Status != r.status {
+			t.Errorf("GET /problems/%s: %d %+v, want the page of a %d", slug, d.status, doc, r.status)
+		}
+	}
+	if len(seen) < 3 {
+		t.Errorf("problem types seen: %v", seen)
+	}
+	if h := e.get("/problems/forbidden", "Accept", "text/html"); h.status != 200 || !strings.Contains(string(h.body), "<h1>Forbidden</h1>") {
+		t.Errorf("the HTML page: %d %s", h.status, h.body)
+	}
+}

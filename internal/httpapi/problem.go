@@ -21,7 +21,9 @@ type Problem struct {
 	Errors   []apperr.FieldError `json:"errors,omitempty"`
 }
 
-const problemType = "https://linkage.example.org/problems/"
+// problemType starts the type of every problem; errorHandler puts the
+// server's base URL before it, where GET /problems/{slug} documents it.
+const problemType = "/problems/"
 
 // statusOf is the one table from error kinds to HTTP statuses.
 var statusOf = map[apperr.Kind]int{
@@ -75,28 +77,6 @@ func problemFor(err error) Problem {
 		Detail: "Something went wrong on our side. The request id identifies it in our logs."}
 }
 
-func slug(status int) string {
-	switch status {
-	case 400:
-		return "invalid-request"
-	case 404:
-		return "not-found"
-	case 405:
-		return "method-not-allowed"
-	case 413:
-		return "too-large"
-	case 415:
-		return "unsupported-media-type"
-	case 422:
-		return "unprocessable"
-	case 501:
-		return "not-implemented"
-	case 503:
-		return "unavailable"
-	default:
-		return fmt.Sprint(status)
-	}
-}
 
 // errorHandler writes every error as problem+json and logs server faults.
 func (h *handler) errorHandler(err error, c echo.Context) {
@@ -106,6 +86,7 @@ func (h *handler) errorHandler(err error, c echo.Context) {
 		return
 	}
 	p := problemFor(err)
+	p.Type = h.baseURL + p.Type
 	p.Instance = "urn:request:" + requestID(c)
 	if p.Status >= 500 && p.Status != http.StatusNotImplemented && p.Status != http.StatusServiceUnavailable {
 		h.log.ErrorContext(c.Request().Context(), "request failed", "err", err, "request_id", requestID(c), "route", c.Path())

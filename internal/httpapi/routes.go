@@ -13,6 +13,7 @@ func (h *handler) routes(e *echo.Echo) {
 	e.GET("/", h.apiMeta)
 	e.GET("/openapi.json", h.openapiJSON)
 	e.GET("/healthz", h.healthz)
+	e.GET("/problems/:slug", h.problemDoc)
 	e.GET("/readyz", h.readyz)
 	e.GET("/metrics", h.metricsHandler)
 
