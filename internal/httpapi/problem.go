@@ -77,7 +77,6 @@ func problemFor(err error) Problem {
 		Detail: "Something went wrong on our side. The request id identifies it in our logs."}
 }
 
-
 // errorHandler writes every error as problem+json and logs server faults.
 func (h *handler) errorHandler(err error, c echo.Context) {
 	if c.Response().Committed {
