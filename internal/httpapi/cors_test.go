@@ -109,3 +109,16 @@ func TestProblemTypes(t *testing.T) {
 		t.Errorf("the HTML page: %d %s", h.status, h.body)
 	}
 }
+
+// POST /search takes a form, as curl -d sends it.
+func TestSearchForm(t *testing.T) {
+	e := newEnv(t, storetest.Dialects[0])
+	r := e.do("POST", "/search", strings.NewReader("q=food&per_page=2"), "Content-Type", "application/x-www-form-urlencoded")
+	var page struct {
+		Total int `json:"total_items"`
+	}
+	r.json(t, &page)
+	if r.status != 200 || page.Total == 0 {
+		t.Fatalf("a form search for food: %d %s", r.status, r.body)
+	}
+}
