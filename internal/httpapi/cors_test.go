@@ -1,6 +1,10 @@
 package httpapi_test
 
 import (
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -120,5 +124,27 @@ func TestSearchForm(t *testing.T) {
 	r.json(t, &page)
 	if r.status != 200 || page.Total == 0 {
 		t.Fatalf("a form search for food: %d %s", r.status, r.body)
+	}
+}
+
+// Answers are gzip-compressed for a client that asks, pages and streams.
+func TestGzip(t *testing.T) {
+	e := newEnv(t, storetest.Dialects[0])
+	for _, path := range []string{"/services?per_page=50", "/services?format=ndjson"} {
+		req, _ := http.NewRequest("GET", e.srv.URL+path, nil)
+		req.Header.Set("Accept-Encoding", "gzip")
+		resp, err := http.DefaultTransport.RoundTrip(req) // no transparent decompression
+		if err != nil {
+			t.Fatal(err)
+		}
+		zr, err := gzip.NewReader(resp.Body)
+		if err != nil || resp.Header.Get("Content-Encoding") != "gzip" {
+			t.Fatalf("GET %s: %d, Content-Encoding %q: %v", path, resp.StatusCode, resp.Header.Get("Content-Encoding"), err)
+		}
+		body, err := io.ReadAll(zr)
+		resp.Body.Close()
+		if err != nil || !json.Valid(bytes.Split(bytes.TrimSpace(body), []byte("\n"))[0]) {
+			t.Errorf("GET %s: the gzip body is not JSON: %v %.100s", path, err, body)
+		}
 	}
 }

@@ -173,6 +173,11 @@ func New(d Deps) (*echo.Echo, error) {
 		return err
 	}}))
 	e.Use(bodyLimit(d.MaxBodyBytes))
+	// Answers are compressed for clients that ask (pages, ndjson streams,
+	// exports); small ones are not worth it.
+	e.Use(middleware.GzipWithConfig(middleware.GzipConfig{Level: 5, MinLength: 1024,
+		// The metrics handler compresses for itself.
+		Skipper: func(c echo.Context) bool { return c.Path() == "/metrics" }}))
 	e.Use(checkQuery)
 	if len(d.CORSOrigins) > 0 {
 		e.Use(middleware.CORSWithConfig(middleware.CORSConfig{AllowOrigins: d.CORSOrigins,
