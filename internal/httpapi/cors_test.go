@@ -60,10 +60,20 @@ func TestCORS(t *testing.T) {
 	}
 }
 
-// HEAD answers on GET routes with the GET's headers and no body.
+// HEAD answers on GET routes with the GET's headers and no body, and Allow
+// says so.
 func TestHEAD(t *testing.T) {
 	st := storetest.Open(t, storetest.Dialects[0])
 	e := serveEnv(t, st, indexsynctest.Ready(t, st, indexsync.Options{}), 1<<20)
+	req, _ := http.NewRequest(http.MethodPatch, e.srv.URL+"/taxonomies", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if allow := resp.Header.Get("Allow"); resp.StatusCode != 405 || !strings.Contains(allow, "HEAD") || !strings.Contains(allow, "GET") {
+		t.Errorf("PATCH /taxonomies: %d, Allow %q", resp.StatusCode, allow)
+	}
 	get := e.get("/taxonomies")
 	for _, path := range []string{"/taxonomies", "/healthz", "/openapi.json"} {
 		resp, err := http.Head(e.srv.URL + path)

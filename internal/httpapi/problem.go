@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -86,6 +87,9 @@ func (h *handler) errorHandler(err error, c echo.Context) {
 	}
 	p := problemFor(err)
 	p.Type = h.baseURL + p.Type
+	if allow := c.Response().Header().Get(echo.HeaderAllow); strings.Contains(allow, http.MethodGet) && !strings.Contains(allow, http.MethodHead) {
+		c.Response().Header().Set(echo.HeaderAllow, allow+", "+http.MethodHead) // headAsGet answers it
+	}
 	p.Instance = "urn:request:" + requestID(c)
 	if p.Status >= 500 && p.Status != http.StatusNotImplemented && p.Status != http.StatusServiceUnavailable {
 		h.log.ErrorContext(c.Request().Context(), "request failed", "err", err, "request_id", requestID(c), "route", c.Path())
