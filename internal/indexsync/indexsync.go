@@ -138,20 +138,13 @@ func (s *Syncer) Open(ctx context.Context) (rebuild bool, err error) {
 	case err != nil:
 		return false, err
 	}
-	seq, err := ix.Seq()
-	if err != nil {
+	seq, reason, err := s.check(ctx, ix)
+	if err != nil || reason != "" {
 		_ = ix.Close()
-		s.log.InfoContext(ctx, "search index must be rebuilt", "reason", err.Error())
-		return true, nil
-	}
-	pruned, err := s.st.PrunedThrough(ctx)
-	if err != nil {
-		_ = ix.Close()
-		return false, err
-	}
-	if seq < pruned {
-		_ = ix.Close()
-		s.log.InfoContext(ctx, "search index must be rebuilt", "reason", "it is behind changes already pruned from the outbox", "index_seq", seq, "pruned_through", pruned)
+		if err != nil {
+			return false, err
+		}
+		s.log.InfoContext(ctx, "search index must be rebuilt", "reason", reason)
 		return true, nil
 	}
 	if err := s.install(ix, seq); err != nil {
@@ -159,6 +152,45 @@ func (s *Syncer) Open(ctx context.Context) (rebuild bool, err error) {
 		return false, err
 	}
 	return false, nil
+}
+
+// check says why the index on disk cannot serve this database ("" when
+// it can) and its sequence. An index belongs to one database and one
+// stretch of its outbox: built from another database (a data directory
+// reused for a new one), ahead of this database's outbox (a database
+// restored from an older backup), or behind what was pruned from it, it
+// would answer with records the database does not hold, or miss some.
+func (s *Syncer) check(ctx context.Context, ix *search.Index) (int64, string, error) {
+	seq, err := ix.Seq()
+	if err != nil {
+		return 0, err.Error(), nil
+	}
+	have, err := ix.Database()
+	if err != nil {
+		return 0, err.Error(), nil
+	}
+	want, err := s.st.DatabaseID(ctx)
+	if err != nil {
+		return 0, "", err
+	}
+	if have != want {
+		return 0, fmt.Sprintf("it was built from another database (index %q, database %q)", have, want), nil
+	}
+	pruned, err := s.st.PrunedThrough(ctx)
+	if err != nil {
+		return 0, "", err
+	}
+	if seq < pruned {
+		return 0, fmt.Sprintf("it is behind changes already pruned from the outbox (index at %d, pruned through %d)", seq, pruned), nil
+	}
+	last, err := s.st.LastChangeSeq(ctx)
+	if err != nil {
+		return 0, "", err
+	}
+	if seq > last {
+		return 0, fmt.Sprintf("it is ahead of the database's changes (index at %d, database at %d)", seq, last), nil
+	}
+	return seq, "", nil
 }
 
 // cleanLeftovers removes half-built indexes of a process that died while
@@ -547,6 +579,10 @@ func (s *Syncer) Rebuild(ctx context.Context, progress Progress) error {
 	if err != nil {
 		return err
 	}
+	dbID, err := s.st.DatabaseID(ctx)
+	if err != nil {
+		return err
+	}
 	counts, err := s.st.Counts(ctx)
 	if err != nil {
 		return err
@@ -623,6 +659,9 @@ func (s *Syncer) Rebuild(ctx context.Context, progress Progress) error {
 		if aerr := <-applied; err == nil {
 			err = aerr
 		}
+	}
+	if err == nil {
+		err = ix.SetDatabase(dbID)
 	}
 	if err == nil {
 		err = ix.Apply(ctx, nil, nil, seq)

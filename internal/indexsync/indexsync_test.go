@@ -197,6 +197,68 @@ func TestSync_RebuildWhenUnusable(t *testing.T) {
 	}
 }
 
+// TestSync_IndexBelongsToItsDatabase: a data directory reused for another
+// database (the README's PostgreSQL steps after the SQLite demo, say) holds
+// an index of records that database does not have; it is rebuilt, not
+// served as current. So is an index ahead of its database's changes (the
+// database restored from an older backup).
+func TestSync_IndexBelongsToItsDatabase(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, demo *store.Store) {
+		ctx := context.Background()
+		loadDemo(t, demo)
+		dir := t.TempDir()
+		sy := indexsynctest.Ready(t, demo, indexsync.Options{Dir: dir})
+		if len(serviceIDs(t, sy, search.Query{Text: "food"})) == 0 {
+			t.Fatal("the demo index finds no food service")
+		}
+		if err := sy.Close(); err != nil {
+			t.Fatal(err)
+		}
+
+		empty := storetest.Open(t, demo.Dialect())
+		other := indexsync.New(empty, indexsync.Options{Dir: dir, Synonyms: indexsynctest.Synonyms(t)})
+		rebuild, err := other.Open(ctx)
+		if err != nil || !rebuild {
+			t.Fatalf("index of another database: rebuild %v, %v", rebuild, err)
+		}
+		if err := other.Rebuild(ctx, nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := other.CatchUp(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got := serviceIDs(t, other, search.Query{Text: "food"}); len(got) != 0 {
+			t.Fatalf("after the rebuild the empty database's index finds %d services", len(got))
+		}
+		if c, err := other.Verify(ctx); err != nil || !c.OK() || c.Documents != 0 {
+			t.Fatalf("rebuilt index: %+v, %v", c, err)
+		}
+		_ = other.Close()
+
+		// The same identity with fewer changes than the index has seen.
+		id, err := demo.DatabaseID(ctx)
+		if err != nil || id == "" {
+			t.Fatalf("demo identity %q, %v", id, err)
+		}
+		again := indexsync.New(demo, indexsync.Options{Dir: dir, Synonyms: indexsynctest.Synonyms(t)})
+		if rebuild, err := again.Open(ctx); err != nil || !rebuild {
+			t.Fatalf("index of the empty database back on the demo: rebuild %v, %v", rebuild, err)
+		}
+		if err := again.Rebuild(ctx, nil); err != nil {
+			t.Fatal(err)
+		}
+		_ = again.Close()
+		if _, err := empty.DB().ExecContext(ctx, "UPDATE search_outbox_state SET database_id = $1 WHERE id = 1", id); err != nil {
+			t.Fatal(err)
+		}
+		restored := indexsync.New(empty, indexsync.Options{Dir: dir, Synonyms: indexsynctest.Synonyms(t)})
+		if rebuild, err := restored.Open(ctx); err != nil || !rebuild {
+			t.Fatalf("index ahead of its database: rebuild %v, %v", rebuild, err)
+		}
+		_ = restored.Close()
+	})
+}
+
 // TestSync_SlowTransaction: on PostgreSQL a transaction that took its outbox
 // sequence and has not committed holds back every later writer, so an
 // indexer reading "seq > cursor" can never step over it.

@@ -25,6 +25,7 @@ var (
 var (
 	keySeq     = []byte("linkage_seq")
 	keyMapping = []byte("linkage_mapping_version")
+	keyDB      = []byte("linkage_database_id")
 )
 
 // Index is one Bleve index of service_at_location documents.
@@ -140,6 +141,24 @@ func (ix *Index) Seq() (int64, error) {
 		return 0, fmt.Errorf("%w: sequence %q", ErrCorrupt, v)
 	}
 	return n, nil
+}
+
+// Database is the identity of the database the index was built from (""
+// for an index built before indexes recorded it).
+func (ix *Index) Database() (string, error) {
+	v, err := ix.b.GetInternal(keyDB)
+	if err != nil {
+		return "", fmt.Errorf("search: read database identity: %w", err)
+	}
+	return string(v), nil
+}
+
+// SetDatabase records the identity of the database the index is built from.
+func (ix *Index) SetDatabase(id string) error {
+	if err := ix.b.SetInternal(keyDB, []byte(id)); err != nil {
+		return fmt.Errorf("search: record database identity: %w", err)
+	}
+	return nil
 }
 
 // Compact merges the segments of the closed index at path into one, in

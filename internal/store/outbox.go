@@ -111,6 +111,17 @@ func (s *Store) LastChangeSeq(ctx context.Context) (int64, error) {
 	return max(*last, pruned), nil
 }
 
+// DatabaseID is this database's identity, made once by its migrations: an
+// index records it, so an index beside another database is never taken
+// for current.
+func (s *Store) DatabaseID(ctx context.Context) (string, error) {
+	var id string
+	if err := s.db.WithContext(ctx).Table("search_outbox_state").Where("id = 1").Select("database_id").Scan(&id).Error; err != nil {
+		return "", mapErr(err, "read database identity")
+	}
+	return id, nil
+}
+
 // PrunedThrough is the highest seq removed from the outbox: an index whose
 // cursor is below it has missed changes and must be rebuilt.
 func (s *Store) PrunedThrough(ctx context.Context) (int64, error) {
