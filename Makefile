@@ -7,20 +7,34 @@ BIN     := bin/linkage
 RACE    := $(shell command -v gcc >/dev/null 2>&1 && echo -race)
 N       ?= 10000
 SEED    ?= 1
+# `make image` tags the container image with the commit; `make image IMAGE=registry/linkage:1.2.3`
+# names it for a registry (then set the same tag in deploy/k8s/kustomization.yaml).
+VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+IMAGE   ?= linkage:$(VERSION)
+DOCKER  ?= docker
 
-.PHONY: run build test test-race bench lint migrate seed reindex openapi clean
+.PHONY: run build image test test-race pgprobe bench lint migrate seed reindex openapi clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -buildvcs=auto -o $(BIN) ./cmd/linkage
 
+# exec: the server replaces the shell, so make's SIGTERM (and Ctrl-C) reaches it and the port is freed.
 run: build
-	LINKAGE_DEMO=true ./$(BIN) serve
+	LINKAGE_DEMO=true exec ./$(BIN) serve
 
-test:
+image:
+	$(DOCKER) build -f deploy/Dockerfile --build-arg VERSION=$(VERSION) -t $(IMAGE) .
+
+# go test ./... hides the output of passing packages, so pgprobe says first whether the PostgreSQL
+# tests will run (LINKAGE_TEST_POSTGRES_URL) or skip; under CI=true an unreachable server fails here.
+test: pgprobe
 	$(GO) test -count=1 -timeout 9m ./...
 
-test-race:
+test-race: pgprobe
 	$(GO) test $(RACE) -count=1 -timeout 20m ./...
+
+pgprobe:
+	@$(GO) run ./internal/store/storetest/pgprobe
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 80m ./internal/benchmark/

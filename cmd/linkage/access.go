@@ -165,6 +165,30 @@ func ensureDemoAccess(ctx context.Context, st *store.Store, dataDir string) (str
 // dataKeyFile holds the generated data key of demo mode.
 const dataKeyFile = "data-key.txt"
 
+// errSharedDataKey is why `serve` on PostgreSQL will not start without
+// LINKAGE_DATA_KEY. Every replica seals and opens the same rows, so they
+// need one key given to all of them: a replica whose key went missing (a
+// Secret not mounted) would refuse cases and referrals while the others
+// served them, and demo mode's key, generated into one replica's data dir
+// (an emptyDir or tmpfs in the shipped manifests), would seal values no
+// other replica, nor this one after a restart, could read.
+var errSharedDataKey = errors.New("LINKAGE_DATA_KEY is not set: with PostgreSQL every replica needs the same data key " +
+	"(it seals client details, notes and webhook secrets). Make one with `openssl rand -base64 32`, " +
+	"give it to every replica, and keep a copy apart from the database backups")
+
+// requireSharedDataKey refuses a PostgreSQL server without LINKAGE_DATA_KEY;
+// SQLite (one process, its key file beside its database) keeps demo mode's
+// generated key and the directory-only mode without one.
+func requireSharedDataKey(cfg config.Config) error {
+	if cfg.DataKey != "" {
+		return nil
+	}
+	if dialect, _, err := store.ParseURL(cfg.DatabaseURL); err == nil && dialect == store.Postgres {
+		return errSharedDataKey
+	}
+	return nil
+}
+
 // dataKeys builds the keyring that seals personal data: LINKAGE_DATA_KEY
 // (with LINKAGE_DATA_KEYS_OLD for reading), or in demo mode a key generated
 // once into the data dir. Without either, cases and referrals are refused

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/linkage-org/linkage/internal/notify"
+	"github.com/linkage-org/linkage/internal/seal"
 
 	"github.com/linkage-org/linkage/internal/store/storetest"
 )
@@ -35,6 +36,13 @@ func TestServe_KilledDuringReferrals(t *testing.T) {
 				"LINKAGE_WEBHOOK_RETRY_BASE": "20ms", "LINKAGE_JOBS_POLL": "20ms"}
 			if d == "postgres" {
 				vars["LINKAGE_DATABASE_URL"] = storetest.URL(t, d)
+				// serve on PostgreSQL needs a key (demo mode's generated
+				// one is for SQLite); the restart gets the same.
+				key, err := seal.NewKey()
+				if err != nil {
+					t.Fatal(err)
+				}
+				vars["LINKAGE_DATA_KEY"] = key
 			}
 			var env []string
 			for k, v := range vars {

@@ -101,6 +101,9 @@ func cmdServe(ctx context.Context, cfg config.Config, log *slog.Logger, args []s
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	if err := requireSharedDataKey(cfg); err != nil {
+		return err
+	}
 	st, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -197,7 +200,7 @@ func cmdServe(ctx context.Context, cfg config.Config, log *slog.Logger, args []s
 		CapacityMaxAge: cfg.CapacityMaxAge, FollowUpRules: cfg.FollowUpRules, WebhookAllowPrivate: cfg.WebhookPrivate,
 		PageCache: pageCache(cfg.PageCache), TrustedProxies: cfg.TrustedProxies,
 		ImportLimits:  hsdsio.Limits{EntryBytes: cfg.ImportMaxEntry, TotalBytes: cfg.ImportMaxTotal},
-		ImportTempDir: importTemp})
+		ImportTempDir: importTemp, MetricsElsewhere: cfg.MetricsAddr != ""})
 	if err != nil {
 		return err
 	}
@@ -212,26 +215,61 @@ func cmdServe(ctx context.Context, cfg config.Config, log *slog.Logger, args []s
 		IdleTimeout:       120 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	log.Info("Linkage is serving", "url", "http://"+ln.Addr().String(), "database", st.Dialect(), "openapi", cfg.BaseURL+"/openapi.json")
+	servers := []*http.Server{srv}
+	listeners := []net.Listener{ln}
+	logAttrs := []any{"url", "http://" + ln.Addr().String(), "database", st.Dialect(), "openapi", cfg.BaseURL + "/openapi.json"}
+	if cfg.MetricsAddr != "" {
+		mln, msrv, err := metricsServer(cfg.MetricsAddr, m)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		servers = append(servers, msrv)
+		listeners = append(listeners, mln)
+		logAttrs = append(logAttrs, "metrics", "http://"+mln.Addr().String()+"/metrics")
+	}
+	errc := make(chan error, len(servers))
+	for i, s := range servers {
+		go func() { errc <- s.Serve(listeners[i]) }()
+	}
+	log.Info("Linkage is serving", logAttrs...)
 	select {
 	case err := <-errc:
+		for _, s := range servers {
+			_ = s.Close()
+		}
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
-	// SIGTERM: stop accepting, let in-flight requests finish.
+	// SIGTERM: stop accepting, let in-flight requests finish. The metrics
+	// listener goes last, so a scrape can still watch the drain.
 	log.Info("shutting down", "grace", cfg.ShutdownTimeout)
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+	for _, s := range servers {
+		if err := s.Shutdown(sctx); err != nil {
+			return fmt.Errorf("shutdown: %w", err)
+		}
 	}
-	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
+	for range servers {
+		if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// metricsServer is the listener of LINKAGE_METRICS_ADDR: GET /metrics and
+// nothing else, for Prometheus on a network the public cannot reach.
+func metricsServer(addr string, m *metrics.Metrics) (net.Listener, *http.Server, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("listen on %s (LINKAGE_METRICS_ADDR): %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", m.Handler())
+	return ln, &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second}, nil
 }
 
 // loadDemoIfEmpty imports the embedded demo dataset into a database with no

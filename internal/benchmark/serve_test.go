@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/linkage-org/linkage/internal/hsds"
+	"github.com/linkage-org/linkage/internal/seal"
 	"github.com/linkage-org/linkage/internal/store"
 	"github.com/linkage-org/linkage/internal/store/storetest"
 )
@@ -50,8 +51,12 @@ func BenchmarkServe(b *testing.B) {
 	ln.Close()
 	u, _ := url.Parse(storetest.PostgresURL())
 	u.Path = "/" + d.pgName
+	key, err := seal.NewKey() // serve on PostgreSQL needs one
+	if err != nil {
+		b.Fatal(err)
+	}
 	cmd := exec.Command(bin, "serve")
-	cmd.Env = append(os.Environ(), "LINKAGE_DATABASE_URL="+u.String(), "LINKAGE_DATA_DIR="+b.TempDir(),
+	cmd.Env = append(os.Environ(), "LINKAGE_DATABASE_URL="+u.String(), "LINKAGE_DATA_KEY="+key, "LINKAGE_DATA_DIR="+b.TempDir(),
 		"LINKAGE_ADDR="+addr, "LINKAGE_LOG_LEVEL=warn", "LINKAGE_INDEX_POLL=100ms",
 		"LINKAGE_RATE_ANONYMOUS=0" /* the load comes from one address */)
 	start := time.Now()

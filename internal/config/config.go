@@ -18,6 +18,7 @@ import (
 // nothing reads the environment after Load.
 type Config struct {
 	Addr            string         // LINKAGE_ADDR
+	MetricsAddr     string         // LINKAGE_METRICS_ADDR: "" serves /metrics on Addr
 	DataDir         string         // LINKAGE_DATA_DIR
 	DatabaseURL     string         // LINKAGE_DATABASE_URL
 	LogLevel        string         // LINKAGE_LOG_LEVEL
@@ -61,6 +62,7 @@ type Var struct {
 // Vars lists every setting with its default, for --help and the README.
 var Vars = []Var{
 	{"LINKAGE_ADDR", "127.0.0.1:8080", "address the HTTP server listens on"},
+	{"LINKAGE_METRICS_ADDR", "", "separate address for GET /metrics (e.g. 0.0.0.0:9090, for Prometheus only); when set, LINKAGE_ADDR no longer serves /metrics (404); empty = /metrics on LINKAGE_ADDR"},
 	{"LINKAGE_DATA_DIR", "./data", "directory for the embedded database and the search index"},
 	{"LINKAGE_DATABASE_URL", "sqlite://<data dir>/linkage.db", "database: sqlite:PATH, sqlite://PATH or postgres://user@host:port/db"},
 	{"LINKAGE_LOG_LEVEL", "info", "debug, info, warn or error"},
@@ -84,7 +86,7 @@ var Vars = []Var{
 	{"LINKAGE_IMPORT_MAX_TOTAL_BYTES", "536870912", "largest uncompressed import, all its files together, JSON files included (bytes, 512 MiB); also the limit of linkage import"},
 	{"LINKAGE_CAPACITY_MAX_AGE", "48h", "how long a service's capacity report counts; older reports are unknown to search"},
 	{"LINKAGE_INDEX_REBUILD_BATCH", "5000", "documents per search index batch when rebuilding (each batch is a segment to merge)"},
-	{"LINKAGE_DATA_KEY", "(demo: generated into <data dir>/data-key.txt)", "32 random bytes, base64 (openssl rand -base64 32): seals client details, notes and webhook secrets (AES-256-GCM); without it cases and referrals answer 503"},
+	{"LINKAGE_DATA_KEY", "(demo: generated into <data dir>/data-key.txt)", "32 random bytes, base64 (openssl rand -base64 32): seals client details, notes and webhook secrets (AES-256-GCM); on PostgreSQL serve refuses to start without it; on SQLite without it cases and referrals answer 503"},
 	{"LINKAGE_DATA_KEYS_OLD", "", "comma-separated earlier data keys, still used to read values sealed before a rotation"},
 	{"LINKAGE_FOLLOWUP_RULES", "response=2bd,checkin=14d,appointment=1d,outcome=30d,client=7d", "referral follow-up due dates: response after sent (business days), check-in after accepted or after the appointment, outcome after accepted, client follow-up after the end"},
 	{"LINKAGE_WEBHOOK_RETRY_BASE", "30s", "first webhook retry delay; it doubles each try (at most 1h apart) for 24 hours"},
@@ -104,11 +106,12 @@ func Load(env func(string) (string, bool)) (Config, error) {
 		return def
 	}
 	c := Config{
-		Addr:      get("LINKAGE_ADDR", "127.0.0.1:8080"),
-		DataDir:   get("LINKAGE_DATA_DIR", "./data"),
-		LogLevel:  strings.ToLower(get("LINKAGE_LOG_LEVEL", "info")),
-		LogFormat: strings.ToLower(get("LINKAGE_LOG_FORMAT", "text")),
-		DefaultTZ: get("LINKAGE_DEFAULT_TZ", "America/New_York"),
+		Addr:        get("LINKAGE_ADDR", "127.0.0.1:8080"),
+		MetricsAddr: get("LINKAGE_METRICS_ADDR", ""),
+		DataDir:     get("LINKAGE_DATA_DIR", "./data"),
+		LogLevel:    strings.ToLower(get("LINKAGE_LOG_LEVEL", "info")),
+		LogFormat:   strings.ToLower(get("LINKAGE_LOG_FORMAT", "text")),
+		DefaultTZ:   get("LINKAGE_DEFAULT_TZ", "America/New_York"),
 	}
 	c.DatabaseURL = get("LINKAGE_DATABASE_URL", "sqlite://"+filepath.Join(c.DataDir, "linkage.db"))
 	c.BaseURL = strings.TrimRight(get("LINKAGE_BASE_URL", "http://"+c.Addr), "/")
@@ -247,6 +250,10 @@ func (c Config) Validate() error {
 	}
 	if c.Addr == "" {
 		errs = append(errs, errors.New("LINKAGE_ADDR: must not be empty"))
+	}
+	// Port 0 picks a free port for each (tests).
+	if c.MetricsAddr != "" && c.MetricsAddr == c.Addr && !strings.HasSuffix(c.Addr, ":0") {
+		errs = append(errs, errors.New("LINKAGE_METRICS_ADDR: must differ from LINKAGE_ADDR (leave it empty to serve /metrics there)"))
 	}
 	return errors.Join(errs...)
 }

@@ -75,3 +75,22 @@ func TestLoad_ImportLimits(t *testing.T) {
 		t.Fatalf("want both limits named, got %v", err)
 	}
 }
+
+// The metrics listener is off by default; set, it must not be the public
+// address (port 0, a free port each, excepted).
+func TestLoad_MetricsAddr(t *testing.T) {
+	c, err := Load(envOf(nil))
+	if err != nil || c.MetricsAddr != "" {
+		t.Fatalf("default: %q %v, want none", c.MetricsAddr, err)
+	}
+	c, err = Load(envOf(map[string]string{"LINKAGE_ADDR": "0.0.0.0:8080", "LINKAGE_METRICS_ADDR": "0.0.0.0:9090"}))
+	if err != nil || c.MetricsAddr != "0.0.0.0:9090" {
+		t.Fatalf("set: %q %v", c.MetricsAddr, err)
+	}
+	if _, err := Load(envOf(map[string]string{"LINKAGE_ADDR": "0.0.0.0:8080", "LINKAGE_METRICS_ADDR": "0.0.0.0:8080"})); err == nil || !strings.Contains(err.Error(), "LINKAGE_METRICS_ADDR") {
+		t.Fatalf("same as LINKAGE_ADDR: %v, want refused", err)
+	}
+	if _, err := Load(envOf(map[string]string{"LINKAGE_ADDR": "127.0.0.1:0", "LINKAGE_METRICS_ADDR": "127.0.0.1:0"})); err != nil {
+		t.Fatalf("both port 0: %v", err)
+	}
+}

@@ -15,7 +15,9 @@ func (h *handler) routes(e *echo.Echo) {
 	e.GET("/healthz", h.healthz)
 	e.GET("/problems/:slug", h.problemDoc)
 	e.GET("/readyz", h.readyz)
-	e.GET("/metrics", h.metricsHandler)
+	if !h.noMetrics {
+		e.GET("/metrics", h.metricsHandler)
+	}
 
 	e.GET("/search", h.search)
 	e.POST("/search", h.search)

@@ -72,6 +72,10 @@ type Deps struct {
 	// imported, up to about three times its uncompressed size ("": the
 	// system's temporary folder).
 	ImportTempDir string
+	// MetricsElsewhere leaves GET /metrics out of the routes: cmd serves
+	// the registry on a listener of its own (LINKAGE_METRICS_ADDR), away
+	// from the public address.
+	MetricsElsewhere bool
 }
 
 type handler struct {
@@ -101,6 +105,7 @@ type handler struct {
 	webhookPrivate bool
 	guidelines     eligibility.Guidelines
 	pages          *hydrate.Cache // nil: search pages read the database
+	noMetrics      bool           // /metrics is served on another listener
 }
 
 // New builds the HTTP server with every route and middleware.
@@ -118,7 +123,7 @@ func New(d Deps) (*echo.Echo, error) {
 	h := &handler{store: d.Store, index: d.Index, metrics: d.Metrics, log: d.Logger, baseURL: d.BaseURL, ready: d.Ready, spec: sp,
 		limiter: newRateLimiter(d.RateLimits), capacityMaxAge: d.CapacityMaxAge, exports: make(chan struct{}, maxExports), keyedExports: make(chan struct{}, 1),
 		imports: make(chan struct{}, maxImports), importLimits: d.ImportLimits, importTemp: d.ImportTempDir,
-		rules: d.FollowUpRules, now: d.Now, webhookPrivate: d.WebhookAllowPrivate, guidelines: d.Guidelines}
+		rules: d.FollowUpRules, now: d.Now, webhookPrivate: d.WebhookAllowPrivate, guidelines: d.Guidelines, noMetrics: d.MetricsElsewhere}
 	if h.guidelines.Year == 0 {
 		if h.guidelines, err = eligibility.ParseGuidelines(seed.PovertyGuidelines()); err != nil {
 			return nil, err

@@ -40,19 +40,33 @@ func PostgresURL() string {
 	return DefaultPostgresURL
 }
 
+// Ping tells whether the test server answers: nil, or why not. The tests
+// and `make test`'s probe (pgprobe) both ask it, so they agree.
+func Ping(ctx context.Context) error {
+	db, err := sql.Open("pgx", PostgresURL())
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return db.PingContext(ctx)
+}
+
+// SkippedLine is the loud line printed when the PostgreSQL tests skip
+// because Ping failed with err.
+func SkippedLine(err error) string {
+	return fmt.Sprintf("*** PostgreSQL tests SKIPPED: no server at %s (%v). Start PostgreSQL or set LINKAGE_TEST_POSTGRES_URL; CI=true makes this a failure. ***", Redacted(), err)
+}
+
+// Redacted is the test server's URL without its password, for messages.
+func Redacted() string { return redact(PostgresURL()) }
+
 // requirePostgres skips (or, under CI=true, fails) when no server answers.
 func requirePostgres(t testing.TB) {
 	t.Helper()
 	pgOnce.Do(func() {
-		db, err := sql.Open("pgx", PostgresURL())
-		if err != nil {
-			pgErr = err
-			return
-		}
-		defer db.Close()
-		pgErr = db.PingContext(context.Background())
+		pgErr = Ping(context.Background())
 		if pgErr != nil && os.Getenv("CI") != "true" {
-			fmt.Fprintf(os.Stderr, "\n*** PostgreSQL tests SKIPPED: no server at %s (%v). Start PostgreSQL or set LINKAGE_TEST_POSTGRES_URL; CI=true makes this a failure. ***\n\n", redact(PostgresURL()), pgErr)
+			fmt.Fprintf(os.Stderr, "\n%s\n\n", SkippedLine(pgErr))
 		}
 	})
 	if pgErr != nil {
