@@ -69,10 +69,7 @@ Every role but admin belongs to an agency (--agency); admin keys belong to none.
 			return err
 		}
 		key = k.Key
-		detail := "role=" + string(role)
-		e := store.AuditEntry{Role: "operator", AgencyID: agencyID, Action: "create", ResourceType: "api_key", ResourceID: k.ID,
-			ClientAddr: "cli", RequestID: "cli", Detail: detail}
-		if err := tx.Audit(ctx, e); err != nil {
+		if err := tx.Audit(ctx, operatorEntry("cli", agencyID, "api_key", k.ID, "role="+string(role))); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "Created %s key %s (%s). It is shown once; keep it safe:\n", role, k.Prefix, k.ID)
@@ -83,6 +80,15 @@ Every role but admin belongs to an agency (--agency); admin keys belong to none.
 	}
 	fmt.Fprintln(stdout, key)
 	return nil
+}
+
+// operatorEntry is the audit line of a creation by the operator at the
+// server, not through the API: source says how ("cli" for a command,
+// "demo" for demo mode's first start), in place of a client address and
+// a request id. agencyID is the agency the created record belongs to.
+func operatorEntry(source string, agencyID *string, resourceType, id, detail string) store.AuditEntry {
+	return store.AuditEntry{Role: "operator", AgencyID: agencyID, Action: "create", ResourceType: resourceType, ResourceID: id,
+		ClientAddr: source, RequestID: source, Detail: detail}
 }
 
 // The demo agencies: two partner agencies managing demo organizations,
@@ -130,6 +136,9 @@ func ensureDemoAccess(ctx context.Context, st *store.Store, dataDir string) (str
 			if err != nil {
 				return err
 			}
+			if err := tx.Audit(ctx, operatorEntry("demo", &a.ID, "agency", a.ID, "organization_ids")); err != nil {
+				return err
+			}
 			ids = append(ids, a.ID)
 		}
 		for _, k := range []struct {
@@ -144,6 +153,9 @@ func ensureDemoAccess(ctx context.Context, st *store.Store, dataDir string) (str
 			}
 			created, err := httpapi.CreateKey(ctx, tx, agencyID, k.role, "demo "+string(k.role))
 			if err != nil {
+				return err
+			}
+			if err := tx.Audit(ctx, operatorEntry("demo", agencyID, "api_key", created.ID, "role="+string(k.role))); err != nil {
 				return err
 			}
 			fmt.Fprintf(&b, "%-10s  %-32s  %s\n", k.role, label, created.Key)

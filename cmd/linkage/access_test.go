@@ -22,18 +22,15 @@ import (
 )
 
 // Demo mode makes three agencies and a key of every role once, keeps them in
-// demo-keys.txt, and each key works as its role.
+// demo-keys.txt, and each key works as its role. The creations are in the
+// audit log, as the API's and the CLI's are.
 func TestDemoAccess(t *testing.T) {
+	storetest.Each(t, testDemoAccess)
+}
+
+func testDemoAccess(t *testing.T, st *store.Store) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	st, err := store.Open(ctx, "sqlite:"+filepath.Join(dir, "linkage.db"), storetest.Logger())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
 	if err := loadDemo(ctx, st, storetest.Logger()); err != nil {
 		t.Fatal(err)
 	}
@@ -94,6 +91,40 @@ func TestDemoAccess(t *testing.T) {
 			t.Errorf("no demo key for role %s", r)
 		}
 	}
+
+	var admin string
+	for _, line := range strings.Split(text, "\n") {
+		if f := strings.Fields(line); len(f) > 1 && f[0] == "admin" {
+			admin = f[len(f)-1]
+		}
+	}
+	req, _ := http.NewRequest("GET", srv.URL+"/audit?per_page=100", nil)
+	req.Header.Set("Authorization", "Bearer "+admin)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var log struct {
+		Contents []store.AuditEntry `json:"contents"`
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&log)
+	resp.Body.Close()
+	created := map[string]int{}
+	for _, e := range log.Contents {
+		if e.Role != "operator" || e.Action != "create" || e.ClientAddr != "demo" || e.RequestID != "demo" || e.ResourceID == "" {
+			t.Errorf("audit entry %+v", e)
+		}
+		if e.ResourceType == "api_key" && (e.AgencyID == nil) != (e.Detail == "role=admin") {
+			t.Errorf("key entry %+v: only the admin key belongs to no agency", e)
+		}
+		if e.ResourceType == "agency" && (e.AgencyID == nil || *e.AgencyID != e.ResourceID) {
+			t.Errorf("agency entry %+v names another agency", e)
+		}
+		created[e.ResourceType]++
+	}
+	if created["agency"] != 3 || created["api_key"] != len(auth.Roles)+1 || len(created) != 2 {
+		t.Errorf("audit log after the demo's first start: %v, want 3 agencies and %d keys", created, len(auth.Roles)+1)
+	}
 }
 
 // `linkage apikey create` prints the key alone on its last line, and
@@ -109,6 +140,15 @@ func TestCLI_APIKey(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
 	if last := lines[len(lines)-1]; !auth.WellFormed(last) {
 		t.Fatalf("last line %q is not a key", last)
+	}
+	st, err := store.Open(ctx, "sqlite:"+filepath.Join(dir, "linkage.db"), storetest.Logger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries, _, err := st.AuditLog(ctx, store.AuditFilter{ResourceType: "api_key"}, store.Paging{Number: 1, Size: 10})
+	st.Close()
+	if err != nil || len(entries) != 1 || entries[0].Role != "operator" || entries[0].ClientAddr != "cli" || entries[0].Detail != "role=admin" {
+		t.Fatalf("audit of the CLI's key: %+v %v", entries, err)
 	}
 	for _, args := range [][]string{
 		{"apikey", "create", "--role", "agency", "--name", "x"},                                                         // no agency

@@ -41,7 +41,9 @@ Commands:
                      propose structured eligibility criteria from every service's free text (inferred, for agencies to confirm)
   seed synthetic --services N --seed S [--out FILE]
                      generate a realistic synthetic directory into the database (or a JSON Lines file)
-  version            print the version
+  check-hsds [--per-page N] URL
+                     validate a running HSDS 3.1 API against the HSDS JSON Schemas, as the Open Referral validator does
+  version, --version print the version
 
 Run 'linkage <command> --help' for a command's flags.
 
@@ -102,6 +104,14 @@ func run(ctx context.Context, args []string, env func(string) (string, bool), st
 		printUsage(stdout)
 		return 0
 	}
+	// Commands that read no settings work whatever the environment says.
+	switch args[0] {
+	case "version", "--version":
+		fmt.Fprintln(stdout, versionLine(debug.ReadBuildInfo()))
+		return 0
+	case "check-hsds":
+		return exitCode(ctx, args[0], cmdCheckHSDS(ctx, args[1:], stdout), stderr)
+	}
 	cfg, err := config.Load(env)
 	if err != nil {
 		fmt.Fprintf(stderr, "linkage: configuration: %v\n", err)
@@ -129,13 +139,16 @@ func run(ctx context.Context, args []string, env func(string) (string, bool), st
 		runErr = cmdImportPostcodes(ctx, cfg, log, rest, stdout)
 	case "eligibility":
 		runErr = cmdEligibility(ctx, cfg, log, rest, stdout)
-	case "version":
-		fmt.Fprintln(stdout, versionLine(debug.ReadBuildInfo()))
 	default:
 		fmt.Fprintf(stderr, "linkage: unknown command %q\n\n", cmd)
 		printUsage(stderr)
 		return 2
 	}
+	return exitCode(ctx, cmd, runErr, stderr)
+}
+
+// exitCode reports how command cmd ended, on stderr, and gives its exit status.
+func exitCode(ctx context.Context, cmd string, runErr error, stderr io.Writer) int {
 	switch {
 	case runErr == nil:
 		return 0

@@ -140,7 +140,7 @@ func TestCLI(t *testing.T) {
 	dir := t.TempDir()
 	env := envMap(map[string]string{"LINKAGE_DATA_DIR": dir})
 	for _, args := range [][]string{{"--help"}, {"serve", "--help"}, {"migrate", "--help"}, {"import", "--help"},
-		{"export", "--help"}, {"seed", "demo", "--help"}, {"seed", "synthetic", "--help"}} {
+		{"export", "--help"}, {"seed", "demo", "--help"}, {"seed", "synthetic", "--help"}, {"check-hsds", "--help"}} {
 		var out bytes.Buffer
 		if code := run(ctx, args, env, &out, &out); code != 0 || !strings.Contains(out.String(), "Usage") {
 			t.Fatalf("%v: exit %d: %s", args, code, out.String())
@@ -290,5 +290,21 @@ func TestVersionLine(t *testing.T) {
 	}
 	if got := versionLine(nil, false); got != "linkage dev" {
 		t.Errorf("no build info: %q", got)
+	}
+}
+
+// `linkage --version` is `linkage version`, and neither needs a valid
+// configuration.
+func TestCLI_Version(t *testing.T) {
+	broken := envMap(map[string]string{"LINKAGE_LOG_LEVEL": "loud"})
+	var a, b bytes.Buffer
+	if code := run(context.Background(), []string{"version"}, broken, &a, io.Discard); code != 0 {
+		t.Fatalf("version: exit %d", code)
+	}
+	if code := run(context.Background(), []string{"--version"}, broken, &b, io.Discard); code != 0 {
+		t.Fatalf("--version: exit %d", code)
+	}
+	if !strings.HasPrefix(a.String(), "linkage ") || a.String() != b.String() {
+		t.Fatalf("version %q, --version %q", a.String(), b.String())
 	}
 }

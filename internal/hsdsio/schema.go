@@ -4,7 +4,7 @@ package hsdsio
 // names and types, in order) of datapackage.json of the Human Services Data
 // Specification 3.1: an Open Referral resource (https://openreferral.org/),
 // licensed CC BY-SA 4.0 (https://creativecommons.org/licenses/by-sa/4.0/),
-// commit abc731c8 of openreferral/specification (see ../shared/hsds/SOURCE.md).
+// commit abc731c8 of openreferral/specification (see internal/hsdsspec/SOURCE.md).
 // Changes: service_capacity and unit list all their fields, taken from
 // schema/service_capacity.json and schema/unit.json (the 3.1 datapackage
 // lists two and none; 3.1.1 completes them, with updated as a datetime),

@@ -21,7 +21,7 @@ import (
 	"github.com/linkage-org/linkage/internal/store"
 )
 
-// Paging bounds (DESIGN.md: per_page default 50, maximum 1000; beyond is 400).
+// Paging bounds (the README: per_page default 50, 1–1000; outside is 400).
 const (
 	DefaultPerPage = 50
 	MaxPerPage     = 1000

@@ -849,22 +849,44 @@ func TestReferrals_Concurrent(t *testing.T) {
 }
 
 // TestReferrals_AgencyZone: an agency's own time zone decides its
-// business days (set by an admin; a bad zone is a 422).
+// business days (set by an admin; a bad zone is a 422). An agency that
+// names none shows, and works in, the default zone, and follows it.
 func TestReferrals_AgencyZone(t *testing.T) {
-	r := newReferrals(t, storetest.Dialects[0])
-	if res := r.send("PATCH", "/agencies/"+r.agencyA, `{"tz": "Mars/Olympus"}`, r.admin); res.status != 422 {
-		t.Errorf("a bad zone: %d %s", res.status, res.body)
-	}
-	// Friday 20:00 in Honolulu is Saturday 06:00 UTC (01:00 in New York).
-	// Two business days on is Tuesday 20:00 in Honolulu (Wednesday 06:00
-	// UTC); counted in New York, the default zone, it would have been
-	// Tuesday 01:00 there (Tuesday 06:00 UTC).
-	if res := r.send("PATCH", "/agencies/"+r.agencyA, `{"tz": "Pacific/Honolulu"}`, r.admin); res.status != 200 || !strings.Contains(string(res.body), `"tz":"Pacific/Honolulu"`) {
-		t.Fatalf("set zone: %d %s", res.status, res.body)
-	}
-	r.clock.t = time.Date(2026, 12, 5, 6, 0, 0, 0, time.UTC)
-	_, ref := r.refer(svcSNAP, "")
-	if due := ref.Followups[0].DueAt; !due.Equal(time.Date(2026, 12, 9, 6, 0, 0, 0, time.UTC)) {
-		t.Errorf("response due %s, want Tuesday 20:00 in Honolulu (Wednesday 06:00 UTC)", due)
+	for _, dialect := range storetest.Dialects {
+		t.Run(dialect, func(t *testing.T) {
+			r := newReferrals(t, dialect)
+			const dflt = `"tz":"America/New_York"`
+			if res := r.send("GET", "/agencies/"+r.agencyA, "", r.admin); res.status != 200 || !strings.Contains(string(res.body), dflt) {
+				t.Errorf("an agency without a zone: %d %s", res.status, res.body)
+			}
+			if res := r.send("POST", "/agencies", `{"name": "New Agency"}`, r.admin); res.status != 201 || !strings.Contains(string(res.body), dflt) {
+				t.Errorf("a new agency without a zone: %d %s", res.status, res.body)
+			}
+			if res := r.send("PATCH", "/agencies/"+r.agencyA, `{"tz": "Mars/Olympus"}`, r.admin); res.status != 422 {
+				t.Errorf("a bad zone: %d %s", res.status, res.body)
+			}
+			// Friday 20:00 in Honolulu is Saturday 06:00 UTC (01:00 in New York).
+			// Two business days on is Tuesday 20:00 in Honolulu (Wednesday 06:00
+			// UTC); counted in New York, the default zone, it would have been
+			// Tuesday 01:00 there (Tuesday 06:00 UTC).
+			if res := r.send("PATCH", "/agencies/"+r.agencyA, `{"tz": "Pacific/Honolulu"}`, r.admin); res.status != 200 || !strings.Contains(string(res.body), `"tz":"Pacific/Honolulu"`) {
+				t.Fatalf("set zone: %d %s", res.status, res.body)
+			}
+			r.clock.t = time.Date(2026, 12, 5, 6, 0, 0, 0, time.UTC)
+			_, ref := r.refer(svcSNAP, "")
+			if due := ref.Followups[0].DueAt; !due.Equal(time.Date(2026, 12, 9, 6, 0, 0, 0, time.UTC)) {
+				t.Errorf("response due %s, want Tuesday 20:00 in Honolulu (Wednesday 06:00 UTC)", due)
+			}
+			var list struct{ Contents []struct{ ID, TZ string } }
+			r.send("GET", "/agencies", "", r.admin).json(t, &list)
+			for _, a := range list.Contents {
+				if want := map[bool]string{true: "Pacific/Honolulu", false: "America/New_York"}[a.ID == r.agencyA]; a.TZ != want {
+					t.Errorf("GET /agencies: agency %s tz %q, want %q", a.ID, a.TZ, want)
+				}
+			}
+			if res := r.send("PATCH", "/agencies/"+r.agencyA, `{"tz": ""}`, r.admin); res.status != 200 || !strings.Contains(string(res.body), dflt) {
+				t.Errorf("back to the default zone: %d %s", res.status, res.body)
+			}
+		})
 	}
 }

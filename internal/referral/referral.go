@@ -64,7 +64,7 @@ func (s Side) String() string {
 	return "none"
 }
 
-// moves is the whole transition table (DESIGN.md, "The referral lifecycle").
+// moves is the whole transition table (the README, "The referral lifecycle").
 var moves = map[Status]map[Status]Side{
 	Draft:      {Sent: Sender, Cancelled: Sender},
 	Sent:       {Received: Receiver, Accepted: Receiver, Declined: Receiver, Waitlisted: Receiver, Cancelled: Sender},

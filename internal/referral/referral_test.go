@@ -11,7 +11,8 @@ import (
 )
 
 // TestReferral_Next walks every status × target × side against the table
-// of DESIGN.md, written out here a second time on purpose.
+// of the README ("The referral lifecycle"), written out here a second time
+// on purpose.
 func TestReferral_Next(t *testing.T) {
 	want := map[string]Side{ // "from>to": who
 		"draft>sent": Sender, "draft>cancelled": Sender,

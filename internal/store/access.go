@@ -18,7 +18,9 @@ type Agency struct {
 	Name            string    `json:"name"`
 	CreatedAt       time.Time `json:"created_at"`
 	OrganizationIDs []string  `json:"organization_ids"`
-	// TZ is the IANA zone the agency works in ("" is LINKAGE_DEFAULT_TZ).
+	// TZ is the IANA zone the agency works in: its own, or the default
+	// zone (LINKAGE_DEFAULT_TZ) while it names none. Only a zone it names
+	// is stored, so an agency that names none follows the default.
 	TZ string `json:"tz"`
 }
 
@@ -70,6 +72,7 @@ func (t *Tx) CreateAgency(ctx context.Context, name string, orgIDs []string) (Ag
 		return Agency{}, err
 	}
 	a.OrganizationIDs = normIDs(orgIDs)
+	a.TZ = t.s.zoneName("")
 	return a, nil
 }
 
@@ -79,6 +82,18 @@ func normIDs(ids []string) []string {
 		out = append(out, strings.ToLower(id))
 	}
 	return uniq(out)
+}
+
+// zoneName is the zone of an agency whose stored zone is tz: its own, or
+// the default ("" goes back to it).
+func (s *Store) zoneName(tz string) string {
+	switch {
+	case tz != "":
+		return tz
+	case s.defaultTZ != "":
+		return s.defaultTZ
+	}
+	return "UTC"
 }
 
 // SetAgencyTZ sets the time zone an agency works in.
@@ -152,7 +167,7 @@ func (s *Store) Agencies(ctx context.Context) ([]Agency, error) {
 	}
 	out := make([]Agency, len(rows))
 	for i, r := range rows {
-		out[i] = Agency{ID: r.ID, Name: r.Name, CreatedAt: r.CreatedAt.UTC(), OrganizationIDs: orgs[r.ID], TZ: r.TZ}
+		out[i] = Agency{ID: r.ID, Name: r.Name, CreatedAt: r.CreatedAt.UTC(), OrganizationIDs: orgs[r.ID], TZ: s.zoneName(r.TZ)}
 		if out[i].OrganizationIDs == nil {
 			out[i].OrganizationIDs = []string{}
 		}
@@ -173,7 +188,7 @@ func (s *Store) AgencyByID(ctx context.Context, id string) (Agency, error) {
 	if err != nil {
 		return Agency{}, err
 	}
-	return Agency{ID: r.ID, Name: r.Name, CreatedAt: r.CreatedAt.UTC(), OrganizationIDs: orgs, TZ: r.TZ}, nil
+	return Agency{ID: r.ID, Name: r.Name, CreatedAt: r.CreatedAt.UTC(), OrganizationIDs: orgs, TZ: s.zoneName(r.TZ)}, nil
 }
 
 // AgencyOrganizations lists the ids of the organizations agencyID manages.

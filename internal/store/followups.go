@@ -41,12 +41,9 @@ func (t *Tx) agencyZone(ctx context.Context, agencyID string) (*time.Location, e
 	if err := t.db.WithContext(ctx).Model(&agencyRow{}).Where("id = ?", agencyID).Pluck("tz", &tz).Error; err != nil {
 		return nil, mapErr(err, "read agency time zone")
 	}
-	name := t.s.defaultTZ
-	if len(tz) > 0 && tz[0] != "" {
-		name = tz[0]
-	}
-	if name == "" {
-		name = "UTC"
+	name := t.s.zoneName("")
+	if len(tz) > 0 {
+		name = t.s.zoneName(tz[0])
 	}
 	loc, err := time.LoadLocation(name)
 	if err != nil {
