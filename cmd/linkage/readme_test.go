@@ -117,17 +117,21 @@ func readmeBlocks(t *testing.T) []readmeBlock {
 		if h, ok := strings.CutPrefix(l, "## "); ok {
 			section, afterShell = strings.TrimSpace(h), false
 		}
-		if !strings.HasPrefix(l, "```") {
+		// A fence may be indented (a block inside a list item): its
+		// indent is taken off every line of the block.
+		fence := strings.TrimLeft(l, " ")
+		indent := l[:len(l)-len(fence)]
+		if !strings.HasPrefix(fence, "```") {
 			if strings.TrimSpace(l) != "" {
-				prev = l
+				prev = strings.TrimSpace(l)
 			}
 			continue
 		}
-		lang := strings.TrimSpace(strings.TrimPrefix(l, "```"))
+		lang := strings.TrimSpace(strings.TrimPrefix(fence, "```"))
 		start := i
 		var body []string
 		for i++; i < len(lines) && strings.TrimSpace(lines[i]) != "```"; i++ {
-			body = append(body, lines[i])
+			body = append(body, strings.TrimPrefix(lines[i], indent))
 		}
 		text := strings.Join(body, "\n")
 		switch lang {
