@@ -1,6 +1,9 @@
 // Package importer loads HSDS files into the directory as one unit: it
 // validates every record, checks every reference, and only then writes, in
 // one transaction per file, so a file with any problem changes nothing.
+// An import told to skip (OnErrorSkip) leaves out instead each record with
+// a problem and every record that depends on one left out, and writes the
+// rest, still in one transaction.
 package importer
 
 import (
@@ -9,12 +12,16 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/linkage-org/linkage/internal/apperr"
+	"github.com/linkage-org/linkage/internal/hsds"
 	"github.com/linkage-org/linkage/internal/hsdsio"
 	"github.com/linkage-org/linkage/internal/store"
 )
@@ -22,6 +29,10 @@ import (
 // Options control an import.
 type Options struct {
 	DryRun bool
+	// OnError says what a record with a problem does: fail the import
+	// (OnErrorFail, the default) or be left out with whatever depends on
+	// it (OnErrorSkip).
+	OnError OnError
 	// Actor is written as updated_by in the import's metadata rows.
 	Actor string
 	// Progress, if set, is called as records are written (done of total).
@@ -46,12 +57,27 @@ type Options struct {
 
 // Report says what an import did or, with problems, why it did nothing.
 type Report struct {
-	Source        string
+	Source string
+	// Terms, Organizations and Services count the records read (nested
+	// services counted).
 	Terms         int
 	Organizations int
 	Services      int
+	OnError       OnError
+	// Imported counts the records written, or that a dry run would write;
+	// it is zero when problems stopped the import.
+	Imported Counts
+	// Skipped counts the records an OnErrorSkip import left out, and
+	// Unreadable the documents or rows it could not read at all (a line
+	// that is not JSON, a row whose parent is not in the package).
+	Skipped    Counts
+	Unreadable int
+	// TaxonomiesCreated are the taxonomies the import created (a dry run:
+	// would create) from the taxonomy name its terms carry, by name.
+	TaxonomiesCreated []hsds.Taxonomy
 	// Problems are the first MaxProblems problems in input order;
-	// ProblemsOmitted counts the rest.
+	// ProblemsOmitted counts the rest. With OnErrorSkip each is a record
+	// left out: its own problems, or what it depends on.
 	Problems        []hsdsio.Problem
 	ProblemsOmitted int
 	Took            time.Duration
@@ -60,6 +86,18 @@ type Report struct {
 
 // Records is the number of records read (nested services counted).
 func (r *Report) Records() int { return r.Terms + r.Organizations + r.Services }
+
+// Counts counts records by kind (nested services counted).
+type Counts struct {
+	Terms, Organizations, Services int
+}
+
+// Total is the number of records counted.
+func (c Counts) Total() int { return c.Terms + c.Organizations + c.Services }
+
+func (c Counts) minus(d Counts) Counts {
+	return Counts{c.Terms - d.Terms, c.Organizations - d.Organizations, c.Services - d.Services}
+}
 
 // ErrProblems is returned (wrapped) when the input has problems.
 var ErrProblems = errors.New("the input has problems; nothing was written")
@@ -264,35 +302,69 @@ func run(ctx context.Context, st *store.Store, src *source, opts Options) (Repor
 	if opts.Actor == "" {
 		opts.Actor = "linkage import"
 	}
-	rep := Report{Source: src.name}
+	if opts.OnError == "" {
+		opts.OnError = OnErrorFail
+	}
+	rep := Report{Source: src.name, OnError: opts.OnError}
 	probs := hsdsio.NewProblems(MaxProblems)
 	finish := func() {
 		rep.Problems, rep.ProblemsOmitted = probs.List(), probs.Omitted()
 		rep.Took = time.Since(start)
 	}
 
+	// An import that skips sorts every problem: one of a record leaves
+	// the record out, one of the input as a whole still fails it.
+	var sk *skips
+	readProbs := probs
+	if opts.OnError == OnErrorSkip {
+		sk = newSkips(probs.Add)
+		readProbs = hsdsio.ProblemFunc(func(p hsdsio.Problem) {
+			probs.Add(p)
+			sk.fromReader(p)
+		})
+	}
+	problem := func(seq int, p hsdsio.Problem) {
+		probs.Add(p)
+		switch {
+		case sk == nil:
+		case seq < 0:
+			sk.input++
+		default:
+			sk.skip(seq)
+		}
+	}
+
 	// Pass 1: validate every record and collect what it defines and names.
-	refs := newRefs()
+	refs := newRefs(sk != nil)
 	var owners *ownerCheck
 	if opts.Writer != nil && !opts.Writer.Admin {
-		owners = &ownerCheck{st: st, writer: *opts.Writer, size: opts.BatchSize, problem: probs.Add}
+		owners = &ownerCheck{st: st, writer: *opts.Writer, size: opts.BatchSize, problem: problem}
 	}
-	err := src.read(ctx, probs, func(r hsdsio.Record) error {
+	seq := -1
+	err := src.read(ctx, readProbs, func(r hsdsio.Record) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		seq++
 		rep.count(r)
+		if sk != nil {
+			sk.record(seq, r)
+		}
 		if r.Kind == hsdsio.KindService && r.Service.OrganizationID == "" {
-			probs.Add(hsdsio.Problem{Source: r.Source, Line: r.Line, RecordID: r.ID(),
+			problem(seq, hsdsio.Problem{Source: r.Source, Line: r.Line, RecordID: r.ID(),
 				Field: "/organization_id", Message: "is required: every service belongs to an organization (give organization_id or a nested organization)"})
 		}
-		probs.AddAll(validate(r))
-		if opts.Check != nil {
-			probs.AddAll(opts.Check(r))
+		for _, p := range validate(r) {
+			problem(seq, p)
 		}
-		refs.add(r)
+		if opts.Check != nil {
+			for _, p := range opts.Check(r) {
+				problem(seq, p)
+			}
+		}
+		refs.add(seq, r)
 		if owners != nil {
-			return owners.add(ctx, r)
+			return owners.add(ctx, seq, r)
 		}
 		return nil
 	})
@@ -304,25 +376,66 @@ func run(ctx context.Context, st *store.Store, src *source, opts Options) (Repor
 		return rep, fmt.Errorf("import %s: read: %w", src.name, err)
 	}
 	if rep.Records() == 0 && probs.Total() == 0 {
-		probs.Add(hsdsio.Problem{Source: filepath.Base(src.name), Message: "the input holds no HSDS records"})
+		problem(-1, hsdsio.Problem{Source: filepath.Base(src.name), Message: "the input holds no HSDS records", Input: true})
 	}
 
-	// References to records neither in the file nor in the directory.
-	err = st.InTx(ctx, func(tx *store.Tx) error { return refs.missing(ctx, tx, probs) })
+	// References to records neither in the file nor in the directory, and,
+	// skipping, every record that names one left out.
+	create := map[string]bool{} // taxonomy ids to create from their terms' names
+	err = st.InTx(ctx, func(tx *store.Tx) error {
+		missing, err := refs.missing(ctx, tx)
+		if err != nil {
+			return err
+		}
+		for _, id := range missing["taxonomy"] {
+			if refs.taxonomyNames[id] != "" {
+				create[id] = true
+			}
+		}
+		if sk != nil {
+			return sk.cascade(ctx, tx, refs.deps, missing, create)
+		}
+		for _, entity := range refEntities {
+			for _, id := range missing[entity] {
+				if entity == "taxonomy" && create[id] {
+					continue
+				}
+				p := refs.named[entity][id]
+				p.Message = missingMessage(entity, id)
+				probs.Add(p)
+			}
+		}
+		return nil
+	})
 	if err != nil {
 		finish()
 		return rep, fmt.Errorf("import %s: check references: %w", src.name, err)
 	}
-	if probs.Total() > 0 || opts.DryRun {
+	read := Counts{rep.Terms, rep.Organizations, rep.Services}
+	failed := probs.Total() > 0
+	if sk != nil {
+		rep.Skipped, rep.Unreadable = sk.count(), sk.unread()
+		// Skipping cannot get round a problem of the whole input, and an
+		// input of which nothing can be written is not imported either.
+		failed = sk.input > 0 || probs.Total() > 0 && read.minus(rep.Skipped).Total() == 0
+	}
+	if failed {
 		finish()
-		if probs.Total() > 0 {
-			return rep, ErrProblems
-		}
+		return rep, ErrProblems
+	}
+	rep.Imported = read.minus(rep.Skipped)
+	taxonomies := createdTaxonomies(create, refs, sk)
+	for _, id := range slices.Sorted(maps.Keys(taxonomies)) {
+		rep.TaxonomiesCreated = append(rep.TaxonomiesCreated, *taxonomies[id])
+	}
+	slices.SortStableFunc(rep.TaxonomiesCreated, func(a, b hsds.Taxonomy) int { return strings.Compare(a.Name, b.Name) })
+	if opts.DryRun {
+		finish()
 		return rep, nil
 	}
 
-	// Pass 2: write everything in one transaction.
-	total, done := rep.Records(), 0
+	// Pass 2: write everything (but what is skipped) in one transaction.
+	total, done := rep.Imported.Total(), 0
 	err = st.InTx(ctx, func(tx *store.Tx) error {
 		if opts.Writer != nil {
 			tx.ActAs(*opts.Writer)
@@ -348,11 +461,19 @@ func run(ctx context.Context, st *store.Store, src *source, opts Options) (Repor
 			batch = &store.Documents{}
 			return nil
 		}
-		// The input read cleanly in pass 1; a second count of the same
-		// problems would be noise.
+		// The input read cleanly in pass 1 (or its problems left records
+		// out); a second count of the same problems would be noise.
+		seq := -1
 		err := src.read(ctx, hsdsio.NewProblems(1), func(r hsdsio.Record) error {
 			if err := ctx.Err(); err != nil {
 				return err
+			}
+			seq++
+			if sk != nil && sk.isSkipped(seq) {
+				return nil
+			}
+			if len(taxonomies) > 0 {
+				attachTaxonomies(r, taxonomies)
 			}
 			switch r.Kind {
 			case hsdsio.KindTaxonomyTerm:
@@ -374,7 +495,8 @@ func run(ctx context.Context, st *store.Store, src *source, opts Options) (Repor
 	})
 	if err != nil {
 		finish()
-		return rep, fmt.Errorf("import %s: write: %w", src.name, err)
+		rep.Imported, rep.TaxonomiesCreated = Counts{}, nil
+		return rep, fmt.Errorf("import %s: write: %w", src.name, refused(src.name, err))
 	}
 	rep.Written = true
 	if err := st.Optimize(ctx); err != nil {
@@ -383,6 +505,58 @@ func run(ctx context.Context, st *store.Store, src *source, opts Options) (Repor
 	}
 	finish()
 	return rep, nil
+}
+
+// createdDescription describes a taxonomy an import created from the name
+// its terms carry (HSDS requires a description).
+const createdDescription = "Created by an import from the taxonomy name its terms carry; the input held no record of it."
+
+// createdTaxonomies are the taxonomies of create that a term written
+// names, with the name such a term carries.
+func createdTaxonomies(create map[string]bool, refs *refs, sk *skips) map[string]*hsds.Taxonomy {
+	out := map[string]*hsds.Taxonomy{}
+	for id := range create {
+		if sk != nil && !sk.anyWritten(refs.deps, ref{"taxonomy", id}) {
+			continue
+		}
+		out[id] = &hsds.Taxonomy{ID: id, Name: refs.taxonomyNames[id], Description: createdDescription}
+	}
+	return out
+}
+
+// attachTaxonomies gives each term of r that names a taxonomy of ts, and
+// carries no taxonomy_detail, that taxonomy, which the write then creates.
+func attachTaxonomies(r hsdsio.Record, ts map[string]*hsds.Taxonomy) {
+	var root any
+	switch {
+	case r.Term != nil:
+		root = r.Term
+	case r.Organization != nil:
+		root = r.Organization
+	case r.Service != nil:
+		root = r.Service
+	}
+	walk(reflect.ValueOf(root), "", func(v any, _ string) {
+		if t, ok := v.(*hsds.TaxonomyTerm); ok && t.TaxonomyDetail == nil {
+			if x := ts[t.TaxonomyID]; x != nil {
+				d := *x
+				t.TaxonomyDetail = &d
+			}
+		}
+	})
+}
+
+// refused is what a person reads when the database refuses a write that
+// every check before it let through: a plain sentence, never the driver's
+// text (the wrapped error keeps that for the log).
+func refused(name string, err error) error {
+	e, ok := apperr.As(err)
+	if !ok || (e.Kind != apperr.Unprocessable && e.Kind != apperr.Conflict) {
+		return err
+	}
+	return apperr.Wrap(err, e.Kind, "%s was not imported: the database refused it (%s), so nothing was written. "+
+		"The checks that run before writing should have found this; please report it, with the file.",
+		filepath.Base(name), strings.TrimSuffix(e.Msg, "."))
 }
 
 func (r *Report) count(rec hsdsio.Record) {
