@@ -556,7 +556,7 @@ func refused(name string, err error) error {
 	}
 	return apperr.Wrap(err, e.Kind, "%s was not imported: the database refused it (%s), so nothing was written. "+
 		"The checks that run before writing should have found this; please report it, with the file.",
-		filepath.Base(name), strings.TrimSuffix(e.Msg, "."))
+		filepath.Base(name), strings.TrimSuffix(strings.TrimSuffix(e.Msg, "."), "; nothing was written"))
 }
 
 func (r *Report) count(rec hsdsio.Record) {
