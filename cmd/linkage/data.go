@@ -14,6 +14,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
+	"github.com/linkage-org/linkage/internal/apperr"
 	"github.com/linkage-org/linkage/internal/config"
 	"github.com/linkage-org/linkage/internal/hsds"
 	"github.com/linkage-org/linkage/internal/hsdsio"
@@ -51,13 +52,18 @@ func progress(stderr io.Writer, what string) (func(done, total int), func()) {
 }
 
 func cmdImport(ctx context.Context, cfg config.Config, log *slog.Logger, args []string, stdout, stderr io.Writer) error {
-	fs := flags("import [--dry-run] [--agency ID] [--max-entry-bytes N] [--max-total-bytes N] PATH", `Load HSDS data into the directory: a JSON array or JSON Lines file of fully nested
+	fs := flags("import [--dry-run] [--on-error fail|skip] [--agency ID] [--max-entry-bytes N] [--max-total-bytes N] PATH", `Load HSDS data into the directory: a JSON array or JSON Lines file of fully nested
 services (organization nested), organizations (locations and services nested) or taxonomy terms,
 or an HSDS tabular data package (a folder or .zip with datapackage.json and CSV files).
 Records are upserted by id. The whole file is one transaction: if any record has a problem,
 nothing is written and the first 1,000 problems are listed with their line/row, record id and
-field, with the count of the rest.`, stdout)
+field, with the count of the rest. With --on-error=skip, each record with a problem is left out
+instead, with every record that depends on it (a service of an organization left out, a term
+under a term left out, a service at a location left out), and the rest is written; each record
+left out is listed with its line, id, field and what is wrong or what it depends on. A problem of
+the input as a whole (not a zip, too large, unreadable) still fails the import.`, stdout)
 	dry := fs.Bool("dry-run", false, "check the input and report every problem without writing anything")
+	onErr := fs.String("on-error", string(importer.OnErrorFail), "what a record with a problem does: fail (write nothing) or skip (leave it and the records that depend on it out, write the rest)")
 	agency := fs.String("agency", "", "import as this agency (its id): only its organizations' records, and no nested record of another agency's")
 	maxEntry := fs.Int64("max-entry-bytes", cfg.ImportMaxEntry, "largest uncompressed file of a zip or package folder (default from LINKAGE_IMPORT_MAX_ENTRY_BYTES; 0: no limit)")
 	maxTotal := fs.Int64("max-total-bytes", cfg.ImportMaxTotal, "largest uncompressed input, all files together (default from LINKAGE_IMPORT_MAX_TOTAL_BYTES; 0: no limit)")
@@ -69,6 +75,10 @@ field, with the count of the rest.`, stdout)
 		fs.Usage()
 		return errUsage
 	}
+	onError, ok := importer.ParseOnError(*onErr)
+	if !ok {
+		return fmt.Errorf("--on-error must be fail or skip, not %q", *onErr)
+	}
 	st, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -77,7 +87,7 @@ field, with the count of the rest.`, stdout)
 	if *maxEntry < 0 || *maxTotal < 0 {
 		return fmt.Errorf("--max-entry-bytes and --max-total-bytes must be 0 (no limit) or a number of bytes")
 	}
-	opts := importer.Options{DryRun: *dry, Limits: hsdsio.Limits{EntryBytes: *maxEntry, TotalBytes: *maxTotal}}
+	opts := importer.Options{DryRun: *dry, OnError: onError, Limits: hsdsio.Limits{EntryBytes: *maxEntry, TotalBytes: *maxTotal}}
 	if *agency != "" {
 		if opts, err = agencyImport(ctx, st, *agency, opts); err != nil {
 			return err
@@ -95,17 +105,42 @@ field, with the count of the rest.`, stdout)
 	}
 	if err != nil {
 		if errors.Is(err, importer.ErrProblems) {
-			return fmt.Errorf("%s: %d problem(s); nothing was written", rep.Source, len(rep.Problems)+rep.ProblemsOmitted)
+			hint := " (--on-error=skip imports the records without problems and lists those it leaves out)"
+			if onError == importer.OnErrorSkip {
+				hint = " (skipping leaves out records, but not a problem of the whole input, nor an input with nothing to import)"
+			}
+			return fmt.Errorf("%s: %d problem(s); nothing was written%s", rep.Source, len(rep.Problems)+rep.ProblemsOmitted, hint)
 		}
-		return err
+		return plainError(log, err)
 	}
-	verb := "imported"
+	verb, would := "imported", ""
 	if *dry {
-		verb = "checked (dry run, nothing written)"
+		verb, would = "checked (dry run, nothing written)", "would import "
 	}
-	rate := float64(rep.Services) / rep.Took.Seconds()
-	fmt.Fprintf(stdout, "%s %s: %d organizations, %d services, %d taxonomy terms in %s (%.0f services/s)\n",
-		verb, rep.Source, rep.Organizations, rep.Services, rep.Terms, rep.Took.Round(time.Millisecond), rate)
+	rate := float64(rep.Imported.Services) / rep.Took.Seconds()
+	fmt.Fprintf(stdout, "%s %s: %s%s in %s (%.0f services/s)\n",
+		verb, rep.Source, would, countsText(rep.Imported), rep.Took.Round(time.Millisecond), rate)
+	if onError == importer.OnErrorSkip {
+		fmt.Fprintf(stdout, "skipped %s", countsText(rep.Skipped))
+		if rep.Unreadable > 0 {
+			fmt.Fprintf(stdout, ", and %d lines or rows that could not be read", rep.Unreadable)
+		}
+		if rep.Skipped.Total()+rep.Unreadable > 0 {
+			fmt.Fprint(stdout, ": each is listed above with its problem or what it depends on")
+		}
+		fmt.Fprintln(stdout)
+	}
+	if n := len(rep.TaxonomiesCreated); n > 0 {
+		names := make([]string, n)
+		for i, x := range rep.TaxonomiesCreated {
+			names[i] = fmt.Sprintf("%q (%s)", x.Name, x.ID)
+		}
+		verb := "created"
+		if *dry {
+			verb = "would create"
+		}
+		fmt.Fprintf(stdout, "%s %d %s from their terms' names: %s\n", verb, n, plural(n, "taxonomy", "taxonomies"), strings.Join(names, ", "))
+	}
 	if *extract {
 		er, err := importer.ExtractEligibility(ctx, st, "linkage import", *dry, nil)
 		if err != nil {
@@ -114,6 +149,32 @@ field, with the count of the rest.`, stdout)
 		fmt.Fprintf(stdout, "eligibility: %d criteria proposed for %d of %d services (inferred, for agencies to confirm)\n", er.Proposed, er.WithRules, er.Services)
 	}
 	return nil
+}
+
+// countsText writes counts of records as the summary lines do.
+func countsText(c importer.Counts) string {
+	return fmt.Sprintf("%d %s, %d %s, %d %s", c.Organizations, plural(c.Organizations, "organization", "organizations"),
+		c.Services, plural(c.Services, "service", "services"), c.Terms, plural(c.Terms, "taxonomy term", "taxonomy terms"))
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// plainError is what the import command says of a write the database
+// refused: the sentence written for a person, never the driver's text
+// under it (logged at debug level for whoever needs it). Other errors
+// read as they are: an unreadable file says why.
+func plainError(log *slog.Logger, err error) error {
+	e, ok := apperr.As(err)
+	if !ok || (e.Kind != apperr.Unprocessable && e.Kind != apperr.Conflict) {
+		return err
+	}
+	log.Debug("import failed", "err", err)
+	return errors.New(e.Msg)
 }
 
 // agencyImport scopes an import to agency id, as POST /imports does for

@@ -27,8 +27,9 @@ Usage:
 Commands:
   serve              run the HTTP API (migrates first; loads the demo data into an empty database when LINKAGE_DEMO=true)
   migrate            apply database migrations and exit
-  import [--extract-eligibility] PATH
-                     load HSDS data: JSON array or JSON Lines of services/organizations/taxonomy terms, or a tabular data package (folder or .zip)
+  import [--on-error skip] [--extract-eligibility] PATH
+                     load HSDS data: JSON array or JSON Lines of services/organizations/taxonomy terms, or a tabular data package (folder or .zip);
+                     --on-error skip leaves out the records with problems (and those depending on them) and writes the rest
   export --format json|csv PATH
                      write the whole directory as JSON Lines or as an HSDS tabular data package
   reindex [--check]  rebuild the search index from the database (--check: compare them, exit 1 on a difference)

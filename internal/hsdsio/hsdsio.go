@@ -62,6 +62,11 @@ type Problem struct {
 	RecordID string // id of the record, when known
 	Field    string // JSON pointer within the record (e.g. "/phones/0/number") or CSV column name
 	Message  string // a sentence a person can act on
+	// Input marks a problem of the input as a whole rather than of one
+	// record, although it has a line: reading a file stopped there, or a
+	// whole file was left out. Leaving records out cannot get round it. A
+	// problem without a line is always the input's.
+	Input bool
 }
 
 // String renders the problem as file:line: record id: field: message,

@@ -172,7 +172,7 @@ func readArray(br *bufio.Reader, source string, probs *Problems, fn func(Record)
 		return fmt.Errorf("hsdsio: read %s: %w", source, readError(err))
 	}
 	stop := func(index int, msg string) error {
-		probs.Add(Problem{Source: source, Line: index, Message: msg})
+		probs.Add(Problem{Source: source, Line: index, Message: msg, Input: true})
 		return nil
 	}
 	index := 0

@@ -141,7 +141,7 @@ func TestReadJSON(t *testing.T) {
 			input:    "[" + org + ",\n{\"id\": x},\n" + term + "]",
 			wantRecs: []string{"1:organization:o1"},
 			wantProbs: []Problem{{Source: "in.json", Line: 2,
-				Message: "is not valid JSON (invalid character 'x' looking for beginning of value, at byte 51 of the file); reading stopped here"}},
+				Message: "is not valid JSON (invalid character 'x' looking for beginning of value, at byte 51 of the file); reading stopped here", Input: true}},
 		},
 		{
 			name:     "ArrayWrongTypeGoesOn",
@@ -156,19 +156,19 @@ func TestReadJSON(t *testing.T) {
 			name:      "ArrayNotClosed",
 			input:     "[" + org,
 			wantRecs:  []string{"1:organization:o1"},
-			wantProbs: []Problem{{Source: "in.json", Message: "the JSON array is not closed with ]"}},
+			wantProbs: []Problem{{Source: "in.json", Message: "the JSON array is not closed with ]", Input: true}},
 		},
 		{
 			name:      "ArrayEndsInsideElement",
 			input:     "[" + org + `, {"id":`,
 			wantRecs:  []string{"1:organization:o1"},
-			wantProbs: []Problem{{Source: "in.json", Line: 2, Message: "the file ends inside this array element"}},
+			wantProbs: []Problem{{Source: "in.json", Line: 2, Message: "the file ends inside this array element", Input: true}},
 		},
 		{
 			name:      "DataAfterArray",
 			input:     "[" + org + "]\n" + term,
 			wantRecs:  []string{"1:organization:o1"},
-			wantProbs: []Problem{{Source: "in.json", Message: "there is data after the closing ] of the JSON array"}},
+			wantProbs: []Problem{{Source: "in.json", Message: "there is data after the closing ] of the JSON array", Input: true}},
 		},
 		{
 			name:     "Oversize",
@@ -182,7 +182,7 @@ func TestReadJSON(t *testing.T) {
 			input:    "[" + org + `,{"id":"big","description":"` + strings.Repeat("x", 100<<10) + `"},` + term + "]",
 			wantRecs: []string{"1:organization:o1"},
 			wantProbs: []Problem{{Source: "in.json", Line: 2,
-				Message: "array element 2 is longer than 128 bytes; reading stopped here"}},
+				Message: "array element 2 is longer than 128 bytes; reading stopped here", Input: true}},
 		},
 		{
 			name:     "OversizeArrayElementInBuffer",

@@ -145,6 +145,20 @@ func TestProblems_KeepsFirstAndCounts(t *testing.T) {
 	}
 }
 
+// ProblemFunc hands on every problem, clipped, and keeps none.
+func TestProblemFunc(t *testing.T) {
+	var got []Problem
+	p := ProblemFunc(func(x Problem) { got = append(got, x) })
+	p.Add(Problem{Source: "a.csv", Line: 2, Message: strings.Repeat("x", 2000)})
+	p.Add(Problem{Source: "a.csv", Line: 1, RecordID: "\xff"})
+	if len(got) != 2 || got[0].Line != 2 || len(got[0].Message) > maxProblemMessage+len("…") || !utf8Valid(got[1].RecordID) {
+		t.Fatalf("handed on %+v", got)
+	}
+	if p.List() != nil || p.Total() != 2 {
+		t.Errorf("kept %v, total %d", p.List(), p.Total())
+	}
+}
+
 func utf8Valid(s string) bool { return strings.ToValidUTF8(s, "") == s }
 
 // A NUL byte or bytes that are not UTF-8 in a cell are problems naming the
@@ -315,6 +329,10 @@ func TestReadPackage_HugeRow(t *testing.T) {
 	}
 	if len(recs) != 1 || len(probs) != 1 || probs[0].Line != 3 || !strings.Contains(probs[0].Message, "longer than 16 MiB") {
 		t.Errorf("records %d, problems %v", len(recs), probs)
+	}
+	// The rest of the file is lost: the input's problem, not the row's.
+	if len(probs) == 1 && !probs[0].Input {
+		t.Errorf("a row that stops the file is not marked as the input's: %+v", probs[0])
 	}
 }
 

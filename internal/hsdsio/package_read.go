@@ -355,6 +355,10 @@ func readRows[T any](r *pkgReader, name string, keys []string, ids *sorter) (*so
 	problem := func(line int, id, field, msg string) {
 		r.problem(Problem{Source: file, Line: line, RecordID: id, Field: field, Message: msg})
 	}
+	// lost is a problem that loses the rest of the file, not one row.
+	lost := func(line int, msg string) {
+		r.problem(Problem{Source: file, Line: line, Message: msg, Input: true})
+	}
 	lr := &recordLimit{r: f, max: maxDocBytes}
 	cr := csv.NewReader(lr)
 	cr.FieldsPerRecord = -1 // counted here, to report the row and go on
@@ -364,12 +368,12 @@ func readRows[T any](r *pkgReader, name string, keys []string, ids *sorter) (*so
 	case err == io.EOF:
 		return out, out.finish()
 	case errors.Is(err, errRecordTooBig):
-		problem(1, "", "", fmt.Sprintf("the header is longer than %s; the file was skipped", size(maxDocBytes)))
+		lost(1, fmt.Sprintf("the header is longer than %s; the file was skipped", size(maxDocBytes)))
 		return out, out.finish()
 	}
 	var pe *csv.ParseError
 	if errors.As(err, &pe) {
-		problem(1, "", "", "the header cannot be read as CSV: "+pe.Err.Error()+"; the file was skipped")
+		lost(1, "the header cannot be read as CSV: "+pe.Err.Error()+"; the file was skipped")
 		return out, out.finish()
 	}
 	if err != nil {
@@ -409,7 +413,7 @@ func readRows[T any](r *pkgReader, name string, keys []string, ids *sorter) (*so
 		}
 		if errors.Is(err, errRecordTooBig) {
 			// The rest of the file cannot be split into rows reliably.
-			problem(line, "", "", fmt.Sprintf("the row is longer than %s; reading %s stopped here", size(maxDocBytes), file))
+			lost(line, fmt.Sprintf("the row is longer than %s; reading %s stopped here", size(maxDocBytes), file))
 			return out, out.finish()
 		}
 		if errors.As(err, &pe) {

@@ -26,10 +26,15 @@ type Problems struct {
 	seq   int
 	kept  problemHeap
 	total int
+	fn    func(Problem)
 }
 
 // NewProblems keeps at most max problems (0: all of them).
 func NewProblems(max int) *Problems { return &Problems{max: max} }
+
+// ProblemFunc hands each problem, clipped as Add clips it, to fn and keeps
+// none: for a caller that sorts a reader's problems itself.
+func ProblemFunc(fn func(Problem)) *Problems { return &Problems{fn: fn} }
 
 // Add records one problem, clipped to a bounded size.
 func (p *Problems) Add(x Problem) {
@@ -38,6 +43,10 @@ func (p *Problems) Add(x Problem) {
 	x.Field = clipText(printable(x.Field), maxProblemField)
 	x.RecordID = clipText(printable(x.RecordID), maxProblemID)
 	x.Message = clipText(printable(x.Message), maxProblemMessage)
+	if p.fn != nil {
+		p.fn(x)
+		return
+	}
 	item := seqProblem{Problem: x, seq: p.seq}
 	p.seq++
 	if p.max <= 0 || len(p.kept) < p.max {

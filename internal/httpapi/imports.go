@@ -27,8 +27,9 @@ import (
 )
 
 // Bulk imports over HTTP: POST /imports stores the upload and runs it as a
-// job (the same engine as `linkage import`: all or nothing, one
-// transaction); GET /imports/{id} shows its state, progress and problems.
+// job (the same engine as `linkage import`: all or nothing, or with
+// on_error=skip the records without problems, in one transaction);
+// GET /imports/{id} shows its state, progress, summary and problems.
 
 // jobHeartbeat is how often a running job says it is alive (serve fails
 // jobs silent for LINKAGE_IMPORT_STALE); maxJobWait bounds wait=true;
@@ -52,12 +53,35 @@ const (
 // importExts are the files an import takes, as `linkage import` does.
 var importExts = map[string]bool{".json": true, ".jsonl": true, ".ndjson": true, ".zip": true}
 
-// jobView is a job as the API shows it: the first importer.MaxProblems
-// problems and the count of the rest.
+// jobView is a job as the API shows it: what it wrote and skipped, the
+// first importer.MaxProblems problems and the count of the rest.
 type jobView struct {
 	store.ImportJob
-	Problems        []jobProblem `json:"problems"`
-	ProblemsOmitted int          `json:"problems_omitted"`
+	OnError           string        `json:"on_error"`
+	Written           jobCounts     `json:"written"`
+	Skipped           jobSkipped    `json:"skipped"`
+	TaxonomiesCreated []jobTaxonomy `json:"taxonomies_created"`
+	Problems          []jobProblem  `json:"problems"`
+	ProblemsOmitted   int           `json:"problems_omitted"`
+}
+
+// jobCounts counts records by kind, nested services included.
+type jobCounts struct {
+	Organizations int `json:"organizations"`
+	Services      int `json:"services"`
+	TaxonomyTerms int `json:"taxonomy_terms"`
+}
+
+// jobSkipped is what an import with on_error=skip left out: records, and
+// lines or rows it could not read at all.
+type jobSkipped struct {
+	jobCounts
+	Unreadable int `json:"unreadable"`
+}
+
+type jobTaxonomy struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
 }
 
 type jobProblem struct {
@@ -68,18 +92,30 @@ type jobProblem struct {
 	Message  string `json:"message"`
 }
 
-// storedProblems is the problems column: the kept problems and the count
-// of the rest. Jobs written before the count was kept hold a bare array.
+// storedProblems is the problems column, the job's report: the kept
+// problems and the count of the rest, the on_error it was sent with and,
+// once it ended, what it wrote, skipped and created. Jobs written before
+// the count was kept hold a bare array; before on_error, no summary.
 type storedProblems struct {
-	Items   []jobProblem `json:"items"`
-	Omitted int          `json:"omitted"`
+	Items             []jobProblem  `json:"items"`
+	Omitted           int           `json:"omitted"`
+	OnError           string        `json:"on_error,omitempty"`
+	Written           jobCounts     `json:"written"`
+	Skipped           jobSkipped    `json:"skipped"`
+	TaxonomiesCreated []jobTaxonomy `json:"taxonomies_created,omitempty"`
 }
 
 func viewJob(j store.ImportJob) jobView {
-	v := jobView{ImportJob: j, Problems: []jobProblem{}}
+	v := jobView{ImportJob: j, OnError: string(importer.OnErrorFail), Problems: []jobProblem{}, TaxonomiesCreated: []jobTaxonomy{}}
 	var sp storedProblems
 	if err := json.Unmarshal([]byte(j.Problems), &sp); err == nil {
-		v.Problems, v.ProblemsOmitted = sp.Items, sp.Omitted
+		v.Problems, v.ProblemsOmitted, v.Written, v.Skipped = sp.Items, sp.Omitted, sp.Written, sp.Skipped
+		if sp.OnError != "" {
+			v.OnError = sp.OnError
+		}
+		if sp.TaxonomiesCreated != nil {
+			v.TaxonomiesCreated = sp.TaxonomiesCreated
+		}
 	} else {
 		_ = json.Unmarshal([]byte(j.Problems), &v.Problems)
 	}
@@ -87,6 +123,10 @@ func viewJob(j store.ImportJob) jobView {
 		v.Problems = []jobProblem{}
 	}
 	return v
+}
+
+func countsOf(c importer.Counts) jobCounts {
+	return jobCounts{Organizations: c.Organizations, Services: c.Services, TaxonomyTerms: c.Terms}
 }
 
 // jobRuns lets a request wait for the job it started (wait=true).
@@ -115,7 +155,7 @@ func (r *jobRuns) end(id string) {
 	}
 }
 
-// createImport answers POST /imports (multipart: file, dry_run, wait).
+// createImport answers POST /imports (multipart: file, dry_run, on_error, wait).
 func (h *handler) createImport(c echo.Context) error {
 	p, err := writer(c)
 	if err != nil {
@@ -156,6 +196,10 @@ func (h *handler) createImport(c echo.Context) error {
 		return b
 	}
 	dryRun, wait := flag("dry_run"), flag("wait")
+	onError, ok := importer.ParseOnError(c.FormValue("on_error"))
+	if !ok {
+		fe = append(fe, apperr.FieldError{Parameter: "on_error", Message: "must be fail (nothing is written if any record has a problem) or skip (records with problems, and those depending on them, are left out)"})
+	}
 	if len(fe) > 0 {
 		return apperr.WithFields(apperr.Invalid, "Some parameters are not valid; see errors.", fe)
 	}
@@ -187,7 +231,8 @@ func (h *handler) createImport(c echo.Context) error {
 		_ = os.Remove(path)
 		return err
 	}
-	job := &store.ImportJob{ID: uuid.NewString(), DryRun: dryRun, Filename: name}
+	report, _ := json.Marshal(storedProblems{Items: []jobProblem{}, OnError: string(onError)})
+	job := &store.ImportJob{ID: uuid.NewString(), DryRun: dryRun, Filename: name, Problems: string(report)}
 	if p.AgencyID != "" {
 		job.AgencyID = &p.AgencyID
 	}
@@ -201,7 +246,7 @@ func (h *handler) createImport(c echo.Context) error {
 	}
 	done := h.runs.start(job.ID)
 	started = true
-	go h.runImport(context.WithoutCancel(ctx), p, *job, path)
+	go h.runImport(context.WithoutCancel(ctx), p, *job, onError, path)
 	if wait {
 		select {
 		case <-done:
@@ -237,7 +282,7 @@ func saveUpload(open func() (multipart.File, error), path string) error {
 
 // runImport runs one job to its end: the import in one transaction, a
 // heartbeat while it runs, the result recorded.
-func (h *handler) runImport(ctx context.Context, p auth.Principal, job store.ImportJob, path string) {
+func (h *handler) runImport(ctx context.Context, p auth.Principal, job store.ImportJob, onError importer.OnError, path string) {
 	// Deferred calls run last first: a request waiting for the job hears
 	// of its end only once the next import may start.
 	defer h.runs.end(job.ID)
@@ -251,7 +296,7 @@ func (h *handler) runImport(ctx context.Context, p auth.Principal, job store.Imp
 		defer close(beat)
 		h.heartbeat(ctx, job.ID, stop, func() (int, int) { mu.Lock(); defer mu.Unlock(); return done, total })
 	}()
-	opts := importer.Options{DryRun: job.DryRun, Actor: updatedBy(p), Name: job.Filename, Limits: h.importLimits, TempDir: h.importTemp,
+	opts := importer.Options{DryRun: job.DryRun, OnError: onError, Actor: updatedBy(p), Name: job.Filename, Limits: h.importLimits, TempDir: h.importTemp,
 		Progress: func(d, n int) { mu.Lock(); done, total = d, n; mu.Unlock() },
 		Check:    scopeCheck(p), Writer: importWriter(p, job.ID)}
 	rep, err := importer.Import(ctx, h.store, path, opts)
@@ -259,11 +304,15 @@ func (h *handler) runImport(ctx context.Context, p auth.Principal, job store.Imp
 	<-beat
 	job.RecordsTotal = rep.Records()
 	if rep.Written {
-		job.RecordsDone = rep.Records()
+		job.RecordsDone = rep.Imported.Total()
 	}
-	sp := storedProblems{Items: make([]jobProblem, 0, len(rep.Problems)), Omitted: rep.ProblemsOmitted}
+	sp := storedProblems{Items: make([]jobProblem, 0, len(rep.Problems)), Omitted: rep.ProblemsOmitted, OnError: string(onError),
+		Written: countsOf(rep.Imported), Skipped: jobSkipped{jobCounts: countsOf(rep.Skipped), Unreadable: rep.Unreadable}}
 	for _, x := range rep.Problems {
 		sp.Items = append(sp.Items, jobProblem{File: x.Source, Line: x.Line, RecordID: x.RecordID, Field: x.Field, Message: x.Message})
+	}
+	for _, x := range rep.TaxonomiesCreated {
+		sp.TaxonomiesCreated = append(sp.TaxonomiesCreated, jobTaxonomy{ID: x.ID, Name: x.Name})
 	}
 	b, _ := json.Marshal(sp)
 	job.Problems = string(b)
@@ -280,15 +329,23 @@ func (h *handler) runImport(ctx context.Context, p auth.Principal, job store.Imp
 	if err != nil {
 		job.State = store.JobFailed
 		job.Error = "The import changed nothing: " + jobError(err)
-		if apperr.KindOf(err) == apperr.Internal {
+		switch k := apperr.KindOf(err); {
+		case errors.Is(err, importer.ErrProblems):
+			// The input's problems are the job's to show, not the log's.
+		case k == apperr.Internal:
 			h.log.ErrorContext(ctx, "import job", "job", job.ID, "err", err)
+		case k == apperr.Unprocessable, k == apperr.Conflict:
+			// The database refused what the checks let through: the job
+			// says so in plain words, the log keeps the driver's.
+			h.log.WarnContext(ctx, "import job refused by the database", "job", job.ID, "err", err)
 		}
 	}
 	if ferr := h.store.FinishJob(ctx, &job); ferr != nil {
 		h.log.ErrorContext(ctx, "record import job result", "job", job.ID, "err", ferr)
 	}
 	audit := store.AuditEntry{Role: string(p.Role), Action: "import", ResourceType: "import_job", ResourceID: job.ID,
-		ClientAddr: "job", RequestID: job.ID, Detail: fmt.Sprintf("state=%s dry_run=%v records=%d", job.State, job.DryRun, job.RecordsTotal)}
+		ClientAddr: "job", RequestID: job.ID, Detail: fmt.Sprintf("state=%s dry_run=%v on_error=%s records=%d written=%d skipped=%d",
+			job.State, job.DryRun, onError, job.RecordsTotal, rep.Imported.Total(), rep.Skipped.Total())}
 	if p.KeyID != "" {
 		audit.KeyID = &p.KeyID
 	}

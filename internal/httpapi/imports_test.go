@@ -25,11 +25,18 @@ import (
 )
 
 type importJob struct {
-	ID              string `json:"id"`
-	State           string `json:"state"`
-	DryRun          bool   `json:"dry_run"`
-	RecordsDone     int    `json:"records_done"`
-	RecordsTotal    int    `json:"records_total"`
+	ID                string       `json:"id"`
+	State             string       `json:"state"`
+	DryRun            bool         `json:"dry_run"`
+	OnError           string       `json:"on_error"`
+	RecordsDone       int          `json:"records_done"`
+	RecordsTotal      int          `json:"records_total"`
+	Written           importCounts `json:"written"`
+	Skipped           importCounts `json:"skipped"`
+	TaxonomiesCreated []struct {
+		ID   string `json:"id"`
+		Name string `json:"name"`
+	} `json:"taxonomies_created"`
 	Error           string `json:"error"`
 	ProblemsOmitted int    `json:"problems_omitted"`
 	Problems        []struct {
@@ -39,6 +46,13 @@ type importJob struct {
 		Field    string `json:"field"`
 		Message  string `json:"message"`
 	} `json:"problems"`
+}
+
+type importCounts struct {
+	Organizations int `json:"organizations"`
+	Services      int `json:"services"`
+	TaxonomyTerms int `json:"taxonomy_terms"`
+	Unreadable    int `json:"unreadable"`
 }
 
 // upload posts file as an import and waits for the job.

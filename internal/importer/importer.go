@@ -1,6 +1,9 @@
 // Package importer loads HSDS files into the directory as one unit: it
 // validates every record, checks every reference, and only then writes, in
 // one transaction per file, so a file with any problem changes nothing.
+// An import told to skip (OnErrorSkip) leaves out instead each record with
+// a problem and every record that depends on one left out, and writes the
+// rest, still in one transaction.
 package importer
 
 import (
@@ -9,14 +12,13 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
-	"sort"
+	"slices"
 	"strings"
 	"time"
-
-	"github.com/google/uuid"
 
 	"github.com/linkage-org/linkage/internal/apperr"
 	"github.com/linkage-org/linkage/internal/hsds"
@@ -27,6 +29,10 @@ import (
 // Options control an import.
 type Options struct {
 	DryRun bool
+	// OnError says what a record with a problem does: fail the import
+	// (OnErrorFail, the default) or be left out with whatever depends on
+	// it (OnErrorSkip).
+	OnError OnError
 	// Actor is written as updated_by in the import's metadata rows.
 	Actor string
 	// Progress, if set, is called as records are written (done of total).
@@ -51,12 +57,27 @@ type Options struct {
 
 // Report says what an import did or, with problems, why it did nothing.
 type Report struct {
-	Source        string
+	Source string
+	// Terms, Organizations and Services count the records read (nested
+	// services counted).
 	Terms         int
 	Organizations int
 	Services      int
+	OnError       OnError
+	// Imported counts the records written, or that a dry run would write;
+	// it is zero when problems stopped the import.
+	Imported Counts
+	// Skipped counts the records an OnErrorSkip import left out, and
+	// Unreadable the documents or rows it could not read at all (a line
+	// that is not JSON, a row whose parent is not in the package).
+	Skipped    Counts
+	Unreadable int
+	// TaxonomiesCreated are the taxonomies the import created (a dry run:
+	// would create) from the taxonomy name its terms carry, by name.
+	TaxonomiesCreated []hsds.Taxonomy
 	// Problems are the first MaxProblems problems in input order;
-	// ProblemsOmitted counts the rest.
+	// ProblemsOmitted counts the rest. With OnErrorSkip each is a record
+	// left out: its own problems, or what it depends on.
 	Problems        []hsdsio.Problem
 	ProblemsOmitted int
 	Took            time.Duration
@@ -65,6 +86,18 @@ type Report struct {
 
 // Records is the number of records read (nested services counted).
 func (r *Report) Records() int { return r.Terms + r.Organizations + r.Services }
+
+// Counts counts records by kind (nested services counted).
+type Counts struct {
+	Terms, Organizations, Services int
+}
+
+// Total is the number of records counted.
+func (c Counts) Total() int { return c.Terms + c.Organizations + c.Services }
+
+func (c Counts) minus(d Counts) Counts {
+	return Counts{c.Terms - d.Terms, c.Organizations - d.Organizations, c.Services - d.Services}
+}
 
 // ErrProblems is returned (wrapped) when the input has problems.
 var ErrProblems = errors.New("the input has problems; nothing was written")
@@ -269,35 +302,69 @@ func run(ctx context.Context, st *store.Store, src *source, opts Options) (Repor
 	if opts.Actor == "" {
 		opts.Actor = "linkage import"
 	}
-	rep := Report{Source: src.name}
+	if opts.OnError == "" {
+		opts.OnError = OnErrorFail
+	}
+	rep := Report{Source: src.name, OnError: opts.OnError}
 	probs := hsdsio.NewProblems(MaxProblems)
 	finish := func() {
 		rep.Problems, rep.ProblemsOmitted = probs.List(), probs.Omitted()
 		rep.Took = time.Since(start)
 	}
 
+	// An import that skips sorts every problem: one of a record leaves
+	// the record out, one of the input as a whole still fails it.
+	var sk *skips
+	readProbs := probs
+	if opts.OnError == OnErrorSkip {
+		sk = newSkips(probs.Add)
+		readProbs = hsdsio.ProblemFunc(func(p hsdsio.Problem) {
+			probs.Add(p)
+			sk.fromReader(p)
+		})
+	}
+	problem := func(seq int, p hsdsio.Problem) {
+		probs.Add(p)
+		switch {
+		case sk == nil:
+		case seq < 0:
+			sk.input++
+		default:
+			sk.skip(seq)
+		}
+	}
+
 	// Pass 1: validate every record and collect what it defines and names.
-	refs := newRefs()
+	refs := newRefs(sk != nil)
 	var owners *ownerCheck
 	if opts.Writer != nil && !opts.Writer.Admin {
-		owners = &ownerCheck{st: st, writer: *opts.Writer, size: opts.BatchSize, problem: probs.Add}
+		owners = &ownerCheck{st: st, writer: *opts.Writer, size: opts.BatchSize, problem: problem}
 	}
-	err := src.read(ctx, probs, func(r hsdsio.Record) error {
+	seq := -1
+	err := src.read(ctx, readProbs, func(r hsdsio.Record) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		seq++
 		rep.count(r)
+		if sk != nil {
+			sk.record(seq, r)
+		}
 		if r.Kind == hsdsio.KindService && r.Service.OrganizationID == "" {
-			probs.Add(hsdsio.Problem{Source: r.Source, Line: r.Line, RecordID: r.ID(),
+			problem(seq, hsdsio.Problem{Source: r.Source, Line: r.Line, RecordID: r.ID(),
 				Field: "/organization_id", Message: "is required: every service belongs to an organization (give organization_id or a nested organization)"})
 		}
-		probs.AddAll(validate(r))
-		if opts.Check != nil {
-			probs.AddAll(opts.Check(r))
+		for _, p := range validate(r) {
+			problem(seq, p)
 		}
-		refs.add(r)
+		if opts.Check != nil {
+			for _, p := range opts.Check(r) {
+				problem(seq, p)
+			}
+		}
+		refs.add(seq, r)
 		if owners != nil {
-			return owners.add(ctx, r)
+			return owners.add(ctx, seq, r)
 		}
 		return nil
 	})
@@ -309,25 +376,66 @@ func run(ctx context.Context, st *store.Store, src *source, opts Options) (Repor
 		return rep, fmt.Errorf("import %s: read: %w", src.name, err)
 	}
 	if rep.Records() == 0 && probs.Total() == 0 {
-		probs.Add(hsdsio.Problem{Source: filepath.Base(src.name), Message: "the input holds no HSDS records"})
+		problem(-1, hsdsio.Problem{Source: filepath.Base(src.name), Message: "the input holds no HSDS records", Input: true})
 	}
 
-	// References to records neither in the file nor in the directory.
-	err = st.InTx(ctx, func(tx *store.Tx) error { return refs.missing(ctx, tx, probs) })
+	// References to records neither in the file nor in the directory, and,
+	// skipping, every record that names one left out.
+	create := map[string]bool{} // taxonomy ids to create from their terms' names
+	err = st.InTx(ctx, func(tx *store.Tx) error {
+		missing, err := refs.missing(ctx, tx)
+		if err != nil {
+			return err
+		}
+		for _, id := range missing["taxonomy"] {
+			if refs.taxonomyNames[id] != "" {
+				create[id] = true
+			}
+		}
+		if sk != nil {
+			return sk.cascade(ctx, tx, refs.deps, missing, create)
+		}
+		for _, entity := range refEntities {
+			for _, id := range missing[entity] {
+				if entity == "taxonomy" && create[id] {
+					continue
+				}
+				p := refs.named[entity][id]
+				p.Message = missingMessage(entity, id)
+				probs.Add(p)
+			}
+		}
+		return nil
+	})
 	if err != nil {
 		finish()
 		return rep, fmt.Errorf("import %s: check references: %w", src.name, err)
 	}
-	if probs.Total() > 0 || opts.DryRun {
+	read := Counts{rep.Terms, rep.Organizations, rep.Services}
+	failed := probs.Total() > 0
+	if sk != nil {
+		rep.Skipped, rep.Unreadable = sk.count(), sk.unread()
+		// Skipping cannot get round a problem of the whole input, and an
+		// input of which nothing can be written is not imported either.
+		failed = sk.input > 0 || probs.Total() > 0 && read.minus(rep.Skipped).Total() == 0
+	}
+	if failed {
 		finish()
-		if probs.Total() > 0 {
-			return rep, ErrProblems
-		}
+		return rep, ErrProblems
+	}
+	rep.Imported = read.minus(rep.Skipped)
+	taxonomies := createdTaxonomies(create, refs, sk)
+	for _, id := range slices.Sorted(maps.Keys(taxonomies)) {
+		rep.TaxonomiesCreated = append(rep.TaxonomiesCreated, *taxonomies[id])
+	}
+	slices.SortStableFunc(rep.TaxonomiesCreated, func(a, b hsds.Taxonomy) int { return strings.Compare(a.Name, b.Name) })
+	if opts.DryRun {
+		finish()
 		return rep, nil
 	}
 
-	// Pass 2: write everything in one transaction.
-	total, done := rep.Records(), 0
+	// Pass 2: write everything (but what is skipped) in one transaction.
+	total, done := rep.Imported.Total(), 0
 	err = st.InTx(ctx, func(tx *store.Tx) error {
 		if opts.Writer != nil {
 			tx.ActAs(*opts.Writer)
@@ -353,11 +461,19 @@ func run(ctx context.Context, st *store.Store, src *source, opts Options) (Repor
 			batch = &store.Documents{}
 			return nil
 		}
-		// The input read cleanly in pass 1; a second count of the same
-		// problems would be noise.
+		// The input read cleanly in pass 1 (or its problems left records
+		// out); a second count of the same problems would be noise.
+		seq := -1
 		err := src.read(ctx, hsdsio.NewProblems(1), func(r hsdsio.Record) error {
 			if err := ctx.Err(); err != nil {
 				return err
+			}
+			seq++
+			if sk != nil && sk.isSkipped(seq) {
+				return nil
+			}
+			if len(taxonomies) > 0 {
+				attachTaxonomies(r, taxonomies)
 			}
 			switch r.Kind {
 			case hsdsio.KindTaxonomyTerm:
@@ -379,7 +495,8 @@ func run(ctx context.Context, st *store.Store, src *source, opts Options) (Repor
 	})
 	if err != nil {
 		finish()
-		return rep, fmt.Errorf("import %s: write: %w", src.name, err)
+		rep.Imported, rep.TaxonomiesCreated = Counts{}, nil
+		return rep, fmt.Errorf("import %s: write: %w", src.name, refused(src.name, err))
 	}
 	rep.Written = true
 	if err := st.Optimize(ctx); err != nil {
@@ -388,6 +505,58 @@ func run(ctx context.Context, st *store.Store, src *source, opts Options) (Repor
 	}
 	finish()
 	return rep, nil
+}
+
+// createdDescription describes a taxonomy an import created from the name
+// its terms carry (HSDS requires a description).
+const createdDescription = "Created by an import from the taxonomy name its terms carry; the input held no record of it."
+
+// createdTaxonomies are the taxonomies of create that a term written
+// names, with the name such a term carries.
+func createdTaxonomies(create map[string]bool, refs *refs, sk *skips) map[string]*hsds.Taxonomy {
+	out := map[string]*hsds.Taxonomy{}
+	for id := range create {
+		if sk != nil && !sk.anyWritten(refs.deps, ref{"taxonomy", id}) {
+			continue
+		}
+		out[id] = &hsds.Taxonomy{ID: id, Name: refs.taxonomyNames[id], Description: createdDescription}
+	}
+	return out
+}
+
+// attachTaxonomies gives each term of r that names a taxonomy of ts, and
+// carries no taxonomy_detail, that taxonomy, which the write then creates.
+func attachTaxonomies(r hsdsio.Record, ts map[string]*hsds.Taxonomy) {
+	var root any
+	switch {
+	case r.Term != nil:
+		root = r.Term
+	case r.Organization != nil:
+		root = r.Organization
+	case r.Service != nil:
+		root = r.Service
+	}
+	walk(reflect.ValueOf(root), "", func(v any, _ string) {
+		if t, ok := v.(*hsds.TaxonomyTerm); ok && t.TaxonomyDetail == nil {
+			if x := ts[t.TaxonomyID]; x != nil {
+				d := *x
+				t.TaxonomyDetail = &d
+			}
+		}
+	})
+}
+
+// refused is what a person reads when the database refuses a write that
+// every check before it let through: a plain sentence, never the driver's
+// text (the wrapped error keeps that for the log).
+func refused(name string, err error) error {
+	e, ok := apperr.As(err)
+	if !ok || (e.Kind != apperr.Unprocessable && e.Kind != apperr.Conflict) {
+		return err
+	}
+	return apperr.Wrap(err, e.Kind, "%s was not imported: the database refused it (%s), so nothing was written. "+
+		"The checks that run before writing should have found this; please report it, with the file.",
+		filepath.Base(name), strings.TrimSuffix(strings.TrimSuffix(e.Msg, "."), "; nothing was written"))
 }
 
 func (r *Report) count(rec hsdsio.Record) {
@@ -425,191 +594,4 @@ func validate(r hsdsio.Record) []hsdsio.Problem {
 		out[i] = hsdsio.Problem{Source: r.Source, Line: r.Line, RecordID: r.ID(), Field: f.Pointer, Message: f.Message}
 	}
 	return out
-}
-
-// refs tracks the ids a file defines and the ids it names, by entity.
-type refs struct {
-	defined map[string]map[string]bool
-	named   map[string]map[string]hsdsio.Problem // entity → id → where first named
-}
-
-func newRefs() *refs {
-	return &refs{defined: map[string]map[string]bool{}, named: map[string]map[string]hsdsio.Problem{}}
-}
-
-func (r *refs) define(entity, id string) {
-	if id == "" {
-		return
-	}
-	if r.defined[entity] == nil {
-		r.defined[entity] = map[string]bool{}
-	}
-	r.defined[entity][id] = true
-}
-
-func (r *refs) name(entity, id string, at hsdsio.Problem) {
-	if id == "" {
-		return
-	}
-	if r.named[entity] == nil {
-		r.named[entity] = map[string]hsdsio.Problem{}
-	}
-	if _, ok := r.named[entity][id]; !ok {
-		r.named[entity][id] = at
-	}
-}
-
-func (r *refs) add(rec hsdsio.Record) {
-	at := func(field string) hsdsio.Problem {
-		return hsdsio.Problem{Source: rec.Source, Line: rec.Line, RecordID: rec.ID(), Field: field}
-	}
-	var root any
-	switch rec.Kind {
-	case hsdsio.KindTaxonomyTerm:
-		root = rec.Term
-	case hsdsio.KindOrganization:
-		root = rec.Organization
-	case hsdsio.KindService:
-		root = rec.Service
-	}
-	walk(reflect.ValueOf(root), "", func(v any, ptr string) {
-		r.nameParents(v, ptr, at)
-		switch x := v.(type) {
-		case *hsds.Organization:
-			r.define("organization", x.ID)
-		case *hsds.Location:
-			r.define("location", x.ID)
-		case *hsds.Program:
-			r.define("program", x.ID)
-		case *hsds.Unit:
-			r.define("unit", x.ID)
-		case *hsds.TaxonomyTerm:
-			r.define("taxonomy_term", x.ID)
-		case *hsds.Contact:
-			r.define("contact", x.ID)
-		case *hsds.Phone:
-			r.define("phone", x.ID)
-		case *hsds.Taxonomy:
-			r.define("taxonomy", x.ID)
-		case *hsds.ServiceAtLocation:
-			r.define("service_at_location", x.ID)
-			r.name("location", x.LocationID, at(ptr+"/location_id"))
-		case *hsds.Service:
-			r.define("service", x.ID)
-			r.name("organization", x.OrganizationID, at(ptr+"/organization_id"))
-			r.name("program", x.ProgramID, at(ptr+"/program_id"))
-		case *hsds.Attribute:
-			r.name("taxonomy_term", x.TaxonomyTermID, at(ptr+"/taxonomy_term_id"))
-		case *hsds.ServiceCapacity:
-			r.name("unit", x.UnitID, at(ptr+"/unit_id"))
-		}
-	})
-}
-
-// parentFields are the columns by which a nested record names its parent
-// (and the entity each names); a name that neither the file nor the
-// directory defines would fail the write's foreign keys at commit, so it
-// is a problem with its row here instead.
-var parentFields = map[string]struct{ entity, json string }{
-	"ContactID":           {"contact", "contact_id"},
-	"ServiceAtLocationID": {"service_at_location", "service_at_location_id"},
-	"PhoneID":             {"phone", "phone_id"},
-	"LocationID":          {"location", "location_id"},
-	"ServiceID":           {"service", "service_id"},
-	"TaxonomyID":          {"taxonomy", "taxonomy_id"},
-}
-
-// nameParents names the parents v's parent columns point at. Services'
-// and locations' organization_id, a service_at_location's location_id and
-// the like are named by add; here only nested children's.
-func (r *refs) nameParents(v any, ptr string, at func(string) hsdsio.Problem) {
-	rv := reflect.ValueOf(v).Elem()
-	if rv.Kind() != reflect.Struct {
-		return
-	}
-	switch v.(type) {
-	case *hsds.Service, *hsds.ServiceAtLocation:
-		return // named by add (a service_at_location's service is its parent)
-	}
-	for field, p := range parentFields {
-		f := rv.FieldByName(field)
-		if f.Kind() == reflect.String && f.String() != "" {
-			r.name(p.entity, f.String(), at(ptr+"/"+p.json))
-		}
-	}
-	if _, isLoc := v.(*hsds.Location); !isLoc {
-		if f := rv.FieldByName("OrganizationID"); f.Kind() == reflect.String && f.String() != "" {
-			r.name("organization", f.String(), at(ptr+"/organization_id"))
-		}
-	}
-}
-
-// walk visits every struct pointer in v's graph with its JSON pointer.
-func walk(v reflect.Value, ptr string, fn func(v any, ptr string)) {
-	switch v.Kind() {
-	case reflect.Pointer:
-		if v.IsNil() {
-			return
-		}
-		fn(v.Interface(), ptr)
-		walk(v.Elem(), ptr, fn)
-	case reflect.Struct:
-		t := v.Type()
-		for i := range t.NumField() {
-			f := v.Field(i)
-			if f.Kind() != reflect.Slice && f.Kind() != reflect.Pointer {
-				continue
-			}
-			tag := strings.Split(t.Field(i).Tag.Get("json"), ",")[0]
-			if tag == "" || tag == "-" {
-				continue
-			}
-			walk(f, ptr+"/"+tag, fn)
-		}
-	case reflect.Slice:
-		for i := range v.Len() {
-			walk(v.Index(i).Addr(), fmt.Sprintf("%s/%d", ptr, i), fn)
-		}
-	}
-}
-
-var entityLabel = map[string]string{
-	"organization": "organization", "location": "location", "program": "program",
-	"unit": "unit", "taxonomy_term": "taxonomy term", "service": "service", "taxonomy": "taxonomy",
-	"service_at_location": "service_at_location", "contact": "contact", "phone": "phone",
-}
-
-// missing reports named ids that neither the file nor the directory has.
-func (r *refs) missing(ctx context.Context, tx *store.Tx, probs *hsdsio.Problems) error {
-	for _, entity := range []string{"organization", "program", "location", "taxonomy_term", "unit", "taxonomy",
-		"service", "service_at_location", "contact", "phone"} {
-		var ask []string
-		for id := range r.named[entity] {
-			// A malformed id was already reported by validation; asking the
-			// database about it would only be a type error on PostgreSQL.
-			if u, err := uuid.Parse(id); err != nil || u.String() != id {
-				continue
-			}
-			if !r.defined[entity][id] {
-				ask = append(ask, id)
-			}
-		}
-		if len(ask) == 0 {
-			continue
-		}
-		sort.Strings(ask)
-		found, err := tx.ExistingIDs(ctx, entity, ask)
-		if err != nil {
-			return err
-		}
-		for _, id := range ask {
-			if found[id] {
-				continue
-			}
-			p := r.named[entity][id]
-			p.Message = fmt.Sprintf("names %s %s, which is neither in this input nor in the directory", entityLabel[entity], id)
-			probs.Add(p)
-		}
-	}
-	return nil
 }

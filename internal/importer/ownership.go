@@ -16,15 +16,18 @@ import (
 // a problem with its line before anything is written. The write checks
 // again, in its transaction.
 type ownerCheck struct {
-	st      *store.Store
-	writer  store.Writer
-	batch   []hsdsio.Record
-	size    int
-	problem func(hsdsio.Problem)
+	st     *store.Store
+	writer store.Writer
+	batch  []hsdsio.Record
+	seqs   []int // of the batch's records, in the input
+	size   int
+	// problem takes each problem with the record it is in (-1: none known).
+	problem func(seq int, p hsdsio.Problem)
 }
 
-func (c *ownerCheck) add(ctx context.Context, r hsdsio.Record) error {
+func (c *ownerCheck) add(ctx context.Context, seq int, r hsdsio.Record) error {
 	c.batch = append(c.batch, r)
+	c.seqs = append(c.seqs, seq)
 	if len(c.batch) >= c.size {
 		return c.flush(ctx)
 	}
@@ -37,7 +40,8 @@ func (c *ownerCheck) flush(ctx context.Context) error {
 	}
 	docs := &store.Documents{}
 	var byKind = map[string][]hsdsio.Record{}
-	for _, r := range c.batch {
+	var seqs = map[string][]int{}
+	for i, r := range c.batch {
 		switch r.Kind {
 		case hsdsio.KindTaxonomyTerm:
 			docs.Terms = append(docs.Terms, *r.Term)
@@ -47,19 +51,21 @@ func (c *ownerCheck) flush(ctx context.Context) error {
 			docs.Services = append(docs.Services, *r.Service)
 		}
 		byKind[r.Kind] = append(byKind[r.Kind], r)
+		seqs[r.Kind] = append(seqs[r.Kind], c.seqs[i])
 	}
-	c.batch = c.batch[:0]
+	c.batch, c.seqs = c.batch[:0], c.seqs[:0]
 	vs, err := c.st.CheckOwnership(ctx, docs, c.writer)
 	if err != nil {
 		return fmt.Errorf("check ownership: %w", err)
 	}
 	for _, v := range vs {
-		p := hsdsio.Problem{Field: v.Pointer, Message: v.Message}
+		p, seq := hsdsio.Problem{Field: v.Pointer, Message: v.Message}, -1
 		if rs := byKind[v.Kind]; v.Index < len(rs) {
 			r := rs[v.Index]
 			p.Source, p.Line, p.RecordID = r.Source, r.Line, r.ID()
+			seq = seqs[v.Kind][v.Index]
 		}
-		c.problem(p)
+		c.problem(seq, p)
 	}
 	return nil
 }

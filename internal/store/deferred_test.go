@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/linkage-org/linkage/internal/apperr"
@@ -28,6 +29,17 @@ func TestStore_DeferredReferencesChecked(t *testing.T) {
 		})
 		if apperr.KindOf(err) != apperr.Unprocessable {
 			t.Fatalf("a phone naming no contact: %v, want a 422-kind error", err)
+		}
+		// What a person reads names the records in plain words, on both
+		// databases, and never quotes the driver.
+		e, _ := apperr.As(err)
+		if !strings.Contains(e.Msg, "phone") || !strings.Contains(e.Msg, "contact") || !strings.Contains(e.Msg, "does not exist") {
+			t.Errorf("message %q should say which record names what", e.Msg)
+		}
+		for _, raw := range []string{"SQLSTATE", "violates", "FOREIGN KEY", "foreign key", "constraint", "_fkey"} {
+			if strings.Contains(e.Msg, raw) {
+				t.Errorf("message %q quotes the database (%s)", e.Msg, raw)
+			}
 		}
 		for i := range 3 { // every pooled connection can write afterwards
 			ok := storetest.Organization("fine"+string(rune('a'+i)), 1, "T-1")

@@ -2,10 +2,13 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"gorm.io/gorm"
 
 	"github.com/linkage-org/linkage/internal/apperr"
@@ -732,7 +735,11 @@ func (t *Tx) checkDeferred(ctx context.Context) error {
 		return nil
 	}
 	if t.s.dialect != SQLite {
-		return mapErr(t.db.WithContext(ctx).Exec("SET CONSTRAINTS ALL IMMEDIATE").Error, "check references")
+		err := t.db.WithContext(ctx).Exec("SET CONSTRAINTS ALL IMMEDIATE").Error
+		if msg := missingParent(err); msg != "" {
+			return apperr.Wrap(err, apperr.Unprocessable, "%s", msg)
+		}
+		return mapErr(err, "check references")
 	}
 	var rows []struct {
 		Table  string
@@ -747,8 +754,39 @@ func (t *Tx) checkDeferred(ctx context.Context) error {
 	}
 	var id string
 	_ = t.db.WithContext(ctx).Raw("SELECT id FROM "+rows[0].Table+" WHERE rowid = ?", rows[0].Rowid).Row().Scan(&id)
-	return apperr.E(apperr.Unprocessable, "%d records name records that do not exist, such as %s %s, which names a %s that does not exist; nothing was written",
-		len(rows), tableEntity(rows[0].Table), id, tableEntity(rows[0].Parent))
+	more := ""
+	if len(rows) > 1 {
+		more = fmt.Sprintf(" (and %d more records name records that do not exist)", len(rows)-1)
+	}
+	return apperr.E(apperr.Unprocessable, "%s %s names %s that does not exist%s; nothing was written",
+		tableEntity(rows[0].Table), id, article(tableEntity(rows[0].Parent)), more)
+}
+
+// fkDetail is how PostgreSQL details a foreign key violation.
+var fkDetail = regexp.MustCompile(`^Key \(([a-z_]+)\)=\((.*)\) is not present in table "([a-z_]+)"`)
+
+// missingParent says in plain words which record a PostgreSQL foreign key
+// violation found naming a record that does not exist, as SQLite's check
+// does; "" for any other error.
+func missingParent(err error) string {
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) || pe.Code != "23503" {
+		return ""
+	}
+	m := fkDetail.FindStringSubmatch(pe.Detail)
+	if m == nil {
+		return fmt.Sprintf("%s names a record that does not exist; nothing was written", article(tableEntity(pe.TableName)))
+	}
+	return fmt.Sprintf("%s names %s %s (in its %s), which does not exist; nothing was written",
+		article(tableEntity(pe.TableName)), tableEntity(m[3]), m[2], m[1])
+}
+
+// article puts "a" or "an" before a noun.
+func article(noun string) string {
+	if noun != "" && strings.ContainsRune("aeiou", rune(noun[0])) {
+		return "an " + noun
+	}
+	return "a " + noun
 }
 
 // directoryTables are the tables a bulk load fills.

@@ -28,7 +28,7 @@ type ImportJob struct {
 	Filename     string     `json:"filename"`
 	RecordsDone  int        `json:"records_done"`
 	RecordsTotal int        `json:"records_total"`
-	Problems     string     `json:"-"` // JSON array of problems
+	Problems     string     `json:"-"` // JSON report: the problems and, once ended, the summary
 	Error        string     `json:"error,omitempty"`
 	CreatedAt    time.Time  `json:"created_at"`
 	HeartbeatAt  time.Time  `json:"-"`
@@ -39,10 +39,13 @@ type ImportJob struct {
 func (ImportJob) TableName() string { return "import_jobs" }
 
 // CreateJob records a new running job, which this process runs until it
-// calls FinishJob.
+// calls FinishJob. Its report starts as j.Problems, or empty.
 func (s *Store) CreateJob(ctx context.Context, j *ImportJob) error {
 	now := s.now().UTC().Truncate(time.Microsecond)
-	j.State, j.CreatedAt, j.HeartbeatAt, j.Problems = JobRunning, now, now, "[]"
+	j.State, j.CreatedAt, j.HeartbeatAt = JobRunning, now, now
+	if j.Problems == "" {
+		j.Problems = "[]"
+	}
 	if err := s.db.WithContext(ctx).Create(j).Error; err != nil {
 		return mapErr(err, "create import job")
 	}

@@ -283,6 +283,8 @@ func mapErr(err error, format string, args ...any) error {
 		return apperr.Wrap(err, apperr.Conflict, "%s: a record with that id already exists", msg)
 	case strings.Contains(e, "foreign key"):
 		return apperr.Wrap(err, apperr.Unprocessable, "%s: a referenced record does not exist or is still referenced", msg)
+	case strings.Contains(e, "not-null constraint"), strings.Contains(e, "not null constraint"), strings.Contains(e, "check constraint"):
+		return apperr.Wrap(err, apperr.Unprocessable, "%s: a record lacks a value it needs or holds one that is not allowed", msg)
 	}
 	return fmt.Errorf("store: %s: %w", msg, err)
 }
