@@ -52,7 +52,7 @@ func progress(stderr io.Writer, what string) (func(done, total int), func()) {
 }
 
 func cmdImport(ctx context.Context, cfg config.Config, log *slog.Logger, args []string, stdout, stderr io.Writer) error {
-	fs := flags("import [--dry-run] [--on-error fail|skip] [--agency ID] [--max-entry-bytes N] [--max-total-bytes N] PATH", `Load HSDS data into the directory: a JSON array or JSON Lines file of fully nested
+	fs := flags("import [--dry-run] [--on-error fail|skip] [--agency ID] [--max-entry-bytes N] [--max-total-bytes N] [--extract-eligibility] PATH", `Load HSDS data into the directory: a JSON array or JSON Lines file of fully nested
 services (organization nested), organizations (locations and services nested) or taxonomy terms,
 or an HSDS tabular data package (a folder or .zip with datapackage.json and CSV files).
 Records are upserted by id. The whole file is one transaction: if any record has a problem,

@@ -27,7 +27,7 @@ Usage:
 Commands:
   serve              run the HTTP API (migrates first; loads the demo data into an empty database when LINKAGE_DEMO=true)
   migrate            apply database migrations and exit
-  import [--on-error skip] [--extract-eligibility] PATH
+  import [--dry-run] [--on-error skip] [--agency ID] [--extract-eligibility] PATH
                      load HSDS data: JSON array or JSON Lines of services/organizations/taxonomy terms, or a tabular data package (folder or .zip);
                      --on-error skip leaves out the records with problems (and those depending on them) and writes the rest
   export --format json|csv PATH
