@@ -137,6 +137,11 @@ func (c *countedReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// ReadError says in words what is wrong with an archive that fails while
+// being expanded (for readers of other package formats); other errors are
+// returned as they are.
+func ReadError(err error) error { return readError(err) }
+
 // readError says in words what is wrong with an archive that fails while
 // being expanded; other errors are returned as they are.
 func readError(err error) error {

@@ -193,6 +193,11 @@ type pkgReader struct {
 
 func (r *pkgReader) problem(p Problem) { r.probs.Add(p) }
 
+// PackageRoot finds the folder of fsys holding a tabular package, as
+// OpenPackage does: the root, or the only folder of a zip made by
+// compressing a folder.
+func PackageRoot(fsys fs.FS) (fs.FS, error) { return packageRoot(fsys) }
+
 // packageRoot finds the folder holding the package: the root, or the only
 // folder of a zip made by compressing a folder.
 func packageRoot(fsys fs.FS) (fs.FS, error) {

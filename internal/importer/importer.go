@@ -22,6 +22,7 @@ import (
 
 	"github.com/linkage-org/linkage/internal/apperr"
 	"github.com/linkage-org/linkage/internal/hsds"
+	"github.com/linkage-org/linkage/internal/hsds11"
 	"github.com/linkage-org/linkage/internal/hsdsio"
 	"github.com/linkage-org/linkage/internal/store"
 )
@@ -82,6 +83,11 @@ type Report struct {
 	ProblemsOmitted int
 	Took            time.Duration
 	Written         bool
+	// Format is the HSDS version the input was read as when it was not
+	// 3.1 ("HSDS 1.1"), and Unmapped what of it 3.1 could not take as it
+	// was: notes, not problems (see hsds11).
+	Format   string
+	Unmapped []hsds11.Note
 }
 
 // Records is the number of records read (nested services counted).
@@ -121,6 +127,9 @@ type source struct {
 	name string
 	read func(ctx context.Context, probs *hsdsio.Problems, fn func(hsdsio.Record) error) error
 	done func()
+	// finish, if set, completes the report once the import has run (an
+	// HSDS 1.1 source tells its problems in 1.1 terms).
+	finish func(*Report)
 }
 
 func open(path string, opts Options) (*source, error) {
@@ -163,8 +172,11 @@ func open(path string, opts Options) (*source, error) {
 }
 
 // packageSource reads a tabular package once (sorting it on disk) and its
-// records as often as asked.
+// records as often as asked. An HSDS 1.x package is mapped to 3.1 first.
 func packageSource(name string, fsys fs.FS, opts Options, done func()) *source {
+	if hsds11.Is(fsys) {
+		return legacySource(name, fsys, opts, done)
+	}
 	var pkg *hsdsio.Package
 	src := &source{name: name}
 	src.read = func(ctx context.Context, probs *hsdsio.Problems, fn func(hsdsio.Record) error) error {
@@ -268,7 +280,11 @@ func Import(ctx context.Context, st *store.Store, path string, opts Options) (Re
 		return Report{Source: name}, fmt.Errorf("import %s: %w", name, err)
 	}
 	defer src.done()
-	return run(ctx, st, src, opts)
+	rep, err := run(ctx, st, src, opts)
+	if src.finish != nil {
+		src.finish(&rep)
+	}
+	return rep, err
 }
 
 // ImportFS loads the JSON or JSON Lines file name of fsys (embedded data).
