@@ -97,6 +97,7 @@ the input as a whole (not a zip, too large, unreadable) still fails the import.`
 	opts.Progress = onProgress
 	rep, err := importer.Import(ctx, st, fs.Arg(0), opts)
 	finish()
+	printUnmapped(stdout, rep)
 	for _, p := range rep.Problems {
 		fmt.Fprintln(stdout, p.String())
 	}
@@ -175,6 +176,21 @@ func plainError(log *slog.Logger, err error) error {
 	}
 	log.Debug("import failed", "err", err)
 	return errors.New(e.Msg)
+}
+
+// printUnmapped says that an older HSDS package was mapped to 3.1 and
+// what of it did not map as it was (notes, not problems).
+func printUnmapped(w io.Writer, rep importer.Report) {
+	if rep.Format == "" {
+		return
+	}
+	fmt.Fprintf(w, "%s is an %s package: it was mapped to HSDS 3.1.\n", rep.Source, rep.Format)
+	if len(rep.Unmapped) > 0 {
+		fmt.Fprintln(w, "What HSDS 3.1 could not take as it was (notes, not problems):")
+	}
+	for _, n := range rep.Unmapped {
+		fmt.Fprintln(w, "  "+n.String())
+	}
 }
 
 // agencyImport scopes an import to agency id, as POST /imports does for

@@ -32,15 +32,15 @@ type converter struct {
 
 // inRow is one 1.1 row being mapped.
 type inRow struct {
-	in    *input
-	file  int // the index of in
-	line  int
+	in     *input
+	file   int // the index of in
+	line   int
 	header []string
 	index  map[string]int // column → cell
-	cells []string
-	orig  string // its 1.1 id
-	out   row    // the 3.1 row
-	held  bool   // set by a row function that emits the row itself, later
+	cells  []string
+	orig   string // its 1.1 id
+	out    row    // the 3.1 row
+	held   bool   // set by a row function that emits the row itself, later
 }
 
 func (r *inRow) get(name string) string {
@@ -155,14 +155,29 @@ func (c *converter) ownID(r *inRow) {
 	c.note(r, "id", "has no id; the record was given one made from its row number, which changes if the rows are reordered", false, "")
 }
 
-// uuid is the 3.1 id of the record of 1.1 table whose id is orig.
+// uuid is ID, logged for Explain.
 func (c *converter) uuid(table, orig string) string {
-	if u, err := uuid.Parse(orig); err == nil && len(orig) == 36 {
-		return u.String()
+	id, derived := mapID(table, orig)
+	if derived {
+		c.out.logID(uuid.MustParse(id), orig)
 	}
-	u := uuid.NewSHA1(namespace, []byte(table+"\x00"+orig))
-	c.out.logID(u, orig)
-	return u.String()
+	return id
+}
+
+// ID is the HSDS 3.1 id of the record of the 1.1 table (its resource
+// name, such as "organization" or "physical_address") whose 1.1 id is
+// orig: orig itself when it is a UUID, otherwise a version 5 UUID of
+// the table and orig.
+func ID(table, orig string) string {
+	id, _ := mapID(table, orig)
+	return id
+}
+
+func mapID(table, orig string) (string, bool) {
+	if u, err := uuid.Parse(orig); err == nil && len(orig) == 36 {
+		return u.String(), false
+	}
+	return uuid.NewSHA1(namespace, []byte(table+"\x00"+orig)).String(), true
 }
 
 // note records something about column of r's file.

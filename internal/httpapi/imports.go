@@ -21,6 +21,7 @@ import (
 
 	"github.com/linkage-org/linkage/internal/apperr"
 	"github.com/linkage-org/linkage/internal/auth"
+	"github.com/linkage-org/linkage/internal/hsds11"
 	"github.com/linkage-org/linkage/internal/hsdsio"
 	"github.com/linkage-org/linkage/internal/importer"
 	"github.com/linkage-org/linkage/internal/store"
@@ -63,6 +64,10 @@ type jobView struct {
 	TaxonomiesCreated []jobTaxonomy `json:"taxonomies_created"`
 	Problems          []jobProblem  `json:"problems"`
 	ProblemsOmitted   int           `json:"problems_omitted"`
+	// Format and Unmapped are set for an older HSDS package mapped to 3.1
+	// (see hsds11): its version, and what did not map as it was.
+	Format   string        `json:"format,omitempty"`
+	Unmapped []hsds11.Note `json:"unmapped,omitempty"`
 }
 
 // jobCounts counts records by kind, nested services included.
@@ -103,6 +108,8 @@ type storedProblems struct {
 	Written           jobCounts     `json:"written"`
 	Skipped           jobSkipped    `json:"skipped"`
 	TaxonomiesCreated []jobTaxonomy `json:"taxonomies_created,omitempty"`
+	Format            string        `json:"format,omitempty"`
+	Unmapped          []hsds11.Note `json:"unmapped,omitempty"`
 }
 
 func viewJob(j store.ImportJob) jobView {
@@ -116,6 +123,7 @@ func viewJob(j store.ImportJob) jobView {
 		if sp.TaxonomiesCreated != nil {
 			v.TaxonomiesCreated = sp.TaxonomiesCreated
 		}
+		v.Format, v.Unmapped = sp.Format, sp.Unmapped
 	} else {
 		_ = json.Unmarshal([]byte(j.Problems), &v.Problems)
 	}
@@ -307,7 +315,8 @@ func (h *handler) runImport(ctx context.Context, p auth.Principal, job store.Imp
 		job.RecordsDone = rep.Imported.Total()
 	}
 	sp := storedProblems{Items: make([]jobProblem, 0, len(rep.Problems)), Omitted: rep.ProblemsOmitted, OnError: string(onError),
-		Written: countsOf(rep.Imported), Skipped: jobSkipped{jobCounts: countsOf(rep.Skipped), Unreadable: rep.Unreadable}}
+		Written: countsOf(rep.Imported), Skipped: jobSkipped{jobCounts: countsOf(rep.Skipped), Unreadable: rep.Unreadable},
+		Format: rep.Format, Unmapped: rep.Unmapped}
 	for _, x := range rep.Problems {
 		sp.Items = append(sp.Items, jobProblem{File: x.Source, Line: x.Line, RecordID: x.RecordID, Field: x.Field, Message: x.Message})
 	}
