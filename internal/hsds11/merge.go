@@ -60,27 +60,9 @@ func (j *joins) mergeServices(c *converter) error {
 			r[name] = vals[i]
 		}
 		if first || svc.k1 != prev { // a repeated id is a problem of the 3.1 reader; its extras go to the first
-			for ex.ok && ex.k1 < svc.k1 {
-				j.orphanExtra(c, ex)
-				if err := ex.next(); err != nil {
-					return err
-				}
-			}
-			var elig, pay []string
-			for ex.ok && ex.k1 == svc.k1 {
-				exFrom, v, _ := decodeRow(ex.val)
-				if ex.k2[0] == 'e' {
-					elig = appendNew(elig, v[0])
-					c.notes.add(c.inputs[exFrom.file].path, "eligibility", "HSDS 3.1 has no eligibility table: the values were joined into the service's eligibility_description", false,
-						Example{Row: exFrom.line, Value: v[0]})
-				} else {
-					pay = appendNew(pay, v[0])
-					c.notes.add(c.inputs[exFrom.file].path, "payment", "HSDS 3.1 has no table of payment methods: they were added to the service's fees_description as \"Payment accepted: ...\"", false,
-						Example{Row: exFrom.line, Value: v[0]})
-				}
-				if err := ex.next(); err != nil {
-					return err
-				}
+			elig, pay, err := j.takeExtras(c, ex, svc.k1)
+			if err != nil {
+				return err
 			}
 			addExtras(r, elig, pay)
 		}
@@ -96,6 +78,28 @@ func (j *joins) mergeServices(c *converter) error {
 		j.orphanExtra(c, ex)
 	}
 	return err
+}
+
+// takeExtras reads the extras of service sid, noting those before it,
+// which name no service of the package.
+func (j *joins) takeExtras(c *converter, ex *cursor, sid string) (elig, pay []string, err error) {
+	for ; ex.ok && ex.k1 < sid; err = ex.next() {
+		j.orphanExtra(c, ex)
+	}
+	for ; err == nil && ex.ok && ex.k1 == sid; err = ex.next() {
+		from, v, _ := decodeRow(ex.val)
+		file := c.inputs[from.file].path
+		if ex.k2[0] == 'e' {
+			elig = appendNew(elig, v[0])
+			c.notes.add(file, "eligibility", "HSDS 3.1 has no eligibility table: the values were joined into the service's eligibility_description", false,
+				Example{Row: from.line, Value: v[0]})
+		} else {
+			pay = appendNew(pay, v[0])
+			c.notes.add(file, "payment", "HSDS 3.1 has no table of payment methods: they were added to the service's fees_description as \"Payment accepted: ...\"", false,
+				Example{Row: from.line, Value: v[0]})
+		}
+	}
+	return elig, pay, err
 }
 
 func appendNew(list []string, v string) []string {

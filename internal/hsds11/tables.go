@@ -150,12 +150,12 @@ func scheduleRefs() []col {
 }
 
 // only1x are the resource and file names only HSDS 1.x packages use; only3x
-// those only 3.x packages use (taxonomies and accessibility are 3.x names
-// that 1.x exports sometimes use too, so they decide nothing).
+// those only 3.x packages use. Names both use (organization, taxonomy,
+// which is 1.x's terms and 3.x's vocabularies, metadata, ...) decide nothing.
 var (
 	only1x = []string{"physical_address", "physical_addresses", "postal_address", "postal_addresses",
 		"regular_schedule", "regular_schedules", "holiday_schedule", "holiday_schedules",
-		"service_taxonomy", "services_taxonomy", "taxonomy", "eligibility", "payment_accepted", "payments_accepted",
+		"service_taxonomy", "services_taxonomy", "eligibility", "payment_accepted", "payments_accepted",
 		"accessibility_for_disabilities", "services_at_location"}
 	only3x = []string{"address", "addresses", "schedule", "schedules", "attribute", "attributes",
 		"taxonomy_term", "taxonomy_terms", "cost_option", "cost_options", "url", "unit", "units",

@@ -161,11 +161,11 @@ func parseBool(v string) (value, ok bool) {
 	return false, false
 }
 
-var codeRe = regexp.MustCompile(`^[A-Za-z]{2,3}$`)
+var codeRe = regexp.MustCompile(`^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$`)
 
-// languages splits a 1.1 language cell ("en", "Spanish", "es, fr") into
-// 3.1 languages: a two- or three-letter word is a code, anything else a
-// name.
+// languages splits a 1.1 language cell ("en", "Spanish", "es, fr-CA") into
+// 3.1 languages: a two- or three-letter word (with subtags) is a code,
+// anything else a name.
 func languages(v string) []row {
 	var out []row
 	for _, part := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ';' || r == '/' || r == '|' }) {
@@ -173,7 +173,11 @@ func languages(v string) []row {
 		switch {
 		case part == "":
 		case codeRe.MatchString(part):
-			out = append(out, row{"code": strings.ToLower(part)})
+			lang, rest, _ := strings.Cut(part, "-")
+			if rest != "" {
+				rest = "-" + rest
+			}
+			out = append(out, row{"code": strings.ToLower(lang) + rest})
 		default:
 			out = append(out, row{"name": part})
 		}
