@@ -17,7 +17,6 @@ package hsds11
 
 import (
 	"context"
-	"fmt"
 	"io/fs"
 	"os"
 
@@ -32,8 +31,13 @@ type Options struct {
 	Limits   hsdsio.Limits    // on the 1.1 package's files, as for a 3.1 package
 	TempDir  string           // where the scratch folder goes; "" is os.TempDir()
 	Problems *hsdsio.Problems // CSV that cannot be read; nil keeps them all, unread
-	Memory   int              // bytes held for sorting (0: 16 MiB)
+	Memory   int              // bytes held for sorting (0: defaultMemory)
 }
+
+// defaultMemory is half the 3.1 reader's sort budget: the mapped package
+// is read after the conversion, and the conversion's sorts (with the
+// slack of their growing lists) should not hold more than that read does.
+const defaultMemory = 8 << 20
 
 // Package is a converted package: a 3.1 tabular package on disk, the notes
 // on what did not map, and what is needed to tell problems of the 3.1
@@ -72,6 +76,9 @@ func Convert(ctx context.Context, fsys fs.FS, opts Options) (pkg *Package, err e
 	if err := checkDeclared(root, ins, opts.Limits); err != nil {
 		return nil, err
 	}
+	if opts.Memory <= 0 {
+		opts.Memory = defaultMemory
+	}
 	sc, err := hsdsio.NewScratch(opts.TempDir, opts.Memory)
 	if err != nil {
 		return nil, err
@@ -92,7 +99,7 @@ func Convert(ctx context.Context, fsys fs.FS, opts Options) (pkg *Package, err e
 		err = cerr
 	}
 	if err != nil {
-		return nil, fmt.Errorf("hsds11: %w", err)
+		return nil, err
 	}
 	return &Package{sc: sc, dir: out.dir, inputs: ins, notes: c.notes.list()}, nil
 }

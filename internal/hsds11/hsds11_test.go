@@ -52,6 +52,12 @@ func TestIs(t *testing.T) {
 		{"a declared 3.1 version decides", declared31, false},
 		{"the HSDS 3 example package", os.DirFS("../hsdstest/testdata/hsds/examples/csv"), false},
 		{"nothing", fstest.MapFS{}, false},
+		{"shared tables only, 1.1 columns", fstest.MapFS{
+			"organizations.csv": {Data: []byte("\ufeffid,name,description,url\n1,A,B,https://a.example/\n")},
+			"services.csv":      {Data: []byte("id,organization_id,name,status\n1,1,S,active\n")}}, true},
+		{"shared tables only, 3.1 columns", fstest.MapFS{
+			"organizations.csv": {Data: []byte("id,name,description,website\n")},
+			"services.csv":      {Data: []byte("id,organization_id,name,status,url\n")}}, false},
 	} {
 		if got := hsds11.Is(c.fsys); got != c.want {
 			t.Errorf("%s: Is = %v, want %v", c.name, got, c.want)

@@ -1,6 +1,7 @@
 package hsds11
 
 import (
+	"encoding/csv"
 	"encoding/json"
 	"io"
 	"io/fs"
@@ -70,7 +71,9 @@ func (d descriptor) names() []string {
 // version decides; one that does not (the HSDS Transformer writes none)
 // is told by its tables: 1.x has tables 3.x does not (physical_addresses,
 // regular_schedules, services_taxonomy, ...) and the reverse. Without a
-// datapackage.json the CSV files' names decide the same way.
+// datapackage.json the CSV files' names decide the same way. A package of
+// tables both have is 1.x when its organizations have a url and no
+// website column.
 func Is(fsys fs.FS) bool {
 	root, err := hsdsio.PackageRoot(fsys)
 	if err != nil {
@@ -93,7 +96,38 @@ func Is(fsys fs.FS) bool {
 	has := func(set []string) bool {
 		return slices.ContainsFunc(names, func(n string) bool { return slices.Contains(set, n) })
 	}
-	return has(only1x) && !has(only3x)
+	if has(only1x) || has(only3x) {
+		return has(only1x) && !has(only3x)
+	}
+	return urlNotWebsite(root)
+}
+
+// urlNotWebsite says whether the organizations file's header has 1.x's
+// url column and not 3.x's website: the last clue of a package of only
+// the tables both versions share.
+func urlNotWebsite(root fs.FS) bool {
+	var file string
+	for _, f := range csvFiles(root) {
+		if baseName(f) == "organizations" {
+			file = f
+		}
+	}
+	if file == "" {
+		return false
+	}
+	f, err := root.Open(file)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	header, err := csv.NewReader(io.LimitReader(f, 1<<20)).Read()
+	if err != nil {
+		return false
+	}
+	for i, h := range header {
+		header[i] = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
+	}
+	return slices.Contains(header, "url") && !slices.Contains(header, "website")
 }
 
 // input is one table of the 1.1 package to read.
