@@ -37,12 +37,10 @@ func (p *Package) Explain(probs []hsdsio.Problem) []hsdsio.Problem {
 			}
 		}
 	}
-	if len(wanted) == 0 {
-		return out
-	}
 	found := p.lookup(wanted)
 	for i := range out {
 		x := &out[i]
+		x.Message = mappedRowRe.ReplaceAllStringFunc(x.Message, p.relocate)
 		if u, err := uuid.Parse(x.RecordID); err == nil {
 			if orig, ok := found[u]; ok {
 				x.RecordID = orig
@@ -59,6 +57,19 @@ func (p *Package) Explain(probs []hsdsio.Problem) []hsdsio.Problem {
 		return cmp.Or(strings.Compare(a.Source, b.Source), cmp.Compare(a.Line, b.Line), strings.Compare(a.Field, b.Field))
 	})
 	return out
+}
+
+// mappedRowRe finds a row of the mapped package that a message names
+// ("see hsds-3.1/organizations.csv:2", "holds hsds-3.1/phones.csv row 3").
+var mappedRowRe = regexp.MustCompile(outDir + `/([A-Za-z0-9_.-]+\.csv)(:| row )(\d+)`)
+
+// relocate tells a mapped row a message names as its 1.1 file and row.
+func (p *Package) relocate(s string) string {
+	m := mappedRowRe.FindStringSubmatch(s)
+	line, _ := strconv.Atoi(m[3])
+	x := hsdsio.Problem{Source: outDir + "/" + m[1], Line: line}
+	p.locate(&x)
+	return x.Source + m[2] + strconv.Itoa(x.Line)
 }
 
 var uuidRe = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
@@ -121,6 +132,9 @@ func (p *Package) origin(table string, line int) (origin, bool) {
 // lookup reads the UUID log for the 1.1 ids of wanted, in one pass.
 func (p *Package) lookup(wanted map[uuid.UUID]bool) map[uuid.UUID]string {
 	found := map[uuid.UUID]string{}
+	if len(wanted) == 0 {
+		return found
+	}
 	f, err := os.Open(filepath.Join(p.sc.Dir(), "uuids.log"))
 	if err != nil {
 		return found

@@ -97,12 +97,16 @@ func (c *converter) readCSV(i int, header func([]string), fn func(line int, rec 
 	problem := func(line int, msg string) {
 		c.probs.Add(hsdsio.Problem{Source: file, Line: line, Message: msg})
 	}
+	// lost is a problem that loses the rest of the file, not one row.
+	lost := func(line int, msg string) {
+		c.probs.Add(hsdsio.Problem{Source: file, Line: line, Message: msg, Input: true})
+	}
 	head, err := cr.Read()
 	if err == io.EOF {
 		return nil
 	}
 	if msg := unreadable(err); msg != "" {
-		problem(1, "the header "+msg+"; the file was skipped")
+		lost(1, "the header "+msg+"; the file was skipped")
 		return nil
 	}
 	if err != nil {
@@ -125,7 +129,7 @@ func (c *converter) readCSV(i int, header func([]string), fn func(line int, rec 
 		case err == io.EOF:
 			return nil
 		case errors.Is(err, errRowTooLong):
-			problem(line, fmt.Sprintf("the row is longer than %d MiB; reading %s stopped here", maxRow>>20, file))
+			lost(line, fmt.Sprintf("the row is longer than %d MiB; reading %s stopped here", maxRow>>20, file))
 			return nil
 		case unreadable(err) != "":
 			problem(line, "the row "+unreadable(err)+"; the row was skipped")

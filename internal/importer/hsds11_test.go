@@ -281,6 +281,47 @@ func TestImport_HSDS11Problems(t *testing.T) {
 	}
 }
 
+// TestImport_HSDS11Skip: with OnErrorSkip a 1.1 package's records with
+// problems are left out, the rest written, and every problem and every
+// row it points at is told in the 1.1 package's files and rows.
+func TestImport_HSDS11Skip(t *testing.T) {
+	dir := copyDir(t, hsds11Package)
+	replaceIn(t, filepath.Join(dir, "services.csv"), "2,2,,Eviction Defense", "2,77,,Eviction Defense")
+	replaceIn(t, filepath.Join(dir, "contacts.csv"), "maria@harborfood.example.org", "not an address")
+	replaceIn(t, filepath.Join(dir, "programs.csv"), "1,1,Emergency Food,EF", "1,1,Emergency Food,EF\n2,1,\"Broken")
+	st := storetest.Open(t, "sqlite")
+	ctx := context.Background()
+	rep, err := importer.Import(ctx, st, dir, importer.Options{OnError: importer.OnErrorSkip})
+	if err != nil || !rep.Written {
+		t.Fatalf("skip import: %v\n%s", err, problemLines(rep.Problems))
+	}
+	// Organization 1 has the broken contact; service 1 is its, service 2
+	// names an organization nobody has.
+	if rep.Skipped.Organizations != 1 || rep.Skipped.Services != 2 || rep.Imported.Organizations != 1 || rep.Imported.Services != 0 || rep.Unreadable != 1 {
+		t.Errorf("imported %+v, skipped %+v, unreadable %d; want organization 1 and both services skipped, programs.csv row 3 unreadable\n%s",
+			rep.Imported, rep.Skipped, rep.Unreadable, problemLines(rep.Problems))
+	}
+	for _, p := range rep.Problems {
+		if strings.Contains(p.Source+p.Message, "hsds-3.1") {
+			t.Errorf("problem told in the mapped package's terms: %s", p)
+		}
+	}
+	if !slices.ContainsFunc(rep.Problems, func(p hsdsio.Problem) bool {
+		return p.Source == "organizations.csv" && p.Line == 2 && strings.HasSuffix(p.Field, "/email")
+	}) || !slices.ContainsFunc(rep.Problems, func(p hsdsio.Problem) bool { return p.Source == "programs.csv" && p.Line == 3 }) ||
+		!slices.ContainsFunc(rep.Problems, func(p hsdsio.Problem) bool {
+			return p.Source == "services.csv" && p.Line == 2 && p.RecordID == "1" && strings.Contains(p.Message, "is skipped (see organizations.csv:2)")
+		}) {
+		t.Errorf("problems:\n%s", problemLines(rep.Problems))
+	}
+	if _, err := st.ServiceByID(ctx, id11("service", "1")); err == nil {
+		t.Error("service 1 was written, though its organization (with the broken contact) was skipped")
+	}
+	if o, err := st.OrganizationByID(ctx, id11("organization", "2"), store.ShapeFull); err != nil || len(o.Locations) != 1 {
+		t.Errorf("organization 2 was not written whole: %+v %v", o, err)
+	}
+}
+
 // TestImport_HSDS11Limits: the 1.1 package's files count against the
 // import's limits as a 3.1 package's do.
 func TestImport_HSDS11Limits(t *testing.T) {
