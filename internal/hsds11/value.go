@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"golang.org/x/text/language"
 )
 
 // value maps one cell by its column's kind. A value that does not fit is
@@ -28,7 +30,7 @@ func (c *converter) value(r *inRow, x col, cell string) {
 	case lower:
 		r.out[x.to] = strings.ToLower(v)
 	case upper:
-		r.out[x.to] = strings.ToUpper(v)
+		r.out[x.to] = country(v)
 	case number:
 		n, ok := parseNumber(v)
 		set(n, ok, "is not a number; the value was left out")
@@ -183,4 +185,29 @@ func languages(v string) []row {
 		}
 	}
 	return out
+}
+
+// countryNames are the spellings of countries 1.x exports put where 3.1
+// wants an ISO 3166-1 alpha-2 code, beside the alpha-3 and numeric codes
+// ParseRegion reads; most 211 exports are American.
+var countryNames = map[string]string{
+	"UNITED STATES": "US", "UNITED STATES OF AMERICA": "US", "U.S.": "US", "U.S.A.": "US", "AMERICA": "US",
+	"CANADA": "CA", "MEXICO": "MX", "MÉXICO": "MX", "PUERTO RICO": "PR", "UNITED KINGDOM": "GB", "UK": "GB",
+}
+
+// country spells v as an ISO 3166-1 alpha-2 code where it names a country
+// ("USA", "840", "United States"); anything else is kept, in capitals, for
+// the 3.1 rules to refuse with its value.
+func country(v string) string {
+	up := strings.ToUpper(strings.Join(strings.Fields(v), " "))
+	if code, ok := countryNames[up]; ok {
+		return code
+	}
+	if len(up) == 2 {
+		return up
+	}
+	if reg, err := language.ParseRegion(up); err == nil && reg.IsCountry() {
+		return reg.String()
+	}
+	return up
 }

@@ -54,3 +54,14 @@ func TestLanguages(t *testing.T) {
 		}
 	}
 }
+
+func TestCountry(t *testing.T) {
+	for in, want := range map[string]string{
+		"us": "US", "USA": "US", "840": "US", "United States": "US", " united  states of america ": "US",
+		"MEX": "MX", "Canada": "CA", "Atlantis": "ATLANTIS", "XYZ": "XYZ",
+	} {
+		if got := country(in); got != want {
+			t.Errorf("country(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
