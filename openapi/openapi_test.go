@@ -394,6 +394,13 @@ func TestNDJSON(t *testing.T) {
 	mustPass(t, exchange{method: http.MethodGet, target: "/services?format=ndjson&full=true", status: 200, respCT: ctNDJSON,
 		respBody: ndjson([]json.RawMessage{example(t, "service_full.json")})})
 
+	// The export: terms, organizations, services, one per line.
+	export := ndjson([]json.RawMessage{example(t, "taxonomy_term.json"), example(t, "organization_full.json"), example(t, "service_full.json")})
+	mustPass(t, exchange{method: http.MethodGet, target: "/export?format=json", status: 200, respCT: ctNDJSON, respBody: export})
+	if _, err := check(t, exchange{method: http.MethodGet, target: "/export", status: 200, respCT: ctNDJSON, respBody: []byte(`{"id":"ac148810-d857-441c-9679-408f346de14b"}` + "\n")}); err == nil {
+		t.Error("an export line that is no HSDS record was accepted")
+	}
+
 	bad := []byte(`{"id":"ac148810-d857-441c-9679-408f346de14b","name":"x","status":"active"}` + "\n" + `{"id":"ac148810-d857-441c-9679-408f346de14b","status":"active"}` + "\n")
 	if _, err := check(t, exchange{method: http.MethodGet, target: "/services?format=ndjson", status: 200, respCT: ctNDJSON, respBody: bad}); err == nil {
 		t.Error("an ndjson line without name was accepted")

@@ -134,7 +134,7 @@ func TestEligibility_Search(t *testing.T) {
 			}
 
 			// 2,000 a month for 3 is 90% of poverty: eligible, with reasons.
-			q := `{"q": "SNAP application help", "per_page": "50", "client": {"age": 30, "household_size": 3, "income": 2000, "income_period": "month"}}`
+			q := `{"q": "SNAP application help", "per_page": 50, "client": {"age": 30, "household_size": 3, "income": 2000, "income_period": "month"}}`
 			st, page, body := r.search(q, "")
 			it := find(page, svcSNAP)
 			if st != 200 || it == nil || it.Eligibility == nil || it.Eligibility.Status != "eligible" || len(it.Eligibility.Met) != 2 {
@@ -181,7 +181,7 @@ func TestEligibility_Search(t *testing.T) {
 			}
 			// In relevance order, eligibility lifts: no result ranks above an
 			// eligible one with 80% of its score unless it is eligible too.
-			_, page, _ = r.search(`{"q": "food help", "per_page": "100", "client": {"age": 67, "household_size": 1, "income": 900, "income_period": "month", "county": "Palmetto"}}`, "")
+			_, page, _ = r.search(`{"q": "food help", "per_page": 100, "client": {"age": 67, "household_size": 1, "income": 900, "income_period": "month", "county": "Palmetto"}}`, "")
 			rank := map[string]float64{"eligible": 1.25, "likely": 1.1, "unknown": 1, "ineligible": 0.5}
 			for i := 1; i < len(page.Contents); i++ {
 				a, b := page.Contents[i-1], page.Contents[i]

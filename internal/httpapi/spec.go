@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
+	"net/url"
 	"sort"
 	"strings"
 
@@ -25,6 +26,7 @@ type spec struct {
 	doc    *openapi3.T
 	router routers.Router
 	json   []byte
+	query  map[*openapi3.Operation]queryParams
 }
 
 func loadSpec() (*spec, error) {
@@ -46,7 +48,77 @@ func loadSpec() (*spec, error) {
 	if err != nil {
 		return nil, fmt.Errorf("httpapi: openapi router: %w", err)
 	}
-	return &spec{doc: doc, router: r, json: js}, nil
+	sp := &spec{doc: doc, router: r, json: js, query: map[*openapi3.Operation]queryParams{}}
+	for _, item := range doc.Paths.Map() {
+		for _, op := range item.Operations() {
+			sp.query[op] = takesQuery(item, op)
+		}
+	}
+	return sp, nil
+}
+
+// queryParams are the query parameters an operation takes: name → whether
+// it may repeat (an exploded array).
+type queryParams map[string]bool
+
+// takesQuery lists the query parameters of op: those the document declares
+// (on the path or the operation) and, for an operation that takes a form,
+// the form's fields, which may travel in the query string too.
+func takesQuery(item *openapi3.PathItem, op *openapi3.Operation) queryParams {
+	q := queryParams{}
+	for _, params := range []openapi3.Parameters{item.Parameters, op.Parameters} {
+		for _, ref := range params {
+			if p := ref.Value; p != nil && p.In == openapi3.ParameterInQuery {
+				explode := p.Explode == nil || *p.Explode
+				q[p.Name] = explode && p.Schema != nil && p.Schema.Value != nil && p.Schema.Value.Type.Is(openapi3.TypeArray)
+			}
+		}
+	}
+	if op.RequestBody != nil && op.RequestBody.Value != nil {
+		for _, mt := range []string{"multipart/form-data", "application/x-www-form-urlencoded"} {
+			if m := op.RequestBody.Value.Content.Get(mt); m != nil && m.Schema != nil && m.Schema.Value != nil {
+				for name := range m.Schema.Value.Properties {
+					if _, ok := q[name]; !ok {
+						q[name] = false
+					}
+				}
+			}
+		}
+	}
+	return q
+}
+
+// check refuses a query parameter the operation does not take,
+// and one given twice that is not a list: the document lists every
+// parameter, so a misspelt filter is a 400 that names it, never silently
+// ignored.
+func (q queryParams) check(v url.Values) error {
+	var fe apperr.FieldErrors
+	names := make([]string, 0, len(v))
+	for k := range v {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		repeats, ok := q[k]
+		switch {
+		case !ok && len(q) == 0:
+			fe = append(fe, apperr.FieldError{Parameter: k, Message: "is not a parameter of this route; it takes none"})
+		case !ok:
+			takes := make([]string, 0, len(q))
+			for name := range q {
+				takes = append(takes, name)
+			}
+			sort.Strings(takes)
+			fe = append(fe, apperr.FieldError{Parameter: k, Message: "is not a parameter of this route; it takes " + strings.Join(takes, ", ")})
+		case len(v[k]) > 1 && !repeats:
+			fe = append(fe, apperr.FieldError{Parameter: k, Message: "is given more than once; separate several values with commas where a list is taken"})
+		}
+	}
+	if len(fe) > 0 {
+		return apperr.WithFields(apperr.Invalid, "Some parameters are not valid; see errors.", fe)
+	}
+	return nil
 }
 
 // Doc is the loaded OpenAPI document (tests use it to check responses).
@@ -63,6 +135,9 @@ func (h *handler) validateRequest(next echo.HandlerFunc) echo.HandlerFunc {
 			return next(c)
 		}
 		if err := refuseAnonymous(c, route.Operation); err != nil {
+			return err
+		}
+		if err := h.spec.query[route.Operation].check(req.URL.Query()); err != nil {
 			return err
 		}
 		if err := contentTypeAllowed(req, route.Operation); err != nil {
@@ -132,14 +207,16 @@ func requestProblem(err error) error {
 				return
 			}
 			if x.RequestBody != nil {
-				if strings.Contains(x.Error(), "Content-Type") || strings.Contains(x.Error(), "content type") {
-					unsupported = true
-					return
-				}
+				// A schema failure first: its message quotes the schema,
+				// whose descriptions may well say "content type".
 				var se *openapi3.SchemaError
 				if errors.As(x.Err, &se) {
 					se = allOfCause(se)
 					fields = append(fields, apperr.FieldError{Pointer: schemaPointer(se), Message: se.Reason})
+					return
+				}
+				if strings.Contains(x.Error(), "Content-Type") || strings.Contains(x.Error(), "content type") {
+					unsupported = true
 					return
 				}
 				fields = append(fields, apperr.FieldError{Pointer: "", Message: reason(x.Err, x.Reason)})
