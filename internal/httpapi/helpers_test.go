@@ -150,6 +150,8 @@ func contractRouter(t *testing.T) routers.Router {
 		doc.Servers = nil
 		specRouter, specErr = gorillamux.NewRouter(doc)
 		openapi3filter.RegisterBodyDecoder("text/html", openapi3filter.FileBodyDecoder)
+		openapi3filter.RegisterBodyDecoder("text/javascript", openapi3filter.FileBodyDecoder)
+		openapi3filter.RegisterBodyDecoder("text/css", openapi3filter.FileBodyDecoder)
 		openapi3filter.RegisterBodyDecoder("application/x-ndjson", func(r io.Reader, _ http.Header, _ *openapi3.SchemaRef, _ openapi3filter.EncodingFn) (any, error) {
 			// Each line is one item; validate them as an array of items is
 			// not what the document says, so check each line parses.

@@ -12,6 +12,8 @@ import (
 func (h *handler) routes(e *echo.Echo) {
 	e.GET("/", h.apiMeta)
 	e.GET("/openapi.json", h.openapiJSON)
+	e.GET("/docs", h.docsPage)
+	e.GET("/docs/:asset", h.docsFile)
 	e.GET("/healthz", h.healthz)
 	e.GET("/problems/:slug", h.problemDoc)
 	e.GET("/readyz", h.readyz)

@@ -104,8 +104,10 @@ type handler struct {
 	now            func() time.Time
 	webhookPrivate bool
 	guidelines     eligibility.Guidelines
-	pages          *hydrate.Cache // nil: search pages read the database
-	noMetrics      bool           // /metrics is served on another listener
+	pages          *hydrate.Cache       // nil: search pages read the database
+	noMetrics      bool                 // /metrics is served on another listener
+	docs           docsAsset            // the API reference page
+	docsAssets     map[string]docsAsset // and its files
 }
 
 // New builds the HTTP server with every route and middleware.
@@ -131,6 +133,9 @@ func New(d Deps) (*echo.Echo, error) {
 	}
 	if h.now == nil {
 		h.now = time.Now
+	}
+	if h.docs, h.docsAssets, err = loadDocs(); err != nil {
+		return nil, fmt.Errorf("httpapi: API reference: %w", err)
 	}
 	h.exportStall = d.ExportStall
 	if h.exportStall <= 0 {
