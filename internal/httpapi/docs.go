@@ -81,7 +81,6 @@ func serveDocs(c echo.Context, a docsAsset) error {
 	hdr.Set("Content-Security-Policy", docsPolicy)
 	hdr.Set("X-Content-Type-Options", "nosniff")
 	hdr.Set("Referrer-Policy", "no-referrer")
-	hdr.Add("Vary", "Accept-Encoding")
 	if etagMatch(c.Request().Header.Get("If-None-Match"), a.etag) {
 		return c.NoContent(http.StatusNotModified)
 	}
