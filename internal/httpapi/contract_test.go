@@ -243,6 +243,8 @@ func TestContract_RefusesWhatTheServerRefuses(t *testing.T) {
 		as(r.caseworker, get("/reports/referrals?format=xml")),
 		as(r.caseworker, get("/reports/referrals?to=never")),
 		as(r.keyA, get("/webhooks/"+hook[1:]+"/deliveries?state=lost")),
+		as(r.admin, req{method: "DELETE", target: "/agencies/" + r.agencyA + "/keys/42"}),
+		as(r.keyA, req{method: "PUT", target: "/services" + id + "/capacities/42", ct: jsonCT, body: `{"available":1,"unit":{"name":"bed"}}`}),
 		as(r.keyA, get("/webhooks?page=0")),
 	}
 	for _, x := range bad {
