@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -23,34 +22,7 @@ func startDemo(t *testing.T, dataDir string, extra map[string]string) string {
 	for k, v := range extra {
 		vars[k] = v
 	}
-	ctx, stop := context.WithCancel(context.Background())
-	logR, logW := io.Pipe()
-	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, []string{"serve"}, envMap(vars), io.Discard, logW)
-		logW.Close()
-	}()
-	t.Cleanup(func() {
-		stop()
-		if code := <-done; code != 0 {
-			t.Errorf("demo server exited %d", code)
-		}
-	})
-	var base string
-	var log strings.Builder
-	sc := bufio.NewScanner(logR)
-	for sc.Scan() {
-		line := sc.Text()
-		log.WriteString(line + "\n")
-		if i := strings.Index(line, "url=http://"); i >= 0 {
-			base = strings.Fields(line[i+4:])[0]
-			break
-		}
-	}
-	go func() { _, _ = io.Copy(io.Discard, logR) }()
-	if base == "" {
-		t.Fatalf("the demo server never said where it listens:\n%s", log.String())
-	}
+	base := serveInProcess(t, vars, "url")["url"]
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		resp, err := http.Get(base + "/readyz")

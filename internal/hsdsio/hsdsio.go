@@ -54,6 +54,21 @@ func (r Record) ID() string {
 	return ""
 }
 
+// Document is the record's document (a pointer to its Service,
+// Organization or TaxonomyTerm), for walking its nested records; nil if
+// none is set.
+func (r Record) Document() any {
+	switch {
+	case r.Service != nil:
+		return r.Service
+	case r.Organization != nil:
+		return r.Organization
+	case r.Term != nil:
+		return r.Term
+	}
+	return nil
+}
+
 // Problem is one thing wrong with the input, located as precisely as the
 // format allows, so a person can find and fix it.
 type Problem struct {

@@ -543,15 +543,7 @@ func createdTaxonomies(create map[string]bool, refs *refs, sk *skips) map[string
 // attachTaxonomies gives each term of r that names a taxonomy of ts, and
 // carries no taxonomy_detail, that taxonomy, which the write then creates.
 func attachTaxonomies(r hsdsio.Record, ts map[string]*hsds.Taxonomy) {
-	var root any
-	switch {
-	case r.Term != nil:
-		root = r.Term
-	case r.Organization != nil:
-		root = r.Organization
-	case r.Service != nil:
-		root = r.Service
-	}
+	root := r.Document()
 	walk(reflect.ValueOf(root), "", func(v any, _ string) {
 		if t, ok := v.(*hsds.TaxonomyTerm); ok && t.TaxonomyDetail == nil {
 			if x := ts[t.TaxonomyID]; x != nil {

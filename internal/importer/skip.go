@@ -124,15 +124,7 @@ func (s *skips) record(seq int, r hsdsio.Record) {
 	if len(s.atID) == 0 {
 		return
 	}
-	var root any
-	switch {
-	case r.Term != nil:
-		root = r.Term
-	case r.Organization != nil:
-		root = r.Organization
-	case r.Service != nil:
-		root = r.Service
-	}
+	root := r.Document()
 	// A row of another file with the id of a record nested in this one
 	// (a phone of phones.csv) is part of this record. In the record's own
 	// file only its own row is (a JSON document the reader could not read,
