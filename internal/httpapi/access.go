@@ -246,6 +246,11 @@ func auditEntry(c echo.Context, action, resourceType, resourceID, detail string)
 	return e
 }
 
+// actorOf is the caller of c as the store's workflows take it.
+func actorOf(c echo.Context) store.Actor {
+	return store.Actor{Principal: principal(c), ClientAddr: c.RealIP(), RequestID: requestID(c)}
+}
+
 // writePrivate sends v as JSON that no cache may keep.
 func writePrivate(c echo.Context, status int, v any) error {
 	c.Response().Header().Set("Cache-Control", "no-store")

@@ -224,8 +224,8 @@ func needInProgress(ctx context.Context, tx *store.Tx, r store.Referral, cs *sto
 	return nil
 }
 
-func actor(p auth.Principal, side referral.Side) store.Actor {
-	return store.Actor{KeyID: p.KeyID, Role: string(p.Role), AgencyID: p.AgencyID, Side: side}
+func actor(p auth.Principal, side referral.Side) store.HistoryActor {
+	return store.HistoryActor{KeyID: p.KeyID, Role: string(p.Role), AgencyID: p.AgencyID, Side: side}
 }
 
 // newReferral checks a referral body against the case, the service and the

@@ -112,8 +112,8 @@ const (
 	EventFollowUp = "followup"
 )
 
-// Actor is who makes a change, as the history records it.
-type Actor struct {
+// HistoryActor is who makes a change, as a referral's history records it.
+type HistoryActor struct {
 	KeyID    string
 	Role     string
 	AgencyID string
@@ -181,7 +181,7 @@ func (s *Store) fromReferralRow(r referralRow, withNotes bool) (Referral, error)
 // CreateReferral stores r (its case, service and receiver already checked)
 // in status draft or sent, with its first event, follow-ups and
 // notifications.
-func (t *Tx) CreateReferral(ctx context.Context, r *Referral, by Actor, rules referral.Rules) error {
+func (t *Tx) CreateReferral(ctx context.Context, r *Referral, by HistoryActor, rules referral.Rules) error {
 	now := t.s.now().UTC().Truncate(time.Microsecond)
 	if r.ID == "" {
 		r.ID = uuid.NewString()
@@ -206,7 +206,7 @@ func (t *Tx) CreateReferral(ctx context.Context, r *Referral, by Actor, rules re
 	return nil
 }
 
-func (t *Tx) appendEvent(ctx context.Context, referralID string, by Actor, e Event, note string) (Event, error) {
+func (t *Tx) appendEvent(ctx context.Context, referralID string, by HistoryActor, e Event, note string) (Event, error) {
 	e.ReferralID = referralID
 	e.At = t.s.now().UTC().Truncate(time.Microsecond)
 	e.KeyID, e.AgencyID, e.Role, e.Side = nilIfEmpty(by.KeyID), nilIfEmpty(by.AgencyID), by.Role, by.Side.String()
@@ -252,7 +252,7 @@ func (s *Store) partyReferral(q *gorm.DB, id, agencyID string) (Referral, error)
 // MoveReferral moves r (read under LockReferral) as m asks, which the
 // caller has checked against the table for by.Side: it updates the row,
 // appends the event, applies the follow-up rules and queues notifications.
-func (t *Tx) MoveReferral(ctx context.Context, r *Referral, m referral.Move, appointment *time.Time, note string, by Actor, rules referral.Rules) error {
+func (t *Tx) MoveReferral(ctx context.Context, r *Referral, m referral.Move, appointment *time.Time, note string, by HistoryActor, rules referral.Rules) error {
 	now := t.s.now().UTC().Truncate(time.Microsecond)
 	from := r.Status
 	r.Status, r.Version, r.UpdatedAt = m.To, r.Version+1, now
@@ -296,7 +296,7 @@ func (t *Tx) MoveReferral(ctx context.Context, r *Referral, m referral.Move, app
 
 // afterMove applies the follow-up rules to a move and queues its
 // notifications.
-func (t *Tx) afterMove(ctx context.Context, r *Referral, from referral.Status, by Actor, rules referral.Rules) error {
+func (t *Tx) afterMove(ctx context.Context, r *Referral, from referral.Status, by HistoryActor, rules referral.Rules) error {
 	zone, err := t.agencyZone(ctx, r.ReceiverAgencyID)
 	if err != nil {
 		return err
@@ -332,7 +332,7 @@ func referralEvent(r *Referral, from referral.Status) map[string]any {
 // AddReferralNote appends a note to r's history (either side, any state).
 // A note from the sending side is a check-in: it closes the open check-in
 // task.
-func (t *Tx) AddReferralNote(ctx context.Context, r *Referral, note string, by Actor) (Event, error) {
+func (t *Tx) AddReferralNote(ctx context.Context, r *Referral, note string, by HistoryActor) (Event, error) {
 	now := t.s.now().UTC().Truncate(time.Microsecond)
 	e, err := t.appendEvent(ctx, r.ID, by, Event{Kind: EventNote, FromStatus: string(r.Status), ToStatus: string(r.Status)}, note)
 	if err != nil {
@@ -358,7 +358,7 @@ func (t *Tx) AddReferralNote(ctx context.Context, r *Referral, note string, by A
 
 // RecordFollowUp stores the client's own answer after a referral closed
 // (met: yes, partly, no) and moves the case's need to match.
-func (t *Tx) RecordFollowUp(ctx context.Context, r *Referral, met, note string, by Actor) error {
+func (t *Tx) RecordFollowUp(ctx context.Context, r *Referral, met, note string, by HistoryActor) error {
 	now := t.s.now().UTC().Truncate(time.Microsecond)
 	r.FollowUpAnswer, r.FollowUpNote, r.FollowUpAt = met, note, &now
 	r.Version++
