@@ -13,7 +13,7 @@ VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 IMAGE   ?= linkage:$(VERSION)
 DOCKER  ?= docker
 
-.PHONY: run build image test test-race pgprobe bench lint migrate seed reindex openapi clean
+.PHONY: run build image test test-race pgprobe bench bench-compare lint migrate seed reindex openapi clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -buildvcs=auto -o $(BIN) ./cmd/linkage
@@ -38,6 +38,11 @@ pgprobe:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 80m ./internal/benchmark/
+
+# The benchmarks of BASE and of the working tree, interleaved in one run:
+# make bench-compare BASE=main~1 BENCH='Search$$|Referrals|Writes' ROUNDS=2
+bench-compare:
+	$(GO) run ./internal/benchmark/compare -base '$(or $(BASE),HEAD~1)' -bench '$(or $(value BENCH),.)' -rounds $(or $(ROUNDS),2)
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
