@@ -15,7 +15,3 @@ import _ "embed"
 //go:embed openapi.yaml
 var YAML []byte
 
-// Spec returns a copy of the OpenAPI document (YAML), safe to modify.
-func Spec() []byte {
-	return append([]byte(nil), YAML...)
-}

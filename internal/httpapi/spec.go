@@ -123,9 +123,6 @@ func (q queryParams) check(v url.Values) error {
 	return nil
 }
 
-// Doc is the loaded OpenAPI document (tests use it to check responses).
-func (s *spec) Doc() *openapi3.T { return s.doc }
-
 // validateRequest checks parameters and bodies against the OpenAPI document
 // before a handler runs, and reports every violation in one 400.
 func (h *handler) validateRequest(next echo.HandlerFunc) echo.HandlerFunc {
