@@ -93,8 +93,13 @@ const (
 	readmeSkip    = "<!-- README test: not run"
 )
 
-// A fenced shell block of the README.
+// readmeFiles hold the examples TestREADME runs, in this order: the README
+// (the tour), then the API and security manuals it links to.
+var readmeFiles = []string{"README.md", "docs/api.md", "docs/security.md"}
+
+// A fenced shell block of the README or a manual.
 type readmeBlock struct {
+	file    string // of readmeFiles
 	line    int    // of the opening fence
 	section string // the ## heading it is under
 	text    string
@@ -104,7 +109,17 @@ type readmeBlock struct {
 
 func readmeBlocks(t *testing.T) []readmeBlock {
 	t.Helper()
-	b, err := os.ReadFile("../../README.md")
+	var out []readmeBlock
+	for _, f := range readmeFiles {
+		out = append(out, fileBlocks(t, f)...)
+	}
+	return out
+}
+
+// fileBlocks are the fenced blocks of one file of readmeFiles.
+func fileBlocks(t *testing.T, file string) []readmeBlock {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", file))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +151,7 @@ func readmeBlocks(t *testing.T) []readmeBlock {
 		text := strings.Join(body, "\n")
 		switch lang {
 		case "sh", "bash", "shell":
-			out = append(out, readmeBlock{line: start + 1, section: section, text: text, skip: strings.HasPrefix(prev, readmeSkip)})
+			out = append(out, readmeBlock{file: file, line: start + 1, section: section, text: text, skip: strings.HasPrefix(prev, readmeSkip)})
 			afterShell = true
 		case "text":
 			if afterShell {
@@ -185,7 +200,7 @@ func splitCommands(t *testing.T, b *readmeBlock) []readmeCmd {
 		cur = nil
 	}
 	if len(cur) > 0 {
-		t.Fatalf("README.md:%d: the command never ends:\n%s", first, strings.Join(cur, "\n"))
+		t.Fatalf("%s:%d: the command never ends:\n%s", b.file, first, strings.Join(cur, "\n"))
 	}
 	if len(out) > 0 {
 		out[len(out)-1].last = true
@@ -239,11 +254,11 @@ func TestREADME(t *testing.T) {
 				}
 			}
 			if len(found) != 1 {
-				t.Fatalf("README.md:%d: %d checks in readmeChecks match this command (want one; add or narrow a key):\n%s", cmds[i].line, len(found), cmds[i].text)
+				t.Fatalf("%s:%d: %d checks in readmeChecks match this command (want one; add or narrow a key):\n%s", cmds[i].block.file, cmds[i].line, len(found), cmds[i].text)
 			}
 			cmds[i].check = found[0]
 			if saysNothing(found[0]) && (!cmds[i].last || cmds[i].block.prints == "") {
-				t.Fatalf("README.md:%d: the check says nothing about what this command prints, and no text block after it does", cmds[i].line)
+				t.Fatalf("%s:%d: the check says nothing about what this command prints, and no text block after it does", cmds[i].block.file, cmds[i].line)
 			}
 		}
 	}
@@ -419,7 +434,7 @@ func runReadme(t *testing.T, dir string, env []string, subst map[string]string, 
 		rc, _ := os.ReadFile(f + ".rc")
 		stdout, _ := os.ReadFile(f + ".out")
 		stderr, _ := os.ReadFile(f + ".err")
-		where := fmt.Sprintf("README.md:%d: %s", c.line, firstLine(c.text))
+		where := fmt.Sprintf("%s:%d: %s", c.block.file, c.line, firstLine(c.text))
 		if strings.TrimSpace(string(rc)) != "0" {
 			t.Errorf("%s\nexit status %q (the script: %v)\nstdout: %s\nstderr: %s", where, strings.TrimSpace(string(rc)), runErr, clip(stdout), clip(stderr))
 			continue
