@@ -17,7 +17,7 @@ import (
 // View is a read-only Store bound to the transaction: its reads see the
 // transaction's own writes and locks. Do not write through it.
 func (t *Tx) View() *Store {
-	return &Store{db: t.db, sqlDB: t.s.sqlDB, dialect: t.s.dialect, path: t.s.path, log: t.s.log, now: t.s.now, keys: t.s.keys, defaultTZ: t.s.defaultTZ, zones: t.s.zones}
+	return &Store{db: t.db, shared: t.s.shared}
 }
 
 // LockRecord serializes writers of one record (and of its creation) until
