@@ -160,6 +160,7 @@ type stallWriter struct {
 
 func (w *stallWriter) Write(b []byte) (int, error) {
 	// Servers that cannot set deadlines (tests' recorders) write as before.
+	// A connection deadline is wall-clock time, not the injected clock.
 	_ = w.rc.SetWriteDeadline(time.Now().Add(w.stall))
 	return w.ResponseWriter.Write(b)
 }
