@@ -215,23 +215,31 @@ func putIn[T any](ctx context.Context, tx *Tx, a Actor, k kind[T], id string, bo
 	if err := k.check(ctx, tx, &x); err != nil {
 		return false, err
 	}
-	meta, err := history(k.entity, id, beforeJSON, &x, a.by(), exists)
+	return !exists, k.save(ctx, tx, a, id, &x, beforeJSON)
+}
+
+// save writes x with the history of its change from beforeJSON (nil: a
+// new record) and audits it; a new organization of an agency's becomes
+// the agency's.
+func (k kind[T]) save(ctx context.Context, tx *Tx, a Actor, id string, x *T, beforeJSON []byte) error {
+	exists := beforeJSON != nil
+	meta, err := history(k.entity, id, beforeJSON, x, a.by(), exists)
 	if err != nil {
-		return false, err
+		return err
 	}
-	if err := k.write(ctx, tx, &x, meta); err != nil {
-		return false, err
+	if err := k.write(ctx, tx, x, meta); err != nil {
+		return err
 	}
-	if newOrg && a.Principal.Role == auth.Agency {
+	if k.entity == "organization" && !exists && a.Principal.Role == auth.Agency {
 		if err := tx.AddAgencyOrganization(ctx, a.Principal.AgencyID, id); err != nil {
-			return false, err
+			return err
 		}
 	}
 	action := "update"
 	if !exists {
 		action = "create"
 	}
-	return !exists, tx.Audit(ctx, a.auditEntry(action, k.entity, id, fieldNames(meta)))
+	return tx.Audit(ctx, a.auditEntry(action, k.entity, id, fieldNames(meta)))
 }
 
 // current is the record id as reads answer with it and its JSON, the
