@@ -2,13 +2,11 @@ package httpapi
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
 	"mime"
 	"net/http"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -233,39 +231,6 @@ func (h *handler) searchEligible(c echo.Context, sp searchSpec, ask *eligibility
 // eligibility may lift them).
 func relevanceOrder(q search.Query) bool {
 	return q.Sort == "relevance" || (q.Sort == "" && q.Text != "")
-}
-
-// checkEligibility holds a service's eligibility attributes (link_type
-// eligibility) to the eligibility taxonomy: a term of it, and a value its
-// code can read.
-func checkEligibility(ctx context.Context, tx *store.Tx, as []hsds.Attribute, fe *apperr.FieldErrors) error {
-	var terms map[eligibility.Code]string
-	for i, a := range as {
-		if a.LinkType != store.LinkTypeEligibility {
-			continue
-		}
-		if terms == nil {
-			var err error
-			if terms, err = tx.View().EligibilityTerms(ctx); err != nil {
-				return err
-			}
-		}
-		code := eligibility.Code("")
-		for c, id := range terms {
-			if strings.EqualFold(id, a.TaxonomyTermID) {
-				code = c
-			}
-		}
-		ptr := "/attributes/" + strconv.Itoa(i)
-		if code == "" {
-			fe.Add(ptr+"/taxonomy_term_id", "an eligibility attribute needs a term of the eligibility taxonomy (%s)", store.EligibilityTaxonomyID)
-			continue
-		}
-		if msg := eligibility.FromAttribute(string(code), a.Value, a.Label, a.ID).Check(); msg != "" {
-			fe.Add(ptr+"/value", "%s", msg)
-		}
-	}
-	return nil
 }
 
 // decideEligibility answers POST /services/{id}/eligibility/{attribute_id}

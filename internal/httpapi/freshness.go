@@ -13,7 +13,6 @@ import (
 	"github.com/linkage-org/linkage/internal/apperr"
 	"github.com/linkage-org/linkage/internal/auth"
 	"github.com/linkage-org/linkage/internal/csvsafe"
-	"github.com/linkage-org/linkage/internal/hsds"
 	"github.com/linkage-org/linkage/internal/importer"
 	"github.com/linkage-org/linkage/internal/store"
 )
@@ -24,11 +23,10 @@ type verifyBody struct {
 }
 
 // verifyService records that the owning agency confirmed a listing is
-// current: assured_date becomes today, assurer_email who confirmed it. It
-// needs no If-Match: it asserts the current version, it does not replace it.
+// current (store.VerifyService). It needs no If-Match: it asserts the
+// current version, it does not replace it.
 func (h *handler) verifyService(c echo.Context) error {
-	p, err := writer(c)
-	if err != nil {
+	if _, err := writer(c); err != nil {
 		return err
 	}
 	id, err := writeID(c, "service")
@@ -39,15 +37,11 @@ func (h *handler) verifyService(c echo.Context) error {
 	if err := decodeJSON(c, &b); err != nil {
 		return err
 	}
-	b.AssurerEmail = strings.TrimSpace(b.AssurerEmail)
-	if b.AssurerEmail == "" || len(b.AssurerEmail) > 254 || !strings.Contains(b.AssurerEmail, "@") {
-		return apperr.WithFields(apperr.Unprocessable, "Say who confirmed the listing.", apperr.FieldErrors{{Pointer: "/assurer_email", Message: "must be the email address of the person who confirmed it"}})
+	w, err := h.store.VerifyService(c.Request().Context(), actorOf(c), id, b.AssurerEmail)
+	if err != nil {
+		return err
 	}
-	today := time.Now().UTC().Format(time.DateOnly)
-	return h.changeService(c, p, id, serviceChange{
-		history: "verify", audit: "verify", detail: "assured_date,assurer_email",
-		apply: func(s *hsds.Service) { s.AssuredDate, s.AssurerEmail = today, b.AssurerEmail },
-	})
+	return h.answerService(c, http.StatusOK, w)
 }
 
 // maxStale bounds a stale report.
@@ -85,7 +79,7 @@ func (h *handler) staleReport(c echo.Context) error {
 	if len(fe) > 0 {
 		return apperr.WithFields(apperr.Invalid, "Some parameters are not valid; see errors.", fe)
 	}
-	now := time.Now().UTC()
+	now := h.now().UTC()
 	cutoff := now.Add(-time.Duration(window) * 24 * time.Hour)
 	agency := ""
 	if p.Role == auth.Agency {
@@ -166,6 +160,7 @@ type stallWriter struct {
 
 func (w *stallWriter) Write(b []byte) (int, error) {
 	// Servers that cannot set deadlines (tests' recorders) write as before.
+	// A connection deadline is wall-clock time, not the injected clock.
 	_ = w.rc.SetWriteDeadline(time.Now().Add(w.stall))
 	return w.ResponseWriter.Write(b)
 }

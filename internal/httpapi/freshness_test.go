@@ -11,6 +11,9 @@ import (
 	"time"
 
 	"github.com/linkage-org/linkage/internal/hsds"
+	"github.com/linkage-org/linkage/internal/httpapi"
+	"github.com/linkage-org/linkage/internal/indexsync"
+	"github.com/linkage-org/linkage/internal/indexsync/indexsynctest"
 	"github.com/linkage-org/linkage/internal/store"
 )
 
@@ -230,5 +233,65 @@ func TestSearch_Stale(t *testing.T) {
 	}
 	if r := a.send("GET", "/search?verified_within=soon", "", ""); r.status != 400 {
 		t.Errorf("verified_within=soon: %d", r.status)
+	}
+}
+
+// Freshness reads the injected clock, so a test moves time instead of
+// waiting: a listing confirmed today goes stale 200 days later, in the
+// report and in search, and a capacity report carries the clock's time.
+func TestFreshness_Clock(t *testing.T) {
+	clk := &testClock{t: time.Date(2026, 12, 2, 15, 0, 0, 0, time.UTC)}
+	st := demoStore(t, store.SQLite, store.WithClock(clk.Now))
+	a := newAccessOn(t, serveEnv(t, st, indexsynctest.Running(t, st, indexsync.Options{}), 1<<20, func(d *httpapi.Deps) { d.Now = clk.Now }))
+	id := firstService(t, a.store, orgFoodBank)
+	var svc hsds.Service
+	a.send("POST", "/services/"+id+"/verify", `{"assurer_email":"ops@foodbank.example.org"}`, a.keyA).json(t, &svc)
+	if svc.AssuredDate != "2026-12-02" {
+		t.Fatalf("assured_date %q, want the clock's day 2026-12-02", svc.AssuredDate)
+	}
+	a.send("PUT", "/services/"+id+"/capacities/5a0e5a4e-3b49-4f55-9a0f-7d1f3c2b9e10", `{"unit":{"name":"beds"},"available":3}`, a.keyA).json(t, &svc)
+	if len(svc.Capacities) != 1 || !svc.Capacities[0].Updated.Equal(clk.Now()) {
+		t.Fatalf("capacity %+v, want updated at %v", svc.Capacities, clk.Now())
+	}
+	type report struct {
+		Services []struct {
+			ID        string `json:"id"`
+			DaysSince int    `json:"days_since"`
+		} `json:"services"`
+	}
+	type results struct {
+		Contents []struct {
+			Stale   bool                `json:"stale"`
+			Service struct{ ID string } `json:"service"`
+		} `json:"contents"`
+	}
+	// stale is the listing's row in the stale report (-1: not in it) and
+	// its flag in search; kept says verified_within=30d keeps it.
+	stale := func() (days int, flagged, kept bool) {
+		var rep report
+		a.send("GET", "/reports/stale?older_than=180d", "", a.keyA).json(t, &rep)
+		days = -1
+		for _, s := range rep.Services {
+			if s.ID == id {
+				days = s.DaysSince
+			}
+		}
+		var res results
+		a.send("GET", "/search?per_page=1000", "", "").json(t, &res)
+		for _, c := range res.Contents {
+			flagged = flagged || c.Service.ID == id && c.Stale
+		}
+		a.send("GET", "/search?verified_within=30d&per_page=1000", "", "").json(t, &res)
+		for _, c := range res.Contents {
+			kept = kept || c.Service.ID == id
+		}
+		return days, flagged, kept
+	}
+	if days, flagged, kept := stale(); days != -1 || flagged || !kept {
+		t.Fatalf("just confirmed: report row %d, flagged %v, kept by verified_within %v", days, flagged, kept)
+	}
+	clk.Add(200 * 24 * time.Hour)
+	if days, flagged, kept := stale(); days != 200 || !flagged || kept {
+		t.Fatalf("200 days on: report row %d, flagged %v, kept by verified_within %v", days, flagged, kept)
 	}
 }

@@ -183,7 +183,7 @@ func (h *handler) searchItems(ctx context.Context, sp searchSpec, hits []search.
 		}
 		it := SearchItem{ServiceAtLocation: sal, Score: round(x.Score, 4)}
 		if sal.Service != nil {
-			it.Stale = time.Since(search.LastVerified(sal.Service)) > sp.staleAfter
+			it.Stale = h.now().Sub(search.LastVerified(sal.Service)) > sp.staleAfter
 		}
 		if sp.point != nil && sal.Location != nil && sal.Location.Latitude != nil && sal.Location.Longitude != nil {
 			d := round(search.DistanceM(*sp.point, search.Point{Lat: *sal.Location.Latitude, Lon: *sal.Location.Longitude}), 0)
@@ -373,7 +373,7 @@ func (h *handler) parseSearch(ctx context.Context, v url.Values) (searchSpec, er
 		if err != nil {
 			fe.add("verified_within", "%s", err.Error())
 		} else {
-			since := time.Now().AddDate(0, 0, -days)
+			since := h.now().AddDate(0, 0, -days)
 			q.VerifiedSince = &since
 			sp.staleAfter = time.Duration(days) * 24 * time.Hour
 		}

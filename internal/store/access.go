@@ -198,16 +198,6 @@ func (s *Store) AgencyOrganizations(ctx context.Context, agencyID string) ([]str
 	return out, mapErr(err, "list agency organizations")
 }
 
-// OrganizationAgency is the agency managing orgID, or "".
-func (s *Store) OrganizationAgency(ctx context.Context, orgID string) (string, error) {
-	var ids []string
-	err := s.db.WithContext(ctx).Model(&agencyOrgRow{}).Where("organization_id = ?", strings.ToLower(orgID)).Pluck("agency_id", &ids).Error
-	if err != nil || len(ids) == 0 {
-		return "", mapErr(err, "read organization agency")
-	}
-	return ids[0], nil
-}
-
 // CreateKey stores a new key (its hash only).
 func (t *Tx) CreateKey(ctx context.Context, k *APIKey) error {
 	k.ID = uuid.NewString()

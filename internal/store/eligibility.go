@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"strconv"
+	"strings"
 
 	"github.com/google/uuid"
 
@@ -144,5 +145,38 @@ func (t *Tx) ProposeEligibility(ctx context.Context, serviceID string, cs []elig
 	}
 	meta := []hsds.Metadata{{ID: uuid.NewString(), ResourceID: serviceID, ResourceType: "service", LastActionDate: t.s.now().UTC().Format(HistoryTime),
 		LastActionType: "eligibility_extract", FieldName: "attributes", PreviousValue: "", ReplacementValue: strconv.Itoa(len(rows)) + " inferred eligibility criteria", UpdatedBy: actor}}
-	return t.AddMetadata(ctx, meta)
+	return t.addMetadata(ctx, meta)
+}
+
+// checkEligibility holds a service's eligibility attributes (link_type
+// eligibility) to the eligibility taxonomy: a term of it, and a value its
+// code can read.
+func checkEligibility(ctx context.Context, tx *Tx, as []hsds.Attribute, fe *apperr.FieldErrors) error {
+	var terms map[eligibility.Code]string
+	for i, a := range as {
+		if a.LinkType != LinkTypeEligibility {
+			continue
+		}
+		if terms == nil {
+			var err error
+			if terms, err = tx.View().EligibilityTerms(ctx); err != nil {
+				return err
+			}
+		}
+		code := eligibility.Code("")
+		for c, id := range terms {
+			if strings.EqualFold(id, a.TaxonomyTermID) {
+				code = c
+			}
+		}
+		ptr := "/attributes/" + strconv.Itoa(i)
+		if code == "" {
+			fe.Add(ptr+"/taxonomy_term_id", "an eligibility attribute needs a term of the eligibility taxonomy (%s)", EligibilityTaxonomyID)
+			continue
+		}
+		if msg := eligibility.FromAttribute(string(code), a.Value, a.Label, a.ID).Check(); msg != "" {
+			fe.Add(ptr+"/value", "%s", msg)
+		}
+	}
+	return nil
 }

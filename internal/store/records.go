@@ -17,13 +17,13 @@ import (
 // View is a read-only Store bound to the transaction: its reads see the
 // transaction's own writes and locks. Do not write through it.
 func (t *Tx) View() *Store {
-	return &Store{db: t.db, sqlDB: t.s.sqlDB, dialect: t.s.dialect, path: t.s.path, log: t.s.log, now: t.s.now, keys: t.s.keys, defaultTZ: t.s.defaultTZ, zones: t.s.zones}
+	return &Store{db: t.db, shared: t.s.shared}
 }
 
-// LockRecord serializes writers of one record (and of its creation) until
+// lockRecord serializes writers of one record (and of its creation) until
 // the transaction ends. SQLite transactions already hold the database's
 // write lock from their start.
-func (t *Tx) LockRecord(ctx context.Context, entity, id string) error {
+func (t *Tx) lockRecord(ctx context.Context, entity, id string) error {
 	if t.s.dialect != Postgres {
 		return nil
 	}
@@ -67,8 +67,8 @@ func (t *Tx) WriteRecords(ctx context.Context, docs *Documents, meta []hsds.Meta
 // they sort as text in time order.
 const HistoryTime = "2006-01-02T15:04:05.000000Z"
 
-// AddMetadata appends history rows.
-func (t *Tx) AddMetadata(ctx context.Context, meta []hsds.Metadata) error {
+// addMetadata appends history rows.
+func (t *Tx) addMetadata(ctx context.Context, meta []hsds.Metadata) error {
 	if len(meta) == 0 {
 		return nil
 	}
@@ -109,10 +109,10 @@ func (t *Tx) countWhere(ctx context.Context, table, where string, args ...any) (
 	return n, mapErr(err, "count %s", table)
 }
 
-// DeleteOrganization removes an organization with what it owns directly.
+// deleteOrganization removes an organization with what it owns directly.
 // One that still has services or locations is a conflict: they are
 // records of their own, deleted on purpose, not as a side effect.
-func (t *Tx) DeleteOrganization(ctx context.Context, id string) error {
+func (t *Tx) deleteOrganization(ctx context.Context, id string) error {
 	for _, table := range []string{"services", "locations"} {
 		n, err := t.countWhere(ctx, table, "organization_id = ?", id)
 		if err != nil {
@@ -143,9 +143,9 @@ func (t *Tx) DeleteOrganization(ctx context.Context, id string) error {
 	return nil
 }
 
-// DeleteLocation removes a location with what it owns. A location services
+// deleteLocation removes a location with what it owns. A location services
 // are still offered at is a conflict.
-func (t *Tx) DeleteLocation(ctx context.Context, id string) error {
+func (t *Tx) deleteLocation(ctx context.Context, id string) error {
 	n, err := t.countWhere(ctx, "service_at_locations", "location_id = ?", id)
 	if err != nil {
 		return err

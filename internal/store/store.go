@@ -38,9 +38,18 @@ const (
 //go:embed migrations
 var migrations embed.FS
 
-// Store is the directory database.
+// Store is the directory database. A Store is its connection (the pool,
+// or one transaction's, see Tx.View) and a pointer to what every Store of
+// one Open shares, so a view of a transaction copies one pointer and
+// cannot miss a setting.
 type Store struct {
-	db      *gorm.DB
+	db *gorm.DB
+	*shared
+}
+
+// shared is what the Stores of one Open have in common: settings fixed at
+// Open, and state kept for the whole process.
+type shared struct {
 	sqlDB   *sql.DB
 	dialect string
 	path    string // SQLite file
@@ -50,7 +59,7 @@ type Store struct {
 	keys    *seal.Keyring // personal data at rest; nil refuses it
 	// defaultTZ is the zone of agencies that name none (business days).
 	defaultTZ string
-	zones     *sync.Map // agency id → zoneEntry
+	zones     sync.Map // agency id → zoneEntry
 	// jobsHere are the import jobs this process runs (jobs.go).
 	jobsHere sync.Map
 
@@ -99,7 +108,7 @@ func Open(ctx context.Context, url string, log *slog.Logger, opts ...Option) (*S
 	if err != nil {
 		return nil, fmt.Errorf("store: open: %w", err)
 	}
-	s := &Store{dialect: dialect, log: log, now: time.Now, zones: &sync.Map{}}
+	s := &Store{shared: &shared{dialect: dialect, log: log, now: time.Now}}
 	for _, o := range opts {
 		o(s)
 	}
