@@ -62,7 +62,11 @@ func ReadmeTable() string {
 // command's --help show them.
 func WriteHelp(w io.Writer, settings []Setting) {
 	for _, s := range settings {
-		def := "default " + plain(s.shownMarkdown())
+		shown := plain(s.shownMarkdown())
+		if strings.HasPrefix(shown, "(") && strings.HasSuffix(shown, ")") {
+			shown = shown[1 : len(shown)-1]
+		}
+		def := "default " + shown
 		if s.Zero != "" {
 			def += "; 0: " + s.Zero
 		}
