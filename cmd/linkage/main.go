@@ -46,7 +46,7 @@ Commands:
                      validate a running HSDS 3.1 API against the HSDS JSON Schemas, as the Open Referral validator does
   version, --version print the version
 
-Run 'linkage <command> --help' for a command's flags.
+Run 'linkage <command> --help' for a command's flags and the settings it reads.
 
 Environment:
 `

@@ -21,8 +21,9 @@ import (
 	"github.com/linkage-org/linkage/internal/referral"
 )
 
-// Config is every setting of the service. It is passed down as a value;
-// nothing reads the environment after Load.
+// Config is every setting of the service; Settings says what each field
+// means and its default. It is passed down as a value; nothing reads the
+// environment after Load.
 type Config struct {
 	Addr            string         // LINKAGE_ADDR
 	MetricsAddr     string         // LINKAGE_METRICS_ADDR: "" serves /metrics on Addr
@@ -42,7 +43,7 @@ type Config struct {
 	IndexPoll       time.Duration  // LINKAGE_INDEX_POLL
 	IndexBatch      int            // LINKAGE_INDEX_BATCH
 	RebuildBatch    int            // LINKAGE_INDEX_REBUILD_BATCH
-	PageCache       int            // LINKAGE_SEARCH_PAGE_CACHE: hydrated search results kept (0: none)
+	PageCache       int            // LINKAGE_SEARCH_PAGE_CACHE: hydrated search results kept (0: off)
 	RateAnonymous   float64        // LINKAGE_RATE_ANONYMOUS
 	RateKey         float64        // LINKAGE_RATE_KEY
 	RatePortal      float64        // LINKAGE_RATE_PORTAL
