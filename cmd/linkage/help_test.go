@@ -23,19 +23,19 @@ func TestHelp_Settings(t *testing.T) {
 		return out.String()
 	}
 	var want bytes.Buffer
-	config.WriteHelp(&want, config.Settings)
+	config.WriteHelp(&want, config.Settings())
 	if all := help("--help"); !strings.HasSuffix(all, "Environment:\n"+want.String()) {
 		t.Errorf("linkage --help does not end with every setting:\n%s", all)
 	}
 	for _, cmd := range [][]string{{"serve"}, {"migrate"}, {"import"}, {"export"}, {"reindex"}, {"seed", "demo"}, {"apikey", "create"}, {"import-postcodes"}, {"eligibility", "extract"}} {
 		got := help(append(cmd, "--help")...)
-		for _, s := range config.Settings {
+		for _, s := range config.Settings() {
 			if reads := slices.Contains(s.Commands, cmd[0]); reads != strings.Contains(got, "  "+s.Env+" (default ") {
 				t.Errorf("%s --help: lists %s %v, reads it %v", cmd[0], s.Env, !reads, reads)
 			}
 		}
 	}
-	for _, s := range config.Settings {
+	for _, s := range config.Settings() {
 		cmd, flag, ok := strings.Cut(s.Flag, " ")
 		if !ok {
 			continue

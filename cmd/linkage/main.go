@@ -170,7 +170,7 @@ var errUsage = errors.New("usage")
 
 func printUsage(w io.Writer) {
 	fmt.Fprint(w, usage)
-	config.WriteHelp(w, config.Settings)
+	config.WriteHelp(w, config.Settings())
 }
 
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {

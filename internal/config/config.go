@@ -67,7 +67,7 @@ type Config struct {
 func Load(env func(string) (string, bool)) (Config, error) {
 	var c Config
 	var errs []error
-	for _, s := range Settings {
+	for _, s := range settings {
 		v, _ := env(s.Env)
 		if err := s.read(&c, strings.TrimSpace(v)); err != nil {
 			errs = append(errs, err)

@@ -35,7 +35,7 @@ func Markdown() string {
 	var b strings.Builder
 	b.WriteString(docIntro)
 	b.WriteString("| Variable | Default | Values | 0 | Meaning | Read by |\n| --- | --- | --- | --- | --- | --- |\n")
-	for _, s := range Settings {
+	for _, s := range settings {
 		name := code(s.Env)
 		if s.Flag != "" {
 			name += "<br>flag " + code("linkage "+s.Flag)
@@ -49,7 +49,7 @@ func Markdown() string {
 func ReadmeTable() string {
 	var b strings.Builder
 	b.WriteString(ReadmeBegin + "\n\n| Variable | Default | Meaning |\n| --- | --- | --- |\n")
-	for _, s := range Settings {
+	for _, s := range settings {
 		if s.Newcomer {
 			fmt.Fprintf(&b, "| %s | %s | %s |\n", code(s.Env), cell(s.shownMarkdown()), cell(s.Help))
 		}

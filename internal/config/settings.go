@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -45,7 +46,9 @@ var (
 
 // Settings is every setting, in the order Load reads them (a derived
 // default follows what it is derived from).
-var Settings = []Setting{
+func Settings() []Setting { return slices.Clone(settings) }
+
+var settings = []Setting{
 	{Env: "LINKAGE_ADDR", Default: "127.0.0.1:8080", Commands: serving, Newcomer: true,
 		Help: "address the HTTP server listens on", kind: text("host:port", func(c *Config) *string { return &c.Addr })},
 	{Env: "LINKAGE_METRICS_ADDR", Shown: "(none: `/metrics` on `LINKAGE_ADDR`)", Commands: serving,
@@ -191,10 +194,10 @@ func rate(f func(*Config) *float64) kind {
 
 // duration reads a Go duration from min to max (0: no upper bound).
 func duration(f func(*Config) *time.Duration, min, max time.Duration) kind {
-	typ := "a duration such as 20s"
+	typ := "a duration above 0, such as 20s"
 	switch {
 	case min == 0:
-		typ = "a duration such as 4320h, or 0 for off"
+		typ = "a duration, or 0 for off"
 	case max > 0:
 		typ = fmt.Sprintf("a duration from %s to %s", short(min), short(max))
 	case min > time.Millisecond:
@@ -210,10 +213,14 @@ func duration(f func(*Config) *time.Duration, min, max time.Duration) kind {
 	}}
 }
 
-// short writes 1m rather than 1m0s.
+// short writes 1m and 1h rather than 1m0s and 1h0m0s.
 func short(d time.Duration) string {
 	s := d.String()
-	s = strings.TrimSuffix(strings.TrimSuffix(s, "0s"), "0m")
+	for _, zero := range []string{"m0s", "h0m"} {
+		if strings.HasSuffix(s, zero) {
+			s = s[:len(s)-2]
+		}
+	}
 	return s
 }
 
@@ -273,12 +280,9 @@ func (s Setting) read(c *Config, v string) error {
 // For is the settings command reads, in table order.
 func For(command string) []Setting {
 	var out []Setting
-	for _, s := range Settings {
-		for _, c := range s.Commands {
-			if c == command {
-				out = append(out, s)
-				break
-			}
+	for _, s := range settings {
+		if slices.Contains(s.Commands, command) {
+			out = append(out, s)
 		}
 	}
 	return out

@@ -49,7 +49,7 @@ func TestConfigurationDoc(t *testing.T) {
 func TestSettings_DefaultsAreDocumented(t *testing.T) {
 	def := Defaults()
 	names := map[string]bool{}
-	for _, s := range Settings {
+	for _, s := range settings {
 		if names[s.Env] {
 			t.Errorf("%s is declared twice", s.Env)
 		}
@@ -75,7 +75,7 @@ func TestSettings_DefaultsAreDocumented(t *testing.T) {
 	// Every field is some setting's: a field set from nothing would have a
 	// default no table names.
 	var set Config
-	for _, s := range Settings {
+	for _, s := range settings {
 		v, ok := sample[s.Env]
 		if !ok {
 			v = s.Default
@@ -102,7 +102,7 @@ var sample = map[string]string{
 // "0" is off wherever it is allowed, and refused where a setting cannot
 // be off; the table says which.
 func TestSettings_Zero(t *testing.T) {
-	for _, s := range Settings {
+	for _, s := range settings {
 		if s.Zero == "" {
 			continue
 		}
@@ -124,14 +124,14 @@ func TestSettings_Zero(t *testing.T) {
 // The help lists each setting once, with the default the docs show.
 func TestWriteHelp(t *testing.T) {
 	var b bytes.Buffer
-	WriteHelp(&b, Settings)
-	for _, s := range Settings {
+	WriteHelp(&b, settings)
+	for _, s := range settings {
 		shown := strings.TrimSuffix(strings.TrimPrefix(plain(s.shownMarkdown()), "("), ")")
 		if n := strings.Count(b.String(), "  "+s.Env+" (default "+shown); n != 1 {
 			t.Errorf("%s is in the help %d times", s.Env, n)
 		}
 	}
-	if got := For("reindex"); len(got) == 0 || len(got) >= len(Settings) {
+	if got := For("reindex"); len(got) == 0 || len(got) >= len(settings) {
 		t.Errorf("reindex reads %d settings", len(got))
 	}
 }
