@@ -143,21 +143,33 @@ func cmdServe(ctx context.Context, cfg config.Config, log *slog.Logger, args []s
 			log.Error("search index", "err", err)
 		}
 	}()
-	guidelines, err := povertyGuidelines(cfg)
-	if err != nil {
-		return err
-	}
-	e, err := httpapi.New(httpapi.Deps{Guidelines: guidelines, Store: st, Index: sy, Metrics: m, Logger: log, BaseURL: cfg.BaseURL,
-		MaxBodyBytes: cfg.MaxBodyBytes, MaxJSONBytes: cfg.MaxJSONBytes, CORSOrigins: cfg.CORSOrigins, Ready: sy.Ready,
-		RateLimits:     httpapi.RateLimits{Anonymous: cfg.RateAnonymous, Key: cfg.RateKey, Portal: cfg.RatePortal},
-		CapacityMaxAge: cfg.CapacityMaxAge, FollowUpRules: cfg.FollowUpRules, WebhookAllowPrivate: cfg.WebhookPrivate,
-		PageCache: cfg.PageCache, TrustedProxies: cfg.TrustedProxies, Now: now,
-		ImportLimits:  hsdsio.Limits{EntryBytes: cfg.ImportMaxEntry, TotalBytes: cfg.ImportMaxTotal},
-		ImportTempDir: importTemp, MetricsElsewhere: cfg.MetricsAddr != ""})
+	deps := httpapi.Deps{Store: st, Index: sy, Metrics: m, Logger: log, Ready: sy.Ready, Now: now, ImportTempDir: importTemp}
+	e, err := newAPI(cfg, deps)
 	if err != nil {
 		return err
 	}
 	return serveHTTP(ctx, cfg, e, m, log, st.Dialect())
+}
+
+// newAPI is the HTTP API of deps (what serve has opened) with the
+// settings of cfg.
+func newAPI(cfg config.Config, d httpapi.Deps) (http.Handler, error) {
+	var err error
+	if d.Guidelines, err = povertyGuidelines(cfg); err != nil {
+		return nil, err
+	}
+	d.BaseURL, d.CORSOrigins, d.TrustedProxies = cfg.BaseURL, cfg.CORSOrigins, cfg.TrustedProxies
+	d.MaxBodyBytes, d.MaxJSONBytes = cfg.MaxBodyBytes, cfg.MaxJSONBytes
+	d.RateLimits = httpapi.RateLimits{Anonymous: cfg.RateAnonymous, Key: cfg.RateKey, Portal: cfg.RatePortal}
+	d.CapacityMaxAge, d.FollowUpRules, d.WebhookAllowPrivate = cfg.CapacityMaxAge, cfg.FollowUpRules, cfg.WebhookPrivate
+	d.PageCache = cfg.PageCache
+	d.ImportLimits = hsdsio.Limits{EntryBytes: cfg.ImportMaxEntry, TotalBytes: cfg.ImportMaxTotal}
+	d.MetricsElsewhere = cfg.MetricsAddr != ""
+	e, err := httpapi.New(d)
+	if err != nil {
+		return nil, err // a nil *echo.Echo in an http.Handler would not be nil
+	}
+	return e, nil
 }
 
 // prepareServe loads the demo (LINKAGE_DEMO) and the demo postcodes into
