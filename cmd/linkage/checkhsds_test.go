@@ -10,7 +10,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 )
 
 // startDemo runs `linkage serve` in demo mode in this process (what `make
@@ -22,21 +21,12 @@ func startDemo(t *testing.T, dataDir string, extra map[string]string) string {
 	for k, v := range extra {
 		vars[k] = v
 	}
-	base := serveInProcess(t, vars, "url")["url"]
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		resp, err := http.Get(base + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return base
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the demo server at %s is not ready after 60 s: %v", base, err)
-		}
-		time.Sleep(50 * time.Millisecond)
+	// The index logs that it is current when /readyz turns 200.
+	base := serveUntil(t, vars, []string{"search index is current"}, "url")["url"]
+	if code, body := httpGet(t, base+"/readyz"); code != http.StatusOK {
+		t.Fatalf("the demo server at %s says it is current, but /readyz: %d %s", base, code, body)
 	}
+	return base
 }
 
 var summaryLine = regexp.MustCompile(`(?m)^hsds: (\d+) checked, (\d+) failed$`)

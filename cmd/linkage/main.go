@@ -46,7 +46,7 @@ Commands:
                      validate a running HSDS 3.1 API against the HSDS JSON Schemas, as the Open Referral validator does
   version, --version print the version
 
-Run 'linkage <command> --help' for a command's flags.
+Run 'linkage <command> --help' for a command's flags and the settings it reads.
 
 Environment:
 `
@@ -170,16 +170,7 @@ var errUsage = errors.New("usage")
 
 func printUsage(w io.Writer) {
 	fmt.Fprint(w, usage)
-	for _, v := range config.Vars {
-		fmt.Fprintf(w, "  %-26s %s (default %s)\n", v.Name, v.Help, orNone(v.Default))
-	}
-}
-
-func orNone(s string) string {
-	if s == "" {
-		return "none"
-	}
-	return s
+	config.WriteHelp(w, config.Settings())
 }
 
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
@@ -192,13 +183,18 @@ func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-// flags builds a FlagSet whose --help prints the command's usage and flags.
+// flags builds a FlagSet whose --help prints the command's usage, its
+// flags and the settings it reads (name begins with the command).
 func flags(name, synopsis string, out io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(out)
 	fs.Usage = func() {
 		fmt.Fprintf(out, "Usage: linkage %s\n\n%s\n", name, strings.TrimSpace(synopsis))
 		fs.PrintDefaults()
+		if settings := config.For(strings.Fields(name)[0]); len(settings) > 0 {
+			fmt.Fprint(out, "\nEnvironment (docs/configuration.md):\n")
+			config.WriteHelp(out, settings)
+		}
 	}
 	return fs
 }

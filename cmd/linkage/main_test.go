@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -37,19 +36,13 @@ func TestServe_GracefulShutdown(t *testing.T) {
 		logW.Close()
 	}()
 	// The log says where it listens once the demo data is loaded.
-	var base string
-	sc := bufio.NewScanner(logR)
-	for sc.Scan() {
-		line := sc.Text()
-		if i := strings.Index(line, "url=http://"); i >= 0 {
-			base = strings.Fields(line[i+4:])[0]
-			break
+	lines := logLines(logR)
+	line := waitLine(t, lines, "url=http://", 2*time.Minute)
+	go func() {
+		for range lines {
 		}
-	}
-	go func() { _, _ = io.Copy(io.Discard, logR) }()
-	if base == "" {
-		t.Fatal("server never said where it listens")
-	}
+	}()
+	base := strings.Fields(line[strings.Index(line, "url=http://")+4:])[0]
 	var page struct {
 		TotalItems int `json:"total_items"`
 	}
@@ -79,14 +72,15 @@ func TestServe_GracefulShutdown(t *testing.T) {
 	waitInFlight(t, base, 2)
 	stop() // SIGTERM
 	// The listener closes: new connections are refused while the old one works.
-	for {
+	eventually(t, 10*time.Second, "new connections are refused", func() bool {
 		c := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: time.Second}
 		resp, err := c.Get(base + "/healthz")
 		if err != nil {
-			break
+			return true
 		}
 		resp.Body.Close()
-	}
+		return false
+	})
 	_, _ = bodyW.Write([]byte("2"))
 	bodyW.Close()
 	resp := <-result
@@ -103,22 +97,18 @@ func TestServe_GracefulShutdown(t *testing.T) {
 	}
 }
 
-// waitInFlight polls /metrics until n requests (itself included) are being served.
+// waitInFlight reads /metrics until n requests (itself included) are being served.
 func waitInFlight(t *testing.T, base string, n int) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
+	eventually(t, 10*time.Second, fmt.Sprintf("%d requests in flight", n), func() bool {
 		resp, err := http.Get(base + "/metrics")
 		if err != nil {
 			t.Fatal(err)
 		}
 		b, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		if bytes.Contains(b, []byte(fmt.Sprintf("linkage_http_requests_in_flight %d\n", n))) {
-			return
-		}
-	}
-	t.Fatalf("never saw %d requests in flight", n)
+		return bytes.Contains(b, []byte(fmt.Sprintf("linkage_http_requests_in_flight %d\n", n)))
+	})
 }
 
 func getJSON(t *testing.T, url string, v any) {

@@ -102,7 +102,8 @@ func TestServe_KilledDuringReferrals(t *testing.T) {
 			var hookMu sync.Mutex
 			var secret string
 			failures := 25
-			delivered := map[string]int{} // referral id → referral.created deliveries accepted
+			delivered := map[string]int{}     // referral id → referral.created deliveries accepted
+			arrived := make(chan struct{}, 1) // a delivery was accepted since the last look
 			receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				body, _ := io.ReadAll(r.Body)
 				hookMu.Lock()
@@ -126,6 +127,10 @@ func TestServe_KilledDuringReferrals(t *testing.T) {
 				_ = json.Unmarshal(body, &ev)
 				if ev.Type == "referral.created" {
 					delivered[ev.Data.ReferralID]++
+					select {
+					case arrived <- struct{}{}:
+					default:
+					}
 				}
 			}))
 			defer receiver.Close()
@@ -217,8 +222,9 @@ func TestServe_KilledDuringReferrals(t *testing.T) {
 			t.Logf("%s: %d acknowledged, %d attempted, %d stored after SIGKILL and restart", d, len(acked), attempted, total)
 
 			// Every acknowledged referral reaches the webhook: the
-			// outbox outlived the process. Poll the delivery log (no sleeps).
-			deadline := time.Now().Add(60 * time.Second)
+			// outbox outlived the process. Each accepted delivery wakes
+			// the check (no polling).
+			deadline := time.After(60 * time.Second)
 			for {
 				hookMu.Lock()
 				missing := 0
@@ -231,13 +237,15 @@ func TestServe_KilledDuringReferrals(t *testing.T) {
 				if missing == 0 {
 					break
 				}
-				if time.Now().After(deadline) {
+				select {
+				case <-arrived:
+				case <-deadline:
 					t.Fatalf("%d acknowledged referrals never reached the webhook", missing)
 				}
-				st, _, err := sendAs(food, base, "GET", "/webhooks/"+hook["id"].(string)+"/deliveries?state=pending&per_page=1", "", "")
-				if err != nil || st != 200 {
-					t.Fatalf("delivery log: %d %v", st, err)
-				}
+			}
+			st, _, err = sendAs(food, base, "GET", "/webhooks/"+hook["id"].(string)+"/deliveries?state=pending&per_page=1", "", "")
+			if err != nil || st != 200 {
+				t.Fatalf("delivery log: %d %v", st, err)
 			}
 			s.kill(t, syscall.SIGTERM)
 			logMu.Lock()

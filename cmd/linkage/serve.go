@@ -23,8 +23,10 @@ import (
 	"github.com/linkage-org/linkage/seed"
 )
 
-func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*store.Store, error) {
-	opts := []store.Option{store.WithDefaultTZ(cfg.DefaultTZ)}
+// openStore opens and migrates the database of cfg; extra are further
+// store options (serve's clock).
+func openStore(ctx context.Context, cfg config.Config, log *slog.Logger, extra ...store.Option) (*store.Store, error) {
+	opts := append([]store.Option{store.WithDefaultTZ(cfg.DefaultTZ)}, extra...)
 	keys, err := dataKeys(cfg, log)
 	if err != nil {
 		return nil, err
@@ -104,72 +106,23 @@ func cmdServe(ctx context.Context, cfg config.Config, log *slog.Logger, args []s
 	if err := requireSharedDataKey(cfg); err != nil {
 		return err
 	}
-	st, err := openStore(ctx, cfg, log)
+	// One clock for everything the server does: the store, the jobs and
+	// the API read it.
+	now := time.Now
+	st, err := openStore(ctx, cfg, log, store.WithClock(now))
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	if cfg.Demo {
-		if err := loadDemoIfEmpty(ctx, st, log); err != nil {
-			return err
-		}
-		keys, err := ensureDemoAccess(ctx, st, cfg.DataDir)
-		if err != nil {
-			return err
-		}
-		if keys != "" {
-			showDemoKeys(stdout, log, cfg, keys)
-		}
-	}
-	if err := loadDemoPostcodes(ctx, st, log); err != nil {
+	importTemp, err := prepareServe(ctx, cfg, st, log, stdout)
+	if err != nil {
 		return err
 	}
-	// Import jobs sort tabular packages in the data dir, which has room
-	// for an index (the container's /tmp is small or in memory); a
-	// stopped server's leftovers go now.
-	importTemp := filepath.Join(cfg.DataDir, "tmp")
-	if err := os.MkdirAll(importTemp, 0o700); err != nil {
-		return fmt.Errorf("create %s: %w", importTemp, err)
-	}
-	if err := hsdsio.RemoveScratch(importTemp); err != nil {
-		return err
-	}
-	// Import jobs whose process died are reported failed (their
-	// transaction never committed): at start, and every few seconds for
-	// other replicas' jobs.
-	go func() {
-		t := time.NewTicker(10 * time.Second)
-		defer t.Stop()
-		for {
-			if n, err := st.FailAbandonedJobs(ctx, cfg.ImportStale); err != nil {
-				log.Warn("checking import jobs", "err", err)
-			} else if n > 0 {
-				log.Warn("import jobs abandoned by a stopped server marked failed", "jobs", n)
-			}
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
-		}
-	}()
+	go failAbandonedJobs(ctx, st, cfg, log)
 	m := metrics.New()
 	m.RegisterDB(st.DB(), st.Dialect())
-	// Webhook deliveries and the periodic jobs feeding them run on one
-	// replica at a time (a PostgreSQL advisory lock).
-	staleAfter := cfg.StaleAfter
-	if staleAfter == 0 {
-		staleAfter = -1
-	}
-	nw := notify.New(st, log, time.Now, notify.Config{RetryBase: cfg.WebhookRetry, StaleAfter: staleAfter, Poll: cfg.JobsPoll, AllowPrivate: cfg.WebhookPrivate})
-	nw.OnAttempt = func(event string, ok bool) {
-		m.WebhookAttempts.WithLabelValues(event, map[bool]string{true: "delivered", false: "failed"}[ok]).Inc()
-	}
-	nw.OnBacklog = func(n int64) { m.WebhookBacklog.Set(float64(n)) }
-	notifyCtx, stopNotify := context.WithCancel(context.WithoutCancel(ctx))
-	notifyDone := make(chan struct{})
-	go func() { defer close(notifyDone); nw.Run(notifyCtx) }()
-	defer func() { stopNotify(); <-notifyDone }()
+	stopNotify := startNotify(ctx, cfg, st, log, m, now)
+	defer stopNotify()
 	sy, err := newSyncer(cfg, st, log, m)
 	if err != nil {
 		return err
@@ -190,26 +143,115 @@ func cmdServe(ctx context.Context, cfg config.Config, log *slog.Logger, args []s
 			log.Error("search index", "err", err)
 		}
 	}()
-	guidelines, err := povertyGuidelines(cfg)
+	deps := httpapi.Deps{Store: st, Index: sy, Metrics: m, Logger: log, Ready: sy.Ready, Now: now, ImportTempDir: importTemp}
+	e, err := newAPI(cfg, deps)
 	if err != nil {
 		return err
 	}
-	e, err := httpapi.New(httpapi.Deps{Guidelines: guidelines, Store: st, Index: sy, Metrics: m, Logger: log, BaseURL: cfg.BaseURL,
-		MaxBodyBytes: cfg.MaxBodyBytes, MaxJSONBytes: cfg.MaxJSONBytes, CORSOrigins: cfg.CORSOrigins, Ready: sy.Ready,
-		RateLimits:     httpapi.RateLimits{Anonymous: cfg.RateAnonymous, Key: cfg.RateKey, Portal: cfg.RatePortal},
-		CapacityMaxAge: cfg.CapacityMaxAge, FollowUpRules: cfg.FollowUpRules, WebhookAllowPrivate: cfg.WebhookPrivate,
-		PageCache: pageCache(cfg.PageCache), TrustedProxies: cfg.TrustedProxies,
-		ImportLimits:  hsdsio.Limits{EntryBytes: cfg.ImportMaxEntry, TotalBytes: cfg.ImportMaxTotal},
-		ImportTempDir: importTemp, MetricsElsewhere: cfg.MetricsAddr != ""})
-	if err != nil {
-		return err
+	return serveHTTP(ctx, cfg, e, m, log, st.Dialect())
+}
+
+// newAPI is the HTTP API of deps (what serve has opened) with the
+// settings of cfg.
+func newAPI(cfg config.Config, d httpapi.Deps) (http.Handler, error) {
+	var err error
+	if d.Guidelines, err = povertyGuidelines(cfg); err != nil {
+		return nil, err
 	}
+	d.BaseURL, d.CORSOrigins, d.TrustedProxies = cfg.BaseURL, cfg.CORSOrigins, cfg.TrustedProxies
+	d.MaxBodyBytes, d.MaxJSONBytes = cfg.MaxBodyBytes, cfg.MaxJSONBytes
+	d.RateLimits = httpapi.RateLimits{Anonymous: cfg.RateAnonymous, Key: cfg.RateKey, Portal: cfg.RatePortal}
+	d.CapacityMaxAge, d.FollowUpRules, d.WebhookAllowPrivate = cfg.CapacityMaxAge, cfg.FollowUpRules, cfg.WebhookPrivate
+	d.PageCache = cfg.PageCache
+	d.ImportLimits = hsdsio.Limits{EntryBytes: cfg.ImportMaxEntry, TotalBytes: cfg.ImportMaxTotal}
+	d.MetricsElsewhere = cfg.MetricsAddr != ""
+	e, err := httpapi.New(d)
+	if err != nil {
+		return nil, err // a nil *echo.Echo in an http.Handler would not be nil
+	}
+	return e, nil
+}
+
+// prepareServe loads the demo (LINKAGE_DEMO) and the demo postcodes into
+// an empty database and empties the import scratch folder, whose path it
+// returns.
+func prepareServe(ctx context.Context, cfg config.Config, st *store.Store, log *slog.Logger, stdout io.Writer) (string, error) {
+	if cfg.Demo {
+		if err := loadDemoIfEmpty(ctx, st, log); err != nil {
+			return "", err
+		}
+		keys, err := ensureDemoAccess(ctx, st, cfg.DataDir)
+		if err != nil {
+			return "", err
+		}
+		if keys != "" {
+			showDemoKeys(stdout, log, cfg, keys)
+		}
+	}
+	if err := loadDemoPostcodes(ctx, st, log); err != nil {
+		return "", err
+	}
+	// Import jobs sort tabular packages in the data dir, which has room
+	// for an index (the container's /tmp is small or in memory); a
+	// stopped server's leftovers go now.
+	importTemp := filepath.Join(cfg.DataDir, "tmp")
+	if err := os.MkdirAll(importTemp, 0o700); err != nil {
+		return "", fmt.Errorf("create %s: %w", importTemp, err)
+	}
+	return importTemp, hsdsio.RemoveScratch(importTemp)
+}
+
+// failAbandonedJobs reports import jobs whose process died failed (their
+// transaction never committed): at start, and every few seconds for other
+// replicas' jobs, until ctx ends.
+func failAbandonedJobs(ctx context.Context, st *store.Store, cfg config.Config, log *slog.Logger) {
+	t := time.NewTicker(10 * time.Second)
+	defer t.Stop()
+	for {
+		if n, err := st.FailAbandonedJobs(ctx, cfg.ImportStale); err != nil {
+			log.Warn("checking import jobs", "err", err)
+		} else if n > 0 {
+			log.Warn("import jobs abandoned by a stopped server marked failed", "jobs", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// startNotify runs webhook deliveries and the periodic jobs feeding them
+// (on one replica at a time: a PostgreSQL advisory lock) until the
+// returned stop is called; they outlive ctx so a drain can finish.
+func startNotify(ctx context.Context, cfg config.Config, st *store.Store, log *slog.Logger, m *metrics.Metrics, now func() time.Time) (stop func()) {
+	// LINKAGE_STALE_AFTER=0 is off; notify.Config reads 0 as its default
+	// and a negative threshold as off.
+	staleAfter := cfg.StaleAfter
+	if staleAfter == 0 {
+		staleAfter = -1
+	}
+	nw := notify.New(st, log, now, notify.Config{RetryBase: cfg.WebhookRetry, StaleAfter: staleAfter, Poll: cfg.JobsPoll, AllowPrivate: cfg.WebhookPrivate})
+	nw.OnAttempt = func(event string, ok bool) {
+		m.WebhookAttempts.WithLabelValues(event, map[bool]string{true: "delivered", false: "failed"}[ok]).Inc()
+	}
+	nw.OnBacklog = func(n int64) { m.WebhookBacklog.Set(float64(n)) }
+	notifyCtx, stopNotify := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() { defer close(done); nw.Run(notifyCtx) }()
+	return func() { stopNotify(); <-done }
+}
+
+// serveHTTP serves h on LINKAGE_ADDR (and the metrics on
+// LINKAGE_METRICS_ADDR) until ctx ends, then lets in-flight requests
+// finish for LINKAGE_SHUTDOWN_TIMEOUT.
+func serveHTTP(ctx context.Context, cfg config.Config, h http.Handler, m *metrics.Metrics, log *slog.Logger, dialect string) error {
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
 	srv := &http.Server{
-		Handler:           e,
+		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		IdleTimeout:       120 * time.Second,
@@ -217,7 +259,7 @@ func cmdServe(ctx context.Context, cfg config.Config, log *slog.Logger, args []s
 	}
 	servers := []*http.Server{srv}
 	listeners := []net.Listener{ln}
-	logAttrs := []any{"url", "http://" + ln.Addr().String(), "database", st.Dialect(), "openapi", cfg.BaseURL + "/openapi.json"}
+	logAttrs := []any{"url", "http://" + ln.Addr().String(), "database", dialect, "openapi", cfg.BaseURL + "/openapi.json"}
 	if cfg.MetricsAddr != "" {
 		mln, msrv, err := metricsServer(cfg.MetricsAddr, m)
 		if err != nil {
@@ -241,8 +283,12 @@ func cmdServe(ctx context.Context, cfg config.Config, log *slog.Logger, args []s
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
-	// SIGTERM: stop accepting, let in-flight requests finish. The metrics
-	// listener goes last, so a scrape can still watch the drain.
+	return shutdown(cfg, servers, errc, log)
+}
+
+// shutdown stops accepting and lets in-flight requests finish (SIGTERM).
+// The metrics listener goes last, so a scrape can still watch the drain.
+func shutdown(cfg config.Config, servers []*http.Server, errc <-chan error, log *slog.Logger) error {
 	log.Info("shutting down", "grace", cfg.ShutdownTimeout)
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
@@ -307,14 +353,6 @@ func loadDemo(ctx context.Context, st *store.Store, log *slog.Logger) error {
 	}
 	log.Info("demo eligibility proposed", "services", rep.WithRules, "criteria", rep.Proposed)
 	return nil
-}
-
-// pageCache turns the setting (0 = off) into httpapi's (negative = off).
-func pageCache(n int) int {
-	if n == 0 {
-		return -1
-	}
-	return n
 }
 
 // showDemoKeys prints the demo keys for the person at the terminal. With

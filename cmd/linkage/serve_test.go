@@ -4,15 +4,26 @@ import (
 	"bufio"
 	"context"
 	"io"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // serveInProcess runs `linkage serve` with vars until the test ends and
 // returns the value of each named attribute of its "Linkage is serving"
 // log line (url, metrics).
 func serveInProcess(t *testing.T, vars map[string]string, attrs ...string) map[string]string {
+	t.Helper()
+	return serveUntil(t, vars, nil, attrs...)
+}
+
+// serveUntil is serveInProcess that returns once the log has also said
+// each of until (at info level, which vars must not raise); the test fails
+// when the server ends or two minutes pass first.
+func serveUntil(t *testing.T, vars map[string]string, until []string, attrs ...string) map[string]string {
 	t.Helper()
 	ctx, stop := context.WithCancel(context.Background())
 	logR, logW := io.Pipe()
@@ -27,29 +38,90 @@ func serveInProcess(t *testing.T, vars map[string]string, attrs ...string) map[s
 			t.Errorf("serve: exit %d", code)
 		}
 	})
+	lines := logLines(logR)
+	// The log is read to its end, so the server never blocks writing it.
+	defer func() {
+		go func() {
+			for range lines {
+			}
+		}()
+	}()
+	const serving = "Linkage is serving"
+	pending := map[string]bool{serving: true}
+	for _, u := range until {
+		pending[u] = true
+	}
 	got := map[string]string{}
-	sc := bufio.NewScanner(logR)
-	for sc.Scan() {
-		line := sc.Text()
-		if !strings.Contains(line, "Linkage is serving") {
-			continue
-		}
-		for _, f := range strings.Fields(line) {
-			for _, a := range attrs {
-				if v, ok := strings.CutPrefix(f, a+"="); ok {
-					got[a] = v
+	deadline := time.After(2 * time.Minute)
+	for len(pending) > 0 {
+		select {
+		case line, ok := <-lines:
+			if !ok {
+				t.Fatalf("serve ended before logging %v", slices.Sorted(maps.Keys(pending)))
+			}
+			for m := range pending {
+				if strings.Contains(line, m) {
+					delete(pending, m)
 				}
 			}
+			if strings.Contains(line, serving) {
+				attrsOf(line, attrs, got)
+			}
+		case <-deadline:
+			t.Fatalf("after 2 minutes serve has not logged %v", slices.Sorted(maps.Keys(pending)))
 		}
-		break
 	}
-	go func() { _, _ = io.Copy(io.Discard, logR) }()
 	for _, a := range attrs {
 		if got[a] == "" {
 			t.Fatalf("the serving line has no %s=", a)
 		}
 	}
 	return got
+}
+
+// logLines sends each line of r, closing the channel at its end.
+func logLines(r io.Reader) <-chan string {
+	lines := make(chan string, 64)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(r)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		_, _ = io.Copy(io.Discard, r) // a line too long for the scanner
+	}()
+	return lines
+}
+
+// waitLine is the first of lines containing msg; the test fails when the
+// lines end or limit passes first.
+func waitLine(t *testing.T, lines <-chan string, msg string, limit time.Duration) string {
+	t.Helper()
+	deadline := time.After(limit)
+	for {
+		select {
+		case line, ok := <-lines:
+			if !ok {
+				t.Fatalf("the log ended before %q", msg)
+			}
+			if strings.Contains(line, msg) {
+				return line
+			}
+		case <-deadline:
+			t.Fatalf("after %s the log has not said %q", limit, msg)
+		}
+	}
+}
+
+// attrsOf sets got[a] to the value of each a=value in a log line.
+func attrsOf(line string, attrs []string, got map[string]string) {
+	for _, f := range strings.Fields(line) {
+		for _, a := range attrs {
+			if v, ok := strings.CutPrefix(f, a+"="); ok {
+				got[a] = v
+			}
+		}
+	}
 }
 
 func httpGet(t *testing.T, url string) (int, string) {

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/linkage-org/linkage/internal/config"
 	"github.com/linkage-org/linkage/internal/httpapi"
 	"github.com/linkage-org/linkage/internal/importer"
 	"github.com/linkage-org/linkage/internal/store"
@@ -124,7 +125,8 @@ func BenchmarkAPI(b *testing.B) {
 			}
 			fx := bench.fixture(b, size)
 			d := latencyDatabase(b, dialect, fx)
-			e, err := httpapi.New(httpapi.Deps{Store: d.st, Index: bench.searchIndex(b, d, size), Logger: storetest.Logger(), BaseURL: "http://linkage.bench"})
+			e, err := httpapi.New(httpapi.Deps{Store: d.st, Index: bench.searchIndex(b, d, size), Logger: storetest.Logger(), BaseURL: "http://linkage.bench",
+				PageCache: config.Defaults().PageCache})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/linkage-org/linkage/internal/config"
 	"github.com/linkage-org/linkage/internal/eligibility"
 	"github.com/linkage-org/linkage/internal/httpapi"
 	"github.com/linkage-org/linkage/internal/importer"
@@ -75,7 +76,7 @@ func BenchmarkEligibility(b *testing.B) {
 	}
 	bench.record(b, "eligibility extract (all services)", "postgres", size,
 		fmt.Sprintf("%.1f s; %d criteria for %d services", time.Since(start).Seconds(), rep.Proposed, rep.WithRules))
-	e, err := httpapi.New(httpapi.Deps{Store: d.st, Index: sy, Logger: storetest.Logger(), BaseURL: "http://linkage.bench"})
+	e, err := httpapi.New(httpapi.Deps{Store: d.st, Index: sy, Logger: storetest.Logger(), BaseURL: "http://linkage.bench", PageCache: config.Defaults().PageCache})
 	if err != nil {
 		b.Fatal(err)
 	}

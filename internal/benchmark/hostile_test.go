@@ -16,6 +16,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/linkage-org/linkage/internal/auth"
+	"github.com/linkage-org/linkage/internal/config"
 	"github.com/linkage-org/linkage/internal/httpapi"
 	"github.com/linkage-org/linkage/internal/indexsync"
 	"github.com/linkage-org/linkage/internal/indexsync/indexsynctest"
@@ -106,7 +107,7 @@ func benchHostile(b *testing.B, dialect string) {
 	}
 	key := newKey(b, d, &agency, auth.Agency)
 	sy := indexsynctest.Ready(b, d.st, indexsync.Options{})
-	e, err := httpapi.New(httpapi.Deps{Store: d.st, Index: sy, Logger: storetest.Logger(), BaseURL: "http://linkage.bench"})
+	e, err := httpapi.New(httpapi.Deps{Store: d.st, Index: sy, Logger: storetest.Logger(), BaseURL: "http://linkage.bench", PageCache: config.Defaults().PageCache})
 	if err != nil {
 		b.Fatal(err)
 	}

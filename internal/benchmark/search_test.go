@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/linkage-org/linkage/internal/config"
 	"github.com/linkage-org/linkage/internal/httpapi"
 	"github.com/linkage-org/linkage/internal/store"
 	"github.com/linkage-org/linkage/internal/store/storetest"
@@ -110,7 +111,7 @@ func BenchmarkSearch(b *testing.B) {
 		}
 		return httptest.NewServer(e)
 	}
-	ours := server(0)
+	ours := server(config.Defaults().PageCache)
 	defer ours.Close()
 	uncached := server(-1)
 	defer uncached.Close()

@@ -17,6 +17,7 @@ import (
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 
 	"github.com/linkage-org/linkage/internal/auth"
+	"github.com/linkage-org/linkage/internal/config"
 	"github.com/linkage-org/linkage/internal/gazetteer"
 	"github.com/linkage-org/linkage/internal/httpapi"
 	"github.com/linkage-org/linkage/internal/importer"
@@ -80,7 +81,8 @@ func newEnvWith(t *testing.T, st *store.Store, maxBody int64) *env {
 
 func serveEnv(t *testing.T, st *store.Store, sy *indexsync.Syncer, maxBody int64, with ...func(*httpapi.Deps)) *env {
 	t.Helper()
-	d := httpapi.Deps{Store: st, Index: sy, Logger: storetest.Logger(), BaseURL: "http://linkage.test", MaxBodyBytes: maxBody}
+	d := httpapi.Deps{Store: st, Index: sy, Logger: storetest.Logger(), BaseURL: "http://linkage.test", MaxBodyBytes: maxBody,
+		PageCache: config.Defaults().PageCache}
 	for _, w := range with {
 		w(&d)
 	}

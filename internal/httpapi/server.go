@@ -18,6 +18,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/linkage-org/linkage/internal/apperr"
+	"github.com/linkage-org/linkage/internal/config"
 	"github.com/linkage-org/linkage/internal/eligibility"
 	"github.com/linkage-org/linkage/internal/hsdsio"
 	"github.com/linkage-org/linkage/internal/hydrate"
@@ -28,15 +29,17 @@ import (
 	"github.com/linkage-org/linkage/seed"
 )
 
-// Deps are what the API needs; cmd builds them.
+// Deps are what the API needs; cmd builds them. The fields of settings
+// read 0 as config.Settings does: off where the setting can be off, and
+// otherwise not set, taking the setting's default.
 type Deps struct {
 	Store        *store.Store
 	Index        *indexsync.Syncer // search; required
 	Metrics      *metrics.Metrics
 	Logger       *slog.Logger
 	BaseURL      string // public base URL, for openapi_url
-	MaxBodyBytes int64  // request bodies above this are 413
-	MaxJSONBytes int64  // JSON bodies above this are 413 (0: DefaultMaxJSONBytes)
+	MaxBodyBytes int64  // request bodies above this are 413 (0: the default)
+	MaxJSONBytes int64  // JSON bodies above this are 413 (0: the default)
 	// ExportStall is how long an export waits on a client that stopped
 	// reading (0: 30 s).
 	ExportStall time.Duration
@@ -44,9 +47,10 @@ type Deps struct {
 	// Ready reports whether the service can take traffic (database reachable,
 	// index caught up); nil means ready.
 	Ready func(ctx context.Context) error
-	// RateLimits bound requests per caller; the zero value turns them off.
+	// RateLimits bound requests per caller; a zero rate is off (no limit).
 	RateLimits RateLimits
-	// CapacityMaxAge is how long a capacity report counts (0: 48 hours).
+	// CapacityMaxAge is how long a capacity report counts (0: the default
+	// of LINKAGE_CAPACITY_MAX_AGE).
 	CapacityMaxAge time.Duration
 	// FollowUpRules set the due dates of referral follow-ups (zero: the
 	// defaults of referral.DefaultRules).
@@ -60,13 +64,14 @@ type Deps struct {
 	// (zero: the ones shipped in seed/).
 	Guidelines eligibility.Guidelines
 	// PageCache is how many search results (service_at_locations) are kept
-	// hydrated in memory, in step with the index (0: 10,000; negative: none).
+	// hydrated in memory, in step with the index (0 or negative: off, as
+	// LINKAGE_SEARCH_PAGE_CACHE=0).
 	PageCache int
 	// TrustedProxies are the peers whose X-Forwarded-For names the client;
 	// none: the client is the connection's peer.
 	TrustedProxies []netip.Prefix
 	// ImportLimits bound what an uploaded import may expand to (zero
-	// fields: 256 MiB an entry, 512 MiB in all).
+	// fields: the defaults of LINKAGE_IMPORT_MAX_ENTRY_BYTES and _TOTAL_BYTES).
 	ImportLimits hsdsio.Limits
 	// ImportTempDir holds a tabular package's sort files while it is
 	// imported, up to about three times its uncompressed size ("": the
@@ -112,8 +117,12 @@ type handler struct {
 
 // New builds the HTTP server with every route and middleware.
 func New(d Deps) (*echo.Echo, error) {
+	def := config.Defaults()
 	if d.MaxBodyBytes <= 0 {
-		d.MaxBodyBytes = 10 << 20
+		d.MaxBodyBytes = def.MaxBodyBytes
+	}
+	if d.CapacityMaxAge <= 0 {
+		d.CapacityMaxAge = def.CapacityMaxAge
 	}
 	sp, err := loadSpec()
 	if err != nil {
@@ -143,19 +152,16 @@ func New(d Deps) (*echo.Echo, error) {
 	}
 	h.maxJSON = d.MaxJSONBytes
 	if h.maxJSON <= 0 {
-		h.maxJSON = DefaultMaxJSONBytes
+		h.maxJSON = def.MaxJSONBytes
 	}
 	if h.importLimits.EntryBytes <= 0 {
-		h.importLimits.EntryBytes = defaultImportEntryBytes
+		h.importLimits.EntryBytes = def.ImportMaxEntry
 	}
 	if h.importLimits.TotalBytes <= 0 {
-		h.importLimits.TotalBytes = defaultImportTotalBytes
+		h.importLimits.TotalBytes = def.ImportMaxTotal
 	}
 	if h.metrics == nil {
 		h.metrics = metrics.New()
-	}
-	if d.PageCache == 0 {
-		d.PageCache = defaultPageCache
 	}
 	if d.PageCache > 0 {
 		if h.pages, err = hydrate.New(d.PageCache, pageCacheTTL); err != nil {
