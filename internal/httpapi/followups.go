@@ -3,6 +3,7 @@ package httpapi
 import (
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -60,5 +61,29 @@ func (h *handler) listFollowUps(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return writePrivate(c, http.StatusOK, newPage(tasks, total, lp))
+	out := make([]followUpJSON, len(tasks))
+	for i, t := range tasks {
+		out[i] = followUpFromStore(t)
+	}
+	return writePrivate(c, http.StatusOK, newPage(out, total, lp))
+}
+
+// followUpJSON is a worklist task as the API serves it.
+type followUpJSON struct {
+	ID               string     `json:"id"`
+	ReferralID       string     `json:"referral_id"`
+	Kind             string     `json:"kind"`
+	AssigneeAgencyID string     `json:"assignee_agency_id"`
+	AssigneeKeyID    *string    `json:"assignee_key_id"`
+	DueAt            time.Time  `json:"due_at"`
+	CreatedAt        time.Time  `json:"created_at"`
+	DoneAt           *time.Time `json:"done_at"`
+	Overdue          bool       `json:"overdue"`
+	ReferralStatus   string     `json:"referral_status"`
+	ServiceName      string     `json:"service_name"`
+}
+
+func followUpFromStore(f store.FollowUp) followUpJSON {
+	return followUpJSON{ID: f.ID, ReferralID: f.ReferralID, Kind: f.Kind, AssigneeAgencyID: f.AssigneeAgencyID, AssigneeKeyID: f.AssigneeKeyID,
+		DueAt: f.DueAt, CreatedAt: f.CreatedAt, DoneAt: f.DoneAt, Overdue: f.Overdue, ReferralStatus: f.ReferralStatus, ServiceName: f.ServiceName}
 }
