@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -28,34 +29,9 @@ func (h *handler) listFollowUps(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	q := c.QueryParams()
-	f := store.FollowUpFilter{AgencyID: p.AgencyID, Now: h.now()}
-	var fe apperr.FieldErrors
-	switch a := q.Get("assignee"); {
-	case a == "me", a == "" && p.Role == auth.Caseworker:
-		f.KeyID = p.KeyID
-	case a == "agency", a == "":
-	default:
-		fe = append(fe, apperr.FieldError{Parameter: "assignee", Message: "must be me or agency"})
-	}
-	f.DueBefore = timeParam(q, "due_before", &fe)
-	for _, b := range []struct {
-		name string
-		out  *bool
-	}{{"overdue", &f.Overdue}, {"done", &f.Done}} {
-		if v := q.Get(b.name); v != "" {
-			x, err := strconv.ParseBool(v)
-			if err != nil {
-				fe = append(fe, apperr.FieldError{Parameter: b.name, Message: "must be true or false"})
-			}
-			*b.out = x
-		}
-	}
-	if f.Overdue && f.Done {
-		fe = append(fe, apperr.FieldError{Parameter: "overdue", Message: "cannot be combined with done=true (a finished task is not overdue)"})
-	}
-	if len(fe) > 0 {
-		return apperr.WithFields(apperr.Invalid, "Some parameters are not valid; see errors.", fe)
+	f, err := followUpFilter(c.QueryParams(), p, h.now())
+	if err != nil {
+		return err
 	}
 	tasks, total, err := h.store.FollowUps(c.Request().Context(), f, lp.paging)
 	if err != nil {
@@ -86,4 +62,37 @@ type followUpJSON struct {
 func followUpFromStore(f store.FollowUp) followUpJSON {
 	return followUpJSON{ID: f.ID, ReferralID: f.ReferralID, Kind: f.Kind, AssigneeAgencyID: f.AssigneeAgencyID, AssigneeKeyID: f.AssigneeKeyID,
 		DueAt: f.DueAt, CreatedAt: f.CreatedAt, DoneAt: f.DoneAt, Overdue: f.Overdue, ReferralStatus: f.ReferralStatus, ServiceName: f.ServiceName}
+}
+
+// followUpFilter reads the parameters of GET /followups for p.
+func followUpFilter(q url.Values, p auth.Principal, now time.Time) (store.FollowUpFilter, error) {
+	f := store.FollowUpFilter{AgencyID: p.AgencyID, Now: now}
+	var fe apperr.FieldErrors
+	switch a := q.Get("assignee"); {
+	case a == "me", a == "" && p.Role == auth.Caseworker:
+		f.KeyID = p.KeyID
+	case a == "agency", a == "":
+	default:
+		fe = append(fe, apperr.FieldError{Parameter: "assignee", Message: "must be me or agency"})
+	}
+	f.DueBefore = timeParam(q, "due_before", &fe)
+	for _, b := range []struct {
+		name string
+		out  *bool
+	}{{"overdue", &f.Overdue}, {"done", &f.Done}} {
+		if v := q.Get(b.name); v != "" {
+			x, err := strconv.ParseBool(v)
+			if err != nil {
+				fe = append(fe, apperr.FieldError{Parameter: b.name, Message: "must be true or false"})
+			}
+			*b.out = x
+		}
+	}
+	if f.Overdue && f.Done {
+		fe = append(fe, apperr.FieldError{Parameter: "overdue", Message: "cannot be combined with done=true (a finished task is not overdue)"})
+	}
+	if len(fe) > 0 {
+		return f, apperr.WithFields(apperr.Invalid, "Some parameters are not valid; see errors.", fe)
+	}
+	return f, nil
 }

@@ -324,7 +324,24 @@ func (h *handler) listReferrals(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	q := c.QueryParams()
+	f, err := referralFilter(c.QueryParams(), p)
+	if err != nil {
+		return err
+	}
+	refs, total, err := h.store.Referrals(c.Request().Context(), f, lp.paging)
+	if err != nil {
+		return err
+	}
+	out := make([]referralJSON, len(refs))
+	for i, r := range refs {
+		party, acting := referral.Sides(p, r.SenderAgencyID, r.ReceiverAgencyID)
+		out[i] = referralFromStore(r, party, acting)
+	}
+	return writePrivate(c, http.StatusOK, newPage(out, total, lp))
+}
+
+// referralFilter reads the parameters of GET /referrals for p.
+func referralFilter(q url.Values, p auth.Principal) (store.ReferralFilter, error) {
 	f := store.ReferralFilter{AgencyID: p.AgencyID, Direction: q.Get("direction"), CaseID: strings.ToLower(q.Get("case_id")),
 		ServiceID: strings.ToLower(q.Get("service_id")), Need: q.Get("need")}
 	var fe apperr.FieldErrors
@@ -355,16 +372,7 @@ func (h *handler) listReferrals(c echo.Context) error {
 	}
 	f.From, f.To = timeParam(q, "from", &fe), timeParam(q, "to", &fe)
 	if len(fe) > 0 {
-		return apperr.WithFields(apperr.Invalid, "Some parameters are not valid; see errors.", fe)
+		return f, apperr.WithFields(apperr.Invalid, "Some parameters are not valid; see errors.", fe)
 	}
-	refs, total, err := h.store.Referrals(c.Request().Context(), f, lp.paging)
-	if err != nil {
-		return err
-	}
-	out := make([]referralJSON, len(refs))
-	for i, r := range refs {
-		party, acting := referral.Sides(p, r.SenderAgencyID, r.ReceiverAgencyID)
-		out[i] = referralFromStore(r, party, acting)
-	}
-	return writePrivate(c, http.StatusOK, newPage(out, total, lp))
+	return f, nil
 }
