@@ -281,3 +281,22 @@ func TestStore_RecordFollowUp(t *testing.T) {
 		}
 	})
 }
+
+func TestStore_ReferralReport(t *testing.T) {
+	eachReferralEnv(t, func(t *testing.T, e *referralEnv) {
+		ctx := context.Background()
+		r, _ := e.refer(t, store.Idempotency{})
+		now := e.clock.Now()
+		for _, a := range []store.Actor{e.sender, e.receiver} {
+			groups, err := e.s.ReferralReport(ctx, a, "agency", now.Add(-time.Hour), now.Add(time.Hour))
+			if err != nil || len(groups) != 1 || groups[0].Key != r.ReceiverAgencyID || groups[0].Sent != 1 || groups[0].Name == "" {
+				t.Errorf("%s's report: %+v %v", a.Principal.Role, groups, err)
+			}
+		}
+		other := e.receiver
+		other.Principal.AgencyID = storetest.ID("agency nobody")
+		if groups, err := e.s.ReferralReport(ctx, other, "service", now.Add(-time.Hour), now.Add(time.Hour)); err != nil || len(groups) != 0 {
+			t.Errorf("a third agency's report: %+v %v, want nothing of others'", groups, err)
+		}
+	})
+}

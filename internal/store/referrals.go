@@ -12,6 +12,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/linkage-org/linkage/internal/apperr"
+	"github.com/linkage-org/linkage/internal/auth"
 	"github.com/linkage-org/linkage/internal/referral"
 )
 
@@ -255,6 +256,31 @@ func (s *Store) Referrals(ctx context.Context, f ReferralFilter, p Paging) ([]Re
 		out = append(out, x)
 	}
 	return out, total, nil
+}
+
+// ReferralReport is the outcome report of the referrals sent in [from,
+// to), grouped by groupBy (service, agency or need): of those a's agency
+// sent or received, or, for an admin, of everyone's.
+func (s *Store) ReferralReport(ctx context.Context, a Actor, groupBy string, from, to time.Time) ([]referral.Figures, error) {
+	agency := a.Principal.AgencyID
+	if a.Principal.Role == auth.Admin {
+		agency = ""
+	}
+	rows, err := s.ReportRows(ctx, agency, from, to)
+	if err != nil {
+		return nil, err
+	}
+	names := map[string]string{}
+	if groupBy == "agency" {
+		all, err := s.Agencies(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, ag := range all {
+			names[ag.ID] = ag.Name
+		}
+	}
+	return referral.Report(rows, groupBy, func(id string) string { return names[id] }), nil
 }
 
 // ReportRows are the referrals an agency (or, with "", everyone) sent or
