@@ -31,12 +31,15 @@ type ReferralInput struct {
 // transaction it checks in against the case, the service and the consent,
 // stores the referral with its first event, follow-ups and notifications,
 // moves the case's need to in progress once sent, audits the creation and
-// takes idem's key. A replay under the key creates nothing and answers the
-// first referral (replayed true).
+// takes idem's key; it answers the referral as a sees it. A replay under
+// the key creates nothing and answers the first referral (replayed true),
+// its read audited.
 func (s *Store) CreateReferral(ctx context.Context, a Actor, in ReferralInput, idem Idempotency, rules referral.Rules) (v ReferralView, replayed bool, err error) {
+	var r Referral
+	var cs Case
 	id, replayed, err := s.idempotent(ctx, a, "referral", idem, func(tx *Tx, id string) error {
-		r, cs, err := tx.newReferral(ctx, a.Principal, in)
-		if err != nil {
+		var err error
+		if r, cs, err = tx.newReferral(ctx, a.Principal, in); err != nil {
 			return err
 		}
 		r.ID = id
@@ -49,18 +52,19 @@ func (s *Store) CreateReferral(ctx context.Context, a Actor, in ReferralInput, i
 			}
 		}
 		e := a.auditEntry("create", "referral", r.ID, "status="+string(r.Status)+",share="+strings.Join(r.Share, "+"))
-		if err := tx.AuditBatch(ctx, []AuditEntry{e}); err != nil {
-			return err
-		}
-		// The creator just wrote what it would read: no read is audited.
-		v, _, err = tx.View().seeReferral(ctx, a.Principal, r, &cs)
-		return err
+		return tx.AuditBatch(ctx, []AuditEntry{e})
 	})
-	if err != nil || !replayed {
-		return v, replayed, err
+	switch {
+	case err != nil:
+		return ReferralView{}, false, err
+	case replayed:
+		v, err = s.ReadReferral(ctx, a, id)
+		return v, true, err
 	}
-	v, err = s.ReadReferral(ctx, a, id)
-	return v, true, err
+	// Read after the commit, so the write lock is held no longer than the
+	// write; the creator just wrote what it reads, so no read is audited.
+	v, _, err = s.seeReferral(ctx, a.Principal, r, &cs)
+	return v, false, err
 }
 
 // ReadReferral is referral id as a, a party to it, sees it; the personal
