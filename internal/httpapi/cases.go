@@ -1,15 +1,15 @@
 package httpapi
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 
-	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
 	"github.com/linkage-org/linkage/internal/apperr"
@@ -26,50 +26,27 @@ type caseBody struct {
 	Consent *referral.Consent `json:"consent"`
 }
 
-func (b *caseBody) check(h *handler, known map[string]bool) error {
-	var probs []referral.Problem
-	if b.Client == nil {
-		probs = append(probs, referral.Problem{Field: "/client", Message: "is required"})
-	} else {
-		probs = append(probs, referral.CheckClient(b.Client, "/client", h.now())...)
-	}
-	if len(b.Needs) > referral.MaxNeeds {
-		probs = append(probs, referral.Problem{Field: "/needs", Message: fmt.Sprintf("lists more than %d needs", referral.MaxNeeds)})
-	}
-	for i := range b.Needs {
-		n := &b.Needs[i]
-		ptr := "/needs/" + strconv.Itoa(i)
-		if n.ID != "" && !known[strings.ToLower(n.ID)] {
-			probs = append(probs, referral.Problem{Field: ptr + "/id", Message: "is not a need of this case; leave id out to add a need"})
-		}
-		n.ID = strings.ToLower(n.ID)
-		probs = append(probs, referral.CheckNeed(n, ptr)...)
-	}
-	if b.Consent != nil {
-		probs = append(probs, referral.CheckConsent(b.Consent, "/consent")...)
-	}
-	switch b.Status {
-	case "", store.CaseOpen, store.CaseClosed:
-	default:
-		probs = append(probs, referral.Problem{Field: "/status", Message: "must be open or closed"})
-	}
-	return problems(probs, "The case is not valid; see errors.")
+func (b caseBody) input() store.CaseInput {
+	return store.CaseInput{Status: b.Status, Client: b.Client, Needs: b.Needs, Consent: b.Consent}
 }
 
-// problems turns domain problems into one 422.
-func problems(probs []referral.Problem, msg string) error {
-	if len(probs) == 0 {
-		return nil
-	}
-	fe := make(apperr.FieldErrors, len(probs))
-	for i, p := range probs {
-		ptr := p.Field
-		if !strings.HasPrefix(ptr, "/") {
-			ptr = "/" + ptr
-		}
-		fe[i] = apperr.FieldError{Pointer: ptr, Message: p.Message}
-	}
-	return apperr.WithFields(apperr.Unprocessable, msg, fe)
+// caseJSON is a case as the API serves it.
+type caseJSON struct {
+	ID        string            `json:"id"`
+	AgencyID  string            `json:"agency_id"`
+	CreatedBy *string           `json:"created_by"`
+	Status    string            `json:"status"`
+	Client    referral.Client   `json:"client"`
+	Needs     []referral.Need   `json:"needs"`
+	Consent   *referral.Consent `json:"consent"`
+	Version   int               `json:"version"`
+	CreatedAt time.Time         `json:"created_at"`
+	UpdatedAt time.Time         `json:"updated_at"`
+}
+
+func caseFromStore(c store.Case) caseJSON {
+	return caseJSON{ID: c.ID, AgencyID: c.AgencyID, CreatedBy: c.CreatedBy, Status: c.Status, Client: c.Client, Needs: c.Needs,
+		Consent: c.Consent, Version: c.Version, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
 }
 
 // caseworker allows caseworker keys; other roles never hold cases.
@@ -84,7 +61,7 @@ func caseworker(p auth.Principal) error {
 }
 
 // caseETag is the ETag of a case version.
-func caseETag(c store.Case) string { return `"case-v` + strconv.Itoa(c.Version) + `"` }
+func caseETag(version int) string { return `"case-v` + strconv.Itoa(version) + `"` }
 
 // idempotencyKey reads the Idempotency-Key header (400 when malformed).
 func idempotencyKey(c echo.Context) (string, error) {
@@ -99,83 +76,43 @@ func idempotencyKey(c echo.Context) (string, error) {
 	return k, nil
 }
 
-func bodyHash(b []byte) string {
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])
-}
-
-// idempotentCreate is the frame of a creation by POST: it reads the JSON
-// body into v, checks it, and runs create in one transaction under the
-// request's Idempotency-Key (if any) with the new resource's id. When an
-// earlier request under the key created the resource, create does not run
-// and that resource's id comes back with replayed set.
-func (h *handler) idempotentCreate(c echo.Context, resourceType string, v any, check func() error, create func(tx *store.Tx, id string) error) (id string, replayed bool, err error) {
-	p := principal(c)
+// idempotentBody reads the JSON body of a creation by POST into v, with
+// the request's Idempotency-Key (if any) for the store to replay by.
+func idempotentBody(c echo.Context, v any) (store.Idempotency, error) {
 	key, err := idempotencyKey(c)
 	if err != nil {
-		return "", false, err
+		return store.Idempotency{}, err
 	}
 	raw, err := readBody(c, echo.MIMEApplicationJSON)
 	if err != nil {
-		return "", false, err
+		return store.Idempotency{}, err
 	}
 	if err := decodeStrictBytes(raw, v); err != nil {
-		return "", false, err
+		return store.Idempotency{}, err
 	}
-	if err := check(); err != nil {
-		return "", false, err
-	}
-	ctx := c.Request().Context()
-	id = uuid.NewString()
-	err = h.store.InTx(ctx, func(tx *store.Tx) error {
-		if key != "" {
-			prior, err := tx.ClaimIdempotencyKey(ctx, p.AgencyID, key, resourceType, bodyHash(raw), id)
-			if err != nil || prior != "" {
-				id, replayed = prior, prior != ""
-				return err
-			}
-		}
-		return create(tx, id)
-	})
-	if err != nil {
-		return "", false, err
-	}
-	if replayed {
-		c.Response().Header().Set("Idempotent-Replayed", "true")
-	}
-	return id, replayed, nil
+	return store.Idempotency{Key: key, Request: raw}, nil
 }
 
 // createCase answers POST /cases.
 func (h *handler) createCase(c echo.Context) error {
-	p := principal(c)
-	if err := caseworker(p); err != nil {
+	if err := caseworker(principal(c)); err != nil {
 		return err
 	}
 	var b caseBody
-	var cs store.Case
-	ctx := c.Request().Context()
-	id, replayed, err := h.idempotentCreate(c, "case", &b, func() error { return b.check(h, nil) }, func(tx *store.Tx, id string) error {
-		cs = store.Case{ID: id, AgencyID: p.AgencyID, CreatedBy: &p.KeyID, Status: b.Status, Client: *b.Client, Needs: b.Needs, Consent: b.Consent}
-		if cs.Needs == nil {
-			cs.Needs = []referral.Need{}
-		}
-		if err := tx.CreateCase(ctx, &cs); err != nil {
-			return err
-		}
-		return h.audit(c, tx, "create", "case", cs.ID, "client,needs,consent")
-	})
+	idem, err := idempotentBody(c, &b)
+	if err != nil {
+		return err
+	}
+	cs, replayed, err := h.store.CreateCase(c.Request().Context(), actorOf(c), b.input(), idem)
 	if err != nil {
 		return err
 	}
 	if replayed {
-		if cs, err = h.store.CaseByID(ctx, id, p.AgencyID); err != nil {
-			return err
-		}
+		c.Response().Header().Set("Idempotent-Replayed", "true")
 	}
 	c.Response().Header().Set(echo.HeaderLocation, "/cases/"+cs.ID)
-	c.Response().Header().Set("ETag", caseETag(cs))
-	return writePrivate(c, http.StatusCreated, cs)
+	c.Response().Header().Set("ETag", caseETag(cs.Version))
+	return writePrivate(c, http.StatusCreated, caseFromStore(cs))
 }
 
 // caseID reads the {id} of a case route: not a UUID is no case (404).
@@ -183,47 +120,30 @@ func caseID(c echo.Context) (string, error) { return pathID(c, "case") }
 
 // getCase answers GET /cases/{id}; the read is audited.
 func (h *handler) getCase(c echo.Context) error {
-	p := principal(c)
-	if err := caseworker(p); err != nil {
+	if err := caseworker(principal(c)); err != nil {
 		return err
 	}
 	id, err := caseID(c)
 	if err != nil {
 		return err
 	}
-	cs, err := h.store.CaseByID(c.Request().Context(), id, p.AgencyID)
+	cs, err := h.store.ReadCase(c.Request().Context(), actorOf(c), id)
 	if err != nil {
 		return err
 	}
-	if err := h.auditReads(c, "case", []string{cs.ID}, "client,needs,consent"); err != nil {
-		return err
-	}
-	c.Response().Header().Set("ETag", caseETag(cs))
-	return writePrivate(c, http.StatusOK, cs)
+	c.Response().Header().Set("ETag", caseETag(cs.Version))
+	return writePrivate(c, http.StatusOK, caseFromStore(cs))
 }
 
 // auditReads records that the caller read personal data of resources.
 func (h *handler) auditReads(c echo.Context, resourceType string, ids []string, detail string) error {
-	if len(ids) == 0 {
-		return nil
-	}
-	return h.store.InTx(c.Request().Context(), func(tx *store.Tx) error { return auditReadsIn(c, tx, resourceType, ids, detail) })
-}
-
-// auditReadsIn is auditReads inside the caller's transaction.
-func auditReadsIn(c echo.Context, tx *store.Tx, resourceType string, ids []string, detail string) error {
-	es := make([]store.AuditEntry, len(ids))
-	for i, id := range ids {
-		es[i] = auditEntry(c, "read", resourceType, id, detail)
-	}
-	return tx.AuditBatch(c.Request().Context(), es)
+	return h.store.AuditReads(c.Request().Context(), actorOf(c), resourceType, ids, detail)
 }
 
 // patchCase answers PATCH /cases/{id}: a JSON merge patch of status,
 // client, needs (the list is replaced; needs keep their ids) and consent.
 func (h *handler) patchCase(c echo.Context) error {
-	p := principal(c)
-	if err := caseworker(p); err != nil {
+	if err := caseworker(principal(c)); err != nil {
 		return err
 	}
 	id, err := caseID(c)
@@ -239,66 +159,52 @@ func (h *handler) patchCase(c echo.Context) error {
 	if err := decodeStrictBytes(raw, &patch); err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
-	var cs store.Case
-	err = h.store.InTx(ctx, func(tx *store.Tx) error {
-		var err error
-		if cs, err = tx.LockCase(ctx, id, p.AgencyID); err != nil {
-			return err
-		}
-		if match == "" {
-			return apperr.E(apperr.PreconditionRequired, "Send If-Match with the case's ETag (%s) so a change made meanwhile is not overwritten.", caseETag(cs))
-		}
-		if !etagMatch(match, caseETag(cs)) {
-			return apperr.E(apperr.PreconditionFailed, "The case changed since you read it (now %s); read it again and reapply your change.", caseETag(cs))
-		}
-		cur, err := json.Marshal(caseBody{Status: cs.Status, Client: &cs.Client, Needs: cs.Needs, Consent: cs.Consent})
-		if err != nil {
-			return fmt.Errorf("encode case: %w", err)
-		}
-		merged, err := mergePatch(cur, raw)
-		if err != nil {
-			return err
-		}
-		var b caseBody
-		if err := decodeStrictBytes(merged, &b); err != nil {
-			return err
-		}
-		known := map[string]bool{}
-		for _, n := range cs.Needs {
-			known[n.ID] = true
-		}
-		if err := b.check(h, known); err != nil {
-			return err
-		}
-		cs.Client, cs.Needs, cs.Consent = *b.Client, b.Needs, b.Consent
-		if b.Status != "" {
-			cs.Status = b.Status
-		}
-		if cs.Needs == nil {
-			cs.Needs = []referral.Need{}
-		}
-		if err := tx.UpdateCase(ctx, &cs); err != nil {
-			return err
-		}
-		fields := make([]string, 0, len(patch))
-		for k := range patch {
-			fields = append(fields, k)
-		}
-		return h.audit(c, tx, "update", "case", cs.ID, strings.Join(sorted(fields), ","))
-	})
+	u := store.CaseUpdate{Match: caseMatch(match), Patch: mergeCase(raw), Fields: slices.Collect(maps.Keys(patch))}
+	cs, err := h.store.UpdateCase(c.Request().Context(), actorOf(c), id, u)
 	if err != nil {
 		return err
 	}
-	c.Response().Header().Set("ETag", caseETag(cs))
-	return writePrivate(c, http.StatusOK, cs)
+	c.Response().Header().Set("ETag", caseETag(cs.Version))
+	return writePrivate(c, http.StatusOK, caseFromStore(cs))
+}
+
+// caseMatch checks a case's version against the If-Match header match.
+func caseMatch(match string) func(version int) error {
+	return func(version int) error {
+		etag := caseETag(version)
+		if match == "" {
+			return apperr.E(apperr.PreconditionRequired, "Send If-Match with the case's ETag (%s) so a change made meanwhile is not overwritten.", etag)
+		}
+		if !etagMatch(match, etag) {
+			return apperr.E(apperr.PreconditionFailed, "The case changed since you read it (now %s); read it again and reapply your change.", etag)
+		}
+		return nil
+	}
+}
+
+// mergeCase applies the JSON merge patch raw to a case.
+func mergeCase(raw []byte) func(store.CaseInput) (store.CaseInput, error) {
+	return func(cur store.CaseInput) (store.CaseInput, error) {
+		doc, err := json.Marshal(caseBody{Status: cur.Status, Client: cur.Client, Needs: cur.Needs, Consent: cur.Consent})
+		if err != nil {
+			return store.CaseInput{}, fmt.Errorf("encode case: %w", err)
+		}
+		merged, err := mergePatch(doc, raw)
+		if err != nil {
+			return store.CaseInput{}, err
+		}
+		var b caseBody
+		if err := decodeStrictBytes(merged, &b); err != nil {
+			return store.CaseInput{}, err
+		}
+		return b.input(), nil
+	}
 }
 
 // listCases answers GET /cases: the caller's agency's cases, filtered on
 // clear columns only; every case listed is an audited read.
 func (h *handler) listCases(c echo.Context) error {
-	p := principal(c)
-	if err := caseworker(p); err != nil {
+	if err := caseworker(principal(c)); err != nil {
 		return err
 	}
 	lp, err := privateList(c, "status", "need", "need_status", "from", "to", "updated_since")
@@ -306,7 +212,7 @@ func (h *handler) listCases(c echo.Context) error {
 		return err
 	}
 	q := c.QueryParams()
-	f := store.CaseFilter{AgencyID: p.AgencyID, Status: q.Get("status"), NeedDomain: q.Get("need"), NeedStatus: q.Get("need_status")}
+	f := store.CaseFilter{Status: q.Get("status"), NeedDomain: q.Get("need"), NeedStatus: q.Get("need_status")}
 	var fe apperr.FieldErrors
 	oneOf := func(name, v string, list []string) {
 		if v != "" && !contains(list, v) {
@@ -320,18 +226,15 @@ func (h *handler) listCases(c echo.Context) error {
 	if len(fe) > 0 {
 		return apperr.WithFields(apperr.Invalid, "Some parameters are not valid; see errors.", fe)
 	}
-	cases, total, err := h.store.Cases(c.Request().Context(), f, lp.paging)
+	cases, total, err := h.store.ListCases(c.Request().Context(), actorOf(c), f, lp.paging)
 	if err != nil {
 		return err
 	}
-	ids := make([]string, len(cases))
+	out := make([]caseJSON, len(cases))
 	for i, cs := range cases {
-		ids[i] = cs.ID
+		out[i] = caseFromStore(cs)
 	}
-	if err := h.auditReads(c, "case", ids, "client,needs,consent (list)"); err != nil {
-		return err
-	}
-	return writePrivate(c, http.StatusOK, newPage(cases, total, lp))
+	return writePrivate(c, http.StatusOK, newPage(out, total, lp))
 }
 
 // privateList is parseList for the lists of cases, referrals, follow-ups

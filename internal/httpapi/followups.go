@@ -2,7 +2,9 @@ package httpapi
 
 import (
 	"net/http"
+	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -27,8 +29,44 @@ func (h *handler) listFollowUps(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	q := c.QueryParams()
-	f := store.FollowUpFilter{AgencyID: p.AgencyID, Now: h.now()}
+	f, err := followUpFilter(c.QueryParams(), p, h.now())
+	if err != nil {
+		return err
+	}
+	tasks, total, err := h.store.FollowUps(c.Request().Context(), f, lp.paging)
+	if err != nil {
+		return err
+	}
+	out := make([]followUpJSON, len(tasks))
+	for i, t := range tasks {
+		out[i] = followUpFromStore(t)
+	}
+	return writePrivate(c, http.StatusOK, newPage(out, total, lp))
+}
+
+// followUpJSON is a worklist task as the API serves it.
+type followUpJSON struct {
+	ID               string     `json:"id"`
+	ReferralID       string     `json:"referral_id"`
+	Kind             string     `json:"kind"`
+	AssigneeAgencyID string     `json:"assignee_agency_id"`
+	AssigneeKeyID    *string    `json:"assignee_key_id"`
+	DueAt            time.Time  `json:"due_at"`
+	CreatedAt        time.Time  `json:"created_at"`
+	DoneAt           *time.Time `json:"done_at"`
+	Overdue          bool       `json:"overdue"`
+	ReferralStatus   string     `json:"referral_status"`
+	ServiceName      string     `json:"service_name"`
+}
+
+func followUpFromStore(f store.FollowUp) followUpJSON {
+	return followUpJSON{ID: f.ID, ReferralID: f.ReferralID, Kind: f.Kind, AssigneeAgencyID: f.AssigneeAgencyID, AssigneeKeyID: f.AssigneeKeyID,
+		DueAt: f.DueAt, CreatedAt: f.CreatedAt, DoneAt: f.DoneAt, Overdue: f.Overdue, ReferralStatus: f.ReferralStatus, ServiceName: f.ServiceName}
+}
+
+// followUpFilter reads the parameters of GET /followups for p.
+func followUpFilter(q url.Values, p auth.Principal, now time.Time) (store.FollowUpFilter, error) {
+	f := store.FollowUpFilter{AgencyID: p.AgencyID, Now: now}
 	var fe apperr.FieldErrors
 	switch a := q.Get("assignee"); {
 	case a == "me", a == "" && p.Role == auth.Caseworker:
@@ -54,11 +92,7 @@ func (h *handler) listFollowUps(c echo.Context) error {
 		fe = append(fe, apperr.FieldError{Parameter: "overdue", Message: "cannot be combined with done=true (a finished task is not overdue)"})
 	}
 	if len(fe) > 0 {
-		return apperr.WithFields(apperr.Invalid, "Some parameters are not valid; see errors.", fe)
+		return f, apperr.WithFields(apperr.Invalid, "Some parameters are not valid; see errors.", fe)
 	}
-	tasks, total, err := h.store.FollowUps(c.Request().Context(), f, lp.paging)
-	if err != nil {
-		return err
-	}
-	return writePrivate(c, http.StatusOK, newPage(tasks, total, lp))
+	return f, nil
 }

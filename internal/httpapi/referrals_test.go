@@ -73,28 +73,27 @@ func newReferrals(t *testing.T, dialect string, with ...func(*httpapi.Deps)) *re
 	st := demoStore(t, dialect, store.WithKeyring(keys), store.WithClock(clk.Now), store.WithDefaultTZ("America/New_York"))
 	e := serveEnv(t, st, indexsynctest.Running(t, st, indexsync.Options{}), 1<<20, append([]func(*httpapi.Deps){func(d *httpapi.Deps) { d.Now = clk.Now }}, with...)...)
 	r := &refEnv{access: newAccessOn(t, e), clock: clk, keys: keys}
-	ctx := context.Background()
-	err = st.InTx(ctx, func(tx *store.Tx) error {
-		ag, err := tx.CreateAgency(ctx, "Third Agency", nil)
-		if err != nil {
-			return err
+	// The third agency and the keys come from the admin API, as an
+	// operator would make them.
+	var ag struct{ ID string }
+	if res := r.send("POST", "/agencies", `{"name":"Third Agency"}`, r.admin); res.status != 201 {
+		t.Fatalf("create agency: %d %s", res.status, res.body)
+	} else {
+		res.json(t, &ag)
+	}
+	r.agencyC = ag.ID
+	for _, k := range []struct {
+		agency string
+		role   auth.Role
+		out    *string
+	}{{r.agencyA, auth.Caseworker, &r.cwA}, {r.agencyC, auth.Agency, &r.keyC}, {r.agencyC, auth.Caseworker, &r.cwC}} {
+		res := r.send("POST", "/agencies/"+k.agency+"/keys", `{"role":"`+string(k.role)+`","name":"test key"}`, r.admin)
+		var key struct{ Key string }
+		res.json(t, &key)
+		if res.status != 201 || key.Key == "" {
+			t.Fatalf("create %s key: %d %s", k.role, res.status, res.body)
 		}
-		r.agencyC = ag.ID
-		for _, k := range []struct {
-			agency string
-			role   auth.Role
-			out    *string
-		}{{r.agencyA, auth.Caseworker, &r.cwA}, {r.agencyC, auth.Agency, &r.keyC}, {r.agencyC, auth.Caseworker, &r.cwC}} {
-			key, err := httpapi.CreateKey(ctx, tx, &k.agency, k.role, "test key")
-			if err != nil {
-				return err
-			}
-			*k.out = key.Key
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
+		*k.out = key.Key
 	}
 	return r
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -30,7 +31,29 @@ func (h *handler) referralReport(c echo.Context) error {
 	if p.Role != auth.Admin && !referral.WorksReferrals(p.Role) {
 		return apperr.E(apperr.Forbidden, "Referral reports are for admin, agency and caseworker keys; this key's role is %s.", p.Role)
 	}
-	q := c.QueryParams()
+	rq, err := parseReportQuery(c.QueryParams(), h.now())
+	if err != nil {
+		return err
+	}
+	groups, err := h.store.ReferralReport(c.Request().Context(), actorOf(c), rq.groupBy, rq.from, rq.to)
+	if err != nil {
+		return err
+	}
+	if rq.format == "csv" {
+		return writeReportCSV(c, groups, rq.groupBy)
+	}
+	return writePrivate(c, http.StatusOK, map[string]any{"group_by": rq.groupBy, "from": rq.from, "to": rq.to, "groups": groups})
+}
+
+// reportQuery is what GET /reports/referrals asks for.
+type reportQuery struct {
+	groupBy, format string
+	from, to        time.Time
+}
+
+// parseReportQuery reads the parameters of GET /reports/referrals; the
+// period defaults to the 90 days before now.
+func parseReportQuery(q url.Values, now time.Time) (reportQuery, error) {
 	var fe apperr.FieldErrors
 	for k := range q {
 		if !slices.Contains([]string{"group_by", "from", "to", "format"}, k) {
@@ -48,7 +71,7 @@ func (h *handler) referralReport(c echo.Context) error {
 	if format != "" && format != "json" && format != "csv" {
 		fe = append(fe, apperr.FieldError{Parameter: "format", Message: "must be json or csv"})
 	}
-	to := h.now().UTC()
+	to := now.UTC()
 	if t := timeParam(q, "to", &fe); t != nil {
 		to = *t
 	}
@@ -62,34 +85,10 @@ func (h *handler) referralReport(c echo.Context) error {
 		fe = append(fe, apperr.FieldError{Parameter: "from", Message: "the period is longer than 3 years; ask for shorter periods"})
 	}
 	if len(fe) > 0 {
-		return apperr.WithFields(apperr.Invalid, "Some parameters are not valid; see errors.", fe)
+		return reportQuery{}, apperr.WithFields(apperr.Invalid, "Some parameters are not valid; see errors.", fe)
 	}
-	ctx := c.Request().Context()
-	agency := p.AgencyID
-	if p.Role == auth.Admin {
-		agency = ""
-	}
-	rows, err := h.store.ReportRows(ctx, agency, from, to)
-	if err != nil {
-		return err
-	}
-	names := map[string]string{}
-	if groupBy == "agency" {
-		all, err := h.store.Agencies(ctx)
-		if err != nil {
-			return err
-		}
-		for _, a := range all {
-			names[a.ID] = a.Name
-		}
-	}
-	groups := referral.Report(rows, groupBy, func(id string) string { return names[id] })
-	if format == "csv" {
-		return writeReportCSV(c, groups, groupBy)
-	}
-	return writePrivate(c, http.StatusOK, map[string]any{"group_by": groupBy, "from": from, "to": to, "groups": groups})
+	return reportQuery{groupBy: groupBy, format: format, from: from, to: to}, nil
 }
-
 func writeReportCSV(c echo.Context, groups []referral.Figures, groupBy string) error {
 	var buf bytes.Buffer
 	w := csvsafe.NewWriter(&buf)

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -15,10 +16,6 @@ import (
 	"github.com/linkage-org/linkage/internal/notify"
 	"github.com/linkage-org/linkage/internal/store"
 )
-
-// maxWebhooks bounds an agency's subscriptions (each event is delivered
-// to each of them).
-const maxWebhooks = 20
 
 // Webhook event types.
 var webhookEvents = []string{"referral.created", "referral.status_changed", "referral.note_added", "followup.overdue", "listing.stale"}
@@ -107,11 +104,61 @@ func webhookItem(c echo.Context) (auth.Principal, string, error) {
 	return p, id, err
 }
 
+// webhookJSON is a subscription as the API serves it (never its secret).
+type webhookJSON struct {
+	ID        string    `json:"id"`
+	AgencyID  string    `json:"agency_id"`
+	URL       string    `json:"url"`
+	Events    []string  `json:"events"`
+	Active    bool      `json:"active"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+func webhookFromStore(w store.Webhook) webhookJSON {
+	return webhookJSON{ID: w.ID, AgencyID: w.AgencyID, URL: w.URL, Events: w.Events, Active: w.Active, CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt}
+}
+
+// deliveryJSON is one entry of a subscription's delivery log.
+type deliveryJSON struct {
+	ID          int64         `json:"id"`
+	WebhookID   string        `json:"webhook_id"`
+	EventID     string        `json:"event_id"`
+	EventType   string        `json:"event_type"`
+	State       string        `json:"state"`
+	Attempts    int           `json:"attempts"`
+	NextAt      time.Time     `json:"next_at"`
+	CreatedAt   time.Time     `json:"created_at"`
+	DeliveredAt *time.Time    `json:"delivered_at"`
+	LastStatus  int           `json:"last_status"`
+	LastError   string        `json:"last_error"`
+	Log         []attemptJSON `json:"log"`
+}
+
+// attemptJSON is one try of a delivery.
+type attemptJSON struct {
+	At         time.Time `json:"at"`
+	StatusCode int       `json:"status_code"`
+	Error      string    `json:"error,omitempty"`
+	DurationMS int       `json:"duration_ms"`
+}
+
+func deliveryFromStore(d store.Delivery) deliveryJSON {
+	out := deliveryJSON{ID: d.ID, WebhookID: d.WebhookID, EventID: d.EventID, EventType: d.EventType, State: d.State, Attempts: d.Attempts,
+		NextAt: d.NextAt, CreatedAt: d.CreatedAt, DeliveredAt: d.DeliveredAt, LastStatus: d.LastStatus, LastError: d.LastError}
+	if d.Log != nil {
+		out.Log = make([]attemptJSON, len(d.Log))
+	}
+	for i, a := range d.Log {
+		out.Log[i] = attemptJSON{At: a.At, StatusCode: a.StatusCode, Error: a.Error, DurationMS: a.DurationMS}
+	}
+	return out
+}
+
 // createWebhook answers POST /webhooks; the signing secret is in this
 // answer only.
 func (h *handler) createWebhook(c echo.Context) error {
-	p := principal(c)
-	if err := webhookOwner(p); err != nil {
+	if err := webhookOwner(principal(c)); err != nil {
 		return err
 	}
 	var b webhookBody
@@ -121,34 +168,16 @@ func (h *handler) createWebhook(c echo.Context) error {
 	if err := b.check(true, h.webhookPrivate); err != nil {
 		return err
 	}
-	secret, _, err := auth.NewKey()
-	if err != nil {
-		return err
-	}
-	secret = "whsec_" + strings.TrimPrefix(secret, auth.KeyPrefix)
-	w := store.Webhook{AgencyID: p.AgencyID, URL: *b.URL, Events: *b.Events, Active: b.Active == nil || *b.Active}
-	ctx := c.Request().Context()
-	err = h.store.InTx(ctx, func(tx *store.Tx) error {
-		existing, err := tx.View().Webhooks(ctx, p.AgencyID)
-		if err != nil {
-			return err
-		}
-		if len(existing) >= maxWebhooks {
-			return apperr.E(apperr.Conflict, "The agency has %d webhooks, the most it may have; delete one first (one subscription can take every event).", len(existing))
-		}
-		if err := tx.CreateWebhook(ctx, &w, secret); err != nil {
-			return err
-		}
-		return h.audit(c, tx, "create", "webhook", w.ID, "url,events")
-	})
+	in := store.WebhookInput{URL: *b.URL, Events: *b.Events, Active: b.Active == nil || *b.Active}
+	w, secret, err := h.store.CreateWebhook(c.Request().Context(), actorOf(c), in)
 	if err != nil {
 		return err
 	}
 	c.Response().Header().Set(echo.HeaderLocation, "/webhooks/"+w.ID)
 	return writePrivate(c, http.StatusCreated, struct {
-		store.Webhook
+		webhookJSON
 		Secret string `json:"secret"`
-	}{w, secret})
+	}{webhookFromStore(w), secret})
 }
 
 func (h *handler) listWebhooks(c echo.Context) error {
@@ -164,7 +193,11 @@ func (h *handler) listWebhooks(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return writePrivate(c, http.StatusOK, newPage(pageOf(all, lp.paging), int64(len(all)), lp))
+	out := make([]webhookJSON, len(all))
+	for i, w := range all {
+		out[i] = webhookFromStore(w)
+	}
+	return writePrivate(c, http.StatusOK, newPage(pageOf(out, lp.paging), int64(len(all)), lp))
 }
 
 func (h *handler) getWebhook(c echo.Context) error {
@@ -176,12 +209,12 @@ func (h *handler) getWebhook(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return writePrivate(c, http.StatusOK, w)
+	return writePrivate(c, http.StatusOK, webhookFromStore(w))
 }
 
 // patchWebhook changes a subscription's url, events or active flag.
 func (h *handler) patchWebhook(c echo.Context) error {
-	p, id, err := webhookItem(c)
+	_, id, err := webhookItem(c)
 	if err != nil {
 		return err
 	}
@@ -192,46 +225,19 @@ func (h *handler) patchWebhook(c echo.Context) error {
 	if err := b.check(false, h.webhookPrivate); err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
-	var w store.Webhook
-	err = h.store.InTx(ctx, func(tx *store.Tx) error {
-		var err error
-		if w, err = tx.View().WebhookByID(ctx, id, p.AgencyID); err != nil {
-			return err
-		}
-		if b.URL != nil {
-			w.URL = *b.URL
-		}
-		if b.Events != nil {
-			w.Events = *b.Events
-		}
-		if b.Active != nil {
-			w.Active = *b.Active
-		}
-		if err := tx.UpdateWebhook(ctx, &w); err != nil {
-			return err
-		}
-		return h.audit(c, tx, "update", "webhook", w.ID, "url,events,active")
-	})
+	w, err := h.store.UpdateWebhook(c.Request().Context(), actorOf(c), id, store.WebhookUpdate{URL: b.URL, Events: b.Events, Active: b.Active})
 	if err != nil {
 		return err
 	}
-	return writePrivate(c, http.StatusOK, w)
+	return writePrivate(c, http.StatusOK, webhookFromStore(w))
 }
 
 func (h *handler) deleteWebhook(c echo.Context) error {
-	p, id, err := webhookItem(c)
+	_, id, err := webhookItem(c)
 	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
-	err = h.store.InTx(ctx, func(tx *store.Tx) error {
-		if err := tx.DeleteWebhook(ctx, id, p.AgencyID); err != nil {
-			return err
-		}
-		return h.audit(c, tx, "delete", "webhook", id, "")
-	})
-	if err != nil {
+	if err := h.store.DeleteWebhook(c.Request().Context(), actorOf(c), id); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)
@@ -259,5 +265,9 @@ func (h *handler) listDeliveries(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return writePrivate(c, http.StatusOK, newPage(ds, total, lp))
+	out := make([]deliveryJSON, len(ds))
+	for i, d := range ds {
+		out[i] = deliveryFromStore(d)
+	}
+	return writePrivate(c, http.StatusOK, newPage(out, total, lp))
 }

@@ -50,20 +50,11 @@ func TestWorker_RefusesAtConnect(t *testing.T) {
 				{"/short", "http://127.1:" + port + "/short", "write it as four decimal numbers"},
 			}
 			hooks := make([]store.Webhook, len(targets))
-			err = st.InTx(ctx, func(tx *store.Tx) error {
-				a, err := tx.CreateAgency(ctx, "Receiver", nil)
-				if err != nil {
-					return err
-				}
-				for i, tg := range targets {
-					hooks[i] = store.Webhook{AgencyID: a.ID, URL: tg.url, Events: []string{"listing.stale"}, Active: true}
-					if err := tx.CreateWebhook(ctx, &hooks[i], "s"); err != nil {
-						return err
-					}
-				}
-				return tx.Notify(ctx, store.Notice{Type: "listing.stale", AgencyIDs: []string{a.ID}, Data: map[string]any{"service_id": "x"}})
-			})
-			if err != nil {
+			agency, by := newAgency(t, st)
+			for i, tg := range targets {
+				hooks[i], _ = newWebhook(t, st, by, tg.url, "listing.stale")
+			}
+			if err := st.QueueNotice(ctx, store.Notice{Type: "listing.stale", AgencyIDs: []string{agency}, Data: map[string]any{"service_id": "x"}}); err != nil {
 				t.Fatal(err)
 			}
 			delivery := func(i int) store.Delivery {

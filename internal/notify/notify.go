@@ -161,12 +161,7 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 // idempotency keys and prunes the delivery log.
 func (w *Worker) Jobs(ctx context.Context) error {
 	for {
-		var n int
-		err := w.store.InTx(ctx, func(tx *store.Tx) error {
-			var err error
-			n, err = tx.NotifyOverdue(ctx, 200)
-			return err
-		})
+		n, err := w.store.NotifyOverdue(ctx, 200)
 		if err != nil {
 			return fmt.Errorf("notify: overdue follow-ups: %w", err)
 		}
@@ -177,12 +172,7 @@ func (w *Worker) Jobs(ctx context.Context) error {
 	if w.cfg.StaleAfter > 0 {
 		cutoff := w.now().Add(-w.cfg.StaleAfter)
 		for {
-			var n int
-			err := w.store.InTx(ctx, func(tx *store.Tx) error {
-				var err error
-				n, err = tx.NotifyStale(ctx, cutoff, 200)
-				return err
-			})
+			n, err := w.store.NotifyStale(ctx, cutoff, 200)
 			if err != nil {
 				return fmt.Errorf("notify: stale listings: %w", err)
 			}

@@ -13,6 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
+	"github.com/linkage-org/linkage/internal/auth"
 	"github.com/linkage-org/linkage/internal/notify"
 	"github.com/linkage-org/linkage/internal/seal"
 	"github.com/linkage-org/linkage/internal/store"
@@ -93,6 +96,28 @@ func jsonNumber(s string, out *int64) (int64, error) {
 
 func itoa(i int) string { b, _ := json.Marshal(i); return string(b) }
 
+// newAgency adds an agency (a row is all the worker needs of it) and
+// returns its id and the actor of its agency key.
+func newAgency(t *testing.T, st *store.Store) (string, store.Actor) {
+	t.Helper()
+	id := uuid.NewString()
+	if _, err := st.DB().Exec(`INSERT INTO agencies (id, name, created_at) VALUES ($1, $2, $3)`, id, "Receiver", time.Now().UTC()); err != nil {
+		t.Fatal(err)
+	}
+	return id, store.Actor{Principal: auth.Principal{AgencyID: id, Role: auth.Agency, KeyID: uuid.NewString()}, ClientAddr: "test"}
+}
+
+// newWebhook subscribes by's agency to events at url and returns the
+// subscription and its signing secret.
+func newWebhook(t *testing.T, st *store.Store, by store.Actor, url string, events ...string) (store.Webhook, string) {
+	t.Helper()
+	w, secret, err := st.CreateWebhook(context.Background(), by, store.WebhookInput{URL: url, Events: events, Active: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w, secret
+}
+
 // TestWorker_DeliversInOrderAcrossRestart: a receiver fails a referral's
 // first event; that referral's later events wait behind it while another
 // referral's go through; the worker and its database connection are then
@@ -120,35 +145,22 @@ func TestWorker_DeliversInOrderAcrossRestart(t *testing.T) {
 			rc := &receiver{t: t, tries: map[string]int{}, fail: func(ref string, seq, tries int) bool { return ref == "r1" && seq == 1 && tries == 1 }}
 			srv := httptest.NewServer(rc)
 			defer srv.Close()
-			var agency string
-			err := st.InTx(ctx, func(tx *store.Tx) error {
-				a, err := tx.CreateAgency(ctx, "Receiver", nil)
-				if err != nil {
-					return err
-				}
-				agency = a.ID
-				w := store.Webhook{AgencyID: agency, URL: srv.URL, Events: []string{"referral.status_changed"}, Active: true}
-				if err := tx.CreateWebhook(ctx, &w, "whsec_test"); err != nil {
-					return err
-				}
-				rc.secret = "whsec_test"
-				// Another agency's event and an event type not subscribed are not sent.
-				return tx.Notify(ctx, store.Notice{Type: "referral.note_added", OrderKey: "r1", AgencyIDs: []string{agency}, Data: map[string]any{"referral_id": "r1", "seq": 99}})
-			})
-			if err != nil {
+			agency, by := newAgency(t, st)
+			_, secret := newWebhook(t, st, by, srv.URL, "referral.status_changed")
+			rc.secret = secret
+			// Another agency's event and an event type not subscribed are not sent.
+			if err := st.QueueNotice(ctx, store.Notice{Type: "referral.note_added", OrderKey: "r1", AgencyIDs: []string{agency}, Data: map[string]any{"referral_id": "r1", "seq": 99}}); err != nil {
 				t.Fatal(err)
 			}
-			if raw := secretColumn(t, st); strings.Contains(raw, "whsec_test") {
+			if raw := secretColumn(t, st); strings.Contains(raw, secret) {
 				t.Fatalf("webhook secret stored in clear")
 			}
 			for _, e := range []struct {
 				ref string
 				seq int
 			}{{"r1", 1}, {"r2", 1}, {"r1", 2}, {"r2", 2}, {"r1", 3}} {
-				err := st.InTx(ctx, func(tx *store.Tx) error {
-					return tx.Notify(ctx, store.Notice{Type: "referral.status_changed", OrderKey: e.ref, AgencyIDs: []string{agency},
-						Data: map[string]any{"referral_id": e.ref, "seq": e.seq}})
-				})
+				err := st.QueueNotice(ctx, store.Notice{Type: "referral.status_changed", OrderKey: e.ref, AgencyIDs: []string{agency},
+					Data: map[string]any{"referral_id": e.ref, "seq": e.seq}})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -206,23 +218,12 @@ func TestWorker_BackoffAndGiveUp(t *testing.T) {
 	rc := &receiver{t: t, secret: "s", tries: map[string]int{}, fail: func(_ string, seq, _ int) bool { return seq == 1 }}
 	srv := httptest.NewServer(rc)
 	defer srv.Close()
-	err := st.InTx(ctx, func(tx *store.Tx) error {
-		a, err := tx.CreateAgency(ctx, "Receiver", nil)
-		if err != nil {
-			return err
+	agency, by := newAgency(t, st)
+	_, rc.secret = newWebhook(t, st, by, srv.URL, "referral.status_changed")
+	for seq := 1; seq <= 2; seq++ {
+		if err := st.QueueNotice(ctx, store.Notice{Type: "referral.status_changed", OrderKey: "r9", AgencyIDs: []string{agency}, Data: map[string]any{"referral_id": "r9", "seq": seq}}); err != nil {
+			t.Fatal(err)
 		}
-		if err := tx.CreateWebhook(ctx, &store.Webhook{AgencyID: a.ID, URL: srv.URL, Events: []string{"referral.status_changed"}, Active: true}, "s"); err != nil {
-			return err
-		}
-		for seq := 1; seq <= 2; seq++ {
-			if err := tx.Notify(ctx, store.Notice{Type: "referral.status_changed", OrderKey: "r9", AgencyIDs: []string{a.ID}, Data: map[string]any{"referral_id": "r9", "seq": seq}}); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
 	w := notify.New(st, storetest.Logger(), clk.Now, notify.Config{RetryBase: time.Minute, RetryMax: time.Hour, StaleAfter: -1, AllowPrivate: true})
 	if got := []time.Duration{w.Backoff(1), w.Backoff(2), w.Backoff(3), w.Backoff(7), w.Backoff(30)}; !slices.Equal(got, []time.Duration{time.Minute, 2 * time.Minute, 4 * time.Minute, time.Hour, time.Hour}) {
@@ -280,19 +281,9 @@ func TestWorker_PublicOnly(t *testing.T) {
 	var hit atomic.Bool
 	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { hit.Store(true) }))
 	defer srv.Close()
-	var hook store.Webhook
-	err := st.InTx(ctx, func(tx *store.Tx) error {
-		a, err := tx.CreateAgency(ctx, "Receiver", nil)
-		if err != nil {
-			return err
-		}
-		hook = store.Webhook{AgencyID: a.ID, URL: srv.URL, Events: []string{"listing.stale"}, Active: true}
-		if err := tx.CreateWebhook(ctx, &hook, "s"); err != nil {
-			return err
-		}
-		return tx.Notify(ctx, store.Notice{Type: "listing.stale", AgencyIDs: []string{a.ID}, Data: map[string]any{"service_id": "x"}})
-	})
-	if err != nil {
+	agency, by := newAgency(t, st)
+	hook, _ := newWebhook(t, st, by, srv.URL, "listing.stale")
+	if err := st.QueueNotice(ctx, store.Notice{Type: "listing.stale", AgencyIDs: []string{agency}, Data: map[string]any{"service_id": "x"}}); err != nil {
 		t.Fatal(err)
 	}
 	w := notify.New(st, storetest.Logger(), clk.Now, notify.Config{RetryBase: time.Minute, StaleAfter: -1})

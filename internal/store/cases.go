@@ -16,18 +16,19 @@ import (
 )
 
 // Case is a caseworker's record of one client: who they are (sealed at
-// rest), what they need, and what they agreed to share.
+// rest), what they need, and what they agreed to share. httpapi has its
+// own JSON shape of it.
 type Case struct {
-	ID        string            `json:"id"`
-	AgencyID  string            `json:"agency_id"`
-	CreatedBy *string           `json:"created_by"`
-	Status    string            `json:"status"`
-	Client    referral.Client   `json:"client"`
-	Needs     []referral.Need   `json:"needs"`
-	Consent   *referral.Consent `json:"consent"`
-	Version   int               `json:"version"`
-	CreatedAt time.Time         `json:"created_at"`
-	UpdatedAt time.Time         `json:"updated_at"`
+	ID        string
+	AgencyID  string
+	CreatedBy *string
+	Status    string
+	Client    referral.Client
+	Needs     []referral.Need
+	Consent   *referral.Consent
+	Version   int
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // Case statuses.
@@ -140,9 +141,9 @@ func (s *Store) fromCaseRow(r caseRow, needs []needRow) (Case, error) {
 	return c, nil
 }
 
-// CreateCase stores a new case; c gets its version, times and, if it has
+// createCase stores a new case; c gets its version, times and, if it has
 // none, its id.
-func (t *Tx) CreateCase(ctx context.Context, c *Case) error {
+func (t *Tx) createCase(ctx context.Context, c *Case) error {
 	now := t.s.now().UTC().Truncate(time.Microsecond)
 	if c.ID == "" {
 		c.ID = uuid.NewString()
@@ -207,9 +208,9 @@ func (s *Store) CaseByID(ctx context.Context, id, agencyID string) (Case, error)
 	return cs[0], nil
 }
 
-// LockCase reads case id of agencyID for update: writers of one case take
+// lockCase reads case id of agencyID for update: writers of one case take
 // turns until the transaction ends.
-func (t *Tx) LockCase(ctx context.Context, id, agencyID string) (Case, error) {
+func (t *Tx) lockCase(ctx context.Context, id, agencyID string) (Case, error) {
 	q := t.db.WithContext(ctx)
 	if t.s.dialect == Postgres {
 		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
@@ -259,9 +260,9 @@ func (s *Store) withNeeds(ctx context.Context, rows []caseRow) ([]Case, error) {
 	return out, nil
 }
 
-// UpdateCase writes c (read under LockCase and changed) and bumps its
+// updateCase writes c (read under lockCase and changed) and bumps its
 // version.
-func (t *Tx) UpdateCase(ctx context.Context, c *Case) error {
+func (t *Tx) updateCase(ctx context.Context, c *Case) error {
 	now := t.s.now().UTC().Truncate(time.Microsecond)
 	c.Version++
 	c.UpdatedAt = now
@@ -277,8 +278,8 @@ func (t *Tx) UpdateCase(ctx context.Context, c *Case) error {
 	return t.writeNeeds(ctx, c, now)
 }
 
-// SetNeedStatus changes one need's status (a client's follow-up answer).
-func (t *Tx) SetNeedStatus(ctx context.Context, caseID, needID, status string) error {
+// setNeedStatus changes one need's status (a client's follow-up answer).
+func (t *Tx) setNeedStatus(ctx context.Context, caseID, needID, status string) error {
 	now := t.s.now().UTC().Truncate(time.Microsecond)
 	err := t.db.WithContext(ctx).Model(&needRow{}).Where("id = ? AND case_id = ?", needID, caseID).
 		Updates(map[string]any{"status": status, "updated_at": now}).Error

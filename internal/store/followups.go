@@ -12,20 +12,20 @@ import (
 
 // FollowUp is one task of a worklist.
 type FollowUp struct {
-	ID               string     `json:"id" gorm:"primaryKey"`
-	ReferralID       string     `json:"referral_id"`
-	Kind             string     `json:"kind"`
-	AssigneeAgencyID string     `json:"assignee_agency_id"`
-	AssigneeKeyID    *string    `json:"assignee_key_id"`
-	DueAt            time.Time  `json:"due_at"`
-	CreatedAt        time.Time  `json:"created_at"`
-	DoneAt           *time.Time `json:"done_at"`
+	ID               string `gorm:"primaryKey"`
+	ReferralID       string
+	Kind             string
+	AssigneeAgencyID string
+	AssigneeKeyID    *string
+	DueAt            time.Time
+	CreatedAt        time.Time
+	DoneAt           *time.Time
 	// OverdueNotifiedAt is when followup.overdue was queued for the task.
-	OverdueNotifiedAt *time.Time `json:"-"`
+	OverdueNotifiedAt *time.Time
 	// Filled on reads.
-	Overdue        bool   `json:"overdue" gorm:"-"`
-	ReferralStatus string `json:"referral_status" gorm:"-"`
-	ServiceName    string `json:"service_name" gorm:"-"`
+	Overdue        bool   `gorm:"-"`
+	ReferralStatus string `gorm:"-"`
+	ServiceName    string `gorm:"-"`
 }
 
 // TableName is the follow-up task table.
@@ -182,9 +182,18 @@ func (s *Store) FollowUpsOf(ctx context.Context, r Referral) ([]FollowUp, error)
 	return out, mapErr(err, "list referral follow-ups")
 }
 
-// NotifyOverdue queues followup.overdue for up to limit open tasks that
-// became overdue since they were last notified, and reports how many.
-func (t *Tx) NotifyOverdue(ctx context.Context, limit int) (int, error) {
+// NotifyOverdue queues followup.overdue, in one transaction, for up to
+// limit open tasks that became overdue since they were last notified, and
+// reports how many.
+func (s *Store) NotifyOverdue(ctx context.Context, limit int) (n int, err error) {
+	err = s.InTx(ctx, func(tx *Tx) error {
+		n, err = tx.notifyOverdue(ctx, limit)
+		return err
+	})
+	return n, err
+}
+
+func (t *Tx) notifyOverdue(ctx context.Context, limit int) (int, error) {
 	now := t.s.now().UTC().Truncate(time.Microsecond)
 	var due []FollowUp
 	err := t.db.WithContext(ctx).Where("done_at IS NULL AND overdue_notified_at IS NULL AND due_at < ?", now).Order("due_at, id").Limit(limit).Find(&due).Error
@@ -195,7 +204,7 @@ func (t *Tx) NotifyOverdue(ctx context.Context, limit int) (int, error) {
 		if err := t.db.WithContext(ctx).Model(&FollowUp{}).Where("id = ?", f.ID).Update("overdue_notified_at", now).Error; err != nil {
 			return 0, mapErr(err, "mark follow-up notified")
 		}
-		err := t.Notify(ctx, Notice{Type: "followup.overdue", OrderKey: f.ReferralID, AgencyIDs: []string{f.AssigneeAgencyID},
+		err := t.notify(ctx, Notice{Type: "followup.overdue", OrderKey: f.ReferralID, AgencyIDs: []string{f.AssigneeAgencyID},
 			Data: map[string]any{"followup_id": f.ID, "referral_id": f.ReferralID, "kind": f.Kind, "due_at": f.DueAt.UTC(), "assignee_key_id": f.AssigneeKeyID}})
 		if err != nil {
 			return 0, err

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/google/uuid"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
@@ -27,13 +28,44 @@ type idempotencyRow struct {
 
 func (idempotencyRow) TableName() string { return "idempotency_keys" }
 
-// ClaimIdempotencyKey takes key for agencyID's creation of resourceID, a
+// Idempotency is the Idempotency-Key a creation came with ("" for none)
+// and the request it came with, whose digest tells a retry from another
+// request under the same key.
+type Idempotency struct {
+	Key     string
+	Request []byte
+}
+
+// idempotent runs create in one transaction under idem's key, scoped to
+// a's agency, with the new resource's id. When an earlier creation under
+// the key committed, create does not run: that resource's id comes back
+// with replayed set.
+func (s *Store) idempotent(ctx context.Context, a Actor, resourceType string, idem Idempotency, create func(tx *Tx, id string) error) (id string, replayed bool, err error) {
+	id = uuid.NewString()
+	err = s.InTx(ctx, func(tx *Tx) error {
+		if idem.Key != "" {
+			sum := sha256.Sum256(idem.Request)
+			prior, err := tx.claimIdempotencyKey(ctx, a.Principal.AgencyID, idem.Key, resourceType, hex.EncodeToString(sum[:]), id)
+			if err != nil || prior != "" {
+				id, replayed = prior, prior != ""
+				return err
+			}
+		}
+		return create(tx, id)
+	})
+	if err != nil {
+		return "", false, err
+	}
+	return id, replayed, nil
+}
+
+// claimIdempotencyKey takes key for agencyID's creation of resourceID, a
 // resourceType, with the given request hash. If an earlier creation under
 // the key committed within the window, it returns that resource's id (and
 // the caller answers with it, creating nothing); the same key with another
 // request is a 422. A concurrent first use waits for the other
 // transaction (PostgreSQL's unique index; SQLite's single writer).
-func (t *Tx) ClaimIdempotencyKey(ctx context.Context, agencyID, key, resourceType, hash, resourceID string) (string, error) {
+func (t *Tx) claimIdempotencyKey(ctx context.Context, agencyID, key, resourceType, hash, resourceID string) (string, error) {
 	key = keyDigest(key)
 	now := t.s.now().UTC().Truncate(time.Microsecond)
 	db := t.db.WithContext(ctx)
@@ -79,6 +111,19 @@ func keyDigest(key string) string {
 // apperrNotFound is the not-found error of a private resource.
 func apperrNotFound(what, id string) error {
 	return apperr.E(apperr.NotFound, "no %s has id %s", what, id)
+}
+
+// AuditReads records, in a transaction of its own, that a read personal
+// data of the resources ids (detail names what).
+func (s *Store) AuditReads(ctx context.Context, a Actor, resourceType string, ids []string, detail string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	es := make([]AuditEntry, len(ids))
+	for i, id := range ids {
+		es[i] = a.auditEntry("read", resourceType, id, detail)
+	}
+	return s.InTx(ctx, func(tx *Tx) error { return tx.AuditBatch(ctx, es) })
 }
 
 // AuditBatch appends entries in one statement (reads of many cases).

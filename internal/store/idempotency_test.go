@@ -19,13 +19,7 @@ func digest(key string) string {
 
 func claim(t *testing.T, s *store.Store, agency, key, hash, id string) (string, error) {
 	t.Helper()
-	var prior string
-	err := s.InTx(context.Background(), func(tx *store.Tx) error {
-		var err error
-		prior, err = tx.ClaimIdempotencyKey(context.Background(), agency, key, "referral", hash, id)
-		return err
-	})
-	return prior, err
+	return s.ClaimIdempotencyKey(context.Background(), agency, key, "referral", hash, id)
 }
 
 func storedKeys(t *testing.T, s *store.Store) []string {

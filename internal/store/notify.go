@@ -14,15 +14,16 @@ import (
 )
 
 // Webhook is an agency's subscription to events. Its secret is never
-// listed; it is shown once, when created.
+// listed; it is shown once, when created. httpapi has its own JSON shape
+// of it.
 type Webhook struct {
-	ID        string    `json:"id"`
-	AgencyID  string    `json:"agency_id"`
-	URL       string    `json:"url"`
-	Events    []string  `json:"events"`
-	Active    bool      `json:"active"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	ID        string
+	AgencyID  string
+	URL       string
+	Events    []string
+	Active    bool
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 type webhookRow struct {
@@ -43,7 +44,9 @@ func (r webhookRow) webhook() Webhook {
 		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()}
 }
 
-// CreateWebhook stores w with its signing secret (sealed).
+// CreateWebhook stores w with its signing secret (sealed). It stays on Tx
+// for the referral benchmark's set-up; the API creates webhooks with
+// Store.CreateWebhook.
 func (t *Tx) CreateWebhook(ctx context.Context, w *Webhook, secret string) error {
 	now := t.s.now().UTC().Truncate(time.Microsecond)
 	w.ID, w.CreatedAt, w.UpdatedAt = uuid.NewString(), now, now
@@ -55,16 +58,16 @@ func (t *Tx) CreateWebhook(ctx context.Context, w *Webhook, secret string) error
 	return mapErr(t.db.WithContext(ctx).Create(&row).Error, "create webhook")
 }
 
-// UpdateWebhook writes w's url, events and active flag.
-func (t *Tx) UpdateWebhook(ctx context.Context, w *Webhook) error {
+// updateWebhook writes w's url, events and active flag.
+func (t *Tx) updateWebhook(ctx context.Context, w *Webhook) error {
 	w.UpdatedAt = t.s.now().UTC().Truncate(time.Microsecond)
 	err := t.db.WithContext(ctx).Model(&webhookRow{}).Where("id = ? AND agency_id = ?", w.ID, w.AgencyID).
 		Updates(map[string]any{"url": w.URL, "events": strings.Join(w.Events, ","), "active": w.Active, "updated_at": w.UpdatedAt}).Error
 	return mapErr(err, "update webhook")
 }
 
-// DeleteWebhook removes a subscription and its delivery log.
-func (t *Tx) DeleteWebhook(ctx context.Context, id, agencyID string) error {
+// deleteWebhook removes a subscription and its delivery log.
+func (t *Tx) deleteWebhook(ctx context.Context, id, agencyID string) error {
 	if _, err := t.View().WebhookByID(ctx, id, agencyID); err != nil {
 		return err
 	}
@@ -129,20 +132,20 @@ type Envelope struct {
 
 // Delivery is one event on its way to one subscription.
 type Delivery struct {
-	ID          int64      `json:"id" gorm:"primaryKey"`
-	WebhookID   string     `json:"webhook_id"`
-	EventID     string     `json:"event_id"`
-	EventType   string     `json:"event_type"`
-	OrderKey    string     `json:"-"`
-	Payload     string     `json:"-"`
-	State       string     `json:"state"` // pending, delivered, failed
-	Attempts    int        `json:"attempts"`
-	NextAt      time.Time  `json:"next_at"`
-	CreatedAt   time.Time  `json:"created_at"`
-	DeliveredAt *time.Time `json:"delivered_at"`
-	LastStatus  int        `json:"last_status"`
-	LastError   string     `json:"last_error"`
-	Log         []Attempt  `json:"log" gorm:"-"`
+	ID          int64 `gorm:"primaryKey"`
+	WebhookID   string
+	EventID     string
+	EventType   string
+	OrderKey    string
+	Payload     string
+	State       string // pending, delivered, failed
+	Attempts    int
+	NextAt      time.Time
+	CreatedAt   time.Time
+	DeliveredAt *time.Time
+	LastStatus  int
+	LastError   string
+	Log         []Attempt `gorm:"-"`
 }
 
 // TableName is the notification outbox.
@@ -157,22 +160,28 @@ const (
 
 // Attempt is one try to deliver.
 type Attempt struct {
-	ID         int64     `json:"-" gorm:"primaryKey"`
-	DeliveryID int64     `json:"-"`
-	WebhookID  string    `json:"-"`
-	At         time.Time `json:"at"`
-	StatusCode int       `json:"status_code"`
-	Error      string    `json:"error,omitempty"`
-	DurationMS int       `json:"duration_ms"`
+	ID         int64 `gorm:"primaryKey"`
+	DeliveryID int64
+	WebhookID  string
+	At         time.Time
+	StatusCode int
+	Error      string
+	DurationMS int
 }
 
 // TableName is the delivery log.
 func (Attempt) TableName() string { return "webhook_attempts" }
 
-// Notify queues n for every active subscription of its agencies that takes
+// QueueNotice queues n, in a transaction of its own, for every active
+// subscription of its agencies that takes its type.
+func (s *Store) QueueNotice(ctx context.Context, n Notice) error {
+	return s.InTx(ctx, func(tx *Tx) error { return tx.notify(ctx, n) })
+}
+
+// notify queues n for every active subscription of its agencies that takes
 // its type, in the caller's transaction: the event leaves only if the change
 // commits, and is not lost if the process dies after the commit.
-func (t *Tx) Notify(ctx context.Context, n Notice) error {
+func (t *Tx) notify(ctx context.Context, n Notice) error {
 	agencies := slices.Compact(slices.Sorted(slices.Values(n.AgencyIDs)))
 	var hooks []webhookRow
 	err := t.db.WithContext(ctx).Select("id, agency_id, events").Where("agency_id IN ? AND active = ?", agencies, true).Find(&hooks).Error
@@ -298,10 +307,19 @@ func (s *Store) Deliveries(ctx context.Context, webhookID, state string, p Pagin
 	return out, total, nil
 }
 
-// NotifyStale queues listing.stale for up to limit services of managed
-// organizations not changed or confirmed since cutoff, once per stale
-// spell (a change or verification starts a new one).
-func (t *Tx) NotifyStale(ctx context.Context, cutoff time.Time, limit int) (int, error) {
+// NotifyStale queues listing.stale, in one transaction, for up to limit
+// services of managed organizations not changed or confirmed since cutoff,
+// once per stale spell (a change or verification starts a new one), and
+// reports how many.
+func (s *Store) NotifyStale(ctx context.Context, cutoff time.Time, limit int) (n int, err error) {
+	err = s.InTx(ctx, func(tx *Tx) error {
+		n, err = tx.notifyStale(ctx, cutoff, limit)
+		return err
+	})
+	return n, err
+}
+
+func (t *Tx) notifyStale(ctx context.Context, cutoff time.Time, limit int) (int, error) {
 	var rows []struct {
 		ID, Name, OrganizationID, AgencyID string
 		LastModified                       time.Time
@@ -325,7 +343,7 @@ func (t *Tx) NotifyStale(ctx context.Context, cutoff time.Time, limit int) (int,
 		if err := t.db.WithContext(ctx).Exec("INSERT INTO stale_notices (service_id, notified_at) VALUES (?, ?)", r.ID, now).Error; err != nil {
 			return 0, mapErr(err, "record stale notice")
 		}
-		err := t.Notify(ctx, Notice{Type: "listing.stale", AgencyIDs: []string{r.AgencyID},
+		err := t.notify(ctx, Notice{Type: "listing.stale", AgencyIDs: []string{r.AgencyID},
 			Data: map[string]any{"service_id": r.ID, "name": r.Name, "organization_id": r.OrganizationID, "last_modified": r.LastModified.UTC()}})
 		if err != nil {
 			return 0, err

@@ -9,43 +9,43 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 
 	"github.com/linkage-org/linkage/internal/apperr"
+	"github.com/linkage-org/linkage/internal/auth"
 	"github.com/linkage-org/linkage/internal/referral"
 )
 
-// Referral is one referral of a case's client to a service.
+// Referral is one referral of a case's client to a service, as the store
+// keeps it; httpapi has its own JSON shape of it.
 type Referral struct {
-	ID               string          `json:"id"`
-	CaseID           string          `json:"case_id"`
-	NeedID           *string         `json:"need_id"`
-	NeedDomain       string          `json:"need"`
-	SenderAgencyID   string          `json:"sender_agency_id"`
-	SenderKeyID      *string         `json:"sender_key_id"`
-	ReceiverAgencyID string          `json:"receiver_agency_id"`
-	ServiceID        string          `json:"service_id"`
-	ServiceName      string          `json:"service_name"`
-	LocationID       *string         `json:"location_id"`
-	Priority         string          `json:"priority"`
-	Status           referral.Status `json:"status"`
-	Share            []string        `json:"share"`
-	Note             string          `json:"note,omitempty"`
-	Reason           string          `json:"reason,omitempty"`
-	Outcome          string          `json:"outcome,omitempty"`
-	AppointmentAt    *time.Time      `json:"appointment_at"`
-	FollowUpAnswer   string          `json:"-"`
-	FollowUpNote     string          `json:"-"`
-	FollowUpAt       *time.Time      `json:"-"`
-	Version          int             `json:"version"`
-	CreatedAt        time.Time       `json:"created_at"`
-	UpdatedAt        time.Time       `json:"updated_at"`
-	SentAt           *time.Time      `json:"sent_at"`
-	RespondedAt      *time.Time      `json:"responded_at"`
-	AcceptedAt       *time.Time      `json:"accepted_at"`
-	ClosedAt         *time.Time      `json:"closed_at"`
+	ID               string
+	CaseID           string
+	NeedID           *string
+	NeedDomain       string
+	SenderAgencyID   string
+	SenderKeyID      *string
+	ReceiverAgencyID string
+	ServiceID        string
+	ServiceName      string
+	LocationID       *string
+	Priority         string
+	Status           referral.Status
+	Share            []string
+	Note             string
+	Reason           string
+	Outcome          string
+	AppointmentAt    *time.Time
+	FollowUpAnswer   string
+	FollowUpNote     string
+	FollowUpAt       *time.Time
+	Version          int
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
+	SentAt           *time.Time
+	RespondedAt      *time.Time
+	AcceptedAt       *time.Time
+	ClosedAt         *time.Time
 }
 
 type referralRow struct {
@@ -82,23 +82,23 @@ func (referralRow) TableName() string { return "referrals" }
 
 // Event is one entry of a referral's append-only history.
 type Event struct {
-	ID            int64      `json:"id" gorm:"primaryKey"`
-	ReferralID    string     `json:"referral_id"`
-	At            time.Time  `json:"at"`
-	KeyID         *string    `json:"key_id"`
-	Role          string     `json:"role"`
-	AgencyID      *string    `json:"agency_id"`
-	Side          string     `json:"side"`
-	Kind          string     `json:"kind"` // created, status, note, followup
-	FromStatus    string     `json:"from"`
-	ToStatus      string     `json:"to"`
-	Reason        string     `json:"reason,omitempty"`
-	Outcome       string     `json:"outcome,omitempty"`
-	AppointmentAt *time.Time `json:"appointment_at,omitempty"`
-	Note          *string    `json:"-"`
-	NoteText      string     `json:"note,omitempty" gorm:"-"`
-	// NoteWithheld marks a note the reader may not see (set by httpapi).
-	NoteWithheld bool `json:"note_withheld,omitempty" gorm:"-"`
+	ID            int64 `gorm:"primaryKey"`
+	ReferralID    string
+	At            time.Time
+	KeyID         *string
+	Role          string
+	AgencyID      *string
+	Side          string
+	Kind          string // created, status, note, followup
+	FromStatus    string
+	ToStatus      string
+	Reason        string
+	Outcome       string
+	AppointmentAt *time.Time
+	Note          *string // sealed
+	NoteText      string  `gorm:"-"`
+	// NoteWithheld marks a note the reader may not see (filled on reads).
+	NoteWithheld bool `gorm:"-"`
 }
 
 // TableName is the referral history table.
@@ -111,14 +111,6 @@ const (
 	EventNote     = "note"
 	EventFollowUp = "followup"
 )
-
-// HistoryActor is who makes a change, as a referral's history records it.
-type HistoryActor struct {
-	KeyID    string
-	Role     string
-	AgencyID string
-	Side     referral.Side
-}
 
 func nilIfEmpty(s string) *string {
 	if s == "" {
@@ -178,62 +170,10 @@ func (s *Store) fromReferralRow(r referralRow, withNotes bool) (Referral, error)
 	return out, nil
 }
 
-// CreateReferral stores r (its case, service and receiver already checked)
-// in status draft or sent, with its first event, follow-ups and
-// notifications.
-func (t *Tx) CreateReferral(ctx context.Context, r *Referral, by HistoryActor, rules referral.Rules) error {
-	now := t.s.now().UTC().Truncate(time.Microsecond)
-	if r.ID == "" {
-		r.ID = uuid.NewString()
-	}
-	r.Version, r.CreatedAt, r.UpdatedAt = 1, now, now
-	if r.Status == referral.Sent {
-		r.SentAt = &now
-	}
-	row, err := t.s.toReferralRow(r)
-	if err != nil {
-		return err
-	}
-	if err := t.db.WithContext(ctx).Create(&row).Error; err != nil {
-		return mapErr(err, "create referral")
-	}
-	if _, err := t.appendEvent(ctx, r.ID, by, Event{Kind: EventCreated, ToStatus: string(r.Status)}, r.Note); err != nil {
-		return err
-	}
-	if r.Status == referral.Sent {
-		return t.afterMove(ctx, r, referral.Draft, by, rules)
-	}
-	return nil
-}
-
-func (t *Tx) appendEvent(ctx context.Context, referralID string, by HistoryActor, e Event, note string) (Event, error) {
-	e.ReferralID = referralID
-	e.At = t.s.now().UTC().Truncate(time.Microsecond)
-	e.KeyID, e.AgencyID, e.Role, e.Side = nilIfEmpty(by.KeyID), nilIfEmpty(by.AgencyID), by.Role, by.Side.String()
-	var err error
-	if e.Note, err = t.s.sealText(note, "referral:"+referralID, "event_note"); err != nil {
-		return Event{}, err
-	}
-	if err := t.db.WithContext(ctx).Create(&e).Error; err != nil {
-		return Event{}, mapErr(err, "append referral event")
-	}
-	e.NoteText = note
-	return e, nil
-}
-
 // ReferralByID reads referral id if agencyID is a party to it (sender or
 // receiver); otherwise it is not found.
 func (s *Store) ReferralByID(ctx context.Context, id, agencyID string) (Referral, error) {
 	return s.partyReferral(s.db.WithContext(ctx), id, agencyID)
-}
-
-// LockReferral is ReferralByID under a row lock, for a change.
-func (t *Tx) LockReferral(ctx context.Context, id, agencyID string) (Referral, error) {
-	q := t.db.WithContext(ctx)
-	if t.s.dialect == Postgres {
-		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
-	}
-	return t.s.partyReferral(q, id, agencyID)
 }
 
 // partyReferral reads referral id through q if agencyID sent or receives it.
@@ -247,141 +187,6 @@ func (s *Store) partyReferral(q *gorm.DB, id, agencyID string) (Referral, error)
 		return Referral{}, mapErr(err, "read referral")
 	}
 	return s.fromReferralRow(row, true)
-}
-
-// MoveReferral moves r (read under LockReferral) as m asks, which the
-// caller has checked against the table for by.Side: it updates the row,
-// appends the event, applies the follow-up rules and queues notifications.
-func (t *Tx) MoveReferral(ctx context.Context, r *Referral, m referral.Move, appointment *time.Time, note string, by HistoryActor, rules referral.Rules) error {
-	now := t.s.now().UTC().Truncate(time.Microsecond)
-	from := r.Status
-	r.Status, r.Version, r.UpdatedAt = m.To, r.Version+1, now
-	if m.Reason != "" {
-		r.Reason = m.Reason
-	}
-	if m.Outcome != "" {
-		r.Outcome = m.Outcome
-	}
-	if appointment != nil {
-		r.AppointmentAt = utcp(appointment)
-	}
-	switch {
-	case m.To == referral.Sent:
-		r.SentAt = &now
-	case by.Side&referral.Receiver != 0 && r.RespondedAt == nil && from != referral.Draft:
-		r.RespondedAt = &now
-	}
-	if m.To == referral.Accepted && r.AcceptedAt == nil {
-		r.AcceptedAt = &now
-	}
-	if m.To.Terminal() {
-		r.ClosedAt = &now
-	}
-	err := t.db.WithContext(ctx).Model(&referralRow{}).Where("id = ?", r.ID).Updates(map[string]any{
-		"status": string(r.Status), "version": r.Version, "updated_at": now, "reason": r.Reason, "outcome": r.Outcome,
-		"appointment_at": r.AppointmentAt, "sent_at": r.SentAt, "responded_at": r.RespondedAt, "accepted_at": r.AcceptedAt, "closed_at": r.ClosedAt,
-	}).Error
-	if err != nil {
-		return mapErr(err, "move referral")
-	}
-	ev := Event{Kind: EventStatus, FromStatus: string(from), ToStatus: string(m.To), Reason: m.Reason, Outcome: m.Outcome, AppointmentAt: utcp(appointment)}
-	if _, err := t.appendEvent(ctx, r.ID, by, ev, note); err != nil {
-		return err
-	}
-	if from == referral.Draft && m.To == referral.Cancelled {
-		return nil // a draft no one else saw ends quietly
-	}
-	return t.afterMove(ctx, r, from, by, rules)
-}
-
-// afterMove applies the follow-up rules to a move and queues its
-// notifications.
-func (t *Tx) afterMove(ctx context.Context, r *Referral, from referral.Status, by HistoryActor, rules referral.Rules) error {
-	zone, err := t.agencyZone(ctx, r.ReceiverAgencyID)
-	if err != nil {
-		return err
-	}
-	plan := rules.PlanFor(referral.Change{From: from, To: r.Status, At: r.UpdatedAt, Appointment: r.AppointmentAt, ReceiverZone: zone})
-	if err := t.applyPlan(ctx, r, plan); err != nil {
-		return err
-	}
-	data := referralEvent(r, from)
-	if from == referral.Draft && r.Status == referral.Sent {
-		return t.Notify(ctx, Notice{Type: "referral.created", OrderKey: r.ID, AgencyIDs: []string{r.ReceiverAgencyID}, Data: data})
-	}
-	return t.Notify(ctx, Notice{Type: "referral.status_changed", OrderKey: r.ID, AgencyIDs: []string{r.SenderAgencyID, r.ReceiverAgencyID}, Data: data})
-}
-
-// referralEvent is what a webhook says of a referral: ids and states, never
-// personal data (a subscriber reads the referral with its key for more).
-func referralEvent(r *Referral, from referral.Status) map[string]any {
-	d := map[string]any{"referral_id": r.ID, "status": r.Status, "service_id": r.ServiceID, "sender_agency_id": r.SenderAgencyID,
-		"receiver_agency_id": r.ReceiverAgencyID, "priority": r.Priority, "version": r.Version, "at": r.UpdatedAt}
-	if from != "" {
-		d["previous_status"] = from
-	}
-	if r.Reason != "" {
-		d["reason"] = r.Reason
-	}
-	if r.Outcome != "" {
-		d["outcome"] = r.Outcome
-	}
-	return d
-}
-
-// AddReferralNote appends a note to r's history (either side, any state).
-// A note from the sending side is a check-in: it closes the open check-in
-// task.
-func (t *Tx) AddReferralNote(ctx context.Context, r *Referral, note string, by HistoryActor) (Event, error) {
-	now := t.s.now().UTC().Truncate(time.Microsecond)
-	e, err := t.appendEvent(ctx, r.ID, by, Event{Kind: EventNote, FromStatus: string(r.Status), ToStatus: string(r.Status)}, note)
-	if err != nil {
-		return Event{}, err
-	}
-	if err := t.db.WithContext(ctx).Model(&referralRow{}).Where("id = ?", r.ID).Updates(map[string]any{"updated_at": now}).Error; err != nil {
-		return Event{}, mapErr(err, "touch referral")
-	}
-	if by.Side&referral.Sender != 0 {
-		if err := t.applyPlan(ctx, r, referral.Plan{Close: []referral.Kind{referral.CheckIn}}); err != nil {
-			return Event{}, err
-		}
-	}
-	if r.Status != referral.Draft {
-		err := t.Notify(ctx, Notice{Type: "referral.note_added", OrderKey: r.ID, AgencyIDs: []string{r.SenderAgencyID, r.ReceiverAgencyID},
-			Data: map[string]any{"referral_id": r.ID, "event_id": e.ID, "status": r.Status, "by_agency_id": by.AgencyID, "at": e.At}})
-		if err != nil {
-			return Event{}, err
-		}
-	}
-	return e, nil
-}
-
-// RecordFollowUp stores the client's own answer after a referral closed
-// (met: yes, partly, no) and moves the case's need to match.
-func (t *Tx) RecordFollowUp(ctx context.Context, r *Referral, met, note string, by HistoryActor) error {
-	now := t.s.now().UTC().Truncate(time.Microsecond)
-	r.FollowUpAnswer, r.FollowUpNote, r.FollowUpAt = met, note, &now
-	r.Version++
-	r.UpdatedAt = now
-	fnote, err := t.s.sealText(note, "referral:"+r.ID, "followup_note")
-	if err != nil {
-		return err
-	}
-	err = t.db.WithContext(ctx).Model(&referralRow{}).Where("id = ?", r.ID).Updates(map[string]any{
-		"followup_answer": met, "followup_note": fnote, "followup_at": now, "version": r.Version, "updated_at": now}).Error
-	if err != nil {
-		return mapErr(err, "record follow-up")
-	}
-	if _, err := t.appendEvent(ctx, r.ID, by, Event{Kind: EventFollowUp, FromStatus: string(r.Status), ToStatus: string(r.Status), Outcome: "need_met_" + met}, note); err != nil {
-		return err
-	}
-	if r.NeedID != nil {
-		status := map[string]string{"yes": referral.NeedMetStatus, "partly": referral.NeedInProgress, "no": referral.NeedUnmet}[met]
-		if err := t.SetNeedStatus(ctx, r.CaseID, *r.NeedID, status); err != nil {
-			return err
-		}
-	}
-	return t.applyPlan(ctx, r, referral.Plan{Close: []referral.Kind{referral.ClientFollowUp}})
 }
 
 // Events lists a referral's history, oldest first, notes opened.
@@ -451,6 +256,31 @@ func (s *Store) Referrals(ctx context.Context, f ReferralFilter, p Paging) ([]Re
 		out = append(out, x)
 	}
 	return out, total, nil
+}
+
+// ReferralReport is the outcome report of the referrals sent in [from,
+// to), grouped by groupBy (service, agency or need): of those a's agency
+// sent or received, or, for an admin, of everyone's.
+func (s *Store) ReferralReport(ctx context.Context, a Actor, groupBy string, from, to time.Time) ([]referral.Figures, error) {
+	agency := a.Principal.AgencyID
+	if a.Principal.Role == auth.Admin {
+		agency = ""
+	}
+	rows, err := s.ReportRows(ctx, agency, from, to)
+	if err != nil {
+		return nil, err
+	}
+	names := map[string]string{}
+	if groupBy == "agency" {
+		all, err := s.Agencies(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, ag := range all {
+			names[ag.ID] = ag.Name
+		}
+	}
+	return referral.Report(rows, groupBy, func(id string) string { return names[id] }), nil
 }
 
 // ReportRows are the referrals an agency (or, with "", everyone) sent or
