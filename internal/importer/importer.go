@@ -34,7 +34,8 @@ type Options struct {
 	// (OnErrorFail, the default) or be left out with whatever depends on
 	// it (OnErrorSkip).
 	OnError OnError
-	// Actor is written as updated_by in the import's metadata rows.
+	// Actor is written as updated_by in the import's metadata rows (""
+	// names As, or "linkage import" for the operator).
 	Actor string
 	// Progress, if set, is called as records are written (done of total).
 	Progress func(done, total int)
@@ -43,9 +44,10 @@ type Options struct {
 	// Check, if set, may refuse records (an agency importing another
 	// agency's records): each problem it returns fails the import.
 	Check func(r hsdsio.Record) []hsdsio.Problem
-	// Writer, if set, is whom the import writes for: nested records held
-	// by organizations it may not write are problems (nil: the operator).
-	Writer *store.Writer
+	// As, if set, is whom the import writes for: nested records held by
+	// organizations it may not write are problems, and the records it
+	// moves are audited as its (nil: the operator).
+	As *store.Actor
 	// Name is what problems and errors call the input (an upload's own
 	// file name); "" uses the path.
 	Name string
@@ -315,7 +317,7 @@ func run(ctx context.Context, st *store.Store, src *source, opts Options) (Repor
 	if opts.BatchSize <= 0 {
 		opts.BatchSize = 200
 	}
-	if opts.Actor == "" {
+	if opts.Actor == "" && (opts.As == nil || opts.As.Operator) {
 		opts.Actor = "linkage import"
 	}
 	if opts.OnError == "" {
@@ -353,8 +355,8 @@ func run(ctx context.Context, st *store.Store, src *source, opts Options) (Repor
 	// Pass 1: validate every record and collect what it defines and names.
 	refs := newRefs(sk != nil)
 	var owners *ownerCheck
-	if opts.Writer != nil && !opts.Writer.Admin {
-		owners = &ownerCheck{st: st, writer: *opts.Writer, size: opts.BatchSize, problem: problem}
+	if opts.As != nil && !opts.As.MayWriteAll() {
+		owners = &ownerCheck{st: st, actor: *opts.As, size: opts.BatchSize, problem: problem}
 	}
 	seq := -1
 	err := src.read(ctx, readProbs, func(r hsdsio.Record) error {
@@ -398,32 +400,7 @@ func run(ctx context.Context, st *store.Store, src *source, opts Options) (Repor
 	// References to records neither in the file nor in the directory, and,
 	// skipping, every record that names one left out.
 	create := map[string]bool{} // taxonomy ids to create from their terms' names
-	err = st.InTx(ctx, func(tx *store.Tx) error {
-		missing, err := refs.missing(ctx, tx)
-		if err != nil {
-			return err
-		}
-		for _, id := range missing["taxonomy"] {
-			if refs.taxonomyNames[id] != "" {
-				create[id] = true
-			}
-		}
-		if sk != nil {
-			return sk.cascade(ctx, tx, refs.deps, missing, create)
-		}
-		for _, entity := range refEntities {
-			for _, id := range missing[entity] {
-				if entity == "taxonomy" && create[id] {
-					continue
-				}
-				p := refs.named[entity][id]
-				p.Message = missingMessage(entity, id)
-				probs.Add(p)
-			}
-		}
-		return nil
-	})
-	if err != nil {
+	if err := checkRefs(ctx, st, refs, sk, create, probs); err != nil {
 		finish()
 		return rep, fmt.Errorf("import %s: check references: %w", src.name, err)
 	}
@@ -451,20 +428,67 @@ func run(ctx context.Context, st *store.Store, src *source, opts Options) (Repor
 	}
 
 	// Pass 2: write everything (but what is skipped) in one transaction.
-	total, done := rep.Imported.Total(), 0
-	err = st.InTx(ctx, func(tx *store.Tx) error {
-		if opts.Writer != nil {
-			tx.ActAs(*opts.Writer)
+	err = write(ctx, st, src, opts, sk, taxonomies, rep.Imported.Total())
+	if err != nil {
+		finish()
+		rep.Imported, rep.TaxonomiesCreated = Counts{}, nil
+		return rep, fmt.Errorf("import %s: write: %w", src.name, refused(src.name, err))
+	}
+	rep.Written = true
+	if err := st.Optimize(ctx); err != nil {
+		finish()
+		return rep, fmt.Errorf("import %s: written, but refreshing statistics failed: %w", src.name, err)
+	}
+	finish()
+	return rep, nil
+}
+
+// checkRefs finds the references to records neither in the input nor in
+// the directory: each is a problem, or, skipping (sk), leaves out every
+// record that names it and, to a fixed point, what depends on those. A
+// taxonomy its terms name is not missing: create takes its id.
+func checkRefs(ctx context.Context, st *store.Store, refs *refs, sk *skips, create map[string]bool, probs *hsdsio.Problems) error {
+	missing, err := refs.missing(ctx, st)
+	if err != nil {
+		return err
+	}
+	for _, id := range missing["taxonomy"] {
+		if refs.taxonomyNames[id] != "" {
+			create[id] = true
 		}
-		if err := tx.DeferConstraints(ctx); err != nil {
-			return err
+	}
+	if sk != nil {
+		return sk.cascade(ctx, st, refs.deps, missing, create)
+	}
+	for _, entity := range refEntities {
+		for _, id := range missing[entity] {
+			if entity == "taxonomy" && create[id] {
+				continue
+			}
+			p := refs.named[entity][id]
+			p.Message = missingMessage(entity, id)
+			probs.Add(p)
 		}
+	}
+	return nil
+}
+
+// write reads src again and writes its records, but those sk skips, in
+// batches of one transaction (store.ImportDocuments), reporting progress
+// of total.
+func write(ctx context.Context, st *store.Store, src *source, opts Options, sk *skips, taxonomies map[string]*hsds.Taxonomy, total int) error {
+	actor := store.OperatorActor("cli", "")
+	if opts.As != nil {
+		actor = *opts.As
+	}
+	done := 0
+	return st.ImportDocuments(ctx, actor, opts.Actor, func(writeDocs func(*store.Documents) error) error {
 		batch := &store.Documents{}
 		flush := func() error {
 			if batch.Len() == 0 {
 				return nil
 			}
-			if err := tx.WriteDocuments(ctx, batch, "import", opts.Actor); err != nil {
+			if err := writeDocs(batch); err != nil {
 				return err
 			}
 			done += batch.Len()
@@ -509,18 +533,6 @@ func run(ctx context.Context, st *store.Store, src *source, opts Options) (Repor
 		}
 		return flush()
 	})
-	if err != nil {
-		finish()
-		rep.Imported, rep.TaxonomiesCreated = Counts{}, nil
-		return rep, fmt.Errorf("import %s: write: %w", src.name, refused(src.name, err))
-	}
-	rep.Written = true
-	if err := st.Optimize(ctx); err != nil {
-		finish()
-		return rep, fmt.Errorf("import %s: written, but refreshing statistics failed: %w", src.name, err)
-	}
-	finish()
-	return rep, nil
 }
 
 // createdDescription describes a taxonomy an import created from the name

@@ -17,7 +17,7 @@ import (
 // again, in its transaction.
 type ownerCheck struct {
 	st     *store.Store
-	writer store.Writer
+	actor  store.Actor
 	batch  []hsdsio.Record
 	seqs   []int // of the batch's records, in the input
 	size   int
@@ -54,7 +54,7 @@ func (c *ownerCheck) flush(ctx context.Context) error {
 		seqs[r.Kind] = append(seqs[r.Kind], c.seqs[i])
 	}
 	c.batch, c.seqs = c.batch[:0], c.seqs[:0]
-	vs, err := c.st.CheckOwnership(ctx, docs, c.writer)
+	vs, err := c.st.CheckOwnershipFor(ctx, docs, c.actor)
 	if err != nil {
 		return fmt.Errorf("check ownership: %w", err)
 	}
