@@ -16,11 +16,11 @@ import (
 // a problem with its line before anything is written. The write checks
 // again, in its transaction.
 type ownerCheck struct {
-	st     *store.Store
-	actor  store.Actor
-	batch  []hsdsio.Record
-	seqs   []int // of the batch's records, in the input
-	size   int
+	st    *store.Store
+	actor store.Actor
+	batch []hsdsio.Record
+	seqs  []int // of the batch's records, in the input
+	size  int
 	// problem takes each problem with the record it is in (-1: none known).
 	problem func(seq int, p hsdsio.Problem)
 }
