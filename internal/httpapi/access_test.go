@@ -51,7 +51,7 @@ func newAccessOn(t *testing.T, e *env) *access {
 		}
 		a.agencyB = ag.ID
 		key := func(agency *string, role auth.Role) string {
-			k, kerr := httpapi.CreateKey(ctx, tx, agency, role, string(role)+" key")
+			k, kerr := tx.NewKey(ctx, agency, role, string(role)+" key")
 			if kerr != nil && err == nil {
 				err = kerr
 			}
@@ -282,11 +282,11 @@ func TestAccess_RateLimits(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		p, err := httpapi.CreateKey(ctx, tx, &ag.ID, auth.Portal, "portal")
+		p, err := tx.NewKey(ctx, &ag.ID, auth.Portal, "portal")
 		if err != nil {
 			return err
 		}
-		k, err := httpapi.CreateKey(ctx, tx, &ag.ID, auth.Agency, "agency")
+		k, err := tx.NewKey(ctx, &ag.ID, auth.Agency, "agency")
 		portal, agency = p.Key, k.Key
 		return err
 	})

@@ -85,7 +85,7 @@ func newReferrals(t *testing.T, dialect string, with ...func(*httpapi.Deps)) *re
 			role   auth.Role
 			out    *string
 		}{{r.agencyA, auth.Caseworker, &r.cwA}, {r.agencyC, auth.Agency, &r.keyC}, {r.agencyC, auth.Caseworker, &r.cwC}} {
-			key, err := httpapi.CreateKey(ctx, tx, &k.agency, k.role, "test key")
+			key, err := tx.NewKey(ctx, &k.agency, k.role, "test key")
 			if err != nil {
 				return err
 			}

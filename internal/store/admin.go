@@ -27,6 +27,20 @@ type AgencyChange struct {
 // (each managed by no other agency yet), for actor. An operator's audit
 // line names the new agency as its agency.
 func (s *Store) CreateAgency(ctx context.Context, actor Actor, c AgencyChange) (Agency, error) {
+	var a Agency
+	err := s.InTx(ctx, func(tx *Tx) error {
+		var err error
+		a, err = tx.createAgency(ctx, actor, c)
+		return err
+	})
+	if err != nil {
+		return Agency{}, err
+	}
+	return a, nil
+}
+
+// createAgency is CreateAgency in t.
+func (t *Tx) createAgency(ctx context.Context, actor Actor, c AgencyChange) (Agency, error) {
 	var name string
 	if c.Name != nil {
 		name = *c.Name
@@ -35,28 +49,21 @@ func (s *Store) CreateAgency(ctx context.Context, actor Actor, c AgencyChange) (
 	if c.OrganizationIDs != nil {
 		orgs = *c.OrganizationIDs
 	}
-	var a Agency
-	err := s.InTx(ctx, func(tx *Tx) error {
-		var err error
-		if a, err = tx.CreateAgency(ctx, name, orgs); err != nil {
-			return err
-		}
-		if c.TZ != nil && *c.TZ != "" {
-			if err := tx.SetAgencyTZ(ctx, a.ID, *c.TZ); err != nil {
-				return err
-			}
-			a.TZ = *c.TZ
-		}
-		e := actor.auditEntry("create", "agency", a.ID, "organization_ids,tz")
-		if actor.Operator {
-			e.AgencyID = &a.ID
-		}
-		return tx.Audit(ctx, e)
-	})
+	a, err := t.CreateAgency(ctx, name, orgs)
 	if err != nil {
 		return Agency{}, err
 	}
-	return a, nil
+	if c.TZ != nil && *c.TZ != "" {
+		if err := t.SetAgencyTZ(ctx, a.ID, *c.TZ); err != nil {
+			return Agency{}, err
+		}
+		a.TZ = *c.TZ
+	}
+	e := actor.auditEntry("create", "agency", a.ID, "organization_ids,tz")
+	if actor.Operator {
+		e.AgencyID = &a.ID
+	}
+	return a, t.Audit(ctx, e)
 }
 
 // UpdateAgency sets what c gives of agency id for actor: a new name, the
@@ -118,21 +125,66 @@ func (s *Store) CreateKey(ctx context.Context, actor Actor, agencyID *string, ro
 	}
 	var out CreatedKey
 	err := s.InTx(ctx, func(tx *Tx) error {
-		k, err := tx.NewKey(ctx, agencyID, role, name)
-		if err != nil {
-			return err
-		}
-		out = k
-		e := actor.auditEntry("create", "api_key", k.ID, "role="+string(role))
-		if actor.Operator {
-			e.AgencyID = agencyID
-		}
-		return tx.Audit(ctx, e)
+		var err error
+		out, err = tx.createKey(ctx, actor, agencyID, role, name)
+		return err
 	})
 	if err != nil {
 		return CreatedKey{}, err
 	}
 	return out, nil
+}
+
+// createKey is CreateKey in t, of an agency known to exist.
+func (t *Tx) createKey(ctx context.Context, actor Actor, agencyID *string, role auth.Role, name string) (CreatedKey, error) {
+	k, err := t.NewKey(ctx, agencyID, role, name)
+	if err != nil {
+		return CreatedKey{}, err
+	}
+	e := actor.auditEntry("create", "api_key", k.ID, "role="+string(role))
+	if actor.Operator {
+		e.AgencyID = agencyID
+	}
+	return k, t.Audit(ctx, e)
+}
+
+// KeySpec is a key to create along with agencies (SetUpAccess).
+type KeySpec struct {
+	Agency int // index of the key's agency among those created; -1: an admin key
+	Role   auth.Role
+	Name   string
+}
+
+// SetUpAccess creates agencies and keys of them for actor in one
+// transaction, each audited as CreateAgency and CreateKey do (a first
+// start's set-up is all there, or none of it is).
+func (s *Store) SetUpAccess(ctx context.Context, actor Actor, agencies []AgencyChange, keys []KeySpec) ([]Agency, []CreatedKey, error) {
+	var as []Agency
+	var ks []CreatedKey
+	err := s.InTx(ctx, func(tx *Tx) error {
+		as, ks = make([]Agency, len(agencies)), make([]CreatedKey, len(keys))
+		for i, c := range agencies {
+			var err error
+			if as[i], err = tx.createAgency(ctx, actor, c); err != nil {
+				return err
+			}
+		}
+		for i, k := range keys {
+			var agencyID *string
+			if k.Agency >= 0 {
+				agencyID = &as[k.Agency].ID
+			}
+			var err error
+			if ks[i], err = tx.createKey(ctx, actor, agencyID, k.Role, k.Name); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return as, ks, nil
 }
 
 // NewKey makes a key for agencyID (nil: an admin key) in t, unaudited, and
