@@ -354,41 +354,7 @@ func run(ctx context.Context, st *store.Store, src *source, opts Options) (Repor
 
 	// Pass 1: validate every record and collect what it defines and names.
 	refs := newRefs(sk != nil)
-	var owners *ownerCheck
-	if opts.As != nil && !opts.As.MayWriteAll() {
-		owners = &ownerCheck{st: st, actor: *opts.As, size: opts.BatchSize, problem: problem}
-	}
-	seq := -1
-	err := src.read(ctx, readProbs, func(r hsdsio.Record) error {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		seq++
-		rep.count(r)
-		if sk != nil {
-			sk.record(seq, r)
-		}
-		if r.Kind == hsdsio.KindService && r.Service.OrganizationID == "" {
-			problem(seq, hsdsio.Problem{Source: r.Source, Line: r.Line, RecordID: r.ID(),
-				Field: "/organization_id", Message: "is required: every service belongs to an organization (give organization_id or a nested organization)"})
-		}
-		for _, p := range validate(r) {
-			problem(seq, p)
-		}
-		if opts.Check != nil {
-			for _, p := range opts.Check(r) {
-				problem(seq, p)
-			}
-		}
-		refs.add(seq, r)
-		if owners != nil {
-			return owners.add(ctx, seq, r)
-		}
-		return nil
-	})
-	if err == nil && owners != nil {
-		err = owners.flush(ctx)
-	}
+	err := check(ctx, st, src, opts, &rep, readProbs, refs, sk, problem)
 	if err != nil {
 		finish()
 		return rep, fmt.Errorf("import %s: read: %w", src.name, err)
@@ -441,6 +407,50 @@ func run(ctx context.Context, st *store.Store, src *source, opts Options) (Repor
 	}
 	finish()
 	return rep, nil
+}
+
+// check is pass 1: it reads src, counts its records in rep, validates
+// each (and runs opts.Check and, for an agency, the ownership check),
+// and collects in refs what each defines and names. problem takes each
+// problem with the record it is in.
+func check(ctx context.Context, st *store.Store, src *source, opts Options, rep *Report, readProbs *hsdsio.Problems,
+	refs *refs, sk *skips, problem func(seq int, p hsdsio.Problem)) error {
+	var owners *ownerCheck
+	if opts.As != nil && !opts.As.MayWriteAll() {
+		owners = &ownerCheck{st: st, actor: *opts.As, size: opts.BatchSize, problem: problem}
+	}
+	seq := -1
+	err := src.read(ctx, readProbs, func(r hsdsio.Record) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		seq++
+		rep.count(r)
+		if sk != nil {
+			sk.record(seq, r)
+		}
+		if r.Kind == hsdsio.KindService && r.Service.OrganizationID == "" {
+			problem(seq, hsdsio.Problem{Source: r.Source, Line: r.Line, RecordID: r.ID(),
+				Field: "/organization_id", Message: "is required: every service belongs to an organization (give organization_id or a nested organization)"})
+		}
+		for _, p := range validate(r) {
+			problem(seq, p)
+		}
+		if opts.Check != nil {
+			for _, p := range opts.Check(r) {
+				problem(seq, p)
+			}
+		}
+		refs.add(seq, r)
+		if owners != nil {
+			return owners.add(ctx, seq, r)
+		}
+		return nil
+	})
+	if err == nil && owners != nil {
+		err = owners.flush(ctx)
+	}
+	return err
 }
 
 // checkRefs finds the references to records neither in the input nor in
