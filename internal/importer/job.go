@@ -150,7 +150,7 @@ type JobSpec struct {
 	Path    string // the input, removed when the job ends
 	Name    string // what problems and errors call it
 	DryRun  bool
-	OnError OnError
+	OnError OnError // "": OnErrorFail
 }
 
 // Start records a job importing spec for actor and runs it in the
@@ -168,6 +168,9 @@ func (j *Jobs) Start(ctx context.Context, actor store.Actor, spec JobSpec) (job 
 	}()
 	if err := CheckLimits(spec.Path, spec.Name, j.opts.Limits); err != nil {
 		return store.ImportJob{}, nil, err
+	}
+	if spec.OnError == "" {
+		spec.OnError = OnErrorFail
 	}
 	report, _ := json.Marshal(JobReport{Items: []JobProblem{}, OnError: string(spec.OnError)})
 	job = store.ImportJob{ID: uuid.NewString(), DryRun: spec.DryRun, Filename: spec.Name, Problems: string(report)}
