@@ -314,15 +314,7 @@ func ImportGenerated(ctx context.Context, st *store.Store, name string, gen func
 
 func run(ctx context.Context, st *store.Store, src *source, opts Options) (Report, error) {
 	start := time.Now()
-	if opts.BatchSize <= 0 {
-		opts.BatchSize = 200
-	}
-	if opts.Actor == "" && (opts.As == nil || opts.As.Operator) {
-		opts.Actor = "linkage import"
-	}
-	if opts.OnError == "" {
-		opts.OnError = OnErrorFail
-	}
+	opts.defaults()
 	rep := Report{Source: src.name, OnError: opts.OnError}
 	probs := hsdsio.NewProblems(MaxProblems)
 	finish := func() {
@@ -330,27 +322,7 @@ func run(ctx context.Context, st *store.Store, src *source, opts Options) (Repor
 		rep.Took = time.Since(start)
 	}
 
-	// An import that skips sorts every problem: one of a record leaves
-	// the record out, one of the input as a whole still fails it.
-	var sk *skips
-	readProbs := probs
-	if opts.OnError == OnErrorSkip {
-		sk = newSkips(probs.Add)
-		readProbs = hsdsio.ProblemFunc(func(p hsdsio.Problem) {
-			probs.Add(p)
-			sk.fromReader(p)
-		})
-	}
-	problem := func(seq int, p hsdsio.Problem) {
-		probs.Add(p)
-		switch {
-		case sk == nil:
-		case seq < 0:
-			sk.input++
-		default:
-			sk.skip(seq)
-		}
-	}
+	sk, readProbs, problem := sorting(probs, opts.OnError)
 
 	// Pass 1: validate every record and collect what it defines and names.
 	refs := newRefs(sk != nil)
@@ -384,10 +356,7 @@ func run(ctx context.Context, st *store.Store, src *source, opts Options) (Repor
 	}
 	rep.Imported = read.minus(rep.Skipped)
 	taxonomies := createdTaxonomies(create, refs, sk)
-	for _, id := range slices.Sorted(maps.Keys(taxonomies)) {
-		rep.TaxonomiesCreated = append(rep.TaxonomiesCreated, *taxonomies[id])
-	}
-	slices.SortStableFunc(rep.TaxonomiesCreated, func(a, b hsds.Taxonomy) int { return strings.Compare(a.Name, b.Name) })
+	rep.TaxonomiesCreated = byName(taxonomies)
 	if opts.DryRun {
 		finish()
 		return rep, nil
@@ -407,6 +376,55 @@ func run(ctx context.Context, st *store.Store, src *source, opts Options) (Repor
 	}
 	finish()
 	return rep, nil
+}
+
+// defaults fills in what o leaves zero.
+func (o *Options) defaults() {
+	if o.BatchSize <= 0 {
+		o.BatchSize = 200
+	}
+	if o.Actor == "" && (o.As == nil || o.As.Operator) {
+		o.Actor = "linkage import"
+	}
+	if o.OnError == "" {
+		o.OnError = OnErrorFail
+	}
+}
+
+// sorting is where an import's problems go: all to probs and, for an
+// import that skips (sk), each also to the record it leaves out, or to
+// the input as a whole, which still fails it. readProbs takes what the
+// reader finds, problem what the checks find in record seq (-1: none).
+func sorting(probs *hsdsio.Problems, onError OnError) (sk *skips, readProbs *hsdsio.Problems, problem func(seq int, p hsdsio.Problem)) {
+	readProbs = probs
+	if onError == OnErrorSkip {
+		sk = newSkips(probs.Add)
+		readProbs = hsdsio.ProblemFunc(func(p hsdsio.Problem) {
+			probs.Add(p)
+			sk.fromReader(p)
+		})
+	}
+	problem = func(seq int, p hsdsio.Problem) {
+		probs.Add(p)
+		switch {
+		case sk == nil:
+		case seq < 0:
+			sk.input++
+		default:
+			sk.skip(seq)
+		}
+	}
+	return sk, readProbs, problem
+}
+
+// byName lists ts by name (by id among equal names).
+func byName(ts map[string]*hsds.Taxonomy) []hsds.Taxonomy {
+	var out []hsds.Taxonomy
+	for _, id := range slices.Sorted(maps.Keys(ts)) {
+		out = append(out, *ts[id])
+	}
+	slices.SortStableFunc(out, func(a, b hsds.Taxonomy) int { return strings.Compare(a.Name, b.Name) })
+	return out
 }
 
 // check is pass 1: it reads src, counts its records in rep, validates
