@@ -12,7 +12,6 @@ import (
 
 	"github.com/linkage-org/linkage/internal/auth"
 	"github.com/linkage-org/linkage/internal/config"
-	"github.com/linkage-org/linkage/internal/httpapi"
 	"github.com/linkage-org/linkage/internal/seal"
 	"github.com/linkage-org/linkage/internal/store"
 )
@@ -56,39 +55,15 @@ Every role but admin belongs to an agency (--agency); admin keys belong to none.
 	defer st.Close()
 	var agencyID *string
 	if *agency != "" {
-		a, err := st.AgencyByID(ctx, *agency)
-		if err != nil {
-			return err
-		}
-		agencyID = &a.ID
+		agencyID = agency
 	}
-	var key string
-	err = st.InTx(ctx, func(tx *store.Tx) error {
-		k, err := httpapi.CreateKey(ctx, tx, agencyID, role, *name)
-		if err != nil {
-			return err
-		}
-		key = k.Key
-		if err := tx.Audit(ctx, operatorEntry("cli", agencyID, "api_key", k.ID, "role="+string(role))); err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "Created %s key %s (%s). It is shown once; keep it safe:\n", role, k.Prefix, k.ID)
-		return nil
-	})
+	k, err := st.CreateKey(ctx, store.OperatorActor("cli", "cli"), agencyID, role, *name)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(stdout, key)
+	fmt.Fprintf(stdout, "Created %s key %s (%s). It is shown once; keep it safe:\n", role, k.Prefix, k.ID)
+	fmt.Fprintln(stdout, k.Key)
 	return nil
-}
-
-// operatorEntry is the audit line of a creation by the operator at the
-// server, not through the API: source says how ("cli" for a command,
-// "demo" for demo mode's first start), in place of a client address and
-// a request id. agencyID is the agency the created record belongs to.
-func operatorEntry(source string, agencyID *string, resourceType, id, detail string) store.AuditEntry {
-	return store.AuditEntry{Role: "operator", AgencyID: agencyID, Action: "create", ResourceType: resourceType, ResourceID: id,
-		ClientAddr: source, RequestID: source, Detail: detail}
 }
 
 // The demo agencies: two partner agencies managing demo organizations,
@@ -129,40 +104,7 @@ func ensureDemoAccess(ctx context.Context, st *store.Store, dataDir string) (str
 	}
 	var b strings.Builder
 	b.WriteString("# Linkage demo API keys (demo mode only). Send one as: Authorization: Bearer <key>\n")
-	err = st.InTx(ctx, func(tx *store.Tx) error {
-		var ids []string
-		for _, d := range demoAgencies {
-			a, err := tx.CreateAgency(ctx, d.name, d.orgs)
-			if err != nil {
-				return err
-			}
-			if err := tx.Audit(ctx, operatorEntry("demo", &a.ID, "agency", a.ID, "organization_ids")); err != nil {
-				return err
-			}
-			ids = append(ids, a.ID)
-		}
-		for _, k := range []struct {
-			role   auth.Role
-			agency int // index in demoAgencies; -1: none
-		}{{auth.Admin, -1}, {auth.Agency, 0}, {auth.Agency, 1}, {auth.Caseworker, 2}, {auth.Portal, 2}} {
-			var agencyID *string
-			label := "no agency"
-			if k.agency >= 0 {
-				agencyID = &ids[k.agency]
-				label = demoAgencies[k.agency].name
-			}
-			created, err := httpapi.CreateKey(ctx, tx, agencyID, k.role, "demo "+string(k.role))
-			if err != nil {
-				return err
-			}
-			if err := tx.Audit(ctx, operatorEntry("demo", agencyID, "api_key", created.ID, "role="+string(k.role))); err != nil {
-				return err
-			}
-			fmt.Fprintf(&b, "%-10s  %-32s  %s\n", k.role, label, created.Key)
-		}
-		return nil
-	})
-	if err != nil {
+	if err := createDemoAccess(ctx, st, &b); err != nil {
 		return "", fmt.Errorf("demo agencies: %w", err)
 	}
 	if err := os.MkdirAll(dataDir, 0o750); err != nil {
@@ -172,6 +114,38 @@ func ensureDemoAccess(ctx context.Context, st *store.Store, dataDir string) (str
 		return "", fmt.Errorf("write %s: %w", path, err)
 	}
 	return b.String(), nil
+}
+
+// demoKeys are the demo's keys: one per role, of the agency at that
+// index in demoAgencies (-1: none).
+var demoKeys = []struct {
+	role   auth.Role
+	agency int
+}{{auth.Admin, -1}, {auth.Agency, 0}, {auth.Agency, 1}, {auth.Caseworker, 2}, {auth.Portal, 2}}
+
+// createDemoAccess creates the demo agencies and keys in one transaction,
+// audited as the demo's operator, and writes a line per key to b.
+func createDemoAccess(ctx context.Context, st *store.Store, b *strings.Builder) error {
+	agencies := make([]store.AgencyChange, len(demoAgencies))
+	for i := range demoAgencies {
+		agencies[i] = store.AgencyChange{Name: &demoAgencies[i].name, OrganizationIDs: &demoAgencies[i].orgs}
+	}
+	keys := make([]store.KeySpec, len(demoKeys))
+	for i, k := range demoKeys {
+		keys[i] = store.KeySpec{Agency: k.agency, Role: k.role, Name: "demo " + string(k.role)}
+	}
+	_, created, err := st.SetUpAccess(ctx, store.OperatorActor("demo", "demo"), agencies, keys)
+	if err != nil {
+		return err
+	}
+	for i, k := range demoKeys {
+		label := "no agency"
+		if k.agency >= 0 {
+			label = demoAgencies[k.agency].name
+		}
+		fmt.Fprintf(b, "%-10s  %-32s  %s\n", k.role, label, created[i].Key)
+	}
+	return nil
 }
 
 // dataKeyFile holds the generated data key of demo mode.

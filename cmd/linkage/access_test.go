@@ -105,7 +105,16 @@ func testDemoAccess(t *testing.T, st *store.Store) {
 		t.Fatal(err)
 	}
 	var log struct {
-		Contents []store.AuditEntry `json:"contents"`
+		Contents []struct {
+			Role         string  `json:"role"`
+			AgencyID     *string `json:"agency_id"`
+			Action       string  `json:"action"`
+			ResourceType string  `json:"resource_type"`
+			ResourceID   string  `json:"resource_id"`
+			ClientAddr   string  `json:"client_addr"`
+			RequestID    string  `json:"request_id"`
+			Detail       string  `json:"detail"`
+		} `json:"contents"`
 	}
 	_ = json.NewDecoder(resp.Body).Decode(&log)
 	resp.Body.Close()

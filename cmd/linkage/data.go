@@ -207,8 +207,11 @@ func agencyImport(ctx context.Context, st *store.Store, id string, opts importer
 	by := "linkage import for agency " + ag.ID
 	opts.Actor = by
 	opts.Check = importer.AgencyScope(orgs)
-	opts.Writer = &store.Writer{Organizations: orgs, By: by,
-		Audit: &store.AuditEntry{Role: "operator", AgencyID: &ag.ID, ClientAddr: "cli", RequestID: "linkage import"}}
+	// The operator acts for the agency: held to its organizations, and
+	// the records it moves are audited under the agency.
+	as := store.OperatorActor("cli", "linkage import")
+	as.Principal.AgencyID, as.Principal.Organizations = ag.ID, orgs
+	opts.As = &as
 	return opts, nil
 }
 

@@ -66,11 +66,11 @@ func BenchmarkReferrals(b *testing.B) {
 		if err != nil {
 			return err
 		}
-		rk, err := httpapi.CreateKey(ctx, tx, &a.ID, auth.Agency, "receiver")
+		rk, err := tx.NewKey(ctx, &a.ID, auth.Agency, "receiver")
 		if err != nil {
 			return err
 		}
-		sk, err := httpapi.CreateKey(ctx, tx, &c.ID, auth.Caseworker, "caseworker")
+		sk, err := tx.NewKey(ctx, &c.ID, auth.Caseworker, "caseworker")
 		if err != nil {
 			return err
 		}

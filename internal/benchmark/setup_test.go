@@ -22,7 +22,6 @@ import (
 	"github.com/linkage-org/linkage/internal/auth"
 	"github.com/linkage-org/linkage/internal/hsds"
 	"github.com/linkage-org/linkage/internal/hsdsio"
-	"github.com/linkage-org/linkage/internal/httpapi"
 	"github.com/linkage-org/linkage/internal/indexsync"
 	"github.com/linkage-org/linkage/internal/indexsync/indexsynctest"
 	"github.com/linkage-org/linkage/internal/seedgen"
@@ -387,7 +386,7 @@ func newKey(b *testing.B, d *database, agency *string, role auth.Role) string {
 	ctx := context.Background()
 	var key string
 	err := d.st.InTx(ctx, func(tx *store.Tx) error {
-		k, err := httpapi.CreateKey(ctx, tx, agency, role, "benchmark")
+		k, err := tx.NewKey(ctx, agency, role, "benchmark")
 		key = k.Key
 		return err
 	})

@@ -115,9 +115,8 @@ func (h *handler) resolveKey(ctx context.Context, hdr string) (auth.Principal, e
 		}
 		p.Organizations = orgs
 	}
-	now := time.Now()
-	if h.touched.due(k.ID, now) {
-		if err := h.store.TouchKey(ctx, k.ID, now); err != nil {
+	if h.touched.due(k.ID, h.now()) {
+		if err := h.store.TouchKey(ctx, k.ID); err != nil {
 			h.log.WarnContext(ctx, "record key use", "key_id", k.ID, "err", err)
 		}
 	}

@@ -1,7 +1,6 @@
 package httpapi_test
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -39,34 +38,14 @@ func newAccess(t *testing.T, dialect string) *access {
 func newAccessOn(t *testing.T, e *env) *access {
 	t.Helper()
 	a := &access{env: e}
-	ctx := context.Background()
-	err := a.store.InTx(ctx, func(tx *store.Tx) error {
-		ag, err := tx.CreateAgency(ctx, "Food Network", []string{orgFoodBank, orgKitchen})
-		if err != nil {
-			return err
-		}
-		a.agencyA = ag.ID
-		if ag, err = tx.CreateAgency(ctx, "Crisis Services", []string{orgCrisis}); err != nil {
-			return err
-		}
-		a.agencyB = ag.ID
-		key := func(agency *string, role auth.Role) string {
-			k, kerr := httpapi.CreateKey(ctx, tx, agency, role, string(role)+" key")
-			if kerr != nil && err == nil {
-				err = kerr
-			}
-			return k.Key
-		}
-		a.admin = key(nil, auth.Admin)
-		a.keyA = key(&a.agencyA, auth.Agency)
-		a.keyB = key(&a.agencyB, auth.Agency)
-		a.caseworker = key(&a.agencyB, auth.Caseworker)
-		a.portal = key(&a.agencyB, auth.Portal)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ags, keys := storetest.Access{
+		Agencies: []store.AgencyChange{storetest.NewAgency("Food Network", orgFoodBank, orgKitchen), storetest.NewAgency("Crisis Services", orgCrisis)},
+		Keys: []store.KeySpec{storetest.NewKey(-1, auth.Admin, "admin key"), storetest.NewKey(0, auth.Agency, "agency key"),
+			storetest.NewKey(1, auth.Agency, "agency key"), storetest.NewKey(1, auth.Caseworker, "caseworker key"),
+			storetest.NewKey(1, auth.Portal, "portal key")},
+	}.SetUp(t, a.store)
+	a.agencyA, a.agencyB = ags[0], ags[1]
+	a.admin, a.keyA, a.keyB, a.caseworker, a.portal = keys[0], keys[1], keys[2], keys[3], keys[4]
 	return a
 }
 
@@ -275,24 +254,9 @@ func TestAccess_RateLimits(t *testing.T) {
 	}
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
-	ctx := context.Background()
-	var portal, agency string
-	err = st.InTx(ctx, func(tx *store.Tx) error {
-		ag, err := tx.CreateAgency(ctx, "A", nil)
-		if err != nil {
-			return err
-		}
-		p, err := httpapi.CreateKey(ctx, tx, &ag.ID, auth.Portal, "portal")
-		if err != nil {
-			return err
-		}
-		k, err := httpapi.CreateKey(ctx, tx, &ag.ID, auth.Agency, "agency")
-		portal, agency = p.Key, k.Key
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, keys := storetest.Access{Agencies: []store.AgencyChange{storetest.NewAgency("A")},
+		Keys: []store.KeySpec{storetest.NewKey(0, auth.Portal, "portal"), storetest.NewKey(0, auth.Agency, "agency")}}.SetUp(t, st)
+	portal, agency := keys[0], keys[1]
 	get := func(key string) *http.Response {
 		req, _ := http.NewRequest("GET", srv.URL+"/taxonomies", nil)
 		if key != "" {

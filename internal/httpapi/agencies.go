@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -61,6 +60,11 @@ type agencyBody struct {
 	TZ *string `json:"tz"`
 }
 
+// change is what b sets of an agency.
+func (b *agencyBody) change() store.AgencyChange {
+	return store.AgencyChange{Name: b.Name, OrganizationIDs: b.OrganizationIDs, TZ: b.TZ}
+}
+
 func (b *agencyBody) check(creating bool) error {
 	var fe apperr.FieldErrors
 	if b.Name != nil {
@@ -106,7 +110,7 @@ func (h *handler) listAgencies(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return writePrivate(c, http.StatusOK, newPage(pageOf(all, p.paging), int64(len(all)), p))
+	return writePrivate(c, http.StatusOK, newPage(agencyViews(pageOf(all, p.paging)), int64(len(all)), p))
 }
 
 // pageOf cuts one page from all.
@@ -127,29 +131,12 @@ func (h *handler) createAgency(c echo.Context) error {
 	if err := b.check(true); err != nil {
 		return err
 	}
-	var orgs []string
-	if b.OrganizationIDs != nil {
-		orgs = *b.OrganizationIDs
-	}
-	var a store.Agency
-	err := h.store.InTx(c.Request().Context(), func(tx *store.Tx) error {
-		var err error
-		if a, err = tx.CreateAgency(c.Request().Context(), *b.Name, orgs); err != nil {
-			return err
-		}
-		if b.TZ != nil && *b.TZ != "" {
-			if err := tx.SetAgencyTZ(c.Request().Context(), a.ID, *b.TZ); err != nil {
-				return err
-			}
-			a.TZ = *b.TZ
-		}
-		return h.audit(c, tx, "create", "agency", a.ID, "organization_ids,tz")
-	})
+	a, err := h.store.CreateAgency(c.Request().Context(), actorOf(c), b.change())
 	if err != nil {
 		return err
 	}
 	c.Response().Header().Set(echo.HeaderLocation, "/agencies/"+a.ID)
-	return writePrivate(c, http.StatusCreated, a)
+	return writePrivate(c, http.StatusCreated, agencyView(a))
 }
 
 // getAgency answers GET /agencies/{id}: an admin, or a key of the agency.
@@ -166,7 +153,7 @@ func (h *handler) getAgency(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return writePrivate(c, http.StatusOK, a)
+	return writePrivate(c, http.StatusOK, agencyView(a))
 }
 
 // agencyID is the agency id of the path (400 when it is not a UUID).
@@ -207,53 +194,17 @@ func (h *handler) patchAgency(c echo.Context) error {
 	if err := b.check(false); err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
-	if _, err := h.store.AgencyByID(ctx, id); err != nil {
-		return err
-	}
-	err = h.store.InTx(ctx, func(tx *store.Tx) error {
-		var fields []string
-		if b.Name != nil {
-			if err := tx.RenameAgency(ctx, id, *b.Name); err != nil {
-				return err
-			}
-			fields = append(fields, "name")
-		}
-		if b.OrganizationIDs != nil {
-			if err := tx.SetAgencyOrganizations(ctx, id, *b.OrganizationIDs); err != nil {
-				return err
-			}
-			fields = append(fields, "organization_ids")
-		}
-		if b.TZ != nil {
-			if err := tx.SetAgencyTZ(ctx, id, *b.TZ); err != nil {
-				return err
-			}
-			fields = append(fields, "tz")
-		}
-		return h.audit(c, tx, "update", "agency", id, strings.Join(fields, ","))
-	})
+	a, err := h.store.UpdateAgency(c.Request().Context(), actorOf(c), id, b.change())
 	if err != nil {
 		return err
 	}
-	a, err := h.store.AgencyByID(ctx, id)
-	if err != nil {
-		return err
-	}
-	return writePrivate(c, http.StatusOK, a)
+	return writePrivate(c, http.StatusOK, agencyView(a))
 }
 
 // keyBody is what POST /agencies/{id}/keys takes.
 type keyBody struct {
 	Role string `json:"role"`
 	Name string `json:"name"`
-}
-
-// createdKey is the answer to a key's creation: the only time the secret
-// is shown.
-type createdKey struct {
-	store.APIKey
-	Key string `json:"key"`
 }
 
 // createKey answers POST /agencies/{id}/keys (admin).
@@ -284,37 +235,11 @@ func (h *handler) createKey(c echo.Context) error {
 	if len(fe) > 0 {
 		return apperr.WithFields(apperr.Unprocessable, "The key is not valid; see errors.", fe)
 	}
-	ctx := c.Request().Context()
-	if _, err := h.store.AgencyByID(ctx, id); err != nil {
-		return err
-	}
-	var out createdKey
-	err = h.store.InTx(ctx, func(tx *store.Tx) error {
-		k, err := CreateKey(ctx, tx, &id, role, b.Name)
-		if err != nil {
-			return err
-		}
-		out = k
-		return h.audit(c, tx, "create", "api_key", k.ID, "role="+string(role))
-	})
+	k, err := h.store.CreateKey(c.Request().Context(), actorOf(c), &id, role, b.Name)
 	if err != nil {
 		return err
 	}
-	return writePrivate(c, http.StatusCreated, out)
-}
-
-// CreateKey makes a key for agencyID (nil: an admin key) in tx and returns
-// it with its secret, which is not kept.
-func CreateKey(ctx context.Context, tx *store.Tx, agencyID *string, role auth.Role, name string) (createdKey, error) {
-	secret, prefix, err := auth.NewKey()
-	if err != nil {
-		return createdKey{}, err
-	}
-	k := store.APIKey{AgencyID: agencyID, Role: string(role), Name: name, Prefix: prefix, Hash: auth.Hash(secret)}
-	if err := tx.CreateKey(ctx, &k); err != nil {
-		return createdKey{}, err
-	}
-	return createdKey{APIKey: k, Key: secret}, nil
+	return writePrivate(c, http.StatusCreated, createdKeyView(k))
 }
 
 // listKeys answers GET /agencies/{id}/keys (admin).
@@ -338,7 +263,7 @@ func (h *handler) listKeys(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return writePrivate(c, http.StatusOK, newPage(pageOf(keys, p.paging), int64(len(keys)), p))
+	return writePrivate(c, http.StatusOK, newPage(keyViews(pageOf(keys, p.paging)), int64(len(keys)), p))
 }
 
 // revokeKey answers DELETE /agencies/{id}/keys/{key_id} (admin).
@@ -357,19 +282,11 @@ func (h *handler) revokeKey(c echo.Context) error {
 	if len(fe) > 0 {
 		return apperr.WithFields(apperr.Invalid, "Some ids are not valid.", fe)
 	}
-	ctx := c.Request().Context()
-	var k store.APIKey
-	err := h.store.InTx(ctx, func(tx *store.Tx) error {
-		var err error
-		if k, err = tx.RevokeKey(ctx, id, keyID); err != nil {
-			return err
-		}
-		return h.audit(c, tx, "revoke", "api_key", k.ID, "")
-	})
+	k, err := h.store.RevokeKey(c.Request().Context(), actorOf(c), id, keyID)
 	if err != nil {
 		return err
 	}
-	return writePrivate(c, http.StatusOK, k)
+	return writePrivate(c, http.StatusOK, keyView(k))
 }
 
 // auditLog answers GET /audit (admin).
@@ -410,5 +327,90 @@ func (h *handler) auditLog(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return writePrivate(c, http.StatusOK, newPage(entries, total, p))
+	return writePrivate(c, http.StatusOK, newPage(auditViews(entries), total, p))
+}
+
+// agencyJSON is an agency as the API shows it.
+type agencyJSON struct {
+	ID              string    `json:"id"`
+	Name            string    `json:"name"`
+	CreatedAt       time.Time `json:"created_at"`
+	OrganizationIDs []string  `json:"organization_ids"`
+	TZ              string    `json:"tz"`
+}
+
+func agencyView(a store.Agency) agencyJSON {
+	return agencyJSON{ID: a.ID, Name: a.Name, CreatedAt: a.CreatedAt, OrganizationIDs: a.OrganizationIDs, TZ: a.TZ}
+}
+
+func agencyViews(as []store.Agency) []agencyJSON {
+	out := make([]agencyJSON, len(as))
+	for i, a := range as {
+		out[i] = agencyView(a)
+	}
+	return out
+}
+
+// apiKeyJSON is a key as the API lists it: never its secret.
+type apiKeyJSON struct {
+	ID         string     `json:"id"`
+	AgencyID   *string    `json:"agency_id"`
+	Role       string     `json:"role"`
+	Name       string     `json:"name"`
+	Prefix     string     `json:"prefix"`
+	CreatedAt  time.Time  `json:"created_at"`
+	LastUsedAt *time.Time `json:"last_used_at"`
+	RevokedAt  *time.Time `json:"revoked_at"`
+}
+
+func keyView(k store.APIKey) apiKeyJSON {
+	return apiKeyJSON{ID: k.ID, AgencyID: k.AgencyID, Role: k.Role, Name: k.Name, Prefix: k.Prefix,
+		CreatedAt: k.CreatedAt, LastUsedAt: k.LastUsedAt, RevokedAt: k.RevokedAt}
+}
+
+func keyViews(ks []store.APIKey) []apiKeyJSON {
+	out := make([]apiKeyJSON, len(ks))
+	for i, k := range ks {
+		out[i] = keyView(k)
+	}
+	return out
+}
+
+// createdKeyJSON is the answer to a key's creation: the only time the
+// secret is shown.
+type createdKeyJSON struct {
+	apiKeyJSON
+	Key string `json:"key"`
+}
+
+func createdKeyView(k store.CreatedKey) createdKeyJSON {
+	return createdKeyJSON{apiKeyJSON: keyView(k.APIKey), Key: k.Key}
+}
+
+// auditEntryJSON is one line of the audit log as GET /audit shows it.
+type auditEntryJSON struct {
+	ID           int64     `json:"id"`
+	At           time.Time `json:"at"`
+	KeyID        *string   `json:"key_id"`
+	Role         string    `json:"role"`
+	AgencyID     *string   `json:"agency_id"`
+	Action       string    `json:"action"`
+	ResourceType string    `json:"resource_type"`
+	ResourceID   string    `json:"resource_id"`
+	ClientAddr   string    `json:"client_addr"`
+	RequestID    string    `json:"request_id"`
+	Detail       string    `json:"detail"`
+}
+
+func auditView(e store.AuditEntry) auditEntryJSON {
+	return auditEntryJSON{ID: e.ID, At: e.At, KeyID: e.KeyID, Role: e.Role, AgencyID: e.AgencyID, Action: e.Action,
+		ResourceType: e.ResourceType, ResourceID: e.ResourceID, ClientAddr: e.ClientAddr, RequestID: e.RequestID, Detail: e.Detail}
+}
+
+func auditViews(es []store.AuditEntry) []auditEntryJSON {
+	out := make([]auditEntryJSON, len(es))
+	for i, e := range es {
+		out[i] = auditView(e)
+	}
+	return out
 }

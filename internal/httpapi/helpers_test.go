@@ -222,7 +222,7 @@ func adminKey(t testing.TB, st *store.Store) string {
 	ctx := context.Background()
 	var key string
 	err := st.InTx(ctx, func(tx *store.Tx) error {
-		k, err := httpapi.CreateKey(ctx, tx, nil, auth.Admin, "admin key")
+		k, err := tx.NewKey(ctx, nil, auth.Admin, "admin key")
 		key = k.Key
 		return err
 	})

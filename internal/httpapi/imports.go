@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -12,7 +11,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -22,25 +20,19 @@ import (
 	"github.com/linkage-org/linkage/internal/apperr"
 	"github.com/linkage-org/linkage/internal/auth"
 	"github.com/linkage-org/linkage/internal/hsds11"
-	"github.com/linkage-org/linkage/internal/hsdsio"
 	"github.com/linkage-org/linkage/internal/importer"
 	"github.com/linkage-org/linkage/internal/store"
 )
 
 // Bulk imports over HTTP: POST /imports stores the upload and runs it as a
-// job (the same engine as `linkage import`: all or nothing, or with
-// on_error=skip the records without problems, in one transaction);
+// job (importer.Jobs: the same engine as `linkage import`, all or nothing,
+// or with on_error=skip the records without problems, in one transaction);
 // GET /imports/{id} shows its state, progress, summary and problems.
 
-// jobHeartbeat is how often a running job says it is alive (serve fails
-// jobs silent for LINKAGE_IMPORT_STALE); maxJobWait bounds wait=true;
-// maxImports is how many imports one process runs at once: an import is
-// one long transaction and a CPU's worth of work, and more at once would
-// only slow each other and the API; more are refused with 429.
+// maxJobWait bounds wait=true; a process runs one import at a time (see
+// importer.Jobs), more are refused with 429.
 const (
-	jobHeartbeat = 2 * time.Second
 	maxJobWait   = 60 * time.Second
-	maxImports   = 1
 	uploadMemory = 1 << 20
 )
 
@@ -57,7 +49,16 @@ var importExts = map[string]bool{".json": true, ".jsonl": true, ".ndjson": true,
 // jobView is a job as the API shows it: what it wrote and skipped, the
 // first importer.MaxProblems problems and the count of the rest.
 type jobView struct {
-	store.ImportJob
+	ID                string        `json:"id"`
+	AgencyID          *string       `json:"agency_id"`
+	State             string        `json:"state"`
+	DryRun            bool          `json:"dry_run"`
+	Filename          string        `json:"filename"`
+	RecordsDone       int           `json:"records_done"`
+	RecordsTotal      int           `json:"records_total"`
+	Error             string        `json:"error,omitempty"`
+	CreatedAt         time.Time     `json:"created_at"`
+	FinishedAt        *time.Time    `json:"finished_at"`
 	OnError           string        `json:"on_error"`
 	Written           jobCounts     `json:"written"`
 	Skipped           jobSkipped    `json:"skipped"`
@@ -97,76 +98,49 @@ type jobProblem struct {
 	Message  string `json:"message"`
 }
 
-// storedProblems is the problems column, the job's report: the kept
-// problems and the count of the rest, the on_error it was sent with and,
-// once it ended, what it wrote, skipped and created. Jobs written before
-// the count was kept hold a bare array; before on_error, no summary.
-type storedProblems struct {
-	Items             []jobProblem  `json:"items"`
-	Omitted           int           `json:"omitted"`
-	OnError           string        `json:"on_error,omitempty"`
-	Written           jobCounts     `json:"written"`
-	Skipped           jobSkipped    `json:"skipped"`
-	TaxonomiesCreated []jobTaxonomy `json:"taxonomies_created,omitempty"`
-	Format            string        `json:"format,omitempty"`
-	Unmapped          []hsds11.Note `json:"unmapped,omitempty"`
-}
-
+// viewJob is j as the API shows it, with the report its problems column
+// keeps.
 func viewJob(j store.ImportJob) jobView {
-	v := jobView{ImportJob: j, OnError: string(importer.OnErrorFail), Problems: []jobProblem{}, TaxonomiesCreated: []jobTaxonomy{}}
-	var sp storedProblems
-	if err := json.Unmarshal([]byte(j.Problems), &sp); err == nil {
-		v.Problems, v.ProblemsOmitted, v.Written, v.Skipped = sp.Items, sp.Omitted, sp.Written, sp.Skipped
-		if sp.OnError != "" {
-			v.OnError = sp.OnError
-		}
-		if sp.TaxonomiesCreated != nil {
-			v.TaxonomiesCreated = sp.TaxonomiesCreated
-		}
-		v.Format, v.Unmapped = sp.Format, sp.Unmapped
-	} else {
-		_ = json.Unmarshal([]byte(j.Problems), &v.Problems)
+	r := importer.ReadJobReport(j)
+	v := jobView{ID: j.ID, AgencyID: j.AgencyID, State: j.State, DryRun: j.DryRun, Filename: j.Filename,
+		RecordsDone: j.RecordsDone, RecordsTotal: j.RecordsTotal, Error: j.Error, CreatedAt: j.CreatedAt, FinishedAt: j.FinishedAt,
+		OnError: r.OnError, Written: jobCountsView(r.Written), ProblemsOmitted: r.Omitted, Format: r.Format, Unmapped: r.Unmapped,
+		Skipped:  jobSkipped{jobCounts: jobCountsView(r.Skipped.JobCounts), Unreadable: r.Skipped.Unreadable},
+		Problems: make([]jobProblem, len(r.Items)), TaxonomiesCreated: make([]jobTaxonomy, len(r.TaxonomiesCreated))}
+	for i, p := range r.Items {
+		v.Problems[i] = jobProblem{File: p.File, Line: p.Line, RecordID: p.RecordID, Field: p.Field, Message: p.Message}
 	}
-	if v.Problems == nil {
-		v.Problems = []jobProblem{}
+	for i, t := range r.TaxonomiesCreated {
+		v.TaxonomiesCreated[i] = jobTaxonomy{ID: t.ID, Name: t.Name}
 	}
 	return v
 }
 
-func countsOf(c importer.Counts) jobCounts {
-	return jobCounts{Organizations: c.Organizations, Services: c.Services, TaxonomyTerms: c.Terms}
+func jobCountsView(c importer.JobCounts) jobCounts {
+	return jobCounts{Organizations: c.Organizations, Services: c.Services, TaxonomyTerms: c.TaxonomyTerms}
 }
 
-// jobRuns lets a request wait for the job it started (wait=true).
-type jobRuns struct {
-	mu   sync.Mutex
-	done map[string]chan struct{}
+// newJobs is the runner of this server's import jobs.
+func (h *handler) newJobs() *importer.Jobs {
+	return importer.NewJobs(h.store, h.log, importer.JobOptions{Limits: h.importLimits, TempDir: h.importTemp, Written: h.searchable})
 }
 
-func (r *jobRuns) start(id string) chan struct{} {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.done == nil {
-		r.done = map[string]chan struct{}{}
+// searchable waits (at most readYourWrites) until this process's search
+// index has what was written: a job that succeeded is searchable here too.
+func (h *handler) searchable(ctx context.Context) {
+	seq, err := h.store.LastChangeSeq(ctx)
+	if err != nil {
+		return
 	}
-	ch := make(chan struct{})
-	r.done[id] = ch
-	return ch
-}
-
-func (r *jobRuns) end(id string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if ch, ok := r.done[id]; ok {
-		close(ch)
-		delete(r.done, id)
-	}
+	h.index.Notify()
+	wctx, cancel := context.WithTimeout(ctx, readYourWrites)
+	_ = h.index.WaitFor(wctx, seq)
+	cancel()
 }
 
 // createImport answers POST /imports (multipart: file, dry_run, on_error, wait).
 func (h *handler) createImport(c echo.Context) error {
-	p, err := writer(c)
-	if err != nil {
+	if _, err := writer(c); err != nil {
 		return err
 	}
 	// Parts beyond uploadMemory go to a temporary file, not the heap.
@@ -211,50 +185,24 @@ func (h *handler) createImport(c echo.Context) error {
 	if len(fe) > 0 {
 		return apperr.WithFields(apperr.Invalid, "Some parameters are not valid; see errors.", fe)
 	}
-	// One import at a time per server: the running job holds the token.
-	// A queue would hold an upload and a heartbeat connection per waiting
-	// job, which a client could multiply.
-	select {
-	case h.imports <- struct{}{}:
-	default:
+	// One import at a time per server: the running job holds the slot.
+	if !h.jobs.Reserve() {
 		c.Response().Header().Set("Retry-After", "60")
 		return apperr.E(apperr.RateLimited, "Another import is running on this server; send this one when it has ended (GET /imports/{id} shows a job's state).")
 	}
-	started := false
-	defer func() {
-		if !started {
-			<-h.imports
-		}
-	}()
 	// The upload goes to a file of our own naming: the client's name only
 	// lends its extension, and names the input in problems and errors.
 	path := filepath.Join(os.TempDir(), "linkage-import-"+uuid.NewString()+ext)
 	if err := saveUpload(fh.Open, path); err != nil {
+		h.jobs.Release()
 		return err
-	}
-	name := clipText(filepath.Base(fh.Filename), 120)
-	// A zip that declares more than the limits is refused now, before a
-	// job expands any of it.
-	if err := importer.CheckLimits(path, name, h.importLimits); err != nil {
-		_ = os.Remove(path)
-		return err
-	}
-	report, _ := json.Marshal(storedProblems{Items: []jobProblem{}, OnError: string(onError)})
-	job := &store.ImportJob{ID: uuid.NewString(), DryRun: dryRun, Filename: name, Problems: string(report)}
-	if p.AgencyID != "" {
-		job.AgencyID = &p.AgencyID
-	}
-	if p.KeyID != "" {
-		job.KeyID = &p.KeyID
 	}
 	ctx := c.Request().Context()
-	if err := h.store.CreateJob(ctx, job); err != nil {
-		_ = os.Remove(path)
+	job, done, err := h.jobs.Start(ctx, actorOf(c), importer.JobSpec{Path: path, Name: clipText(filepath.Base(fh.Filename), 120),
+		DryRun: dryRun, OnError: onError})
+	if err != nil {
 		return err
 	}
-	done := h.runs.start(job.ID)
-	started = true
-	go h.runImport(context.WithoutCancel(ctx), p, *job, onError, path)
 	if wait {
 		select {
 		case <-done:
@@ -288,138 +236,11 @@ func saveUpload(open func() (multipart.File, error), path string) error {
 	return dst.Close()
 }
 
-// runImport runs one job to its end: the import in one transaction, a
-// heartbeat while it runs, the result recorded.
-func (h *handler) runImport(ctx context.Context, p auth.Principal, job store.ImportJob, onError importer.OnError, path string) {
-	// Deferred calls run last first: a request waiting for the job hears
-	// of its end only once the next import may start.
-	defer h.runs.end(job.ID)
-	defer func() { <-h.imports }() // taken by createImport
-	defer os.Remove(path)
-	var mu sync.Mutex
-	done, total := 0, 0
-	stop := make(chan struct{})
-	beat := make(chan struct{})
-	go func() {
-		defer close(beat)
-		h.heartbeat(ctx, job.ID, stop, func() (int, int) { mu.Lock(); defer mu.Unlock(); return done, total })
-	}()
-	opts := importer.Options{DryRun: job.DryRun, OnError: onError, Actor: updatedBy(p), Name: job.Filename, Limits: h.importLimits, TempDir: h.importTemp,
-		Progress: func(d, n int) { mu.Lock(); done, total = d, n; mu.Unlock() },
-		Check:    scopeCheck(p), Writer: importWriter(p, job.ID)}
-	rep, err := importer.Import(ctx, h.store, path, opts)
-	close(stop)
-	<-beat
-	job.RecordsTotal = rep.Records()
-	if rep.Written {
-		job.RecordsDone = rep.Imported.Total()
-	}
-	sp := storedProblems{Items: make([]jobProblem, 0, len(rep.Problems)), Omitted: rep.ProblemsOmitted, OnError: string(onError),
-		Written: countsOf(rep.Imported), Skipped: jobSkipped{jobCounts: countsOf(rep.Skipped), Unreadable: rep.Unreadable},
-		Format: rep.Format, Unmapped: rep.Unmapped}
-	for _, x := range rep.Problems {
-		sp.Items = append(sp.Items, jobProblem{File: x.Source, Line: x.Line, RecordID: x.RecordID, Field: x.Field, Message: x.Message})
-	}
-	for _, x := range rep.TaxonomiesCreated {
-		sp.TaxonomiesCreated = append(sp.TaxonomiesCreated, jobTaxonomy{ID: x.ID, Name: x.Name})
-	}
-	b, _ := json.Marshal(sp)
-	job.Problems = string(b)
-	job.State = store.JobSucceeded
-	if rep.Written {
-		// Succeeded means searchable here too (at most readYourWrites).
-		if seq, serr := h.store.LastChangeSeq(ctx); serr == nil {
-			h.index.Notify()
-			wctx, cancel := context.WithTimeout(ctx, readYourWrites)
-			_ = h.index.WaitFor(wctx, seq)
-			cancel()
-		}
-	}
-	if err != nil {
-		job.State = store.JobFailed
-		job.Error = "The import changed nothing: " + jobError(err)
-		switch k := apperr.KindOf(err); {
-		case errors.Is(err, importer.ErrProblems):
-			// The input's problems are the job's to show, not the log's.
-		case k == apperr.Internal:
-			h.log.ErrorContext(ctx, "import job", "job", job.ID, "err", err)
-		case k == apperr.Unprocessable, k == apperr.Conflict:
-			// The database refused what the checks let through: the job
-			// says so in plain words, the log keeps the driver's.
-			h.log.WarnContext(ctx, "import job refused by the database", "job", job.ID, "err", err)
-		}
-	}
-	if ferr := h.store.FinishJob(ctx, &job); ferr != nil {
-		h.log.ErrorContext(ctx, "record import job result", "job", job.ID, "err", ferr)
-	}
-	audit := store.AuditEntry{Role: string(p.Role), Action: "import", ResourceType: "import_job", ResourceID: job.ID,
-		ClientAddr: "job", RequestID: job.ID, Detail: fmt.Sprintf("state=%s dry_run=%v on_error=%s records=%d written=%d skipped=%d",
-			job.State, job.DryRun, onError, job.RecordsTotal, rep.Imported.Total(), rep.Skipped.Total())}
-	if p.KeyID != "" {
-		audit.KeyID = &p.KeyID
-	}
-	if p.AgencyID != "" {
-		audit.AgencyID = &p.AgencyID
-	}
-	if aerr := h.store.InTx(ctx, func(tx *store.Tx) error { return tx.Audit(ctx, audit) }); aerr != nil {
-		h.log.ErrorContext(ctx, "audit import job", "job", job.ID, "err", aerr)
-	}
-}
-
-// heartbeat records a running job's progress every jobHeartbeat until stop
-// closes, on a connection of its own, each beat bounded by the period: a
-// database kept busy by the import or by requests delays a beat, never
-// the goroutine. This process's stale-job check does not read the
-// heartbeats of the jobs it runs at all (store.FailAbandonedJobs); other
-// replicas do.
-func (h *handler) heartbeat(ctx context.Context, id string, stop <-chan struct{}, progress func() (int, int)) {
-	warn := func(err error) { h.log.WarnContext(ctx, "import job heartbeat", "job", id, "err", err) }
-	if err := h.store.KeepJobAlive(ctx, id, jobHeartbeat, progress, stop, warn); err != nil {
-		warn(err)
-	}
-}
-
-// jobError is what a failed job says: the error's message for the client
-// when it has one, a pointer to the log otherwise.
-func jobError(err error) string {
-	if errors.Is(err, importer.ErrProblems) {
-		return importer.ErrProblems.Error() + "; see problems."
-	}
-	if e, ok := apperr.As(err); ok && e.Kind != apperr.Internal {
-		return clipText(e.Msg, 600)
-	}
-	// An internal error may name the server's files or tables; the log
-	// has it, under the job's id.
-	return "the server failed while importing; its log has the details under this job's id."
-}
-
 func clipText(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
 	return strings.ToValidUTF8(s[:n], "") + "…"
-}
-
-// importWriter is whom an import job writes for: nested records of other
-// agencies' organizations are refused, moves audited under the job.
-func importWriter(p auth.Principal, jobID string) *store.Writer {
-	e := store.AuditEntry{Role: string(p.Role), ClientAddr: "job", RequestID: jobID}
-	if p.KeyID != "" {
-		e.KeyID = &p.KeyID
-	}
-	if p.AgencyID != "" {
-		e.AgencyID = &p.AgencyID
-	}
-	return &store.Writer{Admin: p.Role == auth.Admin, Organizations: p.Organizations, By: updatedBy(p), Audit: &e}
-}
-
-// scopeCheck keeps an agency's import to its own organizations (see
-// importer.AgencyScope). Admins import anything.
-func scopeCheck(p auth.Principal) func(r hsdsio.Record) []hsdsio.Problem {
-	if p.Role == auth.Admin {
-		return nil
-	}
-	return importer.AgencyScope(p.Organizations)
 }
 
 // getImport answers GET /imports/{id}: admins see every job, an agency its own.

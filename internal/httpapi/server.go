@@ -22,6 +22,7 @@ import (
 	"github.com/linkage-org/linkage/internal/eligibility"
 	"github.com/linkage-org/linkage/internal/hsdsio"
 	"github.com/linkage-org/linkage/internal/hydrate"
+	"github.com/linkage-org/linkage/internal/importer"
 	"github.com/linkage-org/linkage/internal/indexsync"
 	"github.com/linkage-org/linkage/internal/metrics"
 	"github.com/linkage-org/linkage/internal/referral"
@@ -101,10 +102,9 @@ type handler struct {
 	keyedExports   chan struct{} // the export slot kept for callers with a key
 	streams        streamSlots
 	exportStall    time.Duration
-	imports        chan struct{} // one token per import running
+	jobs           *importer.Jobs // runs POST /imports
 	importLimits   hsdsio.Limits
 	importTemp     string
-	runs           jobRuns
 	rules          referral.Rules
 	now            func() time.Time
 	webhookPrivate bool
@@ -133,7 +133,7 @@ func New(d Deps) (*echo.Echo, error) {
 	}
 	h := &handler{store: d.Store, index: d.Index, metrics: d.Metrics, log: d.Logger, baseURL: d.BaseURL, ready: d.Ready, spec: sp,
 		limiter: newRateLimiter(d.RateLimits), capacityMaxAge: d.CapacityMaxAge, exports: make(chan struct{}, maxExports), keyedExports: make(chan struct{}, 1),
-		imports: make(chan struct{}, maxImports), importLimits: d.ImportLimits, importTemp: d.ImportTempDir,
+		importLimits: d.ImportLimits, importTemp: d.ImportTempDir,
 		rules: d.FollowUpRules, now: d.Now, webhookPrivate: d.WebhookAllowPrivate, guidelines: d.Guidelines, noMetrics: d.MetricsElsewhere}
 	if h.guidelines.Year == 0 {
 		if h.guidelines, err = eligibility.ParseGuidelines(seed.PovertyGuidelines()); err != nil {
@@ -160,6 +160,7 @@ func New(d Deps) (*echo.Echo, error) {
 	if h.importLimits.TotalBytes <= 0 {
 		h.importLimits.TotalBytes = def.ImportMaxTotal
 	}
+	h.jobs = h.newJobs()
 	if h.metrics == nil {
 		h.metrics = metrics.New()
 	}

@@ -32,11 +32,7 @@ func ExtractEligibility(ctx context.Context, st *store.Store, actor string, dryR
 	if len(terms) < len(eligibility.Codes) {
 		return rep, apperr.E(apperr.Unavailable, "the eligibility taxonomy is not loaded (it loads when the server starts, or with linkage migrate)")
 	}
-	type proposal struct {
-		id string
-		cs []eligibility.Criterion
-	}
-	var batch []proposal
+	var batch []store.EligibilityProposal
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
@@ -45,7 +41,7 @@ func ExtractEligibility(ctx context.Context, st *store.Store, actor string, dryR
 		// are left alone, whether this run writes or only counts.
 		ids := make([]string, len(batch))
 		for i, p := range batch {
-			ids[i] = p.id
+			ids[i] = p.ServiceID
 		}
 		have, err := st.Eligibility(ctx, ids, false)
 		if err != nil {
@@ -53,27 +49,20 @@ func ExtractEligibility(ctx context.Context, st *store.Store, actor string, dryR
 		}
 		for i, p := range batch {
 			existing := map[eligibility.Code]bool{}
-			for _, c := range have[p.id] {
+			for _, c := range have[p.ServiceID] {
 				existing[c.Code] = existing[c.Code] || c.AttributeID != ""
 			}
-			fresh := p.cs[:0]
-			for _, c := range p.cs {
+			fresh := p.Criteria[:0]
+			for _, c := range p.Criteria {
 				if !existing[c.Code] {
 					fresh = append(fresh, c)
 				}
 			}
-			batch[i].cs = fresh
+			batch[i].Criteria = fresh
 			rep.Proposed += len(fresh)
 		}
 		if !dryRun {
-			err = st.InTx(ctx, func(tx *store.Tx) error {
-				for _, p := range batch {
-					if err := tx.ProposeEligibility(ctx, p.id, p.cs, terms, actor); err != nil {
-						return err
-					}
-				}
-				return nil
-			})
+			err = st.ProposeEligibilities(ctx, batch, terms, actor)
 		}
 		batch = batch[:0]
 		return err
@@ -86,7 +75,7 @@ func ExtractEligibility(ctx context.Context, st *store.Store, actor string, dryR
 			for _, c := range cs {
 				rep.ByCode[string(c.Code)]++
 			}
-			batch = append(batch, proposal{s.ID, cs})
+			batch = append(batch, store.EligibilityProposal{ServiceID: s.ID, Criteria: cs})
 		}
 		if len(batch) >= 200 {
 			if err := flush(); err != nil {

@@ -34,7 +34,8 @@ type Options struct {
 	// (OnErrorFail, the default) or be left out with whatever depends on
 	// it (OnErrorSkip).
 	OnError OnError
-	// Actor is written as updated_by in the import's metadata rows.
+	// Actor is written as updated_by in the import's metadata rows (""
+	// names As, or "linkage import" for the operator).
 	Actor string
 	// Progress, if set, is called as records are written (done of total).
 	Progress func(done, total int)
@@ -43,9 +44,10 @@ type Options struct {
 	// Check, if set, may refuse records (an agency importing another
 	// agency's records): each problem it returns fails the import.
 	Check func(r hsdsio.Record) []hsdsio.Problem
-	// Writer, if set, is whom the import writes for: nested records held
-	// by organizations it may not write are problems (nil: the operator).
-	Writer *store.Writer
+	// As, if set, is whom the import writes for: nested records held by
+	// organizations it may not write are problems, and the records it
+	// moves are audited as its (nil: the operator).
+	As *store.Actor
 	// Name is what problems and errors call the input (an upload's own
 	// file name); "" uses the path.
 	Name string
@@ -312,15 +314,7 @@ func ImportGenerated(ctx context.Context, st *store.Store, name string, gen func
 
 func run(ctx context.Context, st *store.Store, src *source, opts Options) (Report, error) {
 	start := time.Now()
-	if opts.BatchSize <= 0 {
-		opts.BatchSize = 200
-	}
-	if opts.Actor == "" {
-		opts.Actor = "linkage import"
-	}
-	if opts.OnError == "" {
-		opts.OnError = OnErrorFail
-	}
+	opts.defaults()
 	rep := Report{Source: src.name, OnError: opts.OnError}
 	probs := hsdsio.NewProblems(MaxProblems)
 	finish := func() {
@@ -328,18 +322,89 @@ func run(ctx context.Context, st *store.Store, src *source, opts Options) (Repor
 		rep.Took = time.Since(start)
 	}
 
-	// An import that skips sorts every problem: one of a record leaves
-	// the record out, one of the input as a whole still fails it.
-	var sk *skips
-	readProbs := probs
-	if opts.OnError == OnErrorSkip {
+	sk, readProbs, problem := sorting(probs, opts.OnError)
+
+	// Pass 1: validate every record and collect what it defines and names.
+	refs := newRefs(sk != nil)
+	err := check(ctx, st, src, opts, &rep, readProbs, refs, sk, problem)
+	if err != nil {
+		finish()
+		return rep, fmt.Errorf("import %s: read: %w", src.name, err)
+	}
+	if rep.Records() == 0 && probs.Total() == 0 {
+		problem(-1, hsdsio.Problem{Source: filepath.Base(src.name), Message: "the input holds no HSDS records", Input: true})
+	}
+
+	// References to records neither in the file nor in the directory, and,
+	// skipping, every record that names one left out.
+	create := map[string]bool{} // taxonomy ids to create from their terms' names
+	if err := checkRefs(ctx, st, refs, sk, create, probs); err != nil {
+		finish()
+		return rep, fmt.Errorf("import %s: check references: %w", src.name, err)
+	}
+	read := Counts{rep.Terms, rep.Organizations, rep.Services}
+	failed := probs.Total() > 0
+	if sk != nil {
+		rep.Skipped, rep.Unreadable = sk.count(), sk.unread()
+		// Skipping cannot get round a problem of the whole input, and an
+		// input of which nothing can be written is not imported either.
+		failed = sk.input > 0 || probs.Total() > 0 && read.minus(rep.Skipped).Total() == 0
+	}
+	if failed {
+		finish()
+		return rep, ErrProblems
+	}
+	rep.Imported = read.minus(rep.Skipped)
+	taxonomies := createdTaxonomies(create, refs, sk)
+	rep.TaxonomiesCreated = byName(taxonomies)
+	if opts.DryRun {
+		finish()
+		return rep, nil
+	}
+
+	// Pass 2: write everything (but what is skipped) in one transaction.
+	err = write(ctx, st, src, opts, sk, taxonomies, rep.Imported.Total())
+	if err != nil {
+		finish()
+		rep.Imported, rep.TaxonomiesCreated = Counts{}, nil
+		return rep, fmt.Errorf("import %s: write: %w", src.name, refused(src.name, err))
+	}
+	rep.Written = true
+	if err := st.Optimize(ctx); err != nil {
+		finish()
+		return rep, fmt.Errorf("import %s: written, but refreshing statistics failed: %w", src.name, err)
+	}
+	finish()
+	return rep, nil
+}
+
+// defaults fills in what o leaves zero.
+func (o *Options) defaults() {
+	if o.BatchSize <= 0 {
+		o.BatchSize = 200
+	}
+	if o.Actor == "" && (o.As == nil || o.As.Operator) {
+		o.Actor = "linkage import"
+	}
+	if o.OnError == "" {
+		o.OnError = OnErrorFail
+	}
+}
+
+// sorting is where an import's problems go: all to probs and, for an
+// import that skips (sk), each also to the record it leaves out, or to
+// the input as a whole, which still fails it. readProbs takes what the
+// reader finds, problem what the checks find in record seq (-1: none).
+func sorting(probs *hsdsio.Problems, onError OnError) (sk *skips, readProbs *hsdsio.Problems, problem func(seq int, p hsdsio.Problem)) {
+	readProbs = probs
+	if onError == OnErrorSkip {
 		sk = newSkips(probs.Add)
 		readProbs = hsdsio.ProblemFunc(func(p hsdsio.Problem) {
 			probs.Add(p)
 			sk.fromReader(p)
 		})
 	}
-	problem := func(seq int, p hsdsio.Problem) {
+	problem = func(seq int, p hsdsio.Problem) {
 		probs.Add(p)
 		switch {
 		case sk == nil:
@@ -349,12 +414,28 @@ func run(ctx context.Context, st *store.Store, src *source, opts Options) (Repor
 			sk.skip(seq)
 		}
 	}
+	return sk, readProbs, problem
+}
 
-	// Pass 1: validate every record and collect what it defines and names.
-	refs := newRefs(sk != nil)
+// byName lists ts by name (by id among equal names).
+func byName(ts map[string]*hsds.Taxonomy) []hsds.Taxonomy {
+	var out []hsds.Taxonomy
+	for _, id := range slices.Sorted(maps.Keys(ts)) {
+		out = append(out, *ts[id])
+	}
+	slices.SortStableFunc(out, func(a, b hsds.Taxonomy) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
+
+// check is pass 1: it reads src, counts its records in rep, validates
+// each (and runs opts.Check and, for an agency, the ownership check),
+// and collects in refs what each defines and names. problem takes each
+// problem with the record it is in.
+func check(ctx context.Context, st *store.Store, src *source, opts Options, rep *Report, readProbs *hsdsio.Problems,
+	refs *refs, sk *skips, problem func(seq int, p hsdsio.Problem)) error {
 	var owners *ownerCheck
-	if opts.Writer != nil && !opts.Writer.Admin {
-		owners = &ownerCheck{st: st, writer: *opts.Writer, size: opts.BatchSize, problem: problem}
+	if opts.As != nil && !opts.As.MayWriteAll() {
+		owners = &ownerCheck{st: st, actor: *opts.As, size: opts.BatchSize, problem: problem}
 	}
 	seq := -1
 	err := src.read(ctx, readProbs, func(r hsdsio.Record) error {
@@ -387,84 +468,55 @@ func run(ctx context.Context, st *store.Store, src *source, opts Options) (Repor
 	if err == nil && owners != nil {
 		err = owners.flush(ctx)
 	}
-	if err != nil {
-		finish()
-		return rep, fmt.Errorf("import %s: read: %w", src.name, err)
-	}
-	if rep.Records() == 0 && probs.Total() == 0 {
-		problem(-1, hsdsio.Problem{Source: filepath.Base(src.name), Message: "the input holds no HSDS records", Input: true})
-	}
+	return err
+}
 
-	// References to records neither in the file nor in the directory, and,
-	// skipping, every record that names one left out.
-	create := map[string]bool{} // taxonomy ids to create from their terms' names
-	err = st.InTx(ctx, func(tx *store.Tx) error {
-		missing, err := refs.missing(ctx, tx)
-		if err != nil {
-			return err
-		}
-		for _, id := range missing["taxonomy"] {
-			if refs.taxonomyNames[id] != "" {
-				create[id] = true
-			}
-		}
-		if sk != nil {
-			return sk.cascade(ctx, tx, refs.deps, missing, create)
-		}
-		for _, entity := range refEntities {
-			for _, id := range missing[entity] {
-				if entity == "taxonomy" && create[id] {
-					continue
-				}
-				p := refs.named[entity][id]
-				p.Message = missingMessage(entity, id)
-				probs.Add(p)
-			}
-		}
-		return nil
-	})
+// checkRefs finds the references to records neither in the input nor in
+// the directory: each is a problem, or, skipping (sk), leaves out every
+// record that names it and, to a fixed point, what depends on those. A
+// taxonomy its terms name is not missing: create takes its id.
+func checkRefs(ctx context.Context, st *store.Store, refs *refs, sk *skips, create map[string]bool, probs *hsdsio.Problems) error {
+	missing, err := refs.missing(ctx, st)
 	if err != nil {
-		finish()
-		return rep, fmt.Errorf("import %s: check references: %w", src.name, err)
+		return err
 	}
-	read := Counts{rep.Terms, rep.Organizations, rep.Services}
-	failed := probs.Total() > 0
+	for _, id := range missing["taxonomy"] {
+		if refs.taxonomyNames[id] != "" {
+			create[id] = true
+		}
+	}
 	if sk != nil {
-		rep.Skipped, rep.Unreadable = sk.count(), sk.unread()
-		// Skipping cannot get round a problem of the whole input, and an
-		// input of which nothing can be written is not imported either.
-		failed = sk.input > 0 || probs.Total() > 0 && read.minus(rep.Skipped).Total() == 0
+		return sk.cascade(ctx, st, refs.deps, missing, create)
 	}
-	if failed {
-		finish()
-		return rep, ErrProblems
+	for _, entity := range refEntities {
+		for _, id := range missing[entity] {
+			if entity == "taxonomy" && create[id] {
+				continue
+			}
+			p := refs.named[entity][id]
+			p.Message = missingMessage(entity, id)
+			probs.Add(p)
+		}
 	}
-	rep.Imported = read.minus(rep.Skipped)
-	taxonomies := createdTaxonomies(create, refs, sk)
-	for _, id := range slices.Sorted(maps.Keys(taxonomies)) {
-		rep.TaxonomiesCreated = append(rep.TaxonomiesCreated, *taxonomies[id])
-	}
-	slices.SortStableFunc(rep.TaxonomiesCreated, func(a, b hsds.Taxonomy) int { return strings.Compare(a.Name, b.Name) })
-	if opts.DryRun {
-		finish()
-		return rep, nil
-	}
+	return nil
+}
 
-	// Pass 2: write everything (but what is skipped) in one transaction.
-	total, done := rep.Imported.Total(), 0
-	err = st.InTx(ctx, func(tx *store.Tx) error {
-		if opts.Writer != nil {
-			tx.ActAs(*opts.Writer)
-		}
-		if err := tx.DeferConstraints(ctx); err != nil {
-			return err
-		}
+// write reads src again and writes its records, but those sk skips, in
+// batches of one transaction (store.ImportDocuments), reporting progress
+// of total.
+func write(ctx context.Context, st *store.Store, src *source, opts Options, sk *skips, taxonomies map[string]*hsds.Taxonomy, total int) error {
+	actor := store.OperatorActor("cli", "")
+	if opts.As != nil {
+		actor = *opts.As
+	}
+	done := 0
+	return st.ImportDocuments(ctx, actor, opts.Actor, func(writeDocs func(*store.Documents) error) error {
 		batch := &store.Documents{}
 		flush := func() error {
 			if batch.Len() == 0 {
 				return nil
 			}
-			if err := tx.WriteDocuments(ctx, batch, "import", opts.Actor); err != nil {
+			if err := writeDocs(batch); err != nil {
 				return err
 			}
 			done += batch.Len()
@@ -509,18 +561,6 @@ func run(ctx context.Context, st *store.Store, src *source, opts Options) (Repor
 		}
 		return flush()
 	})
-	if err != nil {
-		finish()
-		rep.Imported, rep.TaxonomiesCreated = Counts{}, nil
-		return rep, fmt.Errorf("import %s: write: %w", src.name, refused(src.name, err))
-	}
-	rep.Written = true
-	if err := st.Optimize(ctx); err != nil {
-		finish()
-		return rep, fmt.Errorf("import %s: written, but refreshing statistics failed: %w", src.name, err)
-	}
-	finish()
-	return rep, nil
 }
 
 // createdDescription describes a taxonomy an import created from the name

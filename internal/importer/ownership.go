@@ -16,11 +16,11 @@ import (
 // a problem with its line before anything is written. The write checks
 // again, in its transaction.
 type ownerCheck struct {
-	st     *store.Store
-	writer store.Writer
-	batch  []hsdsio.Record
-	seqs   []int // of the batch's records, in the input
-	size   int
+	st    *store.Store
+	actor store.Actor
+	batch []hsdsio.Record
+	seqs  []int // of the batch's records, in the input
+	size  int
 	// problem takes each problem with the record it is in (-1: none known).
 	problem func(seq int, p hsdsio.Problem)
 }
@@ -54,7 +54,7 @@ func (c *ownerCheck) flush(ctx context.Context) error {
 		seqs[r.Kind] = append(seqs[r.Kind], c.seqs[i])
 	}
 	c.batch, c.seqs = c.batch[:0], c.seqs[:0]
-	vs, err := c.st.CheckOwnership(ctx, docs, c.writer)
+	vs, err := c.st.CheckOwnershipFor(ctx, docs, c.actor)
 	if err != nil {
 		return fmt.Errorf("check ownership: %w", err)
 	}

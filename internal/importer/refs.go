@@ -245,7 +245,7 @@ func canonical(id string) bool {
 
 // missing returns the named ids, by entity and sorted, that neither the
 // file nor the directory has.
-func (r *refs) missing(ctx context.Context, tx *store.Tx) (map[string][]string, error) {
+func (r *refs) missing(ctx context.Context, st *store.Store) (map[string][]string, error) {
 	out := map[string][]string{}
 	for _, entity := range refEntities {
 		var ask []string
@@ -258,7 +258,7 @@ func (r *refs) missing(ctx context.Context, tx *store.Tx) (map[string][]string, 
 			continue
 		}
 		sort.Strings(ask)
-		found, err := tx.ExistingIDs(ctx, entity, ask)
+		found, err := st.ExistingIDs(ctx, entity, ask)
 		if err != nil {
 			return nil, err
 		}

@@ -181,7 +181,7 @@ func (s *skips) unread() int {
 // skipped records define and the directory does not have. missing are
 // the ids nobody has (each namer is skipped with its problem), leaving
 // out those in keep (taxonomies created from their terms' names).
-func (s *skips) cascade(ctx context.Context, tx *store.Tx, d *deps, missing map[string][]string, keep map[string]bool) error {
+func (s *skips) cascade(ctx context.Context, st *store.Store, d *deps, missing map[string][]string, keep map[string]bool) error {
 	for _, entity := range refEntities {
 		for _, id := range missing[entity] {
 			if entity == "taxonomy" && keep[id] {
@@ -223,7 +223,7 @@ func (s *skips) cascade(ctx context.Context, tx *store.Tx, d *deps, missing map[
 		if len(gone) == 0 {
 			break
 		}
-		kept, err := s.inDirectory(ctx, tx, d, gone)
+		kept, err := s.inDirectory(ctx, st, d, gone)
 		if err != nil {
 			return err
 		}
@@ -249,7 +249,7 @@ func (s *skips) cascade(ctx context.Context, tx *store.Tx, d *deps, missing map[
 
 // inDirectory says which of keys the directory already has: a record
 // skipped in the input but stored before still satisfies what names it.
-func (s *skips) inDirectory(ctx context.Context, tx *store.Tx, d *deps, keys []int32) (map[int32]bool, error) {
+func (s *skips) inDirectory(ctx context.Context, st *store.Store, d *deps, keys []int32) (map[int32]bool, error) {
 	byEntity := map[string][]string{}
 	for _, k := range keys {
 		if r := d.refOf[k]; canonical(r.id) {
@@ -263,7 +263,7 @@ func (s *skips) inDirectory(ctx context.Context, tx *store.Tx, d *deps, keys []i
 	}
 	sort.Strings(entities)
 	for _, e := range entities {
-		found, err := tx.ExistingIDs(ctx, e, byEntity[e])
+		found, err := st.ExistingIDs(ctx, e, byEntity[e])
 		if err != nil {
 			return nil, err
 		}

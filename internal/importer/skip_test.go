@@ -177,12 +177,7 @@ func fixtureServicesOf(t *testing.T, org string) []string {
 // stored returns which of ids the directory holds as entity.
 func stored(t *testing.T, st *store.Store, entity string, ids []string) map[string]bool {
 	t.Helper()
-	var found map[string]bool
-	err := st.InTx(context.Background(), func(tx *store.Tx) error {
-		var err error
-		found, err = tx.ExistingIDs(context.Background(), entity, ids)
-		return err
-	})
+	found, err := st.ExistingIDs(context.Background(), entity, ids)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,14 +14,14 @@ import (
 
 // Agency is a tenant: it manages organizations and acts through API keys.
 type Agency struct {
-	ID              string    `json:"id"`
-	Name            string    `json:"name"`
-	CreatedAt       time.Time `json:"created_at"`
-	OrganizationIDs []string  `json:"organization_ids"`
+	ID              string
+	Name            string
+	CreatedAt       time.Time
+	OrganizationIDs []string
 	// TZ is the IANA zone the agency works in: its own, or the default
 	// zone (LINKAGE_DEFAULT_TZ) while it names none. Only a zone it names
 	// is stored, so an agency that names none follows the default.
-	TZ string `json:"tz"`
+	TZ string
 }
 
 type agencyRow struct {
@@ -42,15 +42,15 @@ func (agencyOrgRow) TableName() string { return "agency_organizations" }
 
 // APIKey is a key as listed: never its secret.
 type APIKey struct {
-	ID         string     `json:"id" gorm:"primaryKey"`
-	AgencyID   *string    `json:"agency_id"`
-	Role       string     `json:"role"`
-	Name       string     `json:"name"`
-	Prefix     string     `json:"prefix"`
-	Hash       []byte     `json:"-"`
-	CreatedAt  time.Time  `json:"created_at"`
-	LastUsedAt *time.Time `json:"last_used_at"`
-	RevokedAt  *time.Time `json:"revoked_at"`
+	ID         string `gorm:"primaryKey"`
+	AgencyID   *string
+	Role       string
+	Name       string
+	Prefix     string
+	Hash       []byte
+	CreatedAt  time.Time
+	LastUsedAt *time.Time
+	RevokedAt  *time.Time
 }
 
 // TableName is the table of API keys.
@@ -247,26 +247,27 @@ func (s *Store) KeyByHash(ctx context.Context, hash []byte) (APIKey, error) {
 	return k, mapErr(err, "read key")
 }
 
-// TouchKey records that a key was used at now.
-func (s *Store) TouchKey(ctx context.Context, id string, now time.Time) error {
-	err := s.db.WithContext(ctx).Model(&APIKey{}).Where("id = ?", id).Update("last_used_at", now.UTC().Truncate(time.Microsecond)).Error
+// TouchKey records that key id is used now (by the store's clock).
+func (s *Store) TouchKey(ctx context.Context, id string) error {
+	now := s.now().UTC().Truncate(time.Microsecond)
+	err := s.db.WithContext(ctx).Model(&APIKey{}).Where("id = ?", id).Update("last_used_at", now).Error
 	return mapErr(err, "touch key")
 }
 
 // AuditEntry is one line of the audit log: who did what to which resource.
 // It never holds personal values or secrets, only ids and field names.
 type AuditEntry struct {
-	ID           int64     `json:"id" gorm:"primaryKey"`
-	At           time.Time `json:"at"`
-	KeyID        *string   `json:"key_id"`
-	Role         string    `json:"role"`
-	AgencyID     *string   `json:"agency_id"`
-	Action       string    `json:"action"`
-	ResourceType string    `json:"resource_type"`
-	ResourceID   string    `json:"resource_id"`
-	ClientAddr   string    `json:"client_addr"`
-	RequestID    string    `json:"request_id"`
-	Detail       string    `json:"detail"`
+	ID           int64 `gorm:"primaryKey"`
+	At           time.Time
+	KeyID        *string
+	Role         string
+	AgencyID     *string
+	Action       string
+	ResourceType string
+	ResourceID   string
+	ClientAddr   string
+	RequestID    string
+	Detail       string
 }
 
 // TableName is the audit log table.

@@ -20,19 +20,19 @@ const (
 
 // ImportJob is a bulk import over HTTP.
 type ImportJob struct {
-	ID           string     `json:"id" gorm:"primaryKey"`
-	AgencyID     *string    `json:"agency_id"`
-	KeyID        *string    `json:"-"`
-	State        string     `json:"state"`
-	DryRun       bool       `json:"dry_run"`
-	Filename     string     `json:"filename"`
-	RecordsDone  int        `json:"records_done"`
-	RecordsTotal int        `json:"records_total"`
-	Problems     string     `json:"-"` // JSON report: the problems and, once ended, the summary
-	Error        string     `json:"error,omitempty"`
-	CreatedAt    time.Time  `json:"created_at"`
-	HeartbeatAt  time.Time  `json:"-"`
-	FinishedAt   *time.Time `json:"finished_at"`
+	ID           string `gorm:"primaryKey"`
+	AgencyID     *string
+	KeyID        *string
+	State        string
+	DryRun       bool
+	Filename     string
+	RecordsDone  int
+	RecordsTotal int
+	Problems     string // JSON report: the problems and, once ended, the summary
+	Error        string
+	CreatedAt    time.Time
+	HeartbeatAt  time.Time
+	FinishedAt   *time.Time
 }
 
 // TableName is the jobs table.
@@ -105,16 +105,22 @@ func (s *Store) KeepJobAlive(ctx context.Context, id string, period time.Duratio
 	return nil
 }
 
-// FinishJob records a job's end; this process no longer runs it, even if
-// recording fails.
-func (s *Store) FinishJob(ctx context.Context, j *ImportJob) error {
+// FinishJob records a job's end and its audit line, action "import" by
+// actor with detail, in one transaction; this process no longer runs it,
+// even if recording fails.
+func (s *Store) FinishJob(ctx context.Context, actor Actor, j *ImportJob, detail string) error {
 	defer s.jobsHere.Delete(j.ID)
 	now := s.now().UTC().Truncate(time.Microsecond)
 	j.FinishedAt = &now
-	err := s.db.WithContext(ctx).Model(&ImportJob{}).Where("id = ?", j.ID).
-		Updates(map[string]any{"state": j.State, "records_done": j.RecordsDone, "records_total": j.RecordsTotal,
-			"problems": j.Problems, "error": j.Error, "finished_at": now, "heartbeat_at": now}).Error
-	return mapErr(err, "finish import job")
+	return s.InTx(ctx, func(tx *Tx) error {
+		err := tx.db.WithContext(ctx).Model(&ImportJob{}).Where("id = ?", j.ID).
+			Updates(map[string]any{"state": j.State, "records_done": j.RecordsDone, "records_total": j.RecordsTotal,
+				"problems": j.Problems, "error": j.Error, "finished_at": now, "heartbeat_at": now}).Error
+		if err != nil {
+			return mapErr(err, "finish import job")
+		}
+		return tx.Audit(ctx, actor.auditEntry("import", "import_job", j.ID, detail))
+	})
 }
 
 // JobByID reads a job; agencyID "" reads any (admin).

@@ -1,0 +1,221 @@
+package store
+
+import (
+	"context"
+	"strings"
+
+	"gorm.io/gorm"
+
+	"github.com/linkage-org/linkage/internal/apperr"
+	"github.com/linkage-org/linkage/internal/auth"
+)
+
+// The access workflows: agencies and their API keys. Each exported method
+// is one transaction that writes its audit line with the change.
+
+// AgencyChange is what an agency's creation or update sets; a nil field is
+// left as it is (at creation: no organizations, the default zone).
+type AgencyChange struct {
+	Name            *string
+	OrganizationIDs *[]string
+	// TZ is the IANA zone the agency works in; "" goes back to the
+	// default (LINKAGE_DEFAULT_TZ).
+	TZ *string
+}
+
+// CreateAgency adds an agency named c.Name managing c.OrganizationIDs
+// (each managed by no other agency yet), for actor. An operator's audit
+// line names the new agency as its agency.
+func (s *Store) CreateAgency(ctx context.Context, actor Actor, c AgencyChange) (Agency, error) {
+	var a Agency
+	err := s.InTx(ctx, func(tx *Tx) error {
+		var err error
+		a, err = tx.createAgency(ctx, actor, c)
+		return err
+	})
+	if err != nil {
+		return Agency{}, err
+	}
+	return a, nil
+}
+
+// createAgency is CreateAgency in t.
+func (t *Tx) createAgency(ctx context.Context, actor Actor, c AgencyChange) (Agency, error) {
+	var name string
+	if c.Name != nil {
+		name = *c.Name
+	}
+	var orgs []string
+	if c.OrganizationIDs != nil {
+		orgs = *c.OrganizationIDs
+	}
+	a, err := t.CreateAgency(ctx, name, orgs)
+	if err != nil {
+		return Agency{}, err
+	}
+	if c.TZ != nil && *c.TZ != "" {
+		if err := t.SetAgencyTZ(ctx, a.ID, *c.TZ); err != nil {
+			return Agency{}, err
+		}
+		a.TZ = *c.TZ
+	}
+	e := actor.auditEntry("create", "agency", a.ID, "organization_ids,tz")
+	if actor.Operator {
+		e.AgencyID = &a.ID
+	}
+	return a, t.Audit(ctx, e)
+}
+
+// UpdateAgency sets what c gives of agency id for actor: a new name, the
+// exact list of organizations it manages, its zone. The audit line lists
+// the fields set.
+func (s *Store) UpdateAgency(ctx context.Context, actor Actor, id string, c AgencyChange) (Agency, error) {
+	id = strings.ToLower(id)
+	err := s.InTx(ctx, func(tx *Tx) error {
+		if err := tx.db.WithContext(ctx).Where("id = ?", id).Take(&agencyRow{}).Error; err != nil {
+			if err == gorm.ErrRecordNotFound {
+				return apperr.E(apperr.NotFound, "no agency has id %s", id)
+			}
+			return mapErr(err, "read agency")
+		}
+		var fields []string
+		if c.Name != nil {
+			if err := tx.RenameAgency(ctx, id, *c.Name); err != nil {
+				return err
+			}
+			fields = append(fields, "name")
+		}
+		if c.OrganizationIDs != nil {
+			if err := tx.SetAgencyOrganizations(ctx, id, *c.OrganizationIDs); err != nil {
+				return err
+			}
+			fields = append(fields, "organization_ids")
+		}
+		if c.TZ != nil {
+			if err := tx.SetAgencyTZ(ctx, id, *c.TZ); err != nil {
+				return err
+			}
+			fields = append(fields, "tz")
+		}
+		return tx.Audit(ctx, actor.auditEntry("update", "agency", id, strings.Join(fields, ",")))
+	})
+	if err != nil {
+		return Agency{}, err
+	}
+	return s.AgencyByID(ctx, id)
+}
+
+// CreatedKey is a new key with its secret, which is shown once and not
+// kept.
+type CreatedKey struct {
+	APIKey
+	Key string
+}
+
+// CreateKey makes a key of role named name for agencyID (nil: an admin
+// key) and audits it, for actor; an operator's audit line names the key's
+// agency. The agency must exist.
+func (s *Store) CreateKey(ctx context.Context, actor Actor, agencyID *string, role auth.Role, name string) (CreatedKey, error) {
+	if agencyID != nil {
+		a, err := s.AgencyByID(ctx, *agencyID)
+		if err != nil {
+			return CreatedKey{}, err
+		}
+		agencyID = &a.ID
+	}
+	var out CreatedKey
+	err := s.InTx(ctx, func(tx *Tx) error {
+		var err error
+		out, err = tx.createKey(ctx, actor, agencyID, role, name)
+		return err
+	})
+	if err != nil {
+		return CreatedKey{}, err
+	}
+	return out, nil
+}
+
+// createKey is CreateKey in t, of an agency known to exist.
+func (t *Tx) createKey(ctx context.Context, actor Actor, agencyID *string, role auth.Role, name string) (CreatedKey, error) {
+	k, err := t.NewKey(ctx, agencyID, role, name)
+	if err != nil {
+		return CreatedKey{}, err
+	}
+	e := actor.auditEntry("create", "api_key", k.ID, "role="+string(role))
+	if actor.Operator {
+		e.AgencyID = agencyID
+	}
+	return k, t.Audit(ctx, e)
+}
+
+// KeySpec is a key to create along with agencies (SetUpAccess).
+type KeySpec struct {
+	Agency int // index of the key's agency among those created; -1: an admin key
+	Role   auth.Role
+	Name   string
+}
+
+// SetUpAccess creates agencies and keys of them for actor in one
+// transaction, each audited as CreateAgency and CreateKey do (a first
+// start's set-up is all there, or none of it is).
+func (s *Store) SetUpAccess(ctx context.Context, actor Actor, agencies []AgencyChange, keys []KeySpec) ([]Agency, []CreatedKey, error) {
+	var as []Agency
+	var ks []CreatedKey
+	err := s.InTx(ctx, func(tx *Tx) error {
+		as, ks = make([]Agency, len(agencies)), make([]CreatedKey, len(keys))
+		for i, c := range agencies {
+			var err error
+			if as[i], err = tx.createAgency(ctx, actor, c); err != nil {
+				return err
+			}
+		}
+		for i, k := range keys {
+			var agencyID *string
+			if k.Agency >= 0 {
+				agencyID = &as[k.Agency].ID
+			}
+			var err error
+			if ks[i], err = tx.createKey(ctx, actor, agencyID, k.Role, k.Name); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return as, ks, nil
+}
+
+// NewKey makes a key for agencyID (nil: an admin key) in t, unaudited, and
+// returns it with its secret. It is CreateKey's write, for a set-up that
+// makes agencies and keys in one transaction.
+func (t *Tx) NewKey(ctx context.Context, agencyID *string, role auth.Role, name string) (CreatedKey, error) {
+	secret, prefix, err := auth.NewKey()
+	if err != nil {
+		return CreatedKey{}, err
+	}
+	k := APIKey{AgencyID: agencyID, Role: string(role), Name: name, Prefix: prefix, Hash: auth.Hash(secret)}
+	if err := t.CreateKey(ctx, &k); err != nil {
+		return CreatedKey{}, err
+	}
+	return CreatedKey{APIKey: k, Key: secret}, nil
+}
+
+// RevokeKey revokes key keyID of agency agencyID for actor and audits it.
+// Revoking twice keeps the first time; a key of another agency is not
+// found.
+func (s *Store) RevokeKey(ctx context.Context, actor Actor, agencyID, keyID string) (APIKey, error) {
+	var k APIKey
+	err := s.InTx(ctx, func(tx *Tx) error {
+		var err error
+		if k, err = tx.RevokeKey(ctx, agencyID, keyID); err != nil {
+			return err
+		}
+		return tx.Audit(ctx, actor.auditEntry("revoke", "api_key", k.ID, ""))
+	})
+	if err != nil {
+		return APIKey{}, err
+	}
+	return k, nil
+}
