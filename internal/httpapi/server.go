@@ -21,9 +21,9 @@ import (
 	"github.com/linkage-org/linkage/internal/eligibility"
 	"github.com/linkage-org/linkage/internal/hsdsio"
 	"github.com/linkage-org/linkage/internal/hydrate"
-	"github.com/linkage-org/linkage/internal/indexsync"
 	"github.com/linkage-org/linkage/internal/metrics"
 	"github.com/linkage-org/linkage/internal/referral"
+	"github.com/linkage-org/linkage/internal/search"
 	"github.com/linkage-org/linkage/internal/store"
 	"github.com/linkage-org/linkage/seed"
 )
@@ -31,7 +31,7 @@ import (
 // Deps are what the API needs; cmd builds them.
 type Deps struct {
 	Store        *store.Store
-	Index        *indexsync.Syncer // search; required
+	Index        search.Indexer // search; required
 	Metrics      *metrics.Metrics
 	Logger       *slog.Logger
 	BaseURL      string // public base URL, for openapi_url
@@ -80,7 +80,7 @@ type Deps struct {
 
 type handler struct {
 	store   *store.Store
-	index   *indexsync.Syncer
+	index   search.Indexer
 	metrics *metrics.Metrics
 	log     *slog.Logger
 	baseURL string

@@ -78,6 +78,9 @@ type Syncer struct {
 	subs   []func(serviceIDs []string, all bool)
 }
 
+// A Syncer is the search the API uses.
+var _ search.Indexer = (*Syncer)(nil)
+
 // New makes a Syncer; call Open, then Run (or Drain in tests).
 func New(st *store.Store, opts Options) *Syncer {
 	if opts.Logger == nil {
