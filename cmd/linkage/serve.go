@@ -170,7 +170,7 @@ func cmdServe(ctx context.Context, cfg config.Config, log *slog.Logger, args []s
 	notifyDone := make(chan struct{})
 	go func() { defer close(notifyDone); nw.Run(notifyCtx) }()
 	defer func() { stopNotify(); <-notifyDone }()
-	sy, err := newSyncer(cfg, st, log, m)
+	sy, err := newSyncer(cfg, st, log, m, false)
 	if err != nil {
 		return err
 	}

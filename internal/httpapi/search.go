@@ -110,12 +110,12 @@ func (h *handler) search(c echo.Context) error {
 	if ask != nil {
 		return h.searchEligible(c, sp, ask)
 	}
-	start := time.Now()
+	start := h.now()
 	res, err := h.index.Search(ctx, sp.q)
 	if err != nil {
 		return err
 	}
-	h.metrics.SearchDuration.WithLabelValues(queryKind(sp.q)).Observe(time.Since(start).Seconds())
+	h.metrics.SearchDuration.WithLabelValues(queryKind(sp.q)).Observe(h.now().Sub(start).Seconds())
 	items, err := h.searchItems(ctx, sp, res.Hits)
 	if err != nil {
 		return err
@@ -183,7 +183,7 @@ func (h *handler) searchItems(ctx context.Context, sp searchSpec, hits []search.
 		}
 		it := SearchItem{ServiceAtLocation: sal, Score: round(x.Score, 4)}
 		if sal.Service != nil {
-			it.Stale = time.Since(search.LastVerified(sal.Service)) > sp.staleAfter
+			it.Stale = sp.q.Now.Sub(search.LastVerified(sal.Service)) > sp.staleAfter
 		}
 		if sp.point != nil && sal.Location != nil && sal.Location.Latitude != nil && sal.Location.Longitude != nil {
 			d := round(search.DistanceM(*sp.point, search.Point{Lat: *sal.Location.Latitude, Lon: *sal.Location.Longitude}), 0)
@@ -239,7 +239,7 @@ func (h *handler) parseSearch(ctx context.Context, v url.Values) (searchSpec, er
 	sp := searchSpec{paging: store.Paging{Number: 1, Size: DefaultPerPage}}
 	q := &sp.q
 	q.Facets = true
-	q.Now = time.Now()
+	q.Now = h.now()
 	get := func(k string) string { return strings.TrimSpace(v.Get(k)) }
 	list := func(k string) []string {
 		s := get(k)
@@ -373,7 +373,7 @@ func (h *handler) parseSearch(ctx context.Context, v url.Values) (searchSpec, er
 		if err != nil {
 			fe.add("verified_within", "%s", err.Error())
 		} else {
-			since := time.Now().AddDate(0, 0, -days)
+			since := q.Now.AddDate(0, 0, -days)
 			q.VerifiedSince = &since
 			sp.staleAfter = time.Duration(days) * 24 * time.Hour
 		}
@@ -525,7 +525,7 @@ func (h *handler) engineQuery(ctx context.Context, p listParams) (*search.Query,
 	}
 	var fe fieldErrs
 	q := &search.Query{Text: p.search, AnyStatus: true, OrganizationID: p.filter.OrganizationID,
-		TaxonomyID: p.filter.TaxonomyID, UpdatedAfter: p.filter.ModifiedAfter}
+		TaxonomyID: p.filter.TaxonomyID, UpdatedAfter: p.filter.ModifiedAfter, Now: h.now()}
 	if p.filter.TaxonomyTermID != "" {
 		q.TermIDs = []string{p.filter.TaxonomyTermID}
 	}

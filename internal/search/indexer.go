@@ -91,6 +91,15 @@ type Query struct {
 	Now time.Time
 }
 
+// openInstant is when the open-now facet counts what is open: the open_at
+// filter's instant, else the search's.
+func (q Query) openInstant() time.Time {
+	if q.OpenAt != nil {
+		return *q.OpenAt
+	}
+	return q.Now
+}
+
 // Hit is one matching document.
 type Hit struct {
 	ID             string

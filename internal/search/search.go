@@ -283,12 +283,8 @@ func capacityFreshness(q Query) query.Query {
 	if age <= 0 {
 		age = 48 * time.Hour
 	}
-	now := q.Now
-	if now.IsZero() {
-		now = time.Now()
-	}
 	yes := true
-	r := bleve.NewTermRangeInclusiveQuery(updatedKey(float64(now.Add(-age).Unix())), "", &yes, nil)
+	r := bleve.NewTermRangeInclusiveQuery(updatedKey(float64(q.Now.Add(-age).Unix())), "", &yes, nil)
 	r.SetField("cap_k")
 	return r
 }
