@@ -10,6 +10,9 @@ import (
 
 	"github.com/linkage-org/linkage/internal/hsds"
 	"github.com/linkage-org/linkage/internal/hsdstest"
+	"github.com/linkage-org/linkage/internal/httpapi"
+	"github.com/linkage-org/linkage/internal/indexsync"
+	"github.com/linkage-org/linkage/internal/indexsync/indexsynctest"
 	"github.com/linkage-org/linkage/internal/store/storetest"
 )
 
@@ -330,4 +333,64 @@ func openAt(it searchItem, t time.Time) bool {
 		}
 	}
 	return false
+}
+
+// TestAPI_SearchClock: open_now, the open-now facet and the stale flags
+// read the one clock of Deps.Now; the test moves it instead of waiting for
+// Sunday night. With open_at the facet counts at that instant, as the
+// filter does.
+func TestAPI_SearchClock(t *testing.T) {
+	zone, _ := time.LoadLocation("America/New_York")
+	tuesday := time.Date(2026, 12, 8, 10, 0, 0, 0, zone)
+	night := time.Date(2026, 12, 6, 3, 0, 0, 0, zone)
+	at := func(t time.Time) string { return url.QueryEscape(t.Format(time.RFC3339)) }
+	for _, dialect := range storetest.Dialects {
+		t.Run(dialect, func(t *testing.T) {
+			clk := &testClock{t: tuesday}
+			st := demoStore(t, dialect)
+			sy := indexsynctest.Ready(t, st, indexsync.Options{Now: clk.Now})
+			e := serveEnv(t, st, sy, 1<<20, func(d *httpapi.Deps) { d.Now = clk.Now })
+			day, late := e.search(t, "open_at="+at(tuesday)+"&per_page=1"), e.search(t, "open_at="+at(night)+"&per_page=1")
+			if day.TotalItems <= late.TotalItems || late.TotalItems == 0 {
+				t.Fatalf("open Tuesday 10:00 %d, Sunday 03:00 %d", day.TotalItems, late.TotalItems)
+			}
+			if f := late.Facets.OpenNow; f.True != late.TotalItems || f.False != 0 {
+				t.Errorf("open at Sunday 03:00: open-now facet %+v of %d, want all open", f, late.TotalItems)
+			}
+			for _, c := range []struct {
+				now  time.Time
+				open searchPage
+			}{{tuesday, day}, {night, late}} {
+				clk.Add(c.now.Sub(clk.Now()))
+				if got := e.search(t, "open_now=true&per_page=1"); got.TotalItems != c.open.TotalItems {
+					t.Errorf("open now at %s: %d, open at it %d", c.now, got.TotalItems, c.open.TotalItems)
+				}
+				if got := e.search(t, "per_page=1").Facets.OpenNow.True; got != c.open.TotalItems {
+					t.Errorf("open-now facet at %s: %d, open at it %d", c.now, got, c.open.TotalItems)
+				}
+			}
+			stale := func() (n, of int) {
+				var p struct {
+					Contents []struct {
+						Stale bool `json:"stale"`
+					} `json:"contents"`
+				}
+				e.get("/search?per_page=100&facets=false").json(t, &p)
+				for _, it := range p.Contents {
+					if it.Stale {
+						n++
+					}
+				}
+				return n, len(p.Contents)
+			}
+			clk.Add(tuesday.Sub(clk.Now()))
+			if n, of := stale(); n == of {
+				t.Errorf("%d of %d listings stale on %s", n, of, tuesday)
+			}
+			clk.Add(10 * 365 * 24 * time.Hour)
+			if n, of := stale(); n != of || of == 0 {
+				t.Errorf("%d of %d listings stale ten years on", n, of)
+			}
+		})
+	}
 }
