@@ -53,12 +53,6 @@ func (s *Syncer) Rebuild(ctx context.Context, progress Progress) error {
 		defer tuneGC()()
 	}
 	done, err := s.fill(ctx, ix, from, progress)
-	if err == nil {
-		err = ix.SetDatabase(from.dbID)
-	}
-	if err == nil {
-		err = ix.Apply(ctx, nil, nil, from.seq)
-	}
 	if err != nil {
 		_ = ix.Close()
 		if path != "" {
@@ -127,7 +121,8 @@ func (s *Syncer) buildingPath() (string, error) {
 	return path, nil
 }
 
-// fill streams every service into ix and returns how many it read.
+// fill streams every service into ix, stamps it with the database and
+// sequence it was built from and returns how many services it read.
 // Reading the database and writing the index overlap: batches are indexed
 // while the stream loads the next. Two appliers: Bleve builds each batch's
 // segment on the calling goroutine, so one applier left the second core
@@ -174,6 +169,12 @@ func (s *Syncer) fill(ctx context.Context, ix *search.Index, from rebuildFrom, p
 		if aerr := <-applied; err == nil {
 			err = aerr
 		}
+	}
+	if err == nil {
+		err = ix.SetDatabase(from.dbID)
+	}
+	if err == nil {
+		err = ix.Apply(ctx, nil, nil, from.seq)
 	}
 	return done, err
 }
