@@ -140,6 +140,25 @@ func queryKind(q search.Query) string {
 // record is gone (deleted since the index saw it) is left out: the API never
 // answers with what the database no longer has.
 func (h *handler) searchItems(ctx context.Context, sp searchSpec, hits []search.Hit) ([]SearchItem, error) {
+	byID, err := h.hitRecords(ctx, sp, hits)
+	if err != nil {
+		return nil, err
+	}
+	var highlight func(map[string]string) map[string]string
+	if sp.q.Text != "" {
+		highlight = h.index.Highlighter(sp.q.Text)
+	}
+	out := make([]SearchItem, 0, len(hits))
+	for _, x := range hits {
+		if sal, ok := byID[x.ID]; ok {
+			out = append(out, sp.item(x, sal, highlight))
+		}
+	}
+	return out, nil
+}
+
+// hitRecords reads the service_at_locations hits stand for, by hit id.
+func (h *handler) hitRecords(ctx context.Context, sp searchSpec, hits []search.Hit) (map[string]hsds.ServiceAtLocation, error) {
 	shape := store.ShapeList
 	if sp.full {
 		shape = store.ShapeFull
@@ -171,34 +190,28 @@ func (h *handler) searchItems(ctx context.Context, sp searchSpec, hits []search.
 			byID[sv.ID] = hsds.ServiceAtLocation{ID: sv.ID, ServiceID: sv.ID, Service: &sv}
 		}
 	}
-	var highlight func(map[string]string) map[string]string
-	if sp.q.Text != "" {
-		highlight = h.index.Highlighter(sp.q.Text)
+	return byID, nil
+}
+
+// item is one result: the record with its score, stale flag (at the
+// search's instant), distance and highlights.
+func (sp searchSpec) item(x search.Hit, sal hsds.ServiceAtLocation, highlight func(map[string]string) map[string]string) SearchItem {
+	it := SearchItem{ServiceAtLocation: sal, Score: round(x.Score, 4)}
+	if sal.Service != nil {
+		it.Stale = sp.q.Now.Sub(search.LastVerified(sal.Service)) > sp.staleAfter
 	}
-	out := make([]SearchItem, 0, len(hits))
-	for _, x := range hits {
-		sal, ok := byID[x.ID]
-		if !ok {
-			continue
-		}
-		it := SearchItem{ServiceAtLocation: sal, Score: round(x.Score, 4)}
-		if sal.Service != nil {
-			it.Stale = sp.q.Now.Sub(search.LastVerified(sal.Service)) > sp.staleAfter
-		}
-		if sp.point != nil && sal.Location != nil && sal.Location.Latitude != nil && sal.Location.Longitude != nil {
-			d := round(search.DistanceM(*sp.point, search.Point{Lat: *sal.Location.Latitude, Lon: *sal.Location.Longitude}), 0)
-			it.DistanceM = &d
-		}
-		if highlight != nil && sal.Service != nil {
-			fields := map[string]string{"name": sal.Service.Name, "description": sal.Service.Description}
-			if sal.Service.Organization != nil {
-				fields["organization"] = sal.Service.Organization.Name
-			}
-			it.Highlights = highlight(fields)
-		}
-		out = append(out, it)
+	if sp.point != nil && sal.Location != nil && sal.Location.Latitude != nil && sal.Location.Longitude != nil {
+		d := round(search.DistanceM(*sp.point, search.Point{Lat: *sal.Location.Latitude, Lon: *sal.Location.Longitude}), 0)
+		it.DistanceM = &d
 	}
-	return out, nil
+	if highlight != nil && sal.Service != nil {
+		fields := map[string]string{"name": sal.Service.Name, "description": sal.Service.Description}
+		if sal.Service.Organization != nil {
+			fields["organization"] = sal.Service.Organization.Name
+		}
+		it.Highlights = highlight(fields)
+	}
+	return it
 }
 
 // The page cache: search results in the list shape, kept in step with the
