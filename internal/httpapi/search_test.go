@@ -1,10 +1,14 @@
 package httpapi_test
 
 import (
+	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -13,6 +17,8 @@ import (
 	"github.com/linkage-org/linkage/internal/httpapi"
 	"github.com/linkage-org/linkage/internal/indexsync"
 	"github.com/linkage-org/linkage/internal/indexsync/indexsynctest"
+	"github.com/linkage-org/linkage/internal/search"
+	"github.com/linkage-org/linkage/internal/store"
 	"github.com/linkage-org/linkage/internal/store/storetest"
 )
 
@@ -392,5 +398,76 @@ func TestAPI_SearchClock(t *testing.T) {
 				t.Errorf("%d of %d listings stale ten years on", n, of)
 			}
 		})
+	}
+}
+
+// recordingIndex is a search.Indexer that finds nothing and keeps the
+// queries it is asked: the API needs the interface, not a Bleve index.
+type recordingIndex struct {
+	mu      sync.Mutex
+	queries []search.Query
+}
+
+func (r *recordingIndex) record(q search.Query) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.queries = append(r.queries, q)
+}
+
+func (r *recordingIndex) last() search.Query {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.queries[len(r.queries)-1]
+}
+
+func (r *recordingIndex) Search(_ context.Context, q search.Query) (search.Result, error) {
+	r.record(q)
+	return search.Result{Facets: &search.Facets{}}, nil
+}
+
+func (r *recordingIndex) Values(_ context.Context, q search.Query, _ string, _ int) ([]string, error) {
+	r.record(q)
+	return nil, nil
+}
+
+func (r *recordingIndex) Highlighter(string) func(map[string]string) map[string]string {
+	return func(map[string]string) map[string]string { return nil }
+}
+
+func (r *recordingIndex) Categories(context.Context) ([]string, error) { return nil, nil }
+func (r *recordingIndex) Notify()                                      {}
+func (r *recordingIndex) WaitFor(context.Context, int64) error         { return nil }
+func (r *recordingIndex) Subscribe(func([]string, bool))               {}
+
+// TestAPI_SearchIndexer: the API runs on any search.Indexer, and every
+// query it asks carries the instant of Deps.Now (the HSDS list routes'
+// too), open_now its open-at.
+func TestAPI_SearchIndexer(t *testing.T) {
+	now := time.Date(2026, 12, 8, 15, 0, 0, 0, time.UTC)
+	ix := &recordingIndex{}
+	st := storetest.Open(t, store.SQLite)
+	e, err := httpapi.New(httpapi.Deps{Store: st, Index: ix, Logger: storetest.Logger(), Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(e)
+	t.Cleanup(srv.Close)
+	for _, path := range []string{"/search?q=food&open_now=true", "/services?search=food", "/organizations?search=food"} {
+		resp, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s: %d", path, resp.StatusCode)
+		}
+		if q := ix.last(); !q.Now.Equal(now) || q.Text != "food" {
+			t.Errorf("GET %s asked %q at %s, want food at %s", path, q.Text, q.Now, now)
+		}
+	}
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if at := ix.queries[0].OpenAt; at == nil || !at.Equal(now) {
+		t.Errorf("open_now=true is open at %v, want %s", at, now)
 	}
 }
