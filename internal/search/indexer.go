@@ -16,7 +16,8 @@ import (
 // database does not say); Notify and WaitFor give a writer its own
 // change back in searches.
 type Indexer interface {
-	// Search runs q and returns one page of hits, the total and facets.
+	// Search runs q and returns one page of hits, the total and facets;
+	// a q without Now is run at the Indexer's own clock.
 	Search(ctx context.Context, q Query) (Result, error)
 	// Values runs q and returns the distinct values of field (FieldSAL,
 	// service_id or organization_id) over the best limit hits, in order.
