@@ -35,13 +35,15 @@ func loadSynonyms(cfg config.Config) (*search.Synonyms, error) {
 	return syn, nil
 }
 
-func newSyncer(cfg config.Config, st *store.Store, log *slog.Logger, m *metrics.Metrics) (*indexsync.Syncer, error) {
+// newSyncer makes the search index's Syncer; offline is linkage reindex,
+// whose rebuild may tune the process's collector (serve never does).
+func newSyncer(cfg config.Config, st *store.Store, log *slog.Logger, m *metrics.Metrics, offline bool) (*indexsync.Syncer, error) {
 	syn, err := loadSynonyms(cfg)
 	if err != nil {
 		return nil, err
 	}
 	return indexsync.New(st, indexsync.Options{Dir: cfg.DataDir, Zone: cfg.DefaultTZ, Synonyms: syn, Logger: log,
-		Metrics: m, Poll: cfg.IndexPoll, Retention: cfg.OutboxRetention, Batch: cfg.IndexBatch, RebuildBatch: cfg.RebuildBatch}), nil
+		Metrics: m, Poll: cfg.IndexPoll, Retention: cfg.OutboxRetention, Batch: cfg.IndexBatch, RebuildBatch: cfg.RebuildBatch, OfflineRebuild: offline}), nil
 }
 
 func cmdReindex(ctx context.Context, cfg config.Config, log *slog.Logger, args []string, stdout, stderr io.Writer) error {
@@ -56,7 +58,7 @@ func cmdReindex(ctx context.Context, cfg config.Config, log *slog.Logger, args [
 		return err
 	}
 	defer st.Close()
-	sy, err := newSyncer(cfg, st, log, nil)
+	sy, err := newSyncer(cfg, st, log, nil, true)
 	if err != nil {
 		return err
 	}

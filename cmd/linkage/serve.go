@@ -123,7 +123,7 @@ func cmdServe(ctx context.Context, cfg config.Config, log *slog.Logger, args []s
 	m.RegisterDB(st.DB(), st.Dialect())
 	stopNotify := startNotify(ctx, cfg, st, log, m, now)
 	defer stopNotify()
-	sy, err := newSyncer(cfg, st, log, m)
+	sy, err := newSyncer(cfg, st, log, m, false)
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"mime"
@@ -161,8 +162,42 @@ func (h *handler) searchEligible(c echo.Context, sp searchSpec, ask *eligibility
 	if err != nil {
 		return err
 	}
-	ids := make([]string, 0, len(res.Hits))
-	for _, x := range res.Hits {
+	kept, counts, err := h.judge(ctx, profile, res.Hits, ask.includeIneligible)
+	if err != nil {
+		return err
+	}
+	if relevanceOrder(sp.q) {
+		sort.SliceStable(kept, func(i, j int) bool { return kept[i].key > kept[j].key })
+	}
+	from := min(len(kept), (paging.Number-1)*paging.Size)
+	pageOf := kept[from:min(len(kept), from+paging.Size)]
+	items, err := h.judgedItems(ctx, sp, pageOf)
+	if err != nil {
+		return err
+	}
+	page := newPage(items, int64(len(kept)), listParams{paging: paging})
+	out := struct {
+		Page[SearchItem]
+		Facets eligibilityFacets `json:"facets"`
+		Judged int               `json:"eligibility_judged"`
+	}{Page: page, Facets: eligibilityFacets{Facets: res.Facets, Eligibility: counts}, Judged: len(res.Hits)}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.JSON(http.StatusOK, out)
+}
+
+// judged is a hit with its verdict and the key it ranks by.
+type judged struct {
+	hit search.Hit
+	res eligibility.Result
+	key float64
+}
+
+// judge matches the services of hits against profile (each service once),
+// counts every verdict and keeps the hits shown: ineligible ones only when
+// asked for.
+func (h *handler) judge(ctx context.Context, profile eligibility.Profile, hits []search.Hit, includeIneligible bool) ([]judged, map[eligibility.Status]int, error) {
+	ids := make([]string, 0, len(hits))
+	for _, x := range hits {
 		ids = append(ids, x.ServiceID)
 	}
 	if profile.Lat == nil && profile.Postcode != "" {
@@ -174,57 +209,43 @@ func (h *handler) searchEligible(c echo.Context, sp searchSpec, ask *eligibility
 	}
 	crit, err := h.store.Eligibility(ctx, ids, profile.Lat != nil)
 	if err != nil {
-		return err
-	}
-	type judged struct {
-		hit search.Hit
-		res eligibility.Result
-		key float64
+		return nil, nil, err
 	}
 	counts := map[eligibility.Status]int{eligibility.Eligible: 0, eligibility.Likely: 0, eligibility.Unknown: 0, eligibility.Ineligible: 0}
 	memo := map[string]eligibility.Result{}
-	kept := make([]judged, 0, len(res.Hits))
-	for _, x := range res.Hits {
+	kept := make([]judged, 0, len(hits))
+	for _, x := range hits {
 		r, ok := memo[x.ServiceID]
 		if !ok {
 			r = eligibility.Match(profile, crit[x.ServiceID], h.guidelines)
 			memo[x.ServiceID] = r
 		}
 		counts[r.Status]++
-		if r.Status == eligibility.Ineligible && !ask.includeIneligible {
+		if r.Status == eligibility.Ineligible && !includeIneligible {
 			continue
 		}
 		kept = append(kept, judged{hit: x, res: r, key: x.Score * rankFactor[r.Status]})
 	}
-	if relevanceOrder(sp.q) {
-		sort.SliceStable(kept, func(i, j int) bool { return kept[i].key > kept[j].key })
-	}
-	from := min(len(kept), (paging.Number-1)*paging.Size)
-	pageOf := kept[from:min(len(kept), from+paging.Size)]
-	hits := make([]search.Hit, len(pageOf))
-	for i, k := range pageOf {
+	return kept, counts, nil
+}
+
+// judgedItems hydrates a page of judged hits, each with its verdict.
+func (h *handler) judgedItems(ctx context.Context, sp searchSpec, page []judged) ([]SearchItem, error) {
+	hits := make([]search.Hit, len(page))
+	byID := make(map[string]eligibility.Result, len(page))
+	for i, k := range page {
 		hits[i] = k.hit
+		byID[k.hit.ID] = k.res
 	}
 	items, err := h.searchItems(ctx, sp, hits)
 	if err != nil {
-		return err
-	}
-	byID := make(map[string]eligibility.Result, len(pageOf))
-	for _, k := range pageOf {
-		byID[k.hit.ID] = k.res
+		return nil, err
 	}
 	for i := range items {
 		r := byID[items[i].ID]
 		items[i].Eligibility = &r
 	}
-	page := newPage(items, int64(len(kept)), listParams{paging: paging})
-	out := struct {
-		Page[SearchItem]
-		Facets eligibilityFacets `json:"facets"`
-		Judged int               `json:"eligibility_judged"`
-	}{Page: page, Facets: eligibilityFacets{Facets: res.Facets, Eligibility: counts}, Judged: len(res.Hits)}
-	c.Response().Header().Set("Cache-Control", "no-store")
-	return c.JSON(http.StatusOK, out)
+	return items, nil
 }
 
 // relevanceOrder says whether results are in relevance order (where

@@ -110,12 +110,12 @@ func (h *handler) search(c echo.Context) error {
 	if ask != nil {
 		return h.searchEligible(c, sp, ask)
 	}
-	start := time.Now()
+	start := h.now()
 	res, err := h.index.Search(ctx, sp.q)
 	if err != nil {
 		return err
 	}
-	h.metrics.SearchDuration.WithLabelValues(queryKind(sp.q)).Observe(time.Since(start).Seconds())
+	h.metrics.SearchDuration.WithLabelValues(queryKind(sp.q)).Observe(h.now().Sub(start).Seconds())
 	items, err := h.searchItems(ctx, sp, res.Hits)
 	if err != nil {
 		return err
@@ -140,6 +140,25 @@ func queryKind(q search.Query) string {
 // record is gone (deleted since the index saw it) is left out: the API never
 // answers with what the database no longer has.
 func (h *handler) searchItems(ctx context.Context, sp searchSpec, hits []search.Hit) ([]SearchItem, error) {
+	byID, err := h.hitRecords(ctx, sp, hits)
+	if err != nil {
+		return nil, err
+	}
+	var highlight func(map[string]string) map[string]string
+	if sp.q.Text != "" {
+		highlight = h.index.Highlighter(sp.q.Text)
+	}
+	out := make([]SearchItem, 0, len(hits))
+	for _, x := range hits {
+		if sal, ok := byID[x.ID]; ok {
+			out = append(out, sp.item(x, sal, highlight))
+		}
+	}
+	return out, nil
+}
+
+// hitRecords reads the service_at_locations hits stand for, by hit id.
+func (h *handler) hitRecords(ctx context.Context, sp searchSpec, hits []search.Hit) (map[string]hsds.ServiceAtLocation, error) {
 	shape := store.ShapeList
 	if sp.full {
 		shape = store.ShapeFull
@@ -171,34 +190,28 @@ func (h *handler) searchItems(ctx context.Context, sp searchSpec, hits []search.
 			byID[sv.ID] = hsds.ServiceAtLocation{ID: sv.ID, ServiceID: sv.ID, Service: &sv}
 		}
 	}
-	var highlight func(map[string]string) map[string]string
-	if sp.q.Text != "" {
-		highlight = h.index.Highlighter(sp.q.Text)
+	return byID, nil
+}
+
+// item is one result: the record with its score, stale flag (at the
+// search's instant), distance and highlights.
+func (sp searchSpec) item(x search.Hit, sal hsds.ServiceAtLocation, highlight func(map[string]string) map[string]string) SearchItem {
+	it := SearchItem{ServiceAtLocation: sal, Score: round(x.Score, 4)}
+	if sal.Service != nil {
+		it.Stale = sp.q.Now.Sub(search.LastVerified(sal.Service)) > sp.staleAfter
 	}
-	out := make([]SearchItem, 0, len(hits))
-	for _, x := range hits {
-		sal, ok := byID[x.ID]
-		if !ok {
-			continue
-		}
-		it := SearchItem{ServiceAtLocation: sal, Score: round(x.Score, 4)}
-		if sal.Service != nil {
-			it.Stale = h.now().Sub(search.LastVerified(sal.Service)) > sp.staleAfter
-		}
-		if sp.point != nil && sal.Location != nil && sal.Location.Latitude != nil && sal.Location.Longitude != nil {
-			d := round(search.DistanceM(*sp.point, search.Point{Lat: *sal.Location.Latitude, Lon: *sal.Location.Longitude}), 0)
-			it.DistanceM = &d
-		}
-		if highlight != nil && sal.Service != nil {
-			fields := map[string]string{"name": sal.Service.Name, "description": sal.Service.Description}
-			if sal.Service.Organization != nil {
-				fields["organization"] = sal.Service.Organization.Name
-			}
-			it.Highlights = highlight(fields)
-		}
-		out = append(out, it)
+	if sp.point != nil && sal.Location != nil && sal.Location.Latitude != nil && sal.Location.Longitude != nil {
+		d := round(search.DistanceM(*sp.point, search.Point{Lat: *sal.Location.Latitude, Lon: *sal.Location.Longitude}), 0)
+		it.DistanceM = &d
 	}
-	return out, nil
+	if highlight != nil && sal.Service != nil {
+		fields := map[string]string{"name": sal.Service.Name, "description": sal.Service.Description}
+		if sal.Service.Organization != nil {
+			fields["organization"] = sal.Service.Organization.Name
+		}
+		it.Highlights = highlight(fields)
+	}
+	return it
 }
 
 // The page cache: search results in the list shape, kept in step with the
@@ -232,172 +245,235 @@ func round(v float64, places int) float64 {
 	return p
 }
 
+// searchArgs reads the parameters of one /search, collecting every
+// problem in fe so all are reported at once.
+type searchArgs struct {
+	v  url.Values
+	fe fieldErrs
+}
+
+func (a *searchArgs) get(k string) string { return strings.TrimSpace(a.v.Get(k)) }
+
+// list reads a comma-separated parameter.
+func (a *searchArgs) list(k string) []string {
+	s := a.get(k)
+	if s == "" {
+		return nil
+	}
+	var out []string
+	for _, x := range strings.Split(s, ",") {
+		if x = strings.TrimSpace(x); x != "" {
+			out = append(out, x)
+		}
+	}
+	if len(out) > maxListValues {
+		a.fe.add(k, "takes at most %d values", maxListValues)
+		return nil
+	}
+	return out
+}
+
+func (a *searchArgs) boolean(k string) bool {
+	s := a.get(k)
+	if s == "" {
+		return false
+	}
+	b, err := strconv.ParseBool(s)
+	if err != nil {
+		a.fe.add(k, "must be true or false, got %q", clip(s))
+	}
+	return b
+}
+
+func (a *searchArgs) num(k string, lo, hi float64) *float64 {
+	s := a.get(k)
+	if s == "" {
+		return nil
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || f < lo || f > hi || f != f {
+		a.fe.add(k, "must be a number from %g to %g, got %q", lo, hi, clip(s))
+		return nil
+	}
+	return &f
+}
+
+func (a *searchArgs) id(k, s string) bool {
+	if !isUUID(s) {
+		a.fe.add(k, "must be a UUID, got %q", clip(s))
+		return false
+	}
+	return true
+}
+
 // parseSearch reads and checks every /search parameter, reporting all
-// problems at once.
+// problems at once (in the order of the parameters below).
 func (h *handler) parseSearch(ctx context.Context, v url.Values) (searchSpec, error) {
-	var fe fieldErrs
-	sp := searchSpec{paging: store.Paging{Number: 1, Size: DefaultPerPage}}
+	a := &searchArgs{v: v}
+	sp := searchSpec{paging: store.Paging{Number: 1, Size: DefaultPerPage}, staleAfter: defaultStaleAfter}
 	q := &sp.q
 	q.Facets = true
-	q.Now = time.Now()
-	get := func(k string) string { return strings.TrimSpace(v.Get(k)) }
-	list := func(k string) []string {
-		s := get(k)
-		if s == "" {
-			return nil
-		}
-		var out []string
-		for _, x := range strings.Split(s, ",") {
-			if x = strings.TrimSpace(x); x != "" {
-				out = append(out, x)
-			}
-		}
-		if len(out) > maxListValues {
-			fe.add(k, "takes at most %d values", maxListValues)
-			return nil
-		}
-		return out
-	}
-	boolP := func(k string) bool {
-		s := get(k)
-		if s == "" {
-			return false
-		}
-		b, err := strconv.ParseBool(s)
-		if err != nil {
-			fe.add(k, "must be true or false, got %q", clip(s))
-		}
-		return b
-	}
-	num := func(k string, lo, hi float64) *float64 {
-		s := get(k)
-		if s == "" {
-			return nil
-		}
-		f, err := strconv.ParseFloat(s, 64)
-		if err != nil || f < lo || f > hi || f != f {
-			fe.add(k, "must be a number from %g to %g, got %q", lo, hi, clip(s))
-			return nil
-		}
-		return &f
-	}
-	id := func(k, s string) bool {
-		if !isUUID(s) {
-			fe.add(k, "must be a UUID, got %q", clip(s))
-			return false
-		}
-		return true
-	}
-
+	q.Now = h.now()
 	q.Text = v.Get("q")
-	if n := len([]rune(q.Text)); n > search.MaxTextLen {
-		fe.add("q", "is %d characters; the limit is %d", n, search.MaxTextLen)
-	} else if len(strings.Fields(q.Text)) > search.MaxTextWords {
-		fe.add("q", "has more than %d words; shorten the search", search.MaxTextWords)
+	a.fe.text("q", q.Text)
+	a.taxonomy(q)
+	if err := h.categories(ctx, a, q); err != nil {
+		return sp, err
 	}
-	for _, x := range list("taxonomy_term_id") {
-		if x = strings.ToLower(x); id("taxonomy_term_id", x) {
+	a.service(q)
+	a.openTime(q)
+	a.availability(&sp)
+	q.CapacityMaxAge = h.capacityMaxAge
+	if s := a.get("attending_type"); s != "" {
+		at, ok := search.ParseAttending(s)
+		if !ok {
+			a.fe.add("attending_type", "must be in_person, online or phone, got %q", clip(s))
+		}
+		q.Attending = at
+	}
+	if err := h.geography(ctx, a, &sp); err != nil {
+		return sp, err
+	}
+	a.order(&sp)
+	return sp, a.fe.err()
+}
+
+// text checks the words of a search (q, or search on the HSDS routes).
+func (f *fieldErrs) text(param, s string) {
+	if n := len([]rune(s)); n > search.MaxTextLen {
+		f.add(param, "is %d characters; the limit is %d", n, search.MaxTextLen)
+	} else if len(strings.Fields(s)) > search.MaxTextWords {
+		f.add(param, "has more than %d words; shorten the search", search.MaxTextWords)
+	}
+}
+
+// taxonomy reads taxonomy_term_id, taxonomy_code, taxonomy_id and
+// organization_id.
+func (a *searchArgs) taxonomy(q *search.Query) {
+	for _, x := range a.list("taxonomy_term_id") {
+		if x = strings.ToLower(x); a.id("taxonomy_term_id", x) {
 			q.TermIDs = append(q.TermIDs, x)
 		}
 	}
-	for _, x := range list("taxonomy_code") {
+	for _, x := range a.list("taxonomy_code") {
 		if len(x) > 64 || strings.Count(x, "*") > 1 || (strings.Contains(x, "*") && !strings.HasSuffix(x, "*")) || x == "*" {
-			fe.add("taxonomy_code", "must be a code, or a code prefix ending in one * (BD*), got %q", clip(x))
+			a.fe.add("taxonomy_code", "must be a code, or a code prefix ending in one * (BD*), got %q", clip(x))
 			continue
 		}
 		q.Codes = append(q.Codes, x)
 	}
-	if x := strings.ToLower(get("taxonomy_id")); x != "" && id("taxonomy_id", x) {
+	if x := strings.ToLower(a.get("taxonomy_id")); x != "" && a.id("taxonomy_id", x) {
 		q.TaxonomyID = x
 	}
-	if x := strings.ToLower(get("organization_id")); x != "" && id("organization_id", x) {
+	if x := strings.ToLower(a.get("organization_id")); x != "" && a.id("organization_id", x) {
 		q.OrganizationID = x
 	}
-	if cats := list("category"); len(cats) > 0 {
-		known, err := h.index.Categories(ctx)
-		if err != nil {
-			return sp, err
-		}
-		for _, c := range cats {
-			if !slices.Contains(known, strings.ToUpper(c)) {
-				fe.add("category", "%q is not a top-level category; the categories are %s", clip(c), strings.Join(known, ", "))
-				continue
-			}
-			q.Categories = append(q.Categories, strings.ToUpper(c))
-		}
+}
+
+// categories reads category: top-level codes the index knows.
+func (h *handler) categories(ctx context.Context, a *searchArgs, q *search.Query) error {
+	cats := a.list("category")
+	if len(cats) == 0 {
+		return nil
 	}
-	for _, l := range list("language") {
+	known, err := h.index.Categories(ctx)
+	if err != nil {
+		return err
+	}
+	for _, c := range cats {
+		if !slices.Contains(known, strings.ToUpper(c)) {
+			a.fe.add("category", "%q is not a top-level category; the categories are %s", clip(c), strings.Join(known, ", "))
+			continue
+		}
+		q.Categories = append(q.Categories, strings.ToUpper(c))
+	}
+	return nil
+}
+
+// service reads language, cost, age and status.
+func (a *searchArgs) service(q *search.Query) {
+	for _, l := range a.list("language") {
 		l = strings.ToLower(l)
 		if !langCodeRe.MatchString(l) {
-			fe.add("language", "must be ISO 639 codes such as es or ht, got %q", clip(l))
+			a.fe.add("language", "must be ISO 639 codes such as es or ht, got %q", clip(l))
 			continue
 		}
 		q.Languages = append(q.Languages, l)
 	}
-	switch c := strings.ToLower(get("cost")); c {
+	switch c := strings.ToLower(a.get("cost")); c {
 	case "":
 	case search.CostFree, search.CostSliding, search.CostFee:
 		q.Cost = c
 	default:
-		fe.add("cost", "must be free, sliding_scale or fee, got %q", clip(c))
+		a.fe.add("cost", "must be free, sliding_scale or fee, got %q", clip(c))
 	}
-	q.Age = num("age", 0, 130)
-	for _, st := range list("status") {
+	q.Age = a.num("age", 0, 130)
+	for _, st := range a.list("status") {
 		st = strings.ToLower(st)
 		if !slices.Contains([]string{hsds.StatusActive, hsds.StatusInactive, hsds.StatusDefunct, hsds.StatusTemporaryClosed}, st) {
-			fe.add("status", "must be active, inactive, defunct or temporarily closed, got %q", clip(st))
+			a.fe.add("status", "must be active, inactive, defunct or temporarily closed, got %q", clip(st))
 			continue
 		}
 		q.Statuses = append(q.Statuses, st)
 	}
-	if boolP("open_now") {
+}
+
+// openTime reads open_now (at the search's instant) and open_at.
+func (a *searchArgs) openTime(q *search.Query) {
+	if a.boolean("open_now") {
 		t := q.Now
 		q.OpenAt = &t
 	}
-	if s := get("open_at"); s != "" {
-		t, err := time.Parse(time.RFC3339, s)
-		switch {
-		case err != nil:
-			fe.add("open_at", "must be an RFC 3339 date-time such as 2026-12-05T10:00:00-05:00, got %q", clip(s))
-		case q.OpenAt != nil:
-			fe.add("open_at", "cannot be combined with open_now=true")
-		default:
-			q.OpenAt = &t
+	s := a.get("open_at")
+	if s == "" {
+		return
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	switch {
+	case err != nil:
+		a.fe.add("open_at", "must be an RFC 3339 date-time such as 2026-12-05T10:00:00-05:00, got %q", clip(s))
+	case q.OpenAt != nil:
+		a.fe.add("open_at", "cannot be combined with open_now=true")
+	default:
+		q.OpenAt = &t
+	}
+}
+
+// availability reads wheelchair, has_capacity and verified_within (which
+// also sets when a listing is flagged stale).
+func (a *searchArgs) availability(sp *searchSpec) {
+	q := &sp.q
+	q.Wheelchair = a.boolean("wheelchair")
+	q.HasCapacity = a.boolean("has_capacity")
+	s := a.get("verified_within")
+	if s == "" {
+		return
+	}
+	days, err := parseDays(s, 0)
+	if err != nil {
+		a.fe.add("verified_within", "%s", err.Error())
+		return
+	}
+	since := q.Now.AddDate(0, 0, -days)
+	q.VerifiedSince = &since
+	sp.staleAfter = time.Duration(days) * 24 * time.Hour
+}
+
+// geography reads a point from lat/lon (with radius_km) or from a
+// postcode, and a service area test from serves or from a postcode
+// without proximity.
+func (h *handler) geography(ctx context.Context, a *searchArgs, sp *searchSpec) error {
+	q := &sp.q
+	lat, lon := a.num("lat", -90, 90), a.num("lon", -180, 180)
+	if (lat == nil) != (lon == nil) && a.get("lat")+a.get("lon") != "" {
+		if lat == nil && a.get("lat") == "" {
+			a.fe.add("lat", "is required with lon")
+		}
+		if lon == nil && a.get("lon") == "" {
+			a.fe.add("lon", "is required with lat")
 		}
 	}
-	q.Wheelchair = boolP("wheelchair")
-	q.HasCapacity = boolP("has_capacity")
-	sp.staleAfter = defaultStaleAfter
-	if s := get("verified_within"); s != "" {
-		days, err := parseDays(s, 0)
-		if err != nil {
-			fe.add("verified_within", "%s", err.Error())
-		} else {
-			since := h.now().AddDate(0, 0, -days)
-			q.VerifiedSince = &since
-			sp.staleAfter = time.Duration(days) * 24 * time.Hour
-		}
-	}
-	q.CapacityMaxAge = h.capacityMaxAge
-	if s := get("attending_type"); s != "" {
-		a, ok := search.ParseAttending(s)
-		if !ok {
-			fe.add("attending_type", "must be in_person, online or phone, got %q", clip(s))
-		}
-		q.Attending = a
-	}
-	// Geography: a point from lat/lon or from a postcode, and a service
-	// area test from serves or from a postcode without proximity.
-	lat, lon := num("lat", -90, 90), num("lon", -180, 180)
-	if (lat == nil) != (lon == nil) && get("lat")+get("lon") != "" {
-		if lat == nil && get("lat") == "" {
-			fe.add("lat", "is required with lon")
-		}
-		if lon == nil && get("lon") == "" {
-			fe.add("lon", "is required with lat")
-		}
-	}
-	radius := num("radius_km", 0.001, MaxRadiusKM)
+	radius := a.num("radius_km", 0.001, MaxRadiusKM)
 	if lat != nil && lon != nil {
 		sp.point = &search.Point{Lat: *lat, Lon: *lon}
 		q.Near = sp.point
@@ -405,45 +481,44 @@ func (h *handler) parseSearch(ctx context.Context, v url.Values) (searchSpec, er
 			q.RadiusM = *radius * 1000
 		}
 	} else if radius != nil {
-		fe.add("radius_km", "needs lat and lon")
+		a.fe.add("radius_km", "needs lat and lon")
 	}
-	if s := get("serves"); s != "" {
+	if s := a.get("serves"); s != "" {
 		p, ok := parsePoint(s)
 		if !ok {
-			fe.add("serves", "must be lat,lon such as 25.77,-80.19, got %q", clip(s))
+			a.fe.add("serves", "must be lat,lon such as 25.77,-80.19, got %q", clip(s))
 		} else {
 			q.Serves = &p
 		}
 	}
-	if err := h.postcodeFilter(ctx, get("postcode"), get("proximity"), sp.point != nil, q, &sp.point, &fe); err != nil {
-		return sp, err
-	}
-	switch s := strings.ToLower(get("sort")); s {
+	return h.postcodeFilter(ctx, a.get("postcode"), a.get("proximity"), sp.point != nil, q, &sp.point, &a.fe)
+}
+
+// order reads sort, facets, full and the page.
+func (a *searchArgs) order(sp *searchSpec) {
+	q := &sp.q
+	switch s := strings.ToLower(a.get("sort")); s {
 	case "":
 	case search.SortRelevance, search.SortName, search.SortUpdated:
 		q.Sort = s
 	case search.SortDistance:
 		q.Sort = s
 		if sp.point == nil {
-			fe.add("sort", "distance needs a point: give lat and lon, or postcode")
+			a.fe.add("sort", "distance needs a point: give lat and lon, or postcode")
 		}
 	default:
-		fe.add("sort", "must be relevance, distance, name or updated, got %q", clip(s))
+		a.fe.add("sort", "must be relevance, distance, name or updated, got %q", clip(s))
 	}
-	if s := get("facets"); s != "" {
-		q.Facets = boolP("facets")
+	if s := a.get("facets"); s != "" {
+		q.Facets = a.boolean("facets")
 	}
-	sp.full = boolP("full")
-	sp.paging.Number = intIn(get("page"), 1, 1, 1_000_000, "page", &fe)
-	sp.paging.Size = intIn(get("per_page"), DefaultPerPage, 1, MaxPerPage, "per_page", &fe)
+	sp.full = a.boolean("full")
+	sp.paging.Number = intIn(a.get("page"), 1, 1, 1_000_000, "page", &a.fe)
+	sp.paging.Size = intIn(a.get("per_page"), DefaultPerPage, 1, MaxPerPage, "per_page", &a.fe)
 	if sp.paging.Number*sp.paging.Size > search.MaxWindow {
-		fe.add("page", "search results can be paged to the first %d only; narrow the search", search.MaxWindow)
+		a.fe.add("page", "search results can be paged to the first %d only; narrow the search", search.MaxWindow)
 	}
 	q.From, q.Size = (sp.paging.Number-1)*sp.paging.Size, sp.paging.Size
-	if err := fe.err(); err != nil {
-		return sp, err
-	}
-	return sp, nil
 }
 
 // postcodeFilter applies HSDS postcode semantics: without proximity, keep
@@ -525,15 +600,11 @@ func (h *handler) engineQuery(ctx context.Context, p listParams) (*search.Query,
 	}
 	var fe fieldErrs
 	q := &search.Query{Text: p.search, AnyStatus: true, OrganizationID: p.filter.OrganizationID,
-		TaxonomyID: p.filter.TaxonomyID, UpdatedAfter: p.filter.ModifiedAfter}
+		TaxonomyID: p.filter.TaxonomyID, UpdatedAfter: p.filter.ModifiedAfter, Now: h.now()}
 	if p.filter.TaxonomyTermID != "" {
 		q.TermIDs = []string{p.filter.TaxonomyTermID}
 	}
-	if n := len([]rune(p.search)); n > search.MaxTextLen {
-		fe.add("search", "is %d characters; the limit is %d", n, search.MaxTextLen)
-	} else if len(strings.Fields(p.search)) > search.MaxTextWords {
-		fe.add("search", "has more than %d words; shorten the search", search.MaxTextWords)
-	}
+	fe.text("search", p.search)
 	var point *search.Point
 	if err := h.postcodeFilter(ctx, p.postcode, p.proximity, false, q, &point, &fe); err != nil {
 		return nil, err

@@ -1,15 +1,24 @@
 package httpapi_test
 
 import (
+	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/linkage-org/linkage/internal/hsds"
 	"github.com/linkage-org/linkage/internal/hsdstest"
+	"github.com/linkage-org/linkage/internal/httpapi"
+	"github.com/linkage-org/linkage/internal/indexsync"
+	"github.com/linkage-org/linkage/internal/indexsync/indexsynctest"
+	"github.com/linkage-org/linkage/internal/search"
+	"github.com/linkage-org/linkage/internal/store"
 	"github.com/linkage-org/linkage/internal/store/storetest"
 )
 
@@ -330,4 +339,135 @@ func openAt(it searchItem, t time.Time) bool {
 		}
 	}
 	return false
+}
+
+// TestAPI_SearchClock: open_now, the open-now facet and the stale flags
+// read the one clock of Deps.Now; the test moves it instead of waiting for
+// Sunday night. With open_at the facet counts at that instant, as the
+// filter does.
+func TestAPI_SearchClock(t *testing.T) {
+	zone, _ := time.LoadLocation("America/New_York")
+	tuesday := time.Date(2026, 12, 8, 10, 0, 0, 0, zone)
+	night := time.Date(2026, 12, 6, 3, 0, 0, 0, zone)
+	at := func(t time.Time) string { return url.QueryEscape(t.Format(time.RFC3339)) }
+	for _, dialect := range storetest.Dialects {
+		t.Run(dialect, func(t *testing.T) {
+			clk := &testClock{t: tuesday}
+			st := demoStore(t, dialect)
+			sy := indexsynctest.Ready(t, st, indexsync.Options{Now: clk.Now})
+			e := serveEnv(t, st, sy, 1<<20, func(d *httpapi.Deps) { d.Now = clk.Now })
+			day, late := e.search(t, "open_at="+at(tuesday)+"&per_page=1"), e.search(t, "open_at="+at(night)+"&per_page=1")
+			if day.TotalItems <= late.TotalItems || late.TotalItems == 0 {
+				t.Fatalf("open Tuesday 10:00 %d, Sunday 03:00 %d", day.TotalItems, late.TotalItems)
+			}
+			if f := late.Facets.OpenNow; f.True != late.TotalItems || f.False != 0 {
+				t.Errorf("open at Sunday 03:00: open-now facet %+v of %d, want all open", f, late.TotalItems)
+			}
+			for _, c := range []struct {
+				now  time.Time
+				open searchPage
+			}{{tuesday, day}, {night, late}} {
+				clk.Add(c.now.Sub(clk.Now()))
+				if got := e.search(t, "open_now=true&per_page=1"); got.TotalItems != c.open.TotalItems {
+					t.Errorf("open now at %s: %d, open at it %d", c.now, got.TotalItems, c.open.TotalItems)
+				}
+				if got := e.search(t, "per_page=1").Facets.OpenNow.True; got != c.open.TotalItems {
+					t.Errorf("open-now facet at %s: %d, open at it %d", c.now, got, c.open.TotalItems)
+				}
+			}
+			stale := func() (n, of int) {
+				var p struct {
+					Contents []struct {
+						Stale bool `json:"stale"`
+					} `json:"contents"`
+				}
+				e.get("/search?per_page=100&facets=false").json(t, &p)
+				for _, it := range p.Contents {
+					if it.Stale {
+						n++
+					}
+				}
+				return n, len(p.Contents)
+			}
+			clk.Add(tuesday.Sub(clk.Now()))
+			if n, of := stale(); n == of {
+				t.Errorf("%d of %d listings stale on %s", n, of, tuesday)
+			}
+			clk.Add(10 * 365 * 24 * time.Hour)
+			if n, of := stale(); n != of || of == 0 {
+				t.Errorf("%d of %d listings stale ten years on", n, of)
+			}
+		})
+	}
+}
+
+// recordingIndex is a search.Indexer that finds nothing and keeps the
+// queries it is asked: the API needs the interface, not a Bleve index.
+type recordingIndex struct {
+	mu      sync.Mutex
+	queries []search.Query
+}
+
+func (r *recordingIndex) record(q search.Query) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.queries = append(r.queries, q)
+}
+
+func (r *recordingIndex) last() search.Query {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.queries[len(r.queries)-1]
+}
+
+func (r *recordingIndex) Search(_ context.Context, q search.Query) (search.Result, error) {
+	r.record(q)
+	return search.Result{Facets: &search.Facets{}}, nil
+}
+
+func (r *recordingIndex) Values(_ context.Context, q search.Query, _ string, _ int) ([]string, error) {
+	r.record(q)
+	return nil, nil
+}
+
+func (r *recordingIndex) Highlighter(string) func(map[string]string) map[string]string {
+	return func(map[string]string) map[string]string { return nil }
+}
+
+func (r *recordingIndex) Categories(context.Context) ([]string, error) { return nil, nil }
+func (r *recordingIndex) Notify()                                      {}
+func (r *recordingIndex) WaitFor(context.Context, int64) error         { return nil }
+func (r *recordingIndex) Subscribe(func([]string, bool))               {}
+
+// TestAPI_SearchIndexer: the API runs on any search.Indexer, and every
+// query it asks carries the instant of Deps.Now (the HSDS list routes'
+// too), open_now its open-at.
+func TestAPI_SearchIndexer(t *testing.T) {
+	now := time.Date(2026, 12, 8, 15, 0, 0, 0, time.UTC)
+	ix := &recordingIndex{}
+	st := storetest.Open(t, store.SQLite)
+	e, err := httpapi.New(httpapi.Deps{Store: st, Index: ix, Logger: storetest.Logger(), Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(e)
+	t.Cleanup(srv.Close)
+	for _, path := range []string{"/search?q=food&open_now=true", "/services?search=food", "/organizations?search=food"} {
+		resp, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s: %d", path, resp.StatusCode)
+		}
+		if q := ix.last(); !q.Now.Equal(now) || q.Text != "food" {
+			t.Errorf("GET %s asked %q at %s, want food at %s", path, q.Text, q.Now, now)
+		}
+	}
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if at := ix.queries[0].OpenAt; at == nil || !at.Equal(now) {
+		t.Errorf("open_now=true is open at %v, want %s", at, now)
+	}
 }

@@ -23,9 +23,9 @@ import (
 	"github.com/linkage-org/linkage/internal/hsdsio"
 	"github.com/linkage-org/linkage/internal/hydrate"
 	"github.com/linkage-org/linkage/internal/importer"
-	"github.com/linkage-org/linkage/internal/indexsync"
 	"github.com/linkage-org/linkage/internal/metrics"
 	"github.com/linkage-org/linkage/internal/referral"
+	"github.com/linkage-org/linkage/internal/search"
 	"github.com/linkage-org/linkage/internal/store"
 	"github.com/linkage-org/linkage/seed"
 )
@@ -35,7 +35,7 @@ import (
 // otherwise not set, taking the setting's default.
 type Deps struct {
 	Store        *store.Store
-	Index        *indexsync.Syncer // search; required
+	Index        search.Indexer // search; required
 	Metrics      *metrics.Metrics
 	Logger       *slog.Logger
 	BaseURL      string // public base URL, for openapi_url
@@ -86,7 +86,7 @@ type Deps struct {
 
 type handler struct {
 	store   *store.Store
-	index   *indexsync.Syncer
+	index   search.Indexer
 	metrics *metrics.Metrics
 	log     *slog.Logger
 	baseURL string
@@ -241,9 +241,7 @@ func requestIDs(next echo.HandlerFunc) echo.HandlerFunc {
 
 func newRequestID() string {
 	var b [12]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return strconv.FormatInt(time.Now().UnixNano(), 36)
-	}
+	_, _ = rand.Read(b[:]) // never fails: since Go 1.24 it crashes the program instead
 	return fmt.Sprintf("%x", b)
 }
 
@@ -260,7 +258,7 @@ func plainID(s string) bool {
 // query strings or bodies: they may carry personal data.
 func (h *handler) observe(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		start := time.Now()
+		start := h.now()
 		h.metrics.HTTPInFlight.Inc()
 		defer h.metrics.HTTPInFlight.Dec()
 		err := next(c)
@@ -273,7 +271,7 @@ func (h *handler) observe(next echo.HandlerFunc) echo.HandlerFunc {
 			route = "unmatched"
 		}
 		status := c.Response().Status
-		dur := time.Since(start)
+		dur := h.now().Sub(start)
 		h.metrics.HTTPRequests.WithLabelValues(route, c.Request().Method, strconv.Itoa(status)).Inc()
 		h.metrics.HTTPDuration.WithLabelValues(route, c.Request().Method).Observe(dur.Seconds())
 		level := slog.LevelInfo

@@ -103,7 +103,7 @@ func (r *levelRecorder) WithGroup(string) slog.Handler      { return r }
 // an error every few seconds.
 func TestObserve_NotReadyIsNotAnError(t *testing.T) {
 	rec := &levelRecorder{levels: map[string]slog.Level{}}
-	h := &handler{log: slog.New(rec), metrics: metrics.New()}
+	h := &handler{log: slog.New(rec), metrics: metrics.New(), now: time.Now}
 	e := echo.New()
 	e.Use(h.observe)
 	e.GET("/readyz", func(c echo.Context) error { return c.NoContent(http.StatusServiceUnavailable) })

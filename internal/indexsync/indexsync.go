@@ -13,7 +13,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -49,6 +48,15 @@ type Options struct {
 	// planned: 20,000 a batch 144 s, 5,000 94 s, 2,000 86 s, 500 to 1,500
 	// 65-73 s).
 	RebuildBatch int
+	// OfflineRebuild says the process does nothing else while it rebuilds
+	// (linkage reindex): the rebuild then tunes the collector, a setting
+	// of the whole process, for its length (see tuneGC). A server leaves
+	// it unset.
+	OfflineRebuild bool
+	// Now is the clock: what the outbox keeps, the index's lag, and the
+	// instant of a query that names none (nil: time.Now). A server gives
+	// the clock its API reads.
+	Now func() time.Time
 }
 
 // Syncer owns the index of this process.
@@ -57,6 +65,7 @@ type Syncer struct {
 	opts Options
 	log  *slog.Logger
 	m    *metrics.Metrics
+	now  func() time.Time
 
 	mu       sync.RWMutex // guards searcher; writers swap it after a rebuild
 	searcher *search.Searcher
@@ -78,6 +87,9 @@ type Syncer struct {
 	subs   []func(serviceIDs []string, all bool)
 }
 
+// A Syncer is the search the API uses.
+var _ search.Indexer = (*Syncer)(nil)
+
 // New makes a Syncer; call Open, then Run (or Drain in tests).
 func New(st *store.Store, opts Options) *Syncer {
 	if opts.Logger == nil {
@@ -98,7 +110,10 @@ func New(st *store.Store, opts Options) *Syncer {
 	if opts.Zone == "" {
 		opts.Zone = "America/New_York"
 	}
-	s := &Syncer{st: st, opts: opts, log: opts.Logger, m: opts.Metrics,
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	s := &Syncer{st: st, opts: opts, log: opts.Logger, m: opts.Metrics, now: opts.Now,
 		applyCh: make(chan struct{}), wake: make(chan struct{}, 1), readyCh: make(chan struct{})}
 	s.status.Store("the search index is opening")
 	return s
@@ -259,7 +274,7 @@ func (s *Syncer) Run(ctx context.Context, rebuild bool) error {
 	}
 	ticker := time.NewTicker(s.opts.Poll)
 	defer ticker.Stop()
-	lastPrune := time.Time{}
+	var lastPrune time.Time
 	for {
 		select {
 		case <-ctx.Done():
@@ -270,15 +285,23 @@ func (s *Syncer) Run(ctx context.Context, rebuild bool) error {
 		if err := s.Drain(ctx); err != nil && ctx.Err() == nil {
 			s.log.ErrorContext(ctx, "search index update failed; retrying", "err", err)
 		}
-		if s.opts.Retention > 0 && time.Since(lastPrune) > time.Hour {
-			lastPrune = time.Now()
-			if n, err := s.st.PruneChanges(ctx, time.Now().Add(-s.opts.Retention)); err != nil {
-				s.log.WarnContext(ctx, "pruning the search outbox failed", "err", err)
-			} else if n > 0 {
-				s.log.InfoContext(ctx, "search outbox pruned", "rows", n)
-			}
-		}
+		lastPrune = s.prune(ctx, lastPrune)
 	}
+}
+
+// prune drops outbox rows older than Retention, at most once an hour
+// after last (the time of the previous pruning, which it returns anew).
+func (s *Syncer) prune(ctx context.Context, last time.Time) time.Time {
+	now := s.now()
+	if s.opts.Retention <= 0 || now.Sub(last) <= time.Hour {
+		return last
+	}
+	if n, err := s.st.PruneChanges(ctx, now.Add(-s.opts.Retention)); err != nil {
+		s.log.WarnContext(ctx, "pruning the search outbox failed", "err", err)
+	} else if n > 0 {
+		s.log.InfoContext(ctx, "search outbox pruned", "rows", n)
+	}
+	return now
 }
 
 func (s *Syncer) setReady(ok bool) {
@@ -359,14 +382,15 @@ func (s *Syncer) announce(seq int64) {
 	s.waitMu.Unlock()
 }
 
-// Search runs q on the current index.
+// Search runs q on the current index (at the Syncer's clock when q has no
+// Now).
 func (s *Syncer) Search(ctx context.Context, q search.Query) (search.Result, error) {
 	sr, release, err := s.acquire()
 	if err != nil {
 		return search.Result{}, err
 	}
 	defer release()
-	return sr.Search(ctx, q)
+	return sr.Search(ctx, s.at(q))
 }
 
 // Values runs q and returns the distinct values of a stored field.
@@ -376,7 +400,15 @@ func (s *Syncer) Values(ctx context.Context, q search.Query, field string, limit
 		return nil, err
 	}
 	defer release()
-	return sr.Values(ctx, q, field, limit)
+	return sr.Values(ctx, s.at(q), field, limit)
+}
+
+// at gives q the Syncer's clock's instant when it names none.
+func (s *Syncer) at(q search.Query) search.Query {
+	if q.Now.IsZero() {
+		q.Now = s.now()
+	}
+	return q
 }
 
 // Highlighter marks the words of a text query in fields (see
@@ -477,7 +509,7 @@ func (s *Syncer) Drain(ctx context.Context) error {
 			s.observe(ctx, sr.Index())
 			return nil
 		}
-		s.m.IndexLag.Set(time.Since(changes[0].CreatedAt).Seconds())
+		s.m.IndexLag.Set(s.now().Sub(changes[0].CreatedAt).Seconds())
 		if err := s.apply(ctx, sr.Index(), changes); err != nil {
 			return err
 		}
@@ -560,160 +592,6 @@ func (s *Syncer) observe(ctx context.Context, ix *search.Index) {
 	if n, err := ix.Count(); err == nil {
 		s.m.IndexDocuments.Set(float64(n))
 	}
-}
-
-// Progress reports rebuild progress: services done of total.
-type Progress func(done, total int)
-
-// Rebuild builds a new index from the database beside the current one and
-// swaps it in; while it runs the Syncer is not ready. Changes that commit
-// during the rebuild are applied after it by Drain.
-func (s *Syncer) Rebuild(ctx context.Context, progress Progress) error {
-	s.setReady(false)
-	s.status.Store("the search index is being rebuilt")
-	s.m.IndexRebuilds.Inc()
-	start := time.Now()
-	// The sequence before reading: everything up to it is in what we read;
-	// later changes are replayed (re-reading is idempotent).
-	seq, err := s.st.LastChangeSeq(ctx)
-	if err != nil {
-		return err
-	}
-	dbID, err := s.st.DatabaseID(ctx)
-	if err != nil {
-		return err
-	}
-	counts, err := s.st.Counts(ctx)
-	if err != nil {
-		return err
-	}
-	total := int(counts["services"])
-	tax, err := s.taxonomy(ctx, true)
-	if err != nil {
-		return err
-	}
-	path := ""
-	if s.opts.Dir != "" {
-		if err := os.MkdirAll(s.opts.Dir, 0o750); err != nil {
-			return fmt.Errorf("indexsync: create index directory: %w", err)
-		}
-		path = s.indexPath() + ".building"
-		if err := os.RemoveAll(path); err != nil {
-			return fmt.Errorf("indexsync: clear %s: %w", path, err)
-		}
-	}
-	ix, err := search.Create(path)
-	if err != nil {
-		return err
-	}
-	s.log.InfoContext(ctx, "search index rebuild started", "services", total)
-	// A rebuild allocates hundreds of bytes per token and keeps little: at
-	// the default the collector took a fifth of it (100,000 services: 73 s
-	// -> about 55 s at 300). Its garbage is gone once it ends: the memory
-	// goes back to the system, so the peak does not stay the process's
-	// resident size (1.4 GB -> 235 MB after it at 100,000).
-	defer debug.FreeOSMemory()
-	defer debug.SetGCPercent(debug.SetGCPercent(300))
-	// Reading the database and writing the index overlap: batches are
-	// indexed while the stream loads the next.
-	// Two appliers: Bleve builds each batch's segment on the calling
-	// goroutine, so one applier left the second core idle.
-	batches := make(chan []search.Document, 2)
-	const appliers = 2
-	applied := make(chan error, appliers)
-	for range appliers {
-		go func() {
-			var err error
-			for docs := range batches {
-				if err == nil {
-					err = ix.Apply(ctx, docs, nil, 0)
-				}
-			}
-			applied <- err
-		}()
-	}
-	done, lastLog := 0, time.Now()
-	var docs []search.Document
-	err = s.st.StreamServices(ctx, store.Filter{}, store.ShapeIndex, func(svc *hsds.Service) error {
-		docs = append(docs, search.Build(svc, tax, s.opts.Zone)...)
-		done++
-		if len(docs) >= s.opts.RebuildBatch {
-			batches <- docs
-			docs = nil
-			s.log.DebugContext(ctx, "search index rebuild batch applied", "services", done)
-		}
-		if progress != nil {
-			progress(done, total)
-		}
-		if time.Since(lastLog) > 5*time.Second {
-			lastLog = time.Now()
-			s.log.InfoContext(ctx, "search index rebuild progress", "done", done, "total", total)
-		}
-		return nil
-	})
-	if err == nil && len(docs) > 0 {
-		batches <- docs
-	}
-	close(batches)
-	for range appliers {
-		if aerr := <-applied; err == nil {
-			err = aerr
-		}
-	}
-	if err == nil {
-		err = ix.SetDatabase(dbID)
-	}
-	if err == nil {
-		err = ix.Apply(ctx, nil, nil, seq)
-	}
-	if err != nil {
-		_ = ix.Close()
-		if path != "" {
-			_ = os.RemoveAll(path)
-		}
-		return fmt.Errorf("indexsync: rebuild: %w", err)
-	}
-	if path != "" {
-		// Close the new index, merge it to one segment (only closed are
-		// its last batches on disk), move it into place and open it. The
-		// merge takes about a fifth of the rebuild, after the last service
-		// is read: say so, or the progress looks stuck at the end.
-		s.log.InfoContext(ctx, "search index rebuild merging segments", "services", done)
-		if err := ix.Close(); err != nil {
-			return fmt.Errorf("indexsync: rebuild: close: %w", err)
-		}
-		if err := search.Compact(ctx, path); err != nil {
-			_ = os.RemoveAll(path)
-			return fmt.Errorf("indexsync: rebuild: %w", err)
-		}
-		s.mu.Lock()
-		if s.searcher != nil {
-			_ = s.searcher.Index().Close()
-			s.searcher = nil
-		}
-		final := s.indexPath()
-		_ = os.RemoveAll(final + ".old")
-		if _, err := os.Stat(final); err == nil {
-			if err := os.Rename(final, final+".old"); err != nil {
-				s.mu.Unlock()
-				return fmt.Errorf("indexsync: rebuild: move old index: %w", err)
-			}
-		}
-		if err := os.Rename(path, final); err != nil {
-			s.mu.Unlock()
-			return fmt.Errorf("indexsync: rebuild: move new index: %w", err)
-		}
-		s.mu.Unlock()
-		_ = os.RemoveAll(final + ".old")
-		if ix, err = search.Open(final); err != nil {
-			return fmt.Errorf("indexsync: rebuild: reopen: %w", err)
-		}
-	}
-	if err := s.install(ix, seq); err != nil {
-		return err
-	}
-	s.log.InfoContext(ctx, "search index rebuilt", "services", done, "seq", seq, "took", time.Since(start).Round(time.Millisecond))
-	return nil
 }
 
 // DiskBytes is the size of the index at rest (see search.Index.DiskBytes).

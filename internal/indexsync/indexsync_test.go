@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"sync"
 	"testing"
@@ -412,5 +413,37 @@ func TestSync_TwoProcesses(t *testing.T) {
 	expect("delete", "capybara", 0, seq)
 	for _, sy := range replicas {
 		verify(t, sy)
+	}
+}
+
+// TestRebuild_GCOnlyOffline: a server's rebuild leaves the collector as the
+// process has it; only an offline rebuild (linkage reindex) tunes it, for
+// its length.
+func TestRebuild_GCOnlyOffline(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.Open(t, store.SQLite)
+	loadDemo(t, st)
+	gcPercent := func() int {
+		p := debug.SetGCPercent(-1)
+		debug.SetGCPercent(p)
+		return p
+	}
+	before := gcPercent()
+	for _, c := range []struct {
+		offline bool
+		want    int
+	}{{false, before}, {true, 300}} {
+		sy := indexsync.New(st, indexsync.Options{Synonyms: indexsynctest.Synonyms(t), OfflineRebuild: c.offline})
+		var during []int
+		if err := sy.Rebuild(ctx, func(int, int) { during = append(during, gcPercent()) }); err != nil {
+			t.Fatal(err)
+		}
+		_ = sy.Close()
+		if len(during) == 0 || slices.ContainsFunc(during, func(p int) bool { return p != c.want }) {
+			t.Errorf("offline %v: GC percent during the rebuild %v, want %d", c.offline, slices.Compact(during), c.want)
+		}
+		if after := gcPercent(); after != before {
+			t.Errorf("offline %v: GC percent %d after the rebuild, %d before", c.offline, after, before)
+		}
 	}
 }

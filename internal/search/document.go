@@ -513,8 +513,6 @@ var openLevels = []struct {
 	{"s", 1},
 }
 
-func slotToken(slot int) string { return "s" + strconv.Itoa(slot) }
-
 // slotTokens are the tokens that say "open" at slot: one per level.
 func slotTokens(slot int) []string {
 	out := make([]string, len(openLevels))

@@ -3,7 +3,6 @@ package search
 import (
 	"context"
 	"fmt"
-	"time"
 
 	bsearch "github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/collector"
@@ -63,11 +62,7 @@ func (s *Searcher) run(ctx context.Context, q Query, from, size int, facets bool
 		out.Hits = append(out.Hits, h)
 	}
 	if facets {
-		now := q.Now
-		if now.IsZero() {
-			now = time.Now()
-		}
-		f, openCount, err := e.facetCounts(ctx, docs, now)
+		f, openCount, err := e.facetCounts(ctx, docs, q.openInstant())
 		if err != nil {
 			return Result{}, err
 		}

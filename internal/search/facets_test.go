@@ -316,3 +316,35 @@ func buildCompacted(t *testing.T, dir string, batches, per int, doc func(b, i in
 	t.Cleanup(func() { ix.Close() })
 	return ix
 }
+
+// The open-now facet counts at the open_at instant when one is given, as
+// the filter does, not at the search's own.
+func TestFacets_OpenAtInstant(t *testing.T) {
+	mk := func(id string, open []string) Document {
+		d := Document{ID: id, ServiceID: id, Name: id, NameSort: id, Status: "active", TZ: "America/New_York", Open: open}
+		d.finish()
+		return d
+	}
+	s := newTestSearcher(t, nil, []Document{mk("tuesday", []string{"h34"}), mk("never", nil)}) // Tuesday 10:00-11:00
+	ny, _ := time.LoadLocation("America/New_York")
+	tuesday := time.Date(2026, 12, 1, 10, 30, 0, 0, ny)
+	sunday := time.Date(2026, 12, 6, 3, 0, 0, 0, ny)
+	for _, c := range []struct {
+		q    Query
+		want FacetOpen
+	}{
+		{Query{Now: sunday}, FacetOpen{True: 0, False: 2}},
+		{Query{Now: tuesday}, FacetOpen{True: 1, False: 1}},
+		{Query{Now: sunday, OpenAt: &tuesday}, FacetOpen{True: 1, False: 0}},
+		{Query{Now: tuesday, OpenAt: &sunday}, FacetOpen{True: 0, False: 0}},
+	} {
+		c.q.Facets = true
+		res, err := s.Search(context.Background(), c.q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Facets.OpenNow != c.want {
+			t.Errorf("now %s, open at %v: open-now facet %+v, want %+v", c.q.Now, c.q.OpenAt, res.Facets.OpenNow, c.want)
+		}
+	}
+}

@@ -16,94 +16,6 @@ import (
 	"github.com/linkage-org/linkage/internal/hsds"
 )
 
-// Sort orders.
-const (
-	SortRelevance = "relevance"
-	SortDistance  = "distance"
-	SortName      = "name"
-	SortUpdated   = "updated"
-)
-
-// MaxWindow bounds how deep a search can page (from + size).
-const MaxWindow = 10000
-
-// Query is one search. Empty fields do not filter; the rest combine with
-// AND. Values inside one list field combine with OR.
-type Query struct {
-	Text           string
-	TermIDs        []string // with their descendants (documents carry ancestors)
-	Codes          []string // taxonomy codes; a trailing * takes the whole branch
-	TaxonomyID     string
-	OrganizationID string
-	Categories     []string // top-level term codes
-	Languages      []string // ISO 639 codes
-	Cost           string
-	Age            *float64
-	Statuses       []string // default: active
-	AnyStatus      bool     // every status (the HSDS list routes)
-	UpdatedAfter   *time.Time
-	OpenAt         *time.Time
-	Wheelchair     bool
-	// HasCapacity keeps services reporting places available within
-	// CapacityMaxAge (older reports count as unknown). Fresh available
-	// capacity also ranks a service above others of equal relevance.
-	HasCapacity bool
-	// VerifiedSince keeps listings changed or verified by their agency at
-	// or after it (stale listings left out).
-	VerifiedSince  *time.Time
-	CapacityMaxAge time.Duration // 0: 48 hours
-	Attending      string
-	Near           *Point  // with RadiusM: within that distance
-	RadiusM        float64 // 0: no distance limit (Near still sorts)
-	Serves         *Point  // a service area contains the point
-	// ServesOrUnknown also keeps services that describe no service area
-	// (HSDS postcode search: "if service_area is available").
-	ServesOrUnknown bool
-
-	Sort   string // default relevance with Text, distance with Near, else name
-	From   int
-	Size   int
-	Facets bool
-	Now    time.Time // for the open-now facet
-}
-
-// Hit is one matching document.
-type Hit struct {
-	ID             string
-	ServiceID      string
-	LocationID     string
-	OrganizationID string
-	Score          float64
-}
-
-// FacetCount is one value of a facet and how many results have it.
-type FacetCount struct {
-	Value string `json:"value"`
-	Count int    `json:"count"`
-}
-
-// Facets count the whole result set by category, language, cost and
-// open-now.
-type Facets struct {
-	Category []FacetCount `json:"category"`
-	Language []FacetCount `json:"language"`
-	Cost     []FacetCount `json:"cost"`
-	OpenNow  FacetOpen    `json:"open_now"`
-}
-
-// FacetOpen counts the results open at the time of the search.
-type FacetOpen struct {
-	True  int `json:"true"`
-	False int `json:"false"`
-}
-
-// Result is one page of hits and the total.
-type Result struct {
-	Hits   []Hit
-	Total  int
-	Facets *Facets
-}
-
 // Searcher runs queries on an index with the synonym list.
 type Searcher struct {
 	ix       *Index
@@ -138,9 +50,6 @@ func (s *Searcher) Search(ctx context.Context, q Query) (Result, error) {
 	}
 	return s.run(ctx, q, q.From, size, q.Facets)
 }
-
-// FieldSAL asks Values for service_at_location ids.
-const FieldSAL = "_sal"
 
 // Values returns the distinct values of a stored field (service_id or
 // organization_id) over the best limit hits, in result order: what the HSDS
@@ -374,12 +283,8 @@ func capacityFreshness(q Query) query.Query {
 	if age <= 0 {
 		age = 48 * time.Hour
 	}
-	now := q.Now
-	if now.IsZero() {
-		now = time.Now()
-	}
 	yes := true
-	r := bleve.NewTermRangeInclusiveQuery(updatedKey(float64(now.Add(-age).Unix())), "", &yes, nil)
+	r := bleve.NewTermRangeInclusiveQuery(updatedKey(float64(q.Now.Add(-age).Unix())), "", &yes, nil)
 	r.SetField("cap_k")
 	return r
 }
