@@ -223,28 +223,6 @@ func limit(c echo.Context, st *middleware.RateLimiterMemoryStore, id string, r f
 	return nil
 }
 
-// audit appends what the caller of c did to the audit log, inside tx.
-func (h *handler) audit(c echo.Context, tx *store.Tx, action, resourceType, resourceID, detail string) error {
-	return tx.Audit(c.Request().Context(), auditEntry(c, action, resourceType, resourceID, detail))
-}
-
-// auditEntry is the audit line of what the caller of c did.
-func auditEntry(c echo.Context, action, resourceType, resourceID, detail string) store.AuditEntry {
-	p := principal(c)
-	e := store.AuditEntry{Role: string(p.Role), Action: action, ResourceType: resourceType, ResourceID: resourceID,
-		ClientAddr: c.RealIP(), RequestID: requestID(c), Detail: detail}
-	if p.Role == auth.Anonymous {
-		e.Role = "anonymous"
-	}
-	if p.KeyID != "" {
-		e.KeyID = &p.KeyID
-	}
-	if p.AgencyID != "" {
-		e.AgencyID = &p.AgencyID
-	}
-	return e
-}
-
 // actorOf is the caller of c as the store's workflows take it.
 func actorOf(c echo.Context) store.Actor {
 	return store.Actor{Principal: principal(c), ClientAddr: c.RealIP(), RequestID: requestID(c)}

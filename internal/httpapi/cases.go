@@ -175,7 +175,7 @@ func caseMatch(match string) func(version int) error {
 		if match == "" {
 			return apperr.E(apperr.PreconditionRequired, "Send If-Match with the case's ETag (%s) so a change made meanwhile is not overwritten.", etag)
 		}
-		if !etagMatch(match, etag) {
+		if !store.ETagMatch(match, etag) {
 			return apperr.E(apperr.PreconditionFailed, "The case changed since you read it (now %s); read it again and reapply your change.", etag)
 		}
 		return nil

@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/linkage-org/linkage/internal/apperr"
+	"github.com/linkage-org/linkage/internal/store"
 )
 
 // The API reference page: Swagger UI (vendored from npm, see
@@ -81,7 +82,7 @@ func serveDocs(c echo.Context, a docsAsset) error {
 	hdr.Set("Content-Security-Policy", docsPolicy)
 	hdr.Set("X-Content-Type-Options", "nosniff")
 	hdr.Set("Referrer-Policy", "no-referrer")
-	if etagMatch(c.Request().Header.Get("If-None-Match"), a.etag) {
+	if store.ETagMatch(c.Request().Header.Get("If-None-Match"), a.etag) {
 		return c.NoContent(http.StatusNotModified)
 	}
 	return c.Blob(http.StatusOK, a.contentType, a.body)

@@ -36,13 +36,6 @@ const (
 	uploadMemory = 1 << 20
 )
 
-// Default upload limits, when Deps.ImportLimits leaves them zero (the
-// defaults of LINKAGE_IMPORT_MAX_ENTRY_BYTES and _TOTAL_BYTES).
-const (
-	defaultImportEntryBytes = 256 << 20
-	defaultImportTotalBytes = 512 << 20
-)
-
 // importExts are the files an import takes, as `linkage import` does.
 var importExts = map[string]bool{".json": true, ".jsonl": true, ".ndjson": true, ".zip": true}
 

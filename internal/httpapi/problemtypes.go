@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/linkage-org/linkage/internal/apperr"
+	"github.com/linkage-org/linkage/internal/store"
 )
 
 // problemKind documents one problem type: every problem's type URI is
@@ -78,7 +79,7 @@ func (h *handler) problemDoc(c echo.Context) error {
 		hdr := c.Response().Header()
 		hdr.Set("ETag", etag)
 		hdr.Set("Cache-Control", publicCache)
-		if etagMatch(c.Request().Header.Get("If-None-Match"), etag) {
+		if store.ETagMatch(c.Request().Header.Get("If-None-Match"), etag) {
 			return c.NoContent(http.StatusNotModified)
 		}
 		return c.HTMLBlob(http.StatusOK, page.Bytes())

@@ -2,13 +2,12 @@ package httpapi
 
 import (
 	"bufio"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"net/http"
-	"strings"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/linkage-org/linkage/internal/store"
 )
 
 // Page is the HSDS list envelope.
@@ -47,30 +46,16 @@ func writeJSON(c echo.Context, status int, v any) error {
 	if err != nil {
 		return err
 	}
-	sum := sha256.Sum256(body)
-	etag := `"` + base64.RawURLEncoding.EncodeToString(sum[:18]) + `"`
+	etag := store.ETag(body) // the tag If-Match on a write compares with
 	hdr := c.Response().Header()
 	hdr.Set("ETag", etag)
 	hdr.Set("Cache-Control", publicCache)
 	hdr.Add("Vary", "Accept-Encoding") // Add: CORS's Vary: Origin stays
 	r := c.Request()
-	if (r.Method == http.MethodGet || r.Method == http.MethodHead) && etagMatch(r.Header.Get("If-None-Match"), etag) {
+	if (r.Method == http.MethodGet || r.Method == http.MethodHead) && store.ETagMatch(r.Header.Get("If-None-Match"), etag) {
 		return c.NoContent(http.StatusNotModified)
 	}
 	return c.Blob(status, echo.MIMEApplicationJSON, body)
-}
-
-func etagMatch(header, etag string) bool {
-	if header == "" {
-		return false
-	}
-	for _, t := range strings.Split(header, ",") {
-		t = strings.TrimSpace(t)
-		if t == "*" || strings.TrimPrefix(t, "W/") == etag {
-			return true
-		}
-	}
-	return false
 }
 
 // ndjsonWriter streams one JSON document per line, flushing as it goes so

@@ -215,13 +215,10 @@ func (sp searchSpec) item(x search.Hit, sal hsds.ServiceAtLocation, highlight fu
 }
 
 // The page cache: search results in the list shape, kept in step with the
-// index (package hydrate). 10,000 results take about 41 MB; the TTL bounds
-// changes the change feed does not carry (someone editing the database by
-// hand).
-const (
-	defaultPageCache = 10000
-	pageCacheTTL     = 5 * time.Minute
-)
+// index (package hydrate). 10,000 results (LINKAGE_SEARCH_PAGE_CACHE's
+// default) take about 41 MB; the TTL bounds changes the change feed does
+// not carry (someone editing the database by hand).
+const pageCacheTTL = 5 * time.Minute
 
 // hydrate reads service_at_locations for a search page: the list shape
 // through the page cache, the full shape from the database.

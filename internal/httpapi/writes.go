@@ -50,15 +50,6 @@ func writer(c echo.Context) (auth.Principal, error) {
 	return a.Principal, a.MayEditDirectory()
 }
 
-// updatedBy names the caller in HSDS metadata: role, agency and key, ids only.
-func updatedBy(p auth.Principal) string {
-	s := string(p.Role)
-	if p.AgencyID != "" {
-		s += " of agency " + p.AgencyID
-	}
-	return s + " (key " + p.KeyID + ")"
-}
-
 // putFunc is a store workflow that writes one kind of record.
 type putFunc[T any] func(ctx context.Context, a store.Actor, id string, body []byte, o store.PutOptions) (store.Written[T], error)
 
