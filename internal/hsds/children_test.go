@@ -105,14 +105,9 @@ func childJSON(r *Relation) any {
 }
 
 func newRecord(t *testing.T, entity string) any {
-	for _, rec := range []any{&Organization{}, &Service{}, &Location{}, &ServiceAtLocation{}, &Address{}, &Phone{},
-		&Schedule{}, &ServiceArea{}, &Language{}, &Accessibility{}, &Contact{}, &CostOption{}, &Funding{}, &Program{},
-		&RequiredDocument{}, &OrganizationIdentifier{}, &URL{}, &ServiceCapacity{}, &Unit{}, &Attribute{}, &Taxonomy{},
-		&TaxonomyTerm{}, &Metadata{}, &MetaTableDescription{}} {
-		if EntityOf(rec) == entity {
-			return rec
-		}
+	rec := New(entity)
+	if rec == nil || EntityOf(rec) != entity {
+		t.Fatalf("New(%q) = %T", entity, rec)
 	}
-	t.Fatalf("no type for entity %s", entity)
-	return nil
+	return rec
 }

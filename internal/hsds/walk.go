@@ -132,3 +132,27 @@ func identifyShared(rec any) (string, string) {
 	}
 	return "", ""
 }
+
+// New is a new, empty record of entity (nil for no entity).
+func New(entity string) any {
+	if f := makers[entity]; f != nil {
+		return f()
+	}
+	return nil
+}
+
+var makers = map[string]func() any{
+	LinkEntityOrganization: func() any { return new(Organization) }, LinkEntityService: func() any { return new(Service) },
+	LinkEntityLocation: func() any { return new(Location) }, "service_at_location": func() any { return new(ServiceAtLocation) },
+	"address": func() any { return new(Address) }, "phone": func() any { return new(Phone) },
+	"schedule": func() any { return new(Schedule) }, "service_area": func() any { return new(ServiceArea) },
+	"language": func() any { return new(Language) }, "accessibility": func() any { return new(Accessibility) },
+	"contact": func() any { return new(Contact) }, "cost_option": func() any { return new(CostOption) },
+	"funding": func() any { return new(Funding) }, "program": func() any { return new(Program) },
+	"required_document": func() any { return new(RequiredDocument) }, "url": func() any { return new(URL) },
+	"organization_identifier": func() any { return new(OrganizationIdentifier) },
+	"service_capacity":        func() any { return new(ServiceCapacity) }, "unit": func() any { return new(Unit) },
+	"attribute": func() any { return new(Attribute) }, "taxonomy": func() any { return new(Taxonomy) },
+	"taxonomy_term": func() any { return new(TaxonomyTerm) }, "metadata": func() any { return new(Metadata) },
+	"meta_table_description": func() any { return new(MetaTableDescription) },
+}

@@ -342,11 +342,11 @@ func (r *pkgReader) open(name string) (io.ReadCloser, error) {
 	return &countedFile{f: f, name: name, r: r}, nil
 }
 
-// readRows reads the table name, if the package has it, into a sorter of
-// its rows by id, each with the values of keys (the columns it is joined
-// by) and the JSON of its own columns. It also records every id it reads
+// readRows reads the table name, if the package has it, as records of typ
+// (an hsds struct) into a sorter of its rows by id, each with the values of
+// keys (the columns it is joined by) and the JSON of its own columns. It also records every id it reads
 // in ids, with the table, so attributes and metadata can find their record.
-func readRows[T any](r *pkgReader, name string, keys []string, ids *sorter) (*sorter, error) {
+func readRows(r *pkgReader, typ reflect.Type, name string, keys []string, ids *sorter) (*sorter, error) {
 	out := r.sp.sorter()
 	file, ok := r.paths[name]
 	if !ok {
@@ -361,7 +361,7 @@ func readRows[T any](r *pkgReader, name string, keys []string, ids *sorter) (*so
 	t.cr = csv.NewReader(t.lr)
 	t.cr.FieldsPerRecord = -1 // counted here, to report the row and go on
 	t.cr.ReuseRecord = true
-	if ok, err := t.readHeader(reflect.TypeFor[T](), keys); err != nil || !ok {
+	if ok, err := t.readHeader(typ, keys); err != nil || !ok {
 		if err != nil {
 			return nil, err
 		}
