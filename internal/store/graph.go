@@ -300,60 +300,6 @@ func oldGraph(ctx context.Context, tx *gorm.DB, g *graph) (*graph, error) {
 	return old, nil
 }
 
-// organizationsOwnChildren loads only what an organization document owns
-// directly (not its locations or services, which are documents of their own).
-func (l *loader) organizationsOwnChildren(ids []string) ([]hsds.Organization, error) {
-	urls, err := l.urlsBy("organization_id", ids)
-	if err != nil {
-		return nil, err
-	}
-	funding, err := l.fundingBy("organization_id", ids)
-	if err != nil {
-		return nil, err
-	}
-	contacts, err := l.contactsBy("organization_id", ids)
-	if err != nil {
-		return nil, err
-	}
-	phones, err := l.phonesBy("organization_id", ids)
-	if err != nil {
-		return nil, err
-	}
-	idRows, err := fetch[organizationIdentifierRow](l.ctx, l.db, "organization_id", ids)
-	if err != nil {
-		return nil, err
-	}
-	for i := range idRows {
-		l.want(idRows[i].ID)
-	}
-	l.want(ids...)
-	if err := l.decorate(); err != nil {
-		return nil, err
-	}
-	out := make([]hsds.Organization, len(ids))
-	for i, id := range ids {
-		o := hsds.Organization{ID: id, AdditionalWebsites: urls[id], Funding: funding[id], Contacts: contacts[id], Phones: phones[id]}
-		o.Attributes = l.attrs[id]
-		for j := range idRows {
-			if zs(idRows[j].OrganizationID) == id {
-				x := orgIdentifierFromRow(&idRows[j])
-				x.Attributes = l.attrs[x.ID]
-				o.OrganizationIdentifiers = append(o.OrganizationIdentifiers, x)
-			}
-		}
-		l.decorateContacts(o.Contacts)
-		l.decoratePhones(o.Phones)
-		for j := range o.AdditionalWebsites {
-			o.AdditionalWebsites[j].Attributes = l.attrs[o.AdditionalWebsites[j].ID]
-		}
-		for j := range o.Funding {
-			o.Funding[j].Attributes = l.attrs[o.Funding[j].ID]
-		}
-		out[i] = o
-	}
-	return out, nil
-}
-
 // write replaces the owned children of g's roots and upserts every row,
 // once the actor's right to every row is checked (see guard.go). It returns
 // the rows moved from other records.
