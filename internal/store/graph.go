@@ -216,31 +216,11 @@ func (g *graph) putLeaf(rec any) {
 // a root, but never roots themselves, shared records (organizations nested in
 // services, terms, units, programs) or metadata, which is history.
 func (g *graph) ownedIDs() map[string][]string {
-	return map[string][]string{
-		"attributes":               g.attributes.ids(),
-		"languages":                g.languages.ids(),
-		"phones":                   g.phones.ids(),
-		"contacts":                 g.contacts.ids(),
-		"schedules":                g.schedules.ids(),
-		"service_areas":            g.areas.ids(),
-		"addresses":                g.addresses.ids(),
-		"accessibility":            g.accessibility.ids(),
-		"cost_options":             g.costs.ids(),
-		"funding":                  g.funding.ids(),
-		"required_documents":       g.documents.ids(),
-		"organization_identifiers": g.identifiers.ids(),
-		"urls":                     g.urls.ids(),
-		"service_capacities":       g.capacities.ids(),
-		"service_at_locations":     g.sals.ids(),
+	out := make(map[string][]string, len(childTables))
+	for _, c := range childTables {
+		out[c.table] = g.table(c.table).ids()
 	}
-}
-
-// deleteOrder deletes children before parents so no foreign key is violated
-// half way (cascades would do it too, but attributes have no foreign key).
-var deleteOrder = []string{
-	"attributes", "languages", "phones", "contacts", "schedules", "service_areas", "addresses",
-	"accessibility", "cost_options", "funding", "required_documents", "organization_identifiers",
-	"urls", "service_capacities", "service_at_locations",
+	return out
 }
 
 // oldGraph loads what the roots own today, to delete it before writing the
