@@ -60,8 +60,8 @@ func (r *Relation) At(parent any, i int) any { return r.at(parent, i) }
 // Reference.
 func (r *Relation) KeyOf(rec any) *string { return r.key(rec) }
 
-// Set replaces the children of parent: children is a []C for a list, a *C
-// for a Reference.
+// Set replaces the children of parent: children is a []C for a list, a
+// non-nil *C for a Reference.
 func (r *Relation) Set(parent, children any) { r.set(parent, children) }
 
 // Children are every HSDS child relation, each parent's in the order of
@@ -173,7 +173,7 @@ var childrenOf = func() map[string][]*Relation {
 // ChildrenOf lists the relations of records of entity, in JSON field order.
 func ChildrenOf(entity string) []*Relation { return childrenOf[entity] }
 
-// RelationOf finds the relation of parent entity holding field ("" when
+// RelationOf finds the relation of parent entity holding field (nil when
 // there is none).
 func RelationOf(parent, field string) *Relation {
 	for _, r := range childrenOf[parent] {

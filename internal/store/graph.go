@@ -259,25 +259,32 @@ func oldGraph(ctx context.Context, tx *gorm.DB, g *graph) (*graph, error) {
 		}
 	}
 	if len(g.orgRoots) > 0 {
-		flat, err := l.flatOrganizations(g.orgRoots)
-		if err != nil {
+		if err := oldOrganizations(l, old, g.orgRoots); err != nil {
 			return nil, err
-		}
-		var ids []string
-		for id := range flat {
-			ids = append(ids, id)
-		}
-		if len(ids) > 0 {
-			orgs, err := l.organizationsOwnChildren(ids)
-			if err != nil {
-				return nil, err
-			}
-			for i := range orgs {
-				old.addOrganization(&orgs[i])
-			}
 		}
 	}
 	return old, nil
+}
+
+// oldOrganizations adds to old what the organizations of roots that exist
+// own directly.
+func oldOrganizations(l *loader, old *graph, roots []string) error {
+	flat, err := l.flatOrganizations(roots)
+	if err != nil || len(flat) == 0 {
+		return err
+	}
+	ids := make([]string, 0, len(flat))
+	for id := range flat {
+		ids = append(ids, id)
+	}
+	orgs, err := l.organizationsOwnChildren(ids)
+	if err != nil {
+		return err
+	}
+	for i := range orgs {
+		old.addOrganization(&orgs[i])
+	}
+	return nil
 }
 
 // write replaces the owned children of g's roots and upserts every row,
