@@ -44,10 +44,11 @@ type Relation struct {
 
 	// Typed accessors: a table of closures, not reflection, as loading and
 	// graph building walk every row.
-	len func(parent any) int
-	at  func(parent any, i int) any
-	key func(rec any) *string
-	set func(parent, children any)
+	len  func(parent any) int
+	at   func(parent any, i int) any
+	key  func(rec any) *string
+	set  func(parent, children any)
+	addr func(parent any) any
 }
 
 // Len is how many children parent (a pointer to a record of r.Parent) has.
@@ -63,6 +64,10 @@ func (r *Relation) KeyOf(rec any) *string { return r.key(rec) }
 // Set replaces the children of parent: children is a []C for a list, a
 // non-nil *C for a Reference.
 func (r *Relation) Set(parent, children any) { r.set(parent, children) }
+
+// Addr is the address of parent's field holding the children: a *[]C, or
+// a **C for a Reference. Setting through it boxes nothing, for hot paths.
+func (r *Relation) Addr(parent any) any { return r.addr(parent) }
 
 // Children are every HSDS child relation, each parent's in the order of
 // its JSON fields.
@@ -186,10 +191,11 @@ func RelationOf(parent, field string) *Relation {
 
 func many[P, C any](parent, child, field, key string, kind Kind, get func(*P) *[]C, fk func(*C) *string) Relation {
 	return Relation{Parent: parent, Child: child, Field: field, Key: key, Kind: kind,
-		len: func(p any) int { return len(*get(p.(*P))) },
-		at:  func(p any, i int) any { return &(*get(p.(*P)))[i] },
-		key: func(c any) *string { return fk(c.(*C)) },
-		set: func(p, cs any) { *get(p.(*P)) = cs.([]C) },
+		len:  func(p any) int { return len(*get(p.(*P))) },
+		at:   func(p any, i int) any { return &(*get(p.(*P)))[i] },
+		key:  func(c any) *string { return fk(c.(*C)) },
+		set:  func(p, cs any) { *get(p.(*P)) = cs.([]C) },
+		addr: func(p any) any { return get(p.(*P)) },
 	}
 }
 
@@ -201,9 +207,10 @@ func one[P, C any](parent, child, field, key string, carried bool, get func(*P) 
 			}
 			return 1
 		},
-		at:  func(p any, _ int) any { return *get(p.(*P)) },
-		key: func(p any) *string { return fk(p.(*P)) },
-		set: func(p, c any) { *get(p.(*P)) = c.(*C) },
+		at:   func(p any, _ int) any { return *get(p.(*P)) },
+		key:  func(p any) *string { return fk(p.(*P)) },
+		set:  func(p, c any) { *get(p.(*P)) = c.(*C) },
+		addr: func(p any) any { return get(p.(*P)) },
 	}
 }
 

@@ -65,6 +65,8 @@ type loader struct {
 	// noSALs leaves out the service_at_locations of services (shapes
 	// other than shapeFull).
 	noSALs bool
+	// decorateChild is decorateTree's visitor.
+	decorateChild func(r *hsds.Relation, parent, child any) bool
 }
 
 func newLoader(ctx context.Context, db *gorm.DB) *loader {

@@ -12,32 +12,37 @@ import (
 // The tables below say how each child's rows become records; a child the
 // HSDS table gains without an entry here fails loudly (see nest).
 
-// listLoader loads the records of one child table whose rel.Key is in
-// ids, grouped by that key (each group a []C), and pointers to every
-// record loaded, for nesting in turn.
-type listLoader func(l *loader, rel *hsds.Relation, ids []string) (map[string]any, []any, error)
+// listLoader loads the records of one child table whose rel.Key names one
+// of recs (whose ids are ids), nests what is nested in them in turn, and
+// sets each record's list.
+type listLoader func(l *loader, rel *hsds.Relation, recs []any, ids []string) error
 
 // refLoader loads the records of one table by id: get gives a fresh copy
 // of one (nil when there is none), for each record that names it.
 type refLoader func(l *loader, ids []string) (get func(id string) any, err error)
 
-var listLoaders = map[string]listLoader{
-	"service_at_location":     listOf(salFromRow),
-	"location":                listOf(locationFromRow),
-	"program":                 listOf(programFromRow),
-	"url":                     listOf(urlFromRow),
-	"funding":                 listOf(fundingFromRow),
-	"contact":                 listOf(contactFromRow),
-	"phone":                   listOf(phoneFromRow),
-	"language":                listOf(languageFromRow),
-	"schedule":                listOf(scheduleFromRow),
-	"service_area":            listOf(serviceAreaFromRow),
-	"address":                 listOf(addressFromRow),
-	"accessibility":           listOf(accessibilityFromRow),
-	"cost_option":             listOf(costOptionFromRow),
-	"required_document":       listOf(requiredDocumentFromRow),
-	"organization_identifier": listOf(orgIdentifierFromRow),
-	"service_capacity":        listOf(capacityFromRow),
+// listLoaders are set in init: a loader nests in turn, through this table.
+var listLoaders map[string]listLoader
+
+func init() {
+	listLoaders = map[string]listLoader{
+		"service_at_location":     listOf(salFromRow),
+		"location":                listOf(locationFromRow),
+		"program":                 listOf(programFromRow),
+		"url":                     listOf(urlFromRow),
+		"funding":                 listOf(fundingFromRow),
+		"contact":                 listOf(contactFromRow),
+		"phone":                   listOf(phoneFromRow),
+		"language":                listOf(languageFromRow),
+		"schedule":                listOf(scheduleFromRow),
+		"service_area":            listOf(serviceAreaFromRow),
+		"address":                 listOf(addressFromRow),
+		"accessibility":           listOf(accessibilityFromRow),
+		"cost_option":             listOf(costOptionFromRow),
+		"required_document":       listOf(requiredDocumentFromRow),
+		"organization_identifier": listOf(orgIdentifierFromRow),
+		"service_capacity":        listOf(capacityFromRow),
+	}
 }
 
 // refLoaderOf loads the records a loaded record carries in full: the
@@ -84,10 +89,10 @@ func loadUnits(l *loader, ids []string) (func(string) any, error) {
 var leanSkips = map[string]bool{"contact": true, "url": true, "funding": true, "required_document": true}
 
 func listOf[R, C any](from func(*R) C) listLoader {
-	return func(l *loader, rel *hsds.Relation, ids []string) (map[string]any, []any, error) {
+	return func(l *loader, rel *hsds.Relation, recs []any, ids []string) error {
 		rows, err := fetch[R](l.ctx, l.db, rel.Key, ids)
 		if err != nil {
-			return nil, nil, err
+			return err
 		}
 		lists := make(map[string][]C)
 		var keys []string
@@ -99,16 +104,23 @@ func listOf[R, C any](from func(*R) C) listLoader {
 			}
 			lists[k] = append(lists[k], c)
 		}
-		groups := make(map[string]any, len(lists))
-		kids := make([]any, 0, len(rows))
+		kids := make([]any, 0, len(rows)) // pointers into the final lists
 		for _, k := range keys {
 			s := lists[k]
-			groups[k] = s
 			for i := range s {
 				kids = append(kids, &s[i])
+				l.want(hsds.RecordID(&s[i]))
 			}
 		}
-		return groups, kids, nil
+		if err := l.nest(rel.Child, kids, false); err != nil {
+			return err
+		}
+		for i, r := range recs {
+			if s, ok := lists[ids[i]]; ok {
+				*rel.Addr(r).(*[]C) = s // Addr boxes nothing, unlike Set
+			}
+		}
+		return nil
 	}
 }
 
@@ -163,22 +175,7 @@ func (l *loader) nestList(rel *hsds.Relation, recs []any) error {
 	for i, r := range recs {
 		ids[i] = hsds.RecordID(r)
 	}
-	groups, kids, err := load(l, rel, ids)
-	if err != nil {
-		return err
-	}
-	for _, k := range kids {
-		l.want(hsds.RecordID(k))
-	}
-	if err := l.nest(rel.Child, kids, false); err != nil {
-		return err
-	}
-	for i, r := range recs {
-		if g, ok := groups[ids[i]]; ok {
-			rel.Set(r, g)
-		}
-	}
-	return nil
+	return load(l, rel, recs, ids)
 }
 
 func (l *loader) nestRef(rel *hsds.Relation, recs []any) error {
@@ -203,23 +200,26 @@ func (l *loader) nestRef(rel *hsds.Relation, recs []any) error {
 // records it names, such as a service's organization).
 func (l *loader) decorateTree(entity string, rec any) {
 	l.decorateOne(entity, rec)
-	hsds.Tree(entity, rec, func(r *hsds.Relation, _, child any) bool {
-		if r.Kind == hsds.History || r.Child == "attribute" || (r.Kind == hsds.Reference && refLoaderOf(r.Child) == nil) {
-			return false
+	if l.decorateChild == nil { // made once: a closure per record would allocate
+		l.decorateChild = func(r *hsds.Relation, _, child any) bool {
+			if r.Kind == hsds.History || r.Child == "attribute" || (r.Kind == hsds.Reference && refLoaderOf(r.Child) == nil) {
+				return false
+			}
+			l.decorateOne(r.Child, child)
+			return true
 		}
-		l.decorateOne(r.Child, child)
-		return true
-	})
+	}
+	hsds.Tree(entity, rec, l.decorateChild)
 }
 
 func (l *loader) decorateOne(entity string, rec any) {
 	d := decorations[entity]
 	id := hsds.RecordID(rec)
 	if d.attrs != nil {
-		d.attrs.Set(rec, l.attrs[id])
+		*d.attrs.Addr(rec).(*[]hsds.Attribute) = l.attrs[id]
 	}
 	if d.meta != nil {
-		d.meta.Set(rec, l.meta[id])
+		*d.meta.Addr(rec).(*[]hsds.Metadata) = l.meta[id]
 	}
 }
 
