@@ -2,11 +2,11 @@ package hsds
 
 import (
 	"encoding/json"
-	"fmt"
 	"math"
 	"net/mail"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -149,36 +149,172 @@ func (c *checker) result(what string) error {
 
 // Validate checks an organization and everything nested in it.
 func (o *Organization) Validate() error {
-	var c checker
-	o.check(&c, "")
-	checkAttributeLinks(&c, o)
-	return c.result("organization " + o.ID)
+	return validate("organization "+o.ID, LinkEntityOrganization, o)
 }
 
 // Validate checks a service and everything nested in it.
-func (s *Service) Validate() error {
-	var c checker
-	s.check(&c, "", "")
-	checkAttributeLinks(&c, s)
-	return c.result("service " + s.ID)
-}
+func (s *Service) Validate() error { return validate("service "+s.ID, LinkEntityService, s) }
 
 // Validate checks a location and everything nested in it.
-func (l *Location) Validate() error {
-	var c checker
-	l.check(&c, "", "")
-	checkAttributeLinks(&c, l)
-	return c.result("location " + l.ID)
-}
+func (l *Location) Validate() error { return validate("location "+l.ID, LinkEntityLocation, l) }
 
 // Validate checks a taxonomy term and its nested taxonomy.
-func (t *TaxonomyTerm) Validate() error {
+func (t *TaxonomyTerm) Validate() error { return validate("taxonomy term "+t.ID, "taxonomy_term", t) }
+
+func validate(what, entity string, rec any) error {
 	var c checker
-	t.check(&c, "")
-	return c.result("taxonomy term " + t.ID)
+	c.record(entity, rec, "", nil, "")
+	checkAttributeLinks(&c, rec)
+	return c.result(what)
 }
 
-func (o *Organization) check(c *checker, p string) {
+// record checks rec, a record of entity at pointer p, nested by via in the
+// record parentID (via nil: the document itself), and, walking the HSDS
+// child table, everything nested in it. A nested record's column naming
+// its parent must name that parent; a record a parent names (a service's
+// organization) must be the one its column names. Metadata is history,
+// not checked here.
+func (c *checker) record(entity string, rec any, p string, via *Relation, parentID string) {
+	c.own(rec, p, via)
+	if via != nil && via.Kind != Reference {
+		if via.Child == "attribute" {
+			c.optID(p+"/"+via.Key, *via.key(rec)) // checkAttributeLinks says more
+		} else {
+			c.ref(p+"/"+via.Key, *via.key(rec), parentID)
+		}
+	}
+	id := RecordID(rec)
+	for _, r := range childrenOf[entity] {
+		// A service nested in an organization names that organization.
+		if r.Kind == History || (r.Kind == Reference && via != nil && r.Child == via.Parent) {
+			continue
+		}
+		for i := range r.len(rec) {
+			child := r.at(rec, i)
+			q := p + "/" + r.Field
+			if r.Kind == Reference {
+				c.sameRecord(r, rec, child, p, q)
+			} else {
+				q += "/" + strconv.Itoa(i)
+			}
+			c.record(r.Child, child, q, r, id)
+		}
+	}
+}
+
+// sameRecord: a record nested as a reference is the one its parent's
+// column names.
+func (c *checker) sameRecord(r *Relation, parent, child any, p, q string) {
+	key, id := *r.key(parent), RecordID(child)
+	switch {
+	case key == "" || key == id:
+	case r.Child == "unit":
+		c.add(p+"/"+r.Key, "must equal unit.id %q", id)
+	default:
+		c.add(q+"/id", "must equal %s %q", r.Key, key)
+	}
+}
+
+// own checks the fields of one record. The organization_id of a service
+// or location that is not nested in its organization is checked here, as
+// no parent checks it.
+func (c *checker) own(rec any, p string, via *Relation) {
+	switch x := rec.(type) {
+	case *Organization:
+		x.checkOwn(c, p)
+	case *Service:
+		if via == nil {
+			c.optID(p+"/organization_id", x.OrganizationID)
+		}
+		x.checkOwn(c, p)
+	case *Location:
+		if via == nil || via.Kind == Reference {
+			c.optID(p+"/organization_id", x.OrganizationID)
+		}
+		x.checkOwn(c, p)
+	case *ServiceAtLocation:
+		x.checkOwn(c, p)
+	case *Program:
+		c.id(p+"/id", x.ID)
+		c.required(p+"/name", x.Name, MaxNameLen)
+		c.required(p+"/description", x.Description, MaxTextLen)
+	case *Phone:
+		x.checkOwn(c, p)
+	case *Contact:
+		c.id(p+"/id", x.ID)
+		c.text(p+"/name", x.Name, MaxNameLen)
+		c.text(p+"/title", x.Title, MaxNameLen)
+		c.text(p+"/department", x.Department, MaxNameLen)
+		c.email(p+"/email", x.Email)
+	case *Language:
+		x.checkOwn(c, p)
+	case *Schedule:
+		x.checkOwn(c, p)
+	case *ServiceArea:
+		x.checkOwn(c, p)
+	default:
+		c.ownLeaf(rec, p)
+	}
+}
+
+func (c *checker) ownLeaf(rec any, p string) {
+	switch x := rec.(type) {
+	case *Address:
+		x.checkOwn(c, p)
+	case *Accessibility:
+		c.id(p+"/id", x.ID)
+		c.text(p+"/description", x.Description, MaxTextLen)
+		c.text(p+"/details", x.Details, MaxTextLen)
+		c.url(p+"/url", x.URL)
+	case *URL:
+		c.id(p+"/id", x.ID)
+		c.required(p+"/url", x.URL, MaxTextLen)
+		c.url(p+"/url", x.URL)
+	case *Funding:
+		c.id(p+"/id", x.ID)
+		c.text(p+"/source", x.Source, MaxTextLen)
+	case *OrganizationIdentifier:
+		c.id(p+"/id", x.ID)
+		c.required(p+"/identifier_type", x.IdentifierType, MaxNameLen)
+		c.required(p+"/identifier", x.Identifier, MaxNameLen)
+	case *CostOption:
+		x.checkOwn(c, p)
+	case *RequiredDocument:
+		c.id(p+"/id", x.ID)
+		c.text(p+"/document", x.Document, MaxTextLen)
+		c.url(p+"/uri", x.URI)
+	case *ServiceCapacity:
+		x.checkOwn(c, p)
+	case *Unit:
+		c.id(p+"/id", x.ID)
+		c.required(p+"/name", x.Name, MaxNameLen)
+	default:
+		c.ownTaxonomy(rec, p)
+	}
+}
+
+func (c *checker) ownTaxonomy(rec any, p string) {
+	switch x := rec.(type) {
+	case *Attribute:
+		c.id(p+"/id", x.ID)
+		if x.TaxonomyTermID == "" && x.TaxonomyTerm == nil {
+			c.add(p+"/taxonomy_term_id", "is required")
+		}
+		c.optID(p+"/taxonomy_term_id", x.TaxonomyTermID)
+		c.text(p+"/link_type", x.LinkType, MaxNameLen)
+		c.text(p+"/value", x.Value, MaxTextLen)
+		c.text(p+"/label", x.Label, MaxNameLen)
+	case *TaxonomyTerm:
+		x.checkOwn(c, p)
+	case *Taxonomy:
+		c.id(p+"/id", x.ID)
+		c.required(p+"/name", x.Name, MaxNameLen)
+		c.required(p+"/description", x.Description, MaxTextLen)
+		c.url(p+"/uri", x.URI)
+	}
+}
+
+func (o *Organization) checkOwn(c *checker, p string) {
 	c.id(p+"/id", o.ID)
 	c.required(p+"/name", o.Name, MaxNameLen)
 	c.required(p+"/description", o.Description, MaxTextLen)
@@ -193,61 +329,10 @@ func (o *Organization) check(c *checker, p string) {
 	for _, s := range []struct{ ptr, v string }{{"/tax_status", o.TaxStatus}, {"/tax_id", o.TaxID}, {"/legal_status", o.LegalStatus}, {"/logo", o.Logo}} {
 		c.text(p+s.ptr, s.v, MaxTextLen)
 	}
-	for i := range o.AdditionalWebsites {
-		u := &o.AdditionalWebsites[i]
-		q := fmt.Sprintf("%s/additional_websites/%d", p, i)
-		c.id(q+"/id", u.ID)
-		c.ref(q+"/organization_id", u.OrganizationID, o.ID)
-		c.required(q+"/url", u.URL, MaxTextLen)
-		c.url(q+"/url", u.URL)
-	}
-	for i := range o.Funding {
-		f := &o.Funding[i]
-		q := fmt.Sprintf("%s/funding/%d", p, i)
-		c.id(q+"/id", f.ID)
-		c.ref(q+"/organization_id", f.OrganizationID, o.ID)
-		c.text(q+"/source", f.Source, MaxTextLen)
-	}
-	for i := range o.Contacts {
-		o.Contacts[i].check(c, fmt.Sprintf("%s/contacts/%d", p, i))
-		c.ref(fmt.Sprintf("%s/contacts/%d/organization_id", p, i), o.Contacts[i].OrganizationID, o.ID)
-	}
-	for i := range o.Phones {
-		o.Phones[i].check(c, fmt.Sprintf("%s/phones/%d", p, i))
-		c.ref(fmt.Sprintf("%s/phones/%d/organization_id", p, i), o.Phones[i].OrganizationID, o.ID)
-	}
-	for i := range o.Locations {
-		o.Locations[i].check(c, fmt.Sprintf("%s/locations/%d", p, i), o.ID)
-	}
-	for i := range o.Programs {
-		pr := &o.Programs[i]
-		q := fmt.Sprintf("%s/programs/%d", p, i)
-		pr.check(c, q)
-		c.ref(q+"/organization_id", pr.OrganizationID, o.ID)
-	}
-	for i := range o.OrganizationIdentifiers {
-		oi := &o.OrganizationIdentifiers[i]
-		q := fmt.Sprintf("%s/organization_identifiers/%d", p, i)
-		c.id(q+"/id", oi.ID)
-		c.ref(q+"/organization_id", oi.OrganizationID, o.ID)
-		c.required(q+"/identifier_type", oi.IdentifierType, MaxNameLen)
-		c.required(q+"/identifier", oi.Identifier, MaxNameLen)
-	}
-	checkAttributes(c, p, o.Attributes)
-	for i := range o.Services {
-		o.Services[i].check(c, fmt.Sprintf("%s/services/%d", p, i), o.ID)
-	}
 }
 
-func (pr *Program) check(c *checker, p string) {
-	c.id(p+"/id", pr.ID)
-	c.required(p+"/name", pr.Name, MaxNameLen)
-	c.required(p+"/description", pr.Description, MaxTextLen)
-}
-
-func (s *Service) check(c *checker, p, orgID string) {
+func (s *Service) checkOwn(c *checker, p string) {
 	c.id(p+"/id", s.ID)
-	c.ref(p+"/organization_id", s.OrganizationID, orgID)
 	c.optID(p+"/program_id", s.ProgramID)
 	c.required(p+"/name", s.Name, MaxNameLen)
 	c.text(p+"/alternate_name", s.AlternateName, MaxNameLen)
@@ -269,151 +354,19 @@ func (s *Service) check(c *checker, p, orgID string) {
 	if s.MinimumAge != nil && s.MaximumAge != nil && *s.MinimumAge > *s.MaximumAge {
 		c.add(p+"/maximum_age", "must not be below minimum_age (%g)", *s.MinimumAge)
 	}
-	if s.Organization != nil && orgID == "" {
-		if s.OrganizationID != "" && s.Organization.ID != s.OrganizationID {
-			c.add(p+"/organization/id", "must equal organization_id %q", s.OrganizationID)
-		}
-		s.Organization.check(c, p+"/organization")
-	}
-	if s.Program != nil {
-		s.Program.check(c, p+"/program")
-		if s.ProgramID != "" && s.Program.ID != s.ProgramID {
-			c.add(p+"/program/id", "must equal program_id %q", s.ProgramID)
-		}
-	}
-	for i := range s.AdditionalURLs {
-		u := &s.AdditionalURLs[i]
-		q := fmt.Sprintf("%s/additional_urls/%d", p, i)
-		c.id(q+"/id", u.ID)
-		c.ref(q+"/service_id", u.ServiceID, s.ID)
-		c.required(q+"/url", u.URL, MaxTextLen)
-		c.url(q+"/url", u.URL)
-	}
-	for i := range s.Phones {
-		q := fmt.Sprintf("%s/phones/%d", p, i)
-		s.Phones[i].check(c, q)
-		c.ref(q+"/service_id", s.Phones[i].ServiceID, s.ID)
-	}
-	for i := range s.Schedules {
-		q := fmt.Sprintf("%s/schedules/%d", p, i)
-		s.Schedules[i].check(c, q)
-		c.ref(q+"/service_id", s.Schedules[i].ServiceID, s.ID)
-	}
-	for i := range s.ServiceAreas {
-		q := fmt.Sprintf("%s/service_areas/%d", p, i)
-		s.ServiceAreas[i].check(c, q)
-		c.ref(q+"/service_id", s.ServiceAreas[i].ServiceID, s.ID)
-	}
-	for i := range s.ServiceAtLocations {
-		q := fmt.Sprintf("%s/service_at_locations/%d", p, i)
-		s.ServiceAtLocations[i].check(c, q, s.ID)
-	}
-	for i := range s.Languages {
-		q := fmt.Sprintf("%s/languages/%d", p, i)
-		s.Languages[i].check(c, q)
-		c.ref(q+"/service_id", s.Languages[i].ServiceID, s.ID)
-	}
-	for i := range s.Funding {
-		f := &s.Funding[i]
-		q := fmt.Sprintf("%s/funding/%d", p, i)
-		c.id(q+"/id", f.ID)
-		c.ref(q+"/service_id", f.ServiceID, s.ID)
-		c.text(q+"/source", f.Source, MaxTextLen)
-	}
-	for i := range s.CostOptions {
-		co := &s.CostOptions[i]
-		q := fmt.Sprintf("%s/cost_options/%d", p, i)
-		c.id(q+"/id", co.ID)
-		c.ref(q+"/service_id", co.ServiceID, s.ID)
-		c.nonNegative(q+"/amount", co.Amount)
-		c.date(q+"/valid_from", co.ValidFrom)
-		c.date(q+"/valid_to", co.ValidTo)
-		if co.Currency != "" && !currencyRe.MatchString(co.Currency) {
-			c.add(q+"/currency", "must be a 3-letter ISO 4217 code such as USD, got %q", clip(co.Currency))
-		}
-		c.text(q+"/option", co.Option, MaxTextLen)
-	}
-	for i := range s.RequiredDocuments {
-		d := &s.RequiredDocuments[i]
-		q := fmt.Sprintf("%s/required_documents/%d", p, i)
-		c.id(q+"/id", d.ID)
-		c.ref(q+"/service_id", d.ServiceID, s.ID)
-		c.text(q+"/document", d.Document, MaxTextLen)
-		c.url(q+"/uri", d.URI)
-	}
-	for i := range s.Contacts {
-		q := fmt.Sprintf("%s/contacts/%d", p, i)
-		s.Contacts[i].check(c, q)
-		c.ref(q+"/service_id", s.Contacts[i].ServiceID, s.ID)
-	}
-	for i := range s.Capacities {
-		sc := &s.Capacities[i]
-		q := fmt.Sprintf("%s/capacities/%d", p, i)
-		c.id(q+"/id", sc.ID)
-		c.ref(q+"/service_id", sc.ServiceID, s.ID)
-		if sc.Unit == nil && sc.UnitID == "" {
-			c.add(q+"/unit", "is required")
-		}
-		if sc.Unit != nil {
-			c.id(q+"/unit/id", sc.Unit.ID)
-			c.required(q+"/unit/name", sc.Unit.Name, MaxNameLen)
-			if sc.UnitID != "" && sc.UnitID != sc.Unit.ID {
-				c.add(q+"/unit_id", "must equal unit.id %q", sc.Unit.ID)
-			}
-		}
-		if sc.Available < 0 {
-			c.add(q+"/available", "must not be negative")
-		}
-		if sc.Maximum != nil && sc.Available > *sc.Maximum {
-			c.add(q+"/available", "must not exceed maximum (%g)", *sc.Maximum)
-		}
-		if sc.Updated.IsZero() {
-			c.add(q+"/updated", "is required")
-		}
-	}
-	checkAttributes(c, p, s.Attributes)
 }
 
-func (sal *ServiceAtLocation) check(c *checker, p, serviceID string) {
+func (sal *ServiceAtLocation) checkOwn(c *checker, p string) {
 	c.id(p+"/id", sal.ID)
-	c.ref(p+"/service_id", sal.ServiceID, serviceID)
 	if sal.LocationID == "" && sal.Location == nil {
 		c.add(p+"/location_id", "is required: name the location this service is delivered at")
 	}
 	c.optID(p+"/location_id", sal.LocationID)
-	if sal.Location != nil {
-		if sal.LocationID != "" && sal.LocationID != sal.Location.ID {
-			c.add(p+"/location/id", "must equal location_id %q", sal.LocationID)
-		}
-		sal.Location.check(c, p+"/location", "")
-	}
 	c.text(p+"/description", sal.Description, MaxTextLen)
-	for i := range sal.ServiceAreas {
-		q := fmt.Sprintf("%s/service_areas/%d", p, i)
-		sal.ServiceAreas[i].check(c, q)
-		c.ref(q+"/service_at_location_id", sal.ServiceAreas[i].ServiceAtLocationID, sal.ID)
-	}
-	for i := range sal.Contacts {
-		q := fmt.Sprintf("%s/contacts/%d", p, i)
-		sal.Contacts[i].check(c, q)
-		c.ref(q+"/service_at_location_id", sal.Contacts[i].ServiceAtLocationID, sal.ID)
-	}
-	for i := range sal.Phones {
-		q := fmt.Sprintf("%s/phones/%d", p, i)
-		sal.Phones[i].check(c, q)
-		c.ref(q+"/service_at_location_id", sal.Phones[i].ServiceAtLocationID, sal.ID)
-	}
-	for i := range sal.Schedules {
-		q := fmt.Sprintf("%s/schedules/%d", p, i)
-		sal.Schedules[i].check(c, q)
-		c.ref(q+"/service_at_location_id", sal.Schedules[i].ServiceAtLocationID, sal.ID)
-	}
-	checkAttributes(c, p, sal.Attributes)
 }
 
-func (l *Location) check(c *checker, p, orgID string) {
+func (l *Location) checkOwn(c *checker, p string) {
 	c.id(p+"/id", l.ID)
-	c.ref(p+"/organization_id", l.OrganizationID, orgID)
 	c.enum(p+"/location_type", l.LocationType, locationTypes, true)
 	c.url(p+"/url", l.URL)
 	c.text(p+"/name", l.Name, MaxNameLen)
@@ -433,56 +386,50 @@ func (l *Location) check(c *checker, p, orgID string) {
 			c.add(p+"/tz", "must be an IANA time zone name such as America/New_York, got %q", clip(l.TZ))
 		}
 	}
-	for i := range l.Languages {
-		q := fmt.Sprintf("%s/languages/%d", p, i)
-		l.Languages[i].check(c, q)
-		c.ref(q+"/location_id", l.Languages[i].LocationID, l.ID)
-	}
-	for i := range l.Addresses {
-		a := &l.Addresses[i]
-		q := fmt.Sprintf("%s/addresses/%d", p, i)
-		c.id(q+"/id", a.ID)
-		c.ref(q+"/location_id", a.LocationID, l.ID)
-		c.required(q+"/address_1", a.Address1, MaxNameLen)
-		c.text(q+"/address_2", a.Address2, MaxNameLen)
-		c.required(q+"/city", a.City, MaxNameLen)
-		c.required(q+"/state_province", a.StateProvince, MaxNameLen)
-		c.required(q+"/postal_code", a.PostalCode, 32)
-		c.required(q+"/country", a.Country, 2)
-		if a.Country != "" && !countryRe.MatchString(a.Country) {
-			c.add(q+"/country", "must be an ISO 3166-1 alpha-2 code such as US, got %q", clip(a.Country))
-		}
-		c.enum(q+"/address_type", a.AddressType, locationTypes, true)
-		checkAttributes(c, q, a.Attributes)
-	}
-	for i := range l.Contacts {
-		q := fmt.Sprintf("%s/contacts/%d", p, i)
-		l.Contacts[i].check(c, q)
-		c.ref(q+"/location_id", l.Contacts[i].LocationID, l.ID)
-	}
-	for i := range l.Accessibility {
-		a := &l.Accessibility[i]
-		q := fmt.Sprintf("%s/accessibility/%d", p, i)
-		c.id(q+"/id", a.ID)
-		c.ref(q+"/location_id", a.LocationID, l.ID)
-		c.text(q+"/description", a.Description, MaxTextLen)
-		c.text(q+"/details", a.Details, MaxTextLen)
-		c.url(q+"/url", a.URL)
-	}
-	for i := range l.Phones {
-		q := fmt.Sprintf("%s/phones/%d", p, i)
-		l.Phones[i].check(c, q)
-		c.ref(q+"/location_id", l.Phones[i].LocationID, l.ID)
-	}
-	for i := range l.Schedules {
-		q := fmt.Sprintf("%s/schedules/%d", p, i)
-		l.Schedules[i].check(c, q)
-		c.ref(q+"/location_id", l.Schedules[i].LocationID, l.ID)
-	}
-	checkAttributes(c, p, l.Attributes)
 }
 
-func (ph *Phone) check(c *checker, p string) {
+func (a *Address) checkOwn(c *checker, q string) {
+	c.id(q+"/id", a.ID)
+	c.required(q+"/address_1", a.Address1, MaxNameLen)
+	c.text(q+"/address_2", a.Address2, MaxNameLen)
+	c.required(q+"/city", a.City, MaxNameLen)
+	c.required(q+"/state_province", a.StateProvince, MaxNameLen)
+	c.required(q+"/postal_code", a.PostalCode, 32)
+	c.required(q+"/country", a.Country, 2)
+	if a.Country != "" && !countryRe.MatchString(a.Country) {
+		c.add(q+"/country", "must be an ISO 3166-1 alpha-2 code such as US, got %q", clip(a.Country))
+	}
+	c.enum(q+"/address_type", a.AddressType, locationTypes, true)
+}
+
+func (co *CostOption) checkOwn(c *checker, q string) {
+	c.id(q+"/id", co.ID)
+	c.nonNegative(q+"/amount", co.Amount)
+	c.date(q+"/valid_from", co.ValidFrom)
+	c.date(q+"/valid_to", co.ValidTo)
+	if co.Currency != "" && !currencyRe.MatchString(co.Currency) {
+		c.add(q+"/currency", "must be a 3-letter ISO 4217 code such as USD, got %q", clip(co.Currency))
+	}
+	c.text(q+"/option", co.Option, MaxTextLen)
+}
+
+func (sc *ServiceCapacity) checkOwn(c *checker, q string) {
+	c.id(q+"/id", sc.ID)
+	if sc.Unit == nil && sc.UnitID == "" {
+		c.add(q+"/unit", "is required")
+	}
+	if sc.Available < 0 {
+		c.add(q+"/available", "must not be negative")
+	}
+	if sc.Maximum != nil && sc.Available > *sc.Maximum {
+		c.add(q+"/available", "must not exceed maximum (%g)", *sc.Maximum)
+	}
+	if sc.Updated.IsZero() {
+		c.add(q+"/updated", "is required")
+	}
+}
+
+func (ph *Phone) checkOwn(c *checker, p string) {
 	c.id(p+"/id", ph.ID)
 	c.required(p+"/number", ph.Number, 64)
 	if ph.Number != "" && !phoneRe.MatchString(ph.Number) {
@@ -491,28 +438,9 @@ func (ph *Phone) check(c *checker, p string) {
 	c.nonNegative(p+"/extension", ph.Extension)
 	c.text(p+"/type", ph.Type, 32)
 	c.text(p+"/description", ph.Description, MaxTextLen)
-	for i := range ph.Languages {
-		q := fmt.Sprintf("%s/languages/%d", p, i)
-		ph.Languages[i].check(c, q)
-		c.ref(q+"/phone_id", ph.Languages[i].PhoneID, ph.ID)
-	}
-	checkAttributes(c, p, ph.Attributes)
 }
 
-func (co *Contact) check(c *checker, p string) {
-	c.id(p+"/id", co.ID)
-	c.text(p+"/name", co.Name, MaxNameLen)
-	c.text(p+"/title", co.Title, MaxNameLen)
-	c.text(p+"/department", co.Department, MaxNameLen)
-	c.email(p+"/email", co.Email)
-	for i := range co.Phones {
-		q := fmt.Sprintf("%s/phones/%d", p, i)
-		co.Phones[i].check(c, q)
-		c.ref(q+"/contact_id", co.Phones[i].ContactID, co.ID)
-	}
-}
-
-func (l *Language) check(c *checker, p string) {
+func (l *Language) checkOwn(c *checker, p string) {
 	c.id(p+"/id", l.ID)
 	c.text(p+"/name", l.Name, MaxNameLen)
 	if l.Code != "" && !langRe.MatchString(l.Code) {
@@ -523,7 +451,7 @@ func (l *Language) check(c *checker, p string) {
 	}
 }
 
-func (sa *ServiceArea) check(c *checker, p string) {
+func (sa *ServiceArea) checkOwn(c *checker, p string) {
 	c.id(p+"/id", sa.ID)
 	c.text(p+"/name", sa.Name, MaxTextLen)
 	c.text(p+"/description", sa.Description, MaxTextLen)
@@ -538,7 +466,7 @@ func (sa *ServiceArea) check(c *checker, p string) {
 	}
 }
 
-func (s *Schedule) check(c *checker, p string) {
+func (s *Schedule) checkOwn(c *checker, p string) {
 	c.id(p+"/id", s.ID)
 	c.enum(p+"/freq", s.Freq, freqs, false)
 	c.enum(p+"/wkst", s.Wkst, weekdays, false)
@@ -570,29 +498,7 @@ func (s *Schedule) check(c *checker, p string) {
 	c.text(p+"/attending_type", s.AttendingType, MaxNameLen)
 }
 
-func checkAttributes(c *checker, p string, attrs []Attribute) {
-	for i := range attrs {
-		a := &attrs[i]
-		q := fmt.Sprintf("%s/attributes/%d", p, i)
-		c.id(q+"/id", a.ID)
-		c.optID(q+"/link_id", a.LinkID)
-		if a.TaxonomyTermID == "" && a.TaxonomyTerm == nil {
-			c.add(q+"/taxonomy_term_id", "is required")
-		}
-		c.optID(q+"/taxonomy_term_id", a.TaxonomyTermID)
-		if a.TaxonomyTerm != nil {
-			a.TaxonomyTerm.check(c, q+"/taxonomy_term")
-			if a.TaxonomyTermID != "" && a.TaxonomyTerm.ID != a.TaxonomyTermID {
-				c.add(q+"/taxonomy_term/id", "must equal taxonomy_term_id %q", a.TaxonomyTermID)
-			}
-		}
-		c.text(q+"/link_type", a.LinkType, MaxNameLen)
-		c.text(q+"/value", a.Value, MaxTextLen)
-		c.text(q+"/label", a.Label, MaxNameLen)
-	}
-}
-
-func (t *TaxonomyTerm) check(c *checker, p string) {
+func (t *TaxonomyTerm) checkOwn(c *checker, p string) {
 	c.id(p+"/id", t.ID)
 	c.required(p+"/name", t.Name, MaxNameLen)
 	c.required(p+"/description", t.Description, MaxTextLen)
@@ -603,14 +509,4 @@ func (t *TaxonomyTerm) check(c *checker, p string) {
 	}
 	c.optID(p+"/taxonomy_id", t.TaxonomyID)
 	c.url(p+"/term_uri", t.TermURI)
-	if t.TaxonomyDetail != nil {
-		q := p + "/taxonomy_detail"
-		c.id(q+"/id", t.TaxonomyDetail.ID)
-		c.required(q+"/name", t.TaxonomyDetail.Name, MaxNameLen)
-		c.required(q+"/description", t.TaxonomyDetail.Description, MaxTextLen)
-		c.url(q+"/uri", t.TaxonomyDetail.URI)
-		if t.TaxonomyID != "" && t.TaxonomyDetail.ID != t.TaxonomyID {
-			c.add(q+"/id", "must equal taxonomy_id %q", t.TaxonomyID)
-		}
-	}
 }

@@ -3,6 +3,7 @@ package hsdsio
 import (
 	"encoding/binary"
 	"fmt"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -55,6 +56,7 @@ type plan struct {
 	parents  []parent // none for top-level tables
 	children []child
 	lookup   *lookup
+	target   bool   // a lookup's target (units, taxonomies)
 	attrs    bool   // its records may carry attributes
 	meta     bool   // ... and metadata
 	out      string // the output kind of a top-level record, or ""
@@ -67,60 +69,84 @@ const (
 	outService      = "2"
 )
 
-var (
-	pOrg     = parent{"organization_id", "organization"}
-	pSvc     = parent{"service_id", "service"}
-	pLoc     = parent{"location_id", "location"}
-	pSAL     = parent{"service_at_location_id", "service_at_location"}
-	pContact = parent{"contact_id", "contact"}
-	pPhone   = parent{"phone_id", "phone"}
-)
+// plans lists every table in the order its documents can be completed:
+// metadata, then attributes (each routed on to the records they name),
+// then every table after the tables nested in it.
+func plans() []plan { return planList }
 
-// plans lists every table in the order its documents can be completed.
-func plans() []plan {
-	return []plan{
-		{table: "metadata", parents: []parent{{"resource_id", ""}}},
-		{table: "attribute", parents: []parent{{"link_id", ""}}, meta: true},
-		{table: "taxonomy", meta: true},
-		{table: "taxonomy_term", meta: true, lookup: &lookup{"taxonomy_id", "taxonomy", "taxonomy_detail"}, out: outTerm},
-		{table: "unit", attrs: true, meta: true},
-		{table: "language", parents: []parent{pSvc, pLoc, pPhone}, attrs: true, meta: true},
-		{table: "phone", parents: []parent{pLoc, pSvc, pOrg, pContact, pSAL}, attrs: true, meta: true,
-			children: []child{{"language", "phone_id", "languages"}}},
-		{table: "contact", parents: []parent{pOrg, pSvc, pSAL, pLoc}, attrs: true, meta: true,
-			children: []child{{"phone", "contact_id", "phones"}}},
-		{table: "schedule", parents: []parent{pSvc, pLoc, pSAL}, attrs: true, meta: true},
-		{table: "service_area", parents: []parent{pSvc, pSAL}, attrs: true, meta: true},
-		{table: "address", parents: []parent{pLoc}, attrs: true, meta: true},
-		{table: "accessibility", parents: []parent{pLoc}, attrs: true, meta: true},
-		{table: "program", parents: []parent{pOrg}, attrs: true, meta: true},
-		{table: "url", parents: []parent{pOrg, pSvc}, attrs: true, meta: true},
-		{table: "funding", parents: []parent{pOrg, pSvc}, attrs: true, meta: true},
-		{table: "organization_identifier", parents: []parent{pOrg}, attrs: true, meta: true},
-		{table: "cost_option", parents: []parent{pSvc}, attrs: true, meta: true},
-		{table: "required_document", parents: []parent{pSvc}, attrs: true, meta: true},
-		{table: "service_capacity", parents: []parent{pSvc}, attrs: true, meta: true,
-			lookup: &lookup{"unit_id", "unit", "unit"}},
-		{table: "location", parents: []parent{pOrg}, attrs: true, meta: true, children: []child{
-			{"language", "location_id", "languages"}, {"address", "location_id", "addresses"},
-			{"contact", "location_id", "contacts"}, {"accessibility", "location_id", "accessibility"},
-			{"phone", "location_id", "phones"}, {"schedule", "location_id", "schedules"}}},
-		{table: "service_at_location", parents: []parent{pSvc}, attrs: true, meta: true, children: []child{
-			{"service_area", "service_at_location_id", "service_areas"}, {"contact", "service_at_location_id", "contacts"},
-			{"phone", "service_at_location_id", "phones"}, {"schedule", "service_at_location_id", "schedules"}}},
-		{table: "organization", attrs: true, meta: true, out: outOrganization, children: []child{
-			{"url", "organization_id", "additional_websites"}, {"funding", "organization_id", "funding"},
-			{"contact", "organization_id", "contacts"}, {"phone", "organization_id", "phones"},
-			{"location", "organization_id", "locations"}, {"program", "organization_id", "programs"},
-			{"organization_identifier", "organization_id", "organization_identifiers"}}},
-		{table: "service", attrs: true, meta: true, out: outService, children: []child{
-			{"url", "service_id", "additional_urls"}, {"phone", "service_id", "phones"},
-			{"schedule", "service_id", "schedules"}, {"service_area", "service_id", "service_areas"},
-			{"service_at_location", "service_id", "service_at_locations"}, {"language", "service_id", "languages"},
-			{"funding", "service_id", "funding"}, {"cost_option", "service_id", "cost_options"},
-			{"required_document", "service_id", "required_documents"}, {"contact", "service_id", "contacts"},
-			{"service_capacity", "service_id", "capacities"}}},
+var planList = buildPlans()
+
+// outKinds are the tables whose completed rows are records of Records.
+var outKinds = map[string]string{"taxonomy_term": outTerm, hsds.LinkEntityOrganization: outOrganization, hsds.LinkEntityService: outService}
+
+// buildPlans derives the plans from the HSDS child table: a child nested
+// in a list joins by its column naming the parent, a record a package
+// carries with its referrer (a unit, a taxonomy) is a lookup, and the
+// records a package lists on their own are never nested.
+func buildPlans() []plan {
+	byTable := map[string]*plan{}
+	var names []string
+	for _, t := range schema() {
+		if t.name != "meta_table_description" { // no place in the documents
+			byTable[t.name] = &plan{table: t.name, out: outKinds[t.name]}
+			names = append(names, t.name)
+		}
 	}
+	deps := map[string][]string{}
+	for i := range hsds.Children {
+		r := &hsds.Children[i]
+		p := byTable[r.Parent]
+		switch {
+		case p == nil || ownRecords[r.Child] || (r.Kind == hsds.Reference && !r.Carried):
+		case r.Kind == hsds.History:
+			p.meta = true
+		case r.Child == "attribute":
+			p.attrs = true
+		case r.Kind == hsds.Reference:
+			p.lookup = &lookup{r.Key, r.Child, r.Field}
+			byTable[r.Child].target = true
+			deps[r.Parent] = append(deps[r.Parent], r.Child)
+		default:
+			p.children = append(p.children, child{r.Child, r.Key, r.Field})
+			c := byTable[r.Child]
+			c.parents = append(c.parents, parent{r.Key, r.Parent})
+			deps[r.Parent] = append(deps[r.Parent], r.Child)
+		}
+	}
+	byTable["metadata"].parents = []parent{{"resource_id", ""}}
+	byTable["attribute"].parents = []parent{{"link_id", ""}}
+	for _, t := range schema() {
+		if p := byTable[t.name]; p != nil {
+			// In the order of the table's columns, as problems name them.
+			slices.SortFunc(p.parents, func(a, b parent) int {
+				return slices.IndexFunc(t.fields, func(f field) bool { return f.name == a.col }) -
+					slices.IndexFunc(t.fields, func(f field) bool { return f.name == b.col })
+			})
+		}
+	}
+	return completionOrder(byTable, names, deps)
+}
+
+// completionOrder puts metadata and attributes first, then each table
+// after every table it depends on.
+func completionOrder(byTable map[string]*plan, names []string, deps map[string][]string) []plan {
+	out := []plan{*byTable["metadata"], *byTable["attribute"]}
+	done := map[string]bool{"metadata": true, "attribute": true}
+	var visit func(string)
+	visit = func(t string) {
+		if done[t] {
+			return
+		}
+		done[t] = true
+		for _, d := range deps[t] {
+			visit(d)
+		}
+		out = append(out, *byTable[t])
+	}
+	for _, t := range names {
+		visit(t)
+	}
+	return out
 }
 
 // nouns name a parent table in problems.
@@ -135,55 +161,11 @@ func noun(table string) string {
 
 // readTable reads one table into rows sorted by id (see readRows).
 func readTable(r *pkgReader, table string, keys []string, ids *sorter) (*sorter, error) {
-	switch table {
-	case "metadata":
-		return readRows[hsds.Metadata](r, table, keys, ids)
-	case "attribute":
-		return readRows[hsds.Attribute](r, table, keys, ids)
-	case "taxonomy":
-		return readRows[hsds.Taxonomy](r, table, keys, ids)
-	case "taxonomy_term":
-		return readRows[hsds.TaxonomyTerm](r, table, keys, ids)
-	case "unit":
-		return readRows[hsds.Unit](r, table, keys, ids)
-	case "language":
-		return readRows[hsds.Language](r, table, keys, ids)
-	case "phone":
-		return readRows[hsds.Phone](r, table, keys, ids)
-	case "contact":
-		return readRows[hsds.Contact](r, table, keys, ids)
-	case "schedule":
-		return readRows[hsds.Schedule](r, table, keys, ids)
-	case "service_area":
-		return readRows[hsds.ServiceArea](r, table, keys, ids)
-	case "address":
-		return readRows[hsds.Address](r, table, keys, ids)
-	case "accessibility":
-		return readRows[hsds.Accessibility](r, table, keys, ids)
-	case "program":
-		return readRows[hsds.Program](r, table, keys, ids)
-	case "url":
-		return readRows[hsds.URL](r, table, keys, ids)
-	case "funding":
-		return readRows[hsds.Funding](r, table, keys, ids)
-	case "organization_identifier":
-		return readRows[hsds.OrganizationIdentifier](r, table, keys, ids)
-	case "cost_option":
-		return readRows[hsds.CostOption](r, table, keys, ids)
-	case "required_document":
-		return readRows[hsds.RequiredDocument](r, table, keys, ids)
-	case "service_capacity":
-		return readRows[hsds.ServiceCapacity](r, table, keys, ids)
-	case "location":
-		return readRows[hsds.Location](r, table, keys, ids)
-	case "service_at_location":
-		return readRows[hsds.ServiceAtLocation](r, table, keys, ids)
-	case "organization":
-		return readRows[hsds.Organization](r, table, keys, ids)
-	case "service":
-		return readRows[hsds.Service](r, table, keys, ids)
+	rec := hsds.New(table)
+	if rec == nil {
+		panic("hsdsio: no type for table " + table)
 	}
-	panic("hsdsio: no type for table " + table)
+	return readRows(r, reflect.TypeOf(rec).Elem(), table, keys, ids)
 }
 
 // keys are the columns a table's rows are joined by: its parents', then
@@ -308,7 +290,7 @@ func (n *nesting) emitter(p plan) func(rowRec) error {
 		return func(row rowRec) error {
 			return n.out.add(p.out, fmt.Sprintf("%020d", row.line), rowRec{line: row.line, id: row.id, doc: row.doc}.encode())
 		}
-	case p.table == "unit" || p.table == "taxonomy":
+	case p.target:
 		s := n.r.sp.sorter()
 		n.docs[p.table] = s
 		return func(row rowRec) error {

@@ -342,11 +342,11 @@ func (r *pkgReader) open(name string) (io.ReadCloser, error) {
 	return &countedFile{f: f, name: name, r: r}, nil
 }
 
-// readRows reads the table name, if the package has it, into a sorter of
-// its rows by id, each with the values of keys (the columns it is joined
-// by) and the JSON of its own columns. It also records every id it reads
+// readRows reads the table name, if the package has it, as records of typ
+// (an hsds struct) into a sorter of its rows by id, each with the values of
+// keys (the columns it is joined by) and the JSON of its own columns. It also records every id it reads
 // in ids, with the table, so attributes and metadata can find their record.
-func readRows[T any](r *pkgReader, name string, keys []string, ids *sorter) (*sorter, error) {
+func readRows(r *pkgReader, typ reflect.Type, name string, keys []string, ids *sorter) (*sorter, error) {
 	out := r.sp.sorter()
 	file, ok := r.paths[name]
 	if !ok {
@@ -357,53 +357,15 @@ func readRows[T any](r *pkgReader, name string, keys []string, ids *sorter) (*so
 		return nil, err
 	}
 	defer f.Close()
-	problem := func(line int, id, field, msg string) {
-		r.problem(Problem{Source: file, Line: line, RecordID: id, Field: field, Message: msg})
-	}
-	// lost is a problem that loses the rest of the file, not one row.
-	lost := func(line int, msg string) {
-		r.problem(Problem{Source: file, Line: line, Message: msg, Input: true})
-	}
-	lr := &recordLimit{r: f, max: maxDocBytes}
-	cr := csv.NewReader(lr)
-	cr.FieldsPerRecord = -1 // counted here, to report the row and go on
-	cr.ReuseRecord = true
-	header, err := cr.Read()
-	switch {
-	case err == io.EOF:
-		return out, out.finish()
-	case errors.Is(err, errRecordTooBig):
-		lost(1, fmt.Sprintf("the header is longer than %s; the file was skipped", size(maxDocBytes)))
-		return out, out.finish()
-	}
-	var pe *csv.ParseError
-	if errors.As(err, &pe) {
-		lost(1, "the header cannot be read as CSV: "+pe.Err.Error()+"; the file was skipped")
-		return out, out.finish()
-	}
-	if err != nil {
-		return nil, fmt.Errorf("hsdsio: read %s: %w", file, readError(err))
-	}
-	header = slices.Clone(header)
-	if len(header) > 0 {
-		header[0] = strings.TrimPrefix(header[0], bom)
-	}
-	c := newCodec(reflect.TypeFor[T]())
-	cells := make([]*cell, len(header))
-	idCol := -1
-	for i, h := range header {
-		h = strings.TrimSpace(h)
-		header[i] = h
-		if x, ok := c.byName[h]; ok {
-			cells[i] = &x
+	t := &tableRows{r: r, name: name, file: file, ids: ids, out: out, lr: &recordLimit{r: f, max: maxDocBytes}}
+	t.cr = csv.NewReader(t.lr)
+	t.cr.FieldsPerRecord = -1 // counted here, to report the row and go on
+	t.cr.ReuseRecord = true
+	if ok, err := t.readHeader(typ, keys); err != nil || !ok {
+		if err != nil {
+			return nil, err
 		}
-		if h == "id" {
-			idCol = i
-		}
-	}
-	keyCells := make([]cell, len(keys))
-	for i, k := range keys {
-		keyCells[i] = c.column(k)
+		return out, out.finish()
 	}
 	for line := 2; ; line++ {
 		if line%1024 == 0 {
@@ -411,69 +373,150 @@ func readRows[T any](r *pkgReader, name string, keys []string, ids *sorter) (*so
 				return nil, err
 			}
 		}
-		lr.start(cr.InputOffset())
-		rec, err := cr.Read()
-		if err == io.EOF {
-			return out, out.finish()
-		}
-		if errors.Is(err, errRecordTooBig) {
-			// The rest of the file cannot be split into rows reliably.
-			lost(line, fmt.Sprintf("the row is longer than %s; reading %s stopped here", size(maxDocBytes), file))
-			return out, out.finish()
-		}
-		if errors.As(err, &pe) {
-			problem(line, "", "", fmt.Sprintf("cannot be read as CSV (%v, at line %d column %d of the file); the row was skipped",
-				pe.Err, pe.Line, pe.Column))
-			continue
-		}
+		more, err := t.readRow(line)
 		if err != nil {
-			return nil, fmt.Errorf("hsdsio: read %s row %d: %w", file, line, readError(err))
-		}
-		unescapeRow(rec)
-		id := ""
-		if idCol >= 0 && idCol < len(rec) {
-			// A cell shares the memory of its whole row: the copy keeps a
-			// sorted id from holding the row.
-			id = strings.Clone(rec[idCol])
-		}
-		if len(rec) != len(header) {
-			problem(line, id, "", fmt.Sprintf("has %d cells but the header has %d columns; the row was skipped", len(rec), len(header)))
-			continue
-		}
-		if !slices.ContainsFunc(rec, func(s string) bool { return s != "" }) {
-			continue // a blank row a spreadsheet left behind
-		}
-		var v T
-		rv := reflect.ValueOf(&v).Elem()
-		for i, s := range rec {
-			if msg := cellText(header[i], s); msg != "" {
-				problem(line, id, header[i], msg)
-			}
-			if cells[i] == nil {
-				continue
-			}
-			if err := cells[i].set(rv, s); err != nil {
-				problem(line, id, header[i], err.Error()+"; the value was left out")
-			}
-		}
-		doc, err := json.Marshal(&v)
-		if err != nil {
-			problem(line, id, "", "cannot be stored: "+err.Error())
-			continue
-		}
-		row := rowRec{line: line, id: id, keys: make([]string, len(keys)), doc: doc}
-		for i, kc := range keyCells {
-			row.keys[i] = strings.Clone(rv.Field(kc.index).String())
-		}
-		if err := out.add(id, "", row.encode()); err != nil {
 			return nil, err
 		}
-		if id != "" && ids != nil {
-			if err := ids.add(id, name, nil); err != nil {
-				return nil, err
-			}
+		if !more {
+			return out, out.finish()
 		}
 	}
+}
+
+// tableRows is one table's CSV file being read by readRows.
+type tableRows struct {
+	r          *pkgReader
+	name, file string
+	ids, out   *sorter
+	lr         *recordLimit
+	cr         *csv.Reader
+	typ        reflect.Type
+	header     []string
+	cells      []*cell // per column; nil when the type has no such field
+	idCol      int
+	keyCells   []cell
+}
+
+func (t *tableRows) problem(line int, id, field, msg string) {
+	t.r.problem(Problem{Source: t.file, Line: line, RecordID: id, Field: field, Message: msg})
+}
+
+// lost is a problem that loses the rest of the file, not one row.
+func (t *tableRows) lost(line int, msg string) {
+	t.r.problem(Problem{Source: t.file, Line: line, Message: msg, Input: true})
+}
+
+// readHeader reads the header and maps its columns to the fields of typ.
+// false: the file is empty or was skipped (a problem says why).
+func (t *tableRows) readHeader(typ reflect.Type, keys []string) (bool, error) {
+	header, err := t.cr.Read()
+	switch {
+	case err == io.EOF:
+		return false, nil
+	case errors.Is(err, errRecordTooBig):
+		t.lost(1, fmt.Sprintf("the header is longer than %s; the file was skipped", size(maxDocBytes)))
+		return false, nil
+	}
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		t.lost(1, "the header cannot be read as CSV: "+pe.Err.Error()+"; the file was skipped")
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("hsdsio: read %s: %w", t.file, readError(err))
+	}
+	t.header = slices.Clone(header)
+	if len(t.header) > 0 {
+		t.header[0] = strings.TrimPrefix(t.header[0], bom)
+	}
+	c := newCodec(typ)
+	t.typ, t.cells, t.idCol = typ, make([]*cell, len(t.header)), -1
+	for i, h := range t.header {
+		h = strings.TrimSpace(h)
+		t.header[i] = h
+		if x, ok := c.byName[h]; ok {
+			t.cells[i] = &x
+		}
+		if h == "id" {
+			t.idCol = i
+		}
+	}
+	t.keyCells = make([]cell, len(keys))
+	for i, k := range keys {
+		t.keyCells[i] = c.column(k)
+	}
+	return true, nil
+}
+
+// readRow reads the row at line into the sorters; false: the file ended
+// (or cannot be read further, which a problem says).
+func (t *tableRows) readRow(line int) (bool, error) {
+	t.lr.start(t.cr.InputOffset())
+	rec, err := t.cr.Read()
+	if err == io.EOF {
+		return false, nil
+	}
+	if errors.Is(err, errRecordTooBig) {
+		// The rest of the file cannot be split into rows reliably.
+		t.lost(line, fmt.Sprintf("the row is longer than %s; reading %s stopped here", size(maxDocBytes), t.file))
+		return false, nil
+	}
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		t.problem(line, "", "", fmt.Sprintf("cannot be read as CSV (%v, at line %d column %d of the file); the row was skipped",
+			pe.Err, pe.Line, pe.Column))
+		return true, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("hsdsio: read %s row %d: %w", t.file, line, readError(err))
+	}
+	unescapeRow(rec)
+	id := ""
+	if t.idCol >= 0 && t.idCol < len(rec) {
+		// A cell shares the memory of its whole row: the copy keeps a
+		// sorted id from holding the row.
+		id = strings.Clone(rec[t.idCol])
+	}
+	if len(rec) != len(t.header) {
+		t.problem(line, id, "", fmt.Sprintf("has %d cells but the header has %d columns; the row was skipped", len(rec), len(t.header)))
+		return true, nil
+	}
+	if !slices.ContainsFunc(rec, func(s string) bool { return s != "" }) {
+		return true, nil // a blank row a spreadsheet left behind
+	}
+	return true, t.keep(line, id, rec)
+}
+
+// keep decodes the cells of one row and adds it to the sorters.
+func (t *tableRows) keep(line int, id string, rec []string) error {
+	rv := reflect.New(t.typ).Elem()
+	for i, s := range rec {
+		if msg := cellText(t.header[i], s); msg != "" {
+			t.problem(line, id, t.header[i], msg)
+		}
+		if t.cells[i] == nil {
+			continue
+		}
+		if err := t.cells[i].set(rv, s); err != nil {
+			t.problem(line, id, t.header[i], err.Error()+"; the value was left out")
+		}
+	}
+	doc, err := json.Marshal(rv.Addr().Interface())
+	if err != nil {
+		t.problem(line, id, "", "cannot be stored: "+err.Error())
+		return nil
+	}
+	row := rowRec{line: line, id: id, keys: make([]string, len(t.keyCells)), doc: doc}
+	for i, kc := range t.keyCells {
+		row.keys[i] = strings.Clone(rv.Field(kc.index).String())
+	}
+	if err := t.out.add(id, "", row.encode()); err != nil {
+		return err
+	}
+	if id != "" && t.ids != nil {
+		return t.ids.add(id, t.name, nil)
+	}
+	return nil
 }
 
 // column is the cell of a column this package names in code; a missing one

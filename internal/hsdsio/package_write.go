@@ -152,14 +152,7 @@ func (w *PackageWriter) WriteTerm(t *hsds.TaxonomyTerm) error {
 	if err := w.check("taxonomy term", t.ID); err != nil {
 		return err
 	}
-	var keys []key
-	if d := t.TaxonomyDetail; d != nil {
-		keys = append(keys, key{"taxonomy_id", d.ID})
-		w.row("taxonomy", d)
-		w.metadata(d.ID, d.Metadata)
-	}
-	w.row("taxonomy_term", t, keys...)
-	w.metadata(t.ID, t.Metadata)
+	w.write("taxonomy_term", t, key{})
 	return w.check("taxonomy term", t.ID)
 }
 
@@ -170,38 +163,7 @@ func (w *PackageWriter) WriteOrganization(o *hsds.Organization) error {
 	if err := w.check("organization", o.ID); err != nil {
 		return err
 	}
-	w.row("organization", o)
-	w.extras(o.ID, o.Attributes, o.Metadata)
-	byOrg := key{"organization_id", o.ID}
-	for i := range o.AdditionalWebsites {
-		u := &o.AdditionalWebsites[i]
-		w.row("url", u, byOrg)
-		w.extras(u.ID, u.Attributes, u.Metadata)
-	}
-	for i := range o.Funding {
-		f := &o.Funding[i]
-		w.row("funding", f, byOrg)
-		w.extras(f.ID, f.Attributes, f.Metadata)
-	}
-	for i := range o.Contacts {
-		w.contact(&o.Contacts[i], byOrg)
-	}
-	for i := range o.Phones {
-		w.phone(&o.Phones[i], byOrg)
-	}
-	for i := range o.Locations {
-		w.location(&o.Locations[i], byOrg)
-	}
-	for i := range o.Programs {
-		p := &o.Programs[i]
-		w.row("program", p, byOrg)
-		w.extras(p.ID, p.Attributes, p.Metadata)
-	}
-	for i := range o.OrganizationIdentifiers {
-		oi := &o.OrganizationIdentifiers[i]
-		w.row("organization_identifier", oi, byOrg)
-		w.extras(oi.ID, oi.Attributes, oi.Metadata)
-	}
+	w.write(hsds.LinkEntityOrganization, o, key{})
 	return w.check("organization", o.ID)
 }
 
@@ -214,167 +176,47 @@ func (w *PackageWriter) WriteService(s *hsds.Service) error {
 	if err := w.check("service", s.ID); err != nil {
 		return err
 	}
-	var keys []key
-	if s.Organization != nil {
-		keys = append(keys, key{"organization_id", s.Organization.ID})
-	}
-	if s.Program != nil {
-		keys = append(keys, key{"program_id", s.Program.ID})
-	}
-	w.row("service", s, keys...)
-	w.extras(s.ID, s.Attributes, s.Metadata)
-	bySvc := key{"service_id", s.ID}
-	for i := range s.AdditionalURLs {
-		u := &s.AdditionalURLs[i]
-		w.row("url", u, bySvc)
-		w.extras(u.ID, u.Attributes, u.Metadata)
-	}
-	for i := range s.Phones {
-		w.phone(&s.Phones[i], bySvc)
-	}
-	for i := range s.Schedules {
-		w.schedule(&s.Schedules[i], bySvc)
-	}
-	for i := range s.ServiceAreas {
-		w.serviceArea(&s.ServiceAreas[i], bySvc)
-	}
-	for i := range s.ServiceAtLocations {
-		w.serviceAtLocation(&s.ServiceAtLocations[i], bySvc)
-	}
-	for i := range s.Languages {
-		w.language(&s.Languages[i], bySvc)
-	}
-	for i := range s.Funding {
-		f := &s.Funding[i]
-		w.row("funding", f, bySvc)
-		w.extras(f.ID, f.Attributes, f.Metadata)
-	}
-	for i := range s.CostOptions {
-		c := &s.CostOptions[i]
-		w.row("cost_option", c, bySvc)
-		w.extras(c.ID, c.Attributes, c.Metadata)
-	}
-	for i := range s.RequiredDocuments {
-		d := &s.RequiredDocuments[i]
-		w.row("required_document", d, bySvc)
-		w.extras(d.ID, d.Attributes, d.Metadata)
-	}
-	for i := range s.Contacts {
-		w.contact(&s.Contacts[i], bySvc)
-	}
-	for i := range s.Capacities {
-		c := &s.Capacities[i]
-		keys := []key{bySvc}
-		if c.Unit != nil {
-			keys = append(keys, key{"unit_id", c.Unit.ID})
-			w.row("unit", c.Unit)
-			w.extras(c.Unit.ID, c.Unit.Attributes, c.Unit.Metadata)
-		}
-		w.row("service_capacity", c, keys...)
-		w.extras(c.ID, c.Attributes, c.Metadata)
-	}
+	w.write(hsds.LinkEntityService, s, key{})
 	return w.check("service", s.ID)
 }
 
-func (w *PackageWriter) location(l *hsds.Location, parent key) {
-	w.row("location", l, parent)
-	w.extras(l.ID, l.Attributes, l.Metadata)
-	byLoc := key{"location_id", l.ID}
-	for i := range l.Languages {
-		w.language(&l.Languages[i], byLoc)
-	}
-	for i := range l.Addresses {
-		a := &l.Addresses[i]
-		w.row("address", a, byLoc)
-		w.extras(a.ID, a.Attributes, a.Metadata)
-	}
-	for i := range l.Contacts {
-		w.contact(&l.Contacts[i], byLoc)
-	}
-	for i := range l.Accessibility {
-		a := &l.Accessibility[i]
-		w.row("accessibility", a, byLoc)
-		w.extras(a.ID, a.Attributes, a.Metadata)
-	}
-	for i := range l.Phones {
-		w.phone(&l.Phones[i], byLoc)
-	}
-	for i := range l.Schedules {
-		w.schedule(&l.Schedules[i], byLoc)
-	}
-}
+// ownRecords are the entities a package lists on their own: nested in
+// another record they are written by their own Write method.
+var ownRecords = map[string]bool{"taxonomy_term": true, hsds.LinkEntityOrganization: true, hsds.LinkEntityService: true}
 
-func (w *PackageWriter) serviceAtLocation(sal *hsds.ServiceAtLocation, parent key) {
-	keys := []key{parent}
-	if sal.Location != nil {
-		keys = append(keys, key{"location_id", sal.Location.ID})
+// write appends rec, a record of entity, to its table, with parent (the
+// column naming the record it is nested in, if any) and the ids of the
+// records it names, then what is nested in it, walking the HSDS child
+// table: its attributes and metadata first, then its other children. Of
+// the records it names only those a package carries with it (a unit, a
+// taxonomy) are written; the others are their own rows elsewhere.
+func (w *PackageWriter) write(entity string, rec any, parent key) {
+	var keys []key
+	if parent.col != "" {
+		keys = append(keys, parent)
 	}
-	w.row("service_at_location", sal, keys...)
-	w.extras(sal.ID, sal.Attributes, sal.Metadata)
-	bySAL := key{"service_at_location_id", sal.ID}
-	for i := range sal.ServiceAreas {
-		w.serviceArea(&sal.ServiceAreas[i], bySAL)
-	}
-	for i := range sal.Contacts {
-		w.contact(&sal.Contacts[i], bySAL)
-	}
-	for i := range sal.Phones {
-		w.phone(&sal.Phones[i], bySAL)
-	}
-	for i := range sal.Schedules {
-		w.schedule(&sal.Schedules[i], bySAL)
-	}
-}
-
-func (w *PackageWriter) contact(c *hsds.Contact, parent key) {
-	w.row("contact", c, parent)
-	w.extras(c.ID, c.Attributes, c.Metadata)
-	for i := range c.Phones {
-		w.phone(&c.Phones[i], key{"contact_id", c.ID})
-	}
-}
-
-func (w *PackageWriter) phone(p *hsds.Phone, parent key) {
-	w.row("phone", p, parent)
-	w.extras(p.ID, p.Attributes, p.Metadata)
-	for i := range p.Languages {
-		w.language(&p.Languages[i], key{"phone_id", p.ID})
-	}
-}
-
-func (w *PackageWriter) language(l *hsds.Language, parent key) {
-	w.row("language", l, parent)
-	w.extras(l.ID, l.Attributes, l.Metadata)
-}
-
-func (w *PackageWriter) schedule(s *hsds.Schedule, parent key) {
-	w.row("schedule", s, parent)
-	w.extras(s.ID, s.Attributes, s.Metadata)
-}
-
-func (w *PackageWriter) serviceArea(a *hsds.ServiceArea, parent key) {
-	w.row("service_area", a, parent)
-	w.extras(a.ID, a.Attributes, a.Metadata)
-}
-
-// extras writes the attributes and metadata of the record id. A nested
-// taxonomy_term is not written, only its id.
-func (w *PackageWriter) extras(id string, attrs []hsds.Attribute, meta []hsds.Metadata) {
-	for i := range attrs {
-		a := &attrs[i]
-		keys := []key{{"link_id", id}}
-		if a.TaxonomyTerm != nil {
-			keys = append(keys, key{"taxonomy_term_id", a.TaxonomyTerm.ID})
+	rels := hsds.ChildrenOf(entity)
+	for _, r := range rels {
+		if r.Kind != hsds.Reference || r.Len(rec) == 0 {
+			continue
 		}
-		w.row("attribute", a, keys...)
-		w.metadata(a.ID, a.Metadata)
+		c := r.At(rec, 0)
+		keys = append(keys, key{r.Key, hsds.RecordID(c)})
+		if r.Carried {
+			w.write(r.Child, c, key{})
+		}
 	}
-	w.metadata(id, meta)
-}
-
-func (w *PackageWriter) metadata(id string, meta []hsds.Metadata) {
-	for i := range meta {
-		w.row("metadata", &meta[i], key{"resource_id", id})
+	w.row(entity, rec, keys...)
+	id := hsds.RecordID(rec)
+	for _, extras := range []bool{true, false} {
+		for _, r := range rels {
+			if r.Kind == hsds.Reference || ownRecords[r.Child] || extras != (r.Kind == hsds.History || r.Child == "attribute") {
+				continue
+			}
+			for i := range r.Len(rec) {
+				w.write(r.Child, r.At(rec, i), key{r.Key, id})
+			}
+		}
 	}
 }
 

@@ -92,230 +92,123 @@ func (s *rowset[R]) drop(id string) {
 	s.order = slices.DeleteFunc(s.order, func(x string) bool { return x == id })
 }
 
-func (g *graph) addTerm(t *hsds.TaxonomyTerm) {
-	if t.TaxonomyDetail != nil {
-		g.taxonomies.put(t.TaxonomyDetail.ID, taxonomyToRow(t.TaxonomyDetail))
-		g.addMetadata(t.TaxonomyDetail.Metadata, t.TaxonomyDetail.ID, "taxonomy")
-		if t.TaxonomyID == "" {
-			t.TaxonomyID = t.TaxonomyDetail.ID
-		}
-	}
-	g.terms.put(t.ID, termToRow(t))
-	g.addMetadata(t.Metadata, t.ID, "taxonomy_term")
-}
-
-func (g *graph) addAttributes(as []hsds.Attribute) {
-	for i := range as {
-		a := &as[i]
-		if a.TaxonomyTerm != nil {
-			g.addTerm(a.TaxonomyTerm)
-		}
-		g.attributes.put(a.ID, attributeToRow(a))
-		g.addMetadata(a.Metadata, a.ID, "attribute")
-	}
-}
-
-func (g *graph) addMetadata(ms []hsds.Metadata, resourceID, resourceType string) {
-	if g.ignoreMetadata {
-		return
-	}
-	for i := range ms {
-		m := ms[i]
-		if m.ResourceID == "" {
-			m.ResourceID = resourceID
-		}
-		if m.ResourceType == "" {
-			m.ResourceType = resourceType
-		}
-		g.metadata.put(m.ID, metadataToRow(&m))
-		g.docMetadata = append(g.docMetadata, nestedMeta{id: m.ID, in: ref{entityTables[resourceType], strings.ToLower(resourceID)}})
-	}
-}
+// addTerm adds a taxonomy term document with its taxonomy.
+func (g *graph) addTerm(t *hsds.TaxonomyTerm) { g.add("taxonomy_term", t) }
 
 // addOrganization adds an organization document: the organization, its own
 // children (replaced), its locations and services (each replaced).
-func (g *graph) addOrganization(o *hsds.Organization) {
-	g.orgRoots = append(g.orgRoots, o.ID)
-	g.organizations.put(o.ID, orgToRow(o))
-	g.addMetadata(o.Metadata, o.ID, "organization")
-	g.addAttributes(o.Attributes)
-	for i := range o.AdditionalWebsites {
-		g.addURL(&o.AdditionalWebsites[i])
-	}
-	for i := range o.Funding {
-		f := &o.Funding[i]
-		g.funding.put(f.ID, fundingToRow(f))
-		g.addAttributes(f.Attributes)
-		g.addMetadata(f.Metadata, f.ID, "funding")
-	}
-	g.addContacts(o.Contacts)
-	g.addPhones(o.Phones)
-	for i := range o.Programs {
-		g.addProgram(&o.Programs[i])
-	}
-	for i := range o.OrganizationIdentifiers {
-		x := &o.OrganizationIdentifiers[i]
-		g.identifiers.put(x.ID, orgIdentifierToRow(x))
-		g.addAttributes(x.Attributes)
-		g.addMetadata(x.Metadata, x.ID, "organization_identifier")
-	}
-	for i := range o.Locations {
-		g.addLocation(&o.Locations[i])
-	}
-	for i := range o.Services {
-		g.addService(&o.Services[i])
-	}
-}
-
-func (g *graph) addProgram(p *hsds.Program) {
-	g.programs.put(p.ID, programToRow(p))
-	g.addAttributes(p.Attributes)
-	g.addMetadata(p.Metadata, p.ID, "program")
-}
-
-func (g *graph) addURL(u *hsds.URL) {
-	g.urls.put(u.ID, urlToRow(u))
-	g.addAttributes(u.Attributes)
-	g.addMetadata(u.Metadata, u.ID, "url")
-}
-
-func (g *graph) addContacts(cs []hsds.Contact) {
-	for i := range cs {
-		c := &cs[i]
-		g.contacts.put(c.ID, contactToRow(c))
-		g.addAttributes(c.Attributes)
-		g.addMetadata(c.Metadata, c.ID, "contact")
-		g.addPhones(c.Phones)
-	}
-}
-
-func (g *graph) addPhones(ps []hsds.Phone) {
-	for i := range ps {
-		p := &ps[i]
-		g.phones.put(p.ID, phoneToRow(p))
-		g.addAttributes(p.Attributes)
-		g.addMetadata(p.Metadata, p.ID, "phone")
-		g.addLanguages(p.Languages)
-	}
-}
-
-func (g *graph) addLanguages(ls []hsds.Language) {
-	for i := range ls {
-		x := &ls[i]
-		g.languages.put(x.ID, languageToRow(x))
-		g.addAttributes(x.Attributes)
-		g.addMetadata(x.Metadata, x.ID, "language")
-	}
-}
-
-func (g *graph) addSchedules(ss []hsds.Schedule) {
-	for i := range ss {
-		x := &ss[i]
-		g.schedules.put(x.ID, scheduleToRow(x))
-		g.addAttributes(x.Attributes)
-		g.addMetadata(x.Metadata, x.ID, "schedule")
-	}
-}
-
-func (g *graph) addAreas(as []hsds.ServiceArea) {
-	for i := range as {
-		x := &as[i]
-		g.areas.put(x.ID, serviceAreaToRow(x))
-		g.addAttributes(x.Attributes)
-		g.addMetadata(x.Metadata, x.ID, "service_area")
-	}
-}
+func (g *graph) addOrganization(o *hsds.Organization) { g.add(hsds.LinkEntityOrganization, o) }
 
 // addLocation adds a location document; its children are replaced.
-func (g *graph) addLocation(l *hsds.Location) {
-	g.locationRoots = append(g.locationRoots, l.ID)
-	g.locations.put(l.ID, locationToRow(l))
-	g.addMetadata(l.Metadata, l.ID, "location")
-	g.addAttributes(l.Attributes)
-	g.addLanguages(l.Languages)
-	for i := range l.Addresses {
-		a := &l.Addresses[i]
-		g.addresses.put(a.ID, addressToRow(a))
-		g.addAttributes(a.Attributes)
-		g.addMetadata(a.Metadata, a.ID, "address")
-	}
-	g.addContacts(l.Contacts)
-	for i := range l.Accessibility {
-		a := &l.Accessibility[i]
-		g.accessibility.put(a.ID, accessibilityToRow(a))
-		g.addAttributes(a.Attributes)
-		g.addMetadata(a.Metadata, a.ID, "accessibility")
-	}
-	g.addPhones(l.Phones)
-	g.addSchedules(l.Schedules)
-}
+func (g *graph) addLocation(l *hsds.Location) { g.add(hsds.LinkEntityLocation, l) }
 
 // addService adds a service document; its children are replaced. A nested
-// organization or program is upserted as a flat record; a location nested in
-// a service_at_location is a location document.
-func (g *graph) addService(s *hsds.Service) {
-	g.serviceRoots = append(g.serviceRoots, s.ID)
-	if s.Organization != nil {
-		if _, ok := g.organizations.rows[s.Organization.ID]; !ok {
-			flat := *s.Organization
-			g.organizations.put(flat.ID, orgToRow(&flat))
+// organization is upserted as a flat record; a location nested in a
+// service_at_location is a location document.
+func (g *graph) addService(s *hsds.Service) { g.add(hsds.LinkEntityService, s) }
+
+// add adds rec, a record of entity, and everything nested in it, walking
+// the HSDS child table: each record's row is put before its children's.
+func (g *graph) add(entity string, rec any) {
+	g.put(rec)
+	hsds.Tree(entity, rec, func(r *hsds.Relation, parent, child any) bool {
+		switch {
+		case r.Kind == hsds.History:
+			g.addMetadata(child.(*hsds.Metadata), hsds.RecordID(parent), r.Parent)
+			return false
+		case r.Kind == hsds.Reference && r.Child == hsds.LinkEntityOrganization:
+			// The organization a service names is a document of its own:
+			// written flat, and only when this write does not hold it.
+			o := child.(*hsds.Organization)
+			if _, ok := g.organizations.rows[o.ID]; !ok {
+				g.organizations.put(o.ID, orgToRow(o))
+			}
+			return false
 		}
+		g.put(child)
+		return true
+	})
+}
+
+func (g *graph) addMetadata(m *hsds.Metadata, resourceID, resourceType string) {
+	if g.ignoreMetadata {
+		return
 	}
-	if s.Program != nil {
-		g.addProgram(s.Program)
+	row := *m
+	if row.ResourceID == "" {
+		row.ResourceID = resourceID
 	}
-	g.services.put(s.ID, serviceToRow(s))
-	g.addMetadata(s.Metadata, s.ID, "service")
-	g.addAttributes(s.Attributes)
-	for i := range s.AdditionalURLs {
-		g.addURL(&s.AdditionalURLs[i])
+	if row.ResourceType == "" {
+		row.ResourceType = resourceType
 	}
-	g.addPhones(s.Phones)
-	g.addSchedules(s.Schedules)
-	g.addAreas(s.ServiceAreas)
-	for i := range s.ServiceAtLocations {
-		sal := &s.ServiceAtLocations[i]
-		if sal.Location != nil {
-			g.addLocation(sal.Location)
+	g.metadata.put(row.ID, metadataToRow(&row))
+	g.docMetadata = append(g.docMetadata, nestedMeta{id: row.ID, in: ref{entityTables[resourceType], strings.ToLower(resourceID)}})
+}
+
+// put adds the row of one record; services, locations and organizations
+// are roots, whose owned children the write replaces.
+func (g *graph) put(rec any) {
+	switch x := rec.(type) {
+	case *hsds.Organization:
+		g.orgRoots = append(g.orgRoots, x.ID)
+		g.organizations.put(x.ID, orgToRow(x))
+	case *hsds.Service:
+		g.serviceRoots = append(g.serviceRoots, x.ID)
+		g.services.put(x.ID, serviceToRow(x))
+	case *hsds.Location:
+		g.locationRoots = append(g.locationRoots, x.ID)
+		g.locations.put(x.ID, locationToRow(x))
+	case *hsds.ServiceAtLocation:
+		g.sals.put(x.ID, salToRow(x))
+	case *hsds.Program:
+		g.programs.put(x.ID, programToRow(x))
+	case *hsds.Contact:
+		g.contacts.put(x.ID, contactToRow(x))
+	case *hsds.Phone:
+		g.phones.put(x.ID, phoneToRow(x))
+	case *hsds.Language:
+		g.languages.put(x.ID, languageToRow(x))
+	case *hsds.Schedule:
+		g.schedules.put(x.ID, scheduleToRow(x))
+	case *hsds.ServiceArea:
+		g.areas.put(x.ID, serviceAreaToRow(x))
+	default:
+		g.putLeaf(rec)
+	}
+}
+
+func (g *graph) putLeaf(rec any) {
+	switch x := rec.(type) {
+	case *hsds.Address:
+		g.addresses.put(x.ID, addressToRow(x))
+	case *hsds.Accessibility:
+		g.accessibility.put(x.ID, accessibilityToRow(x))
+	case *hsds.URL:
+		g.urls.put(x.ID, urlToRow(x))
+	case *hsds.Funding:
+		g.funding.put(x.ID, fundingToRow(x))
+	case *hsds.OrganizationIdentifier:
+		g.identifiers.put(x.ID, orgIdentifierToRow(x))
+	case *hsds.CostOption:
+		g.costs.put(x.ID, costOptionToRow(x))
+	case *hsds.RequiredDocument:
+		g.documents.put(x.ID, requiredDocumentToRow(x))
+	case *hsds.ServiceCapacity:
+		g.capacities.put(x.ID, capacityToRow(x))
+	case *hsds.Unit:
+		g.units.put(x.ID, unitToRow(x))
+	case *hsds.Attribute:
+		g.attributes.put(x.ID, attributeToRow(x))
+	case *hsds.TaxonomyTerm:
+		if x.TaxonomyDetail != nil && x.TaxonomyID == "" {
+			x.TaxonomyID = x.TaxonomyDetail.ID
 		}
-		g.sals.put(sal.ID, salToRow(sal))
-		g.addMetadata(sal.Metadata, sal.ID, "service_at_location")
-		g.addAttributes(sal.Attributes)
-		g.addAreas(sal.ServiceAreas)
-		g.addContacts(sal.Contacts)
-		g.addPhones(sal.Phones)
-		g.addSchedules(sal.Schedules)
-	}
-	g.addLanguages(s.Languages)
-	for i := range s.Funding {
-		f := &s.Funding[i]
-		g.funding.put(f.ID, fundingToRow(f))
-		g.addAttributes(f.Attributes)
-		g.addMetadata(f.Metadata, f.ID, "funding")
-	}
-	for i := range s.CostOptions {
-		c := &s.CostOptions[i]
-		g.costs.put(c.ID, costOptionToRow(c))
-		g.addAttributes(c.Attributes)
-		g.addMetadata(c.Metadata, c.ID, "cost_option")
-	}
-	for i := range s.RequiredDocuments {
-		d := &s.RequiredDocuments[i]
-		g.documents.put(d.ID, requiredDocumentToRow(d))
-		g.addAttributes(d.Attributes)
-		g.addMetadata(d.Metadata, d.ID, "required_document")
-	}
-	g.addContacts(s.Contacts)
-	for i := range s.Capacities {
-		c := &s.Capacities[i]
-		if c.Unit != nil {
-			g.units.put(c.Unit.ID, unitToRow(c.Unit))
-			g.addAttributes(c.Unit.Attributes)
-			g.addMetadata(c.Unit.Metadata, c.Unit.ID, "unit")
-		}
-		g.capacities.put(c.ID, capacityToRow(c))
-		g.addAttributes(c.Attributes)
-		g.addMetadata(c.Metadata, c.ID, "service_capacity")
+		g.terms.put(x.ID, termToRow(x))
+	case *hsds.Taxonomy:
+		g.taxonomies.put(x.ID, taxonomyToRow(x))
+	default:
+		// A record the HSDS child table gained without a table here.
+		panic(fmt.Sprintf("store: no table for HSDS %s", hsds.EntityOf(rec)))
 	}
 }
 
@@ -323,31 +216,11 @@ func (g *graph) addService(s *hsds.Service) {
 // a root, but never roots themselves, shared records (organizations nested in
 // services, terms, units, programs) or metadata, which is history.
 func (g *graph) ownedIDs() map[string][]string {
-	return map[string][]string{
-		"attributes":               g.attributes.ids(),
-		"languages":                g.languages.ids(),
-		"phones":                   g.phones.ids(),
-		"contacts":                 g.contacts.ids(),
-		"schedules":                g.schedules.ids(),
-		"service_areas":            g.areas.ids(),
-		"addresses":                g.addresses.ids(),
-		"accessibility":            g.accessibility.ids(),
-		"cost_options":             g.costs.ids(),
-		"funding":                  g.funding.ids(),
-		"required_documents":       g.documents.ids(),
-		"organization_identifiers": g.identifiers.ids(),
-		"urls":                     g.urls.ids(),
-		"service_capacities":       g.capacities.ids(),
-		"service_at_locations":     g.sals.ids(),
+	out := make(map[string][]string, len(childTables))
+	for _, c := range childTables {
+		out[c.table] = g.table(c.table).ids()
 	}
-}
-
-// deleteOrder deletes children before parents so no foreign key is violated
-// half way (cascades would do it too, but attributes have no foreign key).
-var deleteOrder = []string{
-	"attributes", "languages", "phones", "contacts", "schedules", "service_areas", "addresses",
-	"accessibility", "cost_options", "funding", "required_documents", "organization_identifiers",
-	"urls", "service_capacities", "service_at_locations",
+	return out
 }
 
 // oldGraph loads what the roots own today, to delete it before writing the
@@ -386,79 +259,32 @@ func oldGraph(ctx context.Context, tx *gorm.DB, g *graph) (*graph, error) {
 		}
 	}
 	if len(g.orgRoots) > 0 {
-		flat, err := l.flatOrganizations(g.orgRoots)
-		if err != nil {
+		if err := oldOrganizations(l, old, g.orgRoots); err != nil {
 			return nil, err
-		}
-		var ids []string
-		for id := range flat {
-			ids = append(ids, id)
-		}
-		if len(ids) > 0 {
-			orgs, err := l.organizationsOwnChildren(ids)
-			if err != nil {
-				return nil, err
-			}
-			for i := range orgs {
-				old.addOrganization(&orgs[i])
-			}
 		}
 	}
 	return old, nil
 }
 
-// organizationsOwnChildren loads only what an organization document owns
-// directly (not its locations or services, which are documents of their own).
-func (l *loader) organizationsOwnChildren(ids []string) ([]hsds.Organization, error) {
-	urls, err := l.urlsBy("organization_id", ids)
+// oldOrganizations adds to old what the organizations of roots that exist
+// own directly.
+func oldOrganizations(l *loader, old *graph, roots []string) error {
+	flat, err := l.flatOrganizations(roots)
+	if err != nil || len(flat) == 0 {
+		return err
+	}
+	ids := make([]string, 0, len(flat))
+	for id := range flat {
+		ids = append(ids, id)
+	}
+	orgs, err := l.organizationsOwnChildren(ids)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	funding, err := l.fundingBy("organization_id", ids)
-	if err != nil {
-		return nil, err
+	for i := range orgs {
+		old.addOrganization(&orgs[i])
 	}
-	contacts, err := l.contactsBy("organization_id", ids)
-	if err != nil {
-		return nil, err
-	}
-	phones, err := l.phonesBy("organization_id", ids)
-	if err != nil {
-		return nil, err
-	}
-	idRows, err := fetch[organizationIdentifierRow](l.ctx, l.db, "organization_id", ids)
-	if err != nil {
-		return nil, err
-	}
-	for i := range idRows {
-		l.want(idRows[i].ID)
-	}
-	l.want(ids...)
-	if err := l.decorate(); err != nil {
-		return nil, err
-	}
-	out := make([]hsds.Organization, len(ids))
-	for i, id := range ids {
-		o := hsds.Organization{ID: id, AdditionalWebsites: urls[id], Funding: funding[id], Contacts: contacts[id], Phones: phones[id]}
-		o.Attributes = l.attrs[id]
-		for j := range idRows {
-			if zs(idRows[j].OrganizationID) == id {
-				x := orgIdentifierFromRow(&idRows[j])
-				x.Attributes = l.attrs[x.ID]
-				o.OrganizationIdentifiers = append(o.OrganizationIdentifiers, x)
-			}
-		}
-		l.decorateContacts(o.Contacts)
-		l.decoratePhones(o.Phones)
-		for j := range o.AdditionalWebsites {
-			o.AdditionalWebsites[j].Attributes = l.attrs[o.AdditionalWebsites[j].ID]
-		}
-		for j := range o.Funding {
-			o.Funding[j].Attributes = l.attrs[o.Funding[j].ID]
-		}
-		out[i] = o
-	}
-	return out, nil
+	return nil
 }
 
 // write replaces the owned children of g's roots and upserts every row,

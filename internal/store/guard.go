@@ -74,29 +74,6 @@ func (e *ownershipError) Error() string {
 	return fmt.Sprintf("the write names %d records of organizations the caller may not write", len(e.vs))
 }
 
-// childTables are the tables of nested children, each with the columns
-// naming its parent, most specific first.
-var childTables = []struct {
-	table   string
-	parents []ref // ref.table: the parent table; ref.id: the column
-}{
-	{"service_at_locations", []ref{{"services", "service_id"}}},
-	{"contacts", []ref{{"service_at_locations", "service_at_location_id"}, {"services", "service_id"}, {"locations", "location_id"}, {"organizations", "organization_id"}}},
-	{"phones", []ref{{"contacts", "contact_id"}, {"service_at_locations", "service_at_location_id"}, {"services", "service_id"}, {"locations", "location_id"}, {"organizations", "organization_id"}}},
-	{"addresses", []ref{{"locations", "location_id"}}},
-	{"schedules", []ref{{"service_at_locations", "service_at_location_id"}, {"services", "service_id"}, {"locations", "location_id"}}},
-	{"service_areas", []ref{{"service_at_locations", "service_at_location_id"}, {"services", "service_id"}}},
-	{"languages", []ref{{"phones", "phone_id"}, {"services", "service_id"}, {"locations", "location_id"}}},
-	{"accessibility", []ref{{"locations", "location_id"}}},
-	{"cost_options", []ref{{"services", "service_id"}}},
-	{"funding", []ref{{"services", "service_id"}, {"organizations", "organization_id"}}},
-	{"required_documents", []ref{{"services", "service_id"}}},
-	{"organization_identifiers", []ref{{"organizations", "organization_id"}}},
-	{"urls", []ref{{"services", "service_id"}, {"organizations", "organization_id"}}},
-	{"service_capacities", []ref{{"services", "service_id"}}},
-	{"attributes", nil}, // by link_entity and link_id
-}
-
 // entityTables maps an attribute's link_entity to its table.
 var entityTables = map[string]string{
 	"organization": "organizations", "service": "services", "location": "locations",

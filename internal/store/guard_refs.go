@@ -15,56 +15,14 @@ import (
 // them on the other record); and a new capacity unit is named by its name.
 
 // rowsOf lists the rows g writes into a child table.
-func (g *graph) rowsOf(table string) []any {
-	switch table {
-	case "service_at_locations":
-		return anyRows(g.sals.list())
-	case "contacts":
-		return anyRows(g.contacts.list())
-	case "phones":
-		return anyRows(g.phones.list())
-	case "addresses":
-		return anyRows(g.addresses.list())
-	case "schedules":
-		return anyRows(g.schedules.list())
-	case "service_areas":
-		return anyRows(g.areas.list())
-	case "languages":
-		return anyRows(g.languages.list())
-	case "accessibility":
-		return anyRows(g.accessibility.list())
-	case "cost_options":
-		return anyRows(g.costs.list())
-	case "funding":
-		return anyRows(g.funding.list())
-	case "required_documents":
-		return anyRows(g.documents.list())
-	case "organization_identifiers":
-		return anyRows(g.identifiers.list())
-	case "urls":
-		return anyRows(g.urls.list())
-	case "service_capacities":
-		return anyRows(g.capacities.list())
-	case "attributes":
-		return anyRows(g.attributes.list())
-	}
-	return nil
-}
-
-func anyRows[R any](rs []R) []any {
-	out := make([]any, len(rs))
-	for i := range rs {
-		out[i] = rs[i]
-	}
-	return out
-}
+func (g *graph) rowsOf(table string) []any { return g.table(table).all() }
 
 // idsByTable lists the ids g writes, per table of records.
 func (g *graph) idsByTable() map[string][]string {
-	out := g.ownedIDs()
-	out["services"], out["locations"], out["organizations"] = g.services.ids(), g.locations.ids(), g.organizations.ids()
-	out["programs"], out["units"] = g.programs.ids(), g.units.ids()
-	out["taxonomy_terms"], out["taxonomies"] = g.terms.ids(), g.taxonomies.ids()
+	out := make(map[string][]string, len(recordTables))
+	for _, t := range recordTables {
+		out[t] = g.table(t).ids()
+	}
 	return out
 }
 
@@ -142,14 +100,6 @@ func (o *ownership) checkParent(table, id string, p ref, v string) error {
 	}
 	o.refuse(table, id, "/"+p.id, "names %s %s of an organization your agency does not manage; a nested record belongs only to the record it is in", entity, v)
 	return nil
-}
-
-// recordTables are the tables whose ids attributes and history rows name.
-var recordTables = []string{
-	"organizations", "services", "locations", "programs", "service_at_locations", "contacts", "phones",
-	"addresses", "schedules", "service_areas", "languages", "accessibility", "cost_options", "funding",
-	"required_documents", "organization_identifiers", "urls", "service_capacities", "attributes", "units",
-	"taxonomy_terms", "taxonomies",
 }
 
 // checkUnique: an id of this write that another table already uses is

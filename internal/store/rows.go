@@ -326,15 +326,6 @@ type metadataRow struct {
 
 func (metadataRow) TableName() string { return "metadata" }
 
-type metaTableDescriptionRow struct {
-	ID           string `gorm:"primaryKey"`
-	Name         string
-	Language     string
-	CharacterSet string
-}
-
-func (metaTableDescriptionRow) TableName() string { return "meta_table_descriptions" }
-
 // nz maps "" to NULL for nullable id columns.
 func nz(s string) *string {
 	if s == "" {
