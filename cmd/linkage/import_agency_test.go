@@ -36,7 +36,7 @@ func TestImportAsAgency(t *testing.T) {
 	}
 	const foodBank, crisis = "2668a8c7-583f-5548-aa78-98c6a7f84363", "57c45521-b50f-5c62-ac28-0392b1fb1d0f"
 	var agencyB string
-	err = st.InTx(ctx, func(tx *store.Tx) error {
+	_, err = st.Fixture(ctx, func(tx store.Fixture) error {
 		if _, err := tx.CreateAgency(ctx, "Food Network", []string{foodBank}); err != nil {
 			return err
 		}

@@ -97,7 +97,7 @@ func benchHostile(b *testing.B, dialect string) {
 	d := bench.newDatabase(b, dialect)
 	defer bench.drop(d)
 	var agency string
-	err := d.st.InTx(ctx, func(tx *store.Tx) error {
+	_, err := d.st.Fixture(ctx, func(tx store.Fixture) error {
 		ag, err := tx.CreateAgency(ctx, "Bench agency", nil)
 		agency = ag.ID
 		return err

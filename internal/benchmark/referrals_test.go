@@ -57,7 +57,7 @@ func BenchmarkReferrals(b *testing.B) {
 		b.Fatal(err)
 	}
 	var sender, receiver string
-	err = st.InTx(ctx, func(tx *store.Tx) error {
+	_, err = st.Fixture(ctx, func(tx store.Fixture) error {
 		a, err := tx.CreateAgency(ctx, "Food Network", []string{"2668a8c7-583f-5548-aa78-98c6a7f84363"})
 		if err != nil {
 			return err

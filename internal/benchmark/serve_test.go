@@ -134,7 +134,7 @@ func BenchmarkServe(b *testing.B) {
 		}
 		s.Organization, s.Program, s.Metadata = nil, nil, nil
 		s.Name = fmt.Sprintf("%s %d", strings.TrimRight(s.Name, " 0123456789"), i)
-		seq, err := d.st.InTxSeq(ctx, func(tx *store.Tx) error {
+		seq, err := d.st.Fixture(ctx, func(tx store.Fixture) error {
 			return tx.WriteDocuments(ctx, &store.Documents{Services: []hsds.Service{s}}, "update", "bench")
 		})
 		if err != nil {

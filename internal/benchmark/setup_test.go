@@ -389,7 +389,7 @@ func newKey(b *testing.B, d *database, agency *string, role auth.Role) string {
 	b.Helper()
 	ctx := context.Background()
 	var key string
-	err := d.st.InTx(ctx, func(tx *store.Tx) error {
+	_, err := d.st.Fixture(ctx, func(tx store.Fixture) error {
 		k, err := tx.NewKey(ctx, agency, role, "benchmark")
 		key = k.Key
 		return err

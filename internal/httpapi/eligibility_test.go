@@ -66,7 +66,7 @@ func newEligibility(t *testing.T, dialect string) *refEnv {
 			}
 		}
 	}
-	err = r.store.InTx(ctx, func(tx *store.Tx) error {
+	_, err = r.store.Fixture(ctx, func(tx store.Fixture) error {
 		return tx.ProposeEligibility(ctx, svcSNAP, []eligibility.Criterion{
 			{Code: eligibility.Age, Value: "18-", Inferred: true, Source: "adults 18 and older"},
 			{Code: eligibility.IncomeFPL, Value: "130", Inferred: true, Source: "130% of poverty"},

@@ -221,7 +221,7 @@ func adminKey(t testing.TB, st *store.Store) string {
 	t.Helper()
 	ctx := context.Background()
 	var key string
-	err := st.InTx(ctx, func(tx *store.Tx) error {
+	_, err := st.Fixture(ctx, func(tx store.Fixture) error {
 		k, err := tx.NewKey(ctx, nil, auth.Admin, "admin key")
 		key = k.Key
 		return err

@@ -42,7 +42,7 @@ func pageCacheFollowsIndex(t *testing.T, st *store.Store) {
 
 	records := func(docs *store.Documents) {
 		t.Helper()
-		if err := st.InTx(ctx, func(tx *store.Tx) error { return tx.WriteRecords(ctx, docs, nil) }); err != nil {
+		if _, err := st.Fixture(ctx, func(tx store.Fixture) error { return tx.WriteRecords(ctx, docs, nil) }); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -68,7 +68,7 @@ func pageCacheFollowsIndex(t *testing.T, st *store.Store) {
 		svc.ServiceAtLocations[i].Location = nil
 	}
 	svc.Organization, svc.Program, svc.Metadata = nil, nil, nil
-	if err := st.InTx(ctx, func(tx *store.Tx) error {
+	if _, err := st.Fixture(ctx, func(tx store.Fixture) error {
 		return tx.WriteDocuments(ctx, &store.Documents{Services: []hsds.Service{svc}}, "update", "another process")
 	}); err != nil {
 		t.Fatal(err)

@@ -83,7 +83,7 @@ func TestSync_WritesReachIndex(t *testing.T) {
 			svc.ServiceAtLocations[i].Location = nil
 		}
 		svc.Organization, svc.Program, svc.Metadata = nil, nil, nil
-		seq, err := st.InTxSeq(ctx, func(tx *store.Tx) error {
+		seq, err := st.Fixture(ctx, func(tx store.Fixture) error {
 			return tx.WriteDocuments(ctx, &store.Documents{Services: []hsds.Service{svc}}, "update", "test")
 		})
 		if err != nil || seq == 0 {
@@ -100,7 +100,7 @@ func TestSync_WritesReachIndex(t *testing.T) {
 		}
 		verify(t, sy)
 
-		if err := st.InTx(ctx, func(tx *store.Tx) error { return tx.DeleteService(ctx, id) }); err != nil {
+		if _, err := st.Fixture(ctx, func(tx store.Fixture) error { return tx.DeleteService(ctx, id) }); err != nil {
 			t.Fatal(err)
 		}
 		if err := sy.Drain(ctx); err != nil {
@@ -132,7 +132,7 @@ func TestSync_CategoriesFollowTaxonomy(t *testing.T) {
 			{ID: uuid.NewString(), Code: "zq", Name: "Zoning questions", Description: "A new top-level term"},
 		}
 		terms = append(terms, hsds.TaxonomyTerm{ID: uuid.NewString(), Code: "zq-1", Name: "Permits", Description: "A child", ParentID: terms[0].ID})
-		if err := st.InTx(ctx, func(tx *store.Tx) error {
+		if _, err := st.Fixture(ctx, func(tx store.Fixture) error {
 			return tx.WriteDocuments(ctx, &store.Documents{Terms: terms}, "create", "test")
 		}); err != nil {
 			t.Fatal(err)
@@ -295,7 +295,7 @@ func TestSync_SlowTransaction(t *testing.T) {
 	orgA.Services[0].Name, orgB.Services[0].Name = "Quokka Slow Service", "Wombat Fast Service"
 	slowDone := make(chan int64, 1)
 	go func() {
-		seq, err := slow.InTxSeq(ctx, func(tx *store.Tx) error {
+		seq, err := slow.Fixture(ctx, func(tx store.Fixture) error {
 			return tx.WriteDocuments(ctx, &store.Documents{Terms: []hsds.TaxonomyTerm{storetest.Term("ZA", "")}, Organizations: []hsds.Organization{orgA}}, "import", "test")
 		})
 		if err != nil {
@@ -306,7 +306,7 @@ func TestSync_SlowTransaction(t *testing.T) {
 	<-held // the slow transaction has its sequence and is not committed
 	fastDone := make(chan int64, 1)
 	go func() {
-		seq, err := fast.InTxSeq(ctx, func(tx *store.Tx) error {
+		seq, err := fast.Fixture(ctx, func(tx store.Fixture) error {
 			return tx.WriteDocuments(ctx, &store.Documents{Terms: []hsds.TaxonomyTerm{storetest.Term("ZB", "")}, Organizations: []hsds.Organization{orgB}}, "import", "test")
 		})
 		if err != nil {
@@ -386,7 +386,7 @@ func TestSync_TwoProcesses(t *testing.T) {
 	}
 	org := storetest.Organization("replicas", 2, "ZC")
 	org.Services[0].Name, org.Services[1].Name = "Capybara Housing Help", "Capybara Food Help"
-	seq, err := writer.InTxSeq(ctx, func(tx *store.Tx) error {
+	seq, err := writer.Fixture(ctx, func(tx store.Fixture) error {
 		return tx.WriteDocuments(ctx, &store.Documents{Terms: []hsds.TaxonomyTerm{storetest.Term("ZC", "")}, Organizations: []hsds.Organization{org}}, "import", "test")
 	})
 	if err != nil {
@@ -397,7 +397,7 @@ func TestSync_TwoProcesses(t *testing.T) {
 	svc := org.Services[1]
 	svc.Name = "Axolotl Food Help"
 	svc.OrganizationID = org.ID
-	seq, err = writer.InTxSeq(ctx, func(tx *store.Tx) error {
+	seq, err = writer.Fixture(ctx, func(tx store.Fixture) error {
 		return tx.WriteDocuments(ctx, &store.Documents{Services: []hsds.Service{svc}}, "update", "test")
 	})
 	if err != nil {
@@ -406,7 +406,7 @@ func TestSync_TwoProcesses(t *testing.T) {
 	expect("update", "axolotl", 1, seq)
 	expect("update", "capybara", 1, seq)
 
-	seq, err = writer.InTxSeq(ctx, func(tx *store.Tx) error { return tx.DeleteService(ctx, org.Services[0].ID) })
+	seq, err = writer.Fixture(ctx, func(tx store.Fixture) error { return tx.DeleteService(ctx, org.Services[0].ID) })
 	if err != nil {
 		t.Fatal(err)
 	}

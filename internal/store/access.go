@@ -63,7 +63,7 @@ const (
 
 // CreateAgency adds an agency managing orgIDs (each managed by no other
 // agency yet).
-func (t *Tx) CreateAgency(ctx context.Context, name string, orgIDs []string) (Agency, error) {
+func (t *txn) CreateAgency(ctx context.Context, name string, orgIDs []string) (Agency, error) {
 	a := Agency{ID: uuid.NewString(), Name: name, CreatedAt: t.s.now().UTC().Truncate(time.Microsecond)}
 	if err := t.db.WithContext(ctx).Create(&agencyRow{ID: a.ID, Name: a.Name, CreatedAt: a.CreatedAt}).Error; err != nil {
 		return Agency{}, mapErr(err, "create agency")
@@ -97,20 +97,20 @@ func (s *Store) zoneName(tz string) string {
 }
 
 // SetAgencyTZ sets the time zone an agency works in.
-func (t *Tx) SetAgencyTZ(ctx context.Context, id, tz string) error {
+func (t *txn) SetAgencyTZ(ctx context.Context, id, tz string) error {
 	t.s.zones.Delete(id)
 	return mapErr(t.db.WithContext(ctx).Model(&agencyRow{}).Where("id = ?", id).Update("tz", tz).Error, "set agency time zone")
 }
 
 // RenameAgency changes an agency's name.
-func (t *Tx) RenameAgency(ctx context.Context, id, name string) error {
+func (t *txn) RenameAgency(ctx context.Context, id, name string) error {
 	return mapErr(t.db.WithContext(ctx).Model(&agencyRow{}).Where("id = ?", id).Update("name", name).Error, "rename agency")
 }
 
 // SetAgencyOrganizations makes orgIDs exactly the organizations agencyID
 // manages. An organization another agency manages is a conflict: it must be
 // released there first, so no agency loses one by accident.
-func (t *Tx) SetAgencyOrganizations(ctx context.Context, agencyID string, orgIDs []string) error {
+func (t *txn) SetAgencyOrganizations(ctx context.Context, agencyID string, orgIDs []string) error {
 	orgIDs = normIDs(orgIDs)
 	if len(orgIDs) > 0 {
 		exist, err := t.ExistingIDs(ctx, "organization", orgIDs)
@@ -146,7 +146,7 @@ func (t *Tx) SetAgencyOrganizations(ctx context.Context, agencyID string, orgIDs
 }
 
 // AddAgencyOrganization makes agencyID manage a (new) organization.
-func (t *Tx) AddAgencyOrganization(ctx context.Context, agencyID, orgID string) error {
+func (t *txn) AddAgencyOrganization(ctx context.Context, agencyID, orgID string) error {
 	err := t.db.WithContext(ctx).Create(&agencyOrgRow{OrganizationID: strings.ToLower(orgID), AgencyID: agencyID}).Error
 	return mapErr(err, "add agency organization")
 }
@@ -199,7 +199,7 @@ func (s *Store) AgencyOrganizations(ctx context.Context, agencyID string) ([]str
 }
 
 // CreateKey stores a new key (its hash only).
-func (t *Tx) CreateKey(ctx context.Context, k *APIKey) error {
+func (t *txn) CreateKey(ctx context.Context, k *APIKey) error {
 	k.ID = uuid.NewString()
 	k.CreatedAt = t.s.now().UTC().Truncate(time.Microsecond)
 	return mapErr(t.db.WithContext(ctx).Create(k).Error, "create key")
@@ -217,7 +217,7 @@ func (s *Store) Keys(ctx context.Context, agencyID string) ([]APIKey, error) {
 
 // RevokeKey revokes key keyID of agencyID. Revoking twice keeps the first
 // time. A key of another agency is not found.
-func (t *Tx) RevokeKey(ctx context.Context, agencyID, keyID string) (APIKey, error) {
+func (t *txn) RevokeKey(ctx context.Context, agencyID, keyID string) (APIKey, error) {
 	var k APIKey
 	err := t.db.WithContext(ctx).Where("id = ? AND agency_id = ?", strings.ToLower(keyID), agencyID).Take(&k).Error
 	if err == gorm.ErrRecordNotFound {
@@ -275,7 +275,7 @@ func (AuditEntry) TableName() string { return "audit_log" }
 
 // Audit appends e to the audit log in the transaction of the change it
 // records.
-func (t *Tx) Audit(ctx context.Context, e AuditEntry) error {
+func (t *txn) Audit(ctx context.Context, e AuditEntry) error {
 	if e.At.IsZero() {
 		e.At = t.s.now()
 	}

@@ -28,7 +28,7 @@ type AgencyChange struct {
 // line names the new agency as its agency.
 func (s *Store) CreateAgency(ctx context.Context, actor Actor, c AgencyChange) (Agency, error) {
 	var a Agency
-	err := s.InTx(ctx, func(tx *Tx) error {
+	err := s.inTx(ctx, func(tx *txn) error {
 		var err error
 		a, err = tx.createAgency(ctx, actor, c)
 		return err
@@ -40,7 +40,7 @@ func (s *Store) CreateAgency(ctx context.Context, actor Actor, c AgencyChange) (
 }
 
 // createAgency is CreateAgency in t.
-func (t *Tx) createAgency(ctx context.Context, actor Actor, c AgencyChange) (Agency, error) {
+func (t *txn) createAgency(ctx context.Context, actor Actor, c AgencyChange) (Agency, error) {
 	var name string
 	if c.Name != nil {
 		name = *c.Name
@@ -71,7 +71,7 @@ func (t *Tx) createAgency(ctx context.Context, actor Actor, c AgencyChange) (Age
 // the fields set.
 func (s *Store) UpdateAgency(ctx context.Context, actor Actor, id string, c AgencyChange) (Agency, error) {
 	id = strings.ToLower(id)
-	err := s.InTx(ctx, func(tx *Tx) error {
+	err := s.inTx(ctx, func(tx *txn) error {
 		if err := tx.db.WithContext(ctx).Where("id = ?", id).Take(&agencyRow{}).Error; err != nil {
 			if err == gorm.ErrRecordNotFound {
 				return apperr.E(apperr.NotFound, "no agency has id %s", id)
@@ -124,7 +124,7 @@ func (s *Store) CreateKey(ctx context.Context, actor Actor, agencyID *string, ro
 		agencyID = &a.ID
 	}
 	var out CreatedKey
-	err := s.InTx(ctx, func(tx *Tx) error {
+	err := s.inTx(ctx, func(tx *txn) error {
 		var err error
 		out, err = tx.createKey(ctx, actor, agencyID, role, name)
 		return err
@@ -136,7 +136,7 @@ func (s *Store) CreateKey(ctx context.Context, actor Actor, agencyID *string, ro
 }
 
 // createKey is CreateKey in t, of an agency known to exist.
-func (t *Tx) createKey(ctx context.Context, actor Actor, agencyID *string, role auth.Role, name string) (CreatedKey, error) {
+func (t *txn) createKey(ctx context.Context, actor Actor, agencyID *string, role auth.Role, name string) (CreatedKey, error) {
 	k, err := t.NewKey(ctx, agencyID, role, name)
 	if err != nil {
 		return CreatedKey{}, err
@@ -161,7 +161,7 @@ type KeySpec struct {
 func (s *Store) SetUpAccess(ctx context.Context, actor Actor, agencies []AgencyChange, keys []KeySpec) ([]Agency, []CreatedKey, error) {
 	var as []Agency
 	var ks []CreatedKey
-	err := s.InTx(ctx, func(tx *Tx) error {
+	err := s.inTx(ctx, func(tx *txn) error {
 		as, ks = make([]Agency, len(agencies)), make([]CreatedKey, len(keys))
 		for i, c := range agencies {
 			var err error
@@ -190,7 +190,7 @@ func (s *Store) SetUpAccess(ctx context.Context, actor Actor, agencies []AgencyC
 // NewKey makes a key for agencyID (nil: an admin key) in t, unaudited, and
 // returns it with its secret. It is CreateKey's write, for a set-up that
 // makes agencies and keys in one transaction.
-func (t *Tx) NewKey(ctx context.Context, agencyID *string, role auth.Role, name string) (CreatedKey, error) {
+func (t *txn) NewKey(ctx context.Context, agencyID *string, role auth.Role, name string) (CreatedKey, error) {
 	secret, prefix, err := auth.NewKey()
 	if err != nil {
 		return CreatedKey{}, err
@@ -207,7 +207,7 @@ func (t *Tx) NewKey(ctx context.Context, agencyID *string, role auth.Role, name 
 // found.
 func (s *Store) RevokeKey(ctx context.Context, actor Actor, agencyID, keyID string) (APIKey, error) {
 	var k APIKey
-	err := s.InTx(ctx, func(tx *Tx) error {
+	err := s.inTx(ctx, func(tx *txn) error {
 		var err error
 		if k, err = tx.RevokeKey(ctx, agencyID, keyID); err != nil {
 			return err

@@ -78,7 +78,7 @@ func (s *Store) CreateCase(ctx context.Context, a Actor, in CaseInput, idem Idem
 		return Case{}, false, err
 	}
 	p := a.Principal
-	id, replayed, err := s.idempotent(ctx, a, "case", idem, func(tx *Tx, id string) error {
+	id, replayed, err := s.idempotent(ctx, a, "case", idem, func(tx *txn, id string) error {
 		c = Case{ID: id, AgencyID: p.AgencyID, CreatedBy: &p.KeyID, Status: in.Status, Client: *in.Client, Needs: in.Needs, Consent: in.Consent}
 		if c.Needs == nil {
 			c.Needs = []referral.Need{}
@@ -111,7 +111,7 @@ type CaseUpdate struct {
 // and its audit row.
 func (s *Store) UpdateCase(ctx context.Context, a Actor, id string, u CaseUpdate) (Case, error) {
 	var c Case
-	err := s.InTx(ctx, func(tx *Tx) error {
+	err := s.inTx(ctx, func(tx *txn) error {
 		var err error
 		if c, err = tx.lockCase(ctx, id, a.Principal.AgencyID); err != nil {
 			return err

@@ -143,7 +143,7 @@ func (s *Store) fromCaseRow(r caseRow, needs []needRow) (Case, error) {
 
 // createCase stores a new case; c gets its version, times and, if it has
 // none, its id.
-func (t *Tx) createCase(ctx context.Context, c *Case) error {
+func (t *txn) createCase(ctx context.Context, c *Case) error {
 	now := t.s.now().UTC().Truncate(time.Microsecond)
 	if c.ID == "" {
 		c.ID = uuid.NewString()
@@ -164,7 +164,7 @@ func (t *Tx) createCase(ctx context.Context, c *Case) error {
 
 // writeNeeds replaces the needs of c, keeping the ids of needs it names (a
 // referral may point at one).
-func (t *Tx) writeNeeds(ctx context.Context, c *Case, now time.Time) error {
+func (t *txn) writeNeeds(ctx context.Context, c *Case, now time.Time) error {
 	keep := []string{}
 	for i := range c.Needs {
 		n := &c.Needs[i]
@@ -210,7 +210,7 @@ func (s *Store) CaseByID(ctx context.Context, id, agencyID string) (Case, error)
 
 // lockCase reads case id of agencyID for update: writers of one case take
 // turns until the transaction ends.
-func (t *Tx) lockCase(ctx context.Context, id, agencyID string) (Case, error) {
+func (t *txn) lockCase(ctx context.Context, id, agencyID string) (Case, error) {
 	q := t.db.WithContext(ctx)
 	if t.s.dialect == Postgres {
 		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
@@ -262,7 +262,7 @@ func (s *Store) withNeeds(ctx context.Context, rows []caseRow) ([]Case, error) {
 
 // updateCase writes c (read under lockCase and changed) and bumps its
 // version.
-func (t *Tx) updateCase(ctx context.Context, c *Case) error {
+func (t *txn) updateCase(ctx context.Context, c *Case) error {
 	now := t.s.now().UTC().Truncate(time.Microsecond)
 	c.Version++
 	c.UpdatedAt = now
@@ -279,7 +279,7 @@ func (t *Tx) updateCase(ctx context.Context, c *Case) error {
 }
 
 // setNeedStatus changes one need's status (a client's follow-up answer).
-func (t *Tx) setNeedStatus(ctx context.Context, caseID, needID, status string) error {
+func (t *txn) setNeedStatus(ctx context.Context, caseID, needID, status string) error {
 	now := t.s.now().UTC().Truncate(time.Microsecond)
 	err := t.db.WithContext(ctx).Model(&needRow{}).Where("id = ? AND case_id = ?", needID, caseID).
 		Updates(map[string]any{"status": status, "updated_at": now}).Error

@@ -21,7 +21,7 @@ func TestStore_DeferredReferencesChecked(t *testing.T) {
 		org := storetest.Organization("dangling", 1, "T-1")
 		org.Services[0].Phones[0].ContactID = storetest.ID("no such contact")
 		docs := &store.Documents{Terms: []hsds.TaxonomyTerm{storetest.Term("T-1", "")}, Organizations: []hsds.Organization{org}}
-		err := st.InTx(ctx, func(tx *store.Tx) error {
+		_, err := st.Fixture(ctx, func(tx store.Fixture) error {
 			if err := tx.DeferConstraints(ctx); err != nil {
 				return err
 			}
@@ -43,7 +43,7 @@ func TestStore_DeferredReferencesChecked(t *testing.T) {
 		}
 		for i := range 3 { // every pooled connection can write afterwards
 			ok := storetest.Organization("fine"+string(rune('a'+i)), 1, "T-1")
-			err := st.InTx(ctx, func(tx *store.Tx) error {
+			_, err := st.Fixture(ctx, func(tx store.Fixture) error {
 				return tx.WriteDocuments(ctx, &store.Documents{Terms: []hsds.TaxonomyTerm{storetest.Term("T-1", "")}, Organizations: []hsds.Organization{ok}}, "import", "test")
 			})
 			if err != nil {

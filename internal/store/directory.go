@@ -583,8 +583,8 @@ type Documents struct {
 // Len is the number of top-level documents.
 func (d *Documents) Len() int { return len(d.Terms) + len(d.Organizations) + len(d.Services) }
 
-// Tx is a directory write transaction.
-type Tx struct {
+// txn is a write transaction: only the store's own methods hold one.
+type txn struct {
 	s       *Store
 	db      *gorm.DB
 	changes []Change // for the search outbox, appended at commit
@@ -594,20 +594,20 @@ type Tx struct {
 	deferred bool
 }
 
-// InTx runs fn in one transaction: everything fn writes lands, or nothing.
+// inTx runs fn in one transaction: everything fn writes lands, or nothing.
 // The records it changed are appended to the search outbox in the same
 // transaction.
-func (s *Store) InTx(ctx context.Context, fn func(*Tx) error) error {
-	_, err := s.InTxSeq(ctx, fn)
+func (s *Store) inTx(ctx context.Context, fn func(*txn) error) error {
+	_, err := s.inTxSeq(ctx, fn)
 	return err
 }
 
-// InTxSeq is InTx that also returns the highest outbox seq the transaction
+// inTxSeq is inTx that also returns the highest outbox seq the transaction
 // wrote (0 if it changed nothing searchable), for read-your-writes.
-func (s *Store) InTxSeq(ctx context.Context, fn func(*Tx) error) (int64, error) {
+func (s *Store) inTxSeq(ctx context.Context, fn func(*txn) error) (int64, error) {
 	var seq int64
 	err := s.db.WithContext(ctx).Transaction(func(db *gorm.DB) error {
-		tx := &Tx{s: s, db: db}
+		tx := &txn{s: s, db: db}
 		if err := fn(tx); err != nil {
 			return err
 		}
@@ -628,7 +628,7 @@ func (s *Store) InTxSeq(ctx context.Context, fn func(*Tx) error) (int64, error) 
 
 // WriteDocuments upserts documents by id, replacing the children nested in
 // each, and records one metadata row per top-level record for action.
-func (t *Tx) WriteDocuments(ctx context.Context, docs *Documents, action, actor string) error {
+func (t *txn) WriteDocuments(ctx context.Context, docs *Documents, action, actor string) error {
 	docs, err := referenceOnly(ctx, t.db, t.actor, docs)
 	if err != nil {
 		return mapErr(err, "write documents")
@@ -682,7 +682,7 @@ var idTables = map[string]string{
 }
 
 // ExistingIDs reports which of ids exist as records of entity.
-func (t *Tx) ExistingIDs(ctx context.Context, entity string, ids []string) (map[string]bool, error) {
+func (t *txn) ExistingIDs(ctx context.Context, entity string, ids []string) (map[string]bool, error) {
 	table, ok := idTables[entity]
 	if !ok {
 		return nil, fmt.Errorf("store: existing ids: unknown entity %q", entity)
@@ -717,7 +717,7 @@ func (s *Store) Counts(ctx context.Context) (map[string]int64, error) {
 
 // DeferConstraints postpones foreign-key checks to commit, so a file may
 // name a record before the record itself (an import writes in file order).
-func (t *Tx) DeferConstraints(ctx context.Context) error {
+func (t *txn) DeferConstraints(ctx context.Context) error {
 	stmt := "SET CONSTRAINTS ALL DEFERRED"
 	if t.s.dialect == SQLite {
 		stmt = "PRAGMA defer_foreign_keys = ON"
@@ -730,7 +730,7 @@ func (t *Tx) DeferConstraints(ctx context.Context) error {
 // transaction: a COMMIT that fails them on SQLite leaves the transaction
 // open on a connection that goes back to the pool holding the write lock,
 // and every later write of the process would fail.
-func (t *Tx) checkDeferred(ctx context.Context) error {
+func (t *txn) checkDeferred(ctx context.Context) error {
 	if !t.deferred {
 		return nil
 	}

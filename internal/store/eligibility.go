@@ -126,7 +126,7 @@ func (s *Store) withAreas(ctx context.Context, ids []string, out map[string][]el
 // eligibility attributes, with one HSDS metadata row; the caller leaves
 // out codes the service already has. It does not touch the service's
 // last_modified: a proposal is not an agency's confirmation.
-func (t *Tx) ProposeEligibility(ctx context.Context, serviceID string, cs []eligibility.Criterion, terms map[eligibility.Code]string, actor string) error {
+func (t *txn) ProposeEligibility(ctx context.Context, serviceID string, cs []eligibility.Criterion, terms map[eligibility.Code]string, actor string) error {
 	if len(cs) == 0 {
 		return nil
 	}
@@ -151,7 +151,7 @@ func (t *Tx) ProposeEligibility(ctx context.Context, serviceID string, cs []elig
 // checkEligibility holds a service's eligibility attributes (link_type
 // eligibility) to the eligibility taxonomy: a term of it, and a value its
 // code can read.
-func checkEligibility(ctx context.Context, tx *Tx, as []hsds.Attribute, fe *apperr.FieldErrors) error {
+func checkEligibility(ctx context.Context, tx *txn, as []hsds.Attribute, fe *apperr.FieldErrors) error {
 	var terms map[eligibility.Code]string
 	for i, a := range as {
 		if a.LinkType != LinkTypeEligibility {

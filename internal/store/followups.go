@@ -33,7 +33,7 @@ func (FollowUp) TableName() string { return "followups" }
 
 // agencyZone is the time zone an agency works in (its own, or the default),
 // remembered for a minute: every referral move asks for it.
-func (t *Tx) agencyZone(ctx context.Context, agencyID string) (*time.Location, error) {
+func (t *txn) agencyZone(ctx context.Context, agencyID string) (*time.Location, error) {
 	if z, ok := t.s.zones.Load(agencyID); ok && time.Since(z.(zoneEntry).at) < time.Minute {
 		return z.(zoneEntry).loc, nil
 	}
@@ -60,7 +60,7 @@ type zoneEntry struct {
 
 // applyPlan closes the tasks of the kinds the plan names and opens its new
 // tasks; a task of a kind already open moves to the new due time.
-func (t *Tx) applyPlan(ctx context.Context, r *Referral, p referral.Plan) error {
+func (t *txn) applyPlan(ctx context.Context, r *Referral, p referral.Plan) error {
 	now := t.s.now().UTC().Truncate(time.Microsecond)
 	if len(p.Close) > 0 {
 		kinds := make([]string, len(p.Close))
@@ -186,14 +186,14 @@ func (s *Store) FollowUpsOf(ctx context.Context, r Referral) ([]FollowUp, error)
 // limit open tasks that became overdue since they were last notified, and
 // reports how many.
 func (s *Store) NotifyOverdue(ctx context.Context, limit int) (n int, err error) {
-	err = s.InTx(ctx, func(tx *Tx) error {
+	err = s.inTx(ctx, func(tx *txn) error {
 		n, err = tx.notifyOverdue(ctx, limit)
 		return err
 	})
 	return n, err
 }
 
-func (t *Tx) notifyOverdue(ctx context.Context, limit int) (int, error) {
+func (t *txn) notifyOverdue(ctx context.Context, limit int) (int, error) {
 	now := t.s.now().UTC().Truncate(time.Microsecond)
 	var due []FollowUp
 	err := t.db.WithContext(ctx).Where("done_at IS NULL AND overdue_notified_at IS NULL AND due_at < ?", now).Order("due_at, id").Limit(limit).Find(&due).Error

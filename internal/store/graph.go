@@ -290,7 +290,7 @@ func oldOrganizations(l *loader, old *graph, roots []string) error {
 // write replaces the owned children of g's roots and upserts every row,
 // once the actor's right to every row is checked (see guard.go). It returns
 // the rows moved from other records.
-func (t *Tx) write(ctx context.Context, g *graph, strict bool) ([]move, error) {
+func (t *txn) write(ctx context.Context, g *graph, strict bool) ([]move, error) {
 	tx := t.db
 	old, err := oldGraph(ctx, tx, g)
 	if err != nil {

@@ -39,7 +39,7 @@ type Writer struct {
 // ActAs makes the transaction's directory writes checked for a: records
 // held by organizations a may not write are refused. A transaction that
 // never calls ActAs writes as the operator, who may write anything.
-func (t *Tx) ActAs(a Writer) { t.actor = &a }
+func (t *txn) ActAs(a Writer) { t.actor = &a }
 
 // may says whether the actor may write records of organization org.
 func (a *Writer) may(org string) bool {

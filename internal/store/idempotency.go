@@ -40,9 +40,9 @@ type Idempotency struct {
 // a's agency, with the new resource's id. When an earlier creation under
 // the key committed, create does not run: that resource's id comes back
 // with replayed set.
-func (s *Store) idempotent(ctx context.Context, a Actor, resourceType string, idem Idempotency, create func(tx *Tx, id string) error) (id string, replayed bool, err error) {
+func (s *Store) idempotent(ctx context.Context, a Actor, resourceType string, idem Idempotency, create func(tx *txn, id string) error) (id string, replayed bool, err error) {
 	id = uuid.NewString()
-	err = s.InTx(ctx, func(tx *Tx) error {
+	err = s.inTx(ctx, func(tx *txn) error {
 		if idem.Key != "" {
 			sum := sha256.Sum256(idem.Request)
 			prior, err := tx.claimIdempotencyKey(ctx, a.Principal.AgencyID, idem.Key, resourceType, hex.EncodeToString(sum[:]), id)
@@ -65,7 +65,7 @@ func (s *Store) idempotent(ctx context.Context, a Actor, resourceType string, id
 // the caller answers with it, creating nothing); the same key with another
 // request is a 422. A concurrent first use waits for the other
 // transaction (PostgreSQL's unique index; SQLite's single writer).
-func (t *Tx) claimIdempotencyKey(ctx context.Context, agencyID, key, resourceType, hash, resourceID string) (string, error) {
+func (t *txn) claimIdempotencyKey(ctx context.Context, agencyID, key, resourceType, hash, resourceID string) (string, error) {
 	key = keyDigest(key)
 	now := t.s.now().UTC().Truncate(time.Microsecond)
 	db := t.db.WithContext(ctx)
@@ -123,11 +123,11 @@ func (s *Store) AuditReads(ctx context.Context, a Actor, resourceType string, id
 	for i, id := range ids {
 		es[i] = a.auditEntry("read", resourceType, id, detail)
 	}
-	return s.InTx(ctx, func(tx *Tx) error { return tx.AuditBatch(ctx, es) })
+	return s.inTx(ctx, func(tx *txn) error { return tx.AuditBatch(ctx, es) })
 }
 
 // AuditBatch appends entries in one statement (reads of many cases).
-func (t *Tx) AuditBatch(ctx context.Context, es []AuditEntry) error {
+func (t *txn) AuditBatch(ctx context.Context, es []AuditEntry) error {
 	if len(es) == 0 {
 		return nil
 	}

@@ -12,8 +12,8 @@ import (
 // ExistingIDs reports which of ids exist as records of entity, outside any
 // transaction (an import's checks before it writes).
 func (s *Store) ExistingIDs(ctx context.Context, entity string, ids []string) (map[string]bool, error) {
-	// A Tx over the pool reads as the store does; it is never committed.
-	return (&Tx{s: s, db: s.db}).ExistingIDs(ctx, entity, ids)
+	// A txn over the pool reads as the store does; it is never committed.
+	return (&txn{s: s, db: s.db}).ExistingIDs(ctx, entity, ids)
 }
 
 // MayWriteAll says whether a may write every organization's records (an
@@ -46,7 +46,7 @@ func (s *Store) ImportDocuments(ctx context.Context, actor Actor, by string, pro
 	default:
 		by = actor.by()
 	}
-	return s.InTx(ctx, func(tx *Tx) error {
+	return s.inTx(ctx, func(tx *txn) error {
 		if w != nil {
 			w.By = by
 			tx.ActAs(*w)
@@ -65,9 +65,9 @@ type EligibilityProposal struct {
 }
 
 // ProposeEligibilities stores proposals in one transaction (see
-// Tx.ProposeEligibility); by is the updated_by of their metadata rows.
+// txn.ProposeEligibility); by is the updated_by of their metadata rows.
 func (s *Store) ProposeEligibilities(ctx context.Context, ps []EligibilityProposal, terms map[eligibility.Code]string, by string) error {
-	return s.InTx(ctx, func(tx *Tx) error {
+	return s.inTx(ctx, func(tx *txn) error {
 		for _, p := range ps {
 			if err := tx.ProposeEligibility(ctx, p.ServiceID, p.Criteria, terms, by); err != nil {
 				return err

@@ -112,7 +112,7 @@ func (s *Store) FinishJob(ctx context.Context, actor Actor, j *ImportJob, detail
 	defer s.jobsHere.Delete(j.ID)
 	now := s.now().UTC().Truncate(time.Microsecond)
 	j.FinishedAt = &now
-	return s.InTx(ctx, func(tx *Tx) error {
+	return s.inTx(ctx, func(tx *txn) error {
 		err := tx.db.WithContext(ctx).Model(&ImportJob{}).Where("id = ?", j.ID).
 			Updates(map[string]any{"state": j.State, "records_done": j.RecordsDone, "records_total": j.RecordsTotal,
 				"problems": j.Problems, "error": j.Error, "finished_at": now, "heartbeat_at": now}).Error

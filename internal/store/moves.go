@@ -147,7 +147,7 @@ func (s *Store) CheckOwnership(ctx context.Context, docs *Documents, a Writer) (
 // recordMoves writes the history of rows a write moved between records:
 // a row on the record that lost each and on the one that got it, the
 // former's last_modified and search entry refreshed, and an audit line.
-func (t *Tx) recordMoves(ctx context.Context, moves []move, docs *Documents, by string) error {
+func (t *txn) recordMoves(ctx context.Context, moves []move, docs *Documents, by string) error {
 	if len(moves) == 0 {
 		return nil
 	}
@@ -192,7 +192,7 @@ func (t *Tx) recordMoves(ctx context.Context, moves []move, docs *Documents, by 
 
 // touchRoot marks a record changed by a move: a new last_modified, and a
 // search outbox entry.
-func (t *Tx) touchRoot(ctx context.Context, r ref, now time.Time) error {
+func (t *txn) touchRoot(ctx context.Context, r ref, now time.Time) error {
 	entities := map[string]string{"services": EntityService, "locations": EntityLocation, "organizations": EntityOrganization}
 	e, ok := entities[r.table]
 	if !ok {

@@ -44,10 +44,10 @@ func (r webhookRow) webhook() Webhook {
 		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()}
 }
 
-// CreateWebhook stores w with its signing secret (sealed). It stays on Tx
+// CreateWebhook stores w with its signing secret (sealed). It stays on txn
 // for the referral benchmark's set-up; the API creates webhooks with
 // Store.CreateWebhook.
-func (t *Tx) CreateWebhook(ctx context.Context, w *Webhook, secret string) error {
+func (t *txn) CreateWebhook(ctx context.Context, w *Webhook, secret string) error {
 	now := t.s.now().UTC().Truncate(time.Microsecond)
 	w.ID, w.CreatedAt, w.UpdatedAt = uuid.NewString(), now, now
 	sealed, err := t.s.sealText(secret, "webhook:"+w.ID, "secret")
@@ -59,7 +59,7 @@ func (t *Tx) CreateWebhook(ctx context.Context, w *Webhook, secret string) error
 }
 
 // updateWebhook writes w's url, events and active flag.
-func (t *Tx) updateWebhook(ctx context.Context, w *Webhook) error {
+func (t *txn) updateWebhook(ctx context.Context, w *Webhook) error {
 	w.UpdatedAt = t.s.now().UTC().Truncate(time.Microsecond)
 	err := t.db.WithContext(ctx).Model(&webhookRow{}).Where("id = ? AND agency_id = ?", w.ID, w.AgencyID).
 		Updates(map[string]any{"url": w.URL, "events": strings.Join(w.Events, ","), "active": w.Active, "updated_at": w.UpdatedAt}).Error
@@ -67,7 +67,7 @@ func (t *Tx) updateWebhook(ctx context.Context, w *Webhook) error {
 }
 
 // deleteWebhook removes a subscription and its delivery log.
-func (t *Tx) deleteWebhook(ctx context.Context, id, agencyID string) error {
+func (t *txn) deleteWebhook(ctx context.Context, id, agencyID string) error {
 	if _, err := t.View().WebhookByID(ctx, id, agencyID); err != nil {
 		return err
 	}
@@ -175,13 +175,13 @@ func (Attempt) TableName() string { return "webhook_attempts" }
 // QueueNotice queues n, in a transaction of its own, for every active
 // subscription of its agencies that takes its type.
 func (s *Store) QueueNotice(ctx context.Context, n Notice) error {
-	return s.InTx(ctx, func(tx *Tx) error { return tx.notify(ctx, n) })
+	return s.inTx(ctx, func(tx *txn) error { return tx.notify(ctx, n) })
 }
 
 // notify queues n for every active subscription of its agencies that takes
 // its type, in the caller's transaction: the event leaves only if the change
 // commits, and is not lost if the process dies after the commit.
-func (t *Tx) notify(ctx context.Context, n Notice) error {
+func (t *txn) notify(ctx context.Context, n Notice) error {
 	agencies := slices.Compact(slices.Sorted(slices.Values(n.AgencyIDs)))
 	var hooks []webhookRow
 	err := t.db.WithContext(ctx).Select("id, agency_id, events").Where("agency_id IN ? AND active = ?", agencies, true).Find(&hooks).Error
@@ -250,7 +250,7 @@ func (s *Store) PendingDeliveries(ctx context.Context) (int64, error) {
 // again at retryAt, or failed for good when retryAt is zero.
 func (s *Store) RecordAttempt(ctx context.Context, d Delivery, a Attempt, delivered bool, retryAt time.Time) error {
 	now := s.now().UTC().Truncate(time.Microsecond)
-	return s.InTx(ctx, func(tx *Tx) error {
+	return s.inTx(ctx, func(tx *txn) error {
 		a.DeliveryID, a.WebhookID, a.At = d.ID, d.WebhookID, now
 		if err := tx.db.WithContext(ctx).Create(&a).Error; err != nil {
 			return mapErr(err, "log delivery attempt")
@@ -312,14 +312,14 @@ func (s *Store) Deliveries(ctx context.Context, webhookID, state string, p Pagin
 // once per stale spell (a change or verification starts a new one), and
 // reports how many.
 func (s *Store) NotifyStale(ctx context.Context, cutoff time.Time, limit int) (n int, err error) {
-	err = s.InTx(ctx, func(tx *Tx) error {
+	err = s.inTx(ctx, func(tx *txn) error {
 		n, err = tx.notifyStale(ctx, cutoff, limit)
 		return err
 	})
 	return n, err
 }
 
-func (t *Tx) notifyStale(ctx context.Context, cutoff time.Time, limit int) (int, error) {
+func (t *txn) notifyStale(ctx context.Context, cutoff time.Time, limit int) (int, error) {
 	var rows []struct {
 		ID, Name, OrganizationID, AgencyID string
 		LastModified                       time.Time

@@ -42,7 +42,7 @@ func (outboxRow) TableName() string { return "search_outbox" }
 const outboxLockKey = 0x4c6b4f7574 // "LkOut"
 
 // change remembers that a record changed in this transaction.
-func (t *Tx) change(entity string, ids ...string) {
+func (t *txn) change(entity string, ids ...string) {
 	for _, id := range ids {
 		t.changes = append(t.changes, Change{Entity: entity, EntityID: id})
 	}
@@ -50,7 +50,7 @@ func (t *Tx) change(entity string, ids ...string) {
 
 // flushOutbox appends the transaction's changes to the outbox. It runs last
 // in the transaction, so the advisory lock is held only until commit.
-func (t *Tx) flushOutbox(ctx context.Context) error {
+func (t *txn) flushOutbox(ctx context.Context) error {
 	if len(t.changes) == 0 {
 		return nil
 	}
@@ -212,7 +212,7 @@ func chunks(ids []string) [][]string {
 // DeleteService removes a service with everything it owns (its phones,
 // schedules, service_at_locations...; not its organization or locations)
 // and records the change. Its HSDS metadata rows stay as history.
-func (t *Tx) DeleteService(ctx context.Context, id string) error {
+func (t *txn) DeleteService(ctx context.Context, id string) error {
 	svcs, err := newLoader(ctx, t.db).services([]string{id}, shapeFull)
 	if err != nil {
 		return mapErr(err, "delete service %s", id)

@@ -16,14 +16,14 @@ import (
 
 // View is a read-only Store bound to the transaction: its reads see the
 // transaction's own writes and locks. Do not write through it.
-func (t *Tx) View() *Store {
+func (t *txn) View() *Store {
 	return &Store{db: t.db, shared: t.s.shared}
 }
 
 // lockRecord serializes writers of one record (and of its creation) until
 // the transaction ends. SQLite transactions already hold the database's
 // write lock from their start.
-func (t *Tx) lockRecord(ctx context.Context, entity, id string) error {
+func (t *txn) lockRecord(ctx context.Context, entity, id string) error {
 	if t.s.dialect != Postgres {
 		return nil
 	}
@@ -35,7 +35,7 @@ func (t *Tx) lockRecord(ctx context.Context, entity, id string) error {
 // replace the stored ones, every root's last_modified becomes now, the
 // metadata rows a client sent are ignored (history is the server's), and
 // meta, the field-level history of this change, is appended.
-func (t *Tx) WriteRecords(ctx context.Context, docs *Documents, meta []hsds.Metadata) error {
+func (t *txn) WriteRecords(ctx context.Context, docs *Documents, meta []hsds.Metadata) error {
 	g := documentsGraph(docs, true)
 	now := t.s.now().UTC().Truncate(time.Microsecond)
 	g.touch(now)
@@ -68,7 +68,7 @@ func (t *Tx) WriteRecords(ctx context.Context, docs *Documents, meta []hsds.Meta
 const HistoryTime = "2006-01-02T15:04:05.000000Z"
 
 // addMetadata appends history rows.
-func (t *Tx) addMetadata(ctx context.Context, meta []hsds.Metadata) error {
+func (t *txn) addMetadata(ctx context.Context, meta []hsds.Metadata) error {
 	if len(meta) == 0 {
 		return nil
 	}
@@ -103,7 +103,7 @@ func (s *Store) History(ctx context.Context, resourceType, id string, p Paging) 
 }
 
 // countWhere counts the rows of table matching where.
-func (t *Tx) countWhere(ctx context.Context, table, where string, args ...any) (int64, error) {
+func (t *txn) countWhere(ctx context.Context, table, where string, args ...any) (int64, error) {
 	var n int64
 	err := t.db.WithContext(ctx).Table(table).Where(where, args...).Count(&n).Error
 	return n, mapErr(err, "count %s", table)
@@ -112,7 +112,7 @@ func (t *Tx) countWhere(ctx context.Context, table, where string, args ...any) (
 // deleteOrganization removes an organization with what it owns directly.
 // One that still has services or locations is a conflict: they are
 // records of their own, deleted on purpose, not as a side effect.
-func (t *Tx) deleteOrganization(ctx context.Context, id string) error {
+func (t *txn) deleteOrganization(ctx context.Context, id string) error {
 	for _, table := range []string{"services", "locations"} {
 		n, err := t.countWhere(ctx, table, "organization_id = ?", id)
 		if err != nil {
@@ -145,7 +145,7 @@ func (t *Tx) deleteOrganization(ctx context.Context, id string) error {
 
 // deleteLocation removes a location with what it owns. A location services
 // are still offered at is a conflict.
-func (t *Tx) deleteLocation(ctx context.Context, id string) error {
+func (t *txn) deleteLocation(ctx context.Context, id string) error {
 	n, err := t.countWhere(ctx, "service_at_locations", "location_id = ?", id)
 	if err != nil {
 		return err
@@ -178,7 +178,7 @@ func (t *Tx) deleteLocation(ctx context.Context, id string) error {
 	return nil
 }
 
-func (t *Tx) deleteOwned(ctx context.Context, old *graph) error {
+func (t *txn) deleteOwned(ctx context.Context, old *graph) error {
 	owned := old.ownedIDs()
 	for _, table := range deleteOrder {
 		for _, part := range chunks(owned[table]) {

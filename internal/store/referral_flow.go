@@ -37,7 +37,7 @@ type ReferralInput struct {
 func (s *Store) CreateReferral(ctx context.Context, a Actor, in ReferralInput, idem Idempotency, rules referral.Rules) (v ReferralView, replayed bool, err error) {
 	var r Referral
 	var cs Case
-	id, replayed, err := s.idempotent(ctx, a, "referral", idem, func(tx *Tx, id string) error {
+	id, replayed, err := s.idempotent(ctx, a, "referral", idem, func(tx *txn, id string) error {
 		var err error
 		if r, cs, err = tx.newReferral(ctx, a.Principal, in); err != nil {
 			return err
@@ -135,7 +135,7 @@ func (s *Store) MoveReferral(ctx context.Context, a Actor, id string, m Referral
 	}
 	p := a.Principal
 	var v ReferralView
-	err := s.InTx(ctx, func(tx *Tx) error {
+	err := s.inTx(ctx, func(tx *txn) error {
 		r, err := tx.lockReferral(ctx, id, p.AgencyID)
 		if err != nil {
 			return err
@@ -201,7 +201,7 @@ func (s *Store) AddReferralNote(ctx context.Context, a Actor, id, note string) (
 	}
 	p := a.Principal
 	var ev Event
-	err := s.InTx(ctx, func(tx *Tx) error {
+	err := s.inTx(ctx, func(tx *txn) error {
 		r, err := tx.lockReferral(ctx, id, p.AgencyID)
 		if err != nil {
 			return err
@@ -235,7 +235,7 @@ func (s *Store) RecordFollowUp(ctx context.Context, a Actor, id, needMet, note s
 	}
 	p := a.Principal
 	var v ReferralView
-	err := s.InTx(ctx, func(tx *Tx) error {
+	err := s.inTx(ctx, func(tx *txn) error {
 		r, err := tx.lockReferral(ctx, id, p.AgencyID)
 		if err != nil {
 			return err
@@ -275,7 +275,7 @@ func joinStatuses(ss []referral.Status) string {
 
 // needInProgress marks the referral's need in progress once it is sent, if
 // it was only identified; cs is the referral's case, as read in t.
-func (t *Tx) needInProgress(ctx context.Context, r Referral, cs *Case) error {
+func (t *txn) needInProgress(ctx context.Context, r Referral, cs *Case) error {
 	if r.NeedID == nil {
 		return nil
 	}
@@ -292,7 +292,7 @@ func (t *Tx) needInProgress(ctx context.Context, r Referral, cs *Case) error {
 // createReferral stores r (its case, service and receiver already checked)
 // in status draft or sent, with its first event, follow-ups and
 // notifications.
-func (t *Tx) createReferral(ctx context.Context, r *Referral, by Actor, side referral.Side, rules referral.Rules) error {
+func (t *txn) createReferral(ctx context.Context, r *Referral, by Actor, side referral.Side, rules referral.Rules) error {
 	now := t.s.now().UTC().Truncate(time.Microsecond)
 	if r.ID == "" {
 		r.ID = uuid.NewString()
@@ -318,7 +318,7 @@ func (t *Tx) createReferral(ctx context.Context, r *Referral, by Actor, side ref
 }
 
 // appendEvent appends e, made by by on side, to a referral's history.
-func (t *Tx) appendEvent(ctx context.Context, referralID string, by Actor, side referral.Side, e Event, note string) (Event, error) {
+func (t *txn) appendEvent(ctx context.Context, referralID string, by Actor, side referral.Side, e Event, note string) (Event, error) {
 	p := by.Principal
 	e.ReferralID = referralID
 	e.At = t.s.now().UTC().Truncate(time.Microsecond)
@@ -335,7 +335,7 @@ func (t *Tx) appendEvent(ctx context.Context, referralID string, by Actor, side 
 }
 
 // lockReferral is ReferralByID under a row lock, for a change.
-func (t *Tx) lockReferral(ctx context.Context, id, agencyID string) (Referral, error) {
+func (t *txn) lockReferral(ctx context.Context, id, agencyID string) (Referral, error) {
 	q := t.db.WithContext(ctx)
 	if t.s.dialect == Postgres {
 		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
@@ -346,7 +346,7 @@ func (t *Tx) lockReferral(ctx context.Context, id, agencyID string) (Referral, e
 // moveReferral moves r (read under lockReferral) as m asks, which the
 // caller has checked against the table for side: it updates the row,
 // appends the event, applies the follow-up rules and queues notifications.
-func (t *Tx) moveReferral(ctx context.Context, r *Referral, m ReferralMove, by Actor, side referral.Side, rules referral.Rules) error {
+func (t *txn) moveReferral(ctx context.Context, r *Referral, m ReferralMove, by Actor, side referral.Side, rules referral.Rules) error {
 	appointment, note := m.AppointmentAt, m.Note
 	now := t.s.now().UTC().Truncate(time.Microsecond)
 	from := r.Status
@@ -391,7 +391,7 @@ func (t *Tx) moveReferral(ctx context.Context, r *Referral, m ReferralMove, by A
 
 // afterMove applies the follow-up rules to a move and queues its
 // notifications.
-func (t *Tx) afterMove(ctx context.Context, r *Referral, from referral.Status, rules referral.Rules) error {
+func (t *txn) afterMove(ctx context.Context, r *Referral, from referral.Status, rules referral.Rules) error {
 	zone, err := t.agencyZone(ctx, r.ReceiverAgencyID)
 	if err != nil {
 		return err
@@ -427,7 +427,7 @@ func referralEvent(r *Referral, from referral.Status) map[string]any {
 // addReferralNote appends a note to r's history (either side, any state).
 // A note from the sending side is a check-in: it closes the open check-in
 // task.
-func (t *Tx) addReferralNote(ctx context.Context, r *Referral, note string, by Actor, side referral.Side) (Event, error) {
+func (t *txn) addReferralNote(ctx context.Context, r *Referral, note string, by Actor, side referral.Side) (Event, error) {
 	now := t.s.now().UTC().Truncate(time.Microsecond)
 	e, err := t.appendEvent(ctx, r.ID, by, side, Event{Kind: EventNote, FromStatus: string(r.Status), ToStatus: string(r.Status)}, note)
 	if err != nil {
@@ -453,7 +453,7 @@ func (t *Tx) addReferralNote(ctx context.Context, r *Referral, note string, by A
 
 // recordFollowUp stores the client's own answer after a referral closed
 // (met: yes, partly, no) and moves the case's need to match.
-func (t *Tx) recordFollowUp(ctx context.Context, r *Referral, met, note string, by Actor) error {
+func (t *txn) recordFollowUp(ctx context.Context, r *Referral, met, note string, by Actor) error {
 	now := t.s.now().UTC().Truncate(time.Microsecond)
 	r.FollowUpAnswer, r.FollowUpNote, r.FollowUpAt = met, note, &now
 	r.Version++

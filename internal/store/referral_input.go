@@ -65,7 +65,7 @@ func clipValue(s string) string {
 
 // newReferral checks in against p's case, the service and the consent, and
 // builds the referral to store with the case it was checked against.
-func (t *Tx) newReferral(ctx context.Context, p auth.Principal, in ReferralInput) (Referral, Case, error) {
+func (t *txn) newReferral(ctx context.Context, p auth.Principal, in ReferralInput) (Referral, Case, error) {
 	if fe := checkReferralInput(&in); len(fe) > 0 {
 		return Referral{}, Case{}, referralInvalid(fe)
 	}
@@ -107,7 +107,7 @@ func (t *Tx) newReferral(ctx context.Context, p auth.Principal, in ReferralInput
 
 // referralParties reads the case in refers from and the service it refers
 // to, and says what makes either unfit.
-func (t *Tx) referralParties(ctx context.Context, p auth.Principal, in ReferralInput) (Case, Target, apperr.FieldErrors, error) {
+func (t *txn) referralParties(ctx context.Context, p auth.Principal, in ReferralInput) (Case, Target, apperr.FieldErrors, error) {
 	var fe apperr.FieldErrors
 	view := t.View()
 	cs, err := view.CaseByID(ctx, in.CaseID, p.AgencyID)

@@ -39,7 +39,7 @@ const (
 var migrations embed.FS
 
 // Store is the directory database. A Store is its connection (the pool,
-// or one transaction's, see Tx.View) and a pointer to what every Store of
+// or one transaction's, see txn.View) and a pointer to what every Store of
 // one Open shares, so a view of a transaction copies one pointer and
 // cannot miss a setting.
 type Store struct {

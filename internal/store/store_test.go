@@ -18,7 +18,7 @@ import (
 
 func seed(t *testing.T, s *store.Store, docs *store.Documents) {
 	t.Helper()
-	err := s.InTx(context.Background(), func(tx *store.Tx) error {
+	_, err := s.Fixture(context.Background(), func(tx store.Fixture) error {
 		return tx.WriteDocuments(context.Background(), docs, "import", "test")
 	})
 	if err != nil {

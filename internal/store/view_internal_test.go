@@ -30,7 +30,7 @@ func TestTx_ViewSharesSettings(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = s.Close() })
-	err = s.InTx(ctx, func(tx *Tx) error {
+	err = s.inTx(ctx, func(tx *txn) error {
 		v := tx.View()
 		if v.shared != s.shared {
 			t.Fatal("the view has settings of its own")

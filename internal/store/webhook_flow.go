@@ -30,7 +30,7 @@ func (s *Store) CreateWebhook(ctx context.Context, a Actor, in WebhookInput) (We
 	}
 	secret = "whsec_" + strings.TrimPrefix(secret, auth.KeyPrefix)
 	w := Webhook{AgencyID: a.Principal.AgencyID, URL: in.URL, Events: in.Events, Active: in.Active}
-	err = s.InTx(ctx, func(tx *Tx) error {
+	err = s.inTx(ctx, func(tx *txn) error {
 		existing, err := tx.View().Webhooks(ctx, w.AgencyID)
 		if err != nil {
 			return err
@@ -59,7 +59,7 @@ type WebhookUpdate struct {
 // UpdateWebhook changes subscription id of a's agency, with its audit row.
 func (s *Store) UpdateWebhook(ctx context.Context, a Actor, id string, u WebhookUpdate) (Webhook, error) {
 	var w Webhook
-	err := s.InTx(ctx, func(tx *Tx) error {
+	err := s.inTx(ctx, func(tx *txn) error {
 		var err error
 		if w, err = tx.View().WebhookByID(ctx, id, a.Principal.AgencyID); err != nil {
 			return err
@@ -84,7 +84,7 @@ func (s *Store) UpdateWebhook(ctx context.Context, a Actor, id string, u Webhook
 // DeleteWebhook removes subscription id of a's agency and its delivery
 // log, with its audit row.
 func (s *Store) DeleteWebhook(ctx context.Context, a Actor, id string) error {
-	return s.InTx(ctx, func(tx *Tx) error {
+	return s.inTx(ctx, func(tx *txn) error {
 		if err := tx.deleteWebhook(ctx, id, a.Principal.AgencyID); err != nil {
 			return err
 		}

@@ -160,7 +160,7 @@ func put[T any](ctx context.Context, s *Store, a Actor, k kind[T], id string, bo
 	}
 	id = strings.ToLower(id)
 	created := false
-	seq, err := s.InTxSeq(ctx, func(tx *Tx) error {
+	seq, err := s.inTxSeq(ctx, func(tx *txn) error {
 		var err error
 		created, err = putIn(ctx, tx, a, k, id, body, o)
 		return err
@@ -176,7 +176,7 @@ func put[T any](ctx context.Context, s *Store, a Actor, k kind[T], id string, bo
 }
 
 // putIn is put's transaction; created says the record is new.
-func putIn[T any](ctx context.Context, tx *Tx, a Actor, k kind[T], id string, body []byte, o PutOptions) (created bool, err error) {
+func putIn[T any](ctx context.Context, tx *txn, a Actor, k kind[T], id string, body []byte, o PutOptions) (created bool, err error) {
 	tx.actor = a.writer()
 	if err := tx.lockRecord(ctx, k.entity, id); err != nil {
 		return false, err
@@ -221,7 +221,7 @@ func putIn[T any](ctx context.Context, tx *Tx, a Actor, k kind[T], id string, bo
 // save writes x with the history of its change from beforeJSON (nil: a
 // new record) and audits it; a new organization of an agency's becomes
 // the agency's.
-func (k kind[T]) save(ctx context.Context, tx *Tx, a Actor, id string, x *T, beforeJSON []byte) error {
+func (k kind[T]) save(ctx context.Context, tx *txn, a Actor, id string, x *T, beforeJSON []byte) error {
 	exists := beforeJSON != nil
 	meta, err := history(k.entity, id, beforeJSON, x, a.by(), exists)
 	if err != nil {
@@ -318,7 +318,7 @@ func del[T any](ctx context.Context, s *Store, a Actor, k kind[T], id, ifMatch s
 		return 0, err
 	}
 	id = strings.ToLower(id)
-	return s.InTxSeq(ctx, func(tx *Tx) error {
+	return s.inTxSeq(ctx, func(tx *txn) error {
 		tx.actor = a.writer()
 		if err := tx.lockRecord(ctx, k.entity, id); err != nil {
 			return err
@@ -359,7 +359,7 @@ func del[T any](ctx context.Context, s *Store, a Actor, k kind[T], id, ifMatch s
 // mayDelete decides a DELETE: the record's owner may, and so may the
 // writers of k.delOwner's organization, for whom the delete is then
 // allowed to change the owner's record (the service a listing is in).
-func mayDelete[T any](ctx context.Context, tx *Tx, a Actor, k kind[T], cur *T, owner string) error {
+func mayDelete[T any](ctx context.Context, tx *txn, a Actor, k kind[T], cur *T, owner string) error {
 	err := a.mayWrite(owner, owner, false)
 	p := a.Principal
 	if err == nil || k.delOwner == nil || p.Role != auth.Agency {

@@ -180,7 +180,7 @@ func (r *refs) add(entity, id, pointer string) {
 
 // check reports every reference to a record that does not exist, with the
 // other problems in fe, as one 422.
-func (r *refs) check(ctx context.Context, tx *Tx, fe apperr.FieldErrors, what string) error {
+func (r *refs) check(ctx context.Context, tx *txn, fe apperr.FieldErrors, what string) error {
 	for entity, ids := range r.want {
 		list := make([]string, 0, len(ids))
 		for id := range ids {

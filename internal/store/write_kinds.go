@@ -21,10 +21,10 @@ type kind[T any] struct {
 	// record).
 	prepare func(x *T, id string, cur *T)
 	// check validates x and its references to other records.
-	check func(ctx context.Context, tx *Tx, x *T) error
+	check func(ctx context.Context, tx *txn, x *T) error
 	// write stores x with its history rows; del removes the record.
-	write func(ctx context.Context, tx *Tx, x *T, meta []hsds.Metadata) error
-	del   func(ctx context.Context, tx *Tx, id string) error
+	write func(ctx context.Context, tx *txn, x *T, meta []hsds.Metadata) error
+	del   func(ctx context.Context, tx *txn, id string) error
 	id    func(x *T) *string
 	// delOwner, if set, names a second organization whose writers may
 	// delete the record (a listing at a location: the location's).
@@ -40,10 +40,10 @@ var serviceKind = kind[hsds.Service]{
 	id:      func(s *hsds.Service) *string { return &s.ID },
 	prepare: prepareService,
 	check:   checkService,
-	write: func(ctx context.Context, tx *Tx, s *hsds.Service, meta []hsds.Metadata) error {
+	write: func(ctx context.Context, tx *txn, s *hsds.Service, meta []hsds.Metadata) error {
 		return tx.WriteRecords(ctx, &Documents{Services: []hsds.Service{*s}}, meta)
 	},
-	del: func(ctx context.Context, tx *Tx, id string) error { return tx.DeleteService(ctx, id) },
+	del: func(ctx context.Context, tx *txn, id string) error { return tx.DeleteService(ctx, id) },
 }
 
 func prepareService(s *hsds.Service, id string, cur *hsds.Service) {
@@ -61,7 +61,7 @@ func prepareService(s *hsds.Service, id string, cur *hsds.Service) {
 	s.Normalize()
 }
 
-func checkService(ctx context.Context, tx *Tx, s *hsds.Service) error {
+func checkService(ctx context.Context, tx *txn, s *hsds.Service) error {
 	fe, err := fieldErrors(s.Validate())
 	if err != nil {
 		return err
@@ -105,7 +105,7 @@ var organizationKind = kind[hsds.Organization]{
 		o.Services, o.Locations, o.Metadata = nil, nil, nil
 		o.Normalize()
 	},
-	check: func(ctx context.Context, tx *Tx, o *hsds.Organization) error {
+	check: func(ctx context.Context, tx *txn, o *hsds.Organization) error {
 		fe, err := fieldErrors(o.Validate())
 		if err != nil {
 			return err
@@ -115,10 +115,10 @@ var organizationKind = kind[hsds.Organization]{
 		attrRefs(&r, o.Attributes, "")
 		return r.check(ctx, tx, fe, "The organization")
 	},
-	write: func(ctx context.Context, tx *Tx, o *hsds.Organization, meta []hsds.Metadata) error {
+	write: func(ctx context.Context, tx *txn, o *hsds.Organization, meta []hsds.Metadata) error {
 		return tx.WriteRecords(ctx, &Documents{Organizations: []hsds.Organization{*o}}, meta)
 	},
-	del: func(ctx context.Context, tx *Tx, id string) error { return tx.deleteOrganization(ctx, id) },
+	del: func(ctx context.Context, tx *txn, id string) error { return tx.deleteOrganization(ctx, id) },
 }
 
 var locationKind = kind[hsds.Location]{
@@ -133,7 +133,7 @@ var locationKind = kind[hsds.Location]{
 		l.Metadata = nil
 		l.Normalize()
 	},
-	check: func(ctx context.Context, tx *Tx, l *hsds.Location) error {
+	check: func(ctx context.Context, tx *txn, l *hsds.Location) error {
 		fe, err := fieldErrors(l.Validate())
 		if err != nil {
 			return err
@@ -146,10 +146,10 @@ var locationKind = kind[hsds.Location]{
 		attrRefs(&r, l.Attributes, "")
 		return r.check(ctx, tx, fe, "The location")
 	},
-	write: func(ctx context.Context, tx *Tx, l *hsds.Location, meta []hsds.Metadata) error {
+	write: func(ctx context.Context, tx *txn, l *hsds.Location, meta []hsds.Metadata) error {
 		return tx.WriteRecords(ctx, &Documents{Locations: []hsds.Location{*l}}, meta)
 	},
-	del: func(ctx context.Context, tx *Tx, id string) error { return tx.deleteLocation(ctx, id) },
+	del: func(ctx context.Context, tx *txn, id string) error { return tx.deleteLocation(ctx, id) },
 }
 
 // A service_at_location is stored with its service: writing one rewrites
@@ -166,7 +166,7 @@ var salKind = kind[hsds.ServiceAtLocation]{
 		x.ServiceID = strings.ToLower(x.ServiceID)
 		x.Location, x.Service, x.Metadata = nil, nil, nil
 	},
-	check: func(ctx context.Context, tx *Tx, x *hsds.ServiceAtLocation) error {
+	check: func(ctx context.Context, tx *txn, x *hsds.ServiceAtLocation) error {
 		var fe apperr.FieldErrors
 		if x.ServiceID == "" {
 			fe.Add("/service_id", "is required")
@@ -187,7 +187,7 @@ var salKind = kind[hsds.ServiceAtLocation]{
 		}
 		return strings.ToLower(l.OrganizationID), err
 	},
-	del: func(ctx context.Context, tx *Tx, id string) error {
+	del: func(ctx context.Context, tx *txn, id string) error {
 		cur, err := tx.View().ServiceAtLocationByID(ctx, id)
 		if err != nil {
 			return err
@@ -212,7 +212,7 @@ func salOwner(ctx context.Context, v *Store, x *hsds.ServiceAtLocation) (string,
 }
 
 // writeSAL stores x in its service's list.
-func writeSAL(ctx context.Context, tx *Tx, x *hsds.ServiceAtLocation, meta []hsds.Metadata) error {
+func writeSAL(ctx context.Context, tx *txn, x *hsds.ServiceAtLocation, meta []hsds.Metadata) error {
 	s, err := tx.View().ServiceByID(ctx, x.ServiceID)
 	if err != nil {
 		return err
@@ -254,7 +254,7 @@ func writeSAL(ctx context.Context, tx *Tx, x *hsds.ServiceAtLocation, meta []hsd
 }
 
 // removeSAL takes the service_at_location id out of its service's list.
-func removeSAL(ctx context.Context, tx *Tx, serviceID, id string) error {
+func removeSAL(ctx context.Context, tx *txn, serviceID, id string) error {
 	s, err := tx.View().ServiceByID(ctx, serviceID)
 	if err != nil {
 		return err

@@ -92,7 +92,7 @@ func (s *Store) changeService(ctx context.Context, a Actor, id string, ch Servic
 		invalid = func(err error) error { return err }
 	}
 	id = strings.ToLower(id)
-	seq, err := s.InTxSeq(ctx, func(tx *Tx) error { return changeServiceIn(ctx, tx, a, id, ch, invalid) })
+	seq, err := s.inTxSeq(ctx, func(tx *txn) error { return changeServiceIn(ctx, tx, a, id, ch, invalid) })
 	if err != nil {
 		return Written[hsds.Service]{}, err
 	}
@@ -103,7 +103,7 @@ func (s *Store) changeService(ctx context.Context, a Actor, id string, ch Servic
 	return Written[hsds.Service]{Record: sv, Seq: seq}, nil
 }
 
-func changeServiceIn(ctx context.Context, tx *Tx, a Actor, id string, ch ServiceChange, invalid func(error) error) error {
+func changeServiceIn(ctx context.Context, tx *txn, a Actor, id string, ch ServiceChange, invalid func(error) error) error {
 	tx.actor = a.writer()
 	if err := tx.lockRecord(ctx, "service", id); err != nil {
 		return err

@@ -49,7 +49,7 @@ func newWriteFixture(t *testing.T, d string) *writeFixture {
 		org   string
 	}{{&f.agA, f.orgA}, {&f.agB, f.orgB}} {
 		var ag store.Agency
-		err := s.InTx(context.Background(), func(tx *store.Tx) error {
+		_, err := s.Fixture(context.Background(), func(tx store.Fixture) error {
 			var err error
 			ag, err = tx.CreateAgency(context.Background(), "Agency of "+x.org, []string{x.org})
 			return err

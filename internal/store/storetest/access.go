@@ -21,7 +21,7 @@ type Access struct {
 func (x Access) SetUp(t testing.TB, st *store.Store) (agencies, keys []string) {
 	t.Helper()
 	ctx := context.Background()
-	err := st.InTx(ctx, func(tx *store.Tx) error {
+	_, err := st.Fixture(ctx, func(tx store.Fixture) error {
 		for _, a := range x.Agencies {
 			var orgs []string
 			if a.OrganizationIDs != nil {
