@@ -1,10 +1,12 @@
 package httpapi_test
 
 import (
+	"bufio"
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -87,6 +89,35 @@ func TestHEAD(t *testing.T) {
 		if path == "/taxonomies" && resp.Header.Get("ETag") != get.header.Get("ETag") {
 			t.Errorf("HEAD's ETag %q is not GET's %q", resp.Header.Get("ETag"), get.header.Get("ETag"))
 		}
+	}
+	headKeepsConnection(t, e.srv.URL)
+}
+
+// headKeepsConnection sends HEAD and then GET on one connection: the HEAD
+// answer must end at its headers, or the GET's answer is read from the
+// HEAD's body.
+func headKeepsConnection(t *testing.T, base string) {
+	t.Helper()
+	conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := io.WriteString(conn, "HEAD /taxonomies HTTP/1.1\r\nHost: x\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	br := bufio.NewReader(conn)
+	head, err := http.ReadResponse(br, &http.Request{Method: http.MethodHead})
+	if err != nil || head.StatusCode != 200 {
+		t.Fatalf("HEAD /taxonomies on a kept-alive connection: %v %v", head, err)
+	}
+	get, err := http.ReadResponse(br, &http.Request{Method: http.MethodGet})
+	if err != nil {
+		t.Fatalf("the GET after a HEAD on one connection: %v (the HEAD answer carried a body)", err)
+	}
+	body, _ := io.ReadAll(get.Body)
+	if get.StatusCode != 200 || !strings.Contains(string(body), "ok") {
+		t.Errorf("the GET after a HEAD: %d %q", get.StatusCode, body)
 	}
 }
 

@@ -184,6 +184,7 @@ func New(d Deps) (*echo.Echo, error) {
 	e.IPExtractor = clientAddr(d.TrustedProxies)
 	e.HTTPErrorHandler = h.errorHandler
 	e.Pre(requestIDs, headAsGet)
+	e.Use(restoreHead)
 	e.Use(h.observe)
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
 		h.log.ErrorContext(c.Request().Context(), "panic", "err", err, "stack", string(stack), "request_id", requestID(c))
@@ -210,13 +211,31 @@ func New(d Deps) (*echo.Echo, error) {
 	return e, nil
 }
 
-// headAsGet answers HEAD on every GET route: the request is routed as the
-// GET it asks about, and net/http, which still sees HEAD, sends the
-// headers and drops the body.
+// headAsGet answers HEAD on every GET route: the router (which reads the
+// request net/http handed in) sees the GET the HEAD asks about, and
+// restoreHead, the first middleware after routing, gives that request its
+// HEAD back and the handlers a GET copy. net/http then sees HEAD and sends
+// the headers without the body; leaving the original a GET would send the
+// body too, and a keep-alive client would read it as its next answer.
 func headAsGet(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if r := c.Request(); r.Method == http.MethodHead {
 			r.Method = http.MethodGet
+			c.Set(headKey, r)
+		}
+		return next(c)
+	}
+}
+
+// headKey holds the original request of a HEAD (headAsGet).
+const headKey = "head_request"
+
+func restoreHead(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if orig, ok := c.Get(headKey).(*http.Request); ok {
+			get := orig.WithContext(orig.Context()) // a shallow copy
+			orig.Method = http.MethodHead
+			c.SetRequest(get)
 		}
 		return next(c)
 	}

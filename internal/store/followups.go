@@ -32,7 +32,9 @@ type FollowUp struct {
 func (FollowUp) TableName() string { return "followups" }
 
 // agencyZone is the time zone an agency works in (its own, or the default),
-// remembered for a minute: every referral move asks for it.
+// remembered for a minute: every referral move asks for it. The minute is
+// the process's elapsed time, not the store's clock: it bounds a cache, and
+// a test's fixed clock must not keep an entry forever.
 func (t *txn) agencyZone(ctx context.Context, agencyID string) (*time.Location, error) {
 	if z, ok := t.s.zones.Load(agencyID); ok && time.Since(z.(zoneEntry).at) < time.Minute {
 		return z.(zoneEntry).loc, nil
