@@ -11,6 +11,7 @@ import (
 	"gorm.io/gorm/clause"
 
 	"github.com/linkage-org/linkage/internal/apperr"
+	"github.com/linkage-org/linkage/internal/auth"
 	"github.com/linkage-org/linkage/internal/referral"
 )
 
@@ -136,13 +137,9 @@ func (s *Store) MoveReferral(ctx context.Context, a Actor, id string, m Referral
 	p := a.Principal
 	var v ReferralView
 	err := s.inTx(ctx, func(tx *txn) error {
-		r, err := tx.lockReferral(ctx, id, p.AgencyID)
+		r, _, acting, err := tx.lockAsParty(ctx, id, p)
 		if err != nil {
 			return err
-		}
-		party, acting := referral.Sides(p, r.SenderAgencyID, r.ReceiverAgencyID)
-		if party == referral.Receiver && r.Status == referral.Draft {
-			return apperr.E(apperr.NotFound, "no referral has id %s", id)
 		}
 		if acting == referral.None {
 			return apperr.E(apperr.Forbidden, "This key can read the referral but not move it: the sending agency acts through caseworker keys.")
@@ -202,13 +199,9 @@ func (s *Store) AddReferralNote(ctx context.Context, a Actor, id, note string) (
 	p := a.Principal
 	var ev Event
 	err := s.inTx(ctx, func(tx *txn) error {
-		r, err := tx.lockReferral(ctx, id, p.AgencyID)
+		r, party, _, err := tx.lockAsParty(ctx, id, p)
 		if err != nil {
 			return err
-		}
-		party, _ := referral.Sides(p, r.SenderAgencyID, r.ReceiverAgencyID)
-		if party == referral.Receiver && r.Status == referral.Draft {
-			return apperr.E(apperr.NotFound, "no referral has id %s", id)
 		}
 		side := party
 		if side == referral.Both {
@@ -332,6 +325,20 @@ func (t *txn) appendEvent(ctx context.Context, referralID string, by Actor, side
 	}
 	e.NoteText = note
 	return e, nil
+}
+
+// lockAsParty locks referral id for p's change and says p's sides of it;
+// a draft is the sender's alone, so its receiver is told it does not exist.
+func (t *txn) lockAsParty(ctx context.Context, id string, p auth.Principal) (r Referral, party, acting referral.Side, err error) {
+	r, err = t.lockReferral(ctx, id, p.AgencyID)
+	if err != nil {
+		return r, referral.None, referral.None, err
+	}
+	party, acting = referral.Sides(p, r.SenderAgencyID, r.ReceiverAgencyID)
+	if party == referral.Receiver && r.Status == referral.Draft {
+		return r, referral.None, referral.None, apperr.E(apperr.NotFound, "no referral has id %s", id)
+	}
+	return r, party, acting, nil
 }
 
 // lockReferral is ReferralByID under a row lock, for a change.
