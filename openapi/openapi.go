@@ -14,4 +14,3 @@ import _ "embed"
 //
 //go:embed openapi.yaml
 var YAML []byte
-
