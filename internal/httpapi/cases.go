@@ -257,3 +257,126 @@ func privateList(c echo.Context, allowed ...string) (listParams, error) {
 	}
 	return lp, nil
 }
+
+// needBody is what POST /cases/{id}/needs takes and PATCH
+// /cases/{id}/needs/{need_id} merges into.
+type needBody struct {
+	Domain string `json:"domain"`
+	Status string `json:"status,omitempty"`
+	Note   string `json:"note,omitempty"`
+}
+
+// needID reads the {need_id} of a need route: not a UUID is no need (404).
+func needID(c echo.Context) (string, error) {
+	id := strings.ToLower(c.Param("need_id"))
+	if !isUUID(id) {
+		return "", apperr.E(apperr.NotFound, "No need has id %q: ids are UUIDs.", clip(c.Param("need_id")))
+	}
+	return id, nil
+}
+
+// caseAnswer writes the case cs, changed, with its new ETag.
+func caseAnswer(c echo.Context, status int, cs store.Case) error {
+	c.Response().Header().Set("ETag", caseETag(cs.Version))
+	return writePrivate(c, status, caseFromStore(cs))
+}
+
+// createNeed answers POST /cases/{id}/needs: one need added, the others
+// untouched. If-Match is the case's ETag; the answer is the case.
+func (h *handler) createNeed(c echo.Context) error {
+	if err := caseworker(principal(c)); err != nil {
+		return err
+	}
+	id, err := caseID(c)
+	if err != nil {
+		return err
+	}
+	match := caseMatch(c.Request().Header.Get("If-Match"))
+	var b needBody
+	idem, err := idempotentBody(c, &b)
+	if err != nil {
+		return err
+	}
+	n := referral.Need{Domain: b.Domain, Status: b.Status, Note: b.Note}
+	cs, nid, replayed, err := h.store.AddNeed(c.Request().Context(), actorOf(c), id, n, store.NeedChange{Match: match}, idem)
+	if err != nil {
+		return err
+	}
+	if replayed {
+		c.Response().Header().Set("Idempotent-Replayed", "true")
+	}
+	c.Response().Header().Set(echo.HeaderLocation, "/cases/"+cs.ID+"/needs/"+nid)
+	return caseAnswer(c, http.StatusCreated, cs)
+}
+
+// patchNeed answers PATCH /cases/{id}/needs/{need_id}: a JSON merge patch
+// of one need's domain, status and note.
+func (h *handler) patchNeed(c echo.Context) error {
+	if err := caseworker(principal(c)); err != nil {
+		return err
+	}
+	id, err := caseID(c)
+	if err != nil {
+		return err
+	}
+	nid, err := needID(c)
+	if err != nil {
+		return err
+	}
+	match := c.Request().Header.Get("If-Match")
+	raw, err := readBody(c, echo.MIMEApplicationJSON, "application/merge-patch+json")
+	if err != nil {
+		return err
+	}
+	var patch map[string]json.RawMessage
+	if err := decodeStrictBytes(raw, &patch); err != nil {
+		return err
+	}
+	u := store.NeedChange{Match: caseMatch(match), Patch: mergeNeed(raw), Fields: slices.Collect(maps.Keys(patch))}
+	cs, err := h.store.UpdateNeed(c.Request().Context(), actorOf(c), id, nid, u)
+	if err != nil {
+		return err
+	}
+	return caseAnswer(c, http.StatusOK, cs)
+}
+
+// mergeNeed applies the JSON merge patch raw to a need.
+func mergeNeed(raw []byte) func(referral.Need) (referral.Need, error) {
+	return func(cur referral.Need) (referral.Need, error) {
+		doc, err := json.Marshal(needBody{Domain: cur.Domain, Status: cur.Status, Note: cur.Note})
+		if err != nil {
+			return referral.Need{}, fmt.Errorf("encode need: %w", err)
+		}
+		merged, err := mergePatch(doc, raw)
+		if err != nil {
+			return referral.Need{}, err
+		}
+		var b needBody
+		if err := decodeStrictBytes(merged, &b); err != nil {
+			return referral.Need{}, err
+		}
+		return referral.Need{ID: cur.ID, Domain: b.Domain, Status: b.Status, Note: b.Note}, nil
+	}
+}
+
+// deleteNeed answers DELETE /cases/{id}/needs/{need_id}; a need with
+// referrals is a 409 naming them. The answer is the case.
+func (h *handler) deleteNeed(c echo.Context) error {
+	if err := caseworker(principal(c)); err != nil {
+		return err
+	}
+	id, err := caseID(c)
+	if err != nil {
+		return err
+	}
+	nid, err := needID(c)
+	if err != nil {
+		return err
+	}
+	u := store.NeedChange{Match: caseMatch(c.Request().Header.Get("If-Match"))}
+	cs, err := h.store.DeleteNeed(c.Request().Context(), actorOf(c), id, nid, u)
+	if err != nil {
+		return err
+	}
+	return caseAnswer(c, http.StatusOK, cs)
+}

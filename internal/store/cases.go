@@ -163,7 +163,8 @@ func (t *txn) createCase(ctx context.Context, c *Case) error {
 }
 
 // writeNeeds replaces the needs of c, keeping the ids of needs it names (a
-// referral may point at one).
+// referral may point at one); a need left out that a referral points at is
+// a Conflict, never a referral unlinked.
 func (t *txn) writeNeeds(ctx context.Context, c *Case, now time.Time) error {
 	keep := []string{}
 	for i := range c.Needs {
@@ -173,12 +174,21 @@ func (t *txn) writeNeeds(ctx context.Context, c *Case, now time.Time) error {
 		}
 		keep = append(keep, n.ID)
 	}
-	del := t.db.WithContext(ctx).Where("case_id = ?", c.ID)
+	gone := t.db.WithContext(ctx).Model(&needRow{}).Where("case_id = ?", c.ID)
 	if len(keep) > 0 {
-		del = del.Where("id NOT IN ?", keep)
+		gone = gone.Where("id NOT IN ?", keep)
 	}
-	if err := del.Delete(&needRow{}).Error; err != nil {
-		return mapErr(err, "replace case needs")
+	var drop []string
+	if err := gone.Order("position").Pluck("id", &drop).Error; err != nil {
+		return mapErr(err, "read dropped case needs")
+	}
+	if len(drop) > 0 {
+		if err := t.keepLinkedNeeds(ctx, drop); err != nil {
+			return err
+		}
+		if err := t.db.WithContext(ctx).Where("case_id = ? AND id IN ?", c.ID, drop).Delete(&needRow{}).Error; err != nil {
+			return mapErr(err, "replace case needs")
+		}
 	}
 	for i, n := range c.Needs {
 		note, err := t.s.sealText(n.Note, "need:"+n.ID, "note")

@@ -128,7 +128,8 @@ func (m ReferralMove) domain() referral.Move {
 // the row, finds a's side, checks the move against the table (a move the
 // table refuses is a Conflict naming the allowed moves), updates the row,
 // appends the event, applies the follow-up rules, queues notifications,
-// moves the case's need once sent, and audits the move and the read of
+// moves the case's need once sent (and back to identified once every
+// referral of it ended unsuccessfully), and audits the move and the read of
 // what a then sees.
 func (s *Store) MoveReferral(ctx context.Context, a Actor, id string, m ReferralMove, rules referral.Rules) (ReferralView, error) {
 	if err := m.check(); err != nil {
@@ -150,14 +151,8 @@ func (s *Store) MoveReferral(ctx context.Context, a Actor, id string, m Referral
 		if err := tx.moveReferral(ctx, &r, m, a, moveSide(acting, m.To), rules); err != nil {
 			return err
 		}
-		if m.To == referral.Sent && r.NeedID != nil {
-			cs, err := tx.View().CaseByID(ctx, r.CaseID, r.SenderAgencyID)
-			if err != nil {
-				return err
-			}
-			if err := tx.needInProgress(ctx, r, &cs); err != nil {
-				return err
-			}
+		if err := tx.needAfterMove(ctx, r); err != nil {
+			return err
 		}
 		var read []string
 		if v, read, err = tx.View().seeReferral(ctx, p, r, nil); err != nil {
