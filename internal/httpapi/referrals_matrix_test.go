@@ -82,6 +82,18 @@ func TestReferrals_Matrix(t *testing.T) {
 					c := r.newCase(r.caseworker)
 					return "PATCH", "/cases/" + c.ID, `{"status": "closed"}`, []string{"If-Match", fmt.Sprintf(`"case-v%d"`, c.Version)}
 				}, [9]int{n4, 403, 403, 403, 200, 403, 404, 403, 404}, nil},
+				{"POST /cases/{id}/needs", func() (string, string, string, []string) {
+					c := r.newCase(r.caseworker)
+					return "POST", "/cases/" + c.ID + "/needs", `{"domain": "legal"}`, []string{"If-Match", fmt.Sprintf(`"case-v%d"`, c.Version)}
+				}, [9]int{n4, 403, 403, 403, 201, 403, 404, 403, 404}, nil},
+				{"PATCH /cases/{id}/needs/{need_id}", func() (string, string, string, []string) {
+					c := r.newCase(r.caseworker)
+					return "PATCH", "/cases/" + c.ID + "/needs/" + c.Needs[0].ID, `{"status": "met"}`, []string{"If-Match", fmt.Sprintf(`"case-v%d"`, c.Version)}
+				}, [9]int{n4, 403, 403, 403, 200, 403, 404, 403, 404}, nil},
+				{"DELETE /cases/{id}/needs/{need_id}", func() (string, string, string, []string) {
+					c := r.newCase(r.caseworker)
+					return "DELETE", "/cases/" + c.ID + "/needs/" + c.Needs[1].ID, "", []string{"If-Match", fmt.Sprintf(`"case-v%d"`, c.Version)}
+				}, [9]int{n4, 403, 403, 403, 200, 403, 404, 403, 404}, nil},
 				{"POST /referrals", func() (string, string, string, []string) {
 					c := r.newCase(r.caseworker)
 					return "POST", "/referrals", fmt.Sprintf(`{"case_id": %q, "service_id": %q, "need": "food"}`, c.ID, svcSNAP), nil
