@@ -20,7 +20,7 @@ import (
 )
 
 // referralReport answers GET /reports/referrals: outcome figures grouped by
-// service, receiving agency or need, for referrals sent in [from, to)
+// service, receiving agency, need, sending agency or caseworker, for referrals sent in [from, to)
 // (default: the last 90 days). Agencies see referrals they sent or
 // received; admins see all.
 func (h *handler) referralReport(c echo.Context) error {
@@ -65,7 +65,7 @@ func parseReportQuery(q url.Values, now time.Time) (reportQuery, error) {
 		groupBy = "service"
 	}
 	if !slices.Contains(referral.GroupBy, groupBy) {
-		fe = append(fe, apperr.FieldError{Parameter: "group_by", Message: "must be service, agency or need"})
+		fe = append(fe, apperr.FieldError{Parameter: "group_by", Message: "must be one of " + strings.Join(referral.GroupBy, ", ")})
 	}
 	format := q.Get("format")
 	if format != "" && format != "json" && format != "csv" {

@@ -131,10 +131,8 @@ const (
 	Urgent  Priority = "urgent"
 )
 
-// Reason codes a move to declined or closed_unsuccessful must carry.
+// Codes a move carries (the reason codes are Reasons, in reason.go).
 var (
-	DeclineReasons = []string{"not_eligible", "no_capacity", "service_not_offered", "client_unreachable", "duplicate", "other"}
-	CloseReasons   = []string{"client_did_not_attend", "client_declined", "lost_contact", "not_eligible", "no_capacity", "other"}
 	// Outcomes of a completed referral.
 	Outcomes = []string{"service_provided", "partly_provided"}
 	// NeedMet is the client's own answer after the referral closed.
@@ -153,6 +151,15 @@ type Move struct {
 // Problem is one thing wrong with a move's fields, by JSON field name.
 type Problem struct{ Field, Message string }
 
+// Canonical is m with an old reason alias replaced by its one name, for a
+// move whose reason is a code (a cancellation's reason is free text).
+func (m Move) Canonical() Move {
+	if m.To == Declined || m.To == ClosedUnsuccessful {
+		m.Reason = CanonicalReason(m.Reason)
+	}
+	return m
+}
+
 // Check reports the fields a move needs or may not carry: a decline or an
 // unsuccessful close names a reason from its list; completion names an
 // outcome; an appointment belongs to in_progress (or accepted).
@@ -162,6 +169,7 @@ func (m Move) Check() []Problem {
 		switch {
 		case value == "":
 			out = append(out, Problem{field, why + "; one of " + strings.Join(list, ", ")})
+		case field == "reason" && ValidReason(value):
 		case !slices.Contains(list, value):
 			out = append(out, Problem{field, fmt.Sprintf("%q is not one of %s", value, strings.Join(list, ", "))})
 		}
@@ -173,9 +181,9 @@ func (m Move) Check() []Problem {
 	}
 	switch m.To {
 	case Declined:
-		need("reason", m.Reason, DeclineReasons, "a decline needs a reason")
+		need("reason", m.Reason, ReasonCodes(), "a decline needs a reason")
 	case ClosedUnsuccessful:
-		need("reason", m.Reason, CloseReasons, "an unsuccessful close needs a reason")
+		need("reason", m.Reason, ReasonCodes(), "an unsuccessful close needs a reason")
 	case Cancelled:
 		if m.Reason != "" && len(m.Reason) > 64 {
 			out = append(out, Problem{"reason", "is longer than 64 characters"})

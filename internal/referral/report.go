@@ -10,6 +10,7 @@ import (
 type ReportRow struct {
 	ServiceID, ServiceName           string
 	ReceiverAgencyID, SenderAgencyID string
+	SenderKeyID                      string // the caseworker's key, "" if none was recorded
 	Need                             string
 	Status                           Status
 	Reason, Outcome                  string
@@ -48,30 +49,42 @@ type Figures struct {
 	acceptanceHours []float64
 }
 
-// GroupBy names a report grouping.
-var GroupBy = []string{"service", "agency", "need"}
+// GroupBy names a report grouping: by service, receiving agency, need,
+// sending agency or caseworker (the sending key).
+var GroupBy = []string{"service", "agency", "need", "sender", "caseworker"}
 
-// Report groups rows by service, receiving agency or need and computes each
-// group's figures, ordered by referrals sent (most first), then key. The
-// acceptance rate is accepted over answered (accepted or declined), the
+// GroupKey is the key of r's group under groupBy.
+func GroupKey(r ReportRow, groupBy string) string {
+	switch groupBy {
+	case "agency":
+		return r.ReceiverAgencyID
+	case "sender":
+		return r.SenderAgencyID
+	case "caseworker":
+		return r.SenderKeyID
+	case "need":
+		return r.Need
+	}
+	return r.ServiceID
+}
+
+// Report groups rows by groupBy (one of GroupBy) and computes each group's
+// figures, ordered by referrals sent (most first), then key; name names a
+// group by its key (a service is named by the name it had when referred).
+// The acceptance rate is accepted over answered (accepted or declined), the
 // completion rate completed over accepted referrals that ended (completed
 // or closed unsuccessful), the need-met rate yes over client answers.
-func Report(rows []ReportRow, groupBy string, agencyName func(string) string) []Figures {
+func Report(rows []ReportRow, groupBy string, name func(key string) string) []Figures {
 	groups := map[string]*Figures{}
 	for _, r := range rows {
-		key, name := r.ServiceID, r.ServiceName
-		switch groupBy {
-		case "agency":
-			key, name = r.ReceiverAgencyID, ""
-			if agencyName != nil {
-				name = agencyName(key)
-			}
-		case "need":
-			key, name = r.Need, ""
-		}
+		key := GroupKey(r, groupBy)
 		g := groups[key]
 		if g == nil {
-			g = &Figures{Key: key, Name: name, Outcomes: map[string]int{}, DeclineReasons: map[string]int{}, CloseReasons: map[string]int{}}
+			n := r.ServiceName
+			if groupBy != "service" && name != nil {
+				n = name(key)
+			}
+			g = &Figures{Key: key, Name: n, Outcomes: map[string]int{}, DeclineReasons: map[string]int{}, CloseReasons: map[string]int{}}
 			groups[key] = g
 		}
 		g.add(r)
@@ -107,13 +120,13 @@ func (g *Figures) add(r ReportRow) {
 	switch r.Status {
 	case Declined:
 		g.Declined++
-		g.DeclineReasons[r.Reason]++
+		g.DeclineReasons[CanonicalReason(r.Reason)]++
 	case Completed:
 		g.Completed++
 		g.Outcomes[r.Outcome]++
 	case ClosedUnsuccessful:
 		g.ClosedUnsuccess++
-		g.CloseReasons[r.Reason]++
+		g.CloseReasons[CanonicalReason(r.Reason)]++
 	case Cancelled:
 		g.Cancelled++
 	default:

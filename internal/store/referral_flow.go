@@ -300,7 +300,7 @@ func (t *txn) createReferral(ctx context.Context, r *Referral, by Actor, side re
 		return err
 	}
 	if r.Status == referral.Sent {
-		return t.afterMove(ctx, r, referral.Draft, rules)
+		return t.afterMove(ctx, r, "", rules) // never a draft: no previous status
 	}
 	return nil
 }
@@ -350,6 +350,7 @@ func (t *txn) lockReferral(ctx context.Context, id, agencyID string) (Referral, 
 // appends the event, applies the follow-up rules and queues notifications.
 func (t *txn) moveReferral(ctx context.Context, r *Referral, m ReferralMove, by Actor, side referral.Side, rules referral.Rules) error {
 	appointment, note := m.AppointmentAt, m.Note
+	m.Reason = m.domain().Canonical().Reason // stored and announced by its one name
 	now := t.s.now().UTC().Truncate(time.Microsecond)
 	from := r.Status
 	r.Status, r.Version, r.UpdatedAt = m.To, r.Version+1, now
@@ -403,7 +404,7 @@ func (t *txn) afterMove(ctx context.Context, r *Referral, from referral.Status, 
 		return err
 	}
 	data := referralEvent(r, from)
-	if from == referral.Draft && r.Status == referral.Sent {
+	if (from == "" || from == referral.Draft) && r.Status == referral.Sent {
 		return t.notify(ctx, Notice{Type: "referral.created", OrderKey: r.ID, AgencyIDs: []string{r.ReceiverAgencyID}, Data: data})
 	}
 	return t.notify(ctx, Notice{Type: "referral.status_changed", OrderKey: r.ID, AgencyIDs: []string{r.SenderAgencyID, r.ReceiverAgencyID}, Data: data})

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -259,8 +260,8 @@ func (s *Store) Referrals(ctx context.Context, f ReferralFilter, p Paging) ([]Re
 }
 
 // ReferralReport is the outcome report of the referrals sent in [from,
-// to), grouped by groupBy (service, agency or need): of those a's agency
-// sent or received, or, for an admin, of everyone's.
+// to), grouped by groupBy (one of referral.GroupBy): of those a's agency
+// sent or received, or, for an admin, of everyone's. Every group is named.
 func (s *Store) ReferralReport(ctx context.Context, a Actor, groupBy string, from, to time.Time) ([]referral.Figures, error) {
 	agency := a.Principal.AgencyID
 	if a.Principal.Role == auth.Admin {
@@ -270,17 +271,68 @@ func (s *Store) ReferralReport(ctx context.Context, a Actor, groupBy string, fro
 	if err != nil {
 		return nil, err
 	}
+	name, err := s.reportNamer(ctx, groupBy, agency, rows)
+	if err != nil {
+		return nil, err
+	}
+	return referral.Report(rows, groupBy, name), nil
+}
+
+// reportNamer names the groups of a report grouped by groupBy for agency
+// ("" for an admin). A caseworker is named by its key's name, which only
+// the key's own agency (or an admin) sees: another agency's caseworker is
+// "a caseworker of" that agency. Names carry no personal data.
+func (s *Store) reportNamer(ctx context.Context, groupBy, agency string, rows []referral.ReportRow) (func(string) string, error) {
+	switch groupBy {
+	case "need":
+		return func(k string) string {
+			if k == "" {
+				return "no need named"
+			}
+			return strings.ReplaceAll(k, "_", " ")
+		}, nil
+	case "agency", "sender", "caseworker":
+	default:
+		return nil, nil
+	}
+	agencies, err := s.Agencies(ctx)
+	if err != nil {
+		return nil, err
+	}
 	names := map[string]string{}
-	if groupBy == "agency" {
-		all, err := s.Agencies(ctx)
-		if err != nil {
-			return nil, err
-		}
-		for _, ag := range all {
-			names[ag.ID] = ag.Name
+	for _, ag := range agencies {
+		names[ag.ID] = ag.Name
+	}
+	if groupBy != "caseworker" {
+		return func(k string) string { return names[k] }, nil
+	}
+	keys, err := s.Keys(ctx, agency)
+	if err != nil {
+		return nil, err
+	}
+	keyNames := map[string]string{}
+	for _, k := range keys {
+		keyNames[k.ID] = cmp.Or(k.Name, "key "+k.Prefix)
+	}
+	for _, r := range rows {
+		if _, ok := keyNames[r.SenderKeyID]; !ok && r.SenderKeyID != "" {
+			keyNames[r.SenderKeyID] = "a caseworker of " + names[r.SenderAgencyID]
 		}
 	}
-	return referral.Report(rows, groupBy, func(id string) string { return names[id] }), nil
+	return func(k string) string {
+		if n := keyNames[k]; n != "" {
+			return n
+		}
+		return "no caseworker recorded"
+	}, nil
+}
+
+// deref is *p, or "" for nil.
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
 }
 
 // ReportRows are the referrals an agency (or, with "", everyone) sent or
@@ -292,9 +344,10 @@ func (s *Store) ReportRows(ctx context.Context, agencyID string, from, to time.T
 	}
 	var rows []struct {
 		ServiceID, ServiceName, ReceiverAgencyID, SenderAgencyID, NeedDomain, Status, Reason, Outcome, FollowupAnswer string
+		SenderKeyID                                                                                                   *string
 		SentAt, RespondedAt, AcceptedAt                                                                               *time.Time
 	}
-	err := q.Select("service_id, service_name, receiver_agency_id, sender_agency_id, need_domain, status, reason, outcome, followup_answer, sent_at, responded_at, accepted_at").
+	err := q.Select("service_id, service_name, receiver_agency_id, sender_agency_id, sender_key_id, need_domain, status, reason, outcome, followup_answer, sent_at, responded_at, accepted_at").
 		Order("sent_at, id").Find(&rows).Error
 	if err != nil {
 		return nil, mapErr(err, "read referrals for report")
@@ -302,7 +355,7 @@ func (s *Store) ReportRows(ctx context.Context, agencyID string, from, to time.T
 	out := make([]referral.ReportRow, len(rows))
 	for i, r := range rows {
 		out[i] = referral.ReportRow{ServiceID: r.ServiceID, ServiceName: r.ServiceName, ReceiverAgencyID: r.ReceiverAgencyID,
-			SenderAgencyID: r.SenderAgencyID, Need: r.NeedDomain, Status: referral.Status(r.Status), Reason: r.Reason, Outcome: r.Outcome,
+			SenderAgencyID: r.SenderAgencyID, SenderKeyID: deref(r.SenderKeyID), Need: r.NeedDomain, Status: referral.Status(r.Status), Reason: r.Reason, Outcome: r.Outcome,
 			NeedMet: r.FollowupAnswer, SentAt: utcp(r.SentAt), RespondedAt: utcp(r.RespondedAt), AcceptedAt: utcp(r.AcceptedAt)}
 	}
 	return out, nil
