@@ -151,15 +151,11 @@ func (h *handler) patchCase(c echo.Context) error {
 		return err
 	}
 	match := c.Request().Header.Get("If-Match")
-	raw, err := readBody(c, echo.MIMEApplicationJSON, "application/merge-patch+json")
+	raw, fields, err := readMergePatch(c)
 	if err != nil {
 		return err
 	}
-	var patch map[string]json.RawMessage
-	if err := decodeStrictBytes(raw, &patch); err != nil {
-		return err
-	}
-	u := store.CaseUpdate{Match: caseMatch(match), Patch: mergeCase(raw), Fields: slices.Collect(maps.Keys(patch))}
+	u := store.CaseUpdate{Match: caseMatch(match), Patch: mergeCase(raw), Fields: fields}
 	cs, err := h.store.UpdateCase(c.Request().Context(), actorOf(c), id, u)
 	if err != nil {
 		return err
@@ -324,15 +320,11 @@ func (h *handler) patchNeed(c echo.Context) error {
 		return err
 	}
 	match := c.Request().Header.Get("If-Match")
-	raw, err := readBody(c, echo.MIMEApplicationJSON, "application/merge-patch+json")
+	raw, fields, err := readMergePatch(c)
 	if err != nil {
 		return err
 	}
-	var patch map[string]json.RawMessage
-	if err := decodeStrictBytes(raw, &patch); err != nil {
-		return err
-	}
-	u := store.NeedChange{Match: caseMatch(match), Patch: mergeNeed(raw), Fields: slices.Collect(maps.Keys(patch))}
+	u := store.NeedChange{Match: caseMatch(match), Patch: mergeNeed(raw), Fields: fields}
 	cs, err := h.store.UpdateNeed(c.Request().Context(), actorOf(c), id, nid, u)
 	if err != nil {
 		return err
@@ -379,4 +371,18 @@ func (h *handler) deleteNeed(c echo.Context) error {
 		return err
 	}
 	return caseAnswer(c, http.StatusOK, cs)
+}
+
+// readMergePatch reads a JSON merge patch body and the names of the fields
+// it sets (for the audit line).
+func readMergePatch(c echo.Context) (raw []byte, fields []string, err error) {
+	raw, err = readBody(c, echo.MIMEApplicationJSON, "application/merge-patch+json")
+	if err != nil {
+		return nil, nil, err
+	}
+	var patch map[string]json.RawMessage
+	if err := decodeStrictBytes(raw, &patch); err != nil {
+		return nil, nil, err
+	}
+	return raw, slices.Collect(maps.Keys(patch)), nil
 }

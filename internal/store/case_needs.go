@@ -60,15 +60,9 @@ func (s *Store) AddNeed(ctx context.Context, a Actor, caseID string, n referral.
 func (s *Store) UpdateNeed(ctx context.Context, a Actor, caseID, needID string, u NeedChange) (Case, error) {
 	var c Case
 	err := s.inTx(ctx, func(tx *txn) error {
+		var i int
 		var err error
-		if c, err = tx.lockCase(ctx, caseID, a.Principal.AgencyID); err != nil {
-			return err
-		}
-		i, err := needAt(c, needID)
-		if err != nil {
-			return err
-		}
-		if err := match(u, c.Version); err != nil {
+		if c, i, err = tx.lockNeed(ctx, a, caseID, needID, u); err != nil {
 			return err
 		}
 		n, err := u.Patch(c.Needs[i])
@@ -96,15 +90,9 @@ func (s *Store) UpdateNeed(ctx context.Context, a Actor, caseID, needID string, 
 func (s *Store) DeleteNeed(ctx context.Context, a Actor, caseID, needID string, u NeedChange) (Case, error) {
 	var c Case
 	err := s.inTx(ctx, func(tx *txn) error {
+		var i int
 		var err error
-		if c, err = tx.lockCase(ctx, caseID, a.Principal.AgencyID); err != nil {
-			return err
-		}
-		i, err := needAt(c, needID)
-		if err != nil {
-			return err
-		}
-		if err := match(u, c.Version); err != nil {
+		if c, i, err = tx.lockNeed(ctx, a, caseID, needID, u); err != nil {
 			return err
 		}
 		id := c.Needs[i].ID
@@ -211,4 +199,19 @@ func (t *txn) needAfterMove(ctx context.Context, r Referral) error {
 		return nil
 	}
 	return t.setNeedStatus(ctx, r.CaseID, *r.NeedID, referral.NeedIdentified)
+}
+
+// lockNeed locks case caseID of a's agency for a change of its need
+// needID and checks u's precondition; it returns the case and the need's
+// index in it.
+func (t *txn) lockNeed(ctx context.Context, a Actor, caseID, needID string, u NeedChange) (Case, int, error) {
+	c, err := t.lockCase(ctx, caseID, a.Principal.AgencyID)
+	if err != nil {
+		return c, 0, err
+	}
+	i, err := needAt(c, needID)
+	if err != nil {
+		return c, 0, err
+	}
+	return c, i, match(u, c.Version)
 }
