@@ -49,6 +49,9 @@ type Principal struct {
 	AgencyID string
 	// Organizations are the ids of the organizations the agency manages.
 	Organizations []string
+	// PersonID and PersonName name the staff person acting, where there is
+	// one: the person a key belongs to, or the one an agency key names.
+	PersonID, PersonName string
 }
 
 // Authenticated says whether the caller presented a valid key.

@@ -47,7 +47,7 @@ func (h *handler) listFollowUps(c echo.Context) error {
 // followUpJSON is a worklist task as the API serves it.
 type followUpJSON struct {
 	ID               string     `json:"id"`
-	ReferralID       string     `json:"referral_id"`
+	ReferralID       *string    `json:"referral_id"`
 	Kind             string     `json:"kind"`
 	AssigneeAgencyID string     `json:"assignee_agency_id"`
 	AssigneeKeyID    *string    `json:"assignee_key_id"`

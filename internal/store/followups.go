@@ -10,16 +10,27 @@ import (
 	"github.com/linkage-org/linkage/internal/referral"
 )
 
-// FollowUp is one task of a worklist.
+// FollowUp is one task of a worklist: a referral's (the lifecycle opens
+// and closes those), a dated risk's (source_id is the risk), or one a
+// caseworker added to a case.
 type FollowUp struct {
-	ID               string `gorm:"primaryKey"`
-	ReferralID       string
-	Kind             string
-	AssigneeAgencyID string
-	AssigneeKeyID    *string
-	DueAt            time.Time
-	CreatedAt        time.Time
-	DoneAt           *time.Time
+	ID                string `gorm:"primaryKey"`
+	ReferralID        *string
+	CaseID            *string
+	NeedID            *string
+	SourceID          *string
+	Kind              string
+	Title             string
+	Note              *string // sealed
+	Priority          string
+	AssigneeAgencyID  string
+	AssigneeKeyID     *string
+	AssigneePersonID  *string
+	CreatedByKeyID    *string
+	CreatedByPersonID *string
+	DueAt             time.Time
+	CreatedAt         time.Time
+	DoneAt            *time.Time
 	// OverdueNotifiedAt is when followup.overdue was queued for the task.
 	OverdueNotifiedAt *time.Time
 	// Filled on reads.
@@ -89,7 +100,8 @@ func (t *txn) applyPlan(ctx context.Context, r *Referral, p referral.Plan) error
 	}
 	var fresh []FollowUp
 	for _, task := range p.Open {
-		f := FollowUp{ReferralID: r.ID, Kind: string(task.Kind), DueAt: task.Due.UTC().Truncate(time.Microsecond), CreatedAt: now}
+		f := FollowUp{ReferralID: &r.ID, CaseID: &r.CaseID, NeedID: r.NeedID, Kind: string(task.Kind), Priority: r.Priority,
+			DueAt: task.Due.UTC().Truncate(time.Microsecond), CreatedAt: now}
 		if id, ok := byKind[f.Kind]; ok {
 			err := t.db.WithContext(ctx).Model(&FollowUp{}).Where("id = ?", id).Updates(map[string]any{"due_at": f.DueAt, "overdue_notified_at": nil}).Error
 			if err != nil {
@@ -147,9 +159,11 @@ func (s *Store) FollowUps(ctx context.Context, f FollowUpFilter, p Paging) ([]Fo
 		return out, total, nil
 	}
 	now := s.now().UTC()
-	ids := make([]string, len(out))
+	ids := make([]string, 0, len(out))
 	for i := range out {
-		ids[i] = out[i].ReferralID
+		if out[i].ReferralID != nil {
+			ids = append(ids, *out[i].ReferralID)
+		}
 	}
 	var refs []struct{ ID, Status, ServiceName string }
 	if err := s.db.WithContext(ctx).Model(&referralRow{}).Select("id, status, service_name").Where("id IN ?", ids).Find(&refs).Error; err != nil {
@@ -163,7 +177,7 @@ func (s *Store) FollowUps(ctx context.Context, f FollowUpFilter, p Paging) ([]Fo
 		f := &out[i]
 		f.DueAt, f.CreatedAt, f.DoneAt = f.DueAt.UTC(), f.CreatedAt.UTC(), utcp(f.DoneAt)
 		f.Overdue = f.DoneAt == nil && f.DueAt.Before(now)
-		if j, ok := byID[f.ReferralID]; ok {
+		if j, ok := byID[deref(f.ReferralID)]; ok {
 			f.ReferralStatus, f.ServiceName = refs[j].Status, refs[j].ServiceName
 		}
 	}
@@ -206,8 +220,12 @@ func (t *txn) notifyOverdue(ctx context.Context, limit int) (int, error) {
 		if err := t.db.WithContext(ctx).Model(&FollowUp{}).Where("id = ?", f.ID).Update("overdue_notified_at", now).Error; err != nil {
 			return 0, mapErr(err, "mark follow-up notified")
 		}
-		err := t.notify(ctx, Notice{Type: "followup.overdue", OrderKey: f.ReferralID, AgencyIDs: []string{f.AssigneeAgencyID},
-			Data: map[string]any{"followup_id": f.ID, "referral_id": f.ReferralID, "kind": f.Kind, "due_at": f.DueAt.UTC(), "assignee_key_id": f.AssigneeKeyID}})
+		order := deref(f.ReferralID)
+		if order == "" {
+			order = deref(f.CaseID)
+		}
+		err := t.notify(ctx, Notice{Type: "followup.overdue", OrderKey: order, AgencyIDs: []string{f.AssigneeAgencyID},
+			Data: map[string]any{"followup_id": f.ID, "referral_id": f.ReferralID, "case_id": f.CaseID, "kind": f.Kind, "due_at": f.DueAt.UTC(), "assignee_key_id": f.AssigneeKeyID}})
 		if err != nil {
 			return 0, err
 		}
