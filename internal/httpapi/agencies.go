@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"cmp"
 	"net/http"
 	"strconv"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/linkage-org/linkage/internal/apperr"
 	"github.com/linkage-org/linkage/internal/auth"
+	"github.com/linkage-org/linkage/internal/referral"
 	"github.com/linkage-org/linkage/internal/store"
 )
 
@@ -139,7 +141,10 @@ func (h *handler) createAgency(c echo.Context) error {
 	return writePrivate(c, http.StatusCreated, agencyView(a))
 }
 
-// getAgency answers GET /agencies/{id}: an admin, or a key of the agency.
+// getAgency answers GET /agencies/{id}: an admin, a key of the agency, or
+// a caseworker or agency key of an agency a referral links it to (sender
+// and receiver read each other: name, zone and the organizations whose
+// public listings carry the contact details).
 func (h *handler) getAgency(c echo.Context) error {
 	p := principal(c)
 	id, err := agencyID(c)
@@ -147,7 +152,13 @@ func (h *handler) getAgency(c echo.Context) error {
 		return err
 	}
 	if err := h.ownAgency(p, id); err != nil {
-		return err
+		// The other party of a referral may read who it is working with.
+		if !referral.WorksReferrals(p.Role) {
+			return err
+		}
+		if ok, lerr := h.store.ReferralPeers(c.Request().Context(), p.AgencyID, id); lerr != nil || !ok {
+			return cmp.Or(lerr, err)
+		}
 	}
 	a, err := h.store.AgencyByID(c.Request().Context(), id)
 	if err != nil {
