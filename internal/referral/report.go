@@ -13,12 +13,12 @@ type ReportRow struct {
 	SenderKeyID                      string // the caseworker's key, "" if none was recorded
 	// OutOfNetwork: made outside Linkage (its ReceiverAgencyID is the
 	// sender's own, for the caseworker's side of the loop).
-	OutOfNetwork bool
-	Need                             string
-	Status                           Status
-	Reason, Outcome                  string
-	NeedMet                          string // the client's follow-up answer, "" if none
-	SentAt, RespondedAt, AcceptedAt  *time.Time
+	OutOfNetwork                    bool
+	Need                            string
+	Status                          Status
+	Reason, Outcome                 string
+	NeedMet                         string // the client's follow-up answer, "" if none
+	SentAt, RespondedAt, AcceptedAt *time.Time
 }
 
 // Figures are the outcome figures of one group of referrals. Rates are

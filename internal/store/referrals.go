@@ -544,8 +544,8 @@ func (s *Store) ReportRows(ctx context.Context, agencyID string, from, to time.T
 	}
 	var rows []struct {
 		ServiceID, ServiceName, ReceiverAgencyID, SenderAgencyID, NeedDomain, Status, Reason, Outcome, FollowupAnswer, Method string
-		SenderKeyID                                                                                                   *string
-		SentAt, RespondedAt, AcceptedAt                                                                               *time.Time
+		SenderKeyID                                                                                                           *string
+		SentAt, RespondedAt, AcceptedAt                                                                                       *time.Time
 	}
 	err := q.Select("service_id, service_name, receiver_agency_id, sender_agency_id, sender_key_id, need_domain, status, reason, outcome, followup_answer, method, sent_at, responded_at, accepted_at").
 		Order("sent_at, id").Find(&rows).Error
