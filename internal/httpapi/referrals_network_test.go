@@ -437,6 +437,18 @@ func TestReferrals_ReceivedItems(t *testing.T) {
 			if w := items[calls.ID]; w.ContactMode == nil || *w.ContactMode != "client_will_contact" || w.ClientName == nil {
 				t.Errorf("client-will-contact item = %+v", w)
 			}
+			// The sending agency's agency key holds no cases: it sees the
+			// client as the share does; the caseworker sees its own client.
+			for _, tt := range []struct {
+				who, key string
+				want     bool
+			}{{"agency key", r.keyB, false}, {"caseworker", r.caseworker, true}} {
+				for _, it := range r.list(tt.key, "?direction=sent&per_page=50") {
+					if it.ID == anon.ID && (it.ClientName != nil) != tt.want {
+						t.Errorf("sent list item sharing no name, as the %s: %+v", tt.who, it)
+					}
+				}
+			}
 			// The receiver's read of the referral says the mode too.
 			var seen struct {
 				ContactMode string `json:"contact_mode"`

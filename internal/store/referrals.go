@@ -392,13 +392,16 @@ func (s *Store) fillItems(ctx context.Context, p auth.Principal, items []Referra
 	return read, nil
 }
 
-// seeListItem fills what p sees in a list of it's client and note, under
-// cs's consent, and says whether that is personal data.
+// seeListItem fills what p sees in a list of it's client and note: the
+// sender's caseworkers their own client's name, anyone else the name only as
+// the share and cs's consent allow (as a referral read shows the client);
+// the note to the sender, and to the receiver while consent holds. It says
+// whether that is personal data.
 func seeListItem(it *ReferralItem, cs Case, p auth.Principal, now time.Time) bool {
 	party, _ := sidesOf(p, it.Referral)
 	sender := party&referral.Sender != 0
 	name := ""
-	if sender {
+	if sender && p.Role == auth.Caseworker { // the case's own side; an agency key sees the share
 		name = strings.TrimSpace(cs.Client.GivenName + " " + cs.Client.FamilyName)
 	} else if shared, ok := referral.Shared(cs.Client, it.Share, cs.Consent, now); ok {
 		name = strings.TrimSpace(shared.GivenName + " " + shared.FamilyName)
