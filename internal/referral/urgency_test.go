@@ -42,7 +42,7 @@ func TestReferral_PlanForPriority(t *testing.T) {
 	if err != nil {
 		t.Skip("no tzdata")
 	}
-	wed := time.Date(2026, 12, 2, 15, 0, 0, 0, time.UTC) // 10:00 in New York
+	wed := time.Date(2026, 12, 2, 15, 0, 0, 0, time.UTC)  // 10:00 in New York
 	late := time.Date(2026, 12, 4, 23, 0, 0, 0, time.UTC) // Friday 18:00 in New York
 	appt := time.Date(2026, 12, 8, 14, 0, 0, 0, time.UTC)
 	at := func(s string) time.Time { v, _ := time.ParseInLocation("2006-01-02T15:04", s, ny); return v.UTC() }
