@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"cmp"
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -164,7 +165,41 @@ func (h *handler) getAgency(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return writePrivate(c, http.StatusOK, agencyView(a))
+	out := agencyView(a)
+	if out.Contacts, err = h.agencyContacts(c.Request().Context(), a.OrganizationIDs); err != nil {
+		return err
+	}
+	return writePrivate(c, http.StatusOK, out)
+}
+
+// agencyContacts are how to reach an agency: the public contact details of
+// the organizations it manages (an agency record holds none of its own).
+func (h *handler) agencyContacts(ctx context.Context, orgIDs []string) ([]agencyContactJSON, error) {
+	out := []agencyContactJSON{}
+	if len(orgIDs) == 0 {
+		return out, nil
+	}
+	orgs, err := h.store.OrganizationsByIDs(ctx, orgIDs, store.ShapeOwn)
+	if err != nil {
+		return nil, err
+	}
+	for _, o := range orgs {
+		ct := agencyContactJSON{OrganizationID: o.ID, Name: o.Name, Email: o.Email, Website: o.Website, Phones: []string{}}
+		for _, ph := range o.Phones {
+			ct.Phones = append(ct.Phones, ph.Number)
+		}
+		out = append(out, ct)
+	}
+	return out, nil
+}
+
+// agencyContactJSON is one organization's public contact details.
+type agencyContactJSON struct {
+	OrganizationID string   `json:"organization_id"`
+	Name           string   `json:"name"`
+	Email          string   `json:"email,omitempty"`
+	Website        string   `json:"website,omitempty"`
+	Phones         []string `json:"phones"`
 }
 
 // agencyID is the agency id of the path (400 when it is not a UUID).
@@ -348,6 +383,9 @@ type agencyJSON struct {
 	CreatedAt       time.Time `json:"created_at"`
 	OrganizationIDs []string  `json:"organization_ids"`
 	TZ              string    `json:"tz"`
+	// Contacts, on a read of one agency: its organizations' public contact
+	// details.
+	Contacts []agencyContactJSON `json:"contacts,omitempty"`
 }
 
 func agencyView(a store.Agency) agencyJSON {

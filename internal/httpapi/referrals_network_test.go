@@ -516,10 +516,19 @@ func TestReferrals_SenderAgency(t *testing.T) {
 				res := r.send("GET", "/agencies/"+r.agencyB, "", key)
 				var ag struct {
 					ID, Name string
+					Contacts []struct {
+						OrganizationID string `json:"organization_id"`
+						Name, Email    string
+						Phones         []string
+					}
 				}
 				res.json(t, &ag)
 				if res.status != 200 || ag.ID != r.agencyB || ag.Name != "Crisis Services" {
 					t.Errorf("receiver reads the sender: %d %s", res.status, res.body)
+				}
+				if len(ag.Contacts) != 1 || ag.Contacts[0].OrganizationID != orgCrisis || ag.Contacts[0].Name != "Palmetto Crisis Center" ||
+					ag.Contacts[0].Email == "" && len(ag.Contacts[0].Phones) == 0 {
+					t.Errorf("the sender's contacts = %+v", ag.Contacts)
 				}
 				if strings.Contains(string(res.body), "key") {
 					t.Errorf("the sender read shows keys: %s", res.body)
