@@ -119,13 +119,19 @@ func (h *handler) getService(c echo.Context) error {
 		if err != nil {
 			return svc, err
 		}
-		accepts, err := h.store.AcceptsReferrals(ctx, []string{svc.ID})
-		if err != nil {
-			return svc, err
-		}
-		c.Response().Header().Set(acceptsReferralsHeader, strconv.FormatBool(accepts[svc.ID]))
-		return svc, nil
+		return svc, h.setAcceptsReferrals(c, svc.ID)
 	})
+}
+
+// setAcceptsReferrals answers in the Linkage-Accepts-Referrals header
+// whether service id takes referrals through Linkage.
+func (h *handler) setAcceptsReferrals(c echo.Context, id string) error {
+	accepts, err := h.store.AcceptsReferrals(c.Request().Context(), []string{id})
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(acceptsReferralsHeader, strconv.FormatBool(accepts[id]))
+	return nil
 }
 
 // acceptsReferralsHeader says on a service read whether the service takes
@@ -205,8 +211,16 @@ func (h *handler) listServiceAtLocations(c echo.Context) error {
 		})
 }
 
+// getServiceAtLocation answers GET /service_at_locations/{id}, with the
+// service's Linkage-Accepts-Referrals header as on GET /services/{id}.
 func (h *handler) getServiceAtLocation(c echo.Context) error {
-	return respondItem(c, "service_at_location", h.store.ServiceAtLocationByID)
+	return respondItem(c, "service_at_location", func(ctx context.Context, id string) (hsds.ServiceAtLocation, error) {
+		sal, err := h.store.ServiceAtLocationByID(ctx, id)
+		if err != nil {
+			return sal, err
+		}
+		return sal, h.setAcceptsReferrals(c, sal.ServiceID)
+	})
 }
 
 func (h *handler) getLocation(c echo.Context) error {

@@ -200,6 +200,19 @@ func TestReferrals_OutOfNetwork(t *testing.T) {
 			if res := r.send("GET", "/services/"+svcPantry, "", ""); res.header.Get("Linkage-Accepts-Referrals") != "true" {
 				t.Errorf("managed service read: %q", res.header.Get("Linkage-Accepts-Referrals"))
 			}
+			var svc struct {
+				ServiceAtLocations []struct{ ID string } `json:"service_at_locations"`
+			}
+			r.send("GET", "/services/"+svcPantry, "", "").json(t, &svc)
+			if len(svc.ServiceAtLocations) == 0 {
+				t.Fatalf("the pantry has no service_at_locations")
+			}
+			if res := r.send("GET", "/service_at_locations/"+svc.ServiceAtLocations[0].ID, "", ""); res.header.Get("Linkage-Accepts-Referrals") != "true" {
+				t.Errorf("managed service_at_location read: %d %q", res.status, res.header.Get("Linkage-Accepts-Referrals"))
+			}
+			if strings.Contains(string(r.send("GET", "/services/"+svcPantry, "", "").body), "accepts_referrals") {
+				t.Errorf("the HSDS service body carries accepts_referrals")
+			}
 			if res := r.send("GET", "/services/"+svcDisaster, "", ""); res.header.Get("Linkage-Accepts-Referrals") != "false" {
 				t.Errorf("inactive managed service read: %q", res.header.Get("Linkage-Accepts-Referrals"))
 			}
