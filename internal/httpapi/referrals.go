@@ -444,6 +444,8 @@ func (h *handler) forwardReferral(c echo.Context) error {
 	}
 	if replayed {
 		c.Response().Header().Set("Idempotent-Replayed", "true")
+	} else {
+		h.metrics.ReferralTransitions.WithLabelValues(string(referral.Declined)).Inc() // the forward's end of the original
 	}
 	return writeReferral(c, http.StatusOK, v)
 }
