@@ -260,8 +260,8 @@ func TestDocument(t *testing.T) {
 			}
 		}
 	}
-	if len(seen) != 83 {
-		t.Errorf("%d operations, want 83", len(seen))
+	if len(seen) != 84 {
+		t.Errorf("%d operations, want 84", len(seen))
 	}
 }
 

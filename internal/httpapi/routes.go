@@ -92,6 +92,7 @@ func (h *handler) routes(e *echo.Echo) {
 	e.POST("/referrals/:id/transitions", h.transition)
 	e.POST("/referrals/:id/notes", h.addNote)
 	e.POST("/referrals/:id/followup", h.recordFollowUp)
+	e.POST("/referrals/:id/forward", h.forwardReferral)
 	e.GET("/referrals/:id/events", h.listEvents)
 	e.GET("/followups", h.listFollowUps)
 	e.GET("/reports/referrals", h.referralReport)

@@ -200,7 +200,7 @@ func New(d Deps) (*echo.Echo, error) {
 	if len(d.CORSOrigins) > 0 {
 		e.Use(middleware.CORSWithConfig(middleware.CORSConfig{AllowOrigins: d.CORSOrigins,
 			AllowHeaders:  []string{"Authorization", "Content-Type", "If-Match", "If-None-Match", "Idempotency-Key", ActingPersonHeader},
-			ExposeHeaders: []string{"ETag", "Location", "X-Request-Id", "Retry-After", "Linkage-Index-Lag"},
+			ExposeHeaders: []string{"ETag", "Location", "X-Request-Id", "Retry-After", "Linkage-Index-Lag", "Linkage-Accepts-Referrals"},
 			MaxAge:        600}))
 	}
 	e.Use(h.authenticate)
