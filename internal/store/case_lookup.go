@@ -172,7 +172,11 @@ func (s *Store) backfillLookup(ctx context.Context, agencyID string) error {
 	for {
 		var rows []caseRow
 		missing := s.db.Model(&lookupRow{}).Select("1").Where("case_lookup.case_id = cases.id")
-		err := s.db.WithContext(ctx).Where("agency_id = ? AND id > ? AND NOT EXISTS (?)", agencyID, after, missing).Order("id").Limit(200).Find(&rows).Error
+		q := s.db.WithContext(ctx).Where("agency_id = ? AND NOT EXISTS (?)", agencyID, missing)
+		if after != "" {
+			q = q.Where("id > ?", after)
+		}
+		err := q.Order("id").Limit(200).Find(&rows).Error
 		if err != nil {
 			return mapErr(err, "find cases to index")
 		}
