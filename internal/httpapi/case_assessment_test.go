@@ -106,9 +106,9 @@ func TestCases_Assessment(t *testing.T) {
 				`{"assessment": {"risks": [{"kind": "flood", "date": "2026-12-01"}]}}`:                          "/assessment/risks/0/kind",
 				`{"assessment": {"risks": [{"kind": "other", "date": "16th"}]}}`:                                "/assessment/risks/0/date",
 				`{"assessment": {"risks": [{"id": "00000000-0000-4000-8000-000000000009", "kind": "crisis"}]}}`: "/assessment/risks/0/id",
-				`{"assessment": {"shoe_size": 9}}`:                                                              "/assessment",
+				`{"assessment": {"shoe_size": 9}}`:                                                              "/assessment/shoe_size",
 				`{"assessment": {"income": "lots"}}`:                                                            "/assessment/income",
-				`{"client": {"income": 1800}}`:                                                                  "/client",
+				`{"client": {"income": 1800}}`:                                                                  "/client/income",
 				`{"assessment": {"risks": [{"kind": "crisis", "when": "now"}]}}`:                                "/assessment/risks/0",
 			} {
 				var cur assessedCase
@@ -119,7 +119,7 @@ func TestCases_Assessment(t *testing.T) {
 				}
 			}
 			if res := r.send("POST", "/cases", `{"client": {"given_name": "A", "family_name": "B", "income": 1800}}`, r.caseworker); res.status != 400 ||
-				!strings.Contains(string(res.body), `"pointer":"/client`) || strings.Contains(string(res.body), "allOf") {
+				!strings.Contains(string(res.body), `"pointer":"/client/income"`) || strings.Contains(string(res.body), "allOf") {
 				t.Errorf("POST /cases with income in client: %d %s", res.status, res.body)
 			}
 

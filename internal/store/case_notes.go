@@ -129,6 +129,9 @@ func (s *Store) AddCaseNote(ctx context.Context, a Actor, caseID, body string, s
 		return CaseNote{}, false, err
 	}
 	n, err = s.caseNote(ctx, s.db.WithContext(ctx), caseID, id, p.AgencyID)
+	if n.AuthorName == "" && !replayed && n.AuthorPersonID != nil {
+		n.AuthorName = p.PersonName // the person's row may be the console's to write
+	}
 	return n, replayed, err
 }
 
