@@ -27,21 +27,25 @@ type caseBody struct {
 	// Assessment is omitted when empty, so a merge patch of a case
 	// without one starts from nothing.
 	Assessment *referral.Assessment `json:"assessment,omitempty"`
+	// CaseworkerID is the person of the agency the case is with.
+	CaseworkerID *string `json:"caseworker_id,omitempty"`
 }
 
 func (b caseBody) input(lead referral.Lead) store.CaseInput {
-	return store.CaseInput{Status: b.Status, Client: b.Client, Needs: b.Needs, Consent: b.Consent, Assessment: b.Assessment, Lead: lead}
+	return store.CaseInput{Status: b.Status, Client: b.Client, Needs: b.Needs, Consent: b.Consent, Assessment: b.Assessment, CaseworkerID: b.CaseworkerID, Lead: lead}
 }
 
 // caseJSON is a case as the API serves it.
 type caseJSON struct {
-	ID        string            `json:"id"`
-	AgencyID  string            `json:"agency_id"`
-	CreatedBy *string           `json:"created_by"`
-	Status    string            `json:"status"`
-	Client    referral.Client   `json:"client"`
-	Needs     []referral.Need   `json:"needs"`
-	Consent   *referral.Consent `json:"consent"`
+	ID        string  `json:"id"`
+	AgencyID  string  `json:"agency_id"`
+	CreatedBy *string `json:"created_by"`
+	// CaseworkerID is the staff person the case is with, if any.
+	CaseworkerID *string           `json:"caseworker_id"`
+	Status       string            `json:"status"`
+	Client       referral.Client   `json:"client"`
+	Needs        []referral.Need   `json:"needs"`
+	Consent      *referral.Consent `json:"consent"`
 	// Assessment is the client's situation: the case's agency's alone.
 	Assessment referral.Assessment `json:"assessment"`
 	Version    int                 `json:"version"`
@@ -50,7 +54,7 @@ type caseJSON struct {
 }
 
 func caseFromStore(c store.Case) caseJSON {
-	return caseJSON{ID: c.ID, AgencyID: c.AgencyID, CreatedBy: c.CreatedBy, Status: c.Status, Client: c.Client, Needs: c.Needs,
+	return caseJSON{ID: c.ID, AgencyID: c.AgencyID, CreatedBy: c.CreatedBy, CaseworkerID: c.CaseworkerID, Status: c.Status, Client: c.Client, Needs: c.Needs,
 		Consent: c.Consent, Assessment: c.Assessment, Version: c.Version, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
 }
 
@@ -186,7 +190,7 @@ func caseMatch(match string) func(version int) error {
 // mergeCase applies the JSON merge patch raw to a case.
 func mergeCase(raw []byte, lead referral.Lead) func(store.CaseInput) (store.CaseInput, error) {
 	return func(cur store.CaseInput) (store.CaseInput, error) {
-		cb := caseBody{Status: cur.Status, Client: cur.Client, Needs: cur.Needs, Consent: cur.Consent}
+		cb := caseBody{Status: cur.Status, Client: cur.Client, Needs: cur.Needs, Consent: cur.Consent, CaseworkerID: cur.CaseworkerID}
 		if !cur.Assessment.Empty() {
 			cb.Assessment = cur.Assessment
 		}

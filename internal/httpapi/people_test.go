@@ -116,12 +116,45 @@ func TestPeople_ManageAndAct(t *testing.T) {
 				t.Errorf("audit of Ana's case: %+v", a)
 			}
 
+			// The case is with Ana; her referral's history names her to
+			// both parties; the case can be given to Luis, never to a
+			// stranger.
+			var withCW struct {
+				CaseworkerID *string `json:"caseworker_id"`
+			}
+			res = r.send("GET", "/cases/"+cs.ID, "", key.Key)
+			if res.json(t, &withCW); withCW.CaseworkerID == nil || *withCW.CaseworkerID != ana.ID {
+				t.Errorf("case of Ana's key: %s", res.body)
+			}
+			var ref referralOut
+			r.send("POST", "/referrals", fmt.Sprintf(`{"case_id": %q, "service_id": %q, "need": "food"}`, cs.ID, svcPantry), key.Key).json(t, &ref)
+			var events struct {
+				Contents []struct {
+					PersonName *string `json:"person_name"`
+				} `json:"contents"`
+			}
+			for _, k := range []string{key.Key, r.keyA} {
+				res := r.send("GET", "/referrals/"+ref.ID+"/events", "", k)
+				if res.json(t, &events); len(events.Contents) == 0 || events.Contents[0].PersonName == nil || *events.Contents[0].PersonName != "Ana Ruiz" {
+					t.Errorf("referral history names: %s", res.body)
+				}
+			}
+			etag := r.send("GET", "/cases/"+cs.ID, "", key.Key).header.Get("ETag")
+			res = r.send("PATCH", "/cases/"+cs.ID, `{"caseworker_id": "`+luis.ID+`"}`, key.Key, "If-Match", etag)
+			if res.json(t, &withCW); res.status != 200 || withCW.CaseworkerID == nil || *withCW.CaseworkerID != luis.ID {
+				t.Errorf("give the case to Luis: %d %s", res.status, res.body)
+			}
+			etag, anaCase := res.header.Get("ETag"), cs.ID
+
 			// A key bound to no one names the acting person of its agency.
 			r.send("POST", "/cases", caseJSON, r.caseworker, "Linkage-Acting-Person", luis.ID).json(t, &cs)
 			if a := r.lastAudit(cs.ID); a.PersonID == nil || *a.PersonID != luis.ID {
 				t.Errorf("audit of Luis's case: %+v", a)
 			}
 			other := r.addPerson(r.agencyA, r.admin, "Kim Lee", "kim@food.example", "caseworker")
+			if res := r.send("PATCH", "/cases/"+anaCase, `{"caseworker_id": "`+other.ID+`"}`, key.Key, "If-Match", etag); res.status != 422 {
+				t.Errorf("give the case to another agency's person: %d %s", res.status, res.body)
+			}
 			for _, c := range []struct {
 				key, person string
 				want        int

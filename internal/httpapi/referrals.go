@@ -309,12 +309,14 @@ type eventJSON struct {
 	AppointmentAt *time.Time `json:"appointment_at,omitempty"`
 	Note          string     `json:"note,omitempty"`
 	NoteWithheld  bool       `json:"note_withheld,omitempty"`
+	PersonID      *string    `json:"person_id"`
+	PersonName    *string    `json:"person_name"`
 }
 
 func eventFromStore(e store.Event) eventJSON {
 	return eventJSON{ID: e.ID, ReferralID: e.ReferralID, At: e.At, KeyID: e.KeyID, Role: e.Role, AgencyID: e.AgencyID, Side: e.Side,
 		Kind: e.Kind, From: e.FromStatus, To: e.ToStatus, Reason: e.Reason, Outcome: e.Outcome, AppointmentAt: e.AppointmentAt,
-		Note: e.NoteText, NoteWithheld: e.NoteWithheld}
+		Note: e.NoteText, NoteWithheld: e.NoteWithheld, PersonID: e.PersonID, PersonName: nilIfEmpty(e.PersonName)}
 }
 
 // listEvents answers GET /referrals/{id}/events.

@@ -21,6 +21,10 @@ type CaseInput struct {
 	Consent *referral.Consent
 	// Assessment is the client's situation and risks; nil is none.
 	Assessment *referral.Assessment
+	// CaseworkerID is the person of the agency the case is with. At
+	// creation nil is the acting person (if any); a change gives the
+	// whole state, so nil there is nobody.
+	CaseworkerID *string
 	// Lead sets when a dated risk's task falls due (zero: two business
 	// days before).
 	Lead referral.Lead
@@ -87,7 +91,13 @@ func (s *Store) CreateCase(ctx context.Context, a Actor, in CaseInput, idem Idem
 	}
 	p := a.Principal
 	id, replayed, err := s.idempotent(ctx, a, "case", idem, func(tx *txn, id string) error {
-		c = Case{ID: id, AgencyID: p.AgencyID, CreatedBy: &p.KeyID, Status: in.Status, Client: *in.Client, Needs: in.Needs, Consent: in.Consent}
+		c = Case{ID: id, AgencyID: p.AgencyID, CreatedBy: &p.KeyID, CaseworkerID: nilIfEmpty(p.PersonID), Status: in.Status, Client: *in.Client, Needs: in.Needs, Consent: in.Consent}
+		if in.CaseworkerID != nil {
+			if err := tx.checkCaseworker(ctx, p.AgencyID, *in.CaseworkerID); err != nil {
+				return err
+			}
+			c.CaseworkerID = in.CaseworkerID
+		}
 		if c.Needs == nil {
 			c.Needs = []referral.Need{}
 		}
@@ -140,7 +150,7 @@ func (s *Store) UpdateCase(ctx context.Context, a Actor, id string, u CaseUpdate
 		}
 		before := c.Client
 		assessed := c.Assessment
-		in, err := u.Patch(CaseInput{Status: c.Status, Client: &c.Client, Needs: c.Needs, Consent: c.Consent, Assessment: &assessed})
+		in, err := u.Patch(CaseInput{Status: c.Status, Client: &c.Client, Needs: c.Needs, Consent: c.Consent, Assessment: &assessed, CaseworkerID: c.CaseworkerID})
 		if err != nil {
 			return err
 		}
@@ -166,6 +176,9 @@ func (s *Store) UpdateCase(ctx context.Context, a Actor, id string, u CaseUpdate
 		}
 		if c.Needs == nil {
 			c.Needs = []referral.Need{}
+		}
+		if err := tx.reassignCase(ctx, &c, in.CaseworkerID); err != nil {
+			return err
 		}
 		if err := tx.updateCase(ctx, &c); err != nil {
 			return err
@@ -206,4 +219,33 @@ func (s *Store) ListCases(ctx context.Context, a Actor, f CaseFilter, p Paging) 
 		return nil, 0, err
 	}
 	return cases, total, nil
+}
+
+// checkCaseworker is a 422 unless id is an active person of agencyID.
+func (t *txn) checkCaseworker(ctx context.Context, agencyID, id string) error {
+	p, err := t.personOf(ctx, agencyID, id)
+	switch {
+	case apperr.KindOf(err) == apperr.NotFound || (err == nil && !p.Active):
+		return apperr.WithFields(apperr.Unprocessable, "The case is not valid; see errors.", apperr.FieldErrors{{Pointer: "/caseworker_id", Message: "is not an active person of your agency"}})
+	case err != nil:
+		return err
+	}
+	return nil
+}
+
+// reassignCase gives case c to person to (nil: nobody), checked; the open
+// tasks of its risks follow it.
+func (t *txn) reassignCase(ctx context.Context, c *Case, to *string) error {
+	if deref(to) == deref(c.CaseworkerID) {
+		return nil
+	}
+	if to != nil {
+		*to = strings.ToLower(*to)
+		if err := t.checkCaseworker(ctx, c.AgencyID, *to); err != nil {
+			return err
+		}
+	}
+	c.CaseworkerID = to
+	err := t.db.WithContext(ctx).Model(&FollowUp{}).Where("case_id = ? AND kind = ? AND done_at IS NULL", c.ID, RiskTask).Update("assignee_person_id", to).Error
+	return mapErr(err, "reassign risk tasks")
 }

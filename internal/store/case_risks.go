@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"time"
 
 	"github.com/google/uuid"
@@ -82,10 +81,6 @@ func (t *txn) openRiskTasks(ctx context.Context, a Actor, c *Case, risks map[str
 	if len(risks) == 0 {
 		return nil
 	}
-	var person []sql.NullString
-	if err := t.db.WithContext(ctx).Model(&caseRow{}).Where("id = ?", c.ID).Pluck("caseworker_id", &person).Error; err != nil {
-		return mapErr(err, "read case caseworker")
-	}
 	p := a.Principal
 	fresh := make([]FollowUp, 0, len(risks))
 	for _, r := range c.Assessment.Risks {
@@ -100,9 +95,7 @@ func (t *txn) openRiskTasks(ctx context.Context, a Actor, c *Case, risks map[str
 			Priority: "urgent", AssigneeAgencyID: c.AgencyID, AssigneeKeyID: c.CreatedBy,
 			CreatedByKeyID: nilIfEmpty(p.KeyID), CreatedByPersonID: nilIfEmpty(p.PersonID),
 			DueAt: due.Truncate(time.Microsecond), CreatedAt: now}
-		if len(person) > 0 && person[0].Valid {
-			f.AssigneePersonID = &person[0].String
-		}
+		f.AssigneePersonID = c.CaseworkerID
 		fresh = append(fresh, f)
 	}
 	return mapErr(t.db.WithContext(ctx).Create(&fresh).Error, "open risk tasks")

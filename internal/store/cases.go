@@ -22,10 +22,13 @@ type Case struct {
 	ID        string
 	AgencyID  string
 	CreatedBy *string
-	Status    string
-	Client    referral.Client
-	Needs     []referral.Need
-	Consent   *referral.Consent
+	// CaseworkerID is the staff person the case is with: who opened it,
+	// unless it was given to someone else of the agency.
+	CaseworkerID *string
+	Status       string
+	Client       referral.Client
+	Needs        []referral.Need
+	Consent      *referral.Consent
 	// Assessment is the client's situation (sealed); its risks always a
 	// list.
 	Assessment referral.Assessment
@@ -43,12 +46,13 @@ const (
 )
 
 type caseRow struct {
-	ID        string `gorm:"primaryKey"`
-	AgencyID  string
-	CreatedBy *string
-	Status    string
-	Client    string // sealed JSON of referral.Client
-	Consent   *string
+	ID           string `gorm:"primaryKey"`
+	AgencyID     string
+	CreatedBy    *string
+	CaseworkerID *string
+	Status       string
+	Client       string // sealed JSON of referral.Client
+	Consent      *string
 	// Assessment is sealed JSON of referral.Assessment; nil when empty.
 	Assessment *string
 	Area       string
@@ -111,7 +115,7 @@ func (s *Store) toCaseRow(c *Case) (caseRow, error) {
 		return caseRow{}, err
 	}
 	c.Area = caseArea(c)
-	r := caseRow{ID: c.ID, AgencyID: c.AgencyID, CreatedBy: c.CreatedBy, Status: c.Status, Client: *client,
+	r := caseRow{ID: c.ID, AgencyID: c.AgencyID, CreatedBy: c.CreatedBy, CaseworkerID: c.CaseworkerID, Status: c.Status, Client: *client,
 		Area: c.Area, Version: c.Version, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
 	if r.Assessment, err = s.sealAssessment(c); err != nil {
 		return caseRow{}, err
@@ -128,7 +132,7 @@ func (s *Store) toCaseRow(c *Case) (caseRow, error) {
 }
 
 func (s *Store) fromCaseRow(r caseRow, needs []needRow) (Case, error) {
-	c := Case{ID: r.ID, AgencyID: r.AgencyID, CreatedBy: r.CreatedBy, Status: r.Status, Version: r.Version, Area: r.Area,
+	c := Case{ID: r.ID, AgencyID: r.AgencyID, CreatedBy: r.CreatedBy, CaseworkerID: r.CaseworkerID, Status: r.Status, Version: r.Version, Area: r.Area,
 		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(), Needs: []referral.Need{}}
 	raw, err := s.openText(&r.Client, "case:"+r.ID, "client")
 	if err != nil {
@@ -296,7 +300,7 @@ func (t *txn) updateCase(ctx context.Context, c *Case) error {
 		return err
 	}
 	res := t.db.WithContext(ctx).Model(&caseRow{}).Where("id = ? AND agency_id = ?", c.ID, c.AgencyID).
-		Updates(map[string]any{"status": row.Status, "client": row.Client, "consent": row.Consent, "assessment": row.Assessment,
+		Updates(map[string]any{"status": row.Status, "caseworker_id": row.CaseworkerID, "client": row.Client, "consent": row.Consent, "assessment": row.Assessment,
 			"area": row.Area, "version": row.Version, "updated_at": now})
 	if res.Error != nil {
 		return mapErr(res.Error, "update case")

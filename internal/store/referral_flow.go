@@ -319,6 +319,7 @@ func (t *txn) appendEvent(ctx context.Context, referralID string, by Actor, side
 	e.ReferralID = referralID
 	e.At = t.s.now().UTC().Truncate(time.Microsecond)
 	e.KeyID, e.AgencyID, e.Role, e.Side = nilIfEmpty(p.KeyID), nilIfEmpty(p.AgencyID), string(p.Role), side.String()
+	e.PersonID, e.PersonName = nilIfEmpty(p.PersonID), p.PersonName
 	var err error
 	if e.Note, err = t.s.sealText(note, "referral:"+referralID, "event_note"); err != nil {
 		return Event{}, err

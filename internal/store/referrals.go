@@ -130,6 +130,10 @@ type Event struct {
 	NoteText      string  `gorm:"-"`
 	// NoteWithheld marks a note the reader may not see (filled on reads).
 	NoteWithheld bool `gorm:"-"`
+	// PersonID is the staff person who made the change, if any; PersonName
+	// is filled on reads.
+	PersonID   *string
+	PersonName string `gorm:"-"`
 }
 
 // TableName is the referral history table.
@@ -239,7 +243,27 @@ func (s *Store) Events(ctx context.Context, referralID string, p Paging) ([]Even
 		}
 		out[i].NoteText = note
 	}
-	return out, total, nil
+	return out, total, s.namePeople(ctx, out)
+}
+
+// namePeople fills the names of the people who made events.
+func (s *Store) namePeople(ctx context.Context, events []Event) error {
+	var ids []string
+	for _, e := range events {
+		if e.PersonID != nil {
+			ids = append(ids, *e.PersonID)
+		}
+	}
+	names, err := s.PersonNames(ctx, ids)
+	if err != nil {
+		return err
+	}
+	for i := range events {
+		if events[i].PersonID != nil {
+			events[i].PersonName = names[*events[i].PersonID]
+		}
+	}
+	return nil
 }
 
 // ReferralFilter narrows a referral list to one agency's side.
