@@ -451,4 +451,3 @@ func (h *handler) forwardReferral(c echo.Context) error {
 	}
 	return writeReferral(c, http.StatusOK, v)
 }
-
