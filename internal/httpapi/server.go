@@ -56,6 +56,8 @@ type Deps struct {
 	// FollowUpRules set the due dates of referral follow-ups (zero: the
 	// defaults of referral.DefaultRules).
 	FollowUpRules referral.Rules
+	// BarrierRules are the barrier report's (zero: referral.DefaultBarrierRules).
+	BarrierRules referral.BarrierRules
 	// Now is the clock (tests move it); nil is time.Now.
 	Now func() time.Time
 	// WebhookAllowPrivate lets webhooks name loopback and private
@@ -106,6 +108,7 @@ type handler struct {
 	importLimits   hsdsio.Limits
 	importTemp     string
 	rules          referral.Rules
+	barriers       referral.BarrierRules
 	now            func() time.Time
 	webhookPrivate bool
 	guidelines     eligibility.Guidelines
@@ -134,7 +137,7 @@ func New(d Deps) (*echo.Echo, error) {
 	h := &handler{store: d.Store, index: d.Index, metrics: d.Metrics, log: d.Logger, baseURL: d.BaseURL, ready: d.Ready, spec: sp,
 		limiter: newRateLimiter(d.RateLimits), capacityMaxAge: d.CapacityMaxAge, exports: make(chan struct{}, maxExports), keyedExports: make(chan struct{}, 1),
 		importLimits: d.ImportLimits, importTemp: d.ImportTempDir,
-		rules: d.FollowUpRules, now: d.Now, webhookPrivate: d.WebhookAllowPrivate, guidelines: d.Guidelines, noMetrics: d.MetricsElsewhere}
+		rules: d.FollowUpRules, barriers: barrierRules(d.BarrierRules), now: d.Now, webhookPrivate: d.WebhookAllowPrivate, guidelines: d.Guidelines, noMetrics: d.MetricsElsewhere}
 	if h.guidelines.Year == 0 {
 		if h.guidelines, err = eligibility.ParseGuidelines(seed.PovertyGuidelines()); err != nil {
 			return nil, err
