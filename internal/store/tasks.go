@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
@@ -96,11 +95,10 @@ func (s *Store) CreateTask(ctx context.Context, a Actor, in TaskInput, idem Idem
 		return Task{}, false, err
 	}
 	id, replayed, err := s.idempotent(ctx, a, "task", idem, func(tx *txn, id string) error {
-		f, err := tx.newTask(ctx, a.Principal, in)
+		f, err := tx.newTask(ctx, a.Principal, id, in)
 		if err != nil {
 			return err
 		}
-		f.ID = id
 		if err := tx.db.WithContext(ctx).Create(&f).Error; err != nil {
 			return mapErr(err, "create task")
 		}
@@ -115,18 +113,18 @@ func (s *Store) CreateTask(ctx context.Context, a Actor, in TaskInput, idem Idem
 
 // newTask builds the row of in for p: it finds the case the task belongs
 // to, checks the need and the assignee, and seals the note.
-func (t *txn) newTask(ctx context.Context, p auth.Principal, in TaskInput) (FollowUp, error) {
+func (t *txn) newTask(ctx context.Context, p auth.Principal, id string, in TaskInput) (FollowUp, error) {
 	now := t.s.now().UTC().Truncate(time.Microsecond)
-	f := FollowUp{Kind: KindTask, Title: strings.TrimSpace(in.Title), Priority: in.Priority, AssigneeAgencyID: p.AgencyID,
+	f := FollowUp{ID: id, Kind: KindTask, Title: strings.TrimSpace(in.Title), Priority: in.Priority, AssigneeAgencyID: p.AgencyID,
 		DueAt: in.DueAt.UTC().Truncate(time.Microsecond), CreatedAt: now, Version: 1,
 		CreatedByKeyID: nilIfEmpty(p.KeyID), CreatedByPersonID: nilIfEmpty(p.PersonID)}
 	ownCase := ""
 	if in.ReferralID != "" {
-		id := strings.ToLower(in.ReferralID)
-		if !isUUID(id) {
+		rid := strings.ToLower(in.ReferralID)
+		if !isUUID(rid) {
 			return f, taskField("/referral_id", "is not a referral your agency sent or received")
 		}
-		r, err := t.s.partyReferral(t.db.WithContext(ctx), id, p.AgencyID)
+		r, err := t.s.partyReferral(t.db.WithContext(ctx), rid, p.AgencyID)
 		if apperr.KindOf(err) == apperr.NotFound {
 			return f, taskField("/referral_id", "is not a referral your agency sent or received")
 		}
@@ -142,16 +140,16 @@ func (t *txn) newTask(ctx context.Context, p auth.Principal, in TaskInput) (Foll
 		}
 	} else {
 		var n int64
-		id := strings.ToLower(in.CaseID)
-		if isUUID(id) {
-			if err := t.db.WithContext(ctx).Model(&caseRow{}).Where("id = ? AND agency_id = ?", id, p.AgencyID).Count(&n).Error; err != nil {
+		cid := strings.ToLower(in.CaseID)
+		if isUUID(cid) {
+			if err := t.db.WithContext(ctx).Model(&caseRow{}).Where("id = ? AND agency_id = ?", cid, p.AgencyID).Count(&n).Error; err != nil {
 				return f, mapErr(err, "read task case")
 			}
 		}
 		if n == 0 {
 			return f, taskField("/case_id", "is not a case of your agency")
 		}
-		f.CaseID, ownCase = &id, id
+		f.CaseID, ownCase = &cid, cid
 	}
 	if in.NeedID != "" {
 		need, err := t.needOfCase(ctx, ownCase, in.NeedID)
@@ -166,7 +164,7 @@ func (t *txn) newTask(ctx context.Context, p auth.Principal, in TaskInput) (Foll
 	if err := t.assign(ctx, &f, p, in.AssigneeKeyID, in.AssigneePersonID); err != nil {
 		return f, err
 	}
-	f.ID = uuid.NewString()
+	f.ID = id
 	note, err := t.s.sealText(in.Note, "task:"+f.ID, "note")
 	f.Note = note
 	return f, err
