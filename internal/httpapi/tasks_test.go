@@ -134,6 +134,16 @@ func TestTasks_WorklistAfterReferrals(t *testing.T) {
 			if !cases[c1.ID] || !cases[c2.ID] {
 				t.Errorf("check-ins do not name the cases: %v", cases)
 			}
+			// One query for the tasks and one per related table, whatever
+			// the page holds: three items cost what one does.
+			count := func(path string) int64 {
+				before := r.store.QueryCount()
+				r.tasks(path, r.caseworker)
+				return r.store.QueryCount() - before
+			}
+			if one, three := count("/tasks?per_page=1"), count("/tasks"); three > one+1 {
+				t.Errorf("a page of 3 took %d queries, a page of 1 took %d: the worklist must not read per item", three, one)
+			}
 			// /followups is the same list.
 			if alias := r.tasks("/followups", r.caseworker); len(alias) != 3 || alias[0].ID != mine[0].ID || alias[0].Title != mine[0].Title {
 				t.Errorf("GET /followups = %+v", alias)
