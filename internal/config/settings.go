@@ -122,7 +122,7 @@ var settings = []Setting{
 		kind: boolean(func(c *Config) *bool { return &c.WebhookPrivate })},
 	{Env: "LINKAGE_STALE_AFTER", Default: "4320h", Zero: "off", Commands: serving,
 		Help: "a managed listing not changed or confirmed for this long sends `listing.stale` (again each `LINKAGE_STALE_REMINDER` while it stays stale)", kind: duration(func(c *Config) *time.Duration { return &c.StaleAfter }, 0, 0)},
-	{Env: "LINKAGE_STALE_REMINDER", Default: "24h", Zero: "only once per stale spell", Commands: serving,
+	{Env: "LINKAGE_STALE_REMINDER", Default: "24h", Zero: "off: only once per stale spell", Commands: serving,
 		Help: "how often `listing.stale` is sent again while a listing stays stale, so an agency that subscribed after it went stale hears of it", kind: duration(func(c *Config) *time.Duration { return &c.StaleReminder }, 0, 0)},
 	{Env: "LINKAGE_BARRIER_REFER_DAYS", Default: "14", Commands: serving,
 		Help: "the barrier report (`GET /reports/barriers`) counts a need with no referral this many days after its case opened as never referred", kind: number(func(c *Config) *int { return &c.BarrierReferDays }, 0, 3660)},

@@ -241,10 +241,10 @@ func TestBarrierReport(t *testing.T) {
 	}
 }
 
-// TestStaleReminders: listing.stale is sent when a listing goes stale, and
-// again each LINKAGE_STALE_REMINDER while it stays stale, so an agency's
-// subscription made afterwards hears of it too; the clock moves, nothing
-// sleeps.
+// TestStaleReminders: listing.stale is sent when a listing goes stale,
+// to a subscription made afterwards as soon as it subscribes, and again
+// each LINKAGE_STALE_REMINDER while the listing stays stale; the clock
+// moves, nothing sleeps.
 func TestStaleReminders(t *testing.T) {
 	for _, d := range storetest.Dialects {
 		t.Run(d, func(t *testing.T) {
@@ -294,17 +294,20 @@ func TestStaleReminders(t *testing.T) {
 			if count("/early", false) != 1 || count("/early", true) != 0 {
 				t.Fatalf("first notice: %v", got)
 			}
+			// A subscription made now hears at once what the first heard;
+			// the first is not told twice.
 			r.clock.Add(12 * time.Hour)
 			subscribe("/late")
 			run()
-			if count("/late", false)+count("/late", true) != 0 || count("/early", true) != 0 {
-				t.Errorf("a reminder before 24 h: %v", got)
+			if count("/late", true) != 1 || count("/late", false) != 0 || count("/early", true) != 0 {
+				t.Errorf("on subscription, before 24 h: %v", got)
 			}
+			// A day after the first notice, the reminder reaches both.
 			r.clock.Add(13 * time.Hour)
 			run()
 			run()
-			if count("/early", true) != 1 || count("/late", true) != 1 {
-				t.Errorf("after 25 h each subscription has one reminder: %v", got)
+			if count("/early", true) != 1 || count("/late", true) != 2 {
+				t.Errorf("after 25 h each subscription has its reminder: %v", got)
 			}
 			mu.Lock()
 			for path, m := range got {

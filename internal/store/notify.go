@@ -377,3 +377,45 @@ func (s *Store) PruneIdempotencyKeys(ctx context.Context, cutoff time.Time) (int
 	res := s.db.WithContext(ctx).Where("created_at < ?", cutoff.UTC()).Delete(&idempotencyRow{})
 	return res.RowsAffected, mapErr(res.Error, "prune idempotency keys")
 }
+
+// staleToNewHook queues listing.stale to subscription w alone, when it
+// takes the event, for each of its agency's listings already announced
+// stale in their current spell (nothing changed or confirmed since): a
+// subscription made after a listing went stale hears of it at once,
+// marked reminder, as the others heard it.
+func (t *txn) staleToNewHook(ctx context.Context, w Webhook) error {
+	if !w.Active || !slices.Contains(w.Events, "listing.stale") {
+		return nil
+	}
+	var rows []struct {
+		ID, Name, OrganizationID string
+		LastModified             time.Time
+	}
+	err := t.db.WithContext(ctx).Table("services AS s").
+		Select("s.id, s.name, s.organization_id, s.last_modified").
+		Joins("JOIN agency_organizations ao ON ao.organization_id = s.organization_id").
+		Joins("JOIN stale_notices n ON n.service_id = s.id AND n.notified_at >= s.last_modified").
+		Where("ao.agency_id = ?", w.AgencyID).Order("s.last_modified, s.id").Limit(maxStaleOnSubscribe).Scan(&rows).Error
+	if err != nil {
+		return mapErr(err, "find stale listings for a new subscription")
+	}
+	now := t.s.now().UTC().Truncate(time.Microsecond)
+	out := make([]Delivery, 0, len(rows))
+	for _, r := range rows {
+		id := uuid.NewString()
+		body, err := json.Marshal(Envelope{ID: id, Type: "listing.stale", CreatedAt: now, AgencyID: w.AgencyID,
+			Data: map[string]any{"service_id": r.ID, "name": r.Name, "organization_id": r.OrganizationID, "last_modified": r.LastModified.UTC(), "reminder": true}})
+		if err != nil {
+			return fmt.Errorf("store: encode listing.stale event: %w", err)
+		}
+		out = append(out, Delivery{WebhookID: w.ID, EventID: id, EventType: "listing.stale", Payload: string(body), State: DeliveryPending, NextAt: now, CreatedAt: now})
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return mapErr(t.db.WithContext(ctx).CreateInBatches(&out, 100).Error, "queue stale listings for a new subscription")
+}
+
+// maxStaleOnSubscribe bounds the listings a new subscription is told of at
+// once; the daily reminder brings the rest.
+const maxStaleOnSubscribe = 1000
