@@ -211,6 +211,13 @@ func TestTasks_Own(t *testing.T) {
 			if res.status != 201 || routine.Referral == nil || routine.Referral.ID != ref.ID || routine.Need == nil || routine.Need.Domain != "food" {
 				t.Fatalf("referral task: %d %s", res.status, res.body)
 			}
+			// The sender's task on the referral is its own: the referral's
+			// follow-ups (which the receiver reads) hold the lifecycle's only.
+			for _, key := range []string{r.keyA, r.caseworker} {
+				if res := r.send("GET", "/referrals/"+ref.ID, "", key); res.status != 200 || strings.Contains(string(res.body), routine.ID) {
+					t.Errorf("GET /referrals/%s shows the sender's own task: %d %s", ref.ID, res.status, res.body)
+				}
+			}
 			list := r.tasks("/tasks", r.caseworker)
 			if len(list) != 3 || list[0].ID != task.ID || list[1].ID != routine.ID || list[2].Kind != "checkin" {
 				t.Errorf("worklist order = %+v", list)

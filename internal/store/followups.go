@@ -199,10 +199,16 @@ func (s *Store) followUpQuery(ctx context.Context, f FollowUpFilter) *gorm.DB {
 	return q
 }
 
-// FollowUpsOf lists every task of one referral, oldest first.
+// FollowUpsOf lists the lifecycle's tasks of one referral, oldest first
+// (the tasks an agency adds to a referral are its own worklist's, not the
+// referral's: the other party never sees them).
 func (s *Store) FollowUpsOf(ctx context.Context, r Referral) ([]FollowUp, error) {
 	out := []FollowUp{}
-	err := s.db.WithContext(ctx).Where("referral_id = ?", r.ID).Order("created_at, id").Find(&out).Error
+	kinds := make([]string, len(referral.Kinds))
+	for i, k := range referral.Kinds {
+		kinds[i] = string(k)
+	}
+	err := s.db.WithContext(ctx).Where("referral_id = ? AND kind IN ?", r.ID, kinds).Order("created_at, id").Find(&out).Error
 	now := s.now().UTC()
 	for i := range out {
 		f := &out[i]
