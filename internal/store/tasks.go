@@ -118,38 +118,9 @@ func (t *txn) newTask(ctx context.Context, p auth.Principal, id string, in TaskI
 	f := FollowUp{ID: id, Kind: KindTask, Title: strings.TrimSpace(in.Title), Priority: in.Priority, AssigneeAgencyID: p.AgencyID,
 		DueAt: in.DueAt.UTC().Truncate(time.Microsecond), CreatedAt: now, Version: 1,
 		CreatedByKeyID: nilIfEmpty(p.KeyID), CreatedByPersonID: nilIfEmpty(p.PersonID)}
-	ownCase := ""
-	if in.ReferralID != "" {
-		rid := strings.ToLower(in.ReferralID)
-		if !isUUID(rid) {
-			return f, taskField("/referral_id", "is not a referral your agency sent or received")
-		}
-		r, err := t.s.partyReferral(t.db.WithContext(ctx), rid, p.AgencyID)
-		if apperr.KindOf(err) == apperr.NotFound {
-			return f, taskField("/referral_id", "is not a referral your agency sent or received")
-		}
-		if err != nil {
-			return f, err
-		}
-		f.ReferralID, f.CaseID, f.NeedID = &r.ID, &r.CaseID, r.NeedID
-		if f.Priority == "" {
-			f.Priority = r.Priority
-		}
-		if r.SenderAgencyID == p.AgencyID {
-			ownCase = r.CaseID
-		}
-	} else {
-		var n int64
-		cid := strings.ToLower(in.CaseID)
-		if isUUID(cid) {
-			if err := t.db.WithContext(ctx).Model(&caseRow{}).Where("id = ? AND agency_id = ?", cid, p.AgencyID).Count(&n).Error; err != nil {
-				return f, mapErr(err, "read task case")
-			}
-		}
-		if n == 0 {
-			return f, taskField("/case_id", "is not a case of your agency")
-		}
-		f.CaseID, ownCase = &cid, cid
+	ownCase, err := t.taskOwner(ctx, p, in, &f)
+	if err != nil {
+		return f, err
 	}
 	if in.NeedID != "" {
 		need, err := t.needOfCase(ctx, ownCase, in.NeedID)
@@ -164,10 +135,49 @@ func (t *txn) newTask(ctx context.Context, p auth.Principal, id string, in TaskI
 	if err := t.assign(ctx, &f, p, in.AssigneeKeyID, in.AssigneePersonID); err != nil {
 		return f, err
 	}
-	f.ID = id
-	note, err := t.s.sealText(in.Note, "task:"+f.ID, "note")
-	f.Note = note
+	f.Note, err = t.s.sealText(in.Note, "task:"+f.ID, "note")
 	return f, err
+}
+
+// taskOwner sets the case (and referral) of f from in, and says which case
+// of p's agency it is ("" for a received referral, whose case is the
+// sender's). Another agency's case or referral, or a draft p did not
+// write, is a 422 that reveals nothing of it.
+func (t *txn) taskOwner(ctx context.Context, p auth.Principal, in TaskInput, f *FollowUp) (string, error) {
+	if in.ReferralID == "" {
+		var n int64
+		cid := strings.ToLower(in.CaseID)
+		if isUUID(cid) {
+			if err := t.db.WithContext(ctx).Model(&caseRow{}).Where("id = ? AND agency_id = ?", cid, p.AgencyID).Count(&n).Error; err != nil {
+				return "", mapErr(err, "read task case")
+			}
+		}
+		if n == 0 {
+			return "", taskField("/case_id", "is not a case of your agency")
+		}
+		f.CaseID = &cid
+		return cid, nil
+	}
+	notOurs := taskField("/referral_id", "is not a referral your agency sent or received")
+	rid := strings.ToLower(in.ReferralID)
+	if !isUUID(rid) {
+		return "", notOurs
+	}
+	r, err := t.s.partyReferral(t.db.WithContext(ctx), rid, p.AgencyID)
+	if apperr.KindOf(err) == apperr.NotFound || (err == nil && r.Status == referral.Draft && r.SenderAgencyID != p.AgencyID) {
+		return "", notOurs
+	}
+	if err != nil {
+		return "", err
+	}
+	f.ReferralID, f.CaseID, f.NeedID = &r.ID, &r.CaseID, r.NeedID
+	if f.Priority == "" {
+		f.Priority = r.Priority
+	}
+	if r.SenderAgencyID == p.AgencyID {
+		return r.CaseID, nil
+	}
+	return "", nil
 }
 
 // needOfCase checks that needID is a need of caseID ("" when the case is
