@@ -260,8 +260,8 @@ func TestDocument(t *testing.T) {
 			}
 		}
 	}
-	if len(seen) != 86 {
-		t.Errorf("%d operations, want 86", len(seen))
+	if len(seen) != 90 {
+		t.Errorf("%d operations, want 90", len(seen))
 	}
 }
 

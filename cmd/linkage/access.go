@@ -121,7 +121,8 @@ func ensureDemoAccess(ctx context.Context, st *store.Store, dataDir string) (str
 var demoKeys = []struct {
 	role   auth.Role
 	agency int
-}{{auth.Admin, -1}, {auth.Agency, 0}, {auth.Agency, 1}, {auth.Caseworker, 2}, {auth.Portal, 2}}
+	person string // the staff person the key acts for, if any
+}{{auth.Admin, -1, ""}, {auth.Agency, 0, ""}, {auth.Agency, 1, ""}, {auth.Caseworker, 2, "Dana Reyes"}, {auth.Portal, 2, ""}}
 
 // createDemoAccess creates the demo agencies and keys in one transaction,
 // audited as the demo's operator, and writes a line per key to b.
@@ -133,6 +134,10 @@ func createDemoAccess(ctx context.Context, st *store.Store, b *strings.Builder) 
 	keys := make([]store.KeySpec, len(demoKeys))
 	for i, k := range demoKeys {
 		keys[i] = store.KeySpec{Agency: k.agency, Role: k.role, Name: "demo " + string(k.role)}
+		if k.person != "" {
+			email, role := strings.ToLower(strings.ReplaceAll(k.person, " ", "."))+"@demo.example", string(k.role)
+			keys[i].Person = &store.PersonInput{Name: &k.person, Email: &email, Role: &role}
+		}
 	}
 	_, created, err := st.SetUpAccess(ctx, store.OperatorActor("demo", "demo"), agencies, keys)
 	if err != nil {
@@ -142,6 +147,9 @@ func createDemoAccess(ctx context.Context, st *store.Store, b *strings.Builder) 
 		label := "no agency"
 		if k.agency >= 0 {
 			label = demoAgencies[k.agency].name
+		}
+		if k.person != "" {
+			label += " (" + k.person + ")"
 		}
 		fmt.Fprintf(b, "%-10s  %-32s  %s\n", k.role, label, created[i].Key)
 	}

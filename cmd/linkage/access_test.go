@@ -131,8 +131,8 @@ func testDemoAccess(t *testing.T, st *store.Store) {
 		}
 		created[e.ResourceType]++
 	}
-	if created["agency"] != 3 || created["api_key"] != len(auth.Roles)+1 || len(created) != 2 {
-		t.Errorf("audit log after the demo's first start: %v, want 3 agencies and %d keys", created, len(auth.Roles)+1)
+	if created["agency"] != 3 || created["api_key"] != len(auth.Roles)+1 || created["person"] != 1 || len(created) != 3 {
+		t.Errorf("audit log after the demo's first start: %v, want 3 agencies, %d keys and the caseworker key's person", created, len(auth.Roles)+1)
 	}
 }
 

@@ -75,9 +75,42 @@ func (h *handler) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 			}
 			return err
 		}
+		if p, err = h.actingPerson(c, p); err != nil {
+			return err
+		}
 		c.Set(principalKey, p)
 		return next(c)
 	}
+}
+
+// ActingPersonHeader names the staff person behind a request made with a
+// key that acts for no one person (an agency's own system, the console).
+const ActingPersonHeader = "Linkage-Acting-Person"
+
+// actingPerson applies the Linkage-Acting-Person header to p: it must name
+// an active person of the key's agency, and a key bound to a person may
+// name only that person. A claim that fails is a failed authentication
+// (401), on every route, like a bad key.
+func (h *handler) actingPerson(c echo.Context, p auth.Principal) (auth.Principal, error) {
+	id := strings.ToLower(strings.TrimSpace(c.Request().Header.Get(ActingPersonHeader)))
+	switch {
+	case id == "":
+		return p, nil
+	case !isUUID(id):
+		return p, apperr.WithFields(apperr.Invalid, "The acting person is not valid: name a person by id.", apperr.FieldErrors{{Parameter: ActingPersonHeader, Message: "is not a UUID"}})
+	case p.PersonID != "" && p.PersonID != id:
+		return p, apperr.E(apperr.Unauthenticated, "This key acts for one person; it cannot name another in %s.", ActingPersonHeader)
+	case p.PersonID != "":
+		return p, nil
+	case p.AgencyID == "" || p.Role == auth.Portal:
+		return p, apperr.E(apperr.Unauthenticated, "Only caseworker and agency keys act for a person of their agency (%s).", ActingPersonHeader)
+	}
+	person, err := h.store.ActingPerson(c.Request().Context(), p.AgencyID, id)
+	if err != nil {
+		return p, err
+	}
+	p.PersonID, p.PersonName = person.ID, person.Name
+	return p, nil
 }
 
 func (h *handler) resolveKey(ctx context.Context, hdr string) (auth.Principal, error) {
@@ -105,6 +138,12 @@ func (h *handler) resolveKey(ctx context.Context, hdr string) (auth.Principal, e
 	p := auth.Principal{KeyID: k.ID, Role: auth.Role(k.Role)}
 	if k.AgencyID != nil {
 		p.AgencyID = *k.AgencyID
+	}
+	if k.PersonID != nil {
+		if !k.PersonActive {
+			return auth.Principal{}, apperr.E(apperr.Unauthenticated, "This API key belongs to a person who is no longer active in the agency.")
+		}
+		p.PersonID, p.PersonName = *k.PersonID, k.PersonName
 	}
 	// Only agency keys edit listings, so only they need the organizations
 	// (GET /me reads them for the others).

@@ -19,7 +19,10 @@ func (h *handler) me(c echo.Context) error {
 	if err := allow(authenticated(p)); err != nil {
 		return err
 	}
-	out := map[string]any{"role": p.Role, "key_id": p.KeyID, "agency": nil, "organization_ids": nonNil(p.Organizations)}
+	out := map[string]any{"role": p.Role, "key_id": p.KeyID, "agency": nil, "organization_ids": nonNil(p.Organizations), "person": nil}
+	if p.PersonID != "" {
+		out["person"] = map[string]string{"id": p.PersonID, "name": p.PersonName}
+	}
 	if p.AgencyID != "" && p.Organizations == nil {
 		orgs, err := h.store.AgencyOrganizations(c.Request().Context(), p.AgencyID)
 		if err != nil {
@@ -205,6 +208,9 @@ func (h *handler) patchAgency(c echo.Context) error {
 type keyBody struct {
 	Role string `json:"role"`
 	Name string `json:"name"`
+	// PersonID binds the key to a staff person of the agency: it then
+	// acts as that person.
+	PersonID string `json:"person_id"`
 }
 
 // createKey answers POST /agencies/{id}/keys (admin).
@@ -232,10 +238,18 @@ func (h *handler) createKey(c echo.Context) error {
 	if b.Name == "" || len(b.Name) > store.MaxNameLen {
 		fe.Add("/name", "is required, at most %d characters", store.MaxNameLen)
 	}
+	if b.PersonID != "" && !isUUID(strings.ToLower(b.PersonID)) {
+		fe.Add("/person_id", "is not a UUID")
+	}
 	if len(fe) > 0 {
 		return apperr.WithFields(apperr.Unprocessable, "The key is not valid; see errors.", fe)
 	}
-	k, err := h.store.CreateKey(c.Request().Context(), actorOf(c), &id, role, b.Name)
+	var k store.CreatedKey
+	if b.PersonID != "" {
+		k, err = h.store.CreatePersonKey(c.Request().Context(), actorOf(c), id, role, b.Name, strings.ToLower(b.PersonID))
+	} else {
+		k, err = h.store.CreateKey(c.Request().Context(), actorOf(c), &id, role, b.Name)
+	}
 	if err != nil {
 		return err
 	}
@@ -361,11 +375,12 @@ type apiKeyJSON struct {
 	CreatedAt  time.Time  `json:"created_at"`
 	LastUsedAt *time.Time `json:"last_used_at"`
 	RevokedAt  *time.Time `json:"revoked_at"`
+	PersonID   *string    `json:"person_id"`
 }
 
 func keyView(k store.APIKey) apiKeyJSON {
 	return apiKeyJSON{ID: k.ID, AgencyID: k.AgencyID, Role: k.Role, Name: k.Name, Prefix: k.Prefix,
-		CreatedAt: k.CreatedAt, LastUsedAt: k.LastUsedAt, RevokedAt: k.RevokedAt}
+		CreatedAt: k.CreatedAt, LastUsedAt: k.LastUsedAt, RevokedAt: k.RevokedAt, PersonID: k.PersonID}
 }
 
 func keyViews(ks []store.APIKey) []apiKeyJSON {
@@ -400,11 +415,14 @@ type auditEntryJSON struct {
 	ClientAddr   string    `json:"client_addr"`
 	RequestID    string    `json:"request_id"`
 	Detail       string    `json:"detail"`
+	PersonID     *string   `json:"person_id"`
+	PersonName   *string   `json:"person_name"`
 }
 
 func auditView(e store.AuditEntry) auditEntryJSON {
 	return auditEntryJSON{ID: e.ID, At: e.At, KeyID: e.KeyID, Role: e.Role, AgencyID: e.AgencyID, Action: e.Action,
-		ResourceType: e.ResourceType, ResourceID: e.ResourceID, ClientAddr: e.ClientAddr, RequestID: e.RequestID, Detail: e.Detail}
+		ResourceType: e.ResourceType, ResourceID: e.ResourceID, ClientAddr: e.ClientAddr, RequestID: e.RequestID, Detail: e.Detail,
+		PersonID: e.PersonID, PersonName: nilIfEmpty(e.PersonName)}
 }
 
 func auditViews(es []store.AuditEntry) []auditEntryJSON {
@@ -413,4 +431,12 @@ func auditViews(es []store.AuditEntry) []auditEntryJSON {
 		out[i] = auditView(e)
 	}
 	return out
+}
+
+// nilIfEmpty is nil for "", else a pointer to s (a JSON null for nothing).
+func nilIfEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }

@@ -73,6 +73,10 @@ func (h *handler) routes(e *echo.Echo) {
 	e.GET("/agencies/:id/keys", h.listKeys)
 	e.POST("/agencies/:id/keys", h.createKey)
 	e.DELETE("/agencies/:id/keys/:key_id", h.revokeKey)
+	e.GET("/agencies/:id/people", h.listPeople)
+	e.POST("/agencies/:id/people", h.createPerson)
+	e.GET("/agencies/:id/people/:person_id", h.getPerson)
+	e.PATCH("/agencies/:id/people/:person_id", h.patchPerson)
 	e.GET("/audit", h.auditLog)
 
 	e.POST("/cases", h.createCase)

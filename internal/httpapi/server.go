@@ -202,7 +202,7 @@ func New(d Deps) (*echo.Echo, error) {
 	e.Use(checkQuery)
 	if len(d.CORSOrigins) > 0 {
 		e.Use(middleware.CORSWithConfig(middleware.CORSConfig{AllowOrigins: d.CORSOrigins,
-			AllowHeaders:  []string{"Authorization", "Content-Type", "If-Match", "If-None-Match", "Idempotency-Key"},
+			AllowHeaders:  []string{"Authorization", "Content-Type", "If-Match", "If-None-Match", "Idempotency-Key", ActingPersonHeader},
 			ExposeHeaders: []string{"ETag", "Location", "X-Request-Id", "Retry-After", "Linkage-Index-Lag"},
 			MaxAge:        600}))
 	}

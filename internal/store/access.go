@@ -51,6 +51,11 @@ type APIKey struct {
 	CreatedAt  time.Time
 	LastUsedAt *time.Time
 	RevokedAt  *time.Time
+	// PersonID is the staff person the key acts for, if any.
+	PersonID *string
+	// Filled on KeyByHash: the person's name and whether they are active.
+	PersonName   string `gorm:"-"`
+	PersonActive bool   `gorm:"-"`
 }
 
 // TableName is the table of API keys.
@@ -244,7 +249,17 @@ func (s *Store) KeyByHash(ctx context.Context, hash []byte) (APIKey, error) {
 	if err == gorm.ErrRecordNotFound {
 		return APIKey{}, apperr.E(apperr.Unauthenticated, "unknown API key")
 	}
-	return k, mapErr(err, "read key")
+	if err != nil {
+		return APIKey{}, mapErr(err, "read key")
+	}
+	if k.PersonID != nil {
+		var p Person
+		if err := s.db.WithContext(ctx).Select("name, active").Where("id = ?", *k.PersonID).Take(&p).Error; err != nil && err != gorm.ErrRecordNotFound {
+			return APIKey{}, mapErr(err, "read key person")
+		}
+		k.PersonName, k.PersonActive = p.Name, p.Active
+	}
+	return k, nil
 }
 
 // TouchKey records that key id is used now (by the store's clock).
@@ -268,6 +283,10 @@ type AuditEntry struct {
 	ClientAddr   string
 	RequestID    string
 	Detail       string
+	// PersonID is the staff person who acted, where there is one;
+	// PersonName is filled on AuditLog reads.
+	PersonID   *string
+	PersonName string `gorm:"-"`
 }
 
 // TableName is the audit log table.
@@ -306,8 +325,21 @@ func (s *Store) AuditLog(ctx context.Context, f AuditFilter, p Paging) ([]AuditE
 	q = between(q, "at", f.From, f.To)
 	out := []AuditEntry{}
 	total, err := page(q, "id DESC", p, &out, "audit log")
+	if err != nil {
+		return nil, 0, err
+	}
+	var people []string
 	for i := range out {
 		out[i].At = out[i].At.UTC()
+		if out[i].PersonID != nil {
+			people = append(people, *out[i].PersonID)
+		}
+	}
+	names, err := s.PersonNames(ctx, people)
+	for i := range out {
+		if out[i].PersonID != nil {
+			out[i].PersonName = names[*out[i].PersonID]
+		}
 	}
 	return out, total, err
 }

@@ -41,6 +41,19 @@ func (a Actor) auditEntry(action, resourceType, resourceID, detail string) Audit
 	if p.AgencyID != "" {
 		e.AgencyID = &p.AgencyID
 	}
+	if p.PersonID != "" {
+		e.PersonID = &p.PersonID
+	}
+	return e
+}
+
+// auditEntryFor is auditEntry of a change to agencyID's records: an
+// operator's line names that agency, so the agency's own log shows it.
+func (a Actor) auditEntryFor(agencyID, action, resourceType, resourceID, detail string) AuditEntry {
+	e := a.auditEntry(action, resourceType, resourceID, detail)
+	if a.Operator && e.AgencyID == nil {
+		e.AgencyID = &agencyID
+	}
 	return e
 }
 
@@ -48,6 +61,9 @@ func (a Actor) auditEntry(action, resourceType, resourceID, detail string) Audit
 func (a Actor) by() string {
 	p := a.Principal
 	s := string(p.Role)
+	if p.PersonName != "" {
+		s += " " + p.PersonName
+	}
 	if p.AgencyID != "" {
 		s += " of agency " + p.AgencyID
 	}

@@ -135,6 +135,44 @@ func (s *Store) CreateKey(ctx context.Context, actor Actor, agencyID *string, ro
 	return out, nil
 }
 
+// CreatePersonKey is CreateKey of a key that acts for person personID of
+// agencyID (an active person of it): the key's writes and reads are then
+// the person's in history and audit. Portal keys act for no one.
+func (s *Store) CreatePersonKey(ctx context.Context, actor Actor, agencyID string, role auth.Role, name, personID string) (CreatedKey, error) {
+	if role == auth.Portal {
+		return CreatedKey{}, apperr.WithFields(apperr.Unprocessable, "A portal key serves a client-facing app and acts for no staff person.", apperr.FieldErrors{{Pointer: "/person_id", Message: "is only for caseworker and agency keys"}})
+	}
+	if _, err := s.AgencyByID(ctx, agencyID); err != nil {
+		return CreatedKey{}, err
+	}
+	var out CreatedKey
+	err := s.inTx(ctx, func(tx *txn) error {
+		p, err := tx.personOf(ctx, agencyID, personID)
+		switch {
+		case apperr.KindOf(err) == apperr.NotFound:
+			return apperr.WithFields(apperr.Unprocessable, "The key is not valid; see errors.", apperr.FieldErrors{{Pointer: "/person_id", Message: "is not a person of this agency"}})
+		case err != nil:
+			return err
+		case !p.Active:
+			return apperr.WithFields(apperr.Unprocessable, "The key is not valid; see errors.", apperr.FieldErrors{{Pointer: "/person_id", Message: "is not active"}})
+		}
+		if out, err = tx.createKey(ctx, actor, &agencyID, role, name); err != nil {
+			return err
+		}
+		return tx.bindKey(ctx, &out, p)
+	})
+	if err != nil {
+		return CreatedKey{}, err
+	}
+	return out, nil
+}
+
+// bindKey makes k act for person p.
+func (t *txn) bindKey(ctx context.Context, k *CreatedKey, p Person) error {
+	k.PersonID, k.PersonName, k.PersonActive = &p.ID, p.Name, p.Active
+	return mapErr(t.db.WithContext(ctx).Model(&APIKey{}).Where("id = ?", k.ID).Update("person_id", p.ID).Error, "bind key to person")
+}
+
 // createKey is CreateKey in t, of an agency known to exist.
 func (t *txn) createKey(ctx context.Context, actor Actor, agencyID *string, role auth.Role, name string) (CreatedKey, error) {
 	k, err := t.NewKey(ctx, agencyID, role, name)
@@ -153,6 +191,9 @@ type KeySpec struct {
 	Agency int // index of the key's agency among those created; -1: an admin key
 	Role   auth.Role
 	Name   string
+	// Person, when set, is created in the key's agency and the key acts
+	// for them.
+	Person *PersonInput
 }
 
 // SetUpAccess creates agencies and keys of them for actor in one
@@ -177,6 +218,18 @@ func (s *Store) SetUpAccess(ctx context.Context, actor Actor, agencies []AgencyC
 			var err error
 			if ks[i], err = tx.createKey(ctx, actor, agencyID, k.Role, k.Name); err != nil {
 				return err
+			}
+			if k.Person != nil && agencyID != nil {
+				if err := k.Person.check(true); err != nil {
+					return err
+				}
+				p, err := tx.createPerson(ctx, actor, *agencyID, *k.Person)
+				if err != nil {
+					return err
+				}
+				if err := tx.bindKey(ctx, &ks[i], p); err != nil {
+					return err
+				}
 			}
 		}
 		return nil
