@@ -324,3 +324,63 @@ func TestTasks_Own(t *testing.T) {
 		})
 	}
 }
+
+// TestTasks_People: a task assigned to a staff person is on the worklist of
+// every key acting for them; a person of another agency cannot be named;
+// a person's caseload holds the cases opened with their key.
+func TestTasks_People(t *testing.T) {
+	for _, d := range storetest.Dialects {
+		t.Run(d, func(t *testing.T) {
+			r := newReferrals(t, d)
+			ana := r.addPerson(r.agencyB, r.admin, "Ana Ruiz", "ana@navigators.example", "caseworker")
+			kim := r.addPerson(r.agencyC, r.admin, "Kim Lee", "kim@third.example", "caseworker")
+			var key struct{ Key string }
+			res := r.send("POST", "/agencies/"+r.agencyB+"/keys", `{"role": "caseworker", "name": "Ana's key", "person_id": "`+ana.ID+`"}`, r.admin)
+			if res.json(t, &key); res.status != 201 {
+				t.Fatalf("Ana's key: %d %s", res.status, res.body)
+			}
+			hers := r.newCase(key.Key)
+			mine := r.newCase(r.caseworker)
+			due := r.clock.Now().Add(24 * time.Hour).UTC().Format(time.RFC3339)
+
+			task, res := r.newTask(r.caseworker, fmt.Sprintf(`{"title": "Cover the home visit", "due_at": %q, "case_id": %q, "assignee_person_id": %q}`, due, mine.ID, ana.ID))
+			if res.status != 201 || task.AssigneeKeyID != nil || !strings.Contains(string(res.body), `"assignee_person_id":"`+ana.ID+`"`) {
+				t.Fatalf("assign to Ana: %d %s", res.status, res.body)
+			}
+			has := func(ts []taskOut, id string) bool {
+				for _, x := range ts {
+					if x.ID == id {
+						return true
+					}
+				}
+				return false
+			}
+			if !has(r.tasks("/tasks", key.Key), task.ID) {
+				t.Errorf("Ana's key does not see the task assigned to her")
+			}
+			if has(r.tasks("/tasks", r.caseworker), task.ID) {
+				t.Errorf("the assigning caseworker still has the task")
+			}
+			var acting struct{ Contents []taskOut }
+			r.send("GET", "/tasks", "", r.caseworker, "Linkage-Acting-Person", ana.ID).json(t, &acting)
+			if !has(acting.Contents, task.ID) {
+				t.Errorf("a key acting for Ana does not see her task")
+			}
+			res = r.send("POST", "/tasks", fmt.Sprintf(`{"title": "x", "due_at": %q, "case_id": %q, "assignee_person_id": %q}`, due, mine.ID, kim.ID), r.caseworker)
+			if res.status != 422 || !strings.Contains(string(res.body), "/assignee_person_id") || strings.Contains(string(res.body), "Kim") {
+				t.Errorf("a person of another agency: %d %s", res.status, res.body)
+			}
+
+			// Caseloads: by person, by her key, and the other caseworker's own.
+			for _, c := range []struct {
+				path, key, want string
+			}{{"/caseload?caseworker=" + ana.ID, r.keyB, hers.ID}, {"/caseload", key.Key, hers.ID}, {"/caseload", r.caseworker, mine.ID}} {
+				got := r.caseload(c.path, c.key, 200)
+				if len(got) != 1 || got[0].ID != c.want {
+					t.Errorf("GET %s: %+v, want case %s", c.path, got, c.want)
+				}
+			}
+			r.caseload("/caseload?caseworker="+kim.ID, r.keyB, 404)
+		})
+	}
+}

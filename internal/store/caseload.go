@@ -39,7 +39,7 @@ type caseloadRow struct {
 // cases with overdue tasks first, then by the next due task, then the
 // most recently updated. A case is a caseworker's when it is with their
 // person (cases.caseworker_id) or, with no person named, was opened with
-// their key (cases.created_by). Showing the client names is an audited
+// their key, or a key of their person (cases.created_by). Showing the client names is an audited
 // read.
 func (s *Store) Caseload(ctx context.Context, a Actor, caseworker string, p Paging) ([]CaseloadItem, int64, error) {
 	q, err := s.caseloadQuery(ctx, a.Principal, caseworker)
@@ -76,15 +76,15 @@ func (s *Store) caseloadQuery(ctx context.Context, p auth.Principal, caseworker 
 	default:
 		return q, nil // an agency key: the whole agency's open cases
 	}
-	switch {
-	case personID != "" && keyID != "":
-		q = q.Where("(caseworker_id = ? OR (caseworker_id IS NULL AND created_by = ?))", personID, keyID)
-	case personID != "":
-		q = q.Where("caseworker_id = ?", personID)
-	default:
-		q = q.Where("caseworker_id IS NULL AND created_by = ?", keyID)
+	if personID == "" {
+		return q.Where("caseworker_id IS NULL AND created_by = ?", keyID), nil
 	}
-	return q, nil
+	// A person's cases: those with them, and those with no one named that
+	// were opened with a key of theirs. (A key shared by an agency's staff
+	// and acting for one person says nothing by itself about whose cases
+	// it opened.)
+	keys := s.db.Model(&APIKey{}).Select("id").Where("person_id = ?", personID)
+	return q.Where("(caseworker_id = ? OR (caseworker_id IS NULL AND created_by IN (?)))", personID, keys), nil
 }
 
 // caseworkerOf reads id as a key of agency (with the person it acts for,
