@@ -260,8 +260,8 @@ func TestDocument(t *testing.T) {
 			}
 		}
 	}
-	if len(seen) != 90 {
-		t.Errorf("%d operations, want 90", len(seen))
+	if len(seen) != 96 {
+		t.Errorf("%d operations, want 96", len(seen))
 	}
 }
 

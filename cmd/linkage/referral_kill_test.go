@@ -149,7 +149,7 @@ func TestServe_KilledDuringReferrals(t *testing.T) {
 			}
 			caseID := c["id"].(string)
 			body := func(i int) string {
-				return fmt.Sprintf(`{"case_id": %q, "service_id": "daab84cb-6e24-5dc0-992d-04099c16c817", "need": "food", "note": "request %d: please call"}`, caseID, i)
+				return fmt.Sprintf(`{"case_id": %q, "service_id": "daab84cb-6e24-5dc0-992d-04099c16c817", "need": "food", "note": "request %d: please call", "contact_mode": "client_will_contact"}`, caseID, i)
 			}
 
 			// Eight clients send until the server dies under them.

@@ -164,6 +164,7 @@ func newAPI(cfg config.Config, d httpapi.Deps) (http.Handler, error) {
 	d.RateLimits = httpapi.RateLimits{Anonymous: cfg.RateAnonymous, Key: cfg.RateKey, Portal: cfg.RatePortal}
 	d.CapacityMaxAge, d.FollowUpRules, d.WebhookAllowPrivate = cfg.CapacityMaxAge, cfg.FollowUpRules, cfg.WebhookPrivate
 	d.BarrierRules = referral.BarrierRules{ReferDays: cfg.BarrierReferDays, MinCount: cfg.ReportMinCount}
+	d.RiskLead = cfg.RiskLead
 	d.PageCache = cfg.PageCache
 	d.ImportLimits = hsdsio.Limits{EntryBytes: cfg.ImportMaxEntry, TotalBytes: cfg.ImportMaxTotal}
 	d.MetricsElsewhere = cfg.MetricsAddr != ""

@@ -108,8 +108,12 @@ func BenchmarkReferrals(b *testing.B) {
 	// One case per client, made before the clock starts.
 	cases := make([]string, clients)
 	for i := range cases {
-		st, body, _ := send("POST", "/cases", sender, `{"client": {"given_name": "Bench", "family_name": "Client", "phone": "555-0100"},
-			"needs": [{"domain": "food"}], "consent": {"scope": ["name", "contact"], "given_on": "2026-01-01"}}`, "")
+		// A case as a caseworker keeps it (issue 20): the assessment and a
+		// dated risk too, so the referral reads the richer case.
+		st, body, _ := send("POST", "/cases", sender, `{"client": {"given_name": "Bench", "family_name": "Client", "phone": "555-0100", "birth_date": "1992-03-14"},
+			"needs": [{"domain": "food"}, {"domain": "housing"}], "consent": {"scope": ["name", "contact"], "given_on": "2026-01-01"},
+			"assessment": {"income": 1800, "income_period": "month", "household_size": 3, "children_ages": [6, 9], "languages": ["es"],
+			 "county": "Miami-Dade", "urgency": "urgent", "risks": [{"kind": "eviction", "date": "2027-06-16", "note": "Notice served"}]}}`, "")
 		var c struct{ ID string }
 		if err := json.Unmarshal(body, &c); err != nil || st != 201 {
 			b.Fatalf("POST /cases: %d %s", st, body)

@@ -54,6 +54,7 @@ type Config struct {
 	DataKey         string         // LINKAGE_DATA_KEY: base64 of 32 bytes; seals personal data
 	DataKeysOld     []string       // LINKAGE_DATA_KEYS_OLD: earlier keys, for reading
 	FollowUpRules   referral.Rules // LINKAGE_FOLLOWUP_RULES
+	RiskLead        referral.Lead  // LINKAGE_RISK_LEAD
 	WebhookRetry    time.Duration  // LINKAGE_WEBHOOK_RETRY_BASE
 	StaleAfter      time.Duration  // LINKAGE_STALE_AFTER: listing.stale threshold (0: off)
 	StaleReminder   time.Duration  // LINKAGE_STALE_REMINDER: listing.stale again while stale (0: once)

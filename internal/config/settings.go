@@ -113,8 +113,10 @@ var settings = []Setting{
 		kind: text("base64 of 32 bytes", func(c *Config) *string { return &c.DataKey })},
 	{Env: "LINKAGE_DATA_KEYS_OLD", Shown: "(none)", Commands: dbCommands,
 		Help: "comma-separated earlier data keys, still used to read values sealed before a rotation", kind: list("comma-separated keys", func(c *Config) *[]string { return &c.DataKeysOld })},
-	{Env: "LINKAGE_FOLLOWUP_RULES", Default: "response=2bd,checkin=14d,appointment=1d,outcome=30d,client=7d", Commands: serving,
-		Help: "follow-up due dates (any subset, the rest as the default; `bd` business days, `d` days, or a Go duration)", kind: followUpRules},
+	{Env: "LINKAGE_FOLLOWUP_RULES", Default: "response=2bd,urgent=0bd,checkin=14d,urgent_checkin=7d,appointment=1d,outcome=30d,client=7d,connect=2bd,urgent_connect=1bd", Commands: serving,
+		Help: "follow-up due dates (any subset, the rest as the default; `bd` business days, `d` days, or a Go duration): `response` the receiver's answer to a routine referral, `urgent` to an urgent one (`0bd`: by 17:00 of the receiver's business day, or of the next one when sent after 17:00 or on a weekend), `checkin`/`urgent_checkin` after acceptance, `appointment` after an appointment, `outcome` after acceptance, `client` the client's follow-up after the end, `connect`/`urgent_connect` the caseworker's check that the client reached the service of an out-of-network referral", kind: followUpRules},
+	{Env: "LINKAGE_RISK_LEAD", Default: "2bd", Commands: serving,
+		Help: "how long before a case risk's date (an eviction, a shut-off) its task falls due, from 09:00 of that day in the agency's zone: `bd` business days, `d` days, or a Go duration such as `36h`", kind: riskLead},
 	{Env: "LINKAGE_WEBHOOK_RETRY_BASE", Default: "30s", Zero: "refused", Commands: serving,
 		Help: "first webhook retry delay; it doubles each try (at most 1 h apart) for 24 hours", kind: duration(func(c *Config) *time.Duration { return &c.WebhookRetry }, 10*time.Millisecond, time.Hour)},
 	{Env: "LINKAGE_WEBHOOK_ALLOW_PRIVATE", Default: "false", Commands: serving,
@@ -259,6 +261,11 @@ var baseURL = kind{typ: "a URL", set: func(c *Config, v string) error {
 
 var followUpRules = kind{typ: "rules such as response=2bd,checkin=14d", set: func(c *Config, v string) (err error) {
 	c.FollowUpRules, err = referral.ParseRules(v)
+	return err
+}}
+
+var riskLead = kind{typ: "a lead such as 2bd, 3d or 36h", set: func(c *Config, v string) (err error) {
+	c.RiskLead, err = referral.ParseLead(v)
 	return err
 }}
 

@@ -1,6 +1,8 @@
 package httpapi
 
 import (
+	"cmp"
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/linkage-org/linkage/internal/apperr"
 	"github.com/linkage-org/linkage/internal/auth"
+	"github.com/linkage-org/linkage/internal/referral"
 	"github.com/linkage-org/linkage/internal/store"
 )
 
@@ -142,7 +145,10 @@ func (h *handler) createAgency(c echo.Context) error {
 	return writePrivate(c, http.StatusCreated, agencyView(a))
 }
 
-// getAgency answers GET /agencies/{id}: an admin, or a key of the agency.
+// getAgency answers GET /agencies/{id}: an admin, a key of the agency, or
+// a caseworker or agency key of an agency a referral links it to (sender
+// and receiver read each other: name, zone and the organizations whose
+// public listings carry the contact details).
 func (h *handler) getAgency(c echo.Context) error {
 	p := principal(c)
 	id, err := agencyID(c)
@@ -150,13 +156,53 @@ func (h *handler) getAgency(c echo.Context) error {
 		return err
 	}
 	if err := h.ownAgency(p, id); err != nil {
-		return err
+		// The other party of a referral may read who it is working with.
+		if !referral.WorksReferrals(p.Role) {
+			return err
+		}
+		if ok, lerr := h.store.ReferralPeers(c.Request().Context(), p.AgencyID, id); lerr != nil || !ok {
+			return cmp.Or(lerr, err)
+		}
 	}
 	a, err := h.store.AgencyByID(c.Request().Context(), id)
 	if err != nil {
 		return err
 	}
-	return writePrivate(c, http.StatusOK, agencyView(a))
+	out := agencyView(a)
+	if out.Contacts, err = h.agencyContacts(c.Request().Context(), a.OrganizationIDs); err != nil {
+		return err
+	}
+	return writePrivate(c, http.StatusOK, out)
+}
+
+// agencyContacts are how to reach an agency: the public contact details of
+// the organizations it manages (an agency record holds none of its own).
+func (h *handler) agencyContacts(ctx context.Context, orgIDs []string) ([]agencyContactJSON, error) {
+	out := []agencyContactJSON{}
+	if len(orgIDs) == 0 {
+		return out, nil
+	}
+	orgs, err := h.store.OrganizationsByIDs(ctx, orgIDs, store.ShapeOwn)
+	if err != nil {
+		return nil, err
+	}
+	for _, o := range orgs {
+		ct := agencyContactJSON{OrganizationID: o.ID, Name: o.Name, Email: o.Email, Website: o.Website, Phones: []string{}}
+		for _, ph := range o.Phones {
+			ct.Phones = append(ct.Phones, ph.Number)
+		}
+		out = append(out, ct)
+	}
+	return out, nil
+}
+
+// agencyContactJSON is one organization's public contact details.
+type agencyContactJSON struct {
+	OrganizationID string   `json:"organization_id"`
+	Name           string   `json:"name"`
+	Email          string   `json:"email,omitempty"`
+	Website        string   `json:"website,omitempty"`
+	Phones         []string `json:"phones"`
 }
 
 // agencyID is the agency id of the path (400 when it is not a UUID).
@@ -351,6 +397,9 @@ type agencyJSON struct {
 	CreatedAt       time.Time `json:"created_at"`
 	OrganizationIDs []string  `json:"organization_ids"`
 	TZ              string    `json:"tz"`
+	// Contacts, on a read of one agency: its organizations' public contact
+	// details.
+	Contacts []agencyContactJSON `json:"contacts,omitempty"`
 }
 
 func agencyView(a store.Agency) agencyJSON {

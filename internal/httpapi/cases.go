@@ -24,10 +24,13 @@ type caseBody struct {
 	Client  *referral.Client  `json:"client"`
 	Needs   []referral.Need   `json:"needs"`
 	Consent *referral.Consent `json:"consent"`
+	// Assessment is omitted when empty, so a merge patch of a case
+	// without one starts from nothing.
+	Assessment *referral.Assessment `json:"assessment,omitempty"`
 }
 
-func (b caseBody) input() store.CaseInput {
-	return store.CaseInput{Status: b.Status, Client: b.Client, Needs: b.Needs, Consent: b.Consent}
+func (b caseBody) input(lead referral.Lead) store.CaseInput {
+	return store.CaseInput{Status: b.Status, Client: b.Client, Needs: b.Needs, Consent: b.Consent, Assessment: b.Assessment, Lead: lead}
 }
 
 // caseJSON is a case as the API serves it.
@@ -39,14 +42,16 @@ type caseJSON struct {
 	Client    referral.Client   `json:"client"`
 	Needs     []referral.Need   `json:"needs"`
 	Consent   *referral.Consent `json:"consent"`
-	Version   int               `json:"version"`
-	CreatedAt time.Time         `json:"created_at"`
-	UpdatedAt time.Time         `json:"updated_at"`
+	// Assessment is the client's situation: the case's agency's alone.
+	Assessment referral.Assessment `json:"assessment"`
+	Version    int                 `json:"version"`
+	CreatedAt  time.Time           `json:"created_at"`
+	UpdatedAt  time.Time           `json:"updated_at"`
 }
 
 func caseFromStore(c store.Case) caseJSON {
 	return caseJSON{ID: c.ID, AgencyID: c.AgencyID, CreatedBy: c.CreatedBy, Status: c.Status, Client: c.Client, Needs: c.Needs,
-		Consent: c.Consent, Version: c.Version, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
+		Consent: c.Consent, Assessment: c.Assessment, Version: c.Version, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
 }
 
 // caseworker allows caseworker keys; other roles never hold cases.
@@ -103,7 +108,7 @@ func (h *handler) createCase(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	cs, replayed, err := h.store.CreateCase(c.Request().Context(), actorOf(c), b.input(), idem)
+	cs, replayed, err := h.store.CreateCase(c.Request().Context(), actorOf(c), b.input(h.riskLead), idem)
 	if err != nil {
 		return err
 	}
@@ -155,7 +160,7 @@ func (h *handler) patchCase(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	u := store.CaseUpdate{Match: caseMatch(match), Patch: mergeCase(raw), Fields: fields}
+	u := store.CaseUpdate{Match: caseMatch(match), Patch: mergeCase(raw, h.riskLead), Fields: fields, Lead: h.riskLead}
 	cs, err := h.store.UpdateCase(c.Request().Context(), actorOf(c), id, u)
 	if err != nil {
 		return err
@@ -179,9 +184,13 @@ func caseMatch(match string) func(version int) error {
 }
 
 // mergeCase applies the JSON merge patch raw to a case.
-func mergeCase(raw []byte) func(store.CaseInput) (store.CaseInput, error) {
+func mergeCase(raw []byte, lead referral.Lead) func(store.CaseInput) (store.CaseInput, error) {
 	return func(cur store.CaseInput) (store.CaseInput, error) {
-		doc, err := json.Marshal(caseBody{Status: cur.Status, Client: cur.Client, Needs: cur.Needs, Consent: cur.Consent})
+		cb := caseBody{Status: cur.Status, Client: cur.Client, Needs: cur.Needs, Consent: cur.Consent}
+		if !cur.Assessment.Empty() {
+			cb.Assessment = cur.Assessment
+		}
+		doc, err := json.Marshal(cb)
 		if err != nil {
 			return store.CaseInput{}, fmt.Errorf("encode case: %w", err)
 		}
@@ -193,7 +202,7 @@ func mergeCase(raw []byte) func(store.CaseInput) (store.CaseInput, error) {
 		if err := decodeStrictBytes(merged, &b); err != nil {
 			return store.CaseInput{}, err
 		}
-		return b.input(), nil
+		return b.input(lead), nil
 	}
 }
 
@@ -203,12 +212,11 @@ func (h *handler) listCases(c echo.Context) error {
 	if err := caseworker(principal(c)); err != nil {
 		return err
 	}
-	lp, err := privateList(c, "status", "need", "need_status", "from", "to", "updated_since")
+	lp, f, err := caseListParams(c)
 	if err != nil {
 		return err
 	}
 	q := c.QueryParams()
-	f := store.CaseFilter{Status: q.Get("status"), NeedDomain: q.Get("need"), NeedStatus: q.Get("need_status")}
 	var fe apperr.FieldErrors
 	oneOf := func(name, v string, list []string) {
 		if v != "" && !contains(list, v) {

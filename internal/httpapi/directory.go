@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -107,9 +108,35 @@ func (h *handler) listServices(c echo.Context) error {
 		func() ([]hsds.Service, int64, error) { return h.store.ListServices(ctx, p.filter, p.paging, shape) })
 }
 
+// getService answers GET /services/{id}: the HSDS record, and in the
+// Linkage-Accepts-Referrals header whether a referral through Linkage
+// reaches it. A header, not a field: the body is the record a client PUTs
+// back (unknown fields are refused) and whose ETag guards writes (a hash of
+// the record), so it stays the HSDS record alone.
 func (h *handler) getService(c echo.Context) error {
-	return respondItem(c, "service", h.store.ServiceByID)
+	return respondItem(c, "service", func(ctx context.Context, id string) (hsds.Service, error) {
+		svc, err := h.store.ServiceByID(ctx, id)
+		if err != nil {
+			return svc, err
+		}
+		return svc, h.setAcceptsReferrals(c, svc.ID)
+	})
 }
+
+// setAcceptsReferrals answers in the Linkage-Accepts-Referrals header
+// whether service id takes referrals through Linkage.
+func (h *handler) setAcceptsReferrals(c echo.Context, id string) error {
+	accepts, err := h.store.AcceptsReferrals(c.Request().Context(), []string{id})
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(acceptsReferralsHeader, strconv.FormatBool(accepts[id]))
+	return nil
+}
+
+// acceptsReferralsHeader says on a service read whether the service takes
+// referrals through Linkage.
+const acceptsReferralsHeader = "Linkage-Accepts-Referrals"
 
 func (h *handler) listOrganizations(c echo.Context) error {
 	p, err := parseList(c, "taxonomy_term_id", "taxonomy_id", "full", "full_service")
@@ -184,8 +211,16 @@ func (h *handler) listServiceAtLocations(c echo.Context) error {
 		})
 }
 
+// getServiceAtLocation answers GET /service_at_locations/{id}, with the
+// service's Linkage-Accepts-Referrals header as on GET /services/{id}.
 func (h *handler) getServiceAtLocation(c echo.Context) error {
-	return respondItem(c, "service_at_location", h.store.ServiceAtLocationByID)
+	return respondItem(c, "service_at_location", func(ctx context.Context, id string) (hsds.ServiceAtLocation, error) {
+		sal, err := h.store.ServiceAtLocationByID(ctx, id)
+		if err != nil {
+			return sal, err
+		}
+		return sal, h.setAcceptsReferrals(c, sal.ServiceID)
+	})
 }
 
 func (h *handler) getLocation(c echo.Context) error {

@@ -5,10 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"maps"
 	"mime"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -29,7 +32,9 @@ const eligibilityWindow = 500
 // eligibilityAsk is what POST /search takes besides the query parameters:
 // a client profile (or a case to take it from), kept out of URLs and logs.
 type eligibilityAsk struct {
-	client            *eligibility.Profile
+	client *eligibility.Profile
+	// clientRaw is the body's client, laid over a case's facts.
+	clientRaw         json.RawMessage
 	caseID            string
 	includeIneligible bool
 }
@@ -60,7 +65,7 @@ func takeEligibility(c echo.Context) (*eligibilityAsk, error) {
 	ask := &eligibilityAsk{}
 	var fe apperr.FieldErrors
 	if hasClient {
-		ask.client = &eligibility.Profile{}
+		ask.client, ask.clientRaw = &eligibility.Profile{}, obj["client"]
 		if err := decodeStrictBytes(obj["client"], ask.client); err != nil {
 			return nil, apperr.WithFields(apperr.Invalid, "The client profile is not valid.", underPointer("/client", err))
 		}
@@ -75,9 +80,6 @@ func takeEligibility(c echo.Context) (*eligibilityAsk, error) {
 		if err := json.Unmarshal(obj["include_ineligible"], &ask.includeIneligible); err != nil {
 			fe = append(fe, apperr.FieldError{Pointer: "/include_ineligible", Message: "must be true or false"})
 		}
-	}
-	if hasClient && hasCase {
-		fe = append(fe, apperr.FieldError{Pointer: "/case_id", Message: "give a client profile or a case_id, not both"})
 	}
 	if !hasClient && !hasCase {
 		fe = append(fe, apperr.FieldError{Pointer: "/client", Message: "include_ineligible needs a client profile or a case_id"})
@@ -95,45 +97,90 @@ func takeEligibility(c echo.Context) (*eligibilityAsk, error) {
 }
 
 // profileOf builds the profile to judge with: the body's, checked, or the
-// case's client (a caseworker's own agency's case; the read is audited).
-func (h *handler) profileOf(c echo.Context, ask *eligibilityAsk) (eligibility.Profile, error) {
-	if ask.client != nil {
+// case's facts (its client and assessment: a caseworker's own agency's
+// case; the read is audited) with the body's client facts over them. It
+// says where each fact came from (nil without a case).
+func (h *handler) profileOf(c echo.Context, ask *eligibilityAsk) (eligibility.Profile, *factSources, error) {
+	if ask.caseID == "" {
 		p := *ask.client
-		if probs := p.Normalize(h.now()); len(probs) > 0 {
-			fe := make(apperr.FieldErrors, len(probs))
-			for i, pr := range probs {
-				fe[i] = apperr.FieldError{Pointer: pr.Pointer, Message: pr.Message}
-			}
-			return p, apperr.WithFields(apperr.Invalid, "The client profile has impossible or contradictory values; see errors.", fe)
-		}
-		return p, nil
+		return p, nil, normalized(&p, h.now(), "The client profile has impossible or contradictory values; see errors.")
 	}
 	pr := principal(c)
 	if !pr.Authenticated() {
-		return eligibility.Profile{}, allow(auth.Unauthenticated)
+		return eligibility.Profile{}, nil, allow(auth.Unauthenticated)
 	}
 	if !referral.WorksCases(pr.Role) {
-		return eligibility.Profile{}, apperr.E(apperr.Forbidden, "A search from a case needs a caseworker key; send a client profile instead.")
+		return eligibility.Profile{}, nil, apperr.E(apperr.Forbidden, "A search from a case needs a caseworker key; send a client profile instead.")
 	}
 	cs, err := h.store.CaseByID(c.Request().Context(), ask.caseID, pr.AgencyID)
 	if err != nil {
-		return eligibility.Profile{}, err
+		return eligibility.Profile{}, nil, err
 	}
-	if err := h.auditReads(c, "case", []string{cs.ID}, "client (eligibility search)"); err != nil {
-		return eligibility.Profile{}, err
+	if err := h.auditReads(c, "case", []string{cs.ID}, "client,assessment (eligibility search)"); err != nil {
+		return eligibility.Profile{}, nil, err
 	}
-	p := eligibility.Profile{BirthDate: cs.Client.BirthDate, Postcode: cs.Client.PostalCode}
-	if cs.Client.HouseholdSize > 0 {
-		n := cs.Client.HouseholdSize
-		p.HouseholdSize = &n
+	p := store.ProfileOf(cs)
+	src := &factSources{Case: factNames(p), Request: []string{}}
+	if ask.clientRaw != nil {
+		if err := overlayProfile(&p, ask.clientRaw); err != nil {
+			return p, nil, err
+		}
+		src.Request = factNames(*ask.client)
+		src.Case = slices.DeleteFunc(src.Case, func(f string) bool {
+			return slices.Contains(src.Request, f) || (f == "birth_date" && slices.Contains(src.Request, "age"))
+		})
 	}
-	if cs.Client.PreferredLanguage != "" {
-		p.Languages = []string{cs.Client.PreferredLanguage}
+	return p, src, normalized(&p, h.now(), "The case's facts with the request's make an impossible or contradictory profile; see errors.")
+}
+
+// factSources says which facts of the profile came from the case and
+// which from the request.
+type factSources struct {
+	Case    []string `json:"case"`
+	Request []string `json:"request"`
+}
+
+// overlayProfile lays the body's client facts raw over p: a fact given
+// replaces the case's (null removes it); an age replaces the birth date.
+func overlayProfile(p *eligibility.Profile, raw json.RawMessage) error {
+	var keys map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &keys); err != nil {
+		return apperr.WithFields(apperr.Invalid, "The client profile is not valid.", apperr.FieldErrors{{Pointer: "/client", Message: "must be an object"}})
 	}
-	if probs := p.Normalize(h.now()); len(probs) > 0 {
-		return p, apperr.E(apperr.Unprocessable, "The case's client details cannot be judged (%s %s); correct the case.", probs[0].Pointer, probs[0].Message)
+	if _, ok := keys["age"]; ok {
+		if _, ok := keys["birth_date"]; !ok {
+			p.BirthDate = ""
+		}
 	}
-	return p, nil
+	if err := decodeStrictBytes(raw, p); err != nil {
+		return apperr.WithFields(apperr.Invalid, "The client profile is not valid.", underPointer("/client", err))
+	}
+	return nil
+}
+
+// factNames are the JSON names of the facts p holds, sorted.
+func factNames(p eligibility.Profile) []string {
+	raw, _ := json.Marshal(p)
+	var m map[string]json.RawMessage
+	_ = json.Unmarshal(raw, &m)
+	names := slices.Sorted(maps.Keys(m))
+	if names == nil {
+		names = []string{}
+	}
+	return names
+}
+
+// normalized checks p (filling its age); problems are a 400 by pointer.
+func normalized(p *eligibility.Profile, now time.Time, msg string) error {
+	probs := p.Normalize(now)
+	if len(probs) == 0 {
+		return nil
+	}
+	fe := make(apperr.FieldErrors, len(probs))
+	for i, pr := range probs {
+		fe[i] = apperr.FieldError{Pointer: pr.Pointer, Message: pr.Message}
+	}
+	return apperr.WithFields(apperr.Invalid, msg, fe)
 }
 
 // eligibilityFacets are the engine's facets plus the count of judged
@@ -152,7 +199,7 @@ var rankFactor = map[eligibility.Status]float64{eligibility.Eligible: 1.25, elig
 // left out unless asked for; with relevance order, eligibility lifts.
 func (h *handler) searchEligible(c echo.Context, sp searchSpec, ask *eligibilityAsk) error {
 	ctx := c.Request().Context()
-	profile, err := h.profileOf(c, ask)
+	profile, sources, err := h.profileOf(c, ask)
 	if err != nil {
 		return err
 	}
@@ -178,9 +225,10 @@ func (h *handler) searchEligible(c echo.Context, sp searchSpec, ask *eligibility
 	page := newPage(items, int64(len(kept)), listParams{paging: paging})
 	out := struct {
 		Page[SearchItem]
-		Facets eligibilityFacets `json:"facets"`
-		Judged int               `json:"eligibility_judged"`
-	}{Page: page, Facets: eligibilityFacets{Facets: res.Facets, Eligibility: counts}, Judged: len(res.Hits)}
+		Facets  eligibilityFacets `json:"facets"`
+		Judged  int               `json:"eligibility_judged"`
+		Sources *factSources      `json:"profile_sources,omitempty"`
+	}{Page: page, Facets: eligibilityFacets{Facets: res.Facets, Eligibility: counts}, Judged: len(res.Hits), Sources: sources}
 	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.JSON(http.StatusOK, out)
 }

@@ -205,12 +205,12 @@ func TestEligibility_Search(t *testing.T) {
 
 			// Bad profiles are 400s naming the field.
 			for body, ptr := range map[string]string{
-				`{"q": "food", "client": {"age": 20, "children_ages": [15]}}`:      "/client/children_ages/0",
-				`{"q": "food", "client": {"age": 30, "birth_date": "2001-01-01"}}`: "/client/age",
-				`{"q": "food", "client": {"income": 100}}`:                         "/client/income_period",
-				`{"q": "food", "client": {"shoe_size": 9}}`:                        "/client",
-				`{"q": "food", "client": {"age": 30}, "case_id": "` + c.ID + `"}`:  "/case_id",
-				`{"q": "food", "include_ineligible": true}`:                        "/client",
+				`{"q": "food", "client": {"age": 20, "children_ages": [15]}}`:                 "/client/children_ages/0",
+				`{"q": "food", "client": {"age": 30, "birth_date": "2001-01-01"}}`:            "/client/age",
+				`{"q": "food", "client": {"income": 100}}`:                                    "/client/income_period",
+				`{"q": "food", "client": {"shoe_size": 9}}`:                                   "/client",
+				`{"q": "food", "client": {"children_ages": [30]}, "case_id": "` + c.ID + `"}`: "/client/children_ages/0",
+				`{"q": "food", "include_ineligible": true}`:                                   "/client",
 			} {
 				res := r.send("POST", "/search", body, r.caseworker)
 				if res.status != 400 || !strings.Contains(string(res.body), ptr) {

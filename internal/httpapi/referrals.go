@@ -44,6 +44,11 @@ type referralBody struct {
 	Note       string    `json:"note,omitempty"`
 	Share      *[]string `json:"share,omitempty"`
 	Draft      bool      `json:"draft,omitempty"`
+	// Method: linkage, or out of network phone, warm_handoff,
+	// self_referral, email, in_person.
+	Method        string     `json:"method,omitempty"`
+	ContactMode   string     `json:"contact_mode,omitempty"`
+	AppointmentAt *time.Time `json:"appointment_at,omitempty"`
 }
 
 // referralJSON is a referral as the API lists it: no client data, no
@@ -54,7 +59,7 @@ type referralJSON struct {
 	NeedID           *string           `json:"need_id"`
 	NeedDomain       string            `json:"need"`
 	SenderAgencyID   string            `json:"sender_agency_id"`
-	ReceiverAgencyID string            `json:"receiver_agency_id"`
+	ReceiverAgencyID *string           `json:"receiver_agency_id"`
 	ServiceID        string            `json:"service_id"`
 	ServiceName      string            `json:"service_name"`
 	LocationID       *string           `json:"location_id"`
@@ -76,17 +81,39 @@ type referralJSON struct {
 	SenderKeyID      *string           `json:"sender_key_id,omitempty"`
 	Side             string            `json:"side"`
 	AllowedMoves     []referral.Status `json:"allowed_moves"`
+	Method           string            `json:"method"`
+	InNetwork        bool              `json:"in_network"`
+	ContactMode      *string           `json:"contact_mode"`
+	ForwardedFrom    *string           `json:"forwarded_from"`
+}
+
+// referralItemJSON is a referral in a list: with its next deadline, its
+// sender's name and, within the client's consent, the client's display
+// name and the start of the note.
+type referralItemJSON struct {
+	referralJSON
+	DueAt       *time.Time `json:"due_at"`
+	ClientName  *string    `json:"client_display_name"`
+	NoteExcerpt string     `json:"note_excerpt,omitempty"`
+	Sender      agencyRef  `json:"sender_agency"`
+}
+
+// agencyRef names an agency.
+type agencyRef struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
 }
 
 // referralFromStore is r as a reader on side party, acting on side acting,
 // sees it in a list.
 func referralFromStore(r store.Referral, party, acting referral.Side) referralJSON {
 	out := referralJSON{ID: r.ID, NeedID: r.NeedID, NeedDomain: r.NeedDomain, SenderAgencyID: r.SenderAgencyID,
-		ReceiverAgencyID: r.ReceiverAgencyID, ServiceID: r.ServiceID, ServiceName: r.ServiceName, LocationID: r.LocationID,
+		ReceiverAgencyID: r.Receiver(), ServiceID: r.ServiceID, ServiceName: r.ServiceName, LocationID: r.LocationID,
 		Priority: r.Priority, Status: r.Status, Share: r.Share, Note: r.Note, Reason: r.Reason, Outcome: r.Outcome,
 		AppointmentAt: r.AppointmentAt, Version: r.Version, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, SentAt: r.SentAt,
 		RespondedAt: r.RespondedAt, AcceptedAt: r.AcceptedAt, ClosedAt: r.ClosedAt,
-		Side: party.String(), AllowedMoves: referral.Allowed(r.Status, acting)}
+		Side: party.String(), AllowedMoves: referral.Allowed(r.Status, acting), Method: r.Method, InNetwork: r.InNetwork(),
+		ContactMode: nilIfEmpty(r.ContactMode), ForwardedFrom: r.ForwardedFrom}
 	if out.AllowedMoves == nil {
 		out.AllowedMoves = []referral.Status{}
 	}
@@ -107,6 +134,8 @@ type referralViewJSON struct {
 	Needs     []needJSON       `json:"needs,omitempty"`
 	FollowUp  map[string]any   `json:"client_followup,omitempty"`
 	Followups []followUpJSON   `json:"followups"`
+	// ForwardedTo is the referral a forward of this one made.
+	ForwardedTo *string `json:"forwarded_to"`
 }
 
 // needJSON is a case's need as a referral shares it.
@@ -117,7 +146,7 @@ type needJSON struct {
 
 func referralViewFromStore(v store.ReferralView) referralViewJSON {
 	out := referralViewJSON{referralJSON: referralFromStore(v.Referral, v.Party, v.Acting), Consent: v.Consent, Client: v.Client,
-		Followups: make([]followUpJSON, len(v.FollowUps))}
+		Followups: make([]followUpJSON, len(v.FollowUps)), ForwardedTo: v.ForwardedTo}
 	out.AllowedMoves = v.AllowedMoves
 	for _, n := range v.Needs {
 		out.Needs = append(out.Needs, needJSON{Domain: n.Domain, Status: n.Status})
@@ -162,7 +191,7 @@ func (h *handler) createReferral(c echo.Context) error {
 		return err
 	}
 	in := store.ReferralInput{CaseID: b.CaseID, ServiceID: b.ServiceID, LocationID: b.LocationID, NeedID: b.NeedID, Need: b.Need,
-		Priority: b.Priority, Note: b.Note, Share: b.Share, Draft: b.Draft}
+		Priority: b.Priority, Note: b.Note, Share: b.Share, Draft: b.Draft, Method: b.Method, ContactMode: b.ContactMode, AppointmentAt: b.AppointmentAt}
 	v, replayed, err := h.store.CreateReferral(c.Request().Context(), actorOf(c), in, idem, h.rules)
 	if err != nil {
 		return err
@@ -320,7 +349,7 @@ func (h *handler) listReferrals(c echo.Context) error {
 	if !referral.WorksReferrals(p.Role) {
 		return apperr.E(apperr.Forbidden, "Referrals are read with caseworker or agency keys; this key's role is %s.", p.Role)
 	}
-	lp, err := privateList(c, "direction", "status", "case_id", "service_id", "need", "from", "to")
+	lp, err := privateList(c, "direction", "status", "case_id", "service_id", "need", "from", "to", "sort")
 	if err != nil {
 		return err
 	}
@@ -328,14 +357,15 @@ func (h *handler) listReferrals(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	refs, total, err := h.store.Referrals(c.Request().Context(), f, lp.paging)
+	refs, total, err := h.store.Referrals(c.Request().Context(), actorOf(c), f, lp.paging)
 	if err != nil {
 		return err
 	}
-	out := make([]referralJSON, len(refs))
+	out := make([]referralItemJSON, len(refs))
 	for i, r := range refs {
-		party, acting := referral.Sides(p, r.SenderAgencyID, r.ReceiverAgencyID)
-		out[i] = referralFromStore(r, party, acting)
+		party, acting := referral.SidesOf(p, r.SenderAgencyID, r.ReceiverAgencyID, r.Method)
+		out[i] = referralItemJSON{referralJSON: referralFromStore(r.Referral, party, acting), DueAt: r.DueAt, ClientName: r.ClientName,
+			NoteExcerpt: r.NoteExcerpt, Sender: agencyRef{ID: r.SenderAgencyID, Name: r.SenderName}}
 	}
 	return writePrivate(c, http.StatusOK, newPage(out, total, lp))
 }
@@ -353,6 +383,17 @@ func referralFilter(q url.Values, p auth.Principal) (store.ReferralFilter, error
 	}
 	if f.Direction != "sent" && f.Direction != "received" {
 		fe = append(fe, apperr.FieldError{Parameter: "direction", Message: "must be sent or received"})
+	}
+	// The receiver's queue is worked most urgent first; the sender's list
+	// reads newest first unless asked.
+	f.Sort = q.Get("sort")
+	switch {
+	case f.Sort == "" && f.Direction == "received":
+		f.Sort = "priority"
+	case f.Sort == "created":
+		f.Sort = ""
+	case f.Sort != "" && f.Sort != "priority" && f.Sort != "due":
+		fe = append(fe, apperr.FieldError{Parameter: "sort", Message: "must be priority (urgent first, then soonest due), due (soonest due first) or created (newest first)"})
 	}
 	if s := q.Get("status"); s != "" {
 		for _, st := range strings.Split(s, ",") {
@@ -376,3 +417,36 @@ func referralFilter(q url.Values, p auth.Principal) (store.ReferralFilter, error
 	}
 	return f, nil
 }
+
+// forwardBody is what POST /referrals/{id}/forward takes.
+type forwardBody struct {
+	ServiceID  string `json:"service_id"`
+	LocationID string `json:"location_id,omitempty"`
+	Note       string `json:"note,omitempty"`
+}
+
+// forwardReferral answers POST /referrals/{id}/forward: the receiver passes
+// a referral it cannot serve on to another in-network service.
+func (h *handler) forwardReferral(c echo.Context) error {
+	_, id, err := h.referralParty(c)
+	if err != nil {
+		return err
+	}
+	var b forwardBody
+	idem, err := idempotentBody(c, &b)
+	if err != nil {
+		return err
+	}
+	in := store.ForwardInput{ServiceID: b.ServiceID, LocationID: b.LocationID, Note: b.Note}
+	v, replayed, err := h.store.ForwardReferral(c.Request().Context(), actorOf(c), id, in, idem, h.rules)
+	if err != nil {
+		return err
+	}
+	if replayed {
+		c.Response().Header().Set("Idempotent-Replayed", "true")
+	} else {
+		h.metrics.ReferralTransitions.WithLabelValues(string(referral.Declined)).Inc() // the forward's end of the original
+	}
+	return writeReferral(c, http.StatusOK, v)
+}
+

@@ -688,7 +688,7 @@ func TestReferrals_Edges(t *testing.T) {
 			if res := r.send("POST", "/referrals", body, r.caseworker); res.status != 422 || !strings.Contains(string(res.body), "/share") {
 				t.Errorf("sharing without consent: %d %s", res.status, res.body)
 			}
-			if res := r.send("POST", "/referrals", strings.Replace(body, `["name"]`, `[]`, 1), r.caseworker); res.status != 201 {
+			if res := r.send("POST", "/referrals", strings.Replace(body, `"share": ["name"]`, `"share": [], "contact_mode": "client_will_contact"`, 1), r.caseworker); res.status != 201 {
 				t.Errorf("sharing nothing without consent: %d %s", res.status, res.body)
 			}
 

@@ -48,6 +48,10 @@ type SearchItem struct {
 	Stale bool `json:"stale"`
 	// Eligibility is the verdict for the client profile of a POST /search.
 	Eligibility *eligibility.Result `json:"eligibility,omitempty"`
+	// AcceptsReferrals says a referral through Linkage reaches the service:
+	// an agency manages its organization and the service is active.
+	// Otherwise the caseworker records an out-of-network referral.
+	AcceptsReferrals bool `json:"accepts_referrals"`
 }
 
 // defaultStaleAfter is when a listing is flagged stale in search results.
@@ -149,10 +153,22 @@ func (h *handler) searchItems(ctx context.Context, sp searchSpec, hits []search.
 		highlight = h.index.Highlighter(sp.q.Text)
 	}
 	out := make([]SearchItem, 0, len(hits))
+	svcIDs := make([]string, 0, len(hits))
 	for _, x := range hits {
 		if sal, ok := byID[x.ID]; ok {
 			out = append(out, sp.item(x, sal, highlight))
+			svcIDs = append(svcIDs, sal.ServiceID)
 		}
+	}
+	if len(out) == 0 {
+		return out, nil
+	}
+	accepts, err := h.store.AcceptsReferrals(ctx, svcIDs)
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		out[i].AcceptsReferrals = accepts[out[i].ServiceID]
 	}
 	return out, nil
 }

@@ -58,6 +58,9 @@ type Deps struct {
 	FollowUpRules referral.Rules
 	// BarrierRules are the barrier report's (zero: referral.DefaultBarrierRules).
 	BarrierRules referral.BarrierRules
+	// RiskLead is how long before a dated risk its task falls due (zero:
+	// referral.DefaultLead).
+	RiskLead referral.Lead
 	// Now is the clock (tests move it); nil is time.Now.
 	Now func() time.Time
 	// WebhookAllowPrivate lets webhooks name loopback and private
@@ -109,6 +112,7 @@ type handler struct {
 	importTemp     string
 	rules          referral.Rules
 	barriers       referral.BarrierRules
+	riskLead       referral.Lead
 	now            func() time.Time
 	webhookPrivate bool
 	guidelines     eligibility.Guidelines
@@ -137,7 +141,7 @@ func New(d Deps) (*echo.Echo, error) {
 	h := &handler{store: d.Store, index: d.Index, metrics: d.Metrics, log: d.Logger, baseURL: d.BaseURL, ready: d.Ready, spec: sp,
 		limiter: newRateLimiter(d.RateLimits), capacityMaxAge: d.CapacityMaxAge, exports: make(chan struct{}, maxExports), keyedExports: make(chan struct{}, 1),
 		importLimits: d.ImportLimits, importTemp: d.ImportTempDir,
-		rules: d.FollowUpRules, barriers: barrierRules(d.BarrierRules), now: d.Now, webhookPrivate: d.WebhookAllowPrivate, guidelines: d.Guidelines, noMetrics: d.MetricsElsewhere}
+		rules: d.FollowUpRules, barriers: barrierRules(d.BarrierRules), riskLead: d.RiskLead, now: d.Now, webhookPrivate: d.WebhookAllowPrivate, guidelines: d.Guidelines, noMetrics: d.MetricsElsewhere}
 	if h.guidelines.Year == 0 {
 		if h.guidelines, err = eligibility.ParseGuidelines(seed.PovertyGuidelines()); err != nil {
 			return nil, err
@@ -203,7 +207,7 @@ func New(d Deps) (*echo.Echo, error) {
 	if len(d.CORSOrigins) > 0 {
 		e.Use(middleware.CORSWithConfig(middleware.CORSConfig{AllowOrigins: d.CORSOrigins,
 			AllowHeaders:  []string{"Authorization", "Content-Type", "If-Match", "If-None-Match", "Idempotency-Key", ActingPersonHeader},
-			ExposeHeaders: []string{"ETag", "Location", "X-Request-Id", "Retry-After", "Linkage-Index-Lag"},
+			ExposeHeaders: []string{"ETag", "Location", "X-Request-Id", "Retry-After", "Linkage-Index-Lag", "Linkage-Accepts-Referrals"},
 			MaxAge:        600}))
 	}
 	e.Use(h.authenticate)

@@ -7,6 +7,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -211,7 +212,7 @@ func requestProblem(err error) error {
 				var se *openapi3.SchemaError
 				if errors.As(x.Err, &se) {
 					se = allOfCause(se)
-					fields = append(fields, apperr.FieldError{Pointer: schemaPointer(se), Message: se.Reason})
+					fields = append(fields, unknownFieldAt(schemaPointer(se), se))
 					return
 				}
 				if strings.Contains(x.Error(), "Content-Type") || strings.Contains(x.Error(), "content type") {
@@ -245,6 +246,20 @@ func schemaPointer(se *openapi3.SchemaError) string {
 		b.WriteString("/" + strings.NewReplacer("~", "~0", "/", "~1").Replace(k))
 	}
 	return b.String()
+}
+
+// unsupportedRe is kin-openapi's reason for a member an object does not
+// take (additionalProperties: false).
+var unsupportedRe = regexp.MustCompile(`^property "(.*)" is unsupported$`)
+
+// unknownFieldAt is the field error of a schema failure at ptr: a member
+// the object does not take is pointed at itself (/client/income), not at
+// the object around it.
+func unknownFieldAt(ptr string, se *openapi3.SchemaError) apperr.FieldError {
+	if m := unsupportedRe.FindStringSubmatch(se.Reason); m != nil {
+		return apperr.FieldError{Pointer: ptr + "/" + strings.NewReplacer("~", "~0", "/", "~1").Replace(m[1]), Message: "is not a field here; see the API description for the fields this object takes"}
+	}
+	return apperr.FieldError{Pointer: ptr, Message: se.Reason}
 }
 
 // allOfCause is the first failure under an allOf failure: "doesn't match

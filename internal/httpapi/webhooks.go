@@ -18,7 +18,7 @@ import (
 )
 
 // Webhook event types.
-var webhookEvents = []string{"referral.created", "referral.status_changed", "referral.note_added", "followup.overdue", "listing.stale"}
+var webhookEvents = []string{"referral.created", "referral.status_changed", "referral.note_added", "referral.forwarded", "followup.overdue", "listing.stale"}
 
 type webhookBody struct {
 	URL    *string   `json:"url"`

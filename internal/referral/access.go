@@ -29,3 +29,20 @@ func WorksCases(r auth.Role) bool { return r == auth.Caseworker }
 
 // WorksReferrals says whether a role may read and answer referrals.
 func WorksReferrals(r auth.Role) bool { return r == auth.Caseworker || r == auth.Agency }
+
+// SidesOf is Sides for a referral made by method: an out-of-network
+// referral (any method but linkage) has no receiving agency, so the
+// sending agency's caseworkers record both sides' moves, and its agency
+// keys read it; no other agency is a party.
+func SidesOf(p auth.Principal, sender, receiver, method string) (party, acting Side) {
+	if method == "" || method == MethodLinkage {
+		return Sides(p, sender, receiver)
+	}
+	if p.AgencyID == "" || p.AgencyID != sender || !WorksReferrals(p.Role) {
+		return None, None
+	}
+	if p.Role == auth.Caseworker {
+		return Both, Both
+	}
+	return Both, None
+}

@@ -28,26 +28,46 @@ const (
 // Kinds lists the task kinds.
 var Kinds = []Kind{Response, CheckIn, Outcome, ClientFollowUp}
 
-// Rules are the due-date rules. A zero field takes its default.
+// Rules are the due-date rules. A zero field takes its default (for the
+// urgent response, whose default is 0, "same business day", zero is it).
 type Rules struct {
 	ResponseBusinessDays int           // after sent; default 2 business days
 	CheckIn              time.Duration // after accepted; default 14 days
 	AfterAppointment     time.Duration // after the appointment; default 1 day
 	Outcome              time.Duration // after accepted; default 30 days
 	ClientFollowUp       time.Duration // after completed or closed_unsuccessful; default 7 days
+	// UrgentResponseBusinessDays is the response of an urgent referral:
+	// 0 (the default) is the end of the receiver's business day (17:00 in
+	// its zone; sent later, or on a weekend, the end of the next one).
+	UrgentResponseBusinessDays int
+	// UrgentCheckIn is the check-in after an urgent referral is accepted;
+	// default 7 days.
+	UrgentCheckIn time.Duration
+	// Connect is the caseworker's check that the client reached the service
+	// of an out-of-network referral, after it is recorded; default 2
+	// business days (UrgentConnect: 1, for an urgent one).
+	ConnectBusinessDays, UrgentConnectBusinessDays int
 }
 
 const day = 24 * time.Hour
 
 // DefaultRules are the rules of the referral issue.
-var DefaultRules = Rules{ResponseBusinessDays: 2, CheckIn: 14 * day, AfterAppointment: day, Outcome: 30 * day, ClientFollowUp: 7 * day}
+var DefaultRules = Rules{ResponseBusinessDays: 2, CheckIn: 14 * day, AfterAppointment: day, Outcome: 30 * day, ClientFollowUp: 7 * day,
+	UrgentCheckIn: 7 * day, ConnectBusinessDays: 2, UrgentConnectBusinessDays: 1}
+
+// EndOfDay is the hour a business day ends, for same-day deadlines.
+const EndOfDay = 17
 
 func (r Rules) withDefaults() Rules {
 	d := DefaultRules
-	if r.ResponseBusinessDays > 0 {
-		d.ResponseBusinessDays = r.ResponseBusinessDays
+	d.UrgentResponseBusinessDays = r.UrgentResponseBusinessDays
+	for _, p := range []struct{ v, out *int }{{&r.ResponseBusinessDays, &d.ResponseBusinessDays}, {&r.ConnectBusinessDays, &d.ConnectBusinessDays}, {&r.UrgentConnectBusinessDays, &d.UrgentConnectBusinessDays}} {
+		if *p.v > 0 {
+			*p.out = *p.v
+		}
 	}
-	for _, p := range []struct{ v, out *time.Duration }{{&r.CheckIn, &d.CheckIn}, {&r.AfterAppointment, &d.AfterAppointment}, {&r.Outcome, &d.Outcome}, {&r.ClientFollowUp, &d.ClientFollowUp}} {
+	for _, p := range []struct{ v, out *time.Duration }{{&r.CheckIn, &d.CheckIn}, {&r.AfterAppointment, &d.AfterAppointment}, {&r.Outcome, &d.Outcome},
+		{&r.ClientFollowUp, &d.ClientFollowUp}, {&r.UrgentCheckIn, &d.UrgentCheckIn}} {
 		if *p.v > 0 {
 			*p.out = *p.v
 		}
@@ -55,8 +75,22 @@ func (r Rules) withDefaults() Rules {
 	return d
 }
 
-// ParseRules reads "response=2bd,checkin=14d,appointment=1d,outcome=30d,
-// client=7d" (any subset; d is days, bd business days, h hours).
+// businessDayRules are the rules counted in business days, by name, with
+// the least each takes.
+var businessDayRules = map[string]struct {
+	min int
+	out func(*Rules) *int
+}{
+	"response":       {1, func(r *Rules) *int { return &r.ResponseBusinessDays }},
+	"urgent":         {0, func(r *Rules) *int { return &r.UrgentResponseBusinessDays }},
+	"connect":        {1, func(r *Rules) *int { return &r.ConnectBusinessDays }},
+	"urgent_connect": {1, func(r *Rules) *int { return &r.UrgentConnectBusinessDays }},
+}
+
+// ParseRules reads "response=2bd,urgent=0bd,checkin=14d,urgent_checkin=7d,
+// appointment=1d,outcome=30d,client=7d,connect=2bd,urgent_connect=1bd" (any
+// subset; d is days, bd business days, h hours; urgent=0bd is the same
+// business day).
 func ParseRules(s string) (Rules, error) {
 	var r Rules
 	for _, part := range strings.Split(s, ",") {
@@ -68,12 +102,12 @@ func ParseRules(s string) (Rules, error) {
 		if !ok {
 			return Rules{}, fmt.Errorf("follow-up rule %q: want name=value", part)
 		}
-		if name == "response" {
+		if bd, ok := businessDayRules[name]; ok {
 			n, err := strconv.Atoi(strings.TrimSuffix(val, "bd"))
-			if err != nil || !strings.HasSuffix(val, "bd") || n < 1 || n > 60 {
-				return Rules{}, fmt.Errorf("follow-up rule %q: want business days such as 2bd (1-60)", part)
+			if err != nil || !strings.HasSuffix(val, "bd") || n < bd.min || n > 60 {
+				return Rules{}, fmt.Errorf("follow-up rule %q: want business days such as 2bd (%d-60)", part, bd.min)
 			}
-			r.ResponseBusinessDays = n
+			*bd.out(&r) = n
 			continue
 		}
 		d, err := parseSpan(val)
@@ -89,8 +123,10 @@ func ParseRules(s string) (Rules, error) {
 			r.Outcome = d
 		case "client":
 			r.ClientFollowUp = d
+		case "urgent_checkin":
+			r.UrgentCheckIn = d
 		default:
-			return Rules{}, fmt.Errorf("follow-up rule %q: unknown name; want response, checkin, appointment, outcome or client", part)
+			return Rules{}, fmt.Errorf("follow-up rule %q: unknown name; want response, urgent, checkin, urgent_checkin, appointment, outcome, client, connect or urgent_connect", part)
 		}
 	}
 	return r.withDefaults(), nil
@@ -125,6 +161,24 @@ func AddBusinessDays(t time.Time, n int, zone *time.Location) time.Time {
 	return l
 }
 
+// Deadline is n business days after t in zone (AddBusinessDays), or, for
+// n = 0, the end of t's business day: 17:00 in zone that day, or of the
+// next business day when t is at or after 17:00 or on a weekend.
+func Deadline(t time.Time, n int, zone *time.Location) time.Time {
+	if n > 0 {
+		return AddBusinessDays(t, n, zone)
+	}
+	l := t.In(zone)
+	end := time.Date(l.Year(), l.Month(), l.Day(), EndOfDay, 0, 0, 0, zone)
+	if !l.Before(end) {
+		end = end.AddDate(0, 0, 1)
+	}
+	for end.Weekday() == time.Saturday || end.Weekday() == time.Sunday {
+		end = end.AddDate(0, 0, 1)
+	}
+	return end
+}
+
 // Task is a follow-up the lifecycle wants open, with its due time; Side
 // says who it is assigned to (the sender's caseworker or the receiving
 // agency).
@@ -149,6 +203,11 @@ type Change struct {
 	Appointment *time.Time
 	// ReceiverZone is the receiving agency's time zone (business days).
 	ReceiverZone *time.Location
+	// Priority sets the deadlines (routine when empty).
+	Priority Priority
+	// OutOfNetwork: the referral was made outside Linkage, so no agency
+	// answers it; the caseworker checks that the client connected.
+	OutOfNetwork bool
 }
 
 // PlanFor applies rules to one move.
@@ -162,13 +221,29 @@ func (r Rules) PlanFor(c Change) Plan {
 		}
 		return p
 	}
+	urgent := c.Priority == Urgent
 	switch c.To {
 	case Sent:
 		zone := c.ReceiverZone
 		if zone == nil {
 			zone = time.UTC
 		}
-		p.Open = append(p.Open, Task{Response, AddBusinessDays(c.At, r.ResponseBusinessDays, zone).UTC(), Receiver})
+		switch {
+		case c.OutOfNetwork:
+			n := r.ConnectBusinessDays
+			if urgent {
+				n = r.UrgentConnectBusinessDays
+			}
+			due := Deadline(c.At, n, zone)
+			if c.Appointment != nil {
+				due = c.Appointment.Add(r.AfterAppointment)
+			}
+			p.Open = append(p.Open, Task{CheckIn, due.UTC(), Sender})
+		case urgent:
+			p.Open = append(p.Open, Task{Response, Deadline(c.At, r.UrgentResponseBusinessDays, zone).UTC(), Receiver})
+		default:
+			p.Open = append(p.Open, Task{Response, AddBusinessDays(c.At, r.ResponseBusinessDays, zone).UTC(), Receiver})
+		}
 	case Received, Waitlisted:
 		// received acknowledges; waitlisting answers too.
 		p.Close = append(p.Close, Response)
@@ -178,6 +253,9 @@ func (r Rules) PlanFor(c Change) Plan {
 			p.Open = append(p.Open, Task{Outcome, c.At.Add(r.Outcome), Receiver})
 		}
 		checkin := c.At.Add(r.CheckIn)
+		if urgent {
+			checkin = c.At.Add(r.UrgentCheckIn)
+		}
 		if c.Appointment != nil {
 			checkin = c.Appointment.Add(r.AfterAppointment)
 		}

@@ -25,8 +25,13 @@ var Reasons = []Reason{
 	{"client_declined", "the client turned the service down", "no direct equivalent (statusReason text)"},
 	{"client_did_not_attend", "the client missed the appointment or intake", "no direct equivalent (statusReason text)"},
 	{"duplicate", "the same client was already referred for this need", "no direct equivalent (statusReason text)"},
+	{Forwarded, "the receiver passed the referral on to another service (POST /referrals/{id}/forward; forwarded_to names the new referral)", "no direct equivalent (statusReason text); the new Task's basedOn would name the first"},
 	{"other", "none of the above; the move's note says why", "no direct equivalent (statusReason text)"},
 }
+
+// Forwarded is the reason of a referral its receiver forwarded: set only by
+// a forward, never by a plain decline.
+const Forwarded = "forwarded"
 
 // reasonAliases maps codes older clients send to their one name: until the
 // vocabulary was merged an unsuccessful close said lost_contact where a

@@ -131,6 +131,36 @@ const (
 	Urgent  Priority = "urgent"
 )
 
+// Rank orders priorities for a queue: urgent (0) before routine (1).
+func (p Priority) Rank() int {
+	if p == Urgent {
+		return 0
+	}
+	return 1
+}
+
+// How a referral was made. Linkage sends it to an agency in the network,
+// which answers it; the others record a referral made outside Linkage
+// (out of network), whose moves the referring caseworker records.
+const (
+	MethodLinkage = "linkage"
+)
+
+// Methods lists how a referral can be made, Linkage first; the rest are
+// out of network.
+var Methods = []string{MethodLinkage, "phone", "warm_handoff", "self_referral", "email", "in_person"}
+
+// How an in-network receiver and the client meet: the receiver has the
+// client's contact details (the share includes contact, under consent), or
+// the client will contact the service.
+const (
+	ShareContact      = "share_contact"
+	ClientWillContact = "client_will_contact"
+)
+
+// ContactModes lists the contact modes.
+var ContactModes = []string{ShareContact, ClientWillContact}
+
 // Codes a move carries (the reason codes are Reasons, in reason.go).
 var (
 	// Outcomes of a completed referral.
@@ -146,6 +176,8 @@ type Move struct {
 	Outcome string
 	// HasAppointment says the move set an appointment time.
 	HasAppointment bool
+	// Forward says the move is a forward's decline (reason forwarded).
+	Forward bool
 }
 
 // Problem is one thing wrong with a move's fields, by JSON field name.
@@ -178,6 +210,9 @@ func (m Move) Check() []Problem {
 		if value != "" {
 			out = append(out, Problem{field, fmt.Sprintf("is only for a move to %s", map[string]string{"reason": "declined, closed_unsuccessful or cancelled", "outcome": "completed"}[field])})
 		}
+	}
+	if m.Reason == Forwarded && !m.Forward {
+		out = append(out, Problem{"reason", "forwarded is set by POST /referrals/{id}/forward, which also makes the new referral"})
 	}
 	switch m.To {
 	case Declined:

@@ -12,11 +12,14 @@ type ReportRow struct {
 	ServiceID, ServiceName           string
 	ReceiverAgencyID, SenderAgencyID string
 	SenderKeyID                      string // the caseworker's key, "" if none was recorded
-	Need                             string
-	Status                           Status
-	Reason, Outcome                  string
-	NeedMet                          string // the client's follow-up answer, "" if none
-	SentAt, RespondedAt, AcceptedAt  *time.Time
+	// OutOfNetwork: made outside Linkage (its ReceiverAgencyID is the
+	// sender's own, for the caseworker's side of the loop).
+	OutOfNetwork                    bool
+	Need                            string
+	Status                          Status
+	Reason, Outcome                 string
+	NeedMet                         string // the client's follow-up answer, "" if none
+	SentAt, RespondedAt, AcceptedAt *time.Time
 }
 
 // Figures are the outcome figures of one group of referrals. Rates are
@@ -51,14 +54,30 @@ type Figures struct {
 }
 
 // GroupBy names a report grouping: by service, receiving agency, need,
-// sending agency or caseworker (the sending key).
-var GroupBy = []string{"service", "agency", "need", "sender", "caseworker"}
+// sending agency, caseworker (the sending key) or network (in_network or
+// out_of_network).
+var GroupBy = []string{"service", "agency", "need", "sender", "caseworker", "network"}
+
+// Network group keys; OutOfNetwork is also the receiving-agency key of an
+// out-of-network referral (no agency received it).
+const (
+	InNetworkKey    = "in_network"
+	OutOfNetworkKey = "out_of_network"
+)
 
 // GroupKey is the key of r's group under groupBy.
 func GroupKey(r ReportRow, groupBy string) string {
 	switch groupBy {
 	case "agency":
+		if r.OutOfNetwork {
+			return OutOfNetworkKey
+		}
 		return r.ReceiverAgencyID
+	case "network":
+		if r.OutOfNetwork {
+			return OutOfNetworkKey
+		}
+		return InNetworkKey
 	case "sender":
 		return r.SenderAgencyID
 	case "caseworker":

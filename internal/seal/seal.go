@@ -6,6 +6,7 @@ package seal
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hkdf"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -19,6 +20,9 @@ import (
 type Keyring struct {
 	current string
 	aeads   map[string]cipher.AEAD
+	// raw are the keys themselves, the current first: the blind index
+	// derives its keys from them (DeriveKeys).
+	raw [][]byte
 }
 
 // KeyID names a key without revealing it: the first 8 hex digits of its
@@ -67,6 +71,7 @@ func Parse(current string, old ...string) (*Keyring, error) {
 			k.current = id
 		}
 		k.aeads[id] = aead
+		k.raw = append(k.raw, raw)
 	}
 	return k, nil
 }
@@ -118,4 +123,22 @@ func KeyIDOf(sealed string) string {
 		return ""
 	}
 	return id
+}
+
+// DeriveKeys derives from each data key (the current one first) a key for
+// one purpose, named by label, with HKDF-SHA256: a keyed blind index (an
+// HMAC of a normalised value) under such a key reveals nothing of the value
+// to anyone without the data key, and the keys of two labels (two
+// agencies, say) are unrelated. The older keys' are there so that values
+// indexed before a key rotation are still found.
+func (k *Keyring) DeriveKeys(label string) ([][]byte, error) {
+	out := make([][]byte, 0, len(k.raw))
+	for _, raw := range k.raw {
+		d, err := hkdf.Key(sha256.New, raw, nil, "linkage/"+label, 32)
+		if err != nil {
+			return nil, fmt.Errorf("seal: derive key %s: %w", label, err)
+		}
+		out = append(out, d)
+	}
+	return out, nil
 }

@@ -19,12 +19,17 @@ type CaseInput struct {
 	Client  *referral.Client
 	Needs   []referral.Need
 	Consent *referral.Consent
+	// Assessment is the client's situation and risks; nil is none.
+	Assessment *referral.Assessment
+	// Lead sets when a dated risk's task falls due (zero: two business
+	// days before).
+	Lead referral.Lead
 }
 
 // check reports what is wrong with in (422); known are the ids of the
-// case's needs (a need named by id must be one of them). Need ids are
-// lower-cased.
-func (in *CaseInput) check(now time.Time, known map[string]bool) error {
+// case's needs and risks (a need or risk named by id must be one of
+// them). Need and risk ids are lower-cased.
+func (in *CaseInput) check(now time.Time, known, knownRisks map[string]bool) error {
 	var probs []referral.Problem
 	if in.Client == nil {
 		probs = append(probs, referral.Problem{Field: "/client", Message: "is required"})
@@ -45,6 +50,9 @@ func (in *CaseInput) check(now time.Time, known map[string]bool) error {
 	}
 	if in.Consent != nil {
 		probs = append(probs, referral.CheckConsent(in.Consent, "/consent")...)
+	}
+	if in.Assessment != nil {
+		probs = append(probs, checkAssessment(in.Assessment, in.Client, knownRisks, now)...)
 	}
 	switch in.Status {
 	case "", CaseOpen, CaseClosed:
@@ -74,7 +82,7 @@ func problems(probs []referral.Problem, msg string) error {
 // audit row and idem's key. A replay under the key creates nothing and
 // answers the first case (replayed true).
 func (s *Store) CreateCase(ctx context.Context, a Actor, in CaseInput, idem Idempotency) (c Case, replayed bool, err error) {
-	if err := in.check(s.now(), nil); err != nil {
+	if err := in.check(s.now(), nil, nil); err != nil {
 		return Case{}, false, err
 	}
 	p := a.Principal
@@ -83,10 +91,17 @@ func (s *Store) CreateCase(ctx context.Context, a Actor, in CaseInput, idem Idem
 		if c.Needs == nil {
 			c.Needs = []referral.Need{}
 		}
+		if in.Assessment != nil {
+			c.Assessment = *in.Assessment
+		}
+		riskIDs(&c.Assessment)
 		if err := tx.createCase(ctx, &c); err != nil {
 			return err
 		}
-		return tx.AuditBatch(ctx, []AuditEntry{a.auditEntry("create", "case", c.ID, "client,needs,consent")})
+		if err := tx.afterCaseWrite(ctx, a, &c, in.Lead, true); err != nil {
+			return err
+		}
+		return tx.AuditBatch(ctx, []AuditEntry{a.auditEntry("create", "case", c.ID, "client,needs,consent,assessment")})
 	})
 	if err != nil || !replayed {
 		return c, replayed, err
@@ -104,6 +119,8 @@ type CaseUpdate struct {
 	Patch func(cur CaseInput) (CaseInput, error)
 	// Fields names what the change touches, for the audit row.
 	Fields []string
+	// Lead is as in CaseInput.
+	Lead referral.Lead
 }
 
 // UpdateCase changes case id of a's agency as u says, in one transaction:
@@ -121,7 +138,9 @@ func (s *Store) UpdateCase(ctx context.Context, a Actor, id string, u CaseUpdate
 				return err
 			}
 		}
-		in, err := u.Patch(CaseInput{Status: c.Status, Client: &c.Client, Needs: c.Needs, Consent: c.Consent})
+		before := c.Client
+		assessed := c.Assessment
+		in, err := u.Patch(CaseInput{Status: c.Status, Client: &c.Client, Needs: c.Needs, Consent: c.Consent, Assessment: &assessed})
 		if err != nil {
 			return err
 		}
@@ -129,10 +148,19 @@ func (s *Store) UpdateCase(ctx context.Context, a Actor, id string, u CaseUpdate
 		for _, n := range c.Needs {
 			known[n.ID] = true
 		}
-		if err := in.check(s.now(), known); err != nil {
+		risks := map[string]bool{}
+		for _, r := range c.Assessment.Risks {
+			risks[r.ID] = true
+		}
+		if err := in.check(s.now(), known, risks); err != nil {
 			return err
 		}
 		c.Client, c.Needs, c.Consent = *in.Client, in.Needs, in.Consent
+		c.Assessment = referral.Assessment{}
+		if in.Assessment != nil {
+			c.Assessment = *in.Assessment
+		}
+		riskIDs(&c.Assessment)
 		if in.Status != "" {
 			c.Status = in.Status
 		}
@@ -140,6 +168,9 @@ func (s *Store) UpdateCase(ctx context.Context, a Actor, id string, u CaseUpdate
 			c.Needs = []referral.Need{}
 		}
 		if err := tx.updateCase(ctx, &c); err != nil {
+			return err
+		}
+		if err := tx.afterCaseWrite(ctx, a, &c, u.Lead, clientKey(before) != clientKey(c.Client)); err != nil {
 			return err
 		}
 		fields := slices.Sorted(slices.Values(u.Fields))
@@ -154,7 +185,7 @@ func (s *Store) ReadCase(ctx context.Context, a Actor, id string) (Case, error) 
 	if err != nil {
 		return Case{}, err
 	}
-	if err := s.AuditReads(ctx, a, "case", []string{c.ID}, "client,needs,consent"); err != nil {
+	if err := s.AuditReads(ctx, a, "case", []string{c.ID}, "client,needs,consent,assessment"); err != nil {
 		return Case{}, err
 	}
 	return c, nil
@@ -171,7 +202,7 @@ func (s *Store) ListCases(ctx context.Context, a Actor, f CaseFilter, p Paging) 
 	for i, c := range cases {
 		ids[i] = c.ID
 	}
-	if err := s.AuditReads(ctx, a, "case", ids, "client,needs,consent (list)"); err != nil {
+	if err := s.AuditReads(ctx, a, "case", ids, "client,needs,consent,assessment (list)"); err != nil {
 		return nil, 0, err
 	}
 	return cases, total, nil

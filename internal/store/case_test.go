@@ -19,14 +19,14 @@ func TestStore_CreateCase(t *testing.T) {
 			if cs.Version != 1 || cs.Status != store.CaseOpen || len(cs.Needs) != 2 || cs.Needs[0].ID == "" || cs.Needs[0].Status != referral.NeedIdentified {
 				t.Errorf("created %+v", cs)
 			}
-			if got := audits(t, e.s, cs.ID); !slices.Equal(got, []string{"create client,needs,consent"}) {
+			if got := audits(t, e.s, cs.ID); !slices.Equal(got, []string{"create client,needs,consent,assessment"}) {
 				t.Errorf("audit %q", got)
 			}
 			read, err := e.s.ReadCase(ctx, e.sender, cs.ID)
 			if err != nil || read.Client.GivenName != "Maria" || read.Needs[0].Note != "Runs out by the 20th" {
 				t.Errorf("read back %+v %v", read, err)
 			}
-			if got := audits(t, e.s, cs.ID); len(got) != 2 || got[1] != "read client,needs,consent" {
+			if got := audits(t, e.s, cs.ID); len(got) != 2 || got[1] != "read client,needs,consent,assessment" {
 				t.Errorf("audit after the read %q", got)
 			}
 		})

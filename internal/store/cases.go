@@ -26,6 +26,11 @@ type Case struct {
 	Client    referral.Client
 	Needs     []referral.Need
 	Consent   *referral.Consent
+	// Assessment is the client's situation (sealed); its risks always a
+	// list.
+	Assessment referral.Assessment
+	// Area is the case's one clear geographic value (caseArea).
+	Area      string
 	Version   int
 	CreatedAt time.Time
 	UpdatedAt time.Time
@@ -44,9 +49,12 @@ type caseRow struct {
 	Status    string
 	Client    string // sealed JSON of referral.Client
 	Consent   *string
-	Version   int
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	// Assessment is sealed JSON of referral.Assessment; nil when empty.
+	Assessment *string
+	Area       string
+	Version    int
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 }
 
 func (caseRow) TableName() string { return "cases" }
@@ -102,8 +110,12 @@ func (s *Store) toCaseRow(c *Case) (caseRow, error) {
 	if err != nil {
 		return caseRow{}, err
 	}
+	c.Area = caseArea(c)
 	r := caseRow{ID: c.ID, AgencyID: c.AgencyID, CreatedBy: c.CreatedBy, Status: c.Status, Client: *client,
-		Version: c.Version, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
+		Area: c.Area, Version: c.Version, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
+	if r.Assessment, err = s.sealAssessment(c); err != nil {
+		return caseRow{}, err
+	}
 	if c.Consent != nil {
 		b, err := json.Marshal(c.Consent)
 		if err != nil {
@@ -116,7 +128,7 @@ func (s *Store) toCaseRow(c *Case) (caseRow, error) {
 }
 
 func (s *Store) fromCaseRow(r caseRow, needs []needRow) (Case, error) {
-	c := Case{ID: r.ID, AgencyID: r.AgencyID, CreatedBy: r.CreatedBy, Status: r.Status, Version: r.Version,
+	c := Case{ID: r.ID, AgencyID: r.AgencyID, CreatedBy: r.CreatedBy, Status: r.Status, Version: r.Version, Area: r.Area,
 		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(), Needs: []referral.Need{}}
 	raw, err := s.openText(&r.Client, "case:"+r.ID, "client")
 	if err != nil {
@@ -124,6 +136,9 @@ func (s *Store) fromCaseRow(r caseRow, needs []needRow) (Case, error) {
 	}
 	if err := json.Unmarshal([]byte(raw), &c.Client); err != nil {
 		return Case{}, fmt.Errorf("store: decode client of case %s: %w", r.ID, err)
+	}
+	if err := s.openAssessment(r, &c); err != nil {
+		return Case{}, err
 	}
 	if r.Consent != nil {
 		c.Consent = &referral.Consent{}
@@ -281,7 +296,8 @@ func (t *txn) updateCase(ctx context.Context, c *Case) error {
 		return err
 	}
 	res := t.db.WithContext(ctx).Model(&caseRow{}).Where("id = ? AND agency_id = ?", c.ID, c.AgencyID).
-		Updates(map[string]any{"status": row.Status, "client": row.Client, "consent": row.Consent, "version": row.Version, "updated_at": now})
+		Updates(map[string]any{"status": row.Status, "client": row.Client, "consent": row.Consent, "assessment": row.Assessment,
+			"area": row.Area, "version": row.Version, "updated_at": now})
 	if res.Error != nil {
 		return mapErr(res.Error, "update case")
 	}
@@ -308,6 +324,11 @@ type CaseFilter struct {
 	NeedStatus   string
 	From, To     *time.Time // created
 	UpdatedSince *time.Time
+	// Search and BirthDate find a client through the blind index
+	// (case_lookup): every token of Search (CaseSearchTokens) must be one
+	// of the client's name's, and the birth date (YYYY-MM-DD) exact.
+	Search    []string
+	BirthDate string
 }
 
 // Cases lists an agency's cases, most recently updated first.
@@ -329,6 +350,15 @@ func (s *Store) Cases(ctx context.Context, f CaseFilter, p Paging) ([]Case, int6
 	q = between(q, "created_at", f.From, f.To)
 	if f.UpdatedSince != nil {
 		q = q.Where("updated_at >= ?", f.UpdatedSince.UTC())
+	}
+	if len(f.Search) > 0 || f.BirthDate != "" {
+		if err := s.backfillLookup(ctx, f.AgencyID); err != nil {
+			return nil, 0, err
+		}
+		var err error
+		if q, err = s.lookupFilter(q, f.AgencyID, f.Search, f.BirthDate); err != nil {
+			return nil, 0, err
+		}
 	}
 	var rows []caseRow
 	total, err := page(q, "updated_at DESC, id", p, &rows, "cases")

@@ -113,7 +113,8 @@ func (t *txn) applyPlan(ctx context.Context, r *Referral, p referral.Plan) error
 			}
 			continue
 		}
-		if task.Side == referral.Sender {
+		if task.Side == referral.Sender || !r.InNetwork() {
+			// Out of network, the caseworker does the receiver's tasks too.
 			f.AssigneeAgencyID, f.AssigneeKeyID = r.SenderAgencyID, r.SenderKeyID
 		} else {
 			f.AssigneeAgencyID = r.ReceiverAgencyID

@@ -26,6 +26,14 @@ type ReferralInput struct {
 	// consent allows.
 	Share *[]string
 	Draft bool // keep it unsent
+	// Method is how the referral is made (referral.Methods): "" is linkage
+	// for a service an agency manages; any other is out of network.
+	Method string
+	// ContactMode (referral.ContactModes) is for in-network referrals: ""
+	// is share_contact when the share includes contact.
+	ContactMode string
+	// AppointmentAt, out of network: the appointment the caseworker made.
+	AppointmentAt *time.Time
 }
 
 // CreateReferral refers a's case's client to a service: in one
@@ -76,7 +84,7 @@ func (s *Store) ReadReferral(ctx context.Context, a Actor, id string) (ReferralV
 	if err != nil {
 		return ReferralView{}, err
 	}
-	if party, _ := referral.Sides(a.Principal, r.SenderAgencyID, r.ReceiverAgencyID); party == referral.Receiver && r.Status == referral.Draft {
+	if party, _ := sidesOf(a.Principal, r); party == referral.Receiver && r.Status == referral.Draft {
 		return ReferralView{}, apperr.E(apperr.NotFound, "no referral has id %s", id) // a draft is the sender's alone
 	}
 	v, read, err := s.seeReferral(ctx, a.Principal, r, nil)
@@ -228,7 +236,7 @@ func (s *Store) RecordFollowUp(ctx context.Context, a Actor, id, needMet, note s
 		if err != nil {
 			return err
 		}
-		_, acting := referral.Sides(p, r.SenderAgencyID, r.ReceiverAgencyID)
+		_, acting := sidesOf(p, r)
 		switch {
 		case acting&referral.Sender == 0:
 			return apperr.E(apperr.Forbidden, "Only the referring agency's caseworkers record the client's follow-up.")
@@ -329,7 +337,7 @@ func (t *txn) lockAsParty(ctx context.Context, id string, p auth.Principal) (r R
 	if err != nil {
 		return r, referral.None, referral.None, err
 	}
-	party, acting = referral.Sides(p, r.SenderAgencyID, r.ReceiverAgencyID)
+	party, acting = sidesOf(p, r)
 	if party == referral.Receiver && r.Status == referral.Draft {
 		return r, referral.None, referral.None, apperr.E(apperr.NotFound, "no referral has id %s", id)
 	}
@@ -399,11 +407,19 @@ func (t *txn) afterMove(ctx context.Context, r *Referral, from referral.Status, 
 	if err != nil {
 		return err
 	}
-	plan := rules.PlanFor(referral.Change{From: from, To: r.Status, At: r.UpdatedAt, Appointment: r.AppointmentAt, ReceiverZone: zone})
+	plan := rules.PlanFor(referral.Change{From: from, To: r.Status, At: r.UpdatedAt, Appointment: r.AppointmentAt, ReceiverZone: zone,
+		Priority: referral.Priority(r.Priority), OutOfNetwork: !r.InNetwork()})
 	if err := t.applyPlan(ctx, r, plan); err != nil {
 		return err
 	}
 	data := referralEvent(r, from)
+	if !r.InNetwork() {
+		// No agency receives it: only the sender's own systems hear of it.
+		if from == "" || from == referral.Draft {
+			return nil
+		}
+		return t.notify(ctx, Notice{Type: "referral.status_changed", OrderKey: r.ID, AgencyIDs: []string{r.SenderAgencyID}, Data: data})
+	}
 	if (from == "" || from == referral.Draft) && r.Status == referral.Sent {
 		return t.notify(ctx, Notice{Type: "referral.created", OrderKey: r.ID, AgencyIDs: []string{r.ReceiverAgencyID}, Data: data})
 	}
@@ -414,7 +430,7 @@ func (t *txn) afterMove(ctx context.Context, r *Referral, from referral.Status, 
 // personal data (a subscriber reads the referral with its key for more).
 func referralEvent(r *Referral, from referral.Status) map[string]any {
 	d := map[string]any{"referral_id": r.ID, "status": r.Status, "service_id": r.ServiceID, "sender_agency_id": r.SenderAgencyID,
-		"receiver_agency_id": r.ReceiverAgencyID, "priority": r.Priority, "version": r.Version, "at": r.UpdatedAt}
+		"receiver_agency_id": r.Receiver(), "priority": r.Priority, "version": r.Version, "at": r.UpdatedAt, "method": r.Method}
 	if from != "" {
 		d["previous_status"] = from
 	}
@@ -445,7 +461,11 @@ func (t *txn) addReferralNote(ctx context.Context, r *Referral, note string, by 
 		}
 	}
 	if r.Status != referral.Draft {
-		err := t.notify(ctx, Notice{Type: "referral.note_added", OrderKey: r.ID, AgencyIDs: []string{r.SenderAgencyID, r.ReceiverAgencyID},
+		to := []string{r.SenderAgencyID, r.ReceiverAgencyID}
+		if !r.InNetwork() {
+			to = to[:1]
+		}
+		err := t.notify(ctx, Notice{Type: "referral.note_added", OrderKey: r.ID, AgencyIDs: to,
 			Data: map[string]any{"referral_id": r.ID, "event_id": e.ID, "status": r.Status, "by_agency_id": by.Principal.AgencyID, "at": e.At}})
 		if err != nil {
 			return Event{}, err

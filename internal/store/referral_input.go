@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"slices"
 	"strings"
@@ -47,6 +48,48 @@ func checkReferralInput(in *ReferralInput) apperr.FieldErrors {
 	if in.NeedID == "" && in.Need == "" {
 		fe.Add("/need", "is required: name the need this referral addresses (need_id of a case need, or its domain)")
 	}
+	if in.Method != "" && !slices.Contains(referral.Methods, in.Method) {
+		fe.Add("/method", "must be one of %s", strings.Join(referral.Methods, ", "))
+	}
+	if in.ContactMode != "" && !slices.Contains(referral.ContactModes, in.ContactMode) {
+		fe.Add("/contact_mode", "must be one of %s", strings.Join(referral.ContactModes, ", "))
+	}
+	return fe
+}
+
+// outOfNetwork is the message of a referral to a service no agency in
+// Linkage answers for.
+const outOfNetwork = "no agency in Linkage answers for this service's organization, so no one would answer a referral sent through Linkage; " +
+	"record it as an out-of-network referral instead: send method phone, warm_handoff or self_referral (or email, in_person), " +
+	"with appointment_at if you made one, and the follow-up runs on your side"
+
+// checkMode checks how r's receiver and client will meet: an in-network
+// referral needs contact_mode (share_contact, when the share includes
+// contact, by default); an out-of-network one takes none, and only it may
+// carry an appointment at creation.
+func checkMode(r *Referral, in ReferralInput) apperr.FieldErrors {
+	var fe apperr.FieldErrors
+	if !r.InNetwork() {
+		if in.ContactMode != "" {
+			fe.Add("/contact_mode", "is for referrals sent through Linkage; an out-of-network referral was made with the service directly")
+		}
+		r.AppointmentAt = utcp(in.AppointmentAt)
+		return fe
+	}
+	if in.AppointmentAt != nil {
+		fe.Add("/appointment_at", "is set by the receiving agency when it accepts (or, out of network, by you when you record the referral)")
+	}
+	contact := slices.Contains(r.Share, "contact")
+	switch {
+	case in.ContactMode == "" && contact:
+		r.ContactMode = referral.ShareContact
+	case in.ContactMode == "":
+		fe.Add("/contact_mode", "is required when the share does not include contact: send share_contact (with contact in share, under the client's consent) so the receiving agency can reach the client, or client_will_contact if the client will call the service")
+	case in.ContactMode == referral.ShareContact && !contact:
+		fe.Add("/contact_mode", "share_contact needs contact in share, under a consent in force that covers it; or send client_will_contact if the client will call the service")
+	default:
+		r.ContactMode = in.ContactMode
+	}
 	return fe
 }
 
@@ -77,7 +120,11 @@ func (t *txn) newReferral(ctx context.Context, p auth.Principal, in ReferralInpu
 		return Referral{}, Case{}, referralInvalid(fe)
 	}
 	r := Referral{CaseID: cs.ID, SenderAgencyID: p.AgencyID, SenderKeyID: &p.KeyID, ReceiverAgencyID: tg.AgencyID,
-		ServiceID: tg.ServiceID, ServiceName: tg.Name, Priority: in.Priority, Note: in.Note, Status: referral.Sent}
+		ServiceID: tg.ServiceID, ServiceName: tg.Name, Priority: in.Priority, Note: in.Note, Status: referral.Sent,
+		Method: cmp.Or(in.Method, referral.MethodLinkage), SenderPersonID: nilIfEmpty(p.PersonID)}
+	if !r.InNetwork() {
+		r.ReceiverAgencyID = p.AgencyID // its loop runs on the sender's side
+	}
 	if in.Draft {
 		r.Status = referral.Draft
 	}
@@ -102,6 +149,9 @@ func (t *txn) newReferral(ctx context.Context, p auth.Principal, in ReferralInpu
 		return Referral{}, Case{}, referralInvalid(fe)
 	}
 	r.Share = share
+	if fe := checkMode(&r, in); len(fe) > 0 {
+		return Referral{}, Case{}, referralInvalid(fe)
+	}
 	return r, cs, nil
 }
 
@@ -124,8 +174,8 @@ func (t *txn) referralParties(ctx context.Context, p auth.Principal, in Referral
 		fe.Add("/service_id", "no service has this id")
 	case err != nil:
 		return Case{}, Target{}, nil, err
-	case tg.AgencyID == "":
-		fe.Add("/service_id", "no agency in Linkage answers for this service's organization, so a referral could not be answered; contact the service directly")
+	case tg.AgencyID == "" && (in.Method == "" || in.Method == referral.MethodLinkage):
+		fe.Add("/service_id", outOfNetwork)
 	case tg.Status != "" && tg.Status != "active":
 		fe.Add("/service_id", "the service is %s; refer to an active service", tg.Status)
 	case in.LocationID != "" && !slices.Contains(tg.LocationIDs, in.LocationID):

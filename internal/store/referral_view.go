@@ -23,6 +23,8 @@ type ReferralView struct {
 	Client        *referral.Client  // what is shared of the client; nil: nothing
 	Needs         []referral.Need   // the case's needs (domain and status), if shared
 	FollowUps     []FollowUp
+	// ForwardedTo is the referral a forward of this one made.
+	ForwardedTo *string
 }
 
 // Sender says whether the reader sees the referral as its sender.
@@ -64,6 +66,11 @@ func (s *Store) seeReferral(ctx context.Context, p auth.Principal, r Referral, c
 		}
 	}
 	var err error
+	if r.Status == referral.Declined && r.Reason == referral.Forwarded {
+		if v.ForwardedTo, err = s.forwardedTo(ctx, r.ID); err != nil {
+			return ReferralView{}, nil, err
+		}
+	}
 	if v.FollowUps, err = s.FollowUpsOf(ctx, r); err != nil {
 		return ReferralView{}, nil, err
 	}
@@ -126,4 +133,16 @@ func withholdNotes(events []Event, agencyID string, consentEnded bool) {
 			events[i].NoteText, events[i].NoteWithheld = "", true
 		}
 	}
+}
+
+// forwardedTo is the id of the referral forwarded from referral id.
+func (s *Store) forwardedTo(ctx context.Context, id string) (*string, error) {
+	var ids []string
+	if err := s.db.WithContext(ctx).Model(&referralRow{}).Where("forwarded_from = ?", id).Limit(1).Pluck("id", &ids).Error; err != nil {
+		return nil, mapErr(err, "read forwarded referral")
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	return &ids[0], nil
 }

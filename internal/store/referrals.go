@@ -47,6 +47,32 @@ type Referral struct {
 	RespondedAt      *time.Time
 	AcceptedAt       *time.Time
 	ClosedAt         *time.Time
+	// Method is how the referral was made (referral.Methods): linkage, or
+	// out of network, when ReceiverAgencyID is the sender's own.
+	Method string
+	// ContactMode is how an in-network receiver and the client meet
+	// (referral.ContactModes); "" out of network.
+	ContactMode    string
+	ForwardedFrom  *string
+	SenderPersonID *string
+}
+
+// InNetwork says whether an agency in Linkage receives r.
+func (r Referral) InNetwork() bool { return r.Method == "" || r.Method == referral.MethodLinkage }
+
+// Receiver is the receiving agency's id, nil for an out-of-network
+// referral (whose stored receiver is the sender, for its side of the loop).
+func (r Referral) Receiver() *string {
+	if !r.InNetwork() {
+		return nil
+	}
+	id := r.ReceiverAgencyID
+	return &id
+}
+
+// sidesOf is p's relation to r (referral.SidesOf).
+func sidesOf(p auth.Principal, r Referral) (party, acting referral.Side) {
+	return referral.SidesOf(p, r.SenderAgencyID, r.ReceiverAgencyID, r.Method)
 }
 
 type referralRow struct {
@@ -77,6 +103,10 @@ type referralRow struct {
 	RespondedAt      *time.Time
 	AcceptedAt       *time.Time
 	ClosedAt         *time.Time
+	Method           string
+	ContactMode      string
+	ForwardedFrom    *string
+	SenderPersonID   *string
 }
 
 func (referralRow) TableName() string { return "referrals" }
@@ -138,7 +168,8 @@ func (s *Store) toReferralRow(r *Referral) (referralRow, error) {
 		LocationID: r.LocationID, Priority: r.Priority, Status: string(r.Status), Share: string(share), Note: note,
 		Reason: r.Reason, Outcome: r.Outcome, AppointmentAt: r.AppointmentAt, FollowupAnswer: r.FollowUpAnswer,
 		FollowupNote: fnote, FollowupAt: r.FollowUpAt, Version: r.Version, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
-		SentAt: r.SentAt, RespondedAt: r.RespondedAt, AcceptedAt: r.AcceptedAt, ClosedAt: r.ClosedAt}, nil
+		SentAt: r.SentAt, RespondedAt: r.RespondedAt, AcceptedAt: r.AcceptedAt, ClosedAt: r.ClosedAt,
+		Method: cmp.Or(r.Method, referral.MethodLinkage), ContactMode: r.ContactMode, ForwardedFrom: r.ForwardedFrom, SenderPersonID: r.SenderPersonID}, nil
 }
 
 func utcp(t *time.Time) *time.Time {
@@ -155,7 +186,8 @@ func (s *Store) fromReferralRow(r referralRow, withNotes bool) (Referral, error)
 		LocationID: r.LocationID, Priority: r.Priority, Status: referral.Status(r.Status), Reason: r.Reason, Outcome: r.Outcome,
 		AppointmentAt: utcp(r.AppointmentAt), FollowUpAnswer: r.FollowupAnswer, FollowUpAt: utcp(r.FollowupAt), Version: r.Version,
 		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(), SentAt: utcp(r.SentAt), RespondedAt: utcp(r.RespondedAt),
-		AcceptedAt: utcp(r.AcceptedAt), ClosedAt: utcp(r.ClosedAt), Share: []string{}}
+		AcceptedAt: utcp(r.AcceptedAt), ClosedAt: utcp(r.ClosedAt), Share: []string{},
+		Method: r.Method, ContactMode: r.ContactMode, ForwardedFrom: r.ForwardedFrom, SenderPersonID: r.SenderPersonID}
 	if err := json.Unmarshal([]byte(r.Share), &out.Share); err != nil {
 		return Referral{}, fmt.Errorf("store: decode share of referral %s: %w", r.ID, err)
 	}
@@ -219,14 +251,60 @@ type ReferralFilter struct {
 	ServiceID string
 	Need      string
 	From, To  *time.Time // created
+	// Sort is the order: "priority" (urgent first, then soonest due),
+	// "due" (soonest due first, then urgent first) or "" (newest first).
+	Sort string
 }
 
-// Referrals lists referrals an agency sent or received, newest first,
-// without notes (lists never open sealed values).
-func (s *Store) Referrals(ctx context.Context, f ReferralFilter, p Paging) ([]Referral, int64, error) {
+// dueKinds are the tasks whose due time is a referral's next deadline in a
+// list: the receiver's response and outcome, and, out of network (where the
+// caseworker stands in for the receiver), the check-in that the client
+// connected.
+const dueExpr = `(SELECT MIN(f.due_at) FROM followups f WHERE f.referral_id = referrals.id AND f.done_at IS NULL
+ AND (f.kind IN ('response', 'outcome') OR (f.kind = 'checkin' AND referrals.method <> 'linkage')))`
+
+// referralOrder is the ORDER BY of a list sorted by sort.
+func referralOrder(sort string) string {
+	const urgentFirst = "CASE WHEN priority = 'urgent' THEN 0 ELSE 1 END"
+	due := dueExpr + " IS NULL, " + dueExpr
+	switch sort {
+	case "priority":
+		return urgentFirst + ", " + due + ", created_at, id"
+	case "due":
+		return due + ", " + urgentFirst + ", created_at, id"
+	}
+	return "created_at DESC, id"
+}
+
+// ReferralItem is a referral as a list shows it: with its next deadline,
+// the sending agency's name and, within the client's consent, the client's
+// display name and the start of the referral's note.
+type ReferralItem struct {
+	Referral
+	// DueAt is when the open response or outcome task (out of network: the
+	// caseworker's check-in) is due; nil when none is open.
+	DueAt *time.Time
+	// ClientName is the client's display name: the sender's own client,
+	// or a receiver's while the share includes name under consent; nil
+	// when not shared.
+	ClientName *string
+	// NoteExcerpt is the referral note's first NoteExcerptLen characters,
+	// for a receiver only while consent holds.
+	NoteExcerpt string
+	SenderName  string
+}
+
+// NoteExcerptLen is how much of a referral's note a list shows.
+const NoteExcerptLen = 140
+
+// Referrals lists referrals a's agency sent or received (an out-of-network
+// referral is only ever its sender's), in f's order, each with its next
+// deadline, its sender's name and what the consent lets a see of the
+// client; the personal data shown is an audited read.
+func (s *Store) Referrals(ctx context.Context, a Actor, f ReferralFilter, p Paging) ([]ReferralItem, int64, error) {
 	q := s.db.WithContext(ctx).Model(&referralRow{})
 	if f.Direction == "received" {
-		q = q.Where("receiver_agency_id = ? AND status <> ?", f.AgencyID, string(referral.Draft))
+		q = q.Where("receiver_agency_id = ? AND status <> ? AND method = ?", f.AgencyID, string(referral.Draft), referral.MethodLinkage)
 	} else {
 		q = q.Where("sender_agency_id = ?", f.AgencyID)
 	}
@@ -244,19 +322,137 @@ func (s *Store) Referrals(ctx context.Context, f ReferralFilter, p Paging) ([]Re
 	}
 	q = between(q, "created_at", f.From, f.To)
 	var rows []referralRow
-	total, err := page(q, "created_at DESC, id", p, &rows, "referrals")
+	total, err := page(q, referralOrder(f.Sort), p, &rows, "referrals")
 	if err != nil {
 		return nil, 0, err
 	}
-	out := make([]Referral, 0, len(rows))
+	out := make([]ReferralItem, 0, len(rows))
 	for _, r := range rows {
-		x, err := s.fromReferralRow(r, false)
+		x, err := s.fromReferralRow(r, true)
 		if err != nil {
 			return nil, 0, err
 		}
-		out = append(out, x)
+		out = append(out, ReferralItem{Referral: x})
 	}
-	return out, total, nil
+	if len(out) == 0 {
+		return out, total, nil
+	}
+	read, err := s.fillItems(ctx, a.Principal, out)
+	if err != nil {
+		return nil, 0, err
+	}
+	return out, total, s.AuditReads(ctx, a, "referral", read, "list")
+}
+
+// fillItems adds to items their deadlines, senders' names and what p may
+// see of each client and note, and says which referrals showed personal
+// data.
+func (s *Store) fillItems(ctx context.Context, p auth.Principal, items []ReferralItem) ([]string, error) {
+	ids, caseIDs, senders := make([]string, len(items)), []string{}, []string{}
+	for i, it := range items {
+		ids[i] = it.ID
+		caseIDs = append(caseIDs, it.CaseID)
+		senders = append(senders, it.SenderAgencyID)
+	}
+	due, err := s.referralDue(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	var cases []caseRow
+	if err := s.db.WithContext(ctx).Where("id IN ?", slices.Compact(slices.Sorted(slices.Values(caseIDs)))).Find(&cases).Error; err != nil {
+		return nil, mapErr(err, "read referral cases")
+	}
+	byCase := map[string]Case{}
+	for _, row := range cases {
+		c, err := s.fromCaseRow(row, nil)
+		if err != nil {
+			return nil, err
+		}
+		byCase[c.ID] = c
+	}
+	var ags []agencyRow
+	if err := s.db.WithContext(ctx).Where("id IN ?", slices.Compact(slices.Sorted(slices.Values(senders)))).Find(&ags).Error; err != nil {
+		return nil, mapErr(err, "read sender agencies")
+	}
+	names := map[string]string{}
+	for _, ag := range ags {
+		names[ag.ID] = ag.Name
+	}
+	now := s.now()
+	var read []string
+	for i := range items {
+		it := &items[i]
+		it.DueAt, it.SenderName = due[it.ID], names[it.SenderAgencyID]
+		cs, ok := byCase[it.CaseID]
+		if ok && seeListItem(it, cs, p, now) {
+			read = append(read, it.ID)
+		}
+		it.Note = "" // a list shows the excerpt only
+	}
+	return read, nil
+}
+
+// seeListItem fills what p sees in a list of it's client and note: the
+// sender's caseworkers their own client's name, anyone else the name only as
+// the share and cs's consent allow (as a referral read shows the client);
+// the note to the sender, and to the receiver while consent holds. It says
+// whether that is personal data.
+func seeListItem(it *ReferralItem, cs Case, p auth.Principal, now time.Time) bool {
+	party, _ := sidesOf(p, it.Referral)
+	sender := party&referral.Sender != 0
+	name := ""
+	if sender && p.Role == auth.Caseworker { // the case's own side; an agency key sees the share
+		name = strings.TrimSpace(cs.Client.GivenName + " " + cs.Client.FamilyName)
+	} else if shared, ok := referral.Shared(cs.Client, it.Share, cs.Consent, now); ok {
+		name = strings.TrimSpace(shared.GivenName + " " + shared.FamilyName)
+	}
+	if name != "" {
+		it.ClientName = &name
+	}
+	if sender || !cs.Consent.Ended(now) {
+		it.NoteExcerpt = excerpt(it.Note, NoteExcerptLen)
+	}
+	return it.ClientName != nil || it.NoteExcerpt != ""
+}
+
+// excerpt is s cut to at most n runes, at a word where one is near, with an
+// ellipsis when cut.
+func excerpt(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	cut := string(r[:n])
+	if i := strings.LastIndexByte(cut, ' '); i > n/2 {
+		cut = cut[:i]
+	}
+	return strings.TrimRight(cut, " ,.;:") + "…"
+}
+
+// referralDue is each referral's next deadline (dueExpr), by id.
+func (s *Store) referralDue(ctx context.Context, ids []string) (map[string]*time.Time, error) {
+	var tasks []struct {
+		ReferralID, Kind, Method string
+		DueAt                    time.Time
+	}
+	err := s.db.WithContext(ctx).Table("followups AS f").Select("f.referral_id, f.kind, f.due_at, r.method").
+		Joins("JOIN referrals r ON r.id = f.referral_id").
+		Where("f.referral_id IN ? AND f.done_at IS NULL AND f.kind IN ?", ids, []string{"response", "outcome", "checkin"}).Scan(&tasks).Error
+	if err != nil {
+		return nil, mapErr(err, "read referral deadlines")
+	}
+	out := map[string]*time.Time{}
+	for _, t := range tasks {
+		if t.Kind == string(referral.CheckIn) && t.Method == referral.MethodLinkage {
+			continue
+		}
+		d := t.DueAt.UTC()
+		if cur := out[t.ReferralID]; cur == nil || d.Before(*cur) {
+			out[t.ReferralID] = &d
+		}
+	}
+	return out, nil
 }
 
 // ReferralReport is the outcome report of the referrals sent in [from,
@@ -291,6 +487,13 @@ func (s *Store) reportNamer(ctx context.Context, groupBy, agency string, rows []
 			}
 			return strings.ReplaceAll(k, "_", " ")
 		}, nil
+	case "network":
+		return func(k string) string {
+			if k == referral.OutOfNetworkKey {
+				return "out of network"
+			}
+			return "in network"
+		}, nil
 	case "agency", "sender", "caseworker":
 	default:
 		return nil, nil
@@ -299,7 +502,7 @@ func (s *Store) reportNamer(ctx context.Context, groupBy, agency string, rows []
 	if err != nil {
 		return nil, err
 	}
-	names := map[string]string{}
+	names := map[string]string{referral.OutOfNetworkKey: "out of network (no agency in Linkage)"}
 	for _, ag := range agencies {
 		names[ag.ID] = ag.Name
 	}
@@ -343,11 +546,11 @@ func (s *Store) ReportRows(ctx context.Context, agencyID string, from, to time.T
 		q = q.Where("sender_agency_id = ? OR receiver_agency_id = ?", agencyID, agencyID)
 	}
 	var rows []struct {
-		ServiceID, ServiceName, ReceiverAgencyID, SenderAgencyID, NeedDomain, Status, Reason, Outcome, FollowupAnswer string
-		SenderKeyID                                                                                                   *string
-		SentAt, RespondedAt, AcceptedAt                                                                               *time.Time
+		ServiceID, ServiceName, ReceiverAgencyID, SenderAgencyID, NeedDomain, Status, Reason, Outcome, FollowupAnswer, Method string
+		SenderKeyID                                                                                                           *string
+		SentAt, RespondedAt, AcceptedAt                                                                                       *time.Time
 	}
-	err := q.Select("service_id, service_name, receiver_agency_id, sender_agency_id, sender_key_id, need_domain, status, reason, outcome, followup_answer, sent_at, responded_at, accepted_at").
+	err := q.Select("service_id, service_name, receiver_agency_id, sender_agency_id, sender_key_id, need_domain, status, reason, outcome, followup_answer, method, sent_at, responded_at, accepted_at").
 		Order("sent_at, id").Find(&rows).Error
 	if err != nil {
 		return nil, mapErr(err, "read referrals for report")
@@ -356,7 +559,8 @@ func (s *Store) ReportRows(ctx context.Context, agencyID string, from, to time.T
 	for i, r := range rows {
 		out[i] = referral.ReportRow{ServiceID: r.ServiceID, ServiceName: r.ServiceName, ReceiverAgencyID: r.ReceiverAgencyID,
 			SenderAgencyID: r.SenderAgencyID, SenderKeyID: deref(r.SenderKeyID), Need: r.NeedDomain, Status: referral.Status(r.Status), Reason: r.Reason, Outcome: r.Outcome,
-			NeedMet: r.FollowupAnswer, SentAt: utcp(r.SentAt), RespondedAt: utcp(r.RespondedAt), AcceptedAt: utcp(r.AcceptedAt)}
+			NeedMet: r.FollowupAnswer, SentAt: utcp(r.SentAt), RespondedAt: utcp(r.RespondedAt), AcceptedAt: utcp(r.AcceptedAt),
+			OutOfNetwork: r.Method != "" && r.Method != referral.MethodLinkage}
 	}
 	return out, nil
 }
@@ -396,4 +600,39 @@ func (s *Store) ReferralTarget(ctx context.Context, serviceID string) (Target, e
 	}
 	t.LocationIDs = slices.Compact(t.LocationIDs)
 	return t, nil
+}
+
+// ReferralPeers says whether a referral links agency and peer: one sent to
+// the other through Linkage (a draft links no one; out of network, no
+// agency received it), so each may read who the other is.
+func (s *Store) ReferralPeers(ctx context.Context, agency, peer string) (bool, error) {
+	if agency == "" || agency == peer {
+		return false, nil
+	}
+	var ids []string
+	err := s.db.WithContext(ctx).Model(&referralRow{}).
+		Where("((sender_agency_id = ? AND receiver_agency_id = ?) OR (sender_agency_id = ? AND receiver_agency_id = ?)) AND status <> ? AND method = ?",
+			agency, peer, peer, agency, string(referral.Draft), referral.MethodLinkage).Limit(1).Pluck("id", &ids).Error
+	if err != nil {
+		return false, mapErr(err, "read referral peers")
+	}
+	return len(ids) > 0, nil
+}
+
+// AcceptsReferrals says which of serviceIDs take referrals through
+// Linkage: active, with an agency managing the organization (what
+// CreateReferral needs to send one in network).
+func (s *Store) AcceptsReferrals(ctx context.Context, serviceIDs []string) (map[string]bool, error) {
+	var ids []string
+	err := s.db.WithContext(ctx).Table("services AS s").Distinct("s.id").
+		Joins("JOIN agency_organizations ao ON ao.organization_id = s.organization_id").
+		Where("s.id IN ? AND s.status IN ?", serviceIDs, []string{"active", ""}).Pluck("s.id", &ids).Error
+	if err != nil {
+		return nil, mapErr(err, "read services that accept referrals")
+	}
+	out := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		out[id] = true
+	}
+	return out, nil
 }
