@@ -354,7 +354,7 @@ func (s *Store) DeleteTask(ctx context.Context, a Actor, id string, match func(v
 			return err
 		}
 		if f.Kind != KindTask {
-			return apperr.E(apperr.Conflict, "Only tasks added by a caseworker (kind task) can be deleted; this one is the %s's own. %s", taskSource(f.Kind), LifecycleCloser(f.Kind))
+			return apperr.E(apperr.Conflict, "Only tasks added by a caseworker (kind task) can be deleted; this one is the %s's own. %s", taskSource(f.Kind), taskCloser(f.Kind))
 		}
 		if err := match(f.Version); err != nil {
 			return err
@@ -364,6 +364,14 @@ func (s *Store) DeleteTask(ctx context.Context, a Actor, id string, match func(v
 		}
 		return tx.AuditBatch(ctx, []AuditEntry{a.auditEntry("delete", "task", f.ID, "")})
 	})
+}
+
+// taskCloser says how a task that cannot be deleted is finished.
+func taskCloser(kind string) string {
+	if slices.Contains(referral.Kinds, referral.Kind(kind)) {
+		return LifecycleCloser(kind)
+	}
+	return "Finish it with PATCH {\"done\": true}; a risk's task also closes when the risk is removed from the case or the case is closed."
 }
 
 func taskSource(kind string) string {
