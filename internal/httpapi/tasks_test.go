@@ -384,3 +384,49 @@ func TestTasks_People(t *testing.T) {
 		})
 	}
 }
+
+// TestTasks_OutOfNetworkAndRisks: an out-of-network referral's check-in and
+// a dated risk's task are on the caseworker's worklist like the others; a
+// risk's task is finished by PATCH, never deleted.
+func TestTasks_OutOfNetworkAndRisks(t *testing.T) {
+	for _, d := range storetest.Dialects {
+		t.Run(d, func(t *testing.T) {
+			r := newReferrals(t, d)
+			c := r.newCase(r.caseworker)
+			ref, _ := r.post(c, svcRentalAid, `, "need": "housing", "method": "phone"`, 201)
+			etag := r.send("GET", "/cases/"+c.ID, "", r.caseworker).header.Get("ETag")
+			if res := r.send("PATCH", "/cases/"+c.ID, `{"assessment": {"risks": [{"kind": "eviction", "date": "2026-12-16"}]}}`, r.caseworker, "If-Match", etag); res.status != 200 {
+				t.Fatalf("PATCH the case's risks: %d %s", res.status, res.body)
+			}
+			items := r.tasks("/tasks", r.caseworker)
+			var checkin, risk *taskOut
+			for i := range items {
+				switch items[i].Kind {
+				case "checkin":
+					checkin = &items[i]
+				case "risk":
+					risk = &items[i]
+				}
+			}
+			if checkin == nil || checkin.Referral == nil || checkin.Referral.ID != ref.ID || checkin.Title != "Check in with the client about "+checkin.Referral.ServiceName ||
+				checkin.ClientName == nil || *checkin.ClientName != "Maria Lopez" {
+				t.Errorf("out-of-network check-in = %+v", checkin)
+			}
+			if risk == nil || risk.Priority != "urgent" || risk.Title == "" || risk.CaseID == nil || *risk.CaseID != c.ID || risk.ClientName == nil {
+				t.Fatalf("risk task = %+v in %+v", risk, items)
+			}
+			// The check-in that the client connected (2 business days) comes
+			// before the eviction's task (2 business days before the 16th).
+			if len(items) != 2 || items[0].ID != checkin.ID || !items[0].DueAt.Before(items[1].DueAt) || !risk.DueAt.Before(time.Date(2026, 12, 16, 0, 0, 0, 0, time.UTC)) {
+				t.Errorf("worklist order = %+v", items)
+			}
+			path := "/tasks/" + risk.ID
+			if res := r.send("DELETE", path, "", r.caseworker, "If-Match", fmt.Sprintf(`"task-v%d"`, risk.Version)); res.status != 409 || !strings.Contains(string(res.body), "done") {
+				t.Errorf("DELETE a risk's task: %d %s", res.status, res.body)
+			}
+			if res := r.send("PATCH", path, `{"done": true}`, r.caseworker, "If-Match", fmt.Sprintf(`"task-v%d"`, risk.Version)); res.status != 200 {
+				t.Errorf("PATCH a risk's task done: %d %s", res.status, res.body)
+			}
+		})
+	}
+}

@@ -43,7 +43,7 @@ type TaskReferral struct {
 
 // worklistRefs is what the worklist reads of the tasks' referrals.
 type worklistRef struct {
-	ID, Status, ServiceName, SenderAgencyID, ReceiverAgencyID, CaseID, Share string
+	ID, Status, ServiceName, SenderAgencyID, ReceiverAgencyID, CaseID, Share, Method string
 }
 
 // showTasks dresses rows for a's agency in one query per related table,
@@ -118,7 +118,7 @@ func (s *Store) showTask(f FollowUp, agency string, refs map[string]worklistRef,
 		t.FollowUp.ReferralStatus, t.FollowUp.ServiceName = r.Status, r.ServiceName
 	}
 	if t.Title == "" {
-		t.Title = lifecycleTitle(f.Kind, agencies[r.SenderAgencyID], r.ServiceName)
+		t.Title = lifecycleTitle(f.Kind, agencies[r.SenderAgencyID], r.ServiceName, r.Method == "" || r.Method == referral.MethodLinkage)
 	}
 	if f.NeedID != nil {
 		if d, ok := needs[*f.NeedID]; ok {
@@ -180,8 +180,9 @@ func (s *Store) clientName(c caseRow) (string, error) {
 	return name, nil
 }
 
-// lifecycleTitle names a task of the referral lifecycle.
-func lifecycleTitle(kind, sender, service string) string {
+// lifecycleTitle names a task of the referral lifecycle; out of the
+// network the caseworker records the service's side too.
+func lifecycleTitle(kind, sender, service string, inNetwork bool) string {
 	if sender == "" {
 		sender = "the referring agency"
 	}
@@ -190,10 +191,16 @@ func lifecycleTitle(kind, sender, service string) string {
 	}
 	switch referral.Kind(kind) {
 	case referral.Response:
+		if !inNetwork {
+			return "Record whether " + service + " took the referral"
+		}
 		return "Answer the referral from " + sender
 	case referral.CheckIn:
 		return "Check in with the client about " + service
 	case referral.Outcome:
+		if !inNetwork {
+			return "Record the outcome at " + service
+		}
 		return "Record the outcome of the referral from " + sender
 	case referral.ClientFollowUp:
 		return "Ask the client whether " + service + " met the need"
@@ -213,7 +220,7 @@ func (s *Store) worklistRefs(ctx context.Context, rows []FollowUp) (map[string]w
 		return out, nil
 	}
 	var refs []worklistRef
-	err := s.db.WithContext(ctx).Model(&referralRow{}).Select("id, status, service_name, sender_agency_id, receiver_agency_id, case_id, share").
+	err := s.db.WithContext(ctx).Model(&referralRow{}).Select("id, status, service_name, sender_agency_id, receiver_agency_id, case_id, share, method").
 		Where("id IN ?", slices.Compact(slices.Sorted(slices.Values(ids)))).Find(&refs).Error
 	if err != nil {
 		return nil, mapErr(err, "read worklist referrals")
