@@ -154,7 +154,8 @@ func intp(p *int) string {
 }
 
 // TestBarrierReport: needs never referred, referred and never met, and met,
-// by need and area, small counts suppressed, no case ids, in JSON and CSV;
+// by need and area (the cases' postal code 29401 is area 294), small counts
+// suppressed, no case ids, in JSON and CSV;
 // an agency sees its own cases, an admin all.
 func TestBarrierReport(t *testing.T) {
 	for _, d := range storetest.Dialects {
@@ -195,13 +196,13 @@ func TestBarrierReport(t *testing.T) {
 			// Food: 5 identified; the two declined ones referred and not met;
 			// the fresh case's 15-day-old need never referred (1: suppressed);
 			// one met (1: suppressed).
-			if food.Key != "food/unknown" || food.Name != "food, area unknown" || intp(food.Identified) != "5" || intp(food.ReferredNotMet) != "2" ||
+			if food.Key != "food/294" || food.Name != "food in 294" || food.Area != "294" || intp(food.Identified) != "5" || intp(food.ReferredNotMet) != "2" ||
 				intp(food.NeverReferred) != "null" || intp(food.Met) != "null" || !food.Suppressed ||
 				len(food.TopReasons) != 1 || food.TopReasons[0].Code != "no_capacity" || food.TopReasons[0].Count != 2 {
 				t.Errorf("food = %+v (identified %s, not met %s, never %s, met %s)", food, intp(food.Identified), intp(food.ReferredNotMet), intp(food.NeverReferred), intp(food.Met))
 			}
 			// Housing: never referred in the four cases 15 days old.
-			if housing.Key != "housing/unknown" || intp(housing.Identified) != "5" || intp(housing.NeverReferred) != "4" || intp(housing.ReferredNotMet) != "0" ||
+			if housing.Key != "housing/294" || intp(housing.Identified) != "5" || intp(housing.NeverReferred) != "4" || intp(housing.ReferredNotMet) != "0" ||
 				intp(housing.Met) != "0" || housing.Suppressed {
 				t.Errorf("housing = %+v (identified %s, never %s)", housing, intp(housing.Identified), intp(housing.NeverReferred))
 			}
@@ -212,8 +213,8 @@ func TestBarrierReport(t *testing.T) {
 			if err != nil || res.status != 200 || len(rows) != 3 || rows[0][1] != "name" {
 				t.Fatalf("CSV: %d %v %s", res.status, err, res.body)
 			}
-			if rows[1][1] != "food, area unknown" || rows[1][6] != "2" || rows[1][5] != "" || rows[1][8] != "true" || rows[1][9] != "no_capacity=2" ||
-				rows[2][1] != "housing, area unknown" {
+			if rows[1][1] != "food in 294" || rows[1][6] != "2" || rows[1][5] != "" || rows[1][8] != "true" || rows[1][9] != "no_capacity=2" ||
+				rows[2][1] != "housing in 294" {
 				t.Errorf("CSV rows = %v", rows[1:])
 			}
 

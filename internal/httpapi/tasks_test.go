@@ -90,7 +90,7 @@ func TestTasks_WorklistAfterReferrals(t *testing.T) {
 			ctx := context.Background()
 			c1, ref1 := r.refer(svcPantry, "")
 			c2, ref2 := r.refer(svcSNAP, "")
-			_, ref3 := r.refer(svcPantry, `, "share": ["language"]`)
+			_, ref3 := r.refer(svcPantry, `, "share": ["language"], "contact_mode": "client_will_contact"`)
 
 			// Sent: the receiver answers; each response task names the sender.
 			recv := r.tasks("/tasks?assignee=agency", r.keyA)
