@@ -260,8 +260,8 @@ func TestDocument(t *testing.T) {
 			}
 		}
 	}
-	if len(seen) != 89 {
-		t.Errorf("%d operations, want 89", len(seen))
+	if len(seen) != 96 {
+		t.Errorf("%d operations, want 96", len(seen))
 	}
 }
 

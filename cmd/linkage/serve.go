@@ -19,6 +19,7 @@ import (
 	"github.com/linkage-org/linkage/internal/importer"
 	"github.com/linkage-org/linkage/internal/metrics"
 	"github.com/linkage-org/linkage/internal/notify"
+	"github.com/linkage-org/linkage/internal/referral"
 	"github.com/linkage-org/linkage/internal/store"
 	"github.com/linkage-org/linkage/seed"
 )
@@ -162,6 +163,7 @@ func newAPI(cfg config.Config, d httpapi.Deps) (http.Handler, error) {
 	d.MaxBodyBytes, d.MaxJSONBytes = cfg.MaxBodyBytes, cfg.MaxJSONBytes
 	d.RateLimits = httpapi.RateLimits{Anonymous: cfg.RateAnonymous, Key: cfg.RateKey, Portal: cfg.RatePortal}
 	d.CapacityMaxAge, d.FollowUpRules, d.WebhookAllowPrivate = cfg.CapacityMaxAge, cfg.FollowUpRules, cfg.WebhookPrivate
+	d.BarrierRules = referral.BarrierRules{ReferDays: cfg.BarrierReferDays, MinCount: cfg.ReportMinCount}
 	d.RiskLead = cfg.RiskLead
 	d.PageCache = cfg.PageCache
 	d.ImportLimits = hsdsio.Limits{EntryBytes: cfg.ImportMaxEntry, TotalBytes: cfg.ImportMaxTotal}
@@ -232,7 +234,7 @@ func startNotify(ctx context.Context, cfg config.Config, st *store.Store, log *s
 	if staleAfter == 0 {
 		staleAfter = -1
 	}
-	nw := notify.New(st, log, now, notify.Config{RetryBase: cfg.WebhookRetry, StaleAfter: staleAfter, Poll: cfg.JobsPoll, AllowPrivate: cfg.WebhookPrivate})
+	nw := notify.New(st, log, now, notify.Config{RetryBase: cfg.WebhookRetry, StaleAfter: staleAfter, StaleReminder: cfg.StaleReminder, Poll: cfg.JobsPoll, AllowPrivate: cfg.WebhookPrivate})
 	nw.OnAttempt = func(event string, ok bool) {
 		m.WebhookAttempts.WithLabelValues(event, map[bool]string{true: "delivered", false: "failed"}[ok]).Inc()
 	}

@@ -57,10 +57,14 @@ type Config struct {
 	RiskLead        referral.Lead  // LINKAGE_RISK_LEAD
 	WebhookRetry    time.Duration  // LINKAGE_WEBHOOK_RETRY_BASE
 	StaleAfter      time.Duration  // LINKAGE_STALE_AFTER: listing.stale threshold (0: off)
-	JobsPoll        time.Duration  // LINKAGE_JOBS_POLL
-	WebhookPrivate  bool           // LINKAGE_WEBHOOK_ALLOW_PRIVATE
-	GuidelinesFile  string         // LINKAGE_POVERTY_GUIDELINES_FILE: "" uses the shipped guidelines
-	TrustedProxies  []netip.Prefix // LINKAGE_TRUSTED_PROXIES: peers whose X-Forwarded-For is believed
+	StaleReminder   time.Duration  // LINKAGE_STALE_REMINDER: listing.stale again while stale (0: once)
+	// BarrierReferDays and ReportMinCount are the barrier report's rules
+	// (LINKAGE_BARRIER_REFER_DAYS, LINKAGE_REPORT_MIN_COUNT).
+	BarrierReferDays, ReportMinCount int
+	JobsPoll                         time.Duration  // LINKAGE_JOBS_POLL
+	WebhookPrivate                   bool           // LINKAGE_WEBHOOK_ALLOW_PRIVATE
+	GuidelinesFile                   string         // LINKAGE_POVERTY_GUIDELINES_FILE: "" uses the shipped guidelines
+	TrustedProxies                   []netip.Prefix // LINKAGE_TRUSTED_PROXIES: peers whose X-Forwarded-For is believed
 }
 
 // Load reads settings from env (a lookup like os.LookupEnv) and validates

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -14,18 +15,28 @@ import (
 	"github.com/linkage-org/linkage/internal/store"
 )
 
-// listFollowUps answers GET /followups: the caller's own tasks
-// (assignee=me, a caseworker's default) or the whole agency's
-// (assignee=agency, an agency key's default), by due date.
-func (h *handler) listFollowUps(c echo.Context) error {
-	p := principal(c)
+// worker allows the roles that work tasks and referrals (caseworker and
+// agency keys).
+func worker(p auth.Principal) error {
 	if !p.Authenticated() {
 		return allow(auth.Unauthenticated)
 	}
 	if !referral.WorksReferrals(p.Role) {
-		return apperr.E(apperr.Forbidden, "Follow-ups are worked with caseworker or agency keys; this key's role is %s.", p.Role)
+		return apperr.E(apperr.Forbidden, "Tasks are worked with caseworker or agency keys; this key's role is %s.", p.Role)
 	}
-	lp, err := privateList(c, "assignee", "due_before", "overdue", "done")
+	return nil
+}
+
+// listTasks answers GET /tasks and its alias GET /followups: the caller's
+// own tasks (assignee=me, a caseworker's default) or the whole agency's
+// (assignee=agency, an agency key's default), soonest due first, urgent
+// first at equal due time.
+func (h *handler) listTasks(c echo.Context) error {
+	p := principal(c)
+	if err := worker(p); err != nil {
+		return err
+	}
+	lp, err := privateList(c, "assignee", "case_id", "priority", "due_before", "overdue", "done")
 	if err != nil {
 		return err
 	}
@@ -33,18 +44,18 @@ func (h *handler) listFollowUps(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	tasks, total, err := h.store.FollowUps(c.Request().Context(), f, lp.paging)
+	tasks, total, err := h.store.Worklist(c.Request().Context(), actorOf(c), f, lp.paging)
 	if err != nil {
 		return err
 	}
-	out := make([]followUpJSON, len(tasks))
+	out := make([]taskJSON, len(tasks))
 	for i, t := range tasks {
-		out[i] = followUpFromStore(t)
+		out[i] = taskFromStore(t)
 	}
 	return writePrivate(c, http.StatusOK, newPage(out, total, lp))
 }
 
-// followUpJSON is a worklist task as the API serves it.
+// followUpJSON is a task inside a referral, as the API serves it.
 type followUpJSON struct {
 	ID               string     `json:"id"`
 	ReferralID       *string    `json:"referral_id"`
@@ -64,16 +75,66 @@ func followUpFromStore(f store.FollowUp) followUpJSON {
 		DueAt: f.DueAt, CreatedAt: f.CreatedAt, DoneAt: f.DoneAt, Overdue: f.Overdue, ReferralStatus: f.ReferralStatus, ServiceName: f.ServiceName}
 }
 
-// followUpFilter reads the parameters of GET /followups for p.
+// taskJSON is a worklist item as the API serves it: the referral task's
+// fields plus its case, client, need, title and priority.
+type taskJSON struct {
+	followUpJSON
+	Title            string            `json:"title"`
+	CaseID           *string           `json:"case_id"`
+	ClientName       *string           `json:"client_name"`
+	Need             *taskNeedJSON     `json:"need"`
+	Priority         string            `json:"priority"`
+	Referral         *taskReferralJSON `json:"referral"`
+	AssigneePersonID *string           `json:"assignee_person_id"`
+	HasNote          bool              `json:"has_note"`
+	Note             *string           `json:"note,omitempty"`
+	Version          int               `json:"version"`
+}
+
+type taskNeedJSON struct {
+	ID     string `json:"id"`
+	Domain string `json:"domain"`
+}
+
+type taskReferralJSON struct {
+	ID          string `json:"id"`
+	Status      string `json:"status"`
+	ServiceName string `json:"service_name"`
+}
+
+func taskFromStore(t store.Task) taskJSON {
+	out := taskJSON{followUpJSON: followUpFromStore(t.FollowUp), Title: t.Title, CaseID: t.CaseID, ClientName: t.ClientName,
+		Priority: t.Priority, AssigneePersonID: t.AssigneePersonID, HasNote: t.HasNote, Version: t.Version}
+	if t.Need != nil {
+		out.Need = &taskNeedJSON{ID: t.Need.ID, Domain: t.Need.Domain}
+	}
+	if t.Referral != nil {
+		out.Referral = &taskReferralJSON{ID: t.Referral.ID, Status: t.Referral.Status, ServiceName: t.Referral.ServiceName}
+	}
+	return out
+}
+
+// followUpFilter reads the parameters of GET /tasks for p.
 func followUpFilter(q url.Values, p auth.Principal, now time.Time) (store.FollowUpFilter, error) {
 	f := store.FollowUpFilter{AgencyID: p.AgencyID, Now: now}
 	var fe apperr.FieldErrors
 	switch a := q.Get("assignee"); {
 	case a == "me", a == "" && p.Role == auth.Caseworker:
-		f.KeyID = p.KeyID
+		f.KeyID, f.PersonID = p.KeyID, p.PersonID
 	case a == "agency", a == "":
 	default:
 		fe = append(fe, apperr.FieldError{Parameter: "assignee", Message: "must be me or agency"})
+	}
+	if v := q.Get("case_id"); v != "" {
+		f.CaseID = strings.ToLower(v)
+		if !isUUID(f.CaseID) {
+			fe = append(fe, apperr.FieldError{Parameter: "case_id", Message: "must be a case id (a UUID)"})
+		}
+	}
+	switch f.Priority = q.Get("priority"); f.Priority {
+	case "", string(referral.Routine), string(referral.Urgent):
+	default:
+		fe = append(fe, apperr.FieldError{Parameter: "priority", Message: "must be routine or urgent"})
 	}
 	f.DueBefore = timeParam(q, "due_before", &fe)
 	for _, b := range []struct {
@@ -95,4 +156,136 @@ func followUpFilter(q url.Values, p auth.Principal, now time.Time) (store.Follow
 		return f, apperr.WithFields(apperr.Invalid, "Some parameters are not valid; see errors.", fe)
 	}
 	return f, nil
+}
+
+// taskBody is what POST /tasks takes.
+type taskBody struct {
+	Title            string     `json:"title"`
+	DueAt            *time.Time `json:"due_at"`
+	CaseID           string     `json:"case_id"`
+	ReferralID       string     `json:"referral_id"`
+	NeedID           string     `json:"need_id"`
+	Priority         string     `json:"priority"`
+	Note             string     `json:"note"`
+	AssigneeKeyID    string     `json:"assignee_key_id"`
+	AssigneePersonID string     `json:"assignee_person_id"`
+}
+
+// taskETag is the ETag of a task version.
+func taskETag(version int) string { return `"task-v` + strconv.Itoa(version) + `"` }
+
+// taskAnswer sends t with its ETag.
+func taskAnswer(c echo.Context, status int, t store.Task) error {
+	c.Response().Header().Set("ETag", taskETag(t.Version))
+	out := taskFromStore(t)
+	out.Note = &t.NoteText
+	return writePrivate(c, status, out)
+}
+
+// createTask answers POST /tasks: a caseworker's own task on a case or a
+// referral of the agency.
+func (h *handler) createTask(c echo.Context) error {
+	if err := worker(principal(c)); err != nil {
+		return err
+	}
+	var b taskBody
+	idem, err := idempotentBody(c, &b)
+	if err != nil {
+		return err
+	}
+	in := store.TaskInput{Title: b.Title, DueAt: b.DueAt, CaseID: b.CaseID, ReferralID: b.ReferralID, NeedID: b.NeedID, Priority: b.Priority,
+		Note: b.Note, AssigneeKeyID: b.AssigneeKeyID, AssigneePersonID: b.AssigneePersonID}
+	t, replayed, err := h.store.CreateTask(c.Request().Context(), actorOf(c), in, idem)
+	if err != nil {
+		return err
+	}
+	if replayed {
+		c.Response().Header().Set("Idempotent-Replayed", "true")
+	}
+	c.Response().Header().Set(echo.HeaderLocation, "/tasks/"+t.ID)
+	return taskAnswer(c, http.StatusCreated, t)
+}
+
+// getTask answers GET /tasks/{id}.
+func (h *handler) getTask(c echo.Context) error {
+	if err := worker(principal(c)); err != nil {
+		return err
+	}
+	id, err := pathID(c, "task")
+	if err != nil {
+		return err
+	}
+	t, err := h.store.ReadTask(c.Request().Context(), actorOf(c), id)
+	if err != nil {
+		return err
+	}
+	return taskAnswer(c, http.StatusOK, t)
+}
+
+// taskPatch is what PATCH /tasks/{id} takes; a member left out (or null)
+// is unchanged.
+type taskPatch struct {
+	Done             *bool      `json:"done"`
+	DueAt            *time.Time `json:"due_at"`
+	Title            *string    `json:"title"`
+	Priority         *string    `json:"priority"`
+	Note             *string    `json:"note"`
+	AssigneeKeyID    *string    `json:"assignee_key_id"`
+	AssigneePersonID *string    `json:"assignee_person_id"`
+}
+
+// patchTask answers PATCH /tasks/{id} (If-Match required).
+func (h *handler) patchTask(c echo.Context) error {
+	if err := worker(principal(c)); err != nil {
+		return err
+	}
+	id, err := pathID(c, "task")
+	if err != nil {
+		return err
+	}
+	raw, fields, err := readMergePatch(c)
+	if err != nil {
+		return err
+	}
+	var b taskPatch
+	if err := decodeStrictBytes(raw, &b); err != nil {
+		return err
+	}
+	ch := store.TaskChange{Match: taskMatch(c.Request().Header.Get("If-Match")), Done: b.Done, DueAt: b.DueAt, Title: b.Title,
+		Priority: b.Priority, Note: b.Note, AssigneeKeyID: b.AssigneeKeyID, AssigneePersonID: b.AssigneePersonID, Fields: fields}
+	t, err := h.store.UpdateTask(c.Request().Context(), actorOf(c), id, ch)
+	if err != nil {
+		return err
+	}
+	return taskAnswer(c, http.StatusOK, t)
+}
+
+// deleteTask answers DELETE /tasks/{id} (If-Match required): only a task
+// a caseworker added.
+func (h *handler) deleteTask(c echo.Context) error {
+	if err := worker(principal(c)); err != nil {
+		return err
+	}
+	id, err := pathID(c, "task")
+	if err != nil {
+		return err
+	}
+	if err := h.store.DeleteTask(c.Request().Context(), actorOf(c), id, taskMatch(c.Request().Header.Get("If-Match"))); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// taskMatch checks a task's version against the If-Match header match.
+func taskMatch(match string) func(version int) error {
+	return func(version int) error {
+		etag := taskETag(version)
+		if match == "" {
+			return apperr.E(apperr.PreconditionRequired, "Send If-Match with the task's ETag (%s) so a change made meanwhile is not overwritten.", etag)
+		}
+		if !store.ETagMatch(match, etag) {
+			return apperr.E(apperr.PreconditionFailed, "The task changed since you read it (now %s); read it again and reapply your change.", etag)
+		}
+		return nil
+	}
 }

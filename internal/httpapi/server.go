@@ -56,6 +56,8 @@ type Deps struct {
 	// FollowUpRules set the due dates of referral follow-ups (zero: the
 	// defaults of referral.DefaultRules).
 	FollowUpRules referral.Rules
+	// BarrierRules are the barrier report's (zero: referral.DefaultBarrierRules).
+	BarrierRules referral.BarrierRules
 	// RiskLead is how long before a dated risk its task falls due (zero:
 	// referral.DefaultLead).
 	RiskLead referral.Lead
@@ -109,6 +111,7 @@ type handler struct {
 	importLimits   hsdsio.Limits
 	importTemp     string
 	rules          referral.Rules
+	barriers       referral.BarrierRules
 	riskLead       referral.Lead
 	now            func() time.Time
 	webhookPrivate bool
@@ -138,7 +141,7 @@ func New(d Deps) (*echo.Echo, error) {
 	h := &handler{store: d.Store, index: d.Index, metrics: d.Metrics, log: d.Logger, baseURL: d.BaseURL, ready: d.Ready, spec: sp,
 		limiter: newRateLimiter(d.RateLimits), capacityMaxAge: d.CapacityMaxAge, exports: make(chan struct{}, maxExports), keyedExports: make(chan struct{}, 1),
 		importLimits: d.ImportLimits, importTemp: d.ImportTempDir,
-		rules: d.FollowUpRules, riskLead: d.RiskLead, now: d.Now, webhookPrivate: d.WebhookAllowPrivate, guidelines: d.Guidelines, noMetrics: d.MetricsElsewhere}
+		rules: d.FollowUpRules, barriers: barrierRules(d.BarrierRules), riskLead: d.RiskLead, now: d.Now, webhookPrivate: d.WebhookAllowPrivate, guidelines: d.Guidelines, noMetrics: d.MetricsElsewhere}
 	if h.guidelines.Year == 0 {
 		if h.guidelines, err = eligibility.ParseGuidelines(seed.PovertyGuidelines()); err != nil {
 			return nil, err

@@ -48,8 +48,11 @@ type Config struct {
 	Timeout     time.Duration // per request (default 10s)
 	Parallel    int           // deliveries in flight (default 4)
 	StaleAfter  time.Duration // listing.stale threshold (default 180 days; <0 off)
-	Poll        time.Duration // how often the loop looks for work (default 1s)
-	KeepLog     time.Duration // how long finished deliveries stay in the log (default 30 days)
+	// StaleReminder is how often listing.stale is sent again while a
+	// listing stays stale (0: only once per stale spell).
+	StaleReminder time.Duration
+	Poll          time.Duration // how often the loop looks for work (default 1s)
+	KeepLog       time.Duration // how long finished deliveries stay in the log (default 30 days)
 	// AllowPrivate lets deliveries connect to loopback, private,
 	// link-local and every other special-purpose address (tests, closed
 	// networks). Off, a webhook cannot be used to reach the server's own
@@ -172,7 +175,7 @@ func (w *Worker) Jobs(ctx context.Context) error {
 	if w.cfg.StaleAfter > 0 {
 		cutoff := w.now().Add(-w.cfg.StaleAfter)
 		for {
-			n, err := w.store.NotifyStale(ctx, cutoff, 200)
+			n, err := w.store.NotifyStale(ctx, cutoff, w.cfg.StaleReminder, 200)
 			if err != nil {
 				return fmt.Errorf("notify: stale listings: %w", err)
 			}

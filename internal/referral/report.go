@@ -3,6 +3,7 @@ package referral
 import (
 	"slices"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -191,4 +192,161 @@ func (g *Figures) finish() {
 	g.MedianAcceptH = Median(g.acceptanceHours)
 	g.FollowUps = g.NeedMetYes + g.NeedMetPartly + g.NeedMetNo
 	g.NeedMetRate = ratio(g.NeedMetYes, g.FollowUps)
+}
+
+// BarrierRow is what the barrier report needs of one identified need: its
+// domain, the coarse area of its case, its status, when it was identified
+// (the case's opening) and how its referrals went.
+type BarrierRow struct {
+	Domain, Area, Status string
+	IdentifiedAt         time.Time
+	Referrals            []BarrierReferral
+}
+
+// BarrierReferral is one referral of a need as the barrier report sees it.
+type BarrierReferral struct {
+	Status Status
+	Reason string
+}
+
+// BarrierRules are the barrier report's settings: a need with no referral
+// after ReferDays counts as never referred; a count below MinCount (but
+// above zero) is suppressed, so a small group cannot point at a person.
+type BarrierRules struct {
+	ReferDays, MinCount int
+}
+
+// DefaultBarrierRules are LINKAGE_BARRIER_REFER_DAYS and
+// LINKAGE_REPORT_MIN_COUNT as shipped.
+var DefaultBarrierRules = BarrierRules{ReferDays: 14, MinCount: 5}
+
+// BarrierGroup is the barrier figures of one need domain in one area. A
+// count is nil when suppressed (Suppressed then says so).
+type BarrierGroup struct {
+	Key            string        `json:"key"`
+	Name           string        `json:"name"`
+	Need           string        `json:"need"`
+	Area           string        `json:"area"`
+	Identified     *int          `json:"identified"`
+	NeverReferred  *int          `json:"never_referred"`
+	ReferredNotMet *int          `json:"referred_not_met"`
+	Met            *int          `json:"met"`
+	Suppressed     bool          `json:"suppressed"`
+	TopReasons     []ReasonCount `json:"top_reasons"`
+}
+
+// ReasonCount is how many declines or unsuccessful closes gave a reason.
+type ReasonCount struct {
+	Code  string `json:"code"`
+	Count int    `json:"count"`
+}
+
+// unmetEnds are the ends of a referral that did not meet the need.
+var unmetEnds = []Status{Declined, ClosedUnsuccessful, Cancelled}
+
+// BarrierOf classifies one need at now: "met", "never_referred" (no
+// referral, and unmet or identified ReferDays ago or more),
+// "referred_not_met" (every referral ended without service, or the need is
+// unmet) or "" (still being worked).
+func (r BarrierRules) BarrierOf(row BarrierRow, now time.Time) string {
+	if row.Status == "met" {
+		return "met"
+	}
+	if len(row.Referrals) == 0 {
+		if row.Status == "unmet" || !row.IdentifiedAt.After(now.AddDate(0, 0, -r.ReferDays)) {
+			return "never_referred"
+		}
+		return ""
+	}
+	if row.Status == "unmet" {
+		return "referred_not_met"
+	}
+	for _, ref := range row.Referrals {
+		if !slices.Contains(unmetEnds, ref.Status) {
+			return ""
+		}
+	}
+	return "referred_not_met"
+}
+
+// Barriers groups needs by domain and area ("" is "unknown"), ordered by
+// need then area, with the groups' counts (suppressed below MinCount) and
+// their top three decline and unsuccessful-close reasons (a reason given
+// fewer than MinCount times is left out).
+func Barriers(rows []BarrierRow, now time.Time, r BarrierRules) []BarrierGroup {
+	type tally struct {
+		identified, never, notMet, met int
+		reasons                        map[string]int
+	}
+	groups := map[[2]string]*tally{}
+	for _, row := range rows {
+		area := row.Area
+		if area == "" {
+			area = "unknown"
+		}
+		k := [2]string{row.Domain, area}
+		g := groups[k]
+		if g == nil {
+			g = &tally{reasons: map[string]int{}}
+			groups[k] = g
+		}
+		g.identified++
+		switch r.BarrierOf(row, now) {
+		case "met":
+			g.met++
+		case "never_referred":
+			g.never++
+		case "referred_not_met":
+			g.notMet++
+		}
+		for _, ref := range row.Referrals {
+			if (ref.Status == Declined || ref.Status == ClosedUnsuccessful) && ref.Reason != "" {
+				g.reasons[CanonicalReason(ref.Reason)]++
+			}
+		}
+	}
+	out := make([]BarrierGroup, 0, len(groups))
+	for k, g := range groups {
+		b := BarrierGroup{Key: k[0] + "/" + k[1], Name: barrierName(k[0], k[1]), Need: k[0], Area: k[1], TopReasons: []ReasonCount{}}
+		for _, c := range []struct {
+			n   int
+			out **int
+		}{{g.identified, &b.Identified}, {g.never, &b.NeverReferred}, {g.notMet, &b.ReferredNotMet}, {g.met, &b.Met}} {
+			if c.n > 0 && c.n < r.MinCount {
+				b.Suppressed = true
+				continue
+			}
+			n := c.n
+			*c.out = &n
+		}
+		b.TopReasons = topReasons(g.reasons, r.MinCount)
+		out = append(out, b)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	return out
+}
+
+func barrierName(domain, area string) string {
+	d := strings.ReplaceAll(domain, "_", " ")
+	if area == "unknown" {
+		return d + ", area unknown"
+	}
+	return d + " in " + area
+}
+
+// topReasons are the three reasons given most (at least min times each).
+func topReasons(m map[string]int, least int) []ReasonCount {
+	out := []ReasonCount{}
+	for code, n := range m {
+		if n >= least {
+			out = append(out, ReasonCount{Code: code, Count: n})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Count != out[j].Count {
+			return out[i].Count > out[j].Count
+		}
+		return out[i].Code < out[j].Code
+	})
+	return out[:min(len(out), 3)]
 }

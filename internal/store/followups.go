@@ -6,7 +6,9 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"gorm.io/gorm"
 
+	"github.com/linkage-org/linkage/internal/apperr"
 	"github.com/linkage-org/linkage/internal/referral"
 )
 
@@ -31,6 +33,8 @@ type FollowUp struct {
 	DueAt             time.Time
 	CreatedAt         time.Time
 	DoneAt            *time.Time
+	// Version counts the task's changes through the API (If-Match).
+	Version int `gorm:"default:1"`
 	// OverdueNotifiedAt is when followup.overdue was queued for the task.
 	OverdueNotifiedAt *time.Time
 	// Filled on reads.
@@ -126,19 +130,61 @@ func (t *txn) applyPlan(ctx context.Context, r *Referral, p referral.Plan) error
 
 // FollowUpFilter selects a worklist.
 type FollowUpFilter struct {
-	AgencyID  string
-	KeyID     string // "": the whole agency's
-	DueBefore *time.Time
-	Overdue   bool
-	Done      bool // list finished tasks instead of open ones
-	Now       time.Time
+	AgencyID string
+	// KeyID and PersonID, when either is set, narrow the list to the tasks
+	// assigned to that key or that person (assignee=me).
+	KeyID, PersonID string
+	CaseID          string // "": every case's
+	Priority        string // "": both
+	DueBefore       *time.Time
+	Overdue         bool
+	Done            bool // list finished tasks instead of open ones
+	Now             time.Time
 }
 
-// FollowUps lists tasks by due date (soonest first).
-func (s *Store) FollowUps(ctx context.Context, f FollowUpFilter, p Paging) ([]FollowUp, int64, error) {
+// worklistOrder sorts by due time, urgent first at equal due time, then id.
+const worklistOrder = "due_at, CASE WHEN priority = 'urgent' THEN 0 ELSE 1 END, id"
+
+// Worklist lists a's agency's tasks as f selects them, soonest due first,
+// each with its case, client display name (where a may see it), need and
+// referral: one query for the tasks, one each for their referrals, cases,
+// needs and the agencies named in titles. Showing a client's name is an
+// audited read of its case.
+func (s *Store) Worklist(ctx context.Context, a Actor, f FollowUpFilter, p Paging) ([]Task, int64, error) {
+	f.AgencyID = a.Principal.AgencyID
+	if f.CaseID != "" {
+		var n int64
+		if err := s.db.WithContext(ctx).Model(&caseRow{}).Where("id = ? AND agency_id = ?", f.CaseID, f.AgencyID).Count(&n).Error; err != nil {
+			return nil, 0, mapErr(err, "read worklist case")
+		}
+		if n == 0 {
+			return nil, 0, apperr.E(apperr.NotFound, "no case has id %s", f.CaseID)
+		}
+	}
+	rows := []FollowUp{}
+	total, err := page(s.followUpQuery(ctx, f), worklistOrder, p, &rows, "tasks")
+	if err != nil {
+		return nil, 0, err
+	}
+	out, err := s.showTasks(ctx, a, rows, false)
+	return out, total, err
+}
+
+func (s *Store) followUpQuery(ctx context.Context, f FollowUpFilter) *gorm.DB {
 	q := s.db.WithContext(ctx).Model(&FollowUp{}).Where("assignee_agency_id = ?", f.AgencyID)
-	if f.KeyID != "" {
+	switch {
+	case f.KeyID != "" && f.PersonID != "":
+		q = q.Where("(assignee_key_id = ? OR assignee_person_id = ?)", f.KeyID, f.PersonID)
+	case f.PersonID != "":
+		q = q.Where("assignee_person_id = ?", f.PersonID)
+	case f.KeyID != "":
 		q = q.Where("assignee_key_id = ?", f.KeyID)
+	}
+	if f.CaseID != "" {
+		q = q.Where("case_id = ?", f.CaseID)
+	}
+	if f.Priority != "" {
+		q = q.Where("priority = ?", f.Priority)
 	}
 	if f.Done {
 		q = q.Where("done_at IS NOT NULL")
@@ -151,44 +197,19 @@ func (s *Store) FollowUps(ctx context.Context, f FollowUpFilter, p Paging) ([]Fo
 	if f.Overdue {
 		q = q.Where("due_at < ? AND done_at IS NULL", f.Now.UTC())
 	}
-	out := []FollowUp{}
-	total, err := page(q, "due_at, id", p, &out, "follow-ups")
-	if err != nil {
-		return nil, 0, err
-	}
-	if len(out) == 0 {
-		return out, total, nil
-	}
-	now := s.now().UTC()
-	ids := make([]string, 0, len(out))
-	for i := range out {
-		if out[i].ReferralID != nil {
-			ids = append(ids, *out[i].ReferralID)
-		}
-	}
-	var refs []struct{ ID, Status, ServiceName string }
-	if err := s.db.WithContext(ctx).Model(&referralRow{}).Select("id, status, service_name").Where("id IN ?", ids).Find(&refs).Error; err != nil {
-		return nil, 0, mapErr(err, "read follow-up referrals")
-	}
-	byID := map[string]int{}
-	for i, r := range refs {
-		byID[r.ID] = i
-	}
-	for i := range out {
-		f := &out[i]
-		f.DueAt, f.CreatedAt, f.DoneAt = f.DueAt.UTC(), f.CreatedAt.UTC(), utcp(f.DoneAt)
-		f.Overdue = f.DoneAt == nil && f.DueAt.Before(now)
-		if j, ok := byID[deref(f.ReferralID)]; ok {
-			f.ReferralStatus, f.ServiceName = refs[j].Status, refs[j].ServiceName
-		}
-	}
-	return out, total, nil
+	return q
 }
 
-// FollowUpsOf lists every task of one referral, oldest first.
+// FollowUpsOf lists the lifecycle's tasks of one referral, oldest first
+// (the tasks an agency adds to a referral are its own worklist's, not the
+// referral's: the other party never sees them).
 func (s *Store) FollowUpsOf(ctx context.Context, r Referral) ([]FollowUp, error) {
 	out := []FollowUp{}
-	err := s.db.WithContext(ctx).Where("referral_id = ?", r.ID).Order("created_at, id").Find(&out).Error
+	kinds := make([]string, len(referral.Kinds))
+	for i, k := range referral.Kinds {
+		kinds[i] = string(k)
+	}
+	err := s.db.WithContext(ctx).Where("referral_id = ? AND kind IN ?", r.ID, kinds).Order("created_at, id").Find(&out).Error
 	now := s.now().UTC()
 	for i := range out {
 		f := &out[i]

@@ -308,34 +308,46 @@ func (s *Store) Deliveries(ctx context.Context, webhookID, state string, p Pagin
 }
 
 // NotifyStale queues listing.stale, in one transaction, for up to limit
-// services of managed organizations not changed or confirmed since cutoff,
-// once per stale spell (a change or verification starts a new one), and
-// reports how many.
-func (s *Store) NotifyStale(ctx context.Context, cutoff time.Time, limit int) (n int, err error) {
+// services of managed organizations not changed or confirmed since cutoff:
+// once when a stale spell starts (a change or verification starts a new
+// one) and, while it lasts, again each time remind has passed since the
+// last notice (0: only once), so an agency that subscribed late still
+// hears of it. It reports how many it queued.
+func (s *Store) NotifyStale(ctx context.Context, cutoff time.Time, remind time.Duration, limit int) (n int, err error) {
 	err = s.inTx(ctx, func(tx *txn) error {
-		n, err = tx.notifyStale(ctx, cutoff, limit)
+		n, err = tx.notifyStale(ctx, cutoff, remind, limit)
 		return err
 	})
 	return n, err
 }
 
-func (t *txn) notifyStale(ctx context.Context, cutoff time.Time, limit int) (int, error) {
+func (t *txn) notifyStale(ctx context.Context, cutoff time.Time, remind time.Duration, limit int) (int, error) {
 	var rows []struct {
 		ID, Name, OrganizationID, AgencyID string
 		LastModified                       time.Time
+		NotifiedAt                         *time.Time
 	}
+	now := t.s.now().UTC().Truncate(time.Microsecond)
 	day := cutoff.UTC().Format(time.DateOnly)
+	// A notice of this spell newer than the reminder interval (or any
+	// notice of it, with no reminders) holds the next one back.
+	recent := "NOT EXISTS (SELECT 1 FROM stale_notices n WHERE n.service_id = s.id AND n.notified_at >= s.last_modified)"
+	args := []any{}
+	if remind > 0 {
+		recent = "NOT EXISTS (SELECT 1 FROM stale_notices n WHERE n.service_id = s.id AND n.notified_at >= s.last_modified AND n.notified_at > ?)"
+		args = append(args, now.Add(-remind))
+	}
 	err := t.db.WithContext(ctx).Table("services AS s").
-		Select("s.id, s.name, s.organization_id, ao.agency_id, s.last_modified").
+		Select("s.id, s.name, s.organization_id, ao.agency_id, s.last_modified, sn.notified_at").
 		Joins("JOIN agency_organizations ao ON ao.organization_id = s.organization_id").
+		Joins("LEFT JOIN stale_notices sn ON sn.service_id = s.id AND sn.notified_at >= s.last_modified").
 		Where("s.last_modified < ?", cutoff.UTC()).
 		Where("(s.assured_date IS NULL OR s.assured_date = '' OR s.assured_date < ?)", day).
-		Where("NOT EXISTS (SELECT 1 FROM stale_notices n WHERE n.service_id = s.id AND n.notified_at >= s.last_modified)").
+		Where(recent, args...).
 		Order("s.last_modified, s.id").Limit(limit).Scan(&rows).Error
 	if err != nil {
 		return 0, mapErr(err, "find stale listings")
 	}
-	now := t.s.now().UTC().Truncate(time.Microsecond)
 	for _, r := range rows {
 		if err := t.db.WithContext(ctx).Exec("DELETE FROM stale_notices WHERE service_id = ?", r.ID).Error; err != nil {
 			return 0, mapErr(err, "replace stale notice")
@@ -344,7 +356,8 @@ func (t *txn) notifyStale(ctx context.Context, cutoff time.Time, limit int) (int
 			return 0, mapErr(err, "record stale notice")
 		}
 		err := t.notify(ctx, Notice{Type: "listing.stale", AgencyIDs: []string{r.AgencyID},
-			Data: map[string]any{"service_id": r.ID, "name": r.Name, "organization_id": r.OrganizationID, "last_modified": r.LastModified.UTC()}})
+			Data: map[string]any{"service_id": r.ID, "name": r.Name, "organization_id": r.OrganizationID, "last_modified": r.LastModified.UTC(),
+				"reminder": r.NotifiedAt != nil}})
 		if err != nil {
 			return 0, err
 		}
@@ -364,3 +377,45 @@ func (s *Store) PruneIdempotencyKeys(ctx context.Context, cutoff time.Time) (int
 	res := s.db.WithContext(ctx).Where("created_at < ?", cutoff.UTC()).Delete(&idempotencyRow{})
 	return res.RowsAffected, mapErr(res.Error, "prune idempotency keys")
 }
+
+// staleToNewHook queues listing.stale to subscription w alone, when it
+// takes the event, for each of its agency's listings already announced
+// stale in their current spell (nothing changed or confirmed since): a
+// subscription made after a listing went stale hears of it at once,
+// marked reminder, as the others heard it.
+func (t *txn) staleToNewHook(ctx context.Context, w Webhook) error {
+	if !w.Active || !slices.Contains(w.Events, "listing.stale") {
+		return nil
+	}
+	var rows []struct {
+		ID, Name, OrganizationID string
+		LastModified             time.Time
+	}
+	err := t.db.WithContext(ctx).Table("services AS s").
+		Select("s.id, s.name, s.organization_id, s.last_modified").
+		Joins("JOIN agency_organizations ao ON ao.organization_id = s.organization_id").
+		Joins("JOIN stale_notices n ON n.service_id = s.id AND n.notified_at >= s.last_modified").
+		Where("ao.agency_id = ?", w.AgencyID).Order("s.last_modified, s.id").Limit(maxStaleOnSubscribe).Scan(&rows).Error
+	if err != nil {
+		return mapErr(err, "find stale listings for a new subscription")
+	}
+	now := t.s.now().UTC().Truncate(time.Microsecond)
+	out := make([]Delivery, 0, len(rows))
+	for _, r := range rows {
+		id := uuid.NewString()
+		body, err := json.Marshal(Envelope{ID: id, Type: "listing.stale", CreatedAt: now, AgencyID: w.AgencyID,
+			Data: map[string]any{"service_id": r.ID, "name": r.Name, "organization_id": r.OrganizationID, "last_modified": r.LastModified.UTC(), "reminder": true}})
+		if err != nil {
+			return fmt.Errorf("store: encode listing.stale event: %w", err)
+		}
+		out = append(out, Delivery{WebhookID: w.ID, EventID: id, EventType: "listing.stale", Payload: string(body), State: DeliveryPending, NextAt: now, CreatedAt: now})
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return mapErr(t.db.WithContext(ctx).CreateInBatches(&out, 100).Error, "queue stale listings for a new subscription")
+}
+
+// maxStaleOnSubscribe bounds the listings a new subscription is told of at
+// once; the daily reminder brings the rest.
+const maxStaleOnSubscribe = 1000

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"github.com/linkage-org/linkage/internal/apperr"
@@ -41,6 +42,9 @@ func (s *Store) CreateWebhook(ctx context.Context, a Actor, in WebhookInput) (We
 		if err := tx.CreateWebhook(ctx, &w, secret); err != nil {
 			return err
 		}
+		if err := tx.staleToNewHook(ctx, w); err != nil {
+			return err
+		}
 		return tx.AuditBatch(ctx, []AuditEntry{a.auditEntry("create", "webhook", w.ID, "url,events")})
 	})
 	if err != nil {
@@ -64,6 +68,9 @@ func (s *Store) UpdateWebhook(ctx context.Context, a Actor, id string, u Webhook
 		if w, err = tx.View().WebhookByID(ctx, id, a.Principal.AgencyID); err != nil {
 			return err
 		}
+		// Starting to take listing.stale (or waking up) brings the
+		// listings stale now, as for a new subscription.
+		took := w.Active && slices.Contains(w.Events, "listing.stale")
 		if u.URL != nil {
 			w.URL = *u.URL
 		}
@@ -75,6 +82,11 @@ func (s *Store) UpdateWebhook(ctx context.Context, a Actor, id string, u Webhook
 		}
 		if err := tx.updateWebhook(ctx, &w); err != nil {
 			return err
+		}
+		if !took {
+			if err := tx.staleToNewHook(ctx, w); err != nil {
+				return err
+			}
 		}
 		return tx.AuditBatch(ctx, []AuditEntry{a.auditEntry("update", "webhook", w.ID, "url,events,active")})
 	})
