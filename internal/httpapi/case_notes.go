@@ -143,14 +143,7 @@ func (h *handler) listCaseNotes(c echo.Context) error {
 // patchCaseNote answers PATCH /cases/{id}/notes/{note_id}: a merge patch
 // of body and shared under If-Match with the note's ETag.
 func (h *handler) patchCaseNote(c echo.Context) error {
-	if err := caseworker(principal(c)); err != nil {
-		return err
-	}
-	id, err := caseID(c)
-	if err != nil {
-		return err
-	}
-	nid, err := noteID(c)
+	id, nid, err := caseChild(c, noteID)
 	if err != nil {
 		return err
 	}
@@ -217,14 +210,7 @@ type noteRevisionJSON struct {
 // note's earlier versions, newest first, each with the edit that replaced
 // it; audited.
 func (h *handler) caseNoteHistory(c echo.Context) error {
-	if err := caseworker(principal(c)); err != nil {
-		return err
-	}
-	id, err := caseID(c)
-	if err != nil {
-		return err
-	}
-	nid, err := noteID(c)
+	id, nid, err := caseChild(c, noteID)
 	if err != nil {
 		return err
 	}

@@ -124,6 +124,20 @@ func (h *handler) createCase(c echo.Context) error {
 	return writePrivate(c, http.StatusCreated, caseFromStore(cs))
 }
 
+// caseChild checks a caseworker's key and reads the ids of a route to one
+// record of a case (a need, a note): the case's, and childID's.
+func caseChild(c echo.Context, childID func(echo.Context) (string, error)) (string, string, error) {
+	if err := caseworker(principal(c)); err != nil {
+		return "", "", err
+	}
+	id, err := caseID(c)
+	if err != nil {
+		return "", "", err
+	}
+	nid, err := childID(c)
+	return id, nid, err
+}
+
 // caseID reads the {id} of a case route: not a UUID is no case (404).
 func caseID(c echo.Context) (string, error) { return pathID(c, "case") }
 
@@ -320,14 +334,7 @@ func (h *handler) createNeed(c echo.Context) error {
 // patchNeed answers PATCH /cases/{id}/needs/{need_id}: a JSON merge patch
 // of one need's domain, status and note.
 func (h *handler) patchNeed(c echo.Context) error {
-	if err := caseworker(principal(c)); err != nil {
-		return err
-	}
-	id, err := caseID(c)
-	if err != nil {
-		return err
-	}
-	nid, err := needID(c)
+	id, nid, err := caseChild(c, needID)
 	if err != nil {
 		return err
 	}
@@ -366,14 +373,7 @@ func mergeNeed(raw []byte) func(referral.Need) (referral.Need, error) {
 // deleteNeed answers DELETE /cases/{id}/needs/{need_id}; a need with
 // referrals is a 409 naming them. The answer is the case.
 func (h *handler) deleteNeed(c echo.Context) error {
-	if err := caseworker(principal(c)); err != nil {
-		return err
-	}
-	id, err := caseID(c)
-	if err != nil {
-		return err
-	}
-	nid, err := needID(c)
+	id, nid, err := caseChild(c, needID)
 	if err != nil {
 		return err
 	}
