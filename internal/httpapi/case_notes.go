@@ -161,20 +161,6 @@ func (h *handler) patchCaseNote(c echo.Context) error {
 	return writePrivate(c, http.StatusOK, caseNoteFromStore(n))
 }
 
-// noteMatch checks a note's version against the If-Match header match.
-func noteMatch(match string) func(version int) error {
-	return func(version int) error {
-		etag := noteETag(version)
-		if match == "" {
-			return apperr.E(apperr.PreconditionRequired, "Send If-Match with the note's ETag (%s) so an edit made meanwhile is not overwritten.", etag)
-		}
-		if !store.ETagMatch(match, etag) {
-			return apperr.E(apperr.PreconditionFailed, "The note changed since you read it (now %s); read it again and reapply your edit.", etag)
-		}
-		return nil
-	}
-}
-
 // mergeNote applies the JSON merge patch raw to a note.
 func mergeNote(raw []byte) func(store.CaseNote) (store.CaseNote, error) {
 	return func(cur store.CaseNote) (store.CaseNote, error) {

@@ -187,19 +187,25 @@ func (h *handler) patchCase(c echo.Context) error {
 	return writePrivate(c, http.StatusOK, caseFromStore(cs))
 }
 
-// caseMatch checks a case's version against the If-Match header match.
-func caseMatch(match string) func(version int) error {
+// versionMatch checks a record's version against the If-Match header
+// match; what names the record in the messages ("case", "note", "task")
+// and etag gives a version's ETag.
+func versionMatch(match, what string, etag func(int) string) func(version int) error {
 	return func(version int) error {
-		etag := caseETag(version)
+		tag := etag(version)
 		if match == "" {
-			return apperr.E(apperr.PreconditionRequired, "Send If-Match with the case's ETag (%s) so a change made meanwhile is not overwritten.", etag)
+			return apperr.E(apperr.PreconditionRequired, "Send If-Match with the %s's ETag (%s) so a change made meanwhile is not overwritten.", what, tag)
 		}
-		if !store.ETagMatch(match, etag) {
-			return apperr.E(apperr.PreconditionFailed, "The case changed since you read it (now %s); read it again and reapply your change.", etag)
+		if !store.ETagMatch(match, tag) {
+			return apperr.E(apperr.PreconditionFailed, "The %s changed since you read it (now %s); read it again and reapply your change.", what, tag)
 		}
 		return nil
 	}
 }
+
+func caseMatch(match string) func(int) error { return versionMatch(match, "case", caseETag) }
+func noteMatch(match string) func(int) error { return versionMatch(match, "note", noteETag) }
+func taskMatch(match string) func(int) error { return versionMatch(match, "task", taskETag) }
 
 // mergeCase applies the JSON merge patch raw to a case.
 func mergeCase(raw []byte, lead referral.Lead) func(store.CaseInput) (store.CaseInput, error) {

@@ -275,17 +275,3 @@ func (h *handler) deleteTask(c echo.Context) error {
 	}
 	return c.NoContent(http.StatusNoContent)
 }
-
-// taskMatch checks a task's version against the If-Match header match.
-func taskMatch(match string) func(version int) error {
-	return func(version int) error {
-		etag := taskETag(version)
-		if match == "" {
-			return apperr.E(apperr.PreconditionRequired, "Send If-Match with the task's ETag (%s) so a change made meanwhile is not overwritten.", etag)
-		}
-		if !store.ETagMatch(match, etag) {
-			return apperr.E(apperr.PreconditionFailed, "The task changed since you read it (now %s); read it again and reapply your change.", etag)
-		}
-		return nil
-	}
-}
