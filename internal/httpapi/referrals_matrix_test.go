@@ -17,20 +17,11 @@ func TestReferrals_Matrix(t *testing.T) {
 	for _, d := range storetest.Dialects {
 		t.Run(d, func(t *testing.T) {
 			r := newReferrals(t, d)
-			callers := []struct{ name, key string }{
+			callers := []matrixCaller{
 				{"anonymous", ""}, {"admin", r.admin}, {"portal", r.portal},
 				{"sender-agency", r.keyB}, {"sender-caseworker", r.caseworker},
 				{"receiver-agency", r.keyA}, {"receiver-caseworker", r.cwA},
 				{"third-agency", r.keyC}, {"third-caseworker", r.cwC},
-			}
-			// want lists statuses in the order of callers.
-			type row struct {
-				name string
-				// setup returns method, path and body for a fresh cell.
-				setup func() (method, path, body string, hdr []string)
-				want  [9]int
-				// check, if set, looks at a 2xx body of a caller.
-				check func(caller string, body string) error
 			}
 			refer := func() (caseOut, referralOut) { return r.refer(svcPantry, "") }
 			completed := func() referralOut {
@@ -66,75 +57,75 @@ func TestReferrals_Matrix(t *testing.T) {
 				}
 			}
 			const n4 = 401
-			rows := []row{
+			rows := []matrixRow{
 				{"POST /cases", func() (string, string, string, []string) { return "POST", "/cases", caseJSON, nil },
-					[9]int{n4, 403, 403, 403, 201, 403, 201, 403, 201}, nil},
+					[]int{n4, 403, 403, 403, 201, 403, 201, 403, 201}, nil},
 				{"GET /cases", func() (string, string, string, []string) { return "GET", "/cases", "", nil },
-					[9]int{n4, 403, 403, 403, 200, 403, 200, 403, 200}, func(caller, body string) error {
+					[]int{n4, 403, 403, 403, 200, 403, 200, 403, 200}, func(caller, body string) error {
 						if (caller == "sender-caseworker") != strings.Contains(body, c0.ID) {
 							return fmt.Errorf("case %s listed: %v", c0.ID, strings.Contains(body, c0.ID))
 						}
 						return nil
 					}},
 				{"GET /cases/{id}", func() (string, string, string, []string) { return "GET", "/cases/" + c0.ID, "", nil },
-					[9]int{n4, 403, 403, 403, 200, 403, 404, 403, 404}, nil},
+					[]int{n4, 403, 403, 403, 200, 403, 404, 403, 404}, nil},
 				{"PATCH /cases/{id}", func() (string, string, string, []string) {
 					c := r.newCase(r.caseworker)
 					return "PATCH", "/cases/" + c.ID, `{"status": "closed"}`, []string{"If-Match", fmt.Sprintf(`"case-v%d"`, c.Version)}
-				}, [9]int{n4, 403, 403, 403, 200, 403, 404, 403, 404}, nil},
+				}, []int{n4, 403, 403, 403, 200, 403, 404, 403, 404}, nil},
 				{"POST /cases/{id}/needs", func() (string, string, string, []string) {
 					c := r.newCase(r.caseworker)
 					return "POST", "/cases/" + c.ID + "/needs", `{"domain": "legal"}`, []string{"If-Match", fmt.Sprintf(`"case-v%d"`, c.Version)}
-				}, [9]int{n4, 403, 403, 403, 201, 403, 404, 403, 404}, nil},
+				}, []int{n4, 403, 403, 403, 201, 403, 404, 403, 404}, nil},
 				{"PATCH /cases/{id}/needs/{need_id}", func() (string, string, string, []string) {
 					c := r.newCase(r.caseworker)
 					return "PATCH", "/cases/" + c.ID + "/needs/" + c.Needs[0].ID, `{"status": "met"}`, []string{"If-Match", fmt.Sprintf(`"case-v%d"`, c.Version)}
-				}, [9]int{n4, 403, 403, 403, 200, 403, 404, 403, 404}, nil},
+				}, []int{n4, 403, 403, 403, 200, 403, 404, 403, 404}, nil},
 				{"DELETE /cases/{id}/needs/{need_id}", func() (string, string, string, []string) {
 					c := r.newCase(r.caseworker)
 					return "DELETE", "/cases/" + c.ID + "/needs/" + c.Needs[1].ID, "", []string{"If-Match", fmt.Sprintf(`"case-v%d"`, c.Version)}
-				}, [9]int{n4, 403, 403, 403, 200, 403, 404, 403, 404}, nil},
+				}, []int{n4, 403, 403, 403, 200, 403, 404, 403, 404}, nil},
 				{"POST /referrals", func() (string, string, string, []string) {
 					c := r.newCase(r.caseworker)
 					return "POST", "/referrals", fmt.Sprintf(`{"case_id": %q, "service_id": %q, "need": "food"}`, c.ID, svcSNAP), nil
-				}, [9]int{n4, 403, 403, 403, 201, 403, 422, 403, 422}, nil},
+				}, []int{n4, 403, 403, 403, 201, 403, 422, 403, 422}, nil},
 				{"GET /referrals?direction=received", func() (string, string, string, []string) { return "GET", "/referrals?direction=received", "", nil },
-					[9]int{n4, 403, 403, 200, 200, 200, 200, 200, 200}, func(caller, body string) error {
+					[]int{n4, 403, 403, 200, 200, 200, 200, 200, 200}, func(caller, body string) error {
 						if strings.HasPrefix(caller, "receiver") != strings.Contains(body, ref0.ID) {
 							return fmt.Errorf("referral %s listed: %v", ref0.ID, strings.Contains(body, ref0.ID))
 						}
 						return nil
 					}},
 				{"GET /referrals?direction=sent", func() (string, string, string, []string) { return "GET", "/referrals?direction=sent", "", nil },
-					[9]int{n4, 403, 403, 200, 200, 200, 200, 200, 200}, func(caller, body string) error {
+					[]int{n4, 403, 403, 200, 200, 200, 200, 200, 200}, func(caller, body string) error {
 						if strings.HasPrefix(caller, "sender") != strings.Contains(body, ref0.ID) {
 							return fmt.Errorf("referral %s listed: %v", ref0.ID, strings.Contains(body, ref0.ID))
 						}
 						return nil
 					}},
 				{"GET /referrals/{id}", func() (string, string, string, []string) { return "GET", "/referrals/" + ref0.ID, "", nil },
-					[9]int{n4, 403, 403, 200, 200, 200, 200, 404, 404}, nil},
+					[]int{n4, 403, 403, 200, 200, 200, 200, 404, 404}, nil},
 				{"POST transitions (receiver move)", func() (string, string, string, []string) {
 					_, ref := refer()
 					return "POST", "/referrals/" + ref.ID + "/transitions", `{"to": "received"}`, nil
-				}, [9]int{n4, 403, 403, 403, 409, 200, 200, 404, 404}, nil},
+				}, []int{n4, 403, 403, 403, 409, 200, 200, 404, 404}, nil},
 				{"POST transitions (sender move)", func() (string, string, string, []string) {
 					_, ref := refer()
 					return "POST", "/referrals/" + ref.ID + "/transitions", `{"to": "cancelled", "reason": "client moved"}`, nil
-				}, [9]int{n4, 403, 403, 403, 200, 409, 409, 404, 404}, nil},
+				}, []int{n4, 403, 403, 403, 200, 409, 409, 404, 404}, nil},
 				{"POST notes", func() (string, string, string, []string) {
 					return "POST", "/referrals/" + ref0.ID + "/notes", `{"note": "checking in"}`, nil
-				}, [9]int{n4, 403, 403, 201, 201, 201, 201, 404, 404}, nil},
+				}, []int{n4, 403, 403, 201, 201, 201, 201, 404, 404}, nil},
 				{"POST followup", func() (string, string, string, []string) {
 					ref := completed()
 					return "POST", "/referrals/" + ref.ID + "/followup", `{"need_met": "partly"}`, nil
-				}, [9]int{n4, 403, 403, 403, 200, 403, 403, 404, 404}, nil},
+				}, []int{n4, 403, 403, 403, 200, 403, 403, 404, 404}, nil},
 				{"GET events", func() (string, string, string, []string) { return "GET", "/referrals/" + ref0.ID + "/events", "", nil },
-					[9]int{n4, 403, 403, 200, 200, 200, 200, 404, 404}, nil},
+					[]int{n4, 403, 403, 200, 200, 200, 200, 404, 404}, nil},
 				{"GET /followups", func() (string, string, string, []string) { return "GET", "/followups?assignee=agency", "", nil },
-					[9]int{n4, 403, 403, 200, 200, 200, 200, 200, 200}, notHas(ref0.ID)},
+					[]int{n4, 403, 403, 200, 200, 200, 200, 200, 200}, notHas(ref0.ID)},
 				{"GET /reports/referrals", func() (string, string, string, []string) { return "GET", "/reports/referrals?group_by=agency", "", nil },
-					[9]int{n4, 200, 403, 200, 200, 200, 200, 200, 200}, func(caller, body string) error {
+					[]int{n4, 200, 403, 200, 200, 200, 200, 200, 200}, func(caller, body string) error {
 						if strings.HasPrefix(caller, "third") && strings.Contains(body, r.agencyA) {
 							return fmt.Errorf("shows agency A's figures")
 						}
@@ -142,16 +133,16 @@ func TestReferrals_Matrix(t *testing.T) {
 					}},
 				{"POST /webhooks", func() (string, string, string, []string) {
 					return "POST", "/webhooks", `{"url": "https://hooks.example.org/x", "events": ["followup.overdue"]}`, nil
-				}, [9]int{n4, 403, 403, 201, 403, 201, 403, 201, 403}, nil},
+				}, []int{n4, 403, 403, 201, 403, 201, 403, 201, 403}, nil},
 				{"GET /webhooks", func() (string, string, string, []string) { return "GET", "/webhooks", "", nil },
-					[9]int{n4, 403, 403, 200, 403, 200, 403, 200, 403}, func(caller, body string) error {
+					[]int{n4, 403, 403, 200, 403, 200, 403, 200, 403}, func(caller, body string) error {
 						if (caller == "receiver-agency") != strings.Contains(body, hookA) {
 							return fmt.Errorf("webhook %s listed: %v", hookA, strings.Contains(body, hookA))
 						}
 						return nil
 					}},
 				{"GET /webhooks/{id}", func() (string, string, string, []string) { return "GET", "/webhooks/" + hookA, "", nil },
-					[9]int{n4, 403, 403, 404, 403, 200, 403, 404, 403}, func(_, body string) error {
+					[]int{n4, 403, 403, 404, 403, 200, 403, 404, 403}, func(_, body string) error {
 						if strings.Contains(body, "secret") {
 							return fmt.Errorf("a read shows the secret")
 						}
@@ -159,39 +150,17 @@ func TestReferrals_Matrix(t *testing.T) {
 					}},
 				{"PATCH /webhooks/{id}", func() (string, string, string, []string) {
 					return "PATCH", "/webhooks/" + hookA, `{"active": true}`, nil
-				}, [9]int{n4, 403, 403, 404, 403, 200, 403, 404, 403}, nil},
+				}, []int{n4, 403, 403, 404, 403, 200, 403, 404, 403}, nil},
 				{"GET /webhooks/{id}/deliveries", func() (string, string, string, []string) { return "GET", "/webhooks/" + hookA + "/deliveries", "", nil },
-					[9]int{n4, 403, 403, 404, 403, 200, 403, 404, 403}, nil},
+					[]int{n4, 403, 403, 404, 403, 200, 403, 404, 403}, nil},
 				{"DELETE /webhooks/{id}", func() (string, string, string, []string) {
 					res := r.send("POST", "/webhooks", `{"url": "https://hooks.example.org/d", "events": ["listing.stale"]}`, r.keyA)
 					var w struct{ ID string }
 					res.json(t, &w)
 					return "DELETE", "/webhooks/" + w.ID, "", nil
-				}, [9]int{n4, 403, 403, 404, 403, 204, 403, 404, 403}, nil},
+				}, []int{n4, 403, 403, 404, 403, 204, 403, 404, 403}, nil},
 			}
-			cells := 0
-			for _, rw := range rows {
-				for i, c := range callers {
-					method, path, body, hdr := rw.setup()
-					res := r.send(method, path, body, c.key, hdr...)
-					cells++
-					if res.status != rw.want[i] {
-						t.Errorf("%s as %s: %d, want %d: %s", rw.name, c.name, res.status, rw.want[i], clipBody(res.body))
-						continue
-					}
-					if res.status >= 400 && !strings.HasPrefix(res.header.Get("Content-Type"), "application/problem+json") {
-						t.Errorf("%s as %s: %d is not problem+json", rw.name, c.name, res.status)
-					}
-					if rw.check != nil && res.status < 300 {
-						if err := rw.check(c.name, string(res.body)); err != nil {
-							t.Errorf("%s as %s: %v", rw.name, c.name, err)
-						}
-					}
-				}
-			}
-			if cells != len(rows)*len(callers) {
-				t.Fatalf("walked %d cells", cells)
-			}
+			r.walkMatrix(t, callers, rows)
 		})
 	}
 }
@@ -201,4 +170,45 @@ func clipBody(b []byte) string {
 		return string(b[:300]) + "..."
 	}
 	return string(b)
+}
+
+// matrixCaller is one caller of an access matrix: a name and a key ("" is
+// anonymous).
+type matrixCaller struct{ name, key string }
+
+// matrixRow is one route of an access matrix: setup makes a fresh request
+// for each cell, want lists the statuses in the order of the callers, and
+// check, if set, looks at a 2xx body of a caller.
+type matrixRow struct {
+	name  string
+	setup func() (method, path, body string, hdr []string)
+	want  []int
+	check func(caller, body string) error
+}
+
+// walkMatrix sends every row as every caller: each gets its status, every
+// refusal is problem+json, and each success passes the row's check.
+func (a *access) walkMatrix(t *testing.T, callers []matrixCaller, rows []matrixRow) {
+	t.Helper()
+	for _, rw := range rows {
+		if len(rw.want) != len(callers) {
+			t.Fatalf("%s: %d statuses for %d callers", rw.name, len(rw.want), len(callers))
+		}
+		for i, c := range callers {
+			method, path, body, hdr := rw.setup()
+			res := a.send(method, path, body, c.key, hdr...)
+			if res.status != rw.want[i] {
+				t.Errorf("%s as %s: %d, want %d: %s", rw.name, c.name, res.status, rw.want[i], clipBody(res.body))
+				continue
+			}
+			if res.status >= 400 && !strings.HasPrefix(res.header.Get("Content-Type"), "application/problem+json") {
+				t.Errorf("%s as %s: %d is not problem+json", rw.name, c.name, res.status)
+			}
+			if rw.check != nil && res.status < 300 {
+				if err := rw.check(c.name, string(res.body)); err != nil {
+					t.Errorf("%s as %s: %v", rw.name, c.name, err)
+				}
+			}
+		}
+	}
 }
