@@ -234,7 +234,7 @@ func TestReferrals_Lifecycle(t *testing.T) {
 			if ref.Status != "sent" || ref.ReceiverID != r.agencyA || ref.Side != "sender" || !slices.Equal(ref.AllowedMoves, []string{"cancelled"}) {
 				t.Errorf("created referral = %+v", ref)
 			}
-			if !slices.Equal(openTasks(ref), []string{"response"}) {
+			if !slices.Equal(openTasks(ref), []string{"checkin", "response"}) {
 				t.Errorf("tasks after sent = %v", openTasks(ref))
 			}
 			// Response due 2 business days later: Wednesday → Friday.
@@ -273,8 +273,9 @@ func TestReferrals_Lifecycle(t *testing.T) {
 			if got := list(r.keyA, "?overdue=true"); len(got) != 1 || got[0]["overdue"] != true {
 				t.Errorf("overdue worklist on Saturday = %v", got)
 			}
-			if got := list(r.caseworker, ""); len(got) != 0 {
-				t.Errorf("the caseworker has no task yet: %v", got)
+			// The caseworker's check-in fell due with the receiver's answer.
+			if got := list(r.caseworker, "?overdue=true"); len(got) != 1 || got[0]["kind"] != "checkin" || got[0]["title"] != "Make sure Mobile Food Pantry answers the referral" {
+				t.Errorf("the caseworker's overdue check-in: %v", got)
 			}
 
 			// The sender cannot answer for the receiver: 409 naming its moves.
@@ -649,7 +650,7 @@ func TestReferrals_Edges(t *testing.T) {
 				t.Errorf("receiver moving a draft: %d", st)
 			}
 			st, sent, msg := r.move(draft.ID, r.caseworker, `{"to": "sent"}`)
-			if st != 200 || sent.Status != "sent" || !slices.Equal(openTasks(sent), []string{"response"}) {
+			if st != 200 || sent.Status != "sent" || !slices.Equal(openTasks(sent), []string{"checkin", "response"}) {
 				t.Fatalf("sending a draft: %d %s", st, msg)
 			}
 			if res := r.send("GET", "/referrals/"+draft.ID, "", r.keyA); res.status != 200 {

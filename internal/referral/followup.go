@@ -239,10 +239,15 @@ func (r Rules) PlanFor(c Change) Plan {
 				due = c.Appointment.Add(r.AfterAppointment)
 			}
 			p.Open = append(p.Open, Task{CheckIn, due.UTC(), Sender})
-		case urgent:
-			p.Open = append(p.Open, Task{Response, Deadline(c.At, r.UrgentResponseBusinessDays, zone).UTC(), Receiver})
 		default:
-			p.Open = append(p.Open, Task{Response, AddBusinessDays(c.At, r.ResponseBusinessDays, zone).UTC(), Receiver})
+			// The receiver answers by the deadline; the caseworker's
+			// check-in falls due then too, so a referral sent is on
+			// both worklists at once (acceptance moves the check-in on).
+			due := AddBusinessDays(c.At, r.ResponseBusinessDays, zone).UTC()
+			if urgent {
+				due = Deadline(c.At, r.UrgentResponseBusinessDays, zone).UTC()
+			}
+			p.Open = append(p.Open, Task{Response, due, Receiver}, Task{CheckIn, due, Sender})
 		}
 	case Received, Waitlisted:
 		// received acknowledges; waitlisting answers too.

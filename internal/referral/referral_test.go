@@ -139,7 +139,7 @@ func TestReferral_PlanFor(t *testing.T) {
 		change     Change
 		open, shut []string
 	}{
-		{"sent", Change{From: Draft, To: Sent, At: at}, []string{"response@12-04/receiver"}, nil},
+		{"sent", Change{From: Draft, To: Sent, At: at}, []string{"response@12-04/receiver", "checkin@12-04/sender"}, nil},
 		{"received", Change{From: Sent, To: Received, At: at}, nil, []string{"response"}},
 		{"accepted", Change{From: Sent, To: Accepted, At: at}, []string{"outcome@01-01/receiver", "checkin@12-16/sender"}, []string{"response"}},
 		{"accepted with appointment", Change{From: Received, To: Accepted, At: at, Appointment: &appt}, []string{"outcome@01-01/receiver", "checkin@12-06/sender"}, []string{"response"}},

@@ -133,8 +133,8 @@ func TestStore_CreateReferral(t *testing.T) {
 				t.Fatalf("created %+v (replayed %v), want a sent referral, version 1", v.Referral, replayed)
 			case !v.Sender() || v.Client == nil || v.Client.GivenName != "Maria" || !slices.Equal(v.Share, []string{"name", "contact", "needs"}):
 				t.Errorf("the sender's view: party %v, client %+v, share %v", v.Party, v.Client, v.Share)
-			case len(v.FollowUps) != 1 || v.FollowUps[0].Kind != string(referral.Response) || v.FollowUps[0].AssigneeAgencyID != e.receiver.Principal.AgencyID:
-				t.Errorf("follow-ups %+v, want the receiver's response task", v.FollowUps)
+			case !sentTasks(v.FollowUps, e.receiver.Principal.AgencyID, e.sender.Principal.AgencyID):
+				t.Errorf("follow-ups %+v, want the receiver's response task and the sender's check-in at its deadline", v.FollowUps)
 			}
 			cs, err := e.s.CaseByID(ctx, e.cs.ID, e.sender.Principal.AgencyID)
 			if err != nil || cs.Needs[0].Status != referral.NeedInProgress {
@@ -299,4 +299,16 @@ func TestStore_ReferralReport(t *testing.T) {
 			t.Errorf("a third agency's report: %+v %v, want nothing of others'", groups, err)
 		}
 	})
+}
+
+// sentTasks says whether fs are a sent referral's tasks: the receiver's
+// response and the sender's check-in, due at the same moment.
+func sentTasks(fs []store.FollowUp, receiver, sender string) bool {
+	by := map[string]store.FollowUp{}
+	for _, f := range fs {
+		by[f.Kind] = f
+	}
+	r, ok1 := by[string(referral.Response)]
+	c, ok2 := by[string(referral.CheckIn)]
+	return len(fs) == 2 && ok1 && ok2 && r.AssigneeAgencyID == receiver && c.AssigneeAgencyID == sender && r.DueAt.Equal(c.DueAt)
 }

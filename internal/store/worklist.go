@@ -118,7 +118,7 @@ func (s *Store) showTask(f FollowUp, agency string, refs map[string]worklistRef,
 		t.FollowUp.ReferralStatus, t.FollowUp.ServiceName = r.Status, r.ServiceName
 	}
 	if t.Title == "" {
-		t.Title = lifecycleTitle(f.Kind, agencies[r.SenderAgencyID], r.ServiceName, r.Method == "" || r.Method == referral.MethodLinkage)
+		t.Title = lifecycleTitle(f.Kind, r.Status, agencies[r.SenderAgencyID], r.ServiceName, r.Method == "" || r.Method == referral.MethodLinkage)
 	}
 	if f.NeedID != nil {
 		if d, ok := needs[*f.NeedID]; ok {
@@ -182,7 +182,7 @@ func (s *Store) clientName(c caseRow) (string, error) {
 
 // lifecycleTitle names a task of the referral lifecycle; out of the
 // network the caseworker records the service's side too.
-func lifecycleTitle(kind, sender, service string, inNetwork bool) string {
+func lifecycleTitle(kind, status, sender, service string, inNetwork bool) string {
 	if sender == "" {
 		sender = "the referring agency"
 	}
@@ -196,6 +196,9 @@ func lifecycleTitle(kind, sender, service string, inNetwork bool) string {
 		}
 		return "Answer the referral from " + sender
 	case referral.CheckIn:
+		if inNetwork && awaiting(status) {
+			return "Make sure " + service + " answers the referral"
+		}
 		return "Check in with the client about " + service
 	case referral.Outcome:
 		if !inNetwork {
@@ -292,4 +295,14 @@ func (s *Store) worklistAgencies(ctx context.Context, refs map[string]worklistRe
 		out[ag.ID] = ag.Name
 	}
 	return out, nil
+}
+
+// awaiting says whether a referral in status waits for the receiver's
+// answer (sent, acknowledged or on its waitlist).
+func awaiting(status string) bool {
+	switch referral.Status(status) {
+	case referral.Sent, referral.Received, referral.Waitlisted:
+		return true
+	}
+	return false
 }
