@@ -151,6 +151,25 @@ func TestPeople_ManageAndAct(t *testing.T) {
 			if a := r.lastAudit(cs.ID); a.PersonID == nil || *a.PersonID != luis.ID {
 				t.Errorf("audit of Luis's case: %+v", a)
 			}
+			// Luis's referral puts its check-in on Luis's worklist, not on
+			// the shared key's; given to Ana, the case takes it to her.
+			asLuis := []string{"Linkage-Acting-Person", luis.ID}
+			r.send("POST", "/referrals", fmt.Sprintf(`{"case_id": %q, "service_id": %q, "need": "food"}`, cs.ID, svcPantry), r.caseworker, asLuis...)
+			tasksOf := func(key string, hdr ...string) int {
+				var page struct{ Contents []struct{ Kind string } }
+				r.send("GET", "/tasks?case_id="+cs.ID, "", key, hdr...).json(t, &page)
+				return len(page.Contents)
+			}
+			if luisN, bare := tasksOf(r.caseworker, asLuis...), tasksOf(r.caseworker); luisN != 1 || bare != 0 {
+				t.Errorf("check-in of Luis's referral: %d on his list, %d on the shared key's", luisN, bare)
+			}
+			e2 := r.send("GET", "/cases/"+cs.ID, "", r.caseworker, asLuis...).header.Get("ETag")
+			if res := r.send("PATCH", "/cases/"+cs.ID, `{"caseworker_id": "`+ana.ID+`"}`, r.caseworker, append(asLuis, "If-Match", e2)...); res.status != 200 {
+				t.Fatalf("give Luis's case to Ana: %d %s", res.status, res.body)
+			}
+			if anaN, luisN := tasksOf(key.Key), tasksOf(r.caseworker, asLuis...); anaN != 1 || luisN != 0 {
+				t.Errorf("after the case went to Ana: %d on hers, %d on Luis's", anaN, luisN)
+			}
 			other := r.addPerson(r.agencyA, r.admin, "Kim Lee", "kim@food.example", "caseworker")
 			if res := r.send("PATCH", "/cases/"+anaCase, `{"caseworker_id": "`+other.ID+`"}`, key.Key, "If-Match", etag); res.status != 422 {
 				t.Errorf("give the case to another agency's person: %d %s", res.status, res.body)

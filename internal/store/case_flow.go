@@ -234,7 +234,8 @@ func (t *txn) checkCaseworker(ctx context.Context, agencyID, id string) error {
 }
 
 // reassignCase gives case c to person to (nil: nobody), checked; the open
-// tasks of its risks follow it.
+// tasks of its risks and the caseworker's open follow-ups of its
+// referrals follow it (tasks someone added keep their assignee).
 func (t *txn) reassignCase(ctx context.Context, c *Case, to *string) error {
 	if deref(to) == deref(c.CaseworkerID) {
 		return nil
@@ -246,6 +247,8 @@ func (t *txn) reassignCase(ctx context.Context, c *Case, to *string) error {
 		}
 	}
 	c.CaseworkerID = to
-	err := t.db.WithContext(ctx).Model(&FollowUp{}).Where("case_id = ? AND kind = ? AND done_at IS NULL", c.ID, RiskTask).Update("assignee_person_id", to).Error
+	kinds := []string{RiskTask, string(referral.CheckIn), string(referral.ClientFollowUp)}
+	err := t.db.WithContext(ctx).Model(&FollowUp{}).Where("case_id = ? AND assignee_agency_id = ? AND kind IN ? AND done_at IS NULL", c.ID, c.AgencyID, kinds).
+		Update("assignee_person_id", to).Error
 	return mapErr(err, "reassign risk tasks")
 }

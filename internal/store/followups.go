@@ -115,7 +115,7 @@ func (t *txn) applyPlan(ctx context.Context, r *Referral, p referral.Plan) error
 		}
 		if task.Side == referral.Sender || !r.InNetwork() {
 			// Out of network, the caseworker does the receiver's tasks too.
-			f.AssigneeAgencyID, f.AssigneeKeyID = r.SenderAgencyID, r.SenderKeyID
+			f.AssigneeAgencyID, f.AssigneeKeyID, f.AssigneePersonID = r.SenderAgencyID, r.SenderKeyID, r.SenderPersonID
 		} else {
 			f.AssigneeAgencyID = r.ReceiverAgencyID
 		}
@@ -172,13 +172,15 @@ func (s *Store) Worklist(ctx context.Context, a Actor, f FollowUpFilter, p Pagin
 
 func (s *Store) followUpQuery(ctx context.Context, f FollowUpFilter) *gorm.DB {
 	q := s.db.WithContext(ctx).Model(&FollowUp{}).Where("assignee_agency_id = ?", f.AgencyID)
+	// A task given to a person is that person's alone; one given to no
+	// person is its key's.
 	switch {
 	case f.KeyID != "" && f.PersonID != "":
-		q = q.Where("(assignee_key_id = ? OR assignee_person_id = ?)", f.KeyID, f.PersonID)
+		q = q.Where("(assignee_person_id = ? OR (assignee_person_id IS NULL AND assignee_key_id = ?))", f.PersonID, f.KeyID)
 	case f.PersonID != "":
 		q = q.Where("assignee_person_id = ?", f.PersonID)
 	case f.KeyID != "":
-		q = q.Where("assignee_key_id = ?", f.KeyID)
+		q = q.Where("assignee_person_id IS NULL AND assignee_key_id = ?", f.KeyID)
 	}
 	if f.CaseID != "" {
 		q = q.Where("case_id = ?", f.CaseID)
