@@ -208,6 +208,8 @@ type Change struct {
 	// OutOfNetwork: the referral was made outside Linkage, so no agency
 	// answers it; the caseworker checks that the client connected.
 	OutOfNetwork bool
+	// Reason is the move's reason code (a decline's).
+	Reason string
 }
 
 // PlanFor applies rules to one move.
@@ -216,8 +218,13 @@ func (r Rules) PlanFor(c Change) Plan {
 	var p Plan
 	if c.To.Terminal() {
 		p.Close = slices.Clone(Kinds[:3])
-		if c.To == Completed || c.To == ClosedUnsuccessful {
+		switch {
+		case c.To == Completed || c.To == ClosedUnsuccessful:
 			p.Open = append(p.Open, Task{ClientFollowUp, c.At.Add(r.ClientFollowUp), Sender})
+		case c.To == Declined && c.Reason != Forwarded:
+			// The need is open again: the caseworker finds another
+			// service now (a forward already made the next referral).
+			p.Open = append(p.Open, Task{CheckIn, c.At, Sender})
 		}
 		return p
 	}

@@ -146,7 +146,8 @@ func TestReferral_PlanFor(t *testing.T) {
 		{"in progress", Change{From: Accepted, To: InProgress, At: at}, nil, []string{"response"}},
 		{"in progress with appointment", Change{From: Accepted, To: InProgress, At: at, Appointment: &appt}, []string{"checkin@12-06/sender"}, []string{"response"}},
 		{"completed", Change{From: InProgress, To: Completed, At: at}, []string{"client_followup@12-09/sender"}, []string{"response", "checkin", "outcome"}},
-		{"declined", Change{From: Sent, To: Declined, At: at}, nil, []string{"response", "checkin", "outcome"}},
+		{"declined", Change{From: Sent, To: Declined, At: at, Reason: "not_eligible"}, []string{"checkin@12-02/sender"}, []string{"response", "checkin", "outcome"}},
+		{"forwarded", Change{From: Sent, To: Declined, At: at, Reason: Forwarded}, nil, []string{"response", "checkin", "outcome"}},
 		{"cancelled", Change{From: Accepted, To: Cancelled, At: at}, nil, []string{"response", "checkin", "outcome"}},
 	}
 	for _, tt := range tests {

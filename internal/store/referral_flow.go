@@ -409,7 +409,7 @@ func (t *txn) afterMove(ctx context.Context, r *Referral, from referral.Status, 
 		return err
 	}
 	plan := rules.PlanFor(referral.Change{From: from, To: r.Status, At: r.UpdatedAt, Appointment: r.AppointmentAt, ReceiverZone: zone,
-		Priority: referral.Priority(r.Priority), OutOfNetwork: !r.InNetwork()})
+		Priority: referral.Priority(r.Priority), OutOfNetwork: !r.InNetwork(), Reason: r.Reason})
 	if err := t.applyPlan(ctx, r, plan); err != nil {
 		return err
 	}

@@ -196,6 +196,9 @@ func lifecycleTitle(kind, status, sender, service string, inNetwork bool) string
 		}
 		return "Answer the referral from " + sender
 	case referral.CheckIn:
+		if status == string(referral.Declined) {
+			return service + " declined: find the client another service"
+		}
 		if inNetwork && awaiting(status) {
 			return "Make sure " + service + " answers the referral"
 		}
