@@ -3,6 +3,7 @@ package httpapi
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -370,8 +371,11 @@ func (h *handler) auditLog(c echo.Context) error {
 			continue
 		}
 		t, err := time.Parse(time.RFC3339, v)
+		if err == nil && store.TimeProblem(t) != "" {
+			err = fmt.Errorf("out of range")
+		}
 		if err != nil {
-			fe = append(fe, apperr.FieldError{Parameter: name, Message: "must be an RFC 3339 time such as 2026-01-31T00:00:00Z"})
+			fe = append(fe, apperr.FieldError{Parameter: name, Message: "must be an RFC 3339 time such as 2026-01-31T00:00:00Z, in the years 1900 to 2199"})
 			continue
 		}
 		if name == "from" {

@@ -169,7 +169,7 @@ func parseList(c echo.Context, allowed ...string) (listParams, error) {
 	if s := get("modified_after"); s != "" {
 		t, err := parseTime(s)
 		if err != nil {
-			fe = append(fe, apperr.FieldError{Parameter: "modified_after", Message: fmt.Sprintf("must be a date-time such as 2026-01-31T00:00:00Z or a date such as 2026-01-31, got %q", clip(s))})
+			fe = append(fe, apperr.FieldError{Parameter: "modified_after", Message: fmt.Sprintf("must be a date-time such as 2026-01-31T00:00:00Z or a date such as 2026-01-31, in the years 1900 to 2199; got %q", clip(s))})
 		} else {
 			p.filter.ModifiedAfter = &t
 		}
@@ -195,6 +195,9 @@ func isUUID(s string) bool {
 func parseTime(s string) (time.Time, error) {
 	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", time.DateOnly} {
 		if t, err := time.Parse(layout, s); err == nil {
+			if msg := store.TimeProblem(t); msg != "" {
+				return time.Time{}, fmt.Errorf("%s", msg)
+			}
 			return t.UTC(), nil
 		}
 	}

@@ -27,7 +27,7 @@ func timeParam(q url.Values, name string, fe *apperr.FieldErrors) *time.Time {
 	}
 	t, err := parseTime(v)
 	if err != nil {
-		*fe = append(*fe, apperr.FieldError{Parameter: name, Message: fmt.Sprintf("must be a date-time such as 2026-01-31T00:00:00Z or a date such as 2026-01-31, got %q", clip(v))})
+		*fe = append(*fe, apperr.FieldError{Parameter: name, Message: fmt.Sprintf("must be a date-time such as 2026-01-31T00:00:00Z or a date such as 2026-01-31, in the years 1900 to 2199; got %q", clip(v))})
 		return nil
 	}
 	return &t

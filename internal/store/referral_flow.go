@@ -117,6 +117,7 @@ func (m ReferralMove) check() error {
 	if len(m.Note) > referral.MaxNoteLen {
 		fe.Add("/note", "is longer than %d characters", referral.MaxNoteLen)
 	}
+	addTime(&fe, "/appointment_at", m.AppointmentAt)
 	if len(fe) == 0 {
 		for _, pr := range m.domain().Check() {
 			fe.Add("/"+pr.Field, "%s", pr.Message)

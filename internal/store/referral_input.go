@@ -73,6 +73,7 @@ func checkMode(r *Referral, in ReferralInput) apperr.FieldErrors {
 		if in.ContactMode != "" {
 			fe.Add("/contact_mode", "is for referrals sent through Linkage; an out-of-network referral was made with the service directly")
 		}
+		addTime(&fe, "/appointment_at", in.AppointmentAt)
 		r.AppointmentAt = utcp(in.AppointmentAt)
 		return fe
 	}

@@ -44,6 +44,7 @@ func (in *TaskInput) check() error {
 	if in.DueAt == nil {
 		probs = append(probs, referral.Problem{Field: "/due_at", Message: "is required"})
 	}
+	probs = append(probs, timeProblems("/due_at", in.DueAt)...)
 	switch {
 	case in.CaseID == "" && in.ReferralID == "":
 		probs = append(probs, referral.Problem{Field: "/case_id", Message: "give the case or the referral the task belongs to (case_id or referral_id)"})
@@ -283,7 +284,7 @@ func (t *txn) taskUpdates(ctx context.Context, f FollowUp, c TaskChange, p auth.
 	if lifecycle && (c.Done != nil || c.DueAt != nil || c.Title != nil) {
 		return nil, apperr.E(apperr.Conflict, "%s", LifecycleCloser(f.Kind))
 	}
-	var probs []referral.Problem
+	probs := timeProblems("/due_at", c.DueAt)
 	if c.Title != nil {
 		probs = append(probs, checkTitle(*c.Title)...)
 		upd["title"] = strings.TrimSpace(*c.Title)
