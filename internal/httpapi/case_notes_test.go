@@ -136,6 +136,26 @@ func TestCases_Notes(t *testing.T) {
 			if n := countAudit(t, r, "read", "referral", ref.ID); n == 0 {
 				t.Errorf("the receiver's read of case notes is not audited")
 			}
+			// A referral that shares no needs carries no notes.
+			narrow := r.send("POST", "/referrals", fmt.Sprintf(`{"case_id": %q, "service_id": %q, "need": "food", "share": ["name", "contact"]}`, c.ID, svcSNAP), r.caseworker)
+			var nr referralOut
+			narrow.json(t, &nr)
+			if st, p := r.notes("/referrals/"+nr.ID+"/case_notes", r.cwA); narrow.status != 201 || st != 200 || p.Total != 0 {
+				t.Errorf("receiver of a referral sharing no needs: %d %d %+v", narrow.status, st, p)
+			}
+			// Declined, a referral carries no notes any more.
+			wide := r.send("POST", "/referrals", fmt.Sprintf(`{"case_id": %q, "service_id": %q, "need": "food"}`, c.ID, svcSNAP), r.caseworker)
+			var wr referralOut
+			wide.json(t, &wr)
+			if st, p := r.notes("/referrals/"+wr.ID+"/case_notes", r.cwA); st != 200 || p.Total != 1 {
+				t.Errorf("receiver before declining: %d %+v", st, p)
+			}
+			if st, _, msg := r.move(wr.ID, r.keyA, `{"to": "declined", "reason": "not_eligible"}`); st != 200 {
+				t.Fatalf("decline: %d %s", st, msg)
+			}
+			if st, p := r.notes("/referrals/"+wr.ID+"/case_notes", r.cwA); st != 200 || p.Total != 0 {
+				t.Errorf("receiver after declining: %d %+v", st, p)
+			}
 			// A draft is the sender's alone.
 			draft := r.send("POST", "/referrals", fmt.Sprintf(`{"case_id": %q, "service_id": %q, "need": "food", "draft": true}`, c.ID, svcSNAP), r.caseworker)
 			var dr referralOut

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -342,6 +343,12 @@ func (s *Store) SharedCaseNotes(ctx context.Context, a Actor, id string, p Pagin
 	party, _ := referral.Sides(pr, r.SenderAgencyID, r.ReceiverAgencyID)
 	if party == referral.Receiver && r.Status == referral.Draft {
 		return nil, 0, apperr.E(apperr.NotFound, "no referral has id %s", id)
+	}
+	// The receiver reads the notes only of a referral it is still working
+	// (or finished: it served the client), that shares the client's needs.
+	gone := r.Status == referral.Declined || r.Status == referral.Cancelled
+	if party&referral.Sender == 0 && (gone || !slices.Contains(r.Share, "needs")) {
+		return []CaseNote{}, 0, nil
 	}
 	if party&referral.Sender == 0 {
 		var consent []sql.NullString
