@@ -101,3 +101,50 @@ func TestReferrals_RevokedConsentHidesNotes(t *testing.T) {
 		})
 	}
 }
+
+// What the client agreed to is a record: a consent is withdrawn by
+// revoking it, never erased or un-revoked, and never dated in the future;
+// sharing again takes the client's new consent.
+func TestCases_ConsentStaysOnRecord(t *testing.T) {
+	for _, d := range storetest.Dialects {
+		t.Run(d, func(t *testing.T) {
+			r := newReferrals(t, d)
+			c, ref := r.refer(svcPantry, "")
+			version := func() int {
+				var cur caseOut
+				r.send("GET", "/cases/"+c.ID, "", r.caseworker).json(t, &cur)
+				return cur.Version
+			}
+			if st, _, msg := r.patchCase(c.ID, version(), `{"consent": {"given_on": "2026-12-09"}}`); st != 422 || !strings.Contains(msg, "/consent/given_on") {
+				t.Errorf("a consent given tomorrow: %d %s", st, msg)
+			}
+			if st, _, msg := r.patchCase(c.ID, version(), `{"consent": null}`); st != 422 || !strings.Contains(msg, "revoked_on to withdraw") {
+				t.Errorf("erasing the consent: %d %s", st, msg)
+			}
+			if st, _, msg := r.patchCase(c.ID, version(), `{"consent": {"revoked_on": "2026-12-02"}}`); st != 200 {
+				t.Fatalf("revoke: %d %s", st, msg)
+			}
+			receiverSees := func() bool {
+				var v struct{ Client *struct{ GivenName string `json:"given_name"` } }
+				r.send("GET", "/referrals/"+ref.ID, "", r.keyA).json(t, &v)
+				return v.Client != nil && v.Client.GivenName == "Maria"
+			}
+			if receiverSees() {
+				t.Fatalf("the receiver sees the client after the revocation")
+			}
+			if st, _, msg := r.patchCase(c.ID, version(), `{"consent": {"revoked_on": null}}`); st != 422 || !strings.Contains(msg, "/consent/revoked_on") {
+				t.Errorf("un-revoking: %d %s", st, msg)
+			}
+			if receiverSees() {
+				t.Errorf("the refused change showed the client again")
+			}
+			// The client consents again today: a new consent.
+			if st, _, msg := r.patchCase(c.ID, version(), `{"consent": {"given_on": "2026-12-02", "revoked_on": null}}`); st != 200 {
+				t.Fatalf("a new consent: %d %s", st, msg)
+			}
+			if !receiverSees() {
+				t.Errorf("the receiver does not see the client under the new consent")
+			}
+		})
+	}
+}

@@ -220,6 +220,27 @@ func CheckConsent(c *Consent, p string) []Problem {
 	return out
 }
 
+// CheckConsentChange reports a change of a case's consent from old to
+// new (at pointer p, on the day of now) that would rewrite what the client
+// agreed to: a consent is withdrawn by revoking it, never erased; a
+// revoked one stays revoked, so sharing again needs the client's new
+// consent, given on or after the revocation; and no consent is given on a
+// day still to come.
+func CheckConsentChange(old, new *Consent, p string, now time.Time) []Problem {
+	today := now.UTC().Format(time.DateOnly)
+	switch {
+	case new != nil && new.GivenOn > today:
+		return []Problem{{p + "/given_on", "is after today; record a consent on the day the client gives it"}}
+	case old == nil || old.GivenOn == "":
+		return nil
+	case new == nil:
+		return []Problem{{p, "cannot be removed: a consent the client gave stays on record; set revoked_on to withdraw it"}}
+	case old.RevokedOn != "" && old.RevokedOn <= today && new.RevokedOn == "" && new.GivenOn < old.RevokedOn:
+		return []Problem{{p + "/revoked_on", fmt.Sprintf("cannot be cleared: the consent was revoked on %s; to share again, record the client's new consent with given_on %s or later", old.RevokedOn, old.RevokedOn)}}
+	}
+	return nil
+}
+
 // Share checks that a referral shares only what the consent allows on the
 // day of now. An empty want shares the consent's whole scope.
 func Share(c *Consent, want []string, now time.Time) ([]string, []Problem) {

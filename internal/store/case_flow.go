@@ -89,6 +89,9 @@ func (s *Store) CreateCase(ctx context.Context, a Actor, in CaseInput, idem Idem
 	if err := in.check(s.now(), nil, nil); err != nil {
 		return Case{}, false, err
 	}
+	if err := problems(referral.CheckConsentChange(nil, in.Consent, "/consent", s.now()), "The consent is not valid; see errors."); err != nil {
+		return Case{}, false, err
+	}
 	p := a.Principal
 	id, replayed, err := s.idempotent(ctx, a, "case", idem, func(tx *txn, id string) error {
 		c = Case{ID: id, AgencyID: p.AgencyID, CreatedBy: &p.KeyID, CaseworkerID: nilIfEmpty(p.PersonID), Status: in.Status, Client: *in.Client, Needs: in.Needs, Consent: in.Consent}
@@ -163,6 +166,9 @@ func (s *Store) UpdateCase(ctx context.Context, a Actor, id string, u CaseUpdate
 			risks[r.ID] = true
 		}
 		if err := in.check(s.now(), known, risks); err != nil {
+			return err
+		}
+		if err := problems(referral.CheckConsentChange(c.Consent, in.Consent, "/consent", s.now()), "The consent cannot change that way; see errors."); err != nil {
 			return err
 		}
 		c.Client, c.Needs, c.Consent = *in.Client, in.Needs, in.Consent
