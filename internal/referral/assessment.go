@@ -2,11 +2,16 @@ package referral
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 )
+
+// countyRe is a county's name, in any script: Miami-Dade, St. Mary's,
+// Doña Ana.
+var countyRe = regexp.MustCompile(`^[\p{L}][\p{L}\p{M} .'-]{0,59}$`)
 
 // Assessment is what a caseworker learned of a client's situation: every
 // fact an eligibility profile can use, the urgency of the case and the
@@ -85,6 +90,12 @@ func CheckAssessment(a *Assessment, p string, known map[string]bool) []Problem {
 	}
 	if a.Postcode != "" && !postalRe.MatchString(a.Postcode) {
 		add("postcode", "is not a postal code")
+	}
+	a.County = strings.Join(strings.Fields(a.County), " ")
+	if a.County != "" && !countyRe.MatchString(a.County) {
+		// The county is the one clear value of a case (its area): only a
+		// place name may go there.
+		add("county", "is not a county name: letters, spaces, hyphens, apostrophes and periods, at most 60 characters")
 	}
 	if len(a.Risks) > MaxRisks {
 		add("risks", "lists more than %d risks", MaxRisks)

@@ -63,3 +63,18 @@ func TestCheckAssessment(t *testing.T) {
 		t.Errorf("not normalised: %v %s", a.Languages, a.Risks[3].ID)
 	}
 }
+
+// The county becomes the case's clear area, so only a place name passes.
+func TestCheckAssessment_County(t *testing.T) {
+	for county, ok := range map[string]bool{
+		"Miami-Dade": true, "St. Mary's": true, "Doña Ana": true, "  Palmetto   County ": true,
+		"lucia ramos dob 1992-05-14 ssn 123-45-6789": false, "Palmetto\nCounty": true, "x\x00y": false,
+		strings.Repeat("a", 61): false, "-Dade": false, "<script>": false,
+	} {
+		a := referral.Assessment{County: county}
+		probs := referral.CheckAssessment(&a, "/assessment", nil)
+		if (len(probs) == 0) != ok {
+			t.Errorf("county %q: problems %v, want ok %v", county, probs, ok)
+		}
+	}
+}
