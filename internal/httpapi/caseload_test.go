@@ -192,6 +192,12 @@ func TestBarrierReport(t *testing.T) {
 					t.Errorf("the report names %s", id)
 				}
 			}
+			// Whole days: a second's difference in to asks the same report.
+			var period struct{ From, To time.Time }
+			res.json(t, &period)
+			if d := 24 * time.Hour; !period.From.Equal(period.From.Truncate(d)) || !period.To.Equal(period.To.Truncate(d)) || !period.To.After(r.clock.Now()) {
+				t.Errorf("the report's period is not whole days: %v to %v", period.From, period.To)
+			}
 			food, housing := rep.Groups[0], rep.Groups[1]
 			// Food: 5 identified; the two declined ones referred and not met;
 			// the fresh case's 15-day-old need never referred (1: suppressed);

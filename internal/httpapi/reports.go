@@ -167,6 +167,13 @@ func (h *handler) barrierReport(c echo.Context) error {
 	if len(fe) > 0 {
 		return apperr.WithFields(apperr.Invalid, "Some parameters are not valid; see errors.", fe)
 	}
+	// Whole days only: two reports a second apart must not tell one case
+	// from the rest of its group by their difference.
+	const day = 24 * time.Hour
+	from = from.Truncate(day)
+	if t := to.Truncate(day); !t.Equal(to) {
+		to = t.Add(day)
+	}
 	groups, err := h.store.BarrierReport(c.Request().Context(), actorOf(c), from, to, h.barriers)
 	if err != nil {
 		return err
