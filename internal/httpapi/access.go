@@ -92,10 +92,13 @@ const ActingPersonHeader = "Linkage-Acting-Person"
 // name only that person. A claim that fails is a failed authentication
 // (401), on every route, like a bad key.
 func (h *handler) actingPerson(c echo.Context, p auth.Principal) (auth.Principal, error) {
-	id := strings.ToLower(strings.TrimSpace(c.Request().Header.Get(ActingPersonHeader)))
+	vals := c.Request().Header.Values(ActingPersonHeader)
+	id := strings.ToLower(strings.TrimSpace(strings.Join(vals, ",")))
 	switch {
 	case id == "":
 		return p, nil
+	case len(vals) > 1:
+		return p, apperr.WithFields(apperr.Invalid, "Name one acting person.", apperr.FieldErrors{{Parameter: ActingPersonHeader, Message: "is sent more than once"}})
 	case !isUUID(id):
 		return p, apperr.WithFields(apperr.Invalid, "The acting person is not valid: name a person by id.", apperr.FieldErrors{{Parameter: ActingPersonHeader, Message: "is not a UUID"}})
 	case p.PersonID != "" && p.PersonID != id:

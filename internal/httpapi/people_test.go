@@ -2,6 +2,8 @@ package httpapi_test
 
 import (
 	"fmt"
+	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/linkage-org/linkage/internal/store/storetest"
@@ -198,6 +200,39 @@ func TestPeople_ManageAndAct(t *testing.T) {
 			}
 			if res := r.send("GET", "/me", "", r.caseworker, "Linkage-Acting-Person", ana.ID); res.status != 401 {
 				t.Errorf("naming an inactive person: %d", res.status)
+			}
+		})
+	}
+}
+
+// The acting person is one person: the header twice is a 400, never the
+// first value silently; and a task goes only to a key that works tasks.
+func TestPeople_OneActingPersonAndWorkingAssignees(t *testing.T) {
+	for _, d := range storetest.Dialects {
+		t.Run(d, func(t *testing.T) {
+			r := newReferrals(t, d)
+			a := r.addPerson(r.agencyB, r.admin, "Ana Ruiz", "ana@crisis.example", "caseworker")
+			b := r.addPerson(r.agencyB, r.admin, "Luis Ortega", "luis@crisis.example", "caseworker")
+			req, _ := http.NewRequest("GET", r.srv.URL+"/me", nil)
+			req.Header.Set("Authorization", "Bearer "+r.caseworker)
+			req.Header.Add("Linkage-Acting-Person", a.ID)
+			req.Header.Add("Linkage-Acting-Person", b.ID)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != 400 {
+				t.Errorf("two acting people: %d", resp.StatusCode)
+			}
+			var portal struct {
+				KeyID string `json:"key_id"`
+			}
+			r.send("GET", "/me", "", r.portal).json(t, &portal)
+			c := r.newCase(r.caseworker)
+			res := r.send("POST", "/tasks", fmt.Sprintf(`{"title": "Call back", "due_at": "2026-12-03T15:00:00Z", "case_id": %q, "assignee_key_id": %q}`, c.ID, portal.KeyID), r.caseworker)
+			if res.status != 422 || !strings.Contains(string(res.body), "/assignee_key_id") {
+				t.Errorf("a task for the portal key: %d %s", res.status, res.body)
 			}
 		})
 	}

@@ -209,12 +209,15 @@ func (t *txn) assign(ctx context.Context, f *FollowUp, p auth.Principal, keyID, 
 		id := strings.ToLower(keyID)
 		var n int64
 		if isUUID(id) {
-			if err := t.db.WithContext(ctx).Model(&APIKey{}).Where("id = ? AND agency_id = ? AND revoked_at IS NULL", id, p.AgencyID).Count(&n).Error; err != nil {
+			// Only keys that work the worklist (not a portal's) take tasks.
+			q := t.db.WithContext(ctx).Model(&APIKey{}).Where("id = ? AND agency_id = ? AND revoked_at IS NULL AND role IN ?", id, p.AgencyID,
+				[]string{string(auth.Caseworker), string(auth.Agency)})
+			if err := q.Count(&n).Error; err != nil {
 				return mapErr(err, "read assignee key")
 			}
 		}
 		if n == 0 {
-			return taskField("/assignee_key_id", "is not an active key of your agency")
+			return taskField("/assignee_key_id", "is not an active caseworker or agency key of your agency")
 		}
 		f.AssigneeKeyID, f.AssigneePersonID = &id, nil
 	case personID != "":
