@@ -125,7 +125,11 @@ func TestCases_ConsentStaysOnRecord(t *testing.T) {
 				t.Fatalf("revoke: %d %s", st, msg)
 			}
 			receiverSees := func() bool {
-				var v struct{ Client *struct{ GivenName string `json:"given_name"` } }
+				var v struct {
+					Client *struct {
+						GivenName string `json:"given_name"`
+					}
+				}
 				r.send("GET", "/referrals/"+ref.ID, "", r.keyA).json(t, &v)
 				return v.Client != nil && v.Client.GivenName == "Maria"
 			}

@@ -179,6 +179,9 @@ func (s *Store) UpdateCaseNote(ctx context.Context, a Actor, caseID, noteID stri
 		if err := checkNoteBody(next.Body); err != nil {
 			return err
 		}
+		if next.Body == cur.Body && next.Shared == cur.Shared {
+			return nil // nothing changed: no new version
+		}
 		return tx.reviseNote(ctx, a, cur, next)
 	})
 	if err != nil {
