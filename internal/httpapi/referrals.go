@@ -399,8 +399,16 @@ func referralFilter(q url.Values, p auth.Principal) (store.ReferralFilter, error
 	}
 	if s := q.Get("status"); s != "" {
 		for _, st := range strings.Split(s, ",") {
+			if st == "open" { // every status a referral is still worked in
+				for _, x := range referral.Statuses {
+					if !x.Terminal() {
+						f.Statuses = append(f.Statuses, string(x))
+					}
+				}
+				continue
+			}
 			if !referral.Status(st).Valid() {
-				fe = append(fe, apperr.FieldError{Parameter: "status", Message: fmt.Sprintf("%q is not one of %s", clip(st), joinStatuses(referral.Statuses))})
+				fe = append(fe, apperr.FieldError{Parameter: "status", Message: fmt.Sprintf("%q is not one of open, %s", clip(st), joinStatuses(referral.Statuses))})
 			}
 			f.Statuses = append(f.Statuses, st)
 		}

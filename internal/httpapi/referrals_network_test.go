@@ -163,6 +163,20 @@ func TestReferrals_Urgency(t *testing.T) {
 					t.Errorf("item %s has no due time", it.ID)
 				}
 			}
+			// A finished urgent referral goes below the open ones, and
+			// status=open leaves it out.
+			_, done := r.refer(svcPantry, `, "priority": "urgent"`)
+			for _, m := range []string{`{"to": "accepted"}`, `{"to": "completed", "outcome": "service_provided"}`} {
+				if st, _, msg := r.move(done.ID, r.keyA, m); st != 200 {
+					t.Fatalf("finish %s: %d %s", m, st, msg)
+				}
+			}
+			if got := ids(r.list(r.keyA, "")); !slices.Equal(got, append(ids(received), done.ID)) {
+				t.Errorf("queue with a finished referral = %v", got)
+			}
+			if got := ids(r.list(r.keyA, "?status=open")); !slices.Equal(got, ids(received)) {
+				t.Errorf("status=open = %v", got)
+			}
 			if it := received[0]; !it.DueAt.Equal(due(urgent1)) || it.Priority != "urgent" {
 				t.Errorf("first item = %+v", it)
 			}

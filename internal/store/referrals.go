@@ -290,12 +290,14 @@ const dueExpr = `(SELECT MIN(f.due_at) FROM followups f WHERE f.referral_id = re
 // referralOrder is the ORDER BY of a list sorted by sort.
 func referralOrder(sort string) string {
 	const urgentFirst = "CASE WHEN priority = 'urgent' THEN 0 ELSE 1 END"
+	// Referrals still being worked come before those that ended.
+	const openFirst = "CASE WHEN status IN ('declined', 'completed', 'closed_unsuccessful', 'cancelled') THEN 1 ELSE 0 END"
 	due := dueExpr + " IS NULL, " + dueExpr
 	switch sort {
 	case "priority":
-		return urgentFirst + ", " + due + ", created_at, id"
+		return openFirst + ", " + urgentFirst + ", " + due + ", created_at, id"
 	case "due":
-		return due + ", " + urgentFirst + ", created_at, id"
+		return openFirst + ", " + due + ", " + urgentFirst + ", created_at, id"
 	}
 	return "created_at DESC, id"
 }
