@@ -167,6 +167,13 @@ func TestCases_SearchFromAssessment(t *testing.T) {
 				strings.Contains(strings.Join(src.Case, ","), "income") || !strings.Contains(strings.Join(src.Case, ","), "birth_date") {
 				t.Fatalf("search from the case with facts: %d %s", res.status, clipBody(res.body))
 			}
+			// null removes a case's fact for this search.
+			res = r.send("POST", "/search", fmt.Sprintf(`{"q": "food", "case_id": %q, "client": {"income": null, "income_period": null, "county": null}}`, c.ID), r.caseworker)
+			var removed sources
+			res.json(t, &removed)
+			if cs := strings.Join(removed.Sources.Case, ","); res.status != 200 || strings.Contains(cs, "income") || strings.Contains(cs, "county") || !strings.Contains(cs, "birth_date") {
+				t.Errorf("null over the case's facts: %d %s", res.status, clipBody(res.body))
+			}
 			// An age from the request replaces the case's birth date, not a contradiction.
 			res = r.send("POST", "/search", fmt.Sprintf(`{"q": "food", "case_id": %q, "client": {"age": 70}}`, c.ID), r.caseworker)
 			if res.status != 200 || strings.Contains(string(res.body), `"birth_date"`) {

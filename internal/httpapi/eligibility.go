@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"maps"
 	"mime"
@@ -126,7 +127,7 @@ func (h *handler) profileOf(c echo.Context, ask *eligibilityAsk) (eligibility.Pr
 			return p, nil, err
 		}
 		src.Request = factNames(*ask.client)
-		src.Case = slices.DeleteFunc(src.Case, func(f string) bool {
+		src.Case = slices.DeleteFunc(factNames(p), func(f string) bool {
 			return slices.Contains(src.Request, f) || (f == "birth_date" && slices.Contains(src.Request, "age"))
 		})
 	}
@@ -152,7 +153,29 @@ func overlayProfile(p *eligibility.Profile, raw json.RawMessage) error {
 			p.BirthDate = ""
 		}
 	}
-	if err := decodeStrictBytes(raw, p); err != nil {
+	// Merge member by member: a JSON null would leave a string fact as
+	// it was, so a null drops the member instead.
+	base, err := json.Marshal(p)
+	if err != nil {
+		return fmt.Errorf("encode profile: %w", err)
+	}
+	var merged map[string]json.RawMessage
+	if err := json.Unmarshal(base, &merged); err != nil {
+		return fmt.Errorf("decode profile: %w", err)
+	}
+	for k, v := range keys {
+		if string(bytes.TrimSpace(v)) == "null" {
+			delete(merged, k)
+		} else {
+			merged[k] = v
+		}
+	}
+	doc, err := json.Marshal(merged)
+	if err != nil {
+		return fmt.Errorf("encode profile: %w", err)
+	}
+	*p = eligibility.Profile{}
+	if err := decodeStrictBytes(doc, p); err != nil {
 		return apperr.WithFields(apperr.Invalid, "The client profile is not valid.", underPointer("/client", err))
 	}
 	return nil
