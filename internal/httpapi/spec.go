@@ -259,7 +259,25 @@ func unknownFieldAt(ptr string, se *openapi3.SchemaError) apperr.FieldError {
 	if m := unsupportedRe.FindStringSubmatch(se.Reason); m != nil {
 		return apperr.FieldError{Pointer: ptr + "/" + strings.NewReplacer("~", "~0", "/", "~1").Replace(m[1]), Message: "is not a field here; see the API description for the fields this object takes"}
 	}
-	return apperr.FieldError{Pointer: ptr, Message: se.Reason}
+	return apperr.FieldError{Pointer: ptr, Message: plainReason(se.Reason)}
+}
+
+// plainReason is a schema failure's reason in a person's words: formats
+// with an example, never a regular expression or a Go type.
+func plainReason(r string) string {
+	switch {
+	case strings.Contains(r, `format "date-time"`):
+		return "must be a date-time such as 2026-12-08T15:00:00Z (with Z or an offset such as -05:00)"
+	case strings.Contains(r, `format "date"`):
+		return "must be a date such as 2026-12-08"
+	case strings.Contains(r, `format "uuid"`):
+		return "must be an id (a UUID such as 3f0c2a9e-7d7b-4c55-9a53-0d6a1f5e2b71)"
+	case strings.Contains(r, "json.Number"), strings.Contains(r, "float64"):
+		return "must be a number in the usual range"
+	case strings.Contains(r, "doesn't match pattern"):
+		return "is not in the expected form; see the field's description in the API"
+	}
+	return r
 }
 
 // allOfCause is the first failure under an allOf failure: "doesn't match
@@ -292,11 +310,8 @@ func reason(err error, fallback string) string {
 	var se *openapi3.SchemaError
 	if errors.As(err, &se) {
 		se = allOfCause(se)
-		if strings.Contains(se.Reason, `format "date-time"`) {
-			return "must be a date-time such as 2026-01-31T00:00:00Z"
-		}
 		if se.Reason != "" {
-			return se.Reason
+			return plainReason(se.Reason)
 		}
 	}
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/linkage-org/linkage/internal/store"
 	"github.com/linkage-org/linkage/internal/store/storetest"
 )
 
@@ -48,5 +49,16 @@ func TestTimes_OutOfRangeRefused(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A date a caseworker mistyped is answered with an example, never the
+// contract's regular expression.
+func TestTimes_MistypedDatesSayWhatToSend(t *testing.T) {
+	r := newReferrals(t, store.SQLite)
+	c := r.newCase(r.caseworker)
+	res := r.send("POST", "/tasks", fmt.Sprintf(`{"title": "x", "due_at": "tomorrow 3pm", "case_id": %q}`, c.ID), r.caseworker)
+	if body := string(res.body); res.status != 400 || !strings.Contains(body, "2026-12-08T15:00:00Z") || strings.Contains(body, "pattern") || strings.Contains(body, "[0-9]") {
+		t.Errorf("mistyped due_at: %d %s", res.status, body)
 	}
 }
