@@ -169,7 +169,7 @@ func TestReferrals_ReportBySenderAndCaseworker(t *testing.T) {
 			}{
 				{r.keyA, "sender", group{r.agencyB, "Crisis Services"}},
 				{r.caseworker, "sender", group{r.agencyB, "Crisis Services"}},
-				{r.keyA, "caseworker", group{"", "a caseworker of Crisis Services"}},
+				{r.keyA, "caseworker", group{"agency:" + r.agencyB, "caseworkers of Crisis Services"}},
 				{r.caseworker, "caseworker", group{"", "caseworker key"}},
 				{r.admin, "caseworker", group{"", "caseworker key"}},
 				{r.keyA, "need", group{"food", "food"}},

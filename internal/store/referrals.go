@@ -493,6 +493,15 @@ func (s *Store) ReferralReport(ctx context.Context, a Actor, groupBy string, fro
 	if err != nil {
 		return nil, err
 	}
+	if agency != "" {
+		// Another agency's caseworkers are one group, keyed by their
+		// agency: their key ids are not the reader's to see.
+		for i := range rows {
+			if rows[i].SenderAgencyID != agency && rows[i].SenderKeyID != "" {
+				rows[i].SenderKeyID = "agency:" + rows[i].SenderAgencyID
+			}
+		}
+	}
 	name, err := s.reportNamer(ctx, groupBy, agency, rows)
 	if err != nil {
 		return nil, err
@@ -502,8 +511,9 @@ func (s *Store) ReferralReport(ctx context.Context, a Actor, groupBy string, fro
 
 // reportNamer names the groups of a report grouped by groupBy for agency
 // ("" for an admin). A caseworker is named by its key's name, which only
-// the key's own agency (or an admin) sees: another agency's caseworker is
-// "a caseworker of" that agency. Names carry no personal data.
+// the key's own agency (or an admin) sees: another agency's caseworkers
+// are one group, "caseworkers of" that agency. Names carry no personal
+// data.
 func (s *Store) reportNamer(ctx context.Context, groupBy, agency string, rows []referral.ReportRow) (func(string) string, error) {
 	switch groupBy {
 	case "need":
@@ -545,7 +555,7 @@ func (s *Store) reportNamer(ctx context.Context, groupBy, agency string, rows []
 	}
 	for _, r := range rows {
 		if _, ok := keyNames[r.SenderKeyID]; !ok && r.SenderKeyID != "" {
-			keyNames[r.SenderKeyID] = "a caseworker of " + names[r.SenderAgencyID]
+			keyNames[r.SenderKeyID] = "caseworkers of " + names[r.SenderAgencyID]
 		}
 	}
 	return func(k string) string {
