@@ -237,3 +237,37 @@ func TestPeople_OneActingPersonAndWorkingAssignees(t *testing.T) {
 		})
 	}
 }
+
+// A referral the agency received is on every one of its caseworkers'
+// worklists (assignee=me) until someone takes the task.
+func TestWorklist_ReceivedReferralIsEveryonesUntilTaken(t *testing.T) {
+	for _, d := range storetest.Dialects {
+		t.Run(d, func(t *testing.T) {
+			r := newReferrals(t, d)
+			_, ref := r.refer(svcPantry, "")
+			var page struct {
+				Contents []struct {
+					ID, Kind string
+					Version  int
+				}
+			}
+			r.send("GET", "/tasks", "", r.cwA).json(t, &page)
+			if len(page.Contents) != 1 || page.Contents[0].Kind != "response" {
+				t.Fatalf("the receiving caseworker's worklist: %+v", page.Contents)
+			}
+			// Taken by the agency key's holder, it leaves the others' lists.
+			var me struct {
+				KeyID string `json:"key_id"`
+			}
+			r.send("GET", "/me", "", r.keyA).json(t, &me)
+			task := page.Contents[0]
+			if res := r.send("PATCH", "/tasks/"+task.ID, fmt.Sprintf(`{"assignee_key_id": %q}`, me.KeyID), r.keyA, "If-Match", fmt.Sprintf(`"task-v%d"`, task.Version)); res.status != 200 {
+				t.Fatalf("take the task: %d %s", res.status, res.body)
+			}
+			r.send("GET", "/tasks", "", r.cwA).json(t, &page)
+			if len(page.Contents) != 0 {
+				t.Errorf("a task taken by another is still on the list: %+v (referral %s)", page.Contents, ref.ID)
+			}
+		})
+	}
+}

@@ -173,14 +173,16 @@ func (s *Store) Worklist(ctx context.Context, a Actor, f FollowUpFilter, p Pagin
 func (s *Store) followUpQuery(ctx context.Context, f FollowUpFilter) *gorm.DB {
 	q := s.db.WithContext(ctx).Model(&FollowUp{}).Where("assignee_agency_id = ?", f.AgencyID)
 	// A task given to a person is that person's alone; one given to no
-	// person is its key's.
+	// person is its key's; one given to neither (a referral the agency
+	// received) is everyone's in the agency until someone takes it.
+	const unassigned = "(assignee_person_id IS NULL AND assignee_key_id IS NULL)"
 	switch {
 	case f.KeyID != "" && f.PersonID != "":
-		q = q.Where("(assignee_person_id = ? OR (assignee_person_id IS NULL AND assignee_key_id = ?))", f.PersonID, f.KeyID)
+		q = q.Where("(assignee_person_id = ? OR (assignee_person_id IS NULL AND assignee_key_id = ?) OR "+unassigned+")", f.PersonID, f.KeyID)
 	case f.PersonID != "":
-		q = q.Where("assignee_person_id = ?", f.PersonID)
+		q = q.Where("(assignee_person_id = ? OR "+unassigned+")", f.PersonID)
 	case f.KeyID != "":
-		q = q.Where("assignee_person_id IS NULL AND assignee_key_id = ?", f.KeyID)
+		q = q.Where("((assignee_person_id IS NULL AND assignee_key_id = ?) OR "+unassigned+")", f.KeyID)
 	}
 	if f.CaseID != "" {
 		q = q.Where("case_id = ?", f.CaseID)
