@@ -297,9 +297,18 @@ func TestCases_RiskTasks(t *testing.T) {
 			if tasks = riskTasks(t, r, c.ID); st != 200 || !tasks[shutoff].done || tasks[eviction].done {
 				t.Errorf("after removing the shut-off: %d %+v %s", st, tasks, msg)
 			}
+			own := r.send("POST", "/tasks", fmt.Sprintf(`{"title": "Call the landlord", "due_at": "2026-12-03T15:00:00Z", "case_id": %q}`, c.ID), r.caseworker)
+			if own.status != 201 {
+				t.Fatalf("own task: %d %s", own.status, own.body)
+			}
 			st, _, msg = r.patchCase(c.ID, p.Version, `{"status": "closed"}`)
 			if tasks = riskTasks(t, r, c.ID); st != 200 || !tasks[eviction].done {
 				t.Errorf("after closing the case: %d %+v %s", st, tasks, msg)
+			}
+			var open struct{ Contents []struct{ Title string } }
+			r.send("GET", "/tasks?case_id="+c.ID, "", r.caseworker).json(t, &open)
+			if len(open.Contents) != 0 {
+				t.Errorf("a closed case's tasks are still open: %+v", open.Contents)
 			}
 		})
 	}

@@ -19,6 +19,15 @@ func (t *txn) afterCaseWrite(ctx context.Context, a Actor, c *Case, lead referra
 	if err := t.syncRiskTasks(ctx, a, c, lead); err != nil {
 		return err
 	}
+	if c.Status == CaseClosed {
+		// A closed case's own tasks are finished with it; its referrals'
+		// tasks end with the referrals.
+		now := t.s.now().UTC().Truncate(time.Microsecond)
+		err := t.db.WithContext(ctx).Model(&FollowUp{}).Where("case_id = ? AND kind = ? AND done_at IS NULL", c.ID, KindTask).Update("done_at", now).Error
+		if err != nil {
+			return mapErr(err, "finish the closed case's tasks")
+		}
+	}
 	if !clientChanged {
 		return nil
 	}
