@@ -117,7 +117,7 @@ func (h *handler) listAgencies(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return writePrivate(c, http.StatusOK, newPage(agencyViews(pageOf(all, p.paging)), int64(len(all)), p))
+	return writePrivate(c, http.StatusOK, newPage(views(pageOf(all, p.paging), agencyView), int64(len(all)), p))
 }
 
 // pageOf cuts one page from all.
@@ -324,7 +324,7 @@ func (h *handler) listKeys(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return writePrivate(c, http.StatusOK, newPage(keyViews(pageOf(keys, p.paging)), int64(len(keys)), p))
+	return writePrivate(c, http.StatusOK, newPage(views(pageOf(keys, p.paging), keyView), int64(len(keys)), p))
 }
 
 // revokeKey answers DELETE /agencies/{id}/keys/{key_id} (admin).
@@ -391,7 +391,7 @@ func (h *handler) auditLog(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return writePrivate(c, http.StatusOK, newPage(auditViews(entries), total, p))
+	return writePrivate(c, http.StatusOK, newPage(views(entries, auditView), total, p))
 }
 
 // agencyJSON is an agency as the API shows it.
@@ -410,14 +410,6 @@ func agencyView(a store.Agency) agencyJSON {
 	return agencyJSON{ID: a.ID, Name: a.Name, CreatedAt: a.CreatedAt, OrganizationIDs: a.OrganizationIDs, TZ: a.TZ}
 }
 
-func agencyViews(as []store.Agency) []agencyJSON {
-	out := make([]agencyJSON, len(as))
-	for i, a := range as {
-		out[i] = agencyView(a)
-	}
-	return out
-}
-
 // apiKeyJSON is a key as the API lists it: never its secret.
 type apiKeyJSON struct {
 	ID         string     `json:"id"`
@@ -434,14 +426,6 @@ type apiKeyJSON struct {
 func keyView(k store.APIKey) apiKeyJSON {
 	return apiKeyJSON{ID: k.ID, AgencyID: k.AgencyID, Role: k.Role, Name: k.Name, Prefix: k.Prefix,
 		CreatedAt: k.CreatedAt, LastUsedAt: k.LastUsedAt, RevokedAt: k.RevokedAt, PersonID: k.PersonID}
-}
-
-func keyViews(ks []store.APIKey) []apiKeyJSON {
-	out := make([]apiKeyJSON, len(ks))
-	for i, k := range ks {
-		out[i] = keyView(k)
-	}
-	return out
 }
 
 // createdKeyJSON is the answer to a key's creation: the only time the
@@ -476,14 +460,6 @@ func auditView(e store.AuditEntry) auditEntryJSON {
 	return auditEntryJSON{ID: e.ID, At: e.At, KeyID: e.KeyID, Role: e.Role, AgencyID: e.AgencyID, Action: e.Action,
 		ResourceType: e.ResourceType, ResourceID: e.ResourceID, ClientAddr: e.ClientAddr, RequestID: e.RequestID, Detail: e.Detail,
 		PersonID: e.PersonID, PersonName: nilIfEmpty(e.PersonName)}
-}
-
-func auditViews(es []store.AuditEntry) []auditEntryJSON {
-	out := make([]auditEntryJSON, len(es))
-	for i, e := range es {
-		out[i] = auditView(e)
-	}
-	return out
 }
 
 // nilIfEmpty is nil for "", else a pointer to s (a JSON null for nothing).

@@ -68,14 +68,6 @@ func caseNoteFromStore(n store.CaseNote) caseNoteJSON {
 		AuthorName: n.AuthorName, Version: n.Version, CreatedAt: n.CreatedAt, UpdatedAt: n.UpdatedAt}
 }
 
-func caseNotesJSON(ns []store.CaseNote) []caseNoteJSON {
-	out := make([]caseNoteJSON, len(ns))
-	for i, n := range ns {
-		out[i] = caseNoteFromStore(n)
-	}
-	return out
-}
-
 // caseNoteBody is what POST /cases/{id}/notes takes and PATCH merges into.
 type caseNoteBody struct {
 	Body   string `json:"body"`
@@ -137,7 +129,7 @@ func (h *handler) listCaseNotes(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return writePrivate(c, http.StatusOK, newPage(caseNotesJSON(notes), total, lp))
+	return writePrivate(c, http.StatusOK, newPage(views(notes, caseNoteFromStore), total, lp))
 }
 
 // patchCaseNote answers PATCH /cases/{id}/notes/{note_id}: a merge patch
@@ -233,5 +225,5 @@ func (h *handler) referralCaseNotes(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return writePrivate(c, http.StatusOK, newPage(caseNotesJSON(notes), total, lp))
+	return writePrivate(c, http.StatusOK, newPage(views(notes, caseNoteFromStore), total, lp))
 }

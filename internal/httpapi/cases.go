@@ -258,10 +258,7 @@ func (h *handler) listCases(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := make([]caseJSON, len(cases))
-	for i, cs := range cases {
-		out[i] = caseFromStore(cs)
-	}
+	out := views(cases, caseFromStore)
 	return writePrivate(c, http.StatusOK, newPage(out, total, lp))
 }
 

@@ -48,10 +48,7 @@ func (h *handler) listTasks(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := make([]taskJSON, len(tasks))
-	for i, t := range tasks {
-		out[i] = taskFromStore(t)
-	}
+	out := views(tasks, taskFromStore)
 	return writePrivate(c, http.StatusOK, newPage(out, total, lp))
 }
 

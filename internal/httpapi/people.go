@@ -58,10 +58,7 @@ func (h *handler) listPeople(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := make([]personJSON, len(people))
-	for i, p := range people {
-		out[i] = personView(p)
-	}
+	out := views(people, personView)
 	return writePrivate(c, http.StatusOK, newPage(out, total, lp))
 }
 

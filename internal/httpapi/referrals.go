@@ -333,10 +333,7 @@ func (h *handler) listEvents(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := make([]eventJSON, len(events))
-	for i, e := range events {
-		out[i] = eventFromStore(e)
-	}
+	out := views(events, eventFromStore)
 	return writePrivate(c, http.StatusOK, newPage(out, total, lp))
 }
 

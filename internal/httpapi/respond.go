@@ -97,3 +97,13 @@ func (w *ndjsonWriter) close() error {
 	w.c.Response().Flush()
 	return nil
 }
+
+// views is each of xs as f shows it: a list of store records in their
+// API shape.
+func views[T, V any](xs []T, f func(T) V) []V {
+	out := make([]V, len(xs))
+	for i, x := range xs {
+		out[i] = f(x)
+	}
+	return out
+}

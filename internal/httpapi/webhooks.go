@@ -193,10 +193,7 @@ func (h *handler) listWebhooks(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := make([]webhookJSON, len(all))
-	for i, w := range all {
-		out[i] = webhookFromStore(w)
-	}
+	out := views(all, webhookFromStore)
 	return writePrivate(c, http.StatusOK, newPage(pageOf(out, lp.paging), int64(len(all)), lp))
 }
 
@@ -265,9 +262,6 @@ func (h *handler) listDeliveries(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := make([]deliveryJSON, len(ds))
-	for i, d := range ds {
-		out[i] = deliveryFromStore(d)
-	}
+	out := views(ds, deliveryFromStore)
 	return writePrivate(c, http.StatusOK, newPage(out, total, lp))
 }

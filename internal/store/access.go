@@ -244,20 +244,23 @@ func (t *txn) RevokeKey(ctx context.Context, agencyID, keyID string) (APIKey, er
 // KeyByHash finds the key with hash; revoked keys are returned too (the
 // caller refuses them).
 func (s *Store) KeyByHash(ctx context.Context, hash []byte) (APIKey, error) {
-	var k APIKey
-	err := s.db.WithContext(ctx).Where("hash = ?", hash).Take(&k).Error
+	// One query for the key and its person: it runs on every request.
+	var row struct {
+		APIKey
+		KeyPersonName   *string
+		KeyPersonActive *bool
+	}
+	err := s.db.WithContext(ctx).Model(&APIKey{}).Select("api_keys.*, people.name AS key_person_name, people.active AS key_person_active").
+		Joins("LEFT JOIN people ON people.id = api_keys.person_id").Where("api_keys.hash = ?", hash).Take(&row).Error
 	if err == gorm.ErrRecordNotFound {
 		return APIKey{}, apperr.E(apperr.Unauthenticated, "unknown API key")
 	}
 	if err != nil {
 		return APIKey{}, mapErr(err, "read key")
 	}
-	if k.PersonID != nil {
-		var p Person
-		if err := s.db.WithContext(ctx).Select("name, active").Where("id = ?", *k.PersonID).Take(&p).Error; err != nil && err != gorm.ErrRecordNotFound {
-			return APIKey{}, mapErr(err, "read key person")
-		}
-		k.PersonName, k.PersonActive = p.Name, p.Active
+	k := row.APIKey
+	if row.KeyPersonName != nil && row.KeyPersonActive != nil {
+		k.PersonName, k.PersonActive = *row.KeyPersonName, *row.KeyPersonActive
 	}
 	return k, nil
 }
