@@ -244,14 +244,6 @@ func (h *handler) transition(c echo.Context) error {
 	return writeReferral(c, http.StatusOK, v)
 }
 
-func joinStatuses(ss []referral.Status) string {
-	out := make([]string, len(ss))
-	for i, s := range ss {
-		out[i] = string(s)
-	}
-	return strings.Join(out, ", ")
-}
-
 // addNote answers POST /referrals/{id}/notes: either side, any state.
 func (h *handler) addNote(c echo.Context) error {
 	_, id, err := h.referralParty(c)
@@ -405,7 +397,7 @@ func referralFilter(q url.Values, p auth.Principal) (store.ReferralFilter, error
 				continue
 			}
 			if !referral.Status(st).Valid() {
-				fe = append(fe, apperr.FieldError{Parameter: "status", Message: fmt.Sprintf("%q is not one of open, %s", clip(st), joinStatuses(referral.Statuses))})
+				fe = append(fe, apperr.FieldError{Parameter: "status", Message: fmt.Sprintf("%q is not one of open, %s", clip(st), referral.JoinStatuses(referral.Statuses))})
 			}
 			f.Statuses = append(f.Statuses, st)
 		}

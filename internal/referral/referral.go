@@ -107,11 +107,16 @@ func (e *MoveError) Error() string {
 	if len(e.Allowed) == 0 {
 		return why + "; the " + e.Side.String() + " has no moves from here"
 	}
-	names := make([]string, len(e.Allowed))
-	for i, s := range e.Allowed {
+	return why + "; allowed moves: " + JoinStatuses(e.Allowed)
+}
+
+// JoinStatuses lists ss for a message: "sent, accepted".
+func JoinStatuses(ss []Status) string {
+	names := make([]string, len(ss))
+	for i, s := range ss {
 		names[i] = string(s)
 	}
-	return why + "; allowed moves: " + strings.Join(names, ", ")
+	return strings.Join(names, ", ")
 }
 
 // Next checks that side may move a referral from from to to.

@@ -112,7 +112,7 @@ type ReferralMove struct {
 func (m ReferralMove) check() error {
 	var fe apperr.FieldErrors
 	if !m.To.Valid() {
-		fe.Add("/to", "must be one of %s", joinStatuses(referral.Statuses))
+		fe.Add("/to", "must be one of %s", referral.JoinStatuses(referral.Statuses))
 	}
 	if len(m.Note) > referral.MaxNoteLen {
 		fe.Add("/note", "is longer than %d characters", referral.MaxNoteLen)
@@ -260,14 +260,6 @@ func (s *Store) RecordFollowUp(ctx context.Context, a Actor, id, needMet, note s
 		return tx.AuditBatch(ctx, es)
 	})
 	return v, err
-}
-
-func joinStatuses(ss []referral.Status) string {
-	out := make([]string, len(ss))
-	for i, s := range ss {
-		out[i] = string(s)
-	}
-	return strings.Join(out, ", ")
 }
 
 // needInProgress marks the referral's need in progress once it is sent, if
