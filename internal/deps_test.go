@@ -25,8 +25,8 @@ var layers = map[string]int{
 	// processes
 	"internal/indexsync": 2, "internal/importer": 2, "internal/seedgen": 2, "internal/notify": 2,
 	// edge
-	"internal/httpapi": 3,
-	"cmd/linkage":      4,
+	"internal/httpapi": 3, "internal/console": 3,
+	"cmd/linkage": 4,
 }
 
 // sameLayer lists the imports allowed between two packages of one layer

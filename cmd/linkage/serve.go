@@ -168,6 +168,9 @@ func newAPI(cfg config.Config, d httpapi.Deps) (http.Handler, error) {
 	d.PageCache = cfg.PageCache
 	d.ImportLimits = hsdsio.Limits{EntryBytes: cfg.ImportMaxEntry, TotalBytes: cfg.ImportMaxTotal}
 	d.MetricsElsewhere = cfg.MetricsAddr != ""
+	if d.Console, err = newConsole(cfg, d); err != nil {
+		return nil, err
+	}
 	e, err := httpapi.New(d)
 	if err != nil {
 		return nil, err // a nil *echo.Echo in an http.Handler would not be nil
@@ -188,7 +191,11 @@ func prepareServe(ctx context.Context, cfg config.Config, st *store.Store, log *
 			return "", err
 		}
 		if keys != "" {
-			showDemoKeys(stdout, log, cfg, keys)
+			staff, err := ensureDemoStaff(ctx, st, cfg.DataDir)
+			if err != nil {
+				return "", fmt.Errorf("demo staff: %w", err)
+			}
+			showDemoKeys(stdout, log, cfg, keys+staff)
 		}
 	}
 	if err := loadDemoPostcodes(ctx, st, log); err != nil {

@@ -145,3 +145,26 @@ func clock(v string) (int, bool) {
 	}
 	return h*60 + m, true
 }
+
+// HoursOn is the opening and closing time ("HH:MM") of a weekly schedule
+// on the weekday of t (in t's zone), if it opens that day.
+func (s *Schedule) HoursOn(t time.Time) (opens, closes string, ok bool) {
+	if !s.Weekly() || !s.ValidOn(t) {
+		return "", "", false
+	}
+	day := (int(t.Weekday()) + 6) % 7 // Monday = 0
+	for _, d := range s.days() {
+		if d == day {
+			return hhmm(s.OpensAt), hhmm(s.ClosesAt), true
+		}
+	}
+	return "", "", false
+}
+
+// hhmm is "HH:MM" of "HH:MM[:SS]".
+func hhmm(v string) string {
+	if len(v) > 5 {
+		return v[:5]
+	}
+	return v
+}

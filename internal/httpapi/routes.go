@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"net/http"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
@@ -9,8 +10,9 @@ import (
 )
 
 // routes is the whole route table, one line per route.
-func (h *handler) routes(e *echo.Echo) {
-	e.GET("/", h.apiMeta)
+func (h *handler) routes(e *echo.Echo, console func(api http.Handler) http.Handler) {
+	e.GET("/", h.root(console != nil))
+	h.mountConsole(e, console)
 	e.GET("/openapi.json", h.openapiJSON)
 	e.GET("/docs", h.docsPage)
 	e.GET("/docs/:asset", h.docsFile)

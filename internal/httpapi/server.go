@@ -87,6 +87,9 @@ type Deps struct {
 	// the registry on a listener of its own (LINKAGE_METRICS_ADDR), away
 	// from the public address.
 	MetricsElsewhere bool
+	// Console builds the staff console around api, this server's own
+	// handler (its in-process API); nil serves no console.
+	Console func(api http.Handler) http.Handler
 }
 
 type handler struct {
@@ -214,7 +217,7 @@ func New(d Deps) (*echo.Echo, error) {
 	e.Use(h.rateLimit)
 	e.Use(h.limitStreams)
 	e.Use(h.validateRequest)
-	h.routes(e)
+	h.routes(e, d.Console)
 	return e, nil
 }
 

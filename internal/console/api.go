@@ -1,0 +1,134 @@
+package console
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// apiError is a problem the API answered: what the page shows, next to
+// the fields it names.
+type apiError struct {
+	Status int
+	Title  string
+	Detail string
+	Errors []fieldProblem
+}
+
+type fieldProblem struct {
+	Pointer   string `json:"pointer"`
+	Parameter string `json:"parameter"`
+	Message   string `json:"message"`
+}
+
+func (e *apiError) Error() string {
+	if e.Detail != "" {
+		return e.Detail
+	}
+	return e.Title
+}
+
+// Field is the message of the problem about the field at JSON pointer or
+// query parameter name (the first whose pointer starts with it).
+func (e *apiError) Field(name string) string {
+	if e == nil {
+		return ""
+	}
+	for _, f := range e.Errors {
+		if f.Parameter == name || f.Pointer == name || (strings.HasPrefix(name, "/") && strings.HasPrefix(f.Pointer, name+"/")) {
+			return f.Message
+		}
+	}
+	return ""
+}
+
+// recorder is the answer of an in-process API call.
+type recorder struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (r *recorder) Header() http.Header { return r.header }
+func (r *recorder) WriteHeader(s int) {
+	if r.status == 0 {
+		r.status = s
+	}
+}
+func (r *recorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	return r.body.Write(b)
+}
+
+// call is one API request as the person signed in to r: method path with
+// query and, unless nil, body as JSON; the answer decodes into out (unless
+// nil). A problem answer is an *apiError. header adds request headers
+// (If-Match); the answer's headers are returned.
+func (c *Console) call(r *http.Request, s *session, method, path string, query url.Values, body any, out any, header ...string) (http.Header, error) {
+	var rd io.Reader = http.NoBody
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return nil, fmt.Errorf("console: encode %s %s: %w", method, path, err)
+		}
+		rd = bytes.NewReader(b)
+	}
+	u := path
+	if len(query) > 0 {
+		u += "?" + query.Encode()
+	}
+	ctx := r.Context()
+	if s != nil {
+		ctx = c.d.AsPrincipal(ctx, s.principal)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, rd)
+	if err != nil {
+		return nil, fmt.Errorf("console: request %s %s: %w", method, path, err)
+	}
+	// The API sees the browser's address (audit lines, limits) as it
+	// would a direct client's, through the same proxy rules.
+	req.RemoteAddr = r.RemoteAddr
+	if fwd := r.Header.Values("X-Forwarded-For"); len(fwd) > 0 {
+		req.Header["X-Forwarded-For"] = fwd
+	}
+	req.Header.Set("Accept", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	rec := &recorder{header: http.Header{}}
+	c.api.ServeHTTP(rec, req)
+	if rec.status >= 400 {
+		return rec.header, problemOf(rec)
+	}
+	if out != nil && rec.body.Len() > 0 {
+		if err := json.Unmarshal(rec.body.Bytes(), out); err != nil {
+			return rec.header, fmt.Errorf("console: decode %s %s: %w", method, path, err)
+		}
+	}
+	return rec.header, nil
+}
+
+func problemOf(rec *recorder) error {
+	var p struct {
+		Title  string         `json:"title"`
+		Detail string         `json:"detail"`
+		Errors []fieldProblem `json:"errors"`
+	}
+	_ = json.Unmarshal(rec.body.Bytes(), &p)
+	return &apiError{Status: rec.status, Title: p.Title, Detail: p.Detail, Errors: p.Errors}
+}
+
+// get is call with GET.
+func (c *Console) get(r *http.Request, s *session, path string, query url.Values, out any) error {
+	_, err := c.call(r, s, http.MethodGet, path, query, nil, out)
+	return err
+}
