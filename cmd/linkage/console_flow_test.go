@@ -84,7 +84,44 @@ func TestConsole_MondayMorning(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(".status-sent")))
 	refURL := get(b, "referral url", chromedp.Location())
 	b.check("referral-sent")
-	_ = refURL // the receiving agency's and supervisor's half of the day: next session (docs/console.md)
+	b.signOut()
+
+	// The food network answers from its inbox.
+	b.signIn("sam.okafor@demo.example", demoAccount(t, dir, "sam.okafor@demo.example"))
+	if h := b.text("h1"); h != "Referrals received" {
+		t.Errorf("the agency's first page is %q, want its inbox", h)
+	}
+	if row := b.text("tbody tr"); !strings.Contains(row, "Lucía Ramos") || !strings.Contains(row, "Urgent") {
+		t.Errorf("the inbox's first row is %q, want Lucía Ramos, urgent", row)
+	}
+	b.check("inbox")
+	b.run("accept", chromedp.Click(chromedp.CSS("tbody tr a")), chromedp.WaitVisible(chromedp.CSS("#answer-h")),
+		chromedp.Click(chromedp.CSS("input[name=to][value=accepted]")),
+		chromedp.SendKeys(chromedp.CSS("#note"), "Thursday 3 pm with a Spanish-speaking navigator"),
+		chromedp.Submit(chromedp.CSS("#note")), chromedp.WaitVisible(chromedp.CSS(".status-accepted")))
+	b.check("referral-received")
+	b.run("complete", chromedp.Click(chromedp.CSS("input[name=to][value=completed]")), chromedp.SetValue(chromedp.CSS("#outcome"), "service_provided"),
+		chromedp.Submit(chromedp.CSS("#note")), chromedp.WaitVisible(chromedp.CSS(".status-completed")))
+	b.signOut()
+
+	// The caseworker records the client's own answer: the need is met.
+	b.signIn("dana.reyes@demo.example", demoAccount(t, dir, "dana.reyes@demo.example"))
+	b.run("follow up", chromedp.Navigate(refURL), chromedp.WaitVisible(chromedp.CSS("#fu-h")),
+		chromedp.Click(chromedp.CSS("input[name=need_met][value=yes]")), chromedp.SendKeys(chromedp.CSS("#fu-note"), "SNAP approved"),
+		chromedp.Submit(chromedp.CSS("#fu-note")), chromedp.WaitVisible(chromedp.CSS(".status-completed")))
+	b.run("the case", chromedp.Navigate(caseURL), chromedp.WaitVisible(chromedp.CSS("#needs-h")))
+	if needs := b.text(".needs"); !strings.Contains(needs, "Food · Met") {
+		t.Errorf("after the follow-up the case's needs read %q, want food met", needs)
+	}
+	b.signOut()
+
+	// The supervisor (an administrator) sees it in the report.
+	b.signIn("alex.morgan@demo.example", demoAccount(t, dir, "alex.morgan@demo.example"))
+	b.run("reports", chromedp.Navigate(b.base+"/app/reports"), chromedp.WaitVisible(chromedp.CSS("#funnel-h")))
+	if table := b.text("#funnel .table-wrap"); !strings.Contains(table, "SNAP Application Help") {
+		t.Errorf("the referral report reads %q, want SNAP Application Help", table)
+	}
+	b.check("reports")
 }
 
 // value is the current value of the form field sel.

@@ -38,7 +38,7 @@ var readmeChecks = []readmeCheck{
 	{key: `$KEY" http://127.0.0.1:8080/me`, shows: []string{`"role":"admin"`}, want: []string{`"agency":null`}},
 	{key: `$KEY" http://127.0.0.1:8080/agencies`, want: []string{`"name":"Greater Palmetto Food Network"`, `"name":"Bayview Behavioral Health"`,
 		`"name":"Palmetto Family Navigators"`}, shows: []string{`"tz":"America/New_York"`}, not: []string{`"tz":""`}},
-	{key: `$KEY" http://127.0.0.1:8080/audit`, shows: []string{`"client_addr":"demo"`}, want: []string{`"total_items":9`, `"role":"operator"`, `"resource_type":"agency"`, `"resource_type":"api_key"`, `"resource_type":"person"`}},
+	{key: `$KEY" http://127.0.0.1:8080/audit`, shows: []string{`"client_addr":"demo"`}, want: []string{`"total_items":14`, `"action":"set_password"`, `"role":"operator"`, `"resource_type":"agency"`, `"resource_type":"api_key"`, `"resource_type":"person"`}},
 	// Referrals.
 	{key: `CW=$(awk`, match: `^lnk_`},
 	{key: `AG=$(awk`, match: `^lnk_`},

@@ -2,7 +2,6 @@ package console
 
 import (
 	"net/http"
-	"net/url"
 
 	"github.com/linkage-org/linkage/internal/apperr"
 	"github.com/linkage-org/linkage/internal/auth"
@@ -45,7 +44,7 @@ func (c *Console) setPassword(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	http.Redirect(w, r, "/app/sign-in?done=password&next="+url.QueryEscape("/app/work"), http.StatusSeeOther)
+	http.Redirect(w, r, "/app/sign-in?done=password", http.StatusSeeOther)
 }
 
 // showSignInLike renders a page for someone not signed in, with a fresh

@@ -249,7 +249,7 @@ func (c *Console) signOut(w http.ResponseWriter, r *http.Request, s *session) {
 // /app, never another site (//evil.example, /\evil.example).
 func safeNext(next string) string {
 	if !strings.HasPrefix(next, "/app/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") || len(next) > 2000 {
-		return "/app/work"
+		return "/app/" // home: each role's first page
 	}
 	return next
 }

@@ -20,7 +20,9 @@ type taskView struct {
 	ClientName  string  `json:"client_name"`
 	ReferralID  *string `json:"referral_id"`
 	ServiceName string  `json:"service_name"`
-	Need        *string `json:"need"`
+	Need        *struct {
+		Domain string `json:"domain"`
+	} `json:"need"`
 	Version     int     `json:"version"`
 }
 
