@@ -23,7 +23,7 @@ type taskView struct {
 	Need        *struct {
 		Domain string `json:"domain"`
 	} `json:"need"`
-	Version     int     `json:"version"`
+	Version int `json:"version"`
 }
 
 // Link is where one click on the task goes: its referral, else its case.
