@@ -3,6 +3,7 @@ package console
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -79,42 +80,35 @@ func (c *Console) casesPage(w http.ResponseWriter, r *http.Request, s *session) 
 	c.render(w, r, s, http.StatusOK, "cases", "cases.title", v)
 }
 
-// intakeForm is the new-case form as typed, shown back with the API's
-// problems next to their fields.
-type intakeForm struct {
+// form is a form as typed, shown back with the API's problems next to
+// their fields.
+type form struct {
 	Values url.Values
 	Err    *apiError
 }
 
 // V is the typed value of field name.
-func (f intakeForm) V(name string) string { return f.Values.Get(name) }
+func (f form) V(name string) string { return f.Values.Get(name) }
 
 // Checked says whether a checkbox group name holds v.
-func (f intakeForm) Checked(name, v string) bool {
-	for _, x := range f.Values[name] {
-		if x == v {
-			return true
-		}
-	}
-	return false
-}
+func (f form) Checked(name, v string) bool { return slices.Contains(f.Values[name], v) }
 
 // E is the problem with the field at JSON pointer p.
-func (f intakeForm) E(p string) string { return f.Err.Field(p) }
+func (f form) E(p string) string { return f.Err.Field(p) }
 
 func (c *Console) intakePage(w http.ResponseWriter, r *http.Request, s *session) {
 	vals := url.Values{"given_on": {c.d.Now().In(c.d.Zone).Format("2006-01-02")}, "urgency": {"routine"}, "income_period": {"month"}}
-	c.render(w, r, s, http.StatusOK, "intake", "intake.title", c.intakeData(intakeForm{Values: vals}))
+	c.render(w, r, s, http.StatusOK, "intake", "intake.title", c.intakeData(form{Values: vals}))
 }
 
-func (c *Console) intakeData(f intakeForm) map[string]any {
+func (c *Console) intakeData(f form) map[string]any {
 	return map[string]any{"Form": f, "Domains": referral.Domains, "Scopes": referral.Scopes, "Urgencies": referral.Urgencies, "RiskKinds": referral.RiskKinds}
 }
 
 // intake creates the case from the form: one POST /cases, so the client,
 // needs, consent and assessment are written together or not at all.
 func (c *Console) intake(w http.ResponseWriter, r *http.Request, s *session) {
-	f := intakeForm{Values: r.PostForm}
+	f := form{Values: r.PostForm}
 	body, local := intakeBody(r.PostForm)
 	if len(local) > 0 {
 		f.Err = &apiError{Status: http.StatusUnprocessableEntity, Title: "check", Errors: local}

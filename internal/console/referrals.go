@@ -9,33 +9,16 @@ import (
 	"github.com/linkage-org/linkage/internal/referral"
 )
 
-// referForm is the refer page: a case, one of its needs and a service.
-type referForm struct {
-	Values url.Values
-	Err    *apiError
-}
-
-func (f referForm) V(name string) string { return f.Values.Get(name) }
-func (f referForm) E(p string) string    { return f.Err.Field(p) }
-func (f referForm) Checked(name, v string) bool {
-	for _, x := range f.Values[name] {
-		if x == v {
-			return true
-		}
-	}
-	return false
-}
-
 func (c *Console) referPage(w http.ResponseWriter, r *http.Request, s *session) {
 	q := r.URL.Query()
 	vals := url.Values{"case": {clipText(q.Get("case"), 40)}, "service": {clipText(q.Get("service"), 40)},
 		"location": {clipText(q.Get("location"), 40)}, "need": {clipText(q.Get("need"), 40)}, "priority": {"routine"}}
-	c.showRefer(w, r, s, http.StatusOK, referForm{Values: vals}, true)
+	c.showRefer(w, r, s, http.StatusOK, form{Values: vals}, true)
 }
 
 // showRefer renders the refer form for its case and service; fresh
 // forms share what the consent allows, checked.
-func (c *Console) showRefer(w http.ResponseWriter, r *http.Request, s *session, status int, f referForm, fresh bool) {
+func (c *Console) showRefer(w http.ResponseWriter, r *http.Request, s *session, status int, f form, fresh bool) {
 	var cs caseView
 	if err := c.get(r, s, "/cases/"+url.PathEscape(f.V("case")), nil, &cs); err != nil {
 		c.failAPI(w, r, s, err)
@@ -66,7 +49,7 @@ func (c *Console) showRefer(w http.ResponseWriter, r *http.Request, s *session, 
 // refer sends the referral (or records an out-of-network one) through
 // POST /referrals: consent, need and service are checked there.
 func (c *Console) refer(w http.ResponseWriter, r *http.Request, s *session) {
-	f := referForm{Values: r.PostForm}
+	f := form{Values: r.PostForm}
 	body := map[string]any{"case_id": f.V("case"), "service_id": f.V("service"), "need": f.V("need"),
 		"priority": f.V("priority"), "share": append([]string{}, r.PostForm["share"]...)}
 	if loc := f.V("location"); loc != "" {

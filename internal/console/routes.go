@@ -81,7 +81,7 @@ func (c *Console) setLanguage(w http.ResponseWriter, r *http.Request) {
 	lang := c.text.lang(r, r.PostFormValue("lang")).String()
 	back := safeNext(r.PostFormValue("next"))
 	if s := c.current(r); s != nil {
-		if r.PostFormValue("csrf") != s.csrf {
+		if !s.tokenOK(r) {
 			c.fail(w, r, s, http.StatusForbidden, "error.csrf")
 			return
 		}

@@ -1,0 +1,266 @@
+package main
+
+import (
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// staffClient is a browser-like client of the console: a cookie jar, no
+// redirects followed (the tests read them).
+type staffClient struct {
+	t    *testing.T
+	base string
+	http *http.Client
+}
+
+func newStaffClient(t *testing.T, base string) *staffClient {
+	jar, _ := cookiejar.New(nil)
+	return &staffClient{t: t, base: base, http: &http.Client{Jar: jar,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+// do sends a request and returns the status, the Location and the body.
+func (c *staffClient) do(method, path string, form url.Values, header ...string) (int, string, string) {
+	c.t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequest(method, c.base+path, body)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header.Get("Location"), string(b)
+}
+
+var hiddenRe = regexp.MustCompile(`name="(pre|csrf)" value="([^"]+)"`)
+
+// hidden is the value of hidden field pre or csrf on the page at path.
+func (c *staffClient) hidden(path, name string) string {
+	c.t.Helper()
+	_, _, body := c.do("GET", path, nil)
+	for _, m := range hiddenRe.FindAllStringSubmatch(body, -1) {
+		if m[1] == name {
+			return m[2]
+		}
+	}
+	c.t.Fatalf("%s has no %s field", path, name)
+	return ""
+}
+
+// signIn posts the sign-in form and returns its status and body.
+func (c *staffClient) signIn(email, password string) (int, string) {
+	c.t.Helper()
+	pre := c.hidden("/app/sign-in", "pre")
+	st, _, body := c.do("POST", "/app/sign-in", url.Values{"pre": {pre}, "email": {email}, "password": {password}})
+	return st, body
+}
+
+func (c *staffClient) cookie(name string) string {
+	u, _ := url.Parse(c.base)
+	for _, ck := range c.http.Jar.Cookies(u) {
+		if ck.Name == name {
+			return ck.Value
+		}
+	}
+	return ""
+}
+
+// TestConsole_Security tries the console as an attacker would, over real
+// HTTP against the demo: headers, CSRF, cross-origin posts, guessing,
+// session fixation, sign-out, redirects off the site, and a form that is
+// refused writes nothing.
+func TestConsole_Security(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a server; not in -short")
+	}
+	dir := t.TempDir()
+	got := serveUntil(t, map[string]string{"LINKAGE_DATA_DIR": dir, "LINKAGE_ADDR": "127.0.0.1:0", "LINKAGE_DEMO": "true"}, nil, "url")
+	base := got["url"]
+	dana := demoAccount(t, dir, "dana.reyes@demo.example")
+
+	t.Run("headers", func(t *testing.T) {
+		c := newStaffClient(t, base)
+		resp, err := c.http.Get(base + "/app/sign-in")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		h := resp.Header
+		csp := h.Get("Content-Security-Policy")
+		for _, want := range []string{"script-src 'self'", "frame-ancestors 'none'", "object-src 'none'"} {
+			if !strings.Contains(csp, want) {
+				t.Errorf("CSP %q lacks %s", csp, want)
+			}
+		}
+		if strings.Contains(csp, "unsafe-inline") || strings.Contains(csp, "unsafe-eval") {
+			t.Errorf("CSP allows inline or eval: %q", csp)
+		}
+		for k, v := range map[string]string{"X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin", "Cache-Control": "no-store"} {
+			if h.Get(k) != v {
+				t.Errorf("%s: %q, want %q", k, h.Get(k), v)
+			}
+		}
+		st, loc, _ := c.do("GET", "/", nil, "Accept", "text/html,application/xhtml+xml")
+		if st != http.StatusSeeOther || loc != "/app/" {
+			t.Errorf("a browser opening / gets %d to %q, want 303 to /app/", st, loc)
+		}
+		if st, _, body := c.do("GET", "/", nil, "Accept", "application/json"); st != 200 || !strings.Contains(body, "openapi_url") {
+			t.Errorf("an API client opening / gets %d %.100s, want the API's description", st, body)
+		}
+	})
+
+	t.Run("csrf", func(t *testing.T) {
+		c := newStaffClient(t, base)
+		if st, _, _ := c.do("POST", "/app/sign-in", url.Values{"email": {"dana.reyes@demo.example"}, "password": {dana}}); st != http.StatusForbidden {
+			t.Errorf("sign-in without the form's token: %d, want 403", st)
+		}
+		pre := c.hidden("/app/sign-in", "pre")
+		st, _, _ := c.do("POST", "/app/sign-in", url.Values{"pre": {pre}, "email": {"dana.reyes@demo.example"}, "password": {dana}},
+			"Origin", "http://evil.example", "Sec-Fetch-Site", "cross-site")
+		if st != http.StatusForbidden || c.cookie("linkage_session") != "" {
+			t.Errorf("a cross-site sign-in post: %d (session %q), want 403 and no session", st, c.cookie("linkage_session"))
+		}
+		if st, body := c.signIn("dana.reyes@demo.example", dana); st != http.StatusSeeOther {
+			t.Fatalf("sign-in: %d %.300s", st, body)
+		}
+		before := c.caseCount()
+		form := url.Values{"given_name": {"Eve"}, "family_name": {"Forged"}}
+		if st, _, _ := c.do("POST", "/app/cases/new", form); st != http.StatusForbidden {
+			t.Errorf("a signed-in post without the CSRF token: %d, want 403", st)
+		}
+		form.Set("csrf", "not-the-token")
+		if st, _, _ := c.do("POST", "/app/cases/new", form); st != http.StatusForbidden {
+			t.Errorf("a post with a wrong CSRF token: %d, want 403", st)
+		}
+		if after := c.caseCount(); after != before {
+			t.Errorf("refused posts wrote cases: %s before, %s after", before, after)
+		}
+	})
+
+	t.Run("refused form keeps what was typed and writes nothing", func(t *testing.T) {
+		c := newStaffClient(t, base)
+		if st, body := c.signIn("dana.reyes@demo.example", dana); st != http.StatusSeeOther {
+			t.Fatalf("sign-in: %d %.300s", st, body)
+		}
+		before := c.caseCount()
+		form := url.Values{"csrf": {c.hidden("/app/cases/new", "csrf")}, "given_name": {"Marta"}, "family_name": {"Quiñones"},
+			"birth_date": {"1990-02-31"}, "income": {"lots"}, "need": {"food"}}
+		st, _, body := c.do("POST", "/app/cases/new", form)
+		if st != http.StatusUnprocessableEntity || !strings.Contains(body, `value="Quiñones"`) || !strings.Contains(body, `id="e-income"`) {
+			t.Errorf("a bad intake: %d; want 422 with the last name kept and the income's problem shown\n%.2000s", st, body)
+		}
+		delete(form, "income")
+		st, _, body = c.do("POST", "/app/cases/new", form)
+		if st != http.StatusUnprocessableEntity || !strings.Contains(body, `id="e-birth_date"`) || !strings.Contains(body, `value="Marta"`) {
+			t.Errorf("an impossible birth date: %d; want 422 naming the birth date, the first name kept\n%.2000s", st, body)
+		}
+		if strings.Contains(body, "json:") || strings.Contains(body, "SQL") {
+			t.Errorf("the page shows an internal error: %.2000s", body)
+		}
+		if after := c.caseCount(); after != before {
+			t.Errorf("refused intakes wrote cases: %s before, %s after", before, after)
+		}
+	})
+
+	t.Run("no redirect off the site", func(t *testing.T) {
+		c := newStaffClient(t, base)
+		if st, _ := c.signIn("dana.reyes@demo.example", dana); st != http.StatusSeeOther {
+			t.Fatalf("sign-in: %d", st)
+		}
+		// Signed in, the sign-in page sends the browser on to next: the
+		// same check as after a sign-in, without spending attempts.
+		for _, next := range []string{"//evil.example/", "https://evil.example/", "/\\evil.example", "/app/\r\nSet-Cookie: x=1"} {
+			_, loc, _ := c.do("GET", "/app/sign-in?next="+url.QueryEscape(next), nil)
+			if !strings.HasPrefix(loc, "/app/") || strings.Contains(loc, "evil") || strings.Contains(loc, "\n") {
+				t.Errorf("next=%q sends the browser to %q", next, loc)
+			}
+		}
+	})
+	t.Run("guessing, fixation and sign-out", func(t *testing.T) {
+		c := newStaffClient(t, base)
+		st, body := c.signIn("nobody@demo.example", "whatever-password")
+		st2, body2 := c.signIn("sam.okafor@demo.example", "whatever-password")
+		if st != http.StatusUnauthorized || st2 != http.StatusUnauthorized || errorLine(body) != errorLine(body2) {
+			t.Errorf("unknown email (%d %q) and wrong password (%d %q) must read the same", st, errorLine(body), st2, errorLine(body2))
+		}
+		for i := 0; i < 4; i++ {
+			c.signIn("sam.okafor@demo.example", "wrong-password-again")
+		}
+		if st, _ := c.signIn("sam.okafor@demo.example", demoAccount(t, dir, "sam.okafor@demo.example")); st != http.StatusTooManyRequests {
+			t.Errorf("the right password after 5 failures: %d, want 429 (locked)", st)
+		}
+
+		planted := "planted-session-token-from-an-attacker"
+		u, _ := url.Parse(base)
+		c.http.Jar.SetCookies(u, []*http.Cookie{{Name: "linkage_session", Value: planted, Path: "/"}})
+		if st, _ := c.signIn("dana.reyes@demo.example", dana); st != http.StatusSeeOther {
+			t.Fatalf("sign-in: %d", st)
+		}
+		token := c.cookie("linkage_session")
+		if token == "" || token == planted {
+			t.Errorf("after sign-in the session token is %q: a planted token must never become signed in", token)
+		}
+		if st, _, _ := c.do("GET", "/app/work", nil); st != http.StatusOK {
+			t.Errorf("signed in, /app/work: %d", st)
+		}
+		c.do("POST", "/app/sign-out", url.Values{"csrf": {c.hidden("/app/work", "csrf")}})
+		replay := newStaffClient(t, base)
+		replay.http.Jar.SetCookies(u, []*http.Cookie{{Name: "linkage_session", Value: token, Path: "/"}})
+		if st, loc, _ := replay.do("GET", "/app/work", nil); st != http.StatusSeeOther || !strings.HasPrefix(loc, "/app/sign-in") {
+			t.Errorf("the signed-out token reused: %d to %q, want sent to sign in", st, loc)
+		}
+	})
+
+	t.Run("one address is throttled", func(t *testing.T) {
+		c := newStaffClient(t, base)
+		for i := 0; i < 40; i++ {
+			if st, _ := c.signIn("spray"+strconv.Itoa(i)+"@demo.example", "a-guessed-password"); st == http.StatusTooManyRequests {
+				return
+			}
+		}
+		t.Error("40 sign-ins from one address in a row were never throttled")
+	})
+}
+
+var alertRe = regexp.MustCompile(`role="alert"[^>]*>([^<]*)<`)
+
+// errorLine is the sign-in page's alert.
+func errorLine(body string) string {
+	m := alertRe.FindStringSubmatch(body)
+	if m == nil {
+		return ""
+	}
+	return m[1]
+}
+
+var captionCount = regexp.MustCompile(`<caption>(\d+) case`)
+
+// caseCount is how many cases the signed-in person's case list counts.
+func (c *staffClient) caseCount() string {
+	c.t.Helper()
+	st, _, body := c.do("GET", "/app/cases", nil)
+	m := captionCount.FindStringSubmatch(body)
+	if st != 200 || m == nil {
+		c.t.Fatalf("case list: %d %.500s", st, body)
+	}
+	return m[1]
+}
