@@ -122,6 +122,18 @@ func TestConsole_MondayMorning(t *testing.T) {
 		t.Errorf("the referral report reads %q, want SNAP Application Help", table)
 	}
 	b.check("reports")
+
+	// Administration: agencies, an agency's staff and keys, the audit log,
+	// which names the people who acted.
+	b.run("admin", chromedp.Navigate(b.base+"/app/admin"), chromedp.WaitVisible(chromedp.CSS("#new-agency-h")))
+	b.check("admin")
+	b.run("an agency", chromedp.Click(chromedp.CSS("tbody a")), chromedp.WaitVisible(chromedp.CSS("#people-h")))
+	b.check("agency")
+	b.run("audit", chromedp.Navigate(b.base+"/app/admin/audit?resource_type=referral"), chromedp.WaitVisible(chromedp.CSS("table")))
+	if log := b.text("tbody"); !strings.Contains(log, "Sam Okafor") || !strings.Contains(log, "Dana Reyes") {
+		t.Errorf("the audit log of referrals does not name both people: %.500s", log)
+	}
+	b.check("audit")
 }
 
 // value is the current value of the form field sel.

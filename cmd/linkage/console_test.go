@@ -195,6 +195,51 @@ func TestConsole_Security(t *testing.T) {
 			}
 		}
 	})
+	t.Run("one-time links", func(t *testing.T) {
+		admin := newStaffClient(t, base)
+		if st, _ := admin.signIn("alex.morgan@demo.example", demoAccount(t, dir, "alex.morgan@demo.example")); st != http.StatusSeeOther {
+			t.Fatalf("admin sign-in: %d", st)
+		}
+		_, _, list := admin.do("GET", "/app/admin", nil)
+		agencies := agencyLinks.FindAllString(list, -1)
+		if len(agencies) < 2 {
+			t.Fatalf("the admin page lists %d agencies, want the demo's three", len(agencies))
+		}
+		st, _, body := admin.do("POST", agencies[0]+"/people", url.Values{"csrf": {admin.hidden(agencies[0], "csrf")},
+			"name": {"Pat Lee"}, "email": {"pat.lee@demo.example"}, "role": {"caseworker"}})
+		link := linkRe.FindStringSubmatch(body)
+		if st != http.StatusOK || link == nil {
+			t.Fatalf("adding a person: %d, no one-time link shown\n%.1500s", st, body)
+		}
+		pat := newStaffClient(t, base)
+		pre := pat.hidden("/app/password?token="+link[1], "pre")
+		set := url.Values{"pre": {pre}, "token": {link[1]}, "password": {"a long enough pass phrase"}, "confirm": {"a long enough pass phrase"}}
+		if st, loc, _ := pat.do("POST", "/app/password", set); st != http.StatusSeeOther || !strings.HasPrefix(loc, "/app/sign-in") {
+			t.Fatalf("setting the password: %d to %q", st, loc)
+		}
+		if st, _, _ := pat.do("POST", "/app/password", set); st != http.StatusNotFound {
+			t.Errorf("the link used a second time: %d, want 404", st)
+		}
+		if st, _ := pat.signIn("pat.lee@demo.example", "a long enough pass phrase"); st != http.StatusSeeOther {
+			t.Errorf("signing in with the chosen password: %d", st)
+		}
+
+		// Agency staff of the food network make no links for another agency's people.
+		sam := newStaffClient(t, base)
+		if st, _ := sam.signIn("sam.okafor@demo.example", demoAccount(t, dir, "sam.okafor@demo.example")); st != http.StatusSeeOther {
+			t.Fatalf("sam signs in: %d", st)
+		}
+		_, _, people := admin.do("GET", agencies[0], nil)
+		pid := personForm.FindStringSubmatch(people)
+		if pid == nil {
+			t.Fatal("no person on the agency page")
+		}
+		st, _, body = sam.do("POST", agencies[0]+"/people/"+pid[1]+"/link", url.Values{"csrf": {sam.hidden("/app/inbox", "csrf")}})
+		if linkRe.MatchString(body) || st == http.StatusOK {
+			t.Errorf("another agency's staff asked for a link: %d, and got one: %v", st, linkRe.MatchString(body))
+		}
+	})
+
 	t.Run("guessing, fixation and sign-out", func(t *testing.T) {
 		c := newStaffClient(t, base)
 		st, body := c.signIn("nobody@demo.example", "whatever-password")
@@ -240,6 +285,12 @@ func TestConsole_Security(t *testing.T) {
 		t.Error("40 sign-ins from one address in a row were never throttled")
 	})
 }
+
+var (
+	agencyLinks = regexp.MustCompile(`/app/admin/agencies/[0-9a-f-]{36}`)
+	linkRe      = regexp.MustCompile(`/app/password\?token=([A-Za-z0-9_-]+)`)
+	personForm  = regexp.MustCompile(`/people/([0-9a-f-]{36})/link`)
+)
 
 var alertRe = regexp.MustCompile(`role="alert"[^>]*>([^<]*)<`)
 

@@ -3,11 +3,14 @@ package console
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/linkage-org/linkage/internal/apperr"
 )
 
 // apiError is a problem the API answered: what the page shows, next to
@@ -131,4 +134,23 @@ func problemOf(rec *recorder) error {
 func (c *Console) get(r *http.Request, s *session, path string, query url.Values, out any) error {
 	_, err := c.call(r, s, http.MethodGet, path, query, nil, out)
 	return err
+}
+
+// asProblem is a store error as the page shows a problem: a person's
+// mistake with its sentence, anything else as it is (a failure).
+func asProblem(err error) error {
+	var e *apperr.Error
+	if !errors.As(err, &e) {
+		return err
+	}
+	status := map[apperr.Kind]int{apperr.Invalid: 400, apperr.Unprocessable: 422, apperr.Forbidden: 403,
+		apperr.NotFound: 404, apperr.Conflict: 409}[e.Kind]
+	if status == 0 {
+		return err
+	}
+	p := &apiError{Status: status, Detail: e.Msg}
+	for _, f := range e.Fields {
+		p.Errors = append(p.Errors, fieldProblem{Pointer: f.Pointer, Parameter: f.Parameter, Message: f.Message})
+	}
+	return p
 }

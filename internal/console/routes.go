@@ -42,6 +42,18 @@ func (c *Console) routes() *http.ServeMux {
 	m.HandleFunc("POST /app/tasks/{id}/done", c.signedIn(c.taskDone))
 	m.HandleFunc("GET /app/inbox", c.signedIn(c.inboxPage))
 	m.HandleFunc("GET /app/reports", c.signedIn(c.reportsPage))
+	m.HandleFunc("GET /app/admin", c.signedIn(c.adminPage))
+	m.HandleFunc("POST /app/admin/agencies", c.signedIn(c.createAgency))
+	m.HandleFunc("GET /app/admin/agencies/{id}", c.signedIn(c.agencyPage))
+	m.HandleFunc("POST /app/admin/agencies/{id}/people", c.signedIn(c.addPerson))
+	m.HandleFunc("POST /app/admin/agencies/{id}/people/{person}/link", c.signedIn(c.resetPassword))
+	m.HandleFunc("POST /app/admin/agencies/{id}/people/{person}/active", c.signedIn(c.setActive))
+	m.HandleFunc("POST /app/admin/agencies/{id}/keys", c.signedIn(c.createKey))
+	m.HandleFunc("POST /app/admin/agencies/{id}/keys/{key}/revoke", c.signedIn(c.revokeKey))
+	m.HandleFunc("GET /app/admin/audit", c.signedIn(c.auditPage))
+	m.HandleFunc("GET /app/admin/webhooks", c.signedIn(c.webhooksPage))
+	m.HandleFunc("POST /app/admin/webhooks", c.signedIn(c.createWebhook))
+	m.HandleFunc("POST /app/admin/webhooks/{hook}/delete", c.signedIn(c.deleteWebhook))
 	m.HandleFunc("GET /app/", c.notFound)
 	return m
 }
