@@ -209,7 +209,7 @@ func (c *Console) showWebhooks(w http.ResponseWriter, r *http.Request, s *sessio
 	}
 	c.render(w, r, s, status, "webhooks", "webhooks.title", map[string]any{"List": list.Contents, "Secret": secret,
 		"Events": []string{"referral.created", "referral.status_changed", "referral.note_added", "referral.forwarded", "followup.overdue", "listing.stale"},
-		"Err": r.URL.Query().Get("error")})
+		"Err":    r.URL.Query().Get("error")})
 }
 
 func (c *Console) createWebhook(w http.ResponseWriter, r *http.Request, s *session) {
