@@ -102,6 +102,23 @@ func TestConsole_MondayMorning(t *testing.T) {
 	b.check("referral-received")
 	b.run("complete", chromedp.Click(chromedp.CSS("input[name=to][value=completed]")), chromedp.SetValue(chromedp.CSS("#outcome"), "service_provided"),
 		chromedp.Submit(chromedp.CSS("#note")), chromedp.WaitVisible(chromedp.CSS(".status-completed")))
+
+	// The food network keeps its listing current.
+	b.run("our listings", chromedp.Click(chromedp.CSS("a[href='/app/listings']")), chromedp.WaitVisible(chromedp.CSS("#import-h")))
+	b.check("listings")
+	b.run("a listing", chromedp.Click(chromedp.CSS("tbody a")), chromedp.WaitVisible(chromedp.CSS("#edit-h")))
+	b.check("listing")
+	b.run("edit", chromedp.SetValue(chromedp.CSS("#l-wait_time"), "About 20 minutes"), chromedp.Submit(chromedp.CSS("#l-wait_time")),
+		chromedp.WaitVisible(chromedp.CSS("p.notice")))
+	if v := b.value("#l-wait_time"); v != "About 20 minutes" {
+		t.Errorf("after saving, the wait reads %q", v)
+	}
+	b.run("report capacity", chromedp.SendKeys(chromedp.CSS("#new-unit"), "appointments"), chromedp.SendKeys(chromedp.CSS("#new-av"), "6"),
+		chromedp.Submit(chromedp.CSS("#new-av")), chromedp.WaitVisible(chromedp.CSS("input[id^=av-]")))
+	b.run("confirm current", chromedp.Click(chromedp.CSS("form[action$='/verify'] button")), chromedp.WaitVisible(chromedp.CSS("p.notice")))
+	if h := b.text("#hist-h + ol"); !strings.Contains(h, "verify") && !strings.Contains(h, "assured") {
+		t.Errorf("the listing's history does not show the confirmation: %.400s", h)
+	}
 	b.signOut()
 
 	// The caseworker records the client's own answer: the need is met.

@@ -74,13 +74,20 @@ func (r *recorder) Write(b []byte) (int, error) {
 // nil). A problem answer is an *apiError. header adds request headers
 // (If-Match); the answer's headers are returned.
 func (c *Console) call(r *http.Request, s *session, method, path string, query url.Values, body any, out any, header ...string) (http.Header, error) {
-	var rd io.Reader = http.NoBody
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return nil, fmt.Errorf("console: encode %s %s: %w", method, path, err)
-		}
-		rd = bytes.NewReader(b)
+	if body == nil {
+		return c.callRaw(r, s, method, path, query, "", nil, out, header...)
+	}
+	b, err := json.Marshal(body)
+	if err != nil {
+		return nil, fmt.Errorf("console: encode %s %s: %w", method, path, err)
+	}
+	return c.callRaw(r, s, method, path, query, "application/json", bytes.NewReader(b), out, header...)
+}
+
+// callRaw is call with a body of contentType as it is (an upload).
+func (c *Console) callRaw(r *http.Request, s *session, method, path string, query url.Values, contentType string, body io.Reader, out any, header ...string) (http.Header, error) {
+	if body == nil {
+		body = http.NoBody
 	}
 	u := path
 	if len(query) > 0 {
@@ -90,7 +97,7 @@ func (c *Console) call(r *http.Request, s *session, method, path string, query u
 	if s != nil {
 		ctx = c.d.AsPrincipal(ctx, s.principal)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, u, rd)
+	req, err := http.NewRequestWithContext(ctx, method, u, body)
 	if err != nil {
 		return nil, fmt.Errorf("console: request %s %s: %w", method, path, err)
 	}
@@ -101,8 +108,8 @@ func (c *Console) call(r *http.Request, s *session, method, path string, query u
 		req.Header["X-Forwarded-For"] = fwd
 	}
 	req.Header.Set("Accept", "application/json")
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
 	}
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])

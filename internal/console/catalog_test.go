@@ -83,5 +83,8 @@ func usedIDs(t *testing.T) []string {
 	add("case.status_", "open", "closed")
 	add("work.", "Overdue", "Today", "Later")
 	add("reports.by_", "service", "agency", "need", "sender")
+	add("listing.f_", append(listingFields, "languages")...)
+	add("listing.done_", "saved", "hours", "decided", "capacity", "verified")
+	add("day.", "MO", "TU", "WE", "TH", "FR", "SA", "SU")
 	return ids
 }

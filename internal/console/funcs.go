@@ -7,6 +7,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/linkage-org/linkage/internal/hsds"
 )
 
 func init() {
@@ -18,6 +20,15 @@ func init() {
 	funcs["rowKeys"] = rowKeys
 	funcs["chart"] = chart
 	funcs["label"] = label
+	funcs["schedRows"] = schedRows
+	funcs["inc"] = func(i int) int { return i + 1 }
+	funcs["hasDay"] = func(byday, d string) bool { return slices.Contains(strings.Split(strings.ToUpper(byday), ","), d) }
+	funcs["unitName"] = func(u *hsds.Unit) string {
+		if u == nil {
+			return ""
+		}
+		return u.Name
+	}
 }
 
 // facetParam is the search filter a facet sets.
@@ -134,4 +145,24 @@ func label(v view, id string) string {
 	}
 	_, last, _ := strings.Cut(id, ".")
 	return strings.ReplaceAll(last, "_", " ")
+}
+
+// schedRows are a location's weekly schedules for the hours form, with
+// two empty rows to add openings.
+func schedRows(scheds []hsds.Schedule) []hsds.Schedule {
+	var out []hsds.Schedule
+	for _, sc := range scheds {
+		if sc.Weekly() {
+			sc.OpensAt, sc.ClosesAt = hhmm(sc.OpensAt), hhmm(sc.ClosesAt)
+			out = append(out, sc)
+		}
+	}
+	return append(out, hsds.Schedule{}, hsds.Schedule{})
+}
+
+func hhmm(v string) string {
+	if len(v) > 5 {
+		return v[:5]
+	}
+	return v
 }

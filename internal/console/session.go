@@ -64,7 +64,12 @@ type page func(w http.ResponseWriter, r *http.Request, s *session)
 // signedIn runs h for a signed-in person, after checking a form's CSRF
 // token on every method that changes something; anyone else is sent to
 // sign in and brought back.
-func (c *Console) signedIn(h page) http.HandlerFunc {
+func (c *Console) signedIn(h page) http.HandlerFunc { return c.guard(maxFormBytes, h) }
+
+// signedInUpload is signedIn for a form with a file, up to maxUploadBytes.
+func (c *Console) signedInUpload(h page) http.HandlerFunc { return c.guard(maxUploadBytes, h) }
+
+func (c *Console) guard(limit int64, h page) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
 		s := c.current(r)
@@ -77,8 +82,8 @@ func (c *Console) signedIn(h page) http.HandlerFunc {
 			return
 		}
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-			if err := r.ParseForm(); err != nil {
+			r.Body = http.MaxBytesReader(w, r.Body, limit)
+			if err := parseForm(r); err != nil {
 				c.fail(w, r, s, http.StatusRequestEntityTooLarge, "error.form_too_large")
 				return
 			}
@@ -89,6 +94,15 @@ func (c *Console) signedIn(h page) http.HandlerFunc {
 		}
 		h(w, r, s)
 	}
+}
+
+// parseForm reads a posted form, with its files when it has them (kept
+// in memory up to 1 MiB, then in temporary files).
+func parseForm(r *http.Request) error {
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+		return r.ParseMultipartForm(1 << 20)
+	}
+	return r.ParseForm()
 }
 
 // maxFormBytes bounds a console form (an import upload has its own).

@@ -67,6 +67,9 @@ func (a Actor) by() string {
 	if p.AgencyID != "" {
 		s += " of agency " + p.AgencyID
 	}
+	if p.KeyID == "" {
+		return s + " (console)" // a signed-in person, no key
+	}
 	return s + " (key " + p.KeyID + ")"
 }
 
