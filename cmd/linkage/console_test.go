@@ -2,6 +2,7 @@ package main
 
 import (
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -28,16 +29,19 @@ func newStaffClient(t *testing.T, base string) *staffClient {
 // do sends a request and returns the status, the Location and the body.
 func (c *staffClient) do(method, path string, form url.Values, header ...string) (int, string, string) {
 	c.t.Helper()
-	var body io.Reader
 	if form != nil {
-		body = strings.NewReader(form.Encode())
+		header = append([]string{"Content-Type", "application/x-www-form-urlencoded"}, header...)
+		return c.send(method, path, strings.NewReader(form.Encode()), header...)
 	}
+	return c.send(method, path, nil, header...)
+}
+
+// send is do with a body as it is (an upload).
+func (c *staffClient) send(method, path string, body io.Reader, header ...string) (int, string, string) {
+	c.t.Helper()
 	req, err := http.NewRequest(method, c.base+path, body)
 	if err != nil {
 		c.t.Fatal(err)
-	}
-	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
@@ -314,4 +318,95 @@ func (c *staffClient) caseCount() string {
 		c.t.Fatalf("case list: %d %.500s", st, body)
 	}
 	return m[1]
+}
+
+// TestConsole_AgencyWork is the partner agency's side over HTTP: an edit
+// made from a page that has gone stale is refused with the form kept, an
+// upload is only checked unless asked to write, reports download as CSV,
+// and the first page weighs what a phone on a slow network can fetch.
+func TestConsole_AgencyWork(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a server; not in -short")
+	}
+	dir := t.TempDir()
+	got := serveUntil(t, map[string]string{"LINKAGE_DATA_DIR": dir, "LINKAGE_ADDR": "127.0.0.1:0", "LINKAGE_DEMO": "true"}, []string{"search index is current"}, "url")
+	base := got["url"]
+	c := newStaffClient(t, base)
+	if st, _ := c.signIn("sam.okafor@demo.example", demoAccount(t, dir, "sam.okafor@demo.example")); st != http.StatusSeeOther {
+		t.Fatalf("sign-in: %d", st)
+	}
+	_, _, list := c.do("GET", "/app/listings", nil)
+	m := regexp.MustCompile(`href="(/app/listings/[0-9a-f-]{36})">([^<]+)<`).FindStringSubmatch(list)
+	if m == nil {
+		t.Fatalf("the food network lists no services:\n%.1500s", list)
+	}
+	page, name := m[1], m[2]
+
+	t.Run("stale edit", func(t *testing.T) {
+		csrf := c.hidden(page, "csrf")
+		edit := url.Values{"csrf": {csrf}, "etag": {`"not-the-current-version"`}, "name": {name}, "wait_time": {"A typed wait"}}
+		st, _, body := c.do("POST", page, edit)
+		if st != http.StatusPreconditionFailed || !strings.Contains(body, `value="A typed wait"`) {
+			t.Errorf("an edit of an old version: %d; want 412 with what was typed kept\n%.1500s", st, body)
+		}
+		if _, _, now := c.do("GET", page, nil); strings.Contains(now, "A typed wait") {
+			t.Error("the refused edit was written")
+		}
+	})
+
+	t.Run("upload is checked, not written", func(t *testing.T) {
+		before := strings.Count(list, `href="/app/listings/`)
+		doc := `{"id":"` + "0b5d8a52-8a3b-4f0e-9c53-1f4f3b7a2c11" + `","name":"New Pantry Org","services":[{"id":"6a0e1c9e-3f0a-4c6b-8d2e-5b9f7e1d2a33","name":"New Pantry","status":"active"}]}`
+		var buf strings.Builder
+		mw := multipart.NewWriter(&buf)
+		_ = mw.WriteField("csrf", c.hidden("/app/listings", "csrf"))
+		fw, _ := mw.CreateFormFile("file", "new.json")
+		_, _ = fw.Write([]byte(doc))
+		_ = mw.Close()
+		st, _, body := c.send("POST", "/app/listings/import", strings.NewReader(buf.String()), "Content-Type", mw.FormDataContentType())
+		if st != http.StatusOK || !strings.Contains(body, "nothing was written") {
+			t.Errorf("a dry-run upload: %d\n%.1500s", st, body)
+		}
+		if _, _, after := c.do("GET", "/app/listings", nil); strings.Count(after, `href="/app/listings/`) != before {
+			t.Error("a dry-run upload changed the listings")
+		}
+	})
+
+	t.Run("csv", func(t *testing.T) {
+		for _, path := range []string{"/app/reports/referrals/csv?group_by=service", "/app/reports/stale/csv", "/app/reports/barriers/csv"} {
+			resp, err := c.http.Get(base + path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/csv") || !strings.Contains(resp.Header.Get("Content-Disposition"), "attachment") || len(b) == 0 {
+				t.Errorf("%s: %d %q %q, %d bytes", path, resp.StatusCode, resp.Header.Get("Content-Type"), resp.Header.Get("Content-Disposition"), len(b))
+			}
+		}
+	})
+
+	t.Run("page weight", func(t *testing.T) {
+		// What a first visit fetches, compressed as a browser asks for it.
+		total := 0
+		for _, path := range []string{"/app/search?q=food+pantry", "/app/static/app.css", "/app/static/htmx.min.js"} {
+			req, _ := http.NewRequest("GET", base+path, nil)
+			req.Header.Set("Accept-Encoding", "gzip")
+			tr := &http.Transport{DisableCompression: true}
+			resp, err := (&http.Client{Jar: c.http.Jar, Transport: tr}).Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 {
+				t.Fatalf("%s: %d", path, resp.StatusCode)
+			}
+			total += len(b)
+		}
+		t.Logf("first load of the search page: %d bytes compressed", total)
+		if total > 150<<10 {
+			t.Errorf("the search page's first load is %d bytes compressed; the budget is 150 KB", total)
+		}
+	})
 }

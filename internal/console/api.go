@@ -119,6 +119,10 @@ func (c *Console) callRaw(r *http.Request, s *session, method, path string, quer
 	if rec.status >= 400 {
 		return rec.header, problemOf(rec)
 	}
+	if raw, ok := out.(*[]byte); ok {
+		*raw = rec.body.Bytes()
+		return rec.header, nil
+	}
 	if out != nil && rec.body.Len() > 0 {
 		if err := json.Unmarshal(rec.body.Bytes(), out); err != nil {
 			return rec.header, fmt.Errorf("console: decode %s %s: %w", method, path, err)

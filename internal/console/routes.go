@@ -42,6 +42,7 @@ func (c *Console) routes() *http.ServeMux {
 	m.HandleFunc("POST /app/tasks/{id}/done", c.signedIn(c.taskDone))
 	m.HandleFunc("GET /app/inbox", c.signedIn(c.inboxPage))
 	m.HandleFunc("GET /app/reports", c.signedIn(c.reportsPage))
+	m.HandleFunc("GET /app/reports/{name}/csv", c.signedIn(c.reportCSV))
 	m.HandleFunc("GET /app/listings", c.signedIn(c.listingsPage))
 	m.HandleFunc("POST /app/listings/import", c.signedInUpload(c.importListings))
 	m.HandleFunc("GET /app/listings/{id}", c.signedIn(c.listingPage))
