@@ -158,3 +158,39 @@ func (b *browser) value(sel string) string {
 	b.t.Helper()
 	return get(b, "value of "+sel, chromedp.Value(chromedp.CSS(sel)))
 }
+
+// TestConsole_NoScript is the core of the day with JavaScript off in the
+// browser: intake, search, a service's page and a referral are plain
+// forms and links.
+func TestConsole_NoScript(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a server and a browser; not in -short")
+	}
+	dir := t.TempDir()
+	got := serveUntil(t, map[string]string{"LINKAGE_DATA_DIR": dir, "LINKAGE_ADDR": "127.0.0.1:0", "LINKAGE_DEMO": "true"},
+		[]string{"search index is current"}, "url")
+	b := newBrowser(t, got["url"], chromedp.Flag("blink-settings", "scriptEnabled=false"))
+	if on := get(b, "scripts", chromedp.Evaluate[bool](`typeof htmx !== "undefined"`)); on {
+		t.Fatal("htmx loaded: JavaScript is not off")
+	}
+	b.signIn("dana.reyes@demo.example", demoAccount(t, dir, "dana.reyes@demo.example"))
+	b.run("intake", chromedp.Navigate(b.base+"/app/cases/new"), chromedp.WaitVisible(chromedp.CSS("#f-given_name")),
+		chromedp.SendKeys(chromedp.CSS("#f-given_name"), "Omar"), chromedp.SendKeys(chromedp.CSS("#f-family_name"), "Haddad"),
+		chromedp.Click(chromedp.CSS("input[name=need][value=food]")), chromedp.Click(chromedp.CSS("input[name=scope][value=name]")),
+		chromedp.Submit(chromedp.CSS("#f-given_name")), chromedp.WaitVisible(chromedp.CSS("#needs-h")))
+	b.run("search", chromedp.Navigate(b.base+"/app/search"), chromedp.SendKeys(chromedp.CSS("#q"), "SNAP food stamps"),
+		chromedp.Submit(chromedp.CSS("#q")), chromedp.WaitVisible(chromedp.CSS(".card h3 a")))
+	b.run("a service", chromedp.Click(chromedp.CSS(".card h3 a")), chromedp.WaitVisible(chromedp.CSS("#refer-case")))
+	// Her consent shares her name only, so the receiver cannot call her:
+	// the form says so next to "who calls whom", and she will call them.
+	b.run("refer", chromedp.Submit(chromedp.CSS("#refer-case")), chromedp.WaitVisible(chromedp.CSS("#need")),
+		chromedp.Submit(chromedp.CSS("#note")), chromedp.WaitVisible(chromedp.CSS("#e-cm")),
+		chromedp.SetValue(chromedp.CSS("#contact_mode"), "client_will_contact"), chromedp.Submit(chromedp.CSS("#note")),
+		chromedp.WaitVisible(chromedp.CSS("#ev-h")))
+	if st := b.text("dl.facts dd"); st == "" {
+		t.Error("the referral page shows no status")
+	}
+	if h := b.text("h1"); !strings.HasPrefix(h, "Referral to ") {
+		t.Errorf("after referring without JavaScript the page is %q", h)
+	}
+}
