@@ -270,6 +270,9 @@ func serveHTTP(ctx context.Context, cfg config.Config, h http.Handler, m *metric
 	servers := []*http.Server{srv}
 	listeners := []net.Listener{ln}
 	logAttrs := []any{"url", "http://" + ln.Addr().String(), "database", dialect, "openapi", cfg.BaseURL + "/openapi.json"}
+	if cfg.OIDCIssuer != "" {
+		logAttrs = append(logAttrs, "sso", cfg.OIDCIssuer) // the issuer only: the client secret is never logged
+	}
 	if cfg.MetricsAddr != "" {
 		mln, msrv, err := metricsServer(cfg.MetricsAddr, m)
 		if err != nil {

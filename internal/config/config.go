@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"net/url"
 	"strings"
 	"time"
 
@@ -65,6 +66,9 @@ type Config struct {
 	WebhookPrivate                   bool           // LINKAGE_WEBHOOK_ALLOW_PRIVATE
 	GuidelinesFile                   string         // LINKAGE_POVERTY_GUIDELINES_FILE: "" uses the shipped guidelines
 	TrustedProxies                   []netip.Prefix // LINKAGE_TRUSTED_PROXIES: peers whose X-Forwarded-For is believed
+	// OIDCIssuer, OIDCClientID and OIDCClientSecret are the console's
+	// single sign-on (LINKAGE_OIDC_*): all three, or none for passwords only.
+	OIDCIssuer, OIDCClientID, OIDCClientSecret string
 }
 
 // Load reads settings from env (a lookup like os.LookupEnv) and validates
@@ -140,5 +144,45 @@ func (c Config) Validate() error {
 	if c.MetricsAddr != "" && c.MetricsAddr == c.Addr && !strings.HasSuffix(c.Addr, ":0") {
 		errs = append(errs, errors.New("LINKAGE_METRICS_ADDR: must differ from LINKAGE_ADDR (leave it empty to serve /metrics there)"))
 	}
+	errs = append(errs, c.validateOIDC())
 	return errors.Join(errs...)
+}
+
+// validateOIDC refuses part of single sign-on's settings, naming what is
+// missing (never a value: one is a secret), and an issuer that is not
+// https, which would let the network forge the provider's keys.
+func (c Config) validateOIDC() error {
+	vars := []struct{ env, v string }{{"LINKAGE_OIDC_ISSUER", c.OIDCIssuer}, {"LINKAGE_OIDC_CLIENT_ID", c.OIDCClientID},
+		{"LINKAGE_OIDC_CLIENT_SECRET", c.OIDCClientSecret}}
+	var missing []string
+	for _, s := range vars {
+		if s.v == "" {
+			missing = append(missing, s.env)
+		}
+	}
+	switch len(missing) {
+	case len(vars):
+		return nil
+	case 0:
+		return checkIssuer(c.OIDCIssuer)
+	}
+	return fmt.Errorf("%s: not set; single sign-on needs LINKAGE_OIDC_ISSUER, LINKAGE_OIDC_CLIENT_ID and LINKAGE_OIDC_CLIENT_SECRET, or none of them",
+		strings.Join(missing, ", "))
+}
+
+// checkIssuer wants an https URL; http only on a loopback address (a
+// provider on the same machine, as in tests).
+func checkIssuer(issuer string) error {
+	u, err := url.Parse(issuer)
+	ok := err == nil && u.Host != "" && u.RawQuery == "" && u.Fragment == ""
+	if ok && u.Scheme == "http" {
+		a, err := netip.ParseAddr(u.Hostname())
+		ok = u.Hostname() == "localhost" || (err == nil && a.IsLoopback())
+	} else if ok {
+		ok = u.Scheme == "https"
+	}
+	if !ok {
+		return fmt.Errorf("LINKAGE_OIDC_ISSUER: want an https:// URL (http:// only on a loopback address), got %q", issuer)
+	}
+	return nil
 }

@@ -94,3 +94,39 @@ func TestLoad_MetricsAddr(t *testing.T) {
 		t.Fatalf("both port 0: %v", err)
 	}
 }
+
+// Single sign-on is all three settings or none: a partial set names each
+// missing one and never echoes the secret; the issuer must be https but on
+// a loopback address.
+func TestLoad_OIDC(t *testing.T) {
+	all := map[string]string{"LINKAGE_OIDC_ISSUER": "https://id.county.example/realms/staff", "LINKAGE_OIDC_CLIENT_ID": "linkage",
+		"LINKAGE_OIDC_CLIENT_SECRET": "do-not-print-me"}
+	c, err := Load(envOf(all))
+	if err != nil || c.OIDCIssuer != all["LINKAGE_OIDC_ISSUER"] || c.OIDCClientID != "linkage" || c.OIDCClientSecret != "do-not-print-me" {
+		t.Fatalf("all three: %q %q %v", c.OIDCIssuer, c.OIDCClientID, err)
+	}
+	for _, missing := range [][]string{{"LINKAGE_OIDC_CLIENT_SECRET"}, {"LINKAGE_OIDC_ISSUER"}, {"LINKAGE_OIDC_CLIENT_ID", "LINKAGE_OIDC_CLIENT_SECRET"}} {
+		env := map[string]string{}
+		for k, v := range all {
+			env[k] = v
+		}
+		for _, m := range missing {
+			delete(env, m)
+		}
+		_, err := Load(envOf(env))
+		if err == nil || strings.Contains(err.Error(), "do-not-print-me") {
+			t.Errorf("without %v: %v, want refused without the secret", missing, err)
+			continue
+		}
+		if got := strings.SplitN(err.Error(), ":", 2)[0]; got != strings.Join(missing, ", ") {
+			t.Errorf("without %v: the error names %q (%v)", missing, got, err)
+		}
+	}
+	for issuer, ok := range map[string]bool{"http://127.0.0.1:5556/oidc": true, "http://localhost:8080": true, "http://[::1]:9000/x": true,
+		"http://id.county.example": false, "ftp://id.county.example": false, "id.county.example": false, "https://id.example/?tenant=1": false} {
+		env := map[string]string{"LINKAGE_OIDC_ISSUER": issuer, "LINKAGE_OIDC_CLIENT_ID": "linkage", "LINKAGE_OIDC_CLIENT_SECRET": "s"}
+		if _, err := Load(envOf(env)); (err == nil) != ok {
+			t.Errorf("issuer %s: %v, want accepted %v", issuer, err, ok)
+		}
+	}
+}

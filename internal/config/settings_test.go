@@ -97,6 +97,7 @@ var sample = map[string]string{
 	"LINKAGE_METRICS_ADDR": "127.0.0.1:9090", "LINKAGE_CORS_ORIGINS": "https://a.example", "LINKAGE_SYNONYMS_FILE": "syn.txt",
 	"LINKAGE_DATA_KEY": "k", "LINKAGE_DATA_KEYS_OLD": "k0", "LINKAGE_POVERTY_GUIDELINES_FILE": "g.json",
 	"LINKAGE_TRUSTED_PROXIES": "10.0.0.0/8", "LINKAGE_DEMO": "true", "LINKAGE_WEBHOOK_ALLOW_PRIVATE": "true",
+	"LINKAGE_OIDC_ISSUER": "https://id.example", "LINKAGE_OIDC_CLIENT_ID": "linkage", "LINKAGE_OIDC_CLIENT_SECRET": "s3cret",
 }
 
 // "0" is off wherever it is allowed, and refused where a setting cannot

@@ -58,6 +58,7 @@ type Console struct {
 	pages    *pages
 	text     *catalog
 	throttle *throttle
+	sso      *ssoClient // nil: passwords only
 	static   http.Handler
 	mux      *http.ServeMux
 	catCache
@@ -87,6 +88,11 @@ func New(d Deps) (func(api http.Handler) http.Handler, error) {
 	if d.Lock.After <= 0 {
 		d.Lock = store.SignInLock{After: 5, For: 15 * time.Minute}
 	}
+	if d.SSO != nil {
+		if err := d.SSO.check(); err != nil {
+			return nil, err
+		}
+	}
 	text, err := loadCatalog()
 	if err != nil {
 		return nil, err
@@ -99,7 +105,7 @@ func New(d Deps) (func(api http.Handler) http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Console{d: d, pages: pg, text: text, throttle: newThrottle(d.Now), static: staticFiles(static)}
+	c := &Console{d: d, pages: pg, text: text, throttle: newThrottle(d.Now), sso: newSSOClient(d.SSO, d.Now), static: staticFiles(static)}
 	return func(api http.Handler) http.Handler {
 		c.api = api
 		c.mux = c.routes()
