@@ -94,7 +94,7 @@ func (s *Store) CreateCase(ctx context.Context, a Actor, in CaseInput, idem Idem
 	}
 	p := a.Principal
 	id, replayed, err := s.idempotent(ctx, a, "case", idem, func(tx *txn, id string) error {
-		c = Case{ID: id, AgencyID: p.AgencyID, CreatedBy: &p.KeyID, CaseworkerID: nilIfEmpty(p.PersonID), Status: in.Status, Client: *in.Client, Needs: in.Needs, Consent: in.Consent}
+		c = Case{ID: id, AgencyID: p.AgencyID, CreatedBy: nilIfEmpty(p.KeyID), CaseworkerID: nilIfEmpty(p.PersonID), Status: in.Status, Client: *in.Client, Needs: in.Needs, Consent: in.Consent}
 		if in.CaseworkerID != nil {
 			if err := tx.checkCaseworker(ctx, p.AgencyID, *in.CaseworkerID); err != nil {
 				return err

@@ -120,7 +120,7 @@ func (t *txn) newReferral(ctx context.Context, p auth.Principal, in ReferralInpu
 	if len(fe) > 0 {
 		return Referral{}, Case{}, referralInvalid(fe)
 	}
-	r := Referral{CaseID: cs.ID, SenderAgencyID: p.AgencyID, SenderKeyID: &p.KeyID, ReceiverAgencyID: tg.AgencyID,
+	r := Referral{CaseID: cs.ID, SenderAgencyID: p.AgencyID, SenderKeyID: nilIfEmpty(p.KeyID), ReceiverAgencyID: tg.AgencyID,
 		ServiceID: tg.ServiceID, ServiceName: tg.Name, Priority: in.Priority, Note: in.Note, Status: referral.Sent,
 		Method: cmp.Or(in.Method, referral.MethodLinkage), SenderPersonID: nilIfEmpty(p.PersonID)}
 	if !r.InNetwork() {
