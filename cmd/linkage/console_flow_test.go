@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/linkage-org/linkage/internal/store"
 )
 
 // TestConsole_MondayMorning is the console's main flow on the demo data,
@@ -19,10 +21,12 @@ func TestConsole_MondayMorning(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a server and a browser; not in -short")
 	}
-	dir := t.TempDir()
-	got := serveUntil(t, map[string]string{"LINKAGE_DATA_DIR": dir, "LINKAGE_ADDR": "127.0.0.1:0", "LINKAGE_DEMO": "true",
-		"LINKAGE_RATE_KEY": "0", "LINKAGE_RATE_ANONYMOUS": "0"}, []string{"search index is current"}, "url")
-	b := newBrowser(t, got["url"])
+	eachDialect(t, mondayMorning)
+}
+
+func mondayMorning(t *testing.T, dialect string) {
+	base, dir := consoleDemo(t, dialect, "search index is current")
+	b := newBrowser(t, base)
 
 	b.run("an unsigned visitor is sent to sign in", chromedp.Navigate(b.base+"/app/work"), chromedp.WaitVisible(chromedp.CSS("#email")))
 	b.check("sign-in")
@@ -109,13 +113,13 @@ func TestConsole_MondayMorning(t *testing.T) {
 	b.run("a listing", chromedp.Click(chromedp.CSS("tbody a")), chromedp.WaitVisible(chromedp.CSS("#edit-h")))
 	b.check("listing")
 	b.run("edit", chromedp.SetValue(chromedp.CSS("#l-wait_time"), "About 20 minutes"), chromedp.Submit(chromedp.CSS("#l-wait_time")),
-		chromedp.WaitVisible(chromedp.CSS("p.notice")))
+		chromedp.WaitVisible(chromedp.CSS("#done-saved")))
 	if v := b.value("#l-wait_time"); v != "About 20 minutes" {
 		t.Errorf("after saving, the wait reads %q", v)
 	}
 	b.run("report capacity", chromedp.SendKeys(chromedp.CSS("#new-unit"), "appointments"), chromedp.SendKeys(chromedp.CSS("#new-av"), "6"),
 		chromedp.Submit(chromedp.CSS("#new-av")), chromedp.WaitVisible(chromedp.CSS("input[id^=av-]")))
-	b.run("confirm current", chromedp.Click(chromedp.CSS("form[action$='/verify'] button")), chromedp.WaitVisible(chromedp.CSS("p.notice")))
+	b.run("confirm current", chromedp.Click(chromedp.CSS("form[action$='/verify'] button")), chromedp.WaitVisible(chromedp.CSS("#done-verified")))
 	if h := b.text("#hist-h + ol"); !strings.Contains(h, "verify") && !strings.Contains(h, "assured") {
 		t.Errorf("the listing's history does not show the confirmation: %.400s", h)
 	}
@@ -125,7 +129,7 @@ func TestConsole_MondayMorning(t *testing.T) {
 	b.signIn("dana.reyes@demo.example", demoAccount(t, dir, "dana.reyes@demo.example"))
 	b.run("follow up", chromedp.Navigate(refURL), chromedp.WaitVisible(chromedp.CSS("#fu-h")),
 		chromedp.Click(chromedp.CSS("input[name=need_met][value=yes]")), chromedp.SendKeys(chromedp.CSS("#fu-note"), "SNAP approved"),
-		chromedp.Submit(chromedp.CSS("#fu-note")), chromedp.WaitVisible(chromedp.CSS(".status-completed")))
+		chromedp.Submit(chromedp.CSS("#fu-note")), chromedp.WaitVisible(chromedp.CSS("#need-met")))
 	b.run("the case", chromedp.Navigate(caseURL), chromedp.WaitVisible(chromedp.CSS("#needs-h")))
 	if needs := b.text(".needs"); !strings.Contains(needs, "Food · Met") {
 		t.Errorf("after the follow-up the case's needs read %q, want food met", needs)
@@ -166,10 +170,8 @@ func TestConsole_NoScript(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a server and a browser; not in -short")
 	}
-	dir := t.TempDir()
-	got := serveUntil(t, map[string]string{"LINKAGE_DATA_DIR": dir, "LINKAGE_ADDR": "127.0.0.1:0", "LINKAGE_DEMO": "true"},
-		[]string{"search index is current"}, "url")
-	b := newBrowser(t, got["url"], chromedp.Flag("blink-settings", "scriptEnabled=false"))
+	base, dir := consoleDemo(t, store.SQLite, "search index is current")
+	b := newBrowser(t, base, chromedp.Flag("blink-settings", "scriptEnabled=false"))
 	if on := get(b, "scripts", chromedp.Evaluate[bool](`typeof htmx !== "undefined"`)); on {
 		t.Fatal("htmx loaded: JavaScript is not off")
 	}

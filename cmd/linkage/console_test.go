@@ -10,7 +10,36 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/linkage-org/linkage/internal/seal"
+	"github.com/linkage-org/linkage/internal/store"
+	"github.com/linkage-org/linkage/internal/store/storetest"
 )
+
+// consoleDemo serves the demo on dialect (PostgreSQL with a data key of
+// its own) and returns its address and data dir, once the log has said
+// each of until.
+func consoleDemo(t *testing.T, dialect string, until ...string) (base, dir string) {
+	t.Helper()
+	dir = t.TempDir()
+	vars := map[string]string{"LINKAGE_DATA_DIR": dir, "LINKAGE_ADDR": "127.0.0.1:0", "LINKAGE_DEMO": "true"}
+	if dialect == store.Postgres {
+		vars["LINKAGE_DATABASE_URL"] = storetest.URL(t, dialect)
+		key, err := seal.NewKey()
+		if err != nil {
+			t.Fatal(err)
+		}
+		vars["LINKAGE_DATA_KEY"] = key
+	}
+	return serveUntil(t, vars, until, "url")["url"], dir
+}
+
+// eachDialect runs fn on SQLite and on PostgreSQL.
+func eachDialect(t *testing.T, fn func(t *testing.T, dialect string)) {
+	for _, d := range storetest.Dialects {
+		t.Run(d, func(t *testing.T) { fn(t, d) })
+	}
+}
 
 // staffClient is a browser-like client of the console: a cookie jar, no
 // redirects followed (the tests read them).
@@ -96,9 +125,11 @@ func TestConsole_Security(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a server; not in -short")
 	}
-	dir := t.TempDir()
-	got := serveUntil(t, map[string]string{"LINKAGE_DATA_DIR": dir, "LINKAGE_ADDR": "127.0.0.1:0", "LINKAGE_DEMO": "true"}, nil, "url")
-	base := got["url"]
+	eachDialect(t, consoleSecurity)
+}
+
+func consoleSecurity(t *testing.T, dialect string) {
+	base, dir := consoleDemo(t, dialect)
 	dana := demoAccount(t, dir, "dana.reyes@demo.example")
 
 	t.Run("headers", func(t *testing.T) {
@@ -328,9 +359,11 @@ func TestConsole_AgencyWork(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a server; not in -short")
 	}
-	dir := t.TempDir()
-	got := serveUntil(t, map[string]string{"LINKAGE_DATA_DIR": dir, "LINKAGE_ADDR": "127.0.0.1:0", "LINKAGE_DEMO": "true"}, []string{"search index is current"}, "url")
-	base := got["url"]
+	eachDialect(t, consoleAgencyWork)
+}
+
+func consoleAgencyWork(t *testing.T, dialect string) {
+	base, dir := consoleDemo(t, dialect, "search index is current")
 	c := newStaffClient(t, base)
 	if st, _ := c.signIn("sam.okafor@demo.example", demoAccount(t, dir, "sam.okafor@demo.example")); st != http.StatusSeeOther {
 		t.Fatalf("sign-in: %d", st)

@@ -236,7 +236,6 @@ type referralItem struct {
 	CreatedAt         string         `json:"created_at"`
 	UpdatedAt         string         `json:"updated_at"`
 	Outcome           string         `json:"outcome"`
-	NeedMet           string         `json:"need_met"`
 	Note              string         `json:"note"`
 	AppointmentAt     string         `json:"appointment_at"`
 }

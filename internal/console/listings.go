@@ -74,7 +74,11 @@ func (c *Console) showListing(w http.ResponseWriter, r *http.Request, s *session
 		return
 	}
 	// Newest first: what the agency did last is what it looks for.
-	slices.SortStableFunc(hist.Contents, func(a, b hsds.Metadata) int { return strings.Compare(b.LastActionDate, a.LastActionDate) })
+	slices.SortStableFunc(hist.Contents, func(a, b hsds.Metadata) int {
+		ta, _ := asTime(a.LastActionDate)
+		tb, _ := asTime(b.LastActionDate)
+		return tb.Compare(ta)
+	})
 	if f == nil {
 		f = &form{Values: url.Values{}}
 		for _, k := range listingFields {

@@ -100,6 +100,12 @@ type referralDetail struct {
 	ConsentStatus string   `json:"consent_status"`
 	Client        map[string]any
 	ForwardedTo   string `json:"forwarded_to"`
+	// ClientFollowUp is the client's own answer, once recorded.
+	ClientFollowUp *struct {
+		NeedMet string `json:"need_met"`
+		Note    string `json:"note"`
+		At      string `json:"at"`
+	} `json:"client_followup"`
 }
 
 func (c *Console) referralPage(w http.ResponseWriter, r *http.Request, s *session) {
