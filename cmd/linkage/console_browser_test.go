@@ -143,8 +143,8 @@ func (b *browser) check(name string) {
 			b.t.Errorf("%s at %d px: the page is %d px wider than the screen", name, width, overflow)
 		}
 		if b.shots != "" {
-			png := get(b, "screenshot", chromedp.FullScreenshot(80))
-			if err := os.WriteFile(filepath.Join(b.shots, fmt.Sprintf("%s-%d.png", name, width)), png, 0o644); err != nil {
+			jpg := get(b, "screenshot", chromedp.FullScreenshot(60)) // below 100: JPEG
+			if err := os.WriteFile(filepath.Join(b.shots, fmt.Sprintf("%s-%d.jpg", name, width)), jpg, 0o644); err != nil {
 				b.t.Fatal(err)
 			}
 		}

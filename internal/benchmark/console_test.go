@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/linkage-org/linkage/internal/config"
 	"github.com/linkage-org/linkage/internal/console"
 	"github.com/linkage-org/linkage/internal/httpapi"
 	"github.com/linkage-org/linkage/internal/seal"
@@ -61,7 +62,8 @@ func BenchmarkConsole(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	e, err := httpapi.New(httpapi.Deps{Store: st, Index: sy, Logger: storetest.Logger(), BaseURL: "http://linkage.bench", Console: build})
+	e, err := httpapi.New(httpapi.Deps{Store: st, Index: sy, Logger: storetest.Logger(), BaseURL: "http://linkage.bench", Console: build,
+		PageCache: config.Defaults().PageCache}) // as served
 	if err != nil {
 		b.Fatal(err)
 	}

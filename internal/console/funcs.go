@@ -21,6 +21,7 @@ func init() {
 	funcs["chart"] = chart
 	funcs["label"] = label
 	funcs["schedRows"] = schedRows
+	funcs["first"] = func(n int, list []any) []any { return list[:min(n, len(list))] }
 	funcs["inc"] = func(i int) int { return i + 1 }
 	funcs["hasDay"] = func(byday, d string) bool { return slices.Contains(strings.Split(strings.ToUpper(byday), ","), d) }
 	funcs["unitName"] = func(u *hsds.Unit) string {

@@ -116,10 +116,14 @@ func clipText(s string, n int) string {
 	return s
 }
 
+// resultsPerPage is how many cards a search page shows: what a caseworker
+// reads before refining, and half the hydration of twenty.
+const resultsPerPage = 10
+
 // body is the POST /search request of f (the case's facts judge each
 // result when f names a case).
 func (f searchForm) body() map[string]any {
-	b := map[string]any{"q": f.Q, "per_page": 20, "page": f.Page, "full": true}
+	b := map[string]any{"q": f.Q, "per_page": resultsPerPage, "page": f.Page, "full": true}
 	set := func(k, v string) {
 		if v != "" {
 			b[k] = v
@@ -246,6 +250,7 @@ func (c *Console) searchPage(w http.ResponseWriter, r *http.Request, s *session)
 			kept = append(kept, *it)
 		}
 		ans.Contents = kept
+		ans.Facets["category"] = namedOnly(ans.Facets["category"], v.Terms)
 		v.Answer, v.Shown = &ans, len(kept)
 		for p := max(1, f.Page-3); p <= min(ans.TotalPages, f.Page+3); p++ {
 			v.Pages = append(v.Pages, p)
@@ -329,4 +334,20 @@ func todayHours(scheds []hsds.Schedule, at time.Time) (string, bool, bool) {
 		}
 	}
 	return strings.Join(parts, ", "), open, known
+}
+
+// namedOnly keeps the category counts of the directory's own taxonomy:
+// the index also counts eligibility codes (AGE, INCOME_FPL) as
+// categories, which are no filter a caseworker picks from a list.
+func namedOnly(counts []facetCount, names map[string]string) []facetCount {
+	if len(names) == 0 {
+		return counts
+	}
+	out := counts[:0:0]
+	for _, fc := range counts {
+		if names[fc.Value] != "" {
+			out = append(out, fc)
+		}
+	}
+	return out
 }
