@@ -186,8 +186,8 @@ func (c *Console) auditPage(w http.ResponseWriter, r *http.Request, s *session) 
 	var list page_[map[string]any]
 	status := http.StatusOK
 	if err := c.get(r, s, "/audit", q, &list); err != nil {
-		ae, ok := err.(*apiError)
-		if !ok || ae.Status >= 500 || ae.Status == http.StatusForbidden {
+		ae := userProblem(err)
+		if ae == nil || ae.Status == http.StatusForbidden {
 			c.failAPI(w, r, s, err)
 			return
 		}

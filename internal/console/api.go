@@ -147,6 +147,15 @@ func (c *Console) get(r *http.Request, s *session, path string, query url.Values
 	return err
 }
 
+// userProblem is err when it is a problem of the person's request (4xx),
+// which the page shows; nil for a failure of ours.
+func userProblem(err error) *apiError {
+	if ae, ok := err.(*apiError); ok && ae.Status < 500 {
+		return ae
+	}
+	return nil
+}
+
 // asProblem is a store error as the page shows a problem: a person's
 // mistake with its sentence, anything else as it is (a failure).
 func asProblem(err error) error {

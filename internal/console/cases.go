@@ -70,8 +70,8 @@ func (c *Console) casesPage(w http.ResponseWriter, r *http.Request, s *session) 
 	err := c.get(r, s, "/cases", q, &list)
 	v := map[string]any{"Search": search, "List": list}
 	if err != nil {
-		ae, ok := err.(*apiError)
-		if !ok || ae.Status >= 500 {
+		ae := userProblem(err)
+		if ae == nil {
 			c.failAPI(w, r, s, err)
 			return
 		}
@@ -117,8 +117,8 @@ func (c *Console) intake(w http.ResponseWriter, r *http.Request, s *session) {
 	}
 	var created caseView
 	if _, err := c.call(r, s, http.MethodPost, "/cases", nil, body, &created); err != nil {
-		ae, ok := err.(*apiError)
-		if !ok || ae.Status >= 500 {
+		ae := userProblem(err)
+		if ae == nil {
 			c.failAPI(w, r, s, err)
 			return
 		}
@@ -340,8 +340,8 @@ func (c *Console) setCaseStatus(w http.ResponseWriter, r *http.Request, s *sessi
 // backWithProblem sends the person back to page with the API's sentence
 // about what went wrong (a 4xx), or shows the failure.
 func (c *Console) backWithProblem(w http.ResponseWriter, r *http.Request, s *session, page string, err error) {
-	ae, ok := err.(*apiError)
-	if !ok || ae.Status >= 500 {
+	ae := userProblem(err)
+	if ae == nil {
 		c.failAPI(w, r, s, err)
 		return
 	}

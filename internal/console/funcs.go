@@ -154,16 +154,9 @@ func schedRows(scheds []hsds.Schedule) []hsds.Schedule {
 	var out []hsds.Schedule
 	for _, sc := range scheds {
 		if sc.Weekly() {
-			sc.OpensAt, sc.ClosesAt = hhmm(sc.OpensAt), hhmm(sc.ClosesAt)
+			sc.OpensAt, sc.ClosesAt = hsds.HourMinute(sc.OpensAt), hsds.HourMinute(sc.ClosesAt)
 			out = append(out, sc)
 		}
 	}
 	return append(out, hsds.Schedule{}, hsds.Schedule{})
-}
-
-func hhmm(v string) string {
-	if len(v) > 5 {
-		return v[:5]
-	}
-	return v
 }

@@ -119,8 +119,8 @@ func (c *Console) editListing(w http.ResponseWriter, r *http.Request, s *session
 	_, err := c.call(r, s, http.MethodPatch, "/services/"+id, nil, patch, nil,
 		"If-Match", clipText(r.PostFormValue("etag"), 100), "Content-Type", "application/merge-patch+json")
 	if err != nil {
-		ae, ok := err.(*apiError)
-		if !ok || ae.Status >= 500 {
+		ae := userProblem(err)
+		if ae == nil {
 			c.failAPI(w, r, s, err)
 			return
 		}

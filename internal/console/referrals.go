@@ -69,8 +69,8 @@ func (c *Console) refer(w http.ResponseWriter, r *http.Request, s *session) {
 	}
 	var ref referralItem
 	if _, err := c.call(r, s, http.MethodPost, "/referrals", nil, body, &ref); err != nil {
-		ae, ok := err.(*apiError)
-		if !ok || ae.Status >= 500 {
+		ae := userProblem(err)
+		if ae == nil {
 			c.failAPI(w, r, s, err)
 			return
 		}

@@ -137,7 +137,7 @@ func (c *Console) fail(w http.ResponseWriter, r *http.Request, s *session, statu
 // failAPI shows the problem the API answered: its own sentence (written
 // for people) under a heading of the status.
 func (c *Console) failAPI(w http.ResponseWriter, r *http.Request, s *session, err error) {
-	if ae, ok := err.(*apiError); ok && ae.Status < 500 {
+	if ae := userProblem(err); ae != nil {
 		c.render(w, r, s, ae.Status, "error", "error.title", map[string]any{"Problem": ae.Error(), "Status": ae.Status})
 		return
 	}

@@ -232,8 +232,9 @@ func (c *Console) searchPage(w http.ResponseWriter, r *http.Request, s *session)
 	status := http.StatusOK
 	var ans searchAnswer
 	if _, err := c.call(r, s, http.MethodPost, "/search", nil, f.body(), &ans); err != nil {
-		ae, ok := err.(*apiError)
-		if !ok || ae.Status >= 500 && ae.Status != http.StatusServiceUnavailable {
+		// A bad filter, or the index being built (503), is said on the page.
+		ae, _ := err.(*apiError)
+		if ae == nil || ae.Status >= 500 && ae.Status != http.StatusServiceUnavailable {
 			c.failAPI(w, r, s, err)
 			return
 		}
@@ -277,12 +278,7 @@ func cardFacts(it *searchResult, now time.Time, zone *time.Location) {
 			}
 		}
 	}
-	at := now.In(zone)
-	if it.Location != nil && it.Location.TZ != "" {
-		if z, err := time.LoadLocation(it.Location.TZ); err == nil {
-			at = now.In(z)
-		}
-	}
+	at := placeTime(now, it.Location, zone)
 	scheds := it.Schedules
 	if len(scheds) == 0 {
 		scheds = svc.Schedules
@@ -350,4 +346,15 @@ func namedOnly(counts []facetCount, names map[string]string) []facetCount {
 		}
 	}
 	return out
+}
+
+// placeTime is now on the clock of loc (its zone, else zone): hours are
+// read where the service is.
+func placeTime(now time.Time, loc *hsds.Location, zone *time.Location) time.Time {
+	if loc != nil && loc.TZ != "" {
+		if z, err := time.LoadLocation(loc.TZ); err == nil {
+			return now.In(z)
+		}
+	}
+	return now.In(zone)
 }

@@ -22,12 +22,7 @@ type place struct {
 func placesOf(svc *hsds.Service, now time.Time, zone *time.Location) []place {
 	var out []place
 	for _, sal := range svc.ServiceAtLocations {
-		at := now.In(zone)
-		if sal.Location != nil && sal.Location.TZ != "" {
-			if z, err := time.LoadLocation(sal.Location.TZ); err == nil {
-				at = now.In(z)
-			}
-		}
+		at := placeTime(now, sal.Location, zone)
 		scheds := sal.Schedules
 		if len(scheds) == 0 {
 			scheds = svc.Schedules

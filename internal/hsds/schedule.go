@@ -155,14 +155,14 @@ func (s *Schedule) HoursOn(t time.Time) (opens, closes string, ok bool) {
 	day := (int(t.Weekday()) + 6) % 7 // Monday = 0
 	for _, d := range s.days() {
 		if d == day {
-			return hhmm(s.OpensAt), hhmm(s.ClosesAt), true
+			return HourMinute(s.OpensAt), HourMinute(s.ClosesAt), true
 		}
 	}
 	return "", "", false
 }
 
-// hhmm is "HH:MM" of "HH:MM[:SS]".
-func hhmm(v string) string {
+// HourMinute is "HH:MM" of "HH:MM[:SS]".
+func HourMinute(v string) string {
 	if len(v) > 5 {
 		return v[:5]
 	}

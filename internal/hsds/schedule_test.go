@@ -292,3 +292,26 @@ func TestValidOn(t *testing.T) {
 		})
 	}
 }
+
+func TestHoursOn(t *testing.T) {
+	ny, _ := time.LoadLocation("America/New_York")
+	mon := time.Date(2026, 12, 7, 11, 0, 0, 0, ny) // a Monday
+	for _, c := range []struct {
+		name          string
+		s             Schedule
+		at            time.Time
+		opens, closes string
+		ok            bool
+	}{
+		{"weekly on the day", Schedule{Freq: "WEEKLY", ByDay: "MO,TH", OpensAt: "10:00:00", ClosesAt: "14:00"}, mon, "10:00", "14:00", true},
+		{"weekly, another day", Schedule{Freq: "WEEKLY", ByDay: "TU", OpensAt: "10:00", ClosesAt: "14:00"}, mon, "", "", false},
+		{"daily", Schedule{Freq: "DAILY", OpensAt: "08:30", ClosesAt: "17:00"}, mon.AddDate(0, 0, 5), "08:30", "17:00", true},
+		{"past its valid_to", Schedule{Freq: "WEEKLY", ByDay: "MO", OpensAt: "10:00", ClosesAt: "14:00", ValidTo: "2026-12-01"}, mon, "", "", false},
+		{"monthly is not weekly", Schedule{Freq: "MONTHLY", ByDay: "1MO", OpensAt: "10:00", ClosesAt: "14:00"}, mon, "", "", false},
+	} {
+		opens, closes, ok := c.s.HoursOn(c.at)
+		if opens != c.opens || closes != c.closes || ok != c.ok {
+			t.Errorf("%s: HoursOn = %q %q %v, want %q %q %v", c.name, opens, closes, ok, c.opens, c.closes, c.ok)
+		}
+	}
+}
