@@ -68,6 +68,11 @@ func mondayMorning(t *testing.T, dialect string) {
 	}
 	b.check("case")
 	caseURL := get(b, "case url", chromedp.Location())
+	b.run("a note", chromedp.SendKeys(chromedp.CSS("#note-body"), "Eviction notice on the door; landlord wants two months."),
+		chromedp.Click(chromedp.CSS("input[name=shared]")), chromedp.Submit(chromedp.CSS("#note-body")), chromedp.WaitVisible(chromedp.CSS(".notes li")))
+	if n := b.text(".notes li"); !strings.Contains(n, "landlord wants two months") || !strings.Contains(n, "Dana Reyes") {
+		t.Errorf("the note reads %q, want its text and its author", n)
+	}
 
 	// Search from the case: results judged against the case's facts.
 	b.run("search for the client", chromedp.Click(chromedp.CSS("a[href^='/app/search?case=']")), chromedp.WaitVisible(chromedp.CSS("#q")),
@@ -77,6 +82,15 @@ func mondayMorning(t *testing.T, dialect string) {
 		t.Errorf("the result count reads %q", n)
 	}
 	b.check("search")
+	searchURL := get(b, "search url", chromedp.Location())
+	// A handout of the first result in the client's language (Spanish).
+	b.run("handout", chromedp.Click(chromedp.CSS(".card input[name=service]")), chromedp.Click(chromedp.CSS("#handout-form > .row button")),
+		chromedp.WaitVisible(chromedp.CSS(".handout")))
+	if h := b.text("h1"); h != "Servicios para usted" {
+		t.Errorf("the handout for a Spanish-speaking client is titled %q", h)
+	}
+	b.check("handout")
+	b.run("back to the search", chromedp.Navigate(searchURL), chromedp.WaitVisible(chromedp.CSS(".card .elig")))
 
 	// Refer to SNAP Application Help (the food network's, in Linkage).
 	caseID := caseURL[strings.LastIndex(caseURL, "/")+1:]

@@ -97,7 +97,11 @@ func (c *Console) textsFor(r *http.Request, s *session) *texts {
 
 // render writes page name with data, titled by message titleID.
 func (c *Console) render(w http.ResponseWriter, r *http.Request, s *session, status int, name, titleID string, data any) {
-	tx := c.textsFor(r, s)
+	c.renderView(w, r, status, name, c.viewFor(r, s, c.textsFor(r, s), titleID, data))
+}
+
+// viewFor is the view of a page in the language of tx.
+func (c *Console) viewFor(r *http.Request, s *session, tx *texts, titleID string, data any) view {
 	v := view{texts: tx, Title: tx.T(titleID), Lang: tx.tag.String(), Path: r.URL.Path, Data: data}
 	if s != nil {
 		role := s.principal.Role
@@ -105,7 +109,7 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, s *session, sta
 			Admin: role == "admin", Agency: role == "agency" || role == "admin", Works: role == "caseworker" || role == "admin"}
 		v.CSRF = s.csrf
 	}
-	c.renderView(w, r, status, name, v)
+	return v
 }
 
 // renderView writes page name with v.

@@ -78,8 +78,7 @@ func (c *Console) handoutPage(w http.ResponseWriter, r *http.Request, s *session
 		list = append(list, map[string]any{"Service": svc, "Places": placesOf(&svc, c.d.Now(), c.d.Zone)})
 	}
 	tag := c.text.lang(r, clipText(r.URL.Query().Get("lang"), 8))
-	tx := c.text.texts(tag, c.d.Zone)
-	v := view{texts: tx, Title: tx.T("handout.title"), Lang: tag.String(), Data: map[string]any{"Items": list, "Date": c.d.Now()}}
+	v := c.viewFor(r, s, c.text.texts(tag, c.d.Zone), "handout.title", map[string]any{"Items": list, "Date": c.d.Now()})
 	c.renderView(w, r, http.StatusOK, "handout", v)
 }
 
