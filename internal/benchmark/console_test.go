@@ -17,7 +17,6 @@ import (
 	"github.com/linkage-org/linkage/internal/config"
 	"github.com/linkage-org/linkage/internal/console"
 	"github.com/linkage-org/linkage/internal/httpapi"
-	"github.com/linkage-org/linkage/internal/seal"
 	"github.com/linkage-org/linkage/internal/store"
 	"github.com/linkage-org/linkage/internal/store/storetest"
 )
@@ -41,15 +40,7 @@ func BenchmarkConsole(b *testing.B) {
 
 	// Cases and notes are sealed: a store with a data key, on the same
 	// database the index follows.
-	k, _ := seal.NewKey()
-	keys, err := seal.Parse(k)
-	if err != nil {
-		b.Fatal(err)
-	}
-	st, err := store.Open(ctx, d.url, storetest.Logger(), store.WithKeyring(keys))
-	if err != nil {
-		b.Fatal(err)
-	}
+	st := sealedStore(b, d.url)
 	defer st.Close()
 	var orgID, serviceID string
 	row := st.DB().QueryRowContext(ctx, `SELECT organization_id, id FROM services WHERE status = 'active' ORDER BY id LIMIT 1`)

@@ -18,7 +18,6 @@ import (
 	"github.com/linkage-org/linkage/internal/importer"
 	"github.com/linkage-org/linkage/internal/indexsync"
 	"github.com/linkage-org/linkage/internal/indexsync/indexsynctest"
-	"github.com/linkage-org/linkage/internal/seal"
 	"github.com/linkage-org/linkage/internal/store"
 	"github.com/linkage-org/linkage/internal/store/storetest"
 	"github.com/linkage-org/linkage/seed"
@@ -41,15 +40,7 @@ func BenchmarkReferrals(b *testing.B) {
 		}
 	}
 	_ = d.st.Close()
-	k, _ := seal.NewKey()
-	keys, err := seal.Parse(k)
-	if err != nil {
-		b.Fatal(err)
-	}
-	st, err := store.Open(ctx, d.url, storetest.Logger(), store.WithKeyring(keys))
-	if err != nil {
-		b.Fatal(err)
-	}
+	st := sealedStore(b, d.url)
 	d.st = st
 	sy := indexsync.New(st, indexsync.Options{Dir: b.TempDir(), Synonyms: indexsynctest.Synonyms(b)})
 	defer sy.Close()
@@ -57,7 +48,7 @@ func BenchmarkReferrals(b *testing.B) {
 		b.Fatal(err)
 	}
 	var sender, receiver string
-	_, err = st.Fixture(ctx, func(tx store.Fixture) error {
+	_, err := st.Fixture(ctx, func(tx store.Fixture) error {
 		a, err := tx.CreateAgency(ctx, "Food Network", []string{"2668a8c7-583f-5548-aa78-98c6a7f84363"})
 		if err != nil {
 			return err

@@ -24,6 +24,7 @@ import (
 	"github.com/linkage-org/linkage/internal/hsdsio"
 	"github.com/linkage-org/linkage/internal/indexsync"
 	"github.com/linkage-org/linkage/internal/indexsync/indexsynctest"
+	"github.com/linkage-org/linkage/internal/seal"
 	"github.com/linkage-org/linkage/internal/seedgen"
 	"github.com/linkage-org/linkage/internal/store"
 	"github.com/linkage-org/linkage/internal/store/storetest" // also registers the "pgx" database/sql driver
@@ -398,4 +399,23 @@ func newKey(b *testing.B, d *database, agency *string, role auth.Role) string {
 		b.Fatal(err)
 	}
 	return key
+}
+
+// sealedStore opens the database at u again with a fresh data key, for
+// the benchmarks that write cases, notes and referrals (sealed values).
+func sealedStore(b *testing.B, u string) *store.Store {
+	b.Helper()
+	k, err := seal.NewKey()
+	if err != nil {
+		b.Fatal(err)
+	}
+	keys, err := seal.Parse(k)
+	if err != nil {
+		b.Fatal(err)
+	}
+	st, err := store.Open(context.Background(), u, storetest.Logger(), store.WithKeyring(keys))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return st
 }
