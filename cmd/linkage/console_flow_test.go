@@ -73,6 +73,11 @@ func mondayMorning(t *testing.T, dialect string) {
 	if n := b.text(".notes li"); !strings.Contains(n, "landlord wants two months") || !strings.Contains(n, "Dana Reyes") {
 		t.Errorf("the note reads %q, want its text and its author", n)
 	}
+	b.run("add a need", chromedp.SetValue(chromedp.CSS("#new-need"), "legal"), chromedp.SendKeys(chromedp.CSS("#new-need-note"), "Eviction defence"),
+		chromedp.Submit(chromedp.CSS("#new-need-note")), chromedp.WaitVisible(chromedp.CSS("#need-legal")))
+	if needs := b.text(".needs"); !strings.Contains(needs, "Legal") || !strings.Contains(needs, "Eviction defence") {
+		t.Errorf("after adding a need the needs read %q", needs)
+	}
 
 	// Search from the case: results judged against the case's facts.
 	b.run("search for the client", chromedp.Click(chromedp.CSS("a[href^='/app/search?case=']")), chromedp.WaitVisible(chromedp.CSS("#q")),
@@ -118,6 +123,9 @@ func mondayMorning(t *testing.T, dialect string) {
 		chromedp.SendKeys(chromedp.CSS("#note"), "Thursday 3 pm with a Spanish-speaking navigator"),
 		chromedp.Submit(chromedp.CSS("#note")), chromedp.WaitVisible(chromedp.CSS(".status-accepted")))
 	b.check("referral-received")
+	if name := b.text("#client-name"); name != "Lucía Ramos" {
+		t.Errorf("the receiver reads the client as %q; the consent shares her name", name)
+	}
 	b.run("complete", chromedp.Click(chromedp.CSS("input[name=to][value=completed]")), chromedp.SetValue(chromedp.CSS("#outcome"), "service_provided"),
 		chromedp.Submit(chromedp.CSS("#note")), chromedp.WaitVisible(chromedp.CSS(".status-completed")))
 
@@ -152,6 +160,9 @@ func mondayMorning(t *testing.T, dialect string) {
 
 	// The supervisor (an administrator) sees it in the report.
 	b.signIn("alex.morgan@demo.example", demoAccount(t, dir, "alex.morgan@demo.example"))
+	if h := b.text("h1"); h != "Administration" {
+		t.Errorf("an administrator's first page is %q, want Administration", h)
+	}
 	b.run("reports", chromedp.Navigate(b.base+"/app/reports"), chromedp.WaitVisible(chromedp.CSS("#funnel-h")))
 	if table := b.text("#funnel .table-wrap"); !strings.Contains(table, "SNAP Application Help") {
 		t.Errorf("the referral report reads %q, want SNAP Application Help", table)

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"encoding/json"
+	"html"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -202,6 +204,10 @@ func consoleSecurity(t *testing.T, dialect string) {
 		st, _, body := c.do("POST", "/app/cases/new", form)
 		if st != http.StatusUnprocessableEntity || !strings.Contains(body, `value="Quiñones"`) || !strings.Contains(body, `id="e-income"`) {
 			t.Errorf("a bad intake: %d; want 422 with the last name kept and the income's problem shown\n%.2000s", st, body)
+		}
+		form.Set("income", "NaN")
+		if st, _, body := c.do("POST", "/app/cases/new", form); st != http.StatusUnprocessableEntity || !strings.Contains(body, `id="e-income"`) {
+			t.Errorf("income NaN: %d, want 422 naming the income", st)
 		}
 		delete(form, "income")
 		st, _, body = c.do("POST", "/app/cases/new", form)
@@ -405,6 +411,50 @@ func consoleAgencyWork(t *testing.T, dialect string) {
 		}
 	})
 
+	t.Run("an unchanged save changes nothing", func(t *testing.T) {
+		id := strings.TrimPrefix(page, "/app/listings/")
+		before := apiGet(t, base+"/services/"+id)
+		form := url.Values{"csrf": {c.hidden(page, "csrf")}}
+		_, _, edit := c.do("GET", page, nil)
+		for _, m := range inputValue.FindAllStringSubmatch(edit, -1) {
+			form.Set(m[1], html.UnescapeString(m[2]))
+		}
+		for _, m := range textareaValue.FindAllStringSubmatch(edit, -1) {
+			form.Set(m[1], html.UnescapeString(m[2]))
+		}
+		if st, loc, _ := c.do("POST", page, form); st != http.StatusSeeOther || !strings.Contains(loc, "done=saved") {
+			t.Fatalf("saving the form as shown: %d to %q", st, loc)
+		}
+		if after := apiGet(t, base+"/services/"+id); after != before {
+			t.Errorf("saving an unchanged form changed the service:\nbefore %.600s\nafter  %.600s", before, after)
+		}
+	})
+
+	t.Run("other agencies' listings and our agency", func(t *testing.T) {
+		var other struct {
+			Contents []struct{ ID, OrganizationID string } `json:"contents"`
+		}
+		if err := json.Unmarshal([]byte(apiGet(t, base+"/services?per_page=50")), &other); err != nil {
+			t.Fatal(err)
+		}
+		for _, svc := range other.Contents {
+			if !strings.Contains(list, svc.ID) {
+				if st, _, _ := c.do("GET", "/app/listings/"+svc.ID, nil); st != http.StatusNotFound {
+					t.Errorf("another agency's listing page: %d, want 404", st)
+				}
+				break
+			}
+		}
+		if st, loc, _ := c.do("GET", "/app/admin", nil); st != http.StatusSeeOther {
+			t.Fatalf("agency staff opening admin: %d", st)
+		} else if st, _, body := c.do("GET", loc, nil); st != 200 || !strings.Contains(body, "Sam Okafor") || strings.Contains(body, "keys-h") {
+			t.Errorf("agency staff on their agency's page: %d; want their staff listed and no keys", st)
+		}
+		if _, _, body := c.do("GET", page+"?error=Call+IT+at+1-800-555-0100", nil); strings.Contains(body, "1-800-555-0100") {
+			t.Error("a message put in the URL is shown as the page's own")
+		}
+	})
+
 	t.Run("csv", func(t *testing.T) {
 		for _, path := range []string{"/app/reports/referrals/csv?group_by=service", "/app/reports/stale/csv", "/app/reports/barriers/csv"} {
 			resp, err := c.http.Get(base + path)
@@ -442,4 +492,24 @@ func consoleAgencyWork(t *testing.T, dialect string) {
 			t.Errorf("the search page's first load is %d bytes compressed; the budget is 150 KB", total)
 		}
 	})
+}
+
+var (
+	inputValue    = regexp.MustCompile(`<input id="l-[a-z_]+" name="([a-z_]+)" value="([^"]*)"`)
+	textareaValue = regexp.MustCompile(`(?s)<textarea id="l-[a-z_]+" name="([a-z_]+)"[^>]*>(.*?)</textarea>`)
+)
+
+// apiGet is the body of a public API read.
+func apiGet(t *testing.T, u string) string {
+	t.Helper()
+	resp, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET %s: %d", u, resp.StatusCode)
+	}
+	return string(b)
 }

@@ -98,12 +98,15 @@ func (c *Console) showAgency(w http.ResponseWriter, r *http.Request, s *session,
 		c.failAPI(w, r, s, err)
 		return
 	}
-	if err := c.get(r, s, "/agencies/"+id+"/keys", url.Values{"per_page": {"100"}}, &keys); err != nil {
-		c.failAPI(w, r, s, err)
-		return
+	// Keys are an administrator's to see; agency staff manage people.
+	if s.principal.Role == "admin" {
+		if err := c.get(r, s, "/agencies/"+id+"/keys", url.Values{"per_page": {"100"}}, &keys); err != nil {
+			c.failAPI(w, r, s, err)
+			return
+		}
 	}
 	c.render(w, r, s, status, "agency", "agency.title", map[string]any{"Agency": a, "People": people.Contents, "Keys": keys.Contents,
-		"Once": once, "Err": r.URL.Query().Get("error"), "Roles": []string{"caseworker", "agency", "admin"}, "KeyRoles": []string{"caseworker", "agency", "portal"}})
+		"Once": once, "ShowKeys": s.principal.Role == "admin", "Err": c.takeFlash(w, r), "Roles": staffRoles(s), "KeyRoles": []string{"caseworker", "agency", "portal"}})
 }
 
 func (c *Console) addPerson(w http.ResponseWriter, r *http.Request, s *session) {
@@ -209,7 +212,7 @@ func (c *Console) showWebhooks(w http.ResponseWriter, r *http.Request, s *sessio
 	}
 	c.render(w, r, s, status, "webhooks", "webhooks.title", map[string]any{"List": list.Contents, "Secret": secret,
 		"Events": []string{"referral.created", "referral.status_changed", "referral.note_added", "referral.forwarded", "followup.overdue", "listing.stale"},
-		"Err":    r.URL.Query().Get("error")})
+		"Err":    c.takeFlash(w, r)})
 }
 
 func (c *Console) createWebhook(w http.ResponseWriter, r *http.Request, s *session) {
@@ -230,4 +233,13 @@ func (c *Console) deleteWebhook(w http.ResponseWriter, r *http.Request, s *sessi
 		return
 	}
 	http.Redirect(w, r, "/app/admin/webhooks", http.StatusSeeOther)
+}
+
+// staffRoles are the roles s may give: an administrator any, agency staff
+// their colleagues' (never admin).
+func staffRoles(s *session) []string {
+	if s.principal.Role == "admin" {
+		return []string{"caseworker", "agency", "admin"}
+	}
+	return []string{"caseworker", "agency"}
 }

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"math"
 	"net/http"
 	"net/url"
 	"slices"
@@ -159,7 +160,7 @@ func intakeBody(f url.Values) (map[string]any, []fieldProblem) {
 	num := func(k, ptr string) {
 		if v := get(k); v != "" {
 			n, err := strconv.ParseFloat(strings.ReplaceAll(strings.TrimPrefix(v, "$"), ",", ""), 64)
-			if err != nil {
+			if err != nil || math.IsNaN(n) || math.IsInf(n, 0) {
 				probs = append(probs, fieldProblem{Pointer: ptr, Message: "is not a number"})
 				return
 			}
@@ -242,9 +243,9 @@ type referralItem struct {
 
 type eventView struct {
 	At         string `json:"at"`
-	Type       string `json:"type"`
-	FromStatus string `json:"from_status"`
-	ToStatus   string `json:"to_status"`
+	Type       string `json:"kind"`
+	FromStatus string `json:"from"`
+	ToStatus   string `json:"to"`
 	Note       string `json:"note"`
 	Reason     string `json:"reason"`
 	PersonName string `json:"person_name"`
@@ -296,7 +297,7 @@ func (c *Console) casePage(w http.ResponseWriter, r *http.Request, s *session) {
 	}
 	c.render(w, r, s, http.StatusOK, "case", "case.title", map[string]any{
 		"Case": cs, "Notes": notes.Contents, "ByNeed": byNeed, "Timeline": tl, "Domains": referral.Domains,
-		"Err": r.URL.Query().Get("error")})
+		"Err": c.takeFlash(w, r)})
 }
 
 // addCaseNote writes a note; the case page shows it at once.
@@ -316,7 +317,9 @@ func (c *Console) addNeed(w http.ResponseWriter, r *http.Request, s *session) {
 	if n := clipText(r.PostFormValue("note"), 2000); n != "" {
 		body["note"] = n
 	}
-	if _, err := c.call(r, s, http.MethodPost, "/cases/"+url.PathEscape(id)+"/needs", nil, body, nil); err != nil {
+	_, err := c.call(r, s, http.MethodPost, "/cases/"+url.PathEscape(id)+"/needs", nil, body, nil,
+		"If-Match", `"case-v`+clipText(r.PostFormValue("version"), 12)+`"`)
+	if err != nil {
 		c.backWithProblem(w, r, s, "/app/cases/"+url.PathEscape(id), err)
 		return
 	}
@@ -349,5 +352,23 @@ func (c *Console) backWithProblem(w http.ResponseWriter, r *http.Request, s *ses
 	for _, f := range ae.Errors {
 		msg += " " + strings.TrimPrefix(f.Pointer+f.Parameter, "/") + " " + f.Message + "."
 	}
-	http.Redirect(w, r, page+"?error="+url.QueryEscape(clipText(msg, 500)), http.StatusSeeOther)
+	c.flash(w, clipText(msg, 1000))
+	http.Redirect(w, r, page, http.StatusSeeOther)
+}
+
+// flash keeps a message for the next page the person sees, in a cookie
+// of this site (never in the URL, where another site could write one).
+func (c *Console) flash(w http.ResponseWriter, msg string) {
+	c.setCookie(w, "linkage_flash", url.QueryEscape(msg), 60)
+}
+
+// takeFlash is the message flash kept, once.
+func (c *Console) takeFlash(w http.ResponseWriter, r *http.Request) string {
+	ck, err := r.Cookie(c.cookieName("linkage_flash"))
+	if err != nil || ck.Value == "" {
+		return ""
+	}
+	c.setCookie(w, "linkage_flash", "", -1)
+	msg, _ := url.QueryUnescape(ck.Value)
+	return msg
 }

@@ -3,6 +3,7 @@ package console
 import (
 	"fmt"
 	"html/template"
+	"maps"
 	"math"
 	"slices"
 	"sort"
@@ -21,6 +22,7 @@ func init() {
 	funcs["chart"] = chart
 	funcs["label"] = label
 	funcs["schedRows"] = schedRows
+	funcs["cell"] = cell
 	funcs["first"] = func(n int, list []any) []any { return list[:min(n, len(list))] }
 	funcs["inc"] = func(i int) int { return i + 1 }
 	funcs["hasDay"] = func(byday, d string) bool { return slices.Contains(strings.Split(strings.ToUpper(byday), ","), d) }
@@ -159,4 +161,36 @@ func schedRows(scheds []hsds.Schedule) []hsds.Schedule {
 		}
 	}
 	return append(out, hsds.Schedule{}, hsds.Schedule{})
+}
+
+// cell is a report value as a person reads it: whole numbers plain,
+// fractions to one place, lists joined, yes/no, and a dash for none.
+func cell(v view, x any) string {
+	switch t := x.(type) {
+	case nil:
+		return "—"
+	case float64:
+		if t == math.Trunc(t) {
+			return v.Num(int64(t))
+		}
+		return v.num.Sprintf("%.1f", t)
+	case bool:
+		return map[bool]string{true: v.T("need_met.yes"), false: v.T("need_met.no")}[t]
+	case []any:
+		parts := make([]string, 0, len(t))
+		for _, e := range t {
+			parts = append(parts, cell(v, e))
+		}
+		if len(parts) == 0 {
+			return "—"
+		}
+		return strings.Join(parts, ", ")
+	case map[string]any:
+		parts := make([]string, 0, len(t))
+		for _, k := range slices.Sorted(maps.Keys(t)) {
+			parts = append(parts, k+": "+cell(v, t[k]))
+		}
+		return strings.Join(parts, "; ")
+	}
+	return fmt.Sprint(x)
 }

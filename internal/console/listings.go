@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/google/uuid"
+	"golang.org/x/text/language"
+	"golang.org/x/text/language/display"
 
 	"github.com/linkage-org/linkage/internal/hsds"
 )
@@ -36,7 +38,7 @@ func (c *Console) listingsPage(w http.ResponseWriter, r *http.Request, s *sessio
 			rows = append(rows, listingRow{Service: svc, Pending: len(inferred(&svc))})
 		}
 	}
-	c.render(w, r, s, http.StatusOK, "listings", "listings.title", map[string]any{"Rows": rows, "Err": r.URL.Query().Get("error")})
+	c.render(w, r, s, http.StatusOK, "listings", "listings.title", map[string]any{"Rows": rows, "Err": c.takeFlash(w, r)})
 }
 
 // inferred are the eligibility criteria the extractor proposed that the
@@ -68,6 +70,11 @@ func (c *Console) showListing(w http.ResponseWriter, r *http.Request, s *session
 		c.failAPI(w, r, s, err)
 		return
 	}
+	if s.principal.Role != "admin" && !s.principal.Manages(svc.OrganizationID) {
+		// Another agency's listing: its edit page is not shown at all.
+		c.fail(w, r, s, http.StatusNotFound, "error.not_found")
+		return
+	}
 	var hist page_[hsds.Metadata]
 	if err := c.get(r, s, "/services/"+id+"/history", url.Values{"per_page": {"50"}}, &hist); err != nil {
 		c.failAPI(w, r, s, err)
@@ -92,7 +99,7 @@ func (c *Console) showListing(w http.ResponseWriter, r *http.Request, s *session
 	}
 	f.Values.Set("etag", h.Get("ETag"))
 	c.render(w, r, s, status, "listing", "listing.title", map[string]any{"Service": svc, "Form": *f, "Inferred": inferred(&svc),
-		"History": hist.Contents, "Fields": listingFields, "Err": r.URL.Query().Get("error"), "Done": r.URL.Query().Get("done")})
+		"History": hist.Contents, "Fields": listingFields, "Err": c.takeFlash(w, r), "Done": r.URL.Query().Get("done")})
 }
 
 func serviceField(svc *hsds.Service, k string) string {
@@ -105,17 +112,16 @@ func serviceField(svc *hsds.Service, k string) string {
 // form was read at.
 func (c *Console) editListing(w http.ResponseWriter, r *http.Request, s *session) {
 	id := url.PathEscape(r.PathValue("id"))
-	patch := map[string]any{}
-	for _, k := range listingFields {
-		patch[k] = clipText(r.PostFormValue(k), 20000)
+	var cur hsds.Service
+	if err := c.get(r, s, "/services/"+id, nil, &cur); err != nil {
+		c.failAPI(w, r, s, err)
+		return
 	}
-	var langs []map[string]any
-	for _, code := range strings.FieldsFunc(strings.ToLower(r.PostFormValue("languages")), func(r rune) bool { return r == ',' || r == ' ' }) {
-		if len(langs) < 50 {
-			langs = append(langs, map[string]any{"id": uuid.NewString(), "code": clipText(code, 8)})
-		}
+	patch := listingPatch(&cur, r.PostForm)
+	if len(patch) == 0 {
+		http.Redirect(w, r, "/app/listings/"+id+"?done=saved", http.StatusSeeOther)
+		return
 	}
-	patch["languages"] = langs
 	_, err := c.call(r, s, http.MethodPatch, "/services/"+id, nil, patch, nil,
 		"If-Match", clipText(r.PostFormValue("etag"), 100), "Content-Type", "application/merge-patch+json")
 	if err != nil {
@@ -129,6 +135,48 @@ func (c *Console) editListing(w http.ResponseWriter, r *http.Request, s *session
 		return
 	}
 	http.Redirect(w, r, "/app/listings/"+id+"?done=saved", http.StatusSeeOther)
+}
+
+// listingPatch is the merge patch of what the form changed in cur: only
+// the fields typed differently, and the languages only when their codes
+// changed (kept ones keep their id and name; a new one is named).
+func listingPatch(cur *hsds.Service, form url.Values) map[string]any {
+	patch := map[string]any{}
+	for _, k := range listingFields {
+		if v := strings.TrimSpace(form.Get(k)); v != serviceField(cur, k) {
+			patch[k] = v // the API bounds and checks it
+		}
+	}
+	var codes, before []string
+	for _, code := range strings.FieldsFunc(strings.ToLower(form.Get("languages")), func(r rune) bool { return r == ',' || r == ' ' }) {
+		if len(codes) < 50 && !slices.Contains(codes, code) {
+			codes = append(codes, clipText(code, 8))
+		}
+	}
+	kept := map[string]hsds.Language{}
+	for _, l := range cur.Languages {
+		before = append(before, l.Code)
+		kept[l.Code] = l
+	}
+	if slices.Equal(codes, before) {
+		return patch
+	}
+	langs := []map[string]any{}
+	for _, code := range codes {
+		if l, ok := kept[code]; ok {
+			langs = append(langs, map[string]any{"id": l.ID, "code": l.Code, "name": l.Name})
+			continue
+		}
+		lang := map[string]any{"id": uuid.NewString(), "code": code}
+		if tag, err := language.Parse(code); err == nil {
+			if name := display.English.Languages().Name(tag); name != "" {
+				lang["name"] = name
+			}
+		}
+		langs = append(langs, lang)
+	}
+	patch["languages"] = langs
+	return patch
 }
 
 // editHours replaces the weekly hours of one of the service's locations.

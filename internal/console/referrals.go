@@ -43,7 +43,7 @@ func (c *Console) showRefer(w http.ResponseWriter, r *http.Request, s *session, 
 		}
 	}
 	c.render(w, r, s, status, "refer", "refer.title", map[string]any{"Form": f, "Case": cs, "Service": svc, "InNetwork": inNetwork,
-		"Methods": referral.Methods[1:], "Scopes": referral.Scopes, "ContactModes": referral.ContactModes})
+		"Methods": referral.Methods[1:], "Scopes": consentScopes(cs.Consent), "ContactModes": referral.ContactModes})
 }
 
 // refer sends the referral (or records an out-of-network one) through
@@ -98,8 +98,18 @@ type referralDetail struct {
 	ContactMode   string   `json:"contact_mode"`
 	Reason        string   `json:"reason"`
 	ConsentStatus string   `json:"consent_status"`
-	Client        map[string]any
-	ForwardedTo   string `json:"forwarded_to"`
+	// Client is what the consent shares with the receiver.
+	Client *struct {
+		GivenName         string `json:"given_name"`
+		FamilyName        string `json:"family_name"`
+		BirthDate         string `json:"birth_date"`
+		Phone             string `json:"phone"`
+		Email             string `json:"email"`
+		PreferredLanguage string `json:"preferred_language"`
+		PostalCode        string `json:"postal_code"`
+		HouseholdSize     int    `json:"household_size"`
+	} `json:"client"`
+	ForwardedTo string `json:"forwarded_to"`
 	// ClientFollowUp is the client's own answer, once recorded.
 	ClientFollowUp *struct {
 		NeedMet string `json:"need_met"`
@@ -120,8 +130,16 @@ func (c *Console) referralPage(w http.ResponseWriter, r *http.Request, s *sessio
 		c.failAPI(w, r, s, err)
 		return
 	}
-	c.render(w, r, s, http.StatusOK, "referral", "referral.title", map[string]any{"Ref": ref, "Events": evs.Contents,
-		"Reasons": referral.Reasons, "Outcomes": referral.Outcomes, "NeedMet": referral.NeedMet, "Err": r.URL.Query().Get("error")})
+	// The receiver reads the case notes the sender shared under consent.
+	var notes page_[noteView]
+	if ref.Side == "receiver" {
+		if err := c.get(r, s, "/referrals/"+ref.ID+"/case_notes", url.Values{"per_page": {"100"}}, &notes); err != nil {
+			c.failAPI(w, r, s, err)
+			return
+		}
+	}
+	c.render(w, r, s, http.StatusOK, "referral", "referral.title", map[string]any{"Ref": ref, "Events": evs.Contents, "Notes": notes.Contents,
+		"Reasons": referral.Reasons, "Outcomes": referral.Outcomes, "NeedMet": referral.NeedMet, "Err": c.takeFlash(w, r)})
 }
 
 // answerReferral moves a referral (accept with an appointment, decline
@@ -179,4 +197,12 @@ func (c *Console) inboxPage(w http.ResponseWriter, r *http.Request, s *session) 
 		return
 	}
 	c.render(w, r, s, http.StatusOK, "inbox", "inbox.title", map[string]any{"List": list, "Status": q.Get("status")})
+}
+
+// consentScopes are what a referral may share: what the consent allows.
+func consentScopes(c *referral.Consent) []string {
+	if c == nil {
+		return nil
+	}
+	return c.Scope
 }

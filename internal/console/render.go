@@ -106,7 +106,7 @@ func (c *Console) viewFor(r *http.Request, s *session, tx *texts, titleID string
 	if s != nil {
 		role := s.principal.Role
 		v.Me = &me{Name: s.staff.Name, Role: string(role), AgencyID: s.principal.AgencyID,
-			Admin: role == "admin", Agency: role == "agency" || role == "admin", Works: role == "caseworker" || role == "admin"}
+			Admin: role == "admin", Agency: role == "agency" || role == "admin", Works: role == "caseworker"}
 		v.CSRF = s.csrf
 	}
 	return v

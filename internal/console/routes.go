@@ -3,6 +3,7 @@ package console
 import (
 	"io/fs"
 	"net/http"
+	"strings"
 )
 
 // routes is the console's route table, one line per page or action.
@@ -71,6 +72,10 @@ func (c *Console) routes() *http.ServeMux {
 func staticFiles(sub fs.FS) http.Handler {
 	fsrv := http.FileServerFS(sub)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "" || strings.HasSuffix(r.URL.Path, "/") {
+			http.NotFound(w, r) // files only, no listing of the folder
+			return
+		}
 		w.Header().Set("Cache-Control", "public, max-age=3600")
 		fsrv.ServeHTTP(w, r)
 	})
@@ -85,6 +90,8 @@ func (c *Console) home(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/app/sign-in", http.StatusSeeOther)
 	case s.principal.Role == "agency":
 		http.Redirect(w, r, "/app/inbox", http.StatusSeeOther)
+	case s.principal.Role == "admin":
+		http.Redirect(w, r, "/app/admin", http.StatusSeeOther)
 	default:
 		http.Redirect(w, r, "/app/work", http.StatusSeeOther)
 	}

@@ -231,7 +231,14 @@ func (c *Console) searchPage(w http.ResponseWriter, r *http.Request, s *session)
 	}
 	status := http.StatusOK
 	var ans searchAnswer
-	if _, err := c.call(r, s, http.MethodPost, "/search", nil, f.body(), &ans); err != nil {
+	_, err := c.call(r, s, http.MethodPost, "/search", nil, f.body(), &ans)
+	if ae := userProblem(err); ae != nil && ae.Field("postcode") != "" && v.Form.Postcode != "" && r.URL.Query().Get("postcode") == "" {
+		// The case's own ZIP is one the gazetteer does not know: search
+		// without distance rather than not at all, and say so.
+		f.Postcode, v.Form.Postcode, v.Message = "", "", "search.case_postcode_unknown"
+		_, err = c.call(r, s, http.MethodPost, "/search", nil, f.body(), &ans)
+	}
+	if err != nil {
 		// A bad filter, or the index being built (503), is said on the page.
 		ae, _ := err.(*apiError)
 		if ae == nil || ae.Status >= 500 && ae.Status != http.StatusServiceUnavailable {

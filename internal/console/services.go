@@ -48,7 +48,7 @@ func (c *Console) servicePage(w http.ResponseWriter, r *http.Request, s *session
 	}
 	caseID := clipText(r.URL.Query().Get("case"), 40)
 	var open page_[caseListItem]
-	if caseID == "" && s.principal.Role != "agency" {
+	if caseID == "" && s.principal.Role == "caseworker" {
 		// The refer button asks which case: the person's open ones.
 		if err := c.get(r, s, "/cases", url.Values{"status": {"open"}, "per_page": {"50"}}, &open); err != nil {
 			c.failAPI(w, r, s, err)

@@ -84,7 +84,7 @@ func (c *Console) workPage(w http.ResponseWriter, r *http.Request, s *session) {
 		})
 	}
 	c.render(w, r, s, http.StatusOK, "work", "work.title", map[string]any{"Overdue": overdue, "Today": today, "Later": later,
-		"Caseload": load.Contents, "Err": r.URL.Query().Get("error")})
+		"Caseload": load.Contents, "Err": c.takeFlash(w, r)})
 }
 
 // taskDone marks a task done, at the version the page showed.
