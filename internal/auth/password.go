@@ -39,6 +39,8 @@ func PasswordProblem(pw string) string {
 		return fmt.Sprintf("is shorter than %d characters", MinPasswordLen)
 	case len(pw) > MaxPasswordLen:
 		return fmt.Sprintf("is longer than %d bytes", MaxPasswordLen)
+	case distinctRunes(pw) < 5:
+		return "repeats too few characters: use a phrase of several words"
 	}
 	return ""
 }
@@ -100,4 +102,12 @@ func NewToken() (token string, hash []byte) {
 	_, _ = rand.Read(b)
 	token = base64.RawURLEncoding.EncodeToString(b)
 	return token, Hash(token)
+}
+
+func distinctRunes(s string) int {
+	seen := map[rune]bool{}
+	for _, r := range s {
+		seen[r] = true
+	}
+	return len(seen)
 }

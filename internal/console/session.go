@@ -225,8 +225,10 @@ func (c *Console) checkSignIn(r *http.Request, email, password string) (store.St
 		return st, http.StatusUnauthorized, "signin.wrong"
 	}
 	if st.LockedUntil != nil && st.LockedUntil.After(c.d.Now()) {
+		// Read as a wrong password does, so a lock tells no one the
+		// account exists; the message names both.
 		auth.CheckNoAccount(password)
-		return st, http.StatusTooManyRequests, "signin.locked"
+		return st, http.StatusUnauthorized, "signin.wrong"
 	}
 	ok := st.CheckPassword(password)
 	if err := c.d.Store.RecordSignIn(ctx, st, ok, clientAddr(r), c.d.Lock); err != nil {
