@@ -134,7 +134,9 @@ func (c *Console) intake(w http.ResponseWriter, r *http.Request, s *session) {
 // fields the form itself reads as numbers (the API checks the rest).
 func intakeBody(f url.Values) (map[string]any, []fieldProblem) {
 	var probs []fieldProblem
-	get := func(k string) string { return clipText(f.Get(k), 2000) }
+	// Text goes to the API as typed (the form itself is bounded): the API
+	// says which field is too long, instead of it being cut here.
+	get := func(k string) string { return strings.TrimSpace(f.Get(k)) }
 	client := map[string]any{}
 	for _, k := range []string{"given_name", "family_name", "birth_date", "phone", "email", "preferred_language", "postal_code"} {
 		if v := get(k); v != "" {
@@ -314,7 +316,7 @@ func (c *Console) addCaseNote(w http.ResponseWriter, r *http.Request, s *session
 func (c *Console) addNeed(w http.ResponseWriter, r *http.Request, s *session) {
 	id := r.PathValue("id")
 	body := map[string]any{"domain": clipText(r.PostFormValue("domain"), 40)}
-	if n := clipText(r.PostFormValue("note"), 2000); n != "" {
+	if n := clipText(r.PostFormValue("note"), 20000); n != "" {
 		body["note"] = n
 	}
 	_, err := c.call(r, s, http.MethodPost, "/cases/"+url.PathEscape(id)+"/needs", nil, body, nil,
@@ -352,7 +354,7 @@ func (c *Console) backWithProblem(w http.ResponseWriter, r *http.Request, s *ses
 	for _, f := range ae.Errors {
 		msg += " " + strings.TrimPrefix(f.Pointer+f.Parameter, "/") + " " + f.Message + "."
 	}
-	c.flash(w, clipText(msg, 1000))
+	c.flash(w, clipText(msg, 800)) // a cookie holds about 4 KB
 	http.Redirect(w, r, page, http.StatusSeeOther)
 }
 

@@ -109,7 +109,11 @@ func New(d Deps) (func(api http.Handler) http.Handler, error) {
 	return func(api http.Handler) http.Handler {
 		c.api = api
 		c.mux = c.routes()
-		return c.secureHeaders(http.NewCrossOriginProtection().Handler(c.mux))
+		cop := http.NewCrossOriginProtection()
+		cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			c.fail(w, r, nil, http.StatusForbidden, "error.csrf")
+		}))
+		return c.secureHeaders(cop.Handler(c.mux))
 	}, nil
 }
 

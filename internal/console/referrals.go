@@ -55,7 +55,7 @@ func (c *Console) refer(w http.ResponseWriter, r *http.Request, s *session) {
 	if loc := f.V("location"); loc != "" {
 		body["location_id"] = loc
 	}
-	if n := clipText(f.V("note"), 4000); n != "" {
+	if n := clipText(f.V("note"), 20000); n != "" {
 		body["note"] = n
 	}
 	if m := f.V("method"); m != "" && m != referral.MethodLinkage {
@@ -149,12 +149,12 @@ func (c *Console) answerReferral(w http.ResponseWriter, r *http.Request, s *sess
 	back := "/app/referrals/" + id
 	var err error
 	if r.PostFormValue("to") == "forward" {
-		body := map[string]any{"service_id": clipText(r.PostFormValue("forward_service"), 40), "note": clipText(r.PostFormValue("note"), 4000)}
+		body := map[string]any{"service_id": clipText(r.PostFormValue("forward_service"), 40), "note": clipText(r.PostFormValue("note"), 20000)}
 		_, err = c.call(r, s, http.MethodPost, "/referrals/"+id+"/forward", nil, body, nil)
 	} else {
 		body := map[string]any{"to": clipText(r.PostFormValue("to"), 40)}
 		for _, k := range []string{"note", "reason", "outcome"} {
-			if v := clipText(r.PostFormValue(k), 4000); v != "" {
+			if v := clipText(r.PostFormValue(k), 20000); v != "" {
 				body[k] = v
 			}
 		}
@@ -174,7 +174,7 @@ func (c *Console) answerReferral(w http.ResponseWriter, r *http.Request, s *sess
 func (c *Console) followUp(w http.ResponseWriter, r *http.Request, s *session) {
 	id := url.PathEscape(r.PathValue("id"))
 	body := map[string]any{"need_met": clipText(r.PostFormValue("need_met"), 20)}
-	if n := clipText(r.PostFormValue("note"), 4000); n != "" {
+	if n := clipText(r.PostFormValue("note"), 20000); n != "" {
 		body["note"] = n
 	}
 	if _, err := c.call(r, s, http.MethodPost, "/referrals/"+id+"/followup", nil, body, nil); err != nil {

@@ -43,6 +43,9 @@ type eligibilityVerdict struct {
 type criterionIs struct {
 	Code     string `json:"code"`
 	Sentence string `json:"sentence"`
+	// Inferred: read from the listing's text and not yet confirmed by
+	// its agency, so it never makes a service ineligible.
+	Inferred bool `json:"inferred"`
 }
 
 type facetCount struct {
