@@ -190,7 +190,7 @@ func (b *browser) value(sel string) string {
 
 // TestConsole_NoScript is the core of the day with JavaScript off in the
 // browser: intake, search, a service's page and a referral are plain
-// forms and links.
+// forms and links. Sign-in and search are done by keyboard alone.
 func TestConsole_NoScript(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a server and a browser; not in -short")
@@ -200,7 +200,19 @@ func TestConsole_NoScript(t *testing.T) {
 	if on := get(b, "scripts", chromedp.Evaluate[bool](`typeof htmx !== "undefined"`)); on {
 		t.Fatal("htmx loaded: JavaScript is not off")
 	}
-	b.signIn("dana.reyes@demo.example", demoAccount(t, dir, "dana.reyes@demo.example"))
+	// By keyboard only: Tab to each field, type, Enter.
+	b.run("the sign-in page", chromedp.Navigate(b.base+"/app/sign-in"), chromedp.WaitVisible(chromedp.CSS("#email")))
+	if first := b.tabTo("", 1); first != "skip" {
+		t.Errorf("the first Tab stop is %q, want the skip link", first)
+	}
+	b.tabTo("email", 15)
+	b.run("type the email", chromedp.KeyEvent("dana.reyes@demo.example"))
+	b.tabTo("password", 3)
+	b.run("type the password and Enter", chromedp.KeyEvent(demoAccount(t, dir, "dana.reyes@demo.example")), chromedp.KeyEvent("\r"),
+		chromedp.WaitVisible(chromedp.CSS("form[action='/app/sign-out']")))
+	b.run("search by keyboard", chromedp.Navigate(b.base+"/app/search"), chromedp.WaitVisible(chromedp.CSS("#q")))
+	b.tabTo("q", 25)
+	b.run("type and Enter", chromedp.KeyEvent("food pantry"), chromedp.KeyEvent("\r"), chromedp.WaitVisible(chromedp.CSS(".card h3 a")))
 	b.run("intake", chromedp.Navigate(b.base+"/app/cases/new"), chromedp.WaitVisible(chromedp.CSS("#f-given_name")),
 		chromedp.SendKeys(chromedp.CSS("#f-given_name"), "Omar"), chromedp.SendKeys(chromedp.CSS("#f-family_name"), "Haddad"),
 		chromedp.Click(chromedp.CSS("input[name=need][value=food]")), chromedp.Click(chromedp.CSS("input[name=scope][value=name]")),
@@ -220,4 +232,22 @@ func TestConsole_NoScript(t *testing.T) {
 	if h := b.text("h1"); !strings.HasPrefix(h, "Referral to ") {
 		t.Errorf("after referring without JavaScript the page is %q", h)
 	}
+}
+
+// tabTo presses Tab until the element with id has the focus (at most max
+// times) and returns the id that has it; with id "", it presses max times.
+func (b *browser) tabTo(id string, max int) string {
+	b.t.Helper()
+	focused := ""
+	for range max {
+		b.run("Tab", chromedp.KeyEvent("\t"))
+		focused = get(b, "focus", chromedp.Evaluate[string](`document.activeElement.id || document.activeElement.className`))
+		if id != "" && focused == id {
+			return focused
+		}
+	}
+	if id != "" {
+		b.t.Fatalf("%d presses of Tab never reached #%s (the focus is on %q)", max, id, focused)
+	}
+	return focused
 }
