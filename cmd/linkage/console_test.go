@@ -261,6 +261,9 @@ func consoleSecurity(t *testing.T, dialect string) {
 		if st, _, _ := pat.do("POST", "/app/password", set); st != http.StatusNotFound {
 			t.Errorf("the link used a second time: %d, want 404", st)
 		}
+		if st, _, body := pat.do("GET", "/app/password?token="+link[1], nil); st != http.StatusNotFound || strings.Contains(body, `name="password"`) {
+			t.Errorf("opening a spent link: %d; want 404 and no password form", st)
+		}
 		if st, _ := pat.signIn("pat.lee@demo.example", "a long enough pass phrase"); st != http.StatusSeeOther {
 			t.Errorf("signing in with the chosen password: %d", st)
 		}

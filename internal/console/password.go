@@ -11,7 +11,20 @@ import (
 // lets a person choose their password.
 func (c *Console) passwordPage(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
-	c.showSignInLike(w, r, http.StatusOK, "password", map[string]any{"Token": clipText(r.URL.Query().Get("token"), 100)})
+	token := clipText(r.URL.Query().Get("token"), 100)
+	ok, err := c.d.Store.PasswordLinkValid(r.Context(), token)
+	if err != nil {
+		c.d.Log.ErrorContext(r.Context(), "console password", "err", err)
+		c.fail(w, r, nil, http.StatusInternalServerError, "error.internal")
+		return
+	}
+	if !ok {
+		// A spent or expired link says so at once, not after a password
+		// has been chosen for nothing.
+		c.fail(w, r, nil, http.StatusNotFound, "password.link_spent")
+		return
+	}
+	c.showSignInLike(w, r, http.StatusOK, "password", map[string]any{"Token": token})
 }
 
 func (c *Console) setPassword(w http.ResponseWriter, r *http.Request) {

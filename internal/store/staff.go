@@ -187,6 +187,15 @@ func (s *Store) IssuePasswordReset(ctx context.Context, a Actor, agencyID, id st
 	return out, err
 }
 
+// PasswordLinkValid says whether one-time link token can still set a
+// password (unused, unexpired, its person active).
+func (s *Store) PasswordLinkValid(ctx context.Context, token string) (bool, error) {
+	var n int64
+	err := s.db.WithContext(ctx).Model(&signInRow{}).
+		Where("reset_hash = ? AND reset_expires_at > ? AND active", auth.Hash(token), s.now().UTC()).Count(&n).Error
+	return n > 0, mapErr(err, "read reset")
+}
+
 // ResetPassword sets the password of the person whose one-time link token
 // is, and spends the link: every session of theirs ends and the account
 // is unlocked. A used, unknown or expired link is NotFound.
